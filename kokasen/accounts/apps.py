@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "kokasen.accounts"
+    verbose_name = "アカウント"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import roles
+
+        post_migrate.connect(roles.ensure_role_groups_after_migrate)

@@ -1,0 +1,89 @@
+"""Roles are Django groups. This module creates them and their Wagtail permissions.
+
+- 自治体 (MEMBER): the shared login of one local government. No admin access.
+- 管理者 (AGENCY_ADMIN): こども家庭庁 staff. Edit, publish and schedule every public page,
+  manage images, documents, menu groups and the portal settings.
+- 受託者 (OPERATOR): the contractor. Admin access; page editing is submitted for the
+  agency's approval (no publish permission).
+
+docs/security.md has the full permission matrix.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+MEMBER = "自治体"
+AGENCY_ADMIN = "管理者"
+OPERATOR = "受託者"
+
+_PAGE_PERMISSIONS = {
+    AGENCY_ADMIN: ["add_page", "change_page", "publish_page", "lock_page", "unlock_page", "bulk_delete_page"],
+    OPERATOR: ["add_page", "change_page"],
+}
+_COLLECTION_PERMISSIONS = {
+    AGENCY_ADMIN: [
+        ("wagtailimages", "add_image"), ("wagtailimages", "change_image"),
+        ("wagtailimages", "choose_image"), ("wagtailimages", "delete_image"),
+        ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"),
+        ("wagtaildocs", "choose_document"), ("wagtaildocs", "delete_document"),
+    ],
+    OPERATOR: [
+        ("wagtailimages", "add_image"), ("wagtailimages", "choose_image"),
+        ("wagtaildocs", "add_document"), ("wagtaildocs", "choose_document"),
+    ],
+}
+_MODEL_PERMISSIONS = {
+    AGENCY_ADMIN: [
+        ("wagtailadmin", "access_admin"),
+        ("pages", "add_menugroup"), ("pages", "change_menugroup"), ("pages", "delete_menugroup"),
+        ("pages", "change_portalsettings"),
+    ],
+    OPERATOR: [("wagtailadmin", "access_admin")],
+}
+
+
+def _permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def ensure_role_groups() -> dict[str, Group]:
+    """Create the three role groups and grant their permissions (idempotent)."""
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (MEMBER, AGENCY_ADMIN, OPERATOR)}
+    root_page = Page.get_first_root_node()
+    root_collection = Collection.get_first_root_node()
+    for name, codenames in _MODEL_PERMISSIONS.items():
+        groups[name].permissions.add(*[_permission(app, code) for app, code in codenames])
+    if root_page is not None:
+        for name, codenames in _PAGE_PERMISSIONS.items():
+            for codename in codenames:
+                GroupPagePermission.objects.get_or_create(
+                    group=groups[name], page=root_page, permission=_permission("wagtailcore", codename)
+                )
+    if root_collection is not None:
+        for name, perms in _COLLECTION_PERMISSIONS.items():
+            for app, codename in perms:
+                GroupCollectionPermission.objects.get_or_create(
+                    group=groups[name], collection=root_collection, permission=_permission(app, codename)
+                )
+    return groups
+
+
+def _required_permissions() -> set[tuple[str, str]]:
+    wanted = {("wagtailcore", code) for codes in _PAGE_PERMISSIONS.values() for code in codes}
+    for perms in (*_COLLECTION_PERMISSIONS.values(), *_MODEL_PERMISSIONS.values()):
+        wanted.update(perms)
+    return wanted
+
+
+def ensure_role_groups_after_migrate(sender, **kwargs):
+    # post_migrate fires once per app, and each app's permissions appear only with its
+    # own signal: act once every permission the roles need exists.
+    wanted = _required_permissions()
+    found = set(
+        Permission.objects.filter(codename__in={code for _, code in wanted}).values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    if wanted <= found:
+        ensure_role_groups()

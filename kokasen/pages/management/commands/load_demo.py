@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from kokasen.pages.demo.loader import DemoLoader, ensure_demo_admin
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the portal with the sample (サンプル) content: the 11 menus, news, generated PDF "
+        "documents and SVG images, and an admin user for the demo. Idempotent: pages and files "
+        "that already exist are left untouched. Never run it on the production site."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-admin", action="store_true", help="do not create the demo admin user")
+
+    def handle(self, *args, no_admin=False, **options):
+        DemoLoader(log=self.stdout.write).run()
+        if not no_admin:
+            ensure_demo_admin(log=self.stdout.write)

@@ -1,0 +1,55 @@
+"""Search documents for the live public pages (used by the search view and the export)."""
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from wagtail.models import Page, PageLogEntry
+
+from . import textsearch
+
+
+def _collect_strings(value, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(textsearch.strip_tags(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("anchor", "id", "type", "kind") or key.endswith("_id"):
+                continue
+            _collect_strings(item, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_strings(item, out)
+
+
+def body_text(page) -> str:
+    body = getattr(page, "body", None)
+    if body is None:
+        return ""
+    parts: list[str] = []
+    _collect_strings(body.raw_data, parts)
+    return " ".join(p for p in parts if p.strip())
+
+
+def page_document(page) -> textsearch.Document:
+    return textsearch.Document.build(
+        url=page.url, title=page.title, summary=getattr(page, "summary", ""), body=body_text(page)
+    )
+
+
+def public_pages(root: Page):
+    return Page.objects.live().public().descendant_of(root).filter(depth__gt=root.depth).specific().order_by("path")
+
+
+def documents_for(root: Page) -> list[textsearch.Document]:
+    """All searchable documents below root, cached.
+
+    The key changes whenever a page is published, unpublished, moved or restricted
+    (each of those writes a PageLogEntry) or saved live without a revision.
+    """
+    pages = Page.objects.live().aggregate(n=Count("pk"), last=Max("last_published_at"))
+    log = PageLogEntry.objects.aggregate(last=Max("pk"))
+    key = f"kokasen:search:{root.pk}:{pages['n']}:{pages['last']}:{log['last']}"
+    documents = cache.get(key)
+    if documents is None:
+        documents = [page_document(page) for page in public_pages(root)]
+        cache.set(key, documents, 60 * 60)
+    return documents

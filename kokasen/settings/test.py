@@ -1,0 +1,19 @@
+"""Test settings: fast and hermetic."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
+
+from .base import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+# Argon2 is deliberately slow; tests that check hashing use it explicitly.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from kokasen.pages import views as page_views
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("django-admin/", admin.site.urls),
+    path("documents/", include(wagtaildocs_urls)),
+    path("search/", page_views.search, name="search"),
+    path("feed.atom", page_views.news_feed, name="news_feed"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]
