@@ -1,9 +1,23 @@
-from functools import cached_property
-
 from django.urls import reverse
 from wagtail.models import Site
 
 from . import navigation, rendering
+
+
+def _shared(compute):
+    """Like cached_property, but during a static export the value is computed once for all
+    pages (menus and settings are the same on every page of one export)."""
+
+    name = compute.__name__
+
+    def getter(self):
+        store = self.mode.shared if self.mode.static_export else self.__dict__
+        key = f"portal:{name}"
+        if key not in store:
+            store[key] = compute(self)
+        return store[key]
+
+    return property(getter)
 
 
 class Portal:
@@ -17,11 +31,11 @@ class Portal:
     def static_export(self) -> bool:
         return self.mode.static_export
 
-    @cached_property
+    @_shared
     def site(self):
         return Site.find_for_request(self.request)
 
-    @cached_property
+    @_shared
     def settings(self):
         from .models import PortalSettings
 
@@ -35,11 +49,11 @@ class Portal:
     def design(self) -> str:
         return self.mode.design or self.settings.design
 
-    @cached_property
+    @_shared
     def root(self):
         return self.site.root_page.specific if self.site else None
 
-    @cached_property
+    @_shared
     def sitemap_url(self):
         from .models import SitemapPage
 
@@ -48,7 +62,7 @@ class Portal:
         page = SitemapPage.objects.live().public().descendant_of(self.root).first()
         return page.url if page else None
 
-    @cached_property
+    @_shared
     def menu(self):
         if not self.root:
             return []

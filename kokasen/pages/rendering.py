@@ -7,7 +7,7 @@ the process, so no visitor can switch the live site into export mode.
 
 import contextlib
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,8 @@ class RenderMode:
     static_export: bool = False
     structure: str | None = None  # overrides PortalSettings.structure when set
     design: str | None = None  # overrides PortalSettings.design when set
+    # Facts that are the same for every page of one export (menus, settings), computed once.
+    shared: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 LIVE = RenderMode()

@@ -47,7 +47,8 @@ def documents_for(root: Page) -> list[textsearch.Document]:
     """
     pages = Page.objects.live().aggregate(n=Count("pk"), last=Max("last_published_at"))
     log = PageLogEntry.objects.aggregate(last=Max("pk"))
-    key = f"kokasen:search:{root.pk}:{pages['n']}:{pages['last']}:{log['last']}"
+    stamp = f"{root.pk}-{pages['n']}-{pages['last'].timestamp() if pages['last'] else 0}-{log['last']}"
+    key = f"kokasen-search-{stamp}"
     documents = cache.get(key)
     if documents is None:
         documents = [page_document(page) for page in public_pages(root)]

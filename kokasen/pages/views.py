@@ -42,6 +42,8 @@ def news_feed(request):
         description=index.summary,
         language="ja",
         feed_url=request.build_absolute_uri(),
+        # tag: URIs (RFC 4151) as ids: stable, and not links (the static export has none).
+        feed_guid=f"tag:{site.hostname},2025:news-feed",
     )
     for item in index.news()[:FEED_ITEMS]:
         url = item.get_full_url(request)
@@ -52,7 +54,7 @@ def news_feed(request):
             pubdate=item.first_published_at,
             updateddate=item.last_published_at,
             categories=[item.get_category_display()],
-            unique_id=url,
+            unique_id=f"tag:{site.hostname},{item.date:%Y-%m-%d}:page-{item.pk}",
         )
     response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
     feed.write(response, "utf-8")

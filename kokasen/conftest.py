@@ -1,0 +1,124 @@
+"""Shared fixtures.
+
+The demo site is loaded once per test session (outside any test transaction), so tests
+see a complete portal; each test still runs in its own transaction and rolls back.
+Static exports of the demo, one per design × structure, are built once and shared.
+"""
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+DESIGNS = ("standard", "warm")
+STRUCTURES = ("flat", "grouped")
+VARIANTS = list(itertools.product(STRUCTURES, DESIGNS))
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=root):
+        yield root
+
+
+@pytest.fixture(scope="session")
+def demo_site(django_db_setup, django_db_blocker, media_root):
+    from kokasen.pages.demo.loader import DemoLoader
+
+    with django_db_blocker.unblock():
+        DemoLoader(log=lambda *a: None).run()
+    return True
+
+
+# Strings that must never appear in any export (see hidden_content).
+SECRETS = {
+    "draft_title": "下書き中の未公開ページ",
+    "draft_change": "公開前の修正タイトル",
+    "private_title": "自治体専用の非公開ページ",
+    "private_child": "非公開ページの子ページ",
+    "private_document": "非公開の配布資料",
+}
+
+
+def make_hidden_content():
+    """A draft page, unpublished changes to a live page, a page restricted to the 自治体
+    group with a child, and a document in a restricted collection, all linked from a
+    public page, so that an export leaking any of them would show it."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+    from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
+
+    from kokasen.accounts import roles
+    from kokasen.pages.models import ArticlePage, HomePage, SectionPage
+
+    home = HomePage.objects.get()
+    section = SectionPage.objects.child_of(home).first()
+    member_group = roles.ensure_role_groups()[roles.MEMBER]
+
+    draft = ArticlePage(title=SECRETS["draft_title"], slug="draft-secret", body=[("paragraph", "<p>x</p>")])
+    section.add_child(instance=draft)
+    draft.save_revision()
+    draft.live = False
+    draft.save()
+
+    private = SectionPage(title=SECRETS["private_title"], slug="members-only", show_in_menus=True)
+    home.add_child(instance=private)
+    private.save_revision().publish()
+    PageViewRestriction.objects.create(page=private, restriction_type="groups").groups.add(member_group)
+    child = ArticlePage(title=SECRETS["private_child"], slug="private-child", body=[("paragraph", "<p>x</p>")])
+    private.add_child(instance=child)
+    child.save_revision().publish()
+
+    vault = Collection.get_first_root_node().add_child(name="非公開資料")
+    CollectionViewRestriction.objects.create(collection=vault, restriction_type="groups").groups.add(member_group)
+    Document = get_document_model()
+    document = Document(title=SECRETS["private_document"], collection=vault)
+    document.file.save("private-handout.pdf", ContentFile(b"%PDF-1.4 private"), save=False)
+    document.save()
+
+    linking = ArticlePage(
+        title="非公開へのリンクを含む公開ページ",
+        slug="links-to-hidden",
+        body=[
+            (
+                "paragraph",
+                f'<p><a linktype="page" id="{draft.pk}">下書きへ</a> '
+                f'<a linktype="page" id="{child.pk}">会員ページへ</a> '
+                f'<a linktype="document" id="{document.pk}">資料へ</a></p>',
+            ),
+            ("documents", {"title": "資料", "documents": [{"document": document, "title": "配布資料"}]}),
+        ],
+    )
+    section.add_child(instance=linking)
+    linking.save_revision().publish()
+
+    changed = ArticlePage.objects.live().public().exclude(pk=linking.pk).first()
+    changed.title = SECRETS["draft_change"]
+    changed.save_revision()  # saved, not published
+
+
+@pytest.fixture(scope="session")
+def exports(demo_site, django_db_blocker, tmp_path_factory):
+    """{(structure, design): folder} of the demo site exported in every variant, with
+    hidden content present that must not leak."""
+    from kokasen.static_export import builder
+
+    folders = {}
+    with django_db_blocker.unblock():
+        make_hidden_content()
+        for structure, design in VARIANTS:
+            out = tmp_path_factory.mktemp(f"export-{structure}-{design}")
+            shutil.rmtree(out)
+            builder.export_site(out_dir=out, structure=structure, design=design)
+            folders[(structure, design)] = out
+    return folders
+
+
+@pytest.fixture
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kokasen.pages.models import PortalSettings
+from kokasen.static_export import archive, builder
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the public portal as static HTML/CSS/JS with document-relative links "
+        "(REQUIREMENTS D1). Only live, public pages and the files they use are written; "
+        "drafts, private pages and private documents never are. --out writes a folder "
+        "(replacing an earlier export there), --zip a deterministic ZIP."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", type=Path, help="folder to write the site to")
+        parser.add_argument("--zip", type=Path, help="ZIP file to write")
+        parser.add_argument("--structure", choices=PortalSettings.Structure.values, help="menu structure (default: the portal setting)")
+        parser.add_argument("--design", choices=PortalSettings.Design.values, help="design (default: the portal setting)")
+        parser.add_argument("--jobs", type=int, default=1, help="render in this many processes")
+
+    def handle(self, *args, out=None, zip=None, structure=None, design=None, jobs=1, **options):
+        if out is None and zip is None:
+            raise CommandError("--out と --zip の少なくとも一方を指定してください。")
+        try:
+            result = builder.export_site(out_dir=out, structure=structure, design=design, jobs=jobs)
+        except builder.ExportError as exc:
+            raise CommandError(str(exc)) from exc
+        if zip is not None:
+            zip.parent.mkdir(parents=True, exist_ok=True)
+            zip.write_bytes(archive.build_zip(result.files))
+        for output, urls in sorted(result.unresolved.items()):
+            self.stderr.write(f"警告: {output} の書き出し対象外へのリンクを外しました: {', '.join(sorted(urls))}")
+        size = sum(len(data) for data in result.files.values())
+        self.stdout.write(
+            f"{result.pages} ページ、{len(result.files)} ファイル（{size / 1024:.0f} KiB）を"
+            f"{result.seconds:.1f} 秒で書き出しました。"
+        )
