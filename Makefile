@@ -1,0 +1,57 @@
+# kokasen: the two commands a newcomer needs are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test test-tools bench export lint clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip==26.3
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+## setup: virtual environment with the pinned dependencies, and the database migrated
+setup: $(VENV)/.installed
+	mkdir -p var
+	$(PY) manage.py migrate --no-input -v 0
+
+## run: the portal with demo content on http://127.0.0.1:8000 (SQLite unless DATABASE_URL is set)
+run: setup
+	$(PY) manage.py load_demo
+	@echo "ポータル: http://$(HOST):$(PORT)/   管理画面: http://$(HOST):$(PORT)/admin/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test-tools: Chromium, Japanese fonts and Java from Debian; axe-core and the Nu HTML Checker from npm
+test-tools: tools/node_modules/.installed
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## test: everything the tests need, then the whole suite
+test: setup test-tools
+	$(PY) -m pytest
+
+## bench: export benchmark (1,000 articles + 200 news); prints pages/s, sizes, re-export time
+bench: setup
+	$(PY) -m kokasen.static_export.bench
+
+lint: setup
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var artifacts tools/node_modules
