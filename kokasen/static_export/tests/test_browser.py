@@ -5,12 +5,12 @@ drop-down menus and breadcrumbs, the client-side search, keyboard use of the dis
 menus and accordions, axe-core (WCAG 2.2 AA), horizontal overflow, and full-page
 screenshots written to artifacts/screenshots/ for a human to look at.
 
-These tests need no database access of their own: the session fixture ``exports`` builds
-the folders before the browser starts (Django forbids ORM calls while Playwright's event
-loop runs, so no test here is marked django_db).
+The tests touch no database themselves (the session fixture ``exports`` builds the folders
+before the browser starts), but they MUST carry the django_db mark: pytest-django only
+creates the test database when some collected test has it, and without it running this
+file alone would load the demo into the developer's real database.
 """
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -19,7 +19,7 @@ import pytest
 
 from kokasen.conftest import VARIANTS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,7 +65,11 @@ def browser(exports):
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make` installs it)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API keeps an asyncio loop alive in this thread, so Django's
+    # async-safety check would refuse the per-test transaction of the django_db mark.
+    # Nothing here is really concurrent; lift the check while the browser lives.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -158,6 +162,12 @@ def open_dropdown(page, item):
 
 def breadcrumb_links(page):
     return page.locator("nav.app-breadcrumbs ol li a")
+
+
+def shoot(page, artifacts_dir, variant, name, width, full_page=True):
+    out = artifacts_dir / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=out / f"{variant[0]}-{variant[1]}-{name}-{width}.png", full_page=full_page)
 
 
 def assert_no_problems(page):
@@ -377,7 +387,7 @@ def test_no_horizontal_scrolling(exports, open_page, variant, name):
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
-def test_the_drop_down_works_with_the_keyboard_alone(exports, open_page, variant):
+def test_the_drop_down_works_with_the_keyboard_alone(exports, open_page, artifacts_dir, variant):
     folder = Path(exports[variant]).resolve()
     page = open_page(1280)
     goto(page, folder, "home")
@@ -397,6 +407,8 @@ def test_the_drop_down_works_with_the_keyboard_alone(exports, open_page, variant
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true"
     assert submenu.is_visible(), "Enter on the toggle did not show its submenu"
+
+    shoot(page, artifacts_dir, variant, "dropdown-open", 1280, full_page=False)
 
     page.keyboard.press("Tab")
     first_link = submenu.locator("a").first
@@ -420,7 +432,7 @@ def test_the_drop_down_works_with_the_keyboard_alone(exports, open_page, variant
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
-def test_the_menu_button_opens_the_nav_on_a_narrow_screen(exports, open_page, variant):
+def test_the_menu_button_opens_the_nav_on_a_narrow_screen(exports, open_page, artifacts_dir, variant):
     folder = Path(exports[variant]).resolve()
     page = open_page(375)
     goto(page, folder, "home")
@@ -438,6 +450,7 @@ def test_the_menu_button_opens_the_nav_on_a_narrow_screen(exports, open_page, va
     assert sublink.is_visible()
     box = sublink.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375 + 0.5, f"the submenu link is off screen: {box}"
+    shoot(page, artifacts_dir, variant, "menu-open", 375)
 
     button.click()
     assert button.get_attribute("aria-expanded") == "false"
@@ -484,9 +497,7 @@ def test_pages_load_without_errors_and_screenshots(exports, open_page, artifacts
     """Full-page screenshots of every page at every width; also fails on JS errors,
     console errors or failed requests (a missing CSS or script file) on those pages."""
     folder = Path(exports[variant]).resolve()
-    structure, design = variant
-    out = artifacts_dir / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
+    design = variant[1]
     problems = []
     for width in WIDTHS:
         page = open_page(width)
@@ -494,7 +505,7 @@ def test_pages_load_without_errors_and_screenshots(exports, open_page, artifacts
             goto(page, folder, name)
             assert page.evaluate("document.documentElement.dataset.design") == design
             assert page.evaluate("document.documentElement.classList.contains('js')"), f"{name}: portal.js did not run"
-            page.screenshot(path=out / f"{structure}-{design}-{name}-{width}.png", full_page=True)
+            shoot(page, artifacts_dir, variant, name, width)
             problems += [f"{name}@{width}: {p}" for p in page.problems]
             page.problems.clear()
     assert not problems, "\n".join(problems)
