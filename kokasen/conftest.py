@@ -27,9 +27,14 @@ def media_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_site(django_db_setup, django_db_blocker, media_root):
+    from django.db import connection
+
     from kokasen.pages.demo.loader import DemoLoader
 
     with django_db_blocker.unblock():
+        name = str(connection.settings_dict["NAME"])
+        # Never load test content into a developer's real database.
+        assert "test" in name or "memory" in name, f"not a test database: {name}"
         DemoLoader(log=lambda *a: None).run()
     return True
 

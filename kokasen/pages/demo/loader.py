@@ -160,7 +160,7 @@ class DemoLoader:
                 image.file.save(spec["filename"], ContentFile(spec["svg"].encode("utf-8")), save=False)
                 image._set_image_file_metadata()
                 with image.get_willow_image() as willow:
-                    image.width, image.height = willow.get_size()
+                    image.width, image.height = (round(v) for v in willow.get_size())
                 image.save()
             self.images[key] = image
 

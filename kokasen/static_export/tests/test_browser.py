@@ -89,7 +89,7 @@ def open_page(browser):
         page.problems = []
         page.on("pageerror", lambda error: page.problems.append(f"JS error: {error}"))
         page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-        page.on("requestfailed", lambda request: page.problems.append(f"failed request: {request.url} {request.failure}"))
+        page.on("requestfailed", lambda req: page.problems.append(f"failed request: {req.url} {req.failure}"))
         return page
 
     yield factory
@@ -177,7 +177,8 @@ def assert_no_problems(page):
 def focus_summary(page) -> str:
     return page.evaluate(
         """() => { const e = document.activeElement; if (!e || e === document.body) return "body";
-        return e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).split(" ").join(".") : "")
+        return e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+          + (e.className ? "." + String(e.className).split(" ").join(".") : "")
         + " " + JSON.stringify((e.textContent || "").trim().slice(0, 20)); }"""
     )
 
@@ -244,7 +245,8 @@ def test_menu_link_then_drop_down_then_breadcrumb_back_to_the_section(exports, o
         assert urlsplit(page.url).fragment == CATEGORY_ANCHOR
         assert page.locator(f"#{CATEGORY_ANCHOR}").count() == 1, "the category anchor is missing from the site map"
         submenu = open_dropdown(page, nav_item(page, CATEGORY_TITLE))
-        assert follow(page, submenu.locator("a.app-global-nav__sublink", has_text=SECTION_TITLE)) == folder / SECTION_DIR / "index.html"
+        section_link = submenu.locator("a.app-global-nav__sublink", has_text=SECTION_TITLE)
+        assert follow(page, section_link) == folder / SECTION_DIR / "index.html"
         link = page.locator(".app-card__link").last
     title = link.inner_text().strip()
     target = follow(page, link)
@@ -337,8 +339,10 @@ def test_axe_finds_no_wcag_violations(exports, open_page, variant, name, width):
     goto(page, folder, name)
     page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate(
-        "async (tags) => { const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});"
-        " return {violations: r.violations, passes: r.passes.length}; }",
+        """async (tags) => {
+          const r = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+          return {violations: r.violations, passes: r.passes.length};
+        }""",
         AXE_TAGS,
     )
     violations = result["violations"]
@@ -445,7 +449,8 @@ def test_the_menu_button_opens_the_nav_on_a_narrow_screen(exports, open_page, ar
     button.click()
     assert button.get_attribute("aria-expanded") == "true"
     first_nav_link.wait_for(state="visible")
-    submenu = open_dropdown(page, page.locator(".app-global-nav__item").filter(has=page.locator(".app-global-nav__toggle")).first)
+    item = page.locator(".app-global-nav__item").filter(has=page.locator(".app-global-nav__toggle")).first
+    submenu = open_dropdown(page, item)
     sublink = submenu.locator("a").first
     assert sublink.is_visible()
     box = sublink.bounding_box()

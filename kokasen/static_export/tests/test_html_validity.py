@@ -47,16 +47,14 @@ def vnu_messages(exports):
     found = {variant: [] for variant in folders}
     for message in messages:
         path = Path(unquote(urlsplit(message.get("url", "")).path)).resolve()
-        for variant, folder in folders.items():
-            if path.is_relative_to(folder):
-                found[variant].append(
-                    (str(path.relative_to(folder)), message.get("lastLine", "?"), f"[{message.get('type')}] {message.get('message')}")
-                )
-                break
-        else:
-            # e.g. a non-document error not tied to one file: attribute it to every variant
+        text = f"[{message.get('type')}] {message.get('message')}"
+        line = message.get("lastLine", "?")
+        owners = [variant for variant, folder in folders.items() if path.is_relative_to(folder)]
+        if owners:
+            found[owners[0]].append((str(path.relative_to(folders[owners[0]])), line, text))
+        else:  # e.g. a non-document error not tied to one file: every variant reports it
             for errors in found.values():
-                errors.append((message.get("url", "?"), message.get("lastLine", "?"), f"[{message.get('type')}] {message.get('message')}"))
+                errors.append((message.get("url", "?"), line, text))
     return found, {variant: len(html) for variant, html in files.items()}
 
 
@@ -66,4 +64,5 @@ def test_every_exported_html_file_is_valid(vnu_messages, variant):
     errors = found[variant]
     report = "\n".join(f"  {path}:{line}: {message}" for path, line, message in errors)
     if errors:
-        pytest.fail(f"{len(errors)} HTML errors in {counts[variant]} files of the {'-'.join(variant)} export:\n{report}", pytrace=False)
+        heading = f"{len(errors)} HTML errors in {counts[variant]} files of the {'-'.join(variant)} export:"
+        pytest.fail(f"{heading}\n{report}", pytrace=False)
