@@ -107,7 +107,7 @@ def page_weights(files: dict[str, bytes]) -> list[int]:
             if target in files:
                 total += gzipped(target)
                 # portal.css may @import further stylesheets
-                for sub in re.findall(r'@import\s+"([^"]+)"', files[target].decode("utf-8", "ignore")):
+                for sub in re.findall(r'@import\s+(?:url\()?"([^"]+)"', files[target].decode("utf-8", "ignore")):
                     subpath = posixpath.normpath(posixpath.join(posixpath.dirname(target), sub))
                     if subpath in files:
                         total += gzipped(subpath)
