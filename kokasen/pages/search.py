@@ -1,5 +1,7 @@
 """Search documents for the live public pages (used by the search view and the export)."""
 
+from collections.abc import Iterable, Mapping
+
 from django.core.cache import cache
 from django.db.models import Count, Max
 from wagtail.models import Page, PageLogEntry
@@ -8,14 +10,15 @@ from . import textsearch
 
 
 def _collect_strings(value, out: list[str]) -> None:
+    """Every text in a StreamField's raw data (which is a list-like view, not a list)."""
     if isinstance(value, str):
         out.append(textsearch.strip_tags(value))
-    elif isinstance(value, dict):
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             if key in ("anchor", "id", "type", "kind") or key.endswith("_id"):
                 continue
             _collect_strings(item, out)
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, Iterable):
         for item in value:
             _collect_strings(item, out)
 

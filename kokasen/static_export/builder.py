@@ -22,7 +22,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 from django.db import connections
-from django.test import Client, override_settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from django.test import Client, RequestFactory, override_settings
+from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
@@ -33,7 +36,7 @@ from . import rewrite
 
 log = logging.getLogger(__name__)
 
-MARKER_FILE = ".kokasen-export"
+MARKER_FILE = ".kokasen-export.json"
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/search/search-index.js"
 FEED_URL = "/feed.atom"
@@ -49,7 +52,8 @@ class ExportError(Exception):
 @dataclass(frozen=True)
 class Route:
     url: str  # root-relative URL path, e.g. /news/page/2/
-    page_id: int | None = None
+    page: Page | None = field(default=None, compare=False)  # the specific page serving it
+    components: tuple[str, ...] = ()  # sub-path below the page (RoutablePage routes)
 
 
 @dataclass
@@ -63,20 +67,50 @@ class Rendered:
 class ExportResult:
     out_dir: Path
     files: dict[str, bytes]  # output path -> content
-    pages: int
+    pages: int  # routes rendered this time
+    routes: int = 0  # routes in the export (the rest were kept from the earlier export)
     unresolved: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
+def _serve_page(route: Route, request) -> HttpResponse:
+    """What wagtail.views.serve does, minus the URL lookup: the builder already holds the
+    specific page, and walking the tree again for each of a thousand pages costs more than
+    rendering them."""
+    page, args, kwargs = route.page.route(request, list(route.components))
+    for hook in hooks.get_hooks("before_serve_page"):
+        if hook.__name__ == "check_view_restrictions":
+            continue  # every route comes from Page.objects.public(): nothing to check
+        result = hook(page, request, args, kwargs)
+        if isinstance(result, HttpResponse):
+            return result
+    return page.serve(request, *args, **kwargs)
+
+
+# Routes handed to forked workers by position (set just before the fork; the children
+# inherit the parent's memory, so page objects are not pickled).
+_WORK: list[Route] = []
+
+
 def _render_chunk(args):
     """Render some routes (runs in a worker process when jobs > 1)."""
-    routes, host, mode_kwargs, secure = args
-    client = Client()
+    indexes, site, mode_kwargs = args
+    host = site.hostname if site.port in (80, 443) else f"{site.hostname}:{site.port}"
+    client, factory = Client(), RequestFactory()
     mode = rendering.RenderMode(static_export=True, **mode_kwargs)
     results = []
     with rendering.rendering(mode):
-        for route in routes:
-            response = client.get(route.url, secure=secure, HTTP_HOST=host)
+        for index in indexes:
+            route = _WORK[index]
+            if route.page is None:
+                response = client.get(route.url, secure=True, HTTP_HOST=host)
+            else:
+                request = factory.get(route.url, secure=True, HTTP_HOST=host)
+                request.user = AnonymousUser()
+                request._wagtail_site = site
+                response = _serve_page(route, request)
+                if hasattr(response, "render"):
+                    response.render()
             if response.status_code != 200:
                 raise ExportError(f"{route.url}: HTTP {response.status_code}")
             results.append(Rendered(route.url, response.get("Content-Type", ""), response.content))
@@ -94,6 +128,10 @@ class SiteExporter:
         self.unresolved: dict[str, set[str]] = {}
         self._page_outputs: dict[str, str] = {}
         self._assets: dict[str, tuple[str, str]] = {}  # output path -> (kind, source)
+        self._documents: dict[tuple[int, str], str | None] = {}
+        self.manifest_routes: dict[str, dict] = {}  # route URL -> key, output, references
+
+    FEED_URL = FEED_URL
 
     # --- what to render ---
 
@@ -108,10 +146,10 @@ class SiteExporter:
             if parts is None or parts[0] != self.site.pk:
                 continue
             url = parts[2]
-            routes.append(Route(url, page.pk))
+            routes.append(Route(url, page))
             if isinstance(page, NewsIndexPage):
                 pages = max(1, -(-page.news().count() // page.per_page))
-                routes.extend(Route(f"{url}page/{n}/", page.pk) for n in range(2, pages + 1))
+                routes.extend(Route(f"{url}page/{n}/", page, ("page", str(n))) for n in range(2, pages + 1))
         routes.append(Route(SEARCH_URL))
         if NewsIndexPage.objects.live().public().descendant_of(self.site.root_page).exists():
             routes.append(Route(FEED_URL))
@@ -120,16 +158,20 @@ class SiteExporter:
     # --- rendering ---
 
     def render(self, routes: list[Route]) -> list[Rendered]:
-        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
-            jobs = self.jobs if self._can_fork() else 1
-            if jobs == 1:
-                return _render_chunk((routes, self.host, self.mode_kwargs, True))
-            chunks = [routes[i::jobs] for i in range(jobs)]
-            connections.close_all()
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                parts = pool.map(_render_chunk, [(c, self.host, self.mode_kwargs, True) for c in chunks])
-            by_url = {r.url: r for part in parts for r in part}
-            return [by_url[route.url] for route in routes]
+        _WORK[:] = routes
+        indexes = list(range(len(routes)))
+        try:
+            with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
+                jobs = self.jobs if self._can_fork() else 1
+                if jobs == 1:
+                    return _render_chunk((indexes, self.site, self.mode_kwargs))
+                connections.close_all()
+                with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                    parts = pool.map(_render_chunk, [(indexes[i::jobs], self.site, self.mode_kwargs) for i in range(jobs)])
+                by_url = {r.url: r for part in parts for r in part}
+                return [by_url[route.url] for route in routes]
+        finally:
+            _WORK.clear()
 
     @staticmethod
     def _can_fork() -> bool:
@@ -163,6 +205,11 @@ class SiteExporter:
         return None
 
     def _resolve_document(self, document_id: int, name: str) -> str | None:
+        if (document_id, name) not in self._documents:
+            self._documents[(document_id, name)] = self._find_public_document(document_id, name)
+        return self._documents[(document_id, name)]
+
+    def _find_public_document(self, document_id: int, name: str) -> str | None:
         Document = get_document_model()
         document = Document.objects.filter(pk=document_id).select_related("collection").first()
         if document is None or document.filename != name:
@@ -175,7 +222,11 @@ class SiteExporter:
 
     # --- building ---
 
-    def build(self) -> ExportResult:
+    def build(self, previous: dict | None = None, previous_dir: Path | None = None) -> ExportResult:
+        """Render every route, or, given the manifest of an earlier export in previous_dir,
+        only the routes whose inputs changed (incremental.py)."""
+        from . import incremental
+
         started = time.monotonic()
         routes = self.routes()
         for route in routes:
@@ -184,19 +235,48 @@ class SiteExporter:
                 raise ExportError(f"cannot map {route.url} to a file")
             self._page_outputs[unquote(route.url)] = output
         self._page_outputs[SEARCH_INDEX_URL] = "search/search-index.js"
-        rendered = self.render(routes)
-        for item in rendered:
-            self._add_text(self._page_outputs[unquote(item.url)], unquote(item.url), item.body.decode("utf-8"), item.content_type)
+        keys = incremental.route_keys(self, routes)
+        self._outputs = set(self._page_outputs.values())
+        earlier = (previous or {}).get("routes", {})
+        to_render = []
+        for route in routes:
+            entry = earlier.get(route.url)
+            if entry and entry["key"] == keys[route.url] and self._reuse(route, entry, previous_dir):
+                continue
+            to_render.append(route)
+        for item in self.render(to_render):
+            url = unquote(item.url)
+            output = self._page_outputs[url]
+            references = self._add_text(output, url, item.body.decode("utf-8"), item.content_type)
+            self.manifest_routes[item.url] = {"key": keys[item.url], "output": output, "references": references}
         self.files["search/search-index.js"] = self.search_index()
         self._copy_assets()
-        self.files[MARKER_FILE] = b"kokasen static export\n"
         return ExportResult(
             out_dir=Path("."),
             files=dict(sorted(self.files.items())),
-            pages=len(rendered),
+            pages=len(to_render),
+            routes=len(routes),
             unresolved=self.unresolved,
             seconds=time.monotonic() - started,
         )
+
+    def _reuse(self, route: Route, entry: dict, previous_dir: Path | None) -> bool:
+        """Keep the earlier file if it exists and everything it points at still resolves
+        (a document made private since, or a page moved away, forces a new render)."""
+        path = previous_dir / entry["output"] if previous_dir else None
+        if path is None or entry["output"] != self._page_outputs[unquote(route.url)] or not path.is_file():
+            return False
+        for reference in entry["references"]:
+            if reference not in self._outputs and self.resolve("/" + reference) != reference:
+                return False
+        self.files[entry["output"]] = path.read_bytes()
+        self.manifest_routes[route.url] = entry
+        return True
+
+    def manifest(self) -> dict:
+        from . import incremental
+
+        return {"version": incremental.MANIFEST_VERSION, "routes": dict(sorted(self.manifest_routes.items()))}
 
     def _add_text(self, output: str, base_url: str, text: str, content_type: str):
         rewriter = rewrite.rewrite_css if content_type.startswith("text/css") else rewrite.rewrite_html
@@ -206,6 +286,7 @@ class SiteExporter:
         if result.unresolved:
             self.unresolved[output] = result.unresolved
         self.files[output] = result.text.encode("utf-8")
+        return sorted(result.references)
 
     def _copy_assets(self):
         done = set()
@@ -246,22 +327,39 @@ class SiteExporter:
         return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode("utf-8")
 
 
-def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
-    """Replace out_dir with the export (refuses to delete a folder that is not an export)."""
+def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict) -> None:
+    """Make out_dir hold exactly these files (refuses a folder that is not an earlier export).
+
+    Only files whose content changed are written, so a re-export after one edit touches
+    few files."""
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        if any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).exists():
-            raise ExportError(f"{out_dir} は空でなく、以前の書き出し先でもないため、上書きしません。")
-        shutil.rmtree(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).exists():
+        raise ExportError(f"{out_dir} は空でなく、以前の書き出し先でもないため、上書きしません。")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(out_dir.rglob("*"), reverse=True):
+        relative = path.relative_to(out_dir).as_posix()
+        if path.is_file() and relative not in files and relative != MARKER_FILE:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
     for name, data in files.items():
         target = out_dir / name
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+    (out_dir / MARKER_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=0), encoding="utf-8")
 
 
-def export_site(*, out_dir: Path | None = None, **kwargs) -> ExportResult:
-    result = SiteExporter(**kwargs).build()
+def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwargs) -> ExportResult:
+    """Export the site; with incremental=True and an earlier export in out_dir, render only
+    what changed since."""
+    from .incremental import read_manifest
+
+    exporter = SiteExporter(**kwargs)
+    previous = read_manifest(out_dir, MARKER_FILE) if (incremental and out_dir is not None) else None
+    result = exporter.build(previous=previous, previous_dir=Path(out_dir) if previous else None)
     if out_dir is not None:
-        write_tree(result.files, out_dir)
+        write_tree(result.files, out_dir, exporter.manifest())
         result.out_dir = Path(out_dir)
     return result

@@ -6,12 +6,11 @@ from django import template
 register = template.Library()
 
 
-@register.simple_tag
-def ancestor_ids(page):
-    """Primary keys of page and its ancestors, to mark the current menu."""
-    if page is None or not getattr(page, "pk", None):
-        return set()
-    return set(page.get_ancestors(inclusive=True).values_list("pk", flat=True))
+@register.simple_tag(takes_context=True)
+def page_trail(context, page):
+    """The page's ancestors below the tree root and the page itself (breadcrumbs, and the
+    current menu); see Portal.trail."""
+    return context["portal"].trail(page)
 
 
 @register.filter

@@ -105,6 +105,14 @@ def test_live_search_finds_two_character_japanese_words(client, home):
     assert "/training/training-programs/" in html
 
 
+def test_live_search_reads_the_body_text_too(client, home):
+    article = ArticlePage.objects.live().get(slug="training-programs")
+    article.body = [("paragraph", "<p>本文にだけある言葉：ほうれんそう連絡会</p>")]
+    article.save_revision().publish()
+    html = get(client, "/search/?q=ほうれんそう連絡会").content.decode()
+    assert "：1件" in html and article.url in html
+
+
 def test_search_escapes_hostile_queries_and_caps_their_length(client, home):
     html = get(client, "/search/?q=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html

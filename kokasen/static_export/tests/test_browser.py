@@ -5,10 +5,10 @@ drop-down menus and breadcrumbs, the client-side search, keyboard use of the dis
 menus and accordions, axe-core (WCAG 2.2 AA), horizontal overflow, and full-page
 screenshots written to artifacts/screenshots/ for a human to look at.
 
-The tests touch no database themselves (the session fixture ``exports`` builds the folders
-before the browser starts), but they MUST carry the django_db mark: pytest-django only
-creates the test database when some collected test has it, and without it running this
-file alone would load the demo into the developer's real database.
+The tests touch no database themselves: the session fixture ``exports`` builds the folders
+(in the test database, which kokasen/conftest.py checks) before the browser starts. They
+carry no django_db mark on purpose: Playwright's sync API runs an event loop, and a
+database connection opened inside it would outlive the test database.
 """
 
 import re
@@ -19,7 +19,7 @@ import pytest
 
 from kokasen.conftest import VARIANTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,11 +65,7 @@ def browser(exports):
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make` installs it)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop alive in this thread, so Django's
-    # async-safety check would refuse the per-test transaction of the django_db mark.
-    # Nothing here is really concurrent; lift the check while the browser lives.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()

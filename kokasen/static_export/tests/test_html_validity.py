@@ -10,7 +10,6 @@ import pytest
 
 from kokasen.conftest import VARIANTS
 
-pytestmark = pytest.mark.django_db
 
 VNU_JAR = Path(__file__).resolve().parents[3] / "tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

@@ -20,12 +20,21 @@ class Command(BaseCommand):
         parser.add_argument("--structure", choices=PortalSettings.Structure.values, help="menu structure (default: the portal setting)")
         parser.add_argument("--design", choices=PortalSettings.Design.values, help="design (default: the portal setting)")
         parser.add_argument("--jobs", type=int, default=1, help="render in this many processes")
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="re-render only the pages whose content, menus or links changed since the export in --out",
+        )
 
-    def handle(self, *args, out=None, zip=None, structure=None, design=None, jobs=1, **options):
+    def handle(self, *args, out=None, zip=None, structure=None, design=None, jobs=1, incremental=False, **options):
         if out is None and zip is None:
             raise CommandError("--out と --zip の少なくとも一方を指定してください。")
+        if incremental and out is None:
+            raise CommandError("--incremental には --out（前回の書き出し先）が必要です。")
         try:
-            result = builder.export_site(out_dir=out, structure=structure, design=design, jobs=jobs)
+            result = builder.export_site(
+                out_dir=out, structure=structure, design=design, jobs=jobs, incremental=incremental
+            )
         except builder.ExportError as exc:
             raise CommandError(str(exc)) from exc
         if zip is not None:
@@ -35,6 +44,6 @@ class Command(BaseCommand):
             self.stderr.write(f"警告: {output} の書き出し対象外へのリンクを外しました: {', '.join(sorted(urls))}")
         size = sum(len(data) for data in result.files.values())
         self.stdout.write(
-            f"{result.pages} ページ、{len(result.files)} ファイル（{size / 1024:.0f} KiB）を"
-            f"{result.seconds:.1f} 秒で書き出しました。"
+            f"{result.routes} ページ（うち今回描画 {result.pages}）、{len(result.files)} ファイル"
+            f"（{size / 1024:.0f} KiB）を{result.seconds:.1f} 秒で書き出しました。"
         )
