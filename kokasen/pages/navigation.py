@@ -74,7 +74,6 @@ def breadcrumbs(page: Page) -> list[Page]:
 class TreeNode:
     title: str
     url: str
-    summary: str
     children: list["TreeNode"]
     group_id: int | None = None
 
@@ -103,19 +102,18 @@ def group_nodes(nodes: list[TreeNode]) -> list[TreeGroup]:
 
 
 def public_tree(root: Page) -> list[TreeNode]:
-    """Every live public page below root, in tree order, in one query."""
-    pages = list(_public(Page.objects.descendant_of(root)).specific().order_by("path"))
+    """Every live public page below root, in tree order (two queries, whatever the size)."""
+    from .models import NewsIndexPage, SectionPage
+
+    pages = list(_public(Page.objects.descendant_of(root)).order_by("path"))
+    groups = {
+        pk: group for model in (SectionPage, NewsIndexPage) for pk, group in model.objects.values_list("pk", "menu_group_id")
+    }
     nodes: dict[str, TreeNode] = {}
     top: list[TreeNode] = []
     root_path = root.path
     for page in pages:
-        node = TreeNode(
-            title=page.title,
-            url=page.url,
-            summary=getattr(page, "summary", ""),
-            children=[],
-            group_id=getattr(page, "menu_group_id", None),
-        )
+        node = TreeNode(title=page.title, url=page.url, children=[], group_id=groups.get(page.pk))
         nodes[page.path] = node
         parent_path = page.path[: -Page.steplen]
         if parent_path == root_path:

@@ -29,7 +29,7 @@ from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from kokasen.pages import rendering, search as page_search
+from kokasen.pages import rendering, search as page_search, textsearch
 from kokasen.pages.models import NewsIndexPage
 
 from . import rewrite
@@ -59,8 +59,10 @@ class Route:
 @dataclass
 class Rendered:
     url: str
-    content_type: str
-    body: bytes
+    output: str
+    body: bytes  # already rewritten
+    references: list[str]
+    unresolved: set[str]
 
 
 @dataclass
@@ -87,25 +89,27 @@ def _serve_page(route: Route, request) -> HttpResponse:
     return page.serve(request, *args, **kwargs)
 
 
-# Routes handed to forked workers by position (set just before the fork; the children
-# inherit the parent's memory, so page objects are not pickled).
+# The exporter and its routes, handed to forked workers by position (set just before the
+# fork; the children inherit the parent's memory, so nothing is pickled on the way in).
 _WORK: list[Route] = []
+_EXPORTER: list["SiteExporter"] = []
 
 
-def _render_chunk(args):
-    """Render some routes (runs in a worker process when jobs > 1)."""
-    indexes, site, mode_kwargs = args
-    host = site.hostname if site.port in (80, 443) else f"{site.hostname}:{site.port}"
+def _render_chunk(indexes):
+    """Render and rewrite some routes (in a worker process when jobs > 1). Returns the
+    results and the files they pointed at, for the parent to copy."""
+    exporter = _EXPORTER[0]
+    site = exporter.site
     client, factory = Client(), RequestFactory()
-    mode = rendering.RenderMode(static_export=True, **mode_kwargs)
+    mode = rendering.RenderMode(static_export=True, **exporter.mode_kwargs)
     results = []
     with rendering.rendering(mode):
         for index in indexes:
             route = _WORK[index]
             if route.page is None:
-                response = client.get(route.url, secure=True, HTTP_HOST=host)
+                response = client.get(route.url, secure=True, HTTP_HOST=exporter.host)
             else:
-                request = factory.get(route.url, secure=True, HTTP_HOST=host)
+                request = factory.get(route.url, secure=True, HTTP_HOST=exporter.host)
                 request.user = AnonymousUser()
                 request._wagtail_site = site
                 response = _serve_page(route, request)
@@ -113,8 +117,11 @@ def _render_chunk(args):
                     response.render()
             if response.status_code != 200:
                 raise ExportError(f"{route.url}: HTTP {response.status_code}")
-            results.append(Rendered(route.url, response.get("Content-Type", ""), response.content))
-    return results
+            url = unquote(route.url)
+            output = exporter._page_outputs[url]
+            result = exporter.rewrite_text(output, url, response.content.decode("utf-8"), response.get("Content-Type", ""))
+            results.append(Rendered(route.url, output, result.text.encode("utf-8"), sorted(result.references), result.unresolved))
+    return results, exporter._assets
 
 
 class SiteExporter:
@@ -130,6 +137,9 @@ class SiteExporter:
         self._assets: dict[str, tuple[str, str]] = {}  # output path -> (kind, source)
         self._documents: dict[tuple[int, str], str | None] = {}
         self.manifest_routes: dict[str, dict] = {}  # route URL -> key, output, references
+        self.reused: set[str] = set()  # outputs kept as they are from the earlier export
+        self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, text]
+        self._memo: dict = {}  # URL rewriting results, shared by all files of this export
 
     FEED_URL = FEED_URL
 
@@ -141,7 +151,8 @@ class SiteExporter:
 
     def routes(self) -> list[Route]:
         routes = []
-        for page in self.public_pages().specific():
+        # Deferred specific pages: cheap to list; the ones to render are loaded in full later.
+        for page in self.public_pages().specific(defer=True):
             parts = page.get_url_parts()
             if parts is None or parts[0] != self.site.pk:
                 continue
@@ -159,19 +170,24 @@ class SiteExporter:
 
     def render(self, routes: list[Route]) -> list[Rendered]:
         _WORK[:] = routes
+        _EXPORTER[:] = [self]
         indexes = list(range(len(routes)))
         try:
             with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
-                jobs = self.jobs if self._can_fork() else 1
-                if jobs == 1:
-                    return _render_chunk((indexes, self.site, self.mode_kwargs))
+                jobs = min(self.jobs, len(routes)) if self._can_fork() else 1
+                if jobs <= 1:
+                    return _render_chunk(indexes)[0]
                 connections.close_all()
                 with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                    parts = pool.map(_render_chunk, [(indexes[i::jobs], self.site, self.mode_kwargs) for i in range(jobs)])
-                by_url = {r.url: r for part in parts for r in part}
+                    parts = pool.map(_render_chunk, [indexes[i::jobs] for i in range(jobs)])
+                for _, assets in parts:
+                    for output, source in assets.items():
+                        self._assets.setdefault(output, source)
+                by_url = {r.url: r for results, _ in parts for r in results}
                 return [by_url[route.url] for route in routes]
         finally:
             _WORK.clear()
+            _EXPORTER.clear()
 
     @staticmethod
     def _can_fork() -> bool:
@@ -244,12 +260,13 @@ class SiteExporter:
             if entry and entry["key"] == keys[route.url] and self._reuse(route, entry, previous_dir):
                 continue
             to_render.append(route)
+        to_render = self._with_full_pages(to_render)
         for item in self.render(to_render):
-            url = unquote(item.url)
-            output = self._page_outputs[url]
-            references = self._add_text(output, url, item.body.decode("utf-8"), item.content_type)
-            self.manifest_routes[item.url] = {"key": keys[item.url], "output": output, "references": references}
-        self.files["search/search-index.js"] = self.search_index()
+            self.files[item.output] = item.body
+            if item.unresolved:
+                self.unresolved[item.output] = item.unresolved
+            self.manifest_routes[item.url] = {"key": keys[item.url], "output": item.output, "references": item.references}
+        self.files["search/search-index.js"] = self.search_index((previous or {}).get("search"))
         self._copy_assets()
         return ExportResult(
             out_dir=Path("."),
@@ -259,6 +276,15 @@ class SiteExporter:
             unresolved=self.unresolved,
             seconds=time.monotonic() - started,
         )
+
+    @staticmethod
+    def _with_full_pages(routes: list[Route]) -> list[Route]:
+        ids = {route.page.pk for route in routes if route.page is not None}
+        pages = {page.pk: page for page in Page.objects.filter(pk__in=ids).specific()}
+        return [
+            Route(route.url, pages[route.page.pk], route.components) if route.page is not None else route
+            for route in routes
+        ]
 
     def _reuse(self, route: Route, entry: dict, previous_dir: Path | None) -> bool:
         """Keep the earlier file if it exists and everything it points at still resolves
@@ -270,23 +296,35 @@ class SiteExporter:
             if reference not in self._outputs and self.resolve("/" + reference) != reference:
                 return False
         self.files[entry["output"]] = path.read_bytes()
+        self.reused.add(entry["output"])
         self.manifest_routes[route.url] = entry
         return True
 
     def manifest(self) -> dict:
         from . import incremental
 
-        return {"version": incremental.MANIFEST_VERSION, "routes": dict(sorted(self.manifest_routes.items()))}
+        return {
+            "version": incremental.MANIFEST_VERSION,
+            "routes": dict(sorted(self.manifest_routes.items())),
+            "search": dict(sorted(self.search_cache.items())),
+        }
 
     def _add_text(self, output: str, base_url: str, text: str, content_type: str):
-        rewriter = rewrite.rewrite_css if content_type.startswith("text/css") else rewrite.rewrite_html
-        result = rewriter(
-            text, file_path=output, base_url=base_url, resolve=self.resolve, internal_hosts=self.internal_hosts
-        )
+        result = self.rewrite_text(output, base_url, text, content_type)
         if result.unresolved:
             self.unresolved[output] = result.unresolved
         self.files[output] = result.text.encode("utf-8")
-        return sorted(result.references)
+
+    def rewrite_text(self, output: str, base_url: str, text: str, content_type: str) -> rewrite.Rewrite:
+        rewriter = rewrite.rewrite_css if content_type.startswith("text/css") else rewrite.rewrite_html
+        return rewriter(
+            text,
+            file_path=output,
+            base_url=base_url,
+            resolve=self.resolve,
+            internal_hosts=self.internal_hosts,
+            memo=self._memo,
+        )
 
     def _copy_assets(self):
         done = set()
@@ -303,15 +341,42 @@ class SiteExporter:
                     with default_storage.open(source, "rb") as f:
                         data = f.read()
                 if output.endswith(".css"):
-                    # CSS may import or point at more static files: rewrite and follow them.
-                    self._add_text(output, "/" + output, data.decode("utf-8"), "text/css")
+                    # One stylesheet per page instead of a cascade of @imports; then rewrite
+                    # and follow what the CSS points at (images, fonts).
+                    text = rewrite.inline_css_imports(data.decode("utf-8"), base_url="/" + output, load=self._static_text)
+                    self._add_text(output, "/" + output, text, "text/css")
                 else:
                     self.files[output] = data
 
-    def search_index(self) -> bytes:
+    @staticmethod
+    def _static_text(url: str) -> str | None:
+        if not url.startswith(settings.STATIC_URL) or not url.endswith(".css"):
+            return None
+        source = finders.find(url[len(settings.STATIC_URL):])
+        return Path(source).read_text(encoding="utf-8") if source else None
+
+    def search_documents(self, earlier: dict) -> list[textsearch.Document]:
+        """The search documents of every public page; the text of a page whose live revision
+        is the one the earlier export indexed is taken from its manifest, not re-extracted."""
+        root = self.site.root_page
+        pages = list(self.public_pages().filter(depth__gt=root.depth).specific(defer=True))
+        stale = [p.pk for p in pages if str(p.pk) not in earlier or earlier[str(p.pk)][0] != p.live_revision_id]
+        full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
+        documents = []
+        for page in pages:
+            if page.pk in full:
+                document = page_search.page_document(full[page.pk])
+            else:
+                _, summary, text = earlier[str(page.pk)]
+                document = textsearch.Document(url=page.url, title=page.title, summary=summary, text=text)
+            self.search_cache[str(page.pk)] = [page.live_revision_id, document.summary, document.text]
+            documents.append(document)
+        return documents
+
+    def search_index(self, earlier: dict | None = None) -> bytes:
         """The search index as a script (a <script> tag loads it: no fetch, works from file://)."""
         entries = []
-        for document in page_search.documents_for(self.site.root_page):
+        for document in self.search_documents(earlier or {}):
             target = self.resolve(unquote(document.url.split("#")[0])) if document.url else None
             if target is None:
                 continue
@@ -327,11 +392,11 @@ class SiteExporter:
         return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode("utf-8")
 
 
-def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict) -> None:
+def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict, unchanged: set[str] = frozenset()) -> None:
     """Make out_dir hold exactly these files (refuses a folder that is not an earlier export).
 
-    Only files whose content changed are written, so a re-export after one edit touches
-    few files."""
+    Only files whose content changed are written (``unchanged`` names files known to be
+    there already), so a re-export after one edit touches few files."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).exists():
         raise ExportError(f"{out_dir} は空でなく、以前の書き出し先でもないため、上書きしません。")
@@ -343,6 +408,8 @@ def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict) -> None:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     for name, data in files.items():
+        if name in unchanged:
+            continue
         target = out_dir / name
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             continue
@@ -360,6 +427,6 @@ def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwa
     previous = read_manifest(out_dir, MARKER_FILE) if (incremental and out_dir is not None) else None
     result = exporter.build(previous=previous, previous_dir=Path(out_dir) if previous else None)
     if out_dir is not None:
-        write_tree(result.files, out_dir, exporter.manifest())
+        write_tree(result.files, out_dir, exporter.manifest(), unchanged=exporter.reused)
         result.out_dir = Path(out_dir)
     return result

@@ -17,7 +17,6 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
 
 URL_ATTRIBUTES = ("href", "src", "action", "poster")
@@ -40,13 +39,17 @@ class Rewrite:
 class UrlMapper:
     """Maps one URL found in the file at ``file_path`` to its relative replacement."""
 
-    def __init__(self, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str]):
+    def __init__(
+        self, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str], memo: dict | None = None
+    ):
         self.file_path = file_path
         self.base_url = base_url  # the URL the file was served from, for relative references
         self.resolve = resolve
         self.internal_hosts = internal_hosts
         self.references: set[str] = set()
         self.unresolved: set[str] = set()
+        # Shared by the files of one export: the same menu links recur on every page.
+        self.memo = memo if memo is not None else {}
 
     def internal_path(self, url: str) -> tuple[str, str] | None:
         """(absolute path, fragment) for an internal URL, None for an external one."""
@@ -70,20 +73,46 @@ class UrlMapper:
 
     def map(self, url: str) -> str | None:
         """The replacement for url; None means 'drop it'. External URLs come back unchanged."""
+        # Where a URL points depends on the URL (and, if relative, on the address the file
+        # was served from), not on the file: resolve each once per export.
+        key = url if url.startswith("/") or "://" in url else (self.base_url, url)
+        if key not in self.memo:
+            self.memo[key] = self._locate(url)
+        kind, value, fragment = self.memo[key]
+        if kind == "keep":
+            return value
+        if kind == "drop":
+            self.unresolved.add(value)
+            return None
+        self.references.add(value)
+        return quote(relative_path(value, posixpath.dirname(self.file_path)), safe="/._-~") + (
+            f"#{fragment}" if fragment else ""
+        )
+
+    def _locate(self, url: str) -> tuple[str, str, str]:
+        """("keep", url, "") for an external URL, ("drop", path, "") for an internal one that
+        is not exported, ("file", output path, fragment) otherwise."""
         url = url.strip()
-        if not url:
-            return url
-        found = self.internal_path(url)
+        found = self.internal_path(url) if url else None
         if found is None:
-            return url
+            return "keep", url, ""
         path, fragment = found
         target = self.resolve(path)
         if target is None:
-            self.unresolved.add(path)
-            return None
-        self.references.add(target)
-        relative = posixpath.relpath(target, posixpath.dirname(self.file_path) or ".")
-        return quote(relative, safe="/._-~") + (f"#{fragment}" if fragment else "")
+            return "drop", path, ""
+        return "file", target, fragment
+
+
+def relative_path(target: str, folder: str) -> str:
+    """posixpath.relpath for two normalised paths relative to the export root, faster."""
+    target_parts = target.split("/")
+    folder_parts = folder.split("/") if folder else []
+    common = 0
+    for a, b in zip(target_parts[:-1], folder_parts):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(folder_parts) - common) + target_parts[common:])
 
 
 def _rewrite_srcset(value: str, mapper: UrlMapper) -> str | None:
@@ -134,68 +163,77 @@ def _rewrite_start_tag(tag_text: str, tag: str, mapper: UrlMapper) -> str:
     return _ATTR.sub(attr_sub, tag_text)
 
 
-class _TagCollector(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=False)
-        self.tags: list[tuple[int, int, str, str]] = []  # (line, col, tag, raw text)
-        self.styles: list[tuple[int, int, str]] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((*self.getpos(), tag, self.get_starttag_text()))
-        self._in_style = tag == "style"
-
-    handle_startendtag = handle_starttag
-
-    def handle_data(self, data):
-        if self._in_style:
-            self.styles.append((*self.getpos(), data))
-
-    def handle_endtag(self, tag):
-        if tag == "style":
-            self._in_style = False
+# One pass over the document: comments are skipped, <style> elements are rewritten as CSS,
+# and start tags (with quoted attribute values that may contain ">") are rewritten.
+_TOKEN = re.compile(
+    r"""<!--.*?-->"""
+    r"""|(?P<style><style\b[^>]*>)(?P<css>.*?)(?=</style\s*>)"""
+    r"""|(?P<tag><(?P<name>[a-zA-Z][a-zA-Z0-9:-]*)(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>)""",
+    re.DOTALL,
+)
+_HAS_URL_ATTRIBUTE = re.compile(r"\s(?:href|src|srcset|action|poster|style)\s*=", re.IGNORECASE)
 
 
-def _offsets(text: str) -> list[int]:
-    starts = [0]
-    for match in re.finditer("\n", text):
-        starts.append(match.end())
-    return starts
-
-
-def rewrite_html(text: str, *, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str]) -> Rewrite:
+def rewrite_html(
+    text: str, *, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str], memo: dict | None = None
+) -> Rewrite:
     """Rewrite every URL in an HTML (or XML, such as Atom) document."""
-    mapper = UrlMapper(file_path, base_url, resolve, internal_hosts)
-    parser = _TagCollector()
-    parser.feed(text)
-    parser.close()
-    lines = _offsets(text)
-    edits = []
-    for line, col, tag, raw in parser.tags:
-        start = lines[line - 1] + col
-        if text[start : start + len(raw)] != raw:
-            raise ValueError(f"{file_path}: could not locate <{tag}> at {line}:{col}")
-        new = _rewrite_start_tag(raw, tag, mapper)
-        if new != raw:
-            edits.append((start, start + len(raw), new))
-    for line, col, data in parser.styles:
-        start = lines[line - 1] + col
-        new = _rewrite_css_text(data, mapper)
-        if new != data:
-            edits.append((start, start + len(data), new))
-    out = []
-    position = 0
-    for start, end, new in sorted(edits):
-        out.append(text[position:start])
-        out.append(new)
-        position = end
-    out.append(text[position:])
-    return Rewrite("".join(out), mapper.references, mapper.unresolved)
+    mapper = UrlMapper(file_path, base_url, resolve, internal_hosts, memo)
+
+    def token_sub(match):
+        if match.group("tag"):
+            tag = match.group("tag")
+            if not _HAS_URL_ATTRIBUTE.search(tag):
+                return tag
+            return _rewrite_start_tag(tag, match.group("name").lower(), mapper)
+        if match.group("style"):
+            return match.group("style") + _rewrite_css_text(match.group("css"), mapper)
+        return match.group(0)
+
+    return Rewrite(_TOKEN.sub(token_sub, text), mapper.references, mapper.unresolved)
 
 
-def rewrite_css(text: str, *, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str]) -> Rewrite:
-    mapper = UrlMapper(file_path, base_url, resolve, internal_hosts)
+def rewrite_css(
+    text: str, *, file_path: str, base_url: str, resolve: Resolver, internal_hosts: set[str], memo: dict | None = None
+) -> Rewrite:
+    mapper = UrlMapper(file_path, base_url, resolve, internal_hosts, memo)
     return Rewrite(_rewrite_css_text(text, mapper), mapper.references, mapper.unresolved)
+
+
+_CSS_IMPORT_RULE = re.compile(
+    r"""@import\s+(?:url\(\s*(?P<q1>["']?)(?P<u1>[^"')]+)(?P=q1)\s*\)|(?P<q2>["'])(?P<u2>[^"']+)(?P=q2))\s*;""",
+    re.IGNORECASE,
+)
+
+
+def inline_css_imports(text: str, *, base_url: str, load: Callable[[str], str | None], depth: int = 0) -> str:
+    """Replace each plain ``@import`` of a local stylesheet by its content, so that an
+    exported page loads one stylesheet instead of a cascade of small ones. URLs inside an
+    inlined file are made root-relative first, so they still point at the same files once
+    the text lives in another folder. ``load`` returns a stylesheet's text by URL path, or
+    None for one that cannot be inlined (the @import then stays)."""
+    if depth > 10:
+        return text
+
+    def absolute(url: str, base: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith(("/", "#", "data:")):
+            return url
+        return posixpath.normpath(posixpath.join(posixpath.dirname(base), parts.path)) + (
+            f"#{parts.fragment}" if parts.fragment else ""
+        )
+
+    def import_sub(match):
+        url = absolute(match.group("u1") or match.group("u2"), base_url)
+        content = load(url) if url.startswith("/") else None
+        if content is None:
+            return match.group(0)
+        content = _CSS_URL.sub(
+            lambda m: f"url({m.group('q')}{absolute(m.group('url'), url)}{m.group('q')})", content
+        )
+        return inline_css_imports(content, base_url=url, load=load, depth=depth + 1)
+
+    return _CSS_IMPORT_RULE.sub(import_sub, text)
 
 
 def output_path_for(url_path: str) -> str | None:

@@ -2,6 +2,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -43,3 +45,31 @@ def table_rows(value):
     data = (value or {}).get("data") or []
     header = bool((value or {}).get("first_row_is_table_header"))
     return [(header and i == 0, [c or "" for c in row]) for i, row in enumerate(data)]
+
+
+def _render_shared(context, template_name: str, key) -> str:
+    """Render an include; during a static export, once per distinct key for all pages."""
+    portal = context["portal"]
+    if not portal.static_export:
+        return mark_safe(render_to_string(template_name, context.flatten()))
+    store = portal.mode.shared.setdefault("fragments", {})
+    full_key = (template_name, key)
+    if full_key not in store:
+        store[full_key] = mark_safe(render_to_string(template_name, context.flatten()))
+    return store[full_key]
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context):
+    """The header with the menus. It differs between pages only in which menu item is marked
+    current, so an export renders it once per marking instead of once per page."""
+    portal, page = context["portal"], context.get("page")
+    menu_ids = {item.page_id for item in portal.menu} | {c.page_id for item in portal.menu for c in item.children}
+    trail_ids = {step.pk for step in portal.trail(page)} if page is not None else set()
+    current = page.pk if page is not None and page.pk in menu_ids else None
+    return _render_shared(context, "navigation/header.html", (tuple(sorted(trail_ids & menu_ids)), current))
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context):
+    return _render_shared(context, "navigation/footer.html", ())

@@ -101,3 +101,30 @@ def test_output_paths_get_index_html_and_never_escape_the_folder():
     assert rewrite.output_path_for("/%E7%A0%94%E4%BF%AE/") == "研修/index.html"
     assert rewrite.output_path_for("/../../etc/passwd") == "etc/passwd"
     assert rewrite.output_path_for("relative") is None
+
+
+def test_css_imports_are_inlined_with_their_urls_rebased():
+    sheets = {
+        "/static/css/parts/nav.css": '@import url("deeper/x.css");\n.nav{background:url("../../img/logo.svg")}',
+        "/static/css/parts/deeper/x.css": ".x{color:red}",
+    }
+    text = rewrite.inline_css_imports(
+        '@import url("parts/nav.css");\n@import "https://cdn.example/evil.css";\n.a{}',
+        base_url="/static/css/portal.css",
+        load=sheets.get,
+    )
+    assert text == (
+        '.x{color:red}\n.nav{background:url("/static/img/logo.svg")}\n'
+        '@import "https://cdn.example/evil.css";\n.a{}'
+    )
+
+
+def test_relative_path_agrees_with_posixpath():
+    import posixpath
+
+    cases = [
+        ("index.html", ""), ("index.html", "a/b"), ("a/b/index.html", "a/b"), ("a/b/index.html", "a"),
+        ("a/index.html", "a/b/c"), ("x/y/index.html", "a/b"), ("a/bb/index.html", "a/b"), ("static/css/p.css", "static/css"),
+    ]
+    for target, folder in cases:
+        assert rewrite.relative_path(target, folder) == posixpath.relpath(target, folder or "."), (target, folder)
