@@ -7,6 +7,7 @@ images and public documents that the rendered pages point at are copied. The res
 a folder that works from file:// and a deterministic ZIP (archive.py).
 """
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -25,6 +26,7 @@ from django.db import connections
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
 from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
@@ -52,8 +54,10 @@ class ExportError(Exception):
 @dataclass(frozen=True)
 class Route:
     url: str  # root-relative URL path, e.g. /news/page/2/
-    page: Page | None = field(default=None, compare=False)  # the specific page serving it
+    page_id: int | None = None  # the page serving it (None: a plain Django view)
+    path: str = ""  # the page's tree path
     components: tuple[str, ...] = ()  # sub-path below the page (RoutablePage routes)
+    page: Page | None = field(default=None, compare=False)  # the specific page, once loaded
 
 
 @dataclass
@@ -106,7 +110,7 @@ def _render_chunk(indexes):
     with rendering.rendering(mode):
         for index in indexes:
             route = _WORK[index]
-            if route.page is None:
+            if route.page_id is None:
                 response = client.get(route.url, secure=True, HTTP_HOST=exporter.host)
             else:
                 request = factory.get(route.url, secure=True, HTTP_HOST=exporter.host)
@@ -150,17 +154,20 @@ class SiteExporter:
         return Page.objects.live().public().descendant_of(root, inclusive=True).order_by("path")
 
     def routes(self) -> list[Route]:
+        """Every URL of the export. Pages are listed from one query of plain rows (the ones to
+        render are loaded in full later), with the URL that Page.get_url_parts would give."""
         routes = []
-        # Deferred specific pages: cheap to list; the ones to render are loaded in full later.
-        for page in self.public_pages().specific(defer=True):
-            parts = page.get_url_parts()
-            if parts is None or parts[0] != self.site.pk:
+        root_path = self.site.root_page.url_path
+        news_indexes = {index.pk: index for index in NewsIndexPage.objects.live().public()}
+        for pk, path, url_path in self.public_pages().values_list("pk", "path", "url_path"):
+            if not url_path.startswith(root_path):
                 continue
-            url = parts[2]
-            routes.append(Route(url, page))
-            if isinstance(page, NewsIndexPage):
-                pages = max(1, -(-page.news().count() // page.per_page))
-                routes.extend(Route(f"{url}page/{n}/", page, ("page", str(n))) for n in range(2, pages + 1))
+            url = reverse("wagtail_serve", args=(url_path[len(root_path):],))
+            routes.append(Route(url, pk, path))
+            if pk in news_indexes:
+                index = news_indexes[pk]
+                pages = max(1, -(-index.news().count() // index.per_page))
+                routes.extend(Route(f"{url}page/{n}/", pk, path, ("page", str(n))) for n in range(2, pages + 1))
         routes.append(Route(SEARCH_URL))
         if NewsIndexPage.objects.live().public().descendant_of(self.site.root_page).exists():
             routes.append(Route(FEED_URL))
@@ -202,7 +209,7 @@ class SiteExporter:
             return self._page_outputs[path]
         if path.startswith(settings.STATIC_URL):
             name = path[len(settings.STATIC_URL):]
-            source = finders.find(name)
+            source = self._find_static(name)
             output = rewrite.output_path_for(path)
             if source and output and not output.endswith("index.html"):
                 self._assets.setdefault(output, ("static", source))
@@ -279,10 +286,12 @@ class SiteExporter:
 
     @staticmethod
     def _with_full_pages(routes: list[Route]) -> list[Route]:
-        ids = {route.page.pk for route in routes if route.page is not None}
+        ids = {route.page_id for route in routes if route.page_id is not None}
         pages = {page.pk: page for page in Page.objects.filter(pk__in=ids).specific()}
         return [
-            Route(route.url, pages[route.page.pk], route.components) if route.page is not None else route
+            Route(route.url, route.page_id, route.path, route.components, pages[route.page_id])
+            if route.page_id is not None
+            else route
             for route in routes
         ]
 
@@ -348,6 +357,10 @@ class SiteExporter:
                 else:
                     self.files[output] = data
 
+    @functools.lru_cache(maxsize=None)  # noqa: B019 (one exporter per export)
+    def _find_static(self, name: str) -> str | None:
+        return finders.find(name)
+
     @staticmethod
     def _static_text(url: str) -> str | None:
         if not url.startswith(settings.STATIC_URL) or not url.endswith(".css"):
@@ -392,7 +405,9 @@ class SiteExporter:
         return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode("utf-8")
 
 
-def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict, unchanged: set[str] = frozenset()) -> None:
+def write_tree(
+    files: dict[str, bytes], out_dir: Path, manifest: dict, unchanged: set[str] = frozenset(), previous: dict | None = None
+) -> None:
     """Make out_dir hold exactly these files (refuses a folder that is not an earlier export).
 
     Only files whose content changed are written (``unchanged`` names files known to be
@@ -401,12 +416,21 @@ def write_tree(files: dict[str, bytes], out_dir: Path, manifest: dict, unchanged
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).exists():
         raise ExportError(f"{out_dir} は空でなく、以前の書き出し先でもないため、上書きしません。")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for path in sorted(out_dir.rglob("*"), reverse=True):
-        relative = path.relative_to(out_dir).as_posix()
-        if path.is_file() and relative not in files and relative != MARKER_FILE:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    if previous and "files" in previous:  # the earlier export's own list: no need to walk the tree
+        for name in sorted(set(previous["files"]) - set(files)):
+            target = out_dir / name
+            target.unlink(missing_ok=True)
+            for parent in target.parents:
+                if parent == out_dir or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    else:
+        for path in sorted(out_dir.rglob("*"), reverse=True):
+            relative = path.relative_to(out_dir).as_posix()
+            if path.is_file() and relative not in files and relative != MARKER_FILE:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
     for name, data in files.items():
         if name in unchanged:
             continue
@@ -427,6 +451,7 @@ def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwa
     previous = read_manifest(out_dir, MARKER_FILE) if (incremental and out_dir is not None) else None
     result = exporter.build(previous=previous, previous_dir=Path(out_dir) if previous else None)
     if out_dir is not None:
-        write_tree(result.files, out_dir, exporter.manifest(), unchanged=exporter.reused)
+        manifest = {**exporter.manifest(), "files": sorted(result.files)}
+        write_tree(result.files, out_dir, manifest, unchanged=exporter.reused, previous=previous)
         result.out_dir = Path(out_dir)
     return result

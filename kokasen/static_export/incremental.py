@@ -84,16 +84,15 @@ def route_keys(exporter, routes) -> dict[str, str]:
     keys = {}
     for route in routes:
         parts: list = [common, route.url]
-        page = route.page
-        if page is None:
+        if route.page_id is None:
             parts.append(news if route.url == exporter.FEED_URL else None)
         else:
-            row = by_path.get(page.path)
-            trail = [brief(by_path.get(page.path[:end])) for end in range(Page.steplen, len(page.path), Page.steplen)]
-            parts += [row, trail, children.get(page.path, [])]
-            if page.pk in home_ids:
+            path = route.path
+            trail = [brief(by_path.get(path[:end])) for end in range(Page.steplen, len(path), Page.steplen)]
+            parts += [by_path.get(path), trail, children.get(path, [])]
+            if route.page_id in home_ids:
                 parts.append(news)
-            if page.pk in sitemap_ids:
+            if route.page_id in sitemap_ids:
                 parts.append(everything)
         keys[route.url] = _digest(parts)
     return keys
