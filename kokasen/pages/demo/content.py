@@ -218,7 +218,6 @@ _STATUS_ARTICLES = [
              "<p>開設にあたっては、住民向けの案内に加え、学校・保育所・医療機関・児童相談所などの関係機関へ相談窓口や連絡方法を周知します。</p>"),
             ("heading", {"text": "よくある質問", "anchor": "faq"}),
             ("accordion", {
-                "title": "よくある質問",
                 "items": [
                     {"question": "母子保健と児童福祉の担当が別の庁舎にあっても設置できますか。",
                      "answer": "<p>本サンプルでは、物理的に同じ場所でなくても、情報共有の仕組みや合同会議などで一体的に運営する例を紹介しています。"
@@ -286,7 +285,7 @@ _OPERATING_GRANT_ARTICLES = [
                 ],
             }),
             ("heading", {"text": "資料", "anchor": "documents"}),
-            ("documents", {"title": "財政支援に関する資料", "documents": ["grant-overview", "grant-application-guide"]}),
+            ("documents", {"documents": ["grant-overview", "grant-application-guide"]}),
             _links(LINK_CFA),
         ],
     },
@@ -311,7 +310,6 @@ _OPERATING_GRANT_ARTICLES = [
             }),
             ("heading", {"text": "よくある質問", "anchor": "faq"}),
             ("accordion", {
-                "title": "よくある質問",
                 "items": [
                     {"question": "統括支援員が兼務の場合も対象になりますか。",
                      "answer": "<p>対象となる条件は交付要綱で定められています。本サンプルでは個別の判断は示していませんので、要綱をご確認のうえ、都道府県の担当課にご相談ください。</p>"},
@@ -508,7 +506,6 @@ _PROJECT_GRANT_ARTICLES = [
             ("paragraph", "<p>財政支援の区分や対象経費は年度により変わることがあります。必ず最新の交付要綱・実施要綱をご確認ください。</p>"),
             ("heading", {"text": "よくある質問", "anchor": "faq"}),
             ("accordion", {
-                "title": "よくある質問",
                 "items": [
                     {"question": "事業を外部の団体に委託することはできますか。",
                      "answer": "<p>委託による実施の可否や条件は、各事業の実施要綱で定められています。本サンプルでは個別の判断は示していません。</p>"},
@@ -538,7 +535,6 @@ _PROJECT_GRANT_ARTICLES = [
              "地域子育て相談機関など、身近な相談の場との役割分担もあわせて検討するとよいでしょう。</p>"),
             ("heading", {"text": "よくある質問", "anchor": "faq"}),
             ("accordion", {
-                "title": "よくある質問",
                 "items": [
                     {"question": "こども家庭センター型と基本型を同時に実施できますか。",
                      "answer": "<p>実施の可否や条件は実施要綱で定められています。本サンプルでは個別の判断は示していません。</p>"},
@@ -800,7 +796,7 @@ _MEETING_ARTICLES = [
              "<p>こども家庭センターの設置と機能強化に向けて、都道府県向け・町村向けのオンライン情報交換会を開催しています。"
              "人口規模が近い自治体でグループをつくり、事例発表とグループ討議を行います。</p>"),
             ("heading", {"text": "都道府県向け", "anchor": "prefectures"}),
-            ("documents", {"title": "都道府県向け情報交換会", "documents": ["meeting-01"]}),
+            ("documents", {"documents": ["meeting-01"]}),
             ("heading", {"text": "町村向け", "anchor": "towns"}),
             ("paragraph",
              "<p>町村向けの情報交換会は、東日本エリアと西日本エリアに分けて開催します。"
