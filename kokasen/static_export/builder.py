@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db import connections
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
@@ -71,12 +72,12 @@ class Rendered:
 
 @dataclass
 class ExportResult:
-    out_dir: Path
     files: dict[str, bytes]  # output path -> content
     pages: int  # routes rendered this time
     routes: int = 0  # routes in the export (the rest were kept from the earlier export)
     unresolved: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    out_dir: Path | None = None  # where the files were written, if anywhere
 
 
 def _serve_page(route: Route, request) -> HttpResponse:
@@ -120,7 +121,7 @@ def _render_chunk(indexes):
                 if hasattr(response, "render"):
                     response.render()
             if response.status_code != 200:
-                raise ExportError(f"{route.url}: HTTP {response.status_code}")
+                raise ExportError(f"{route.url} を表示できませんでした（HTTP {response.status_code}）。")
             url = unquote(route.url)
             output = exporter._page_outputs[url]
             result = exporter.rewrite_text(output, url, response.content.decode("utf-8"), response.get("Content-Type", ""))
@@ -144,8 +145,7 @@ class SiteExporter:
         self.reused: set[str] = set()  # outputs kept as they are from the earlier export
         self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, text]
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
-
-    FEED_URL = FEED_URL
+        self._outputs: set[str] = set()  # every file the routes produce
 
     # --- what to render ---
 
@@ -166,7 +166,7 @@ class SiteExporter:
             routes.append(Route(url, pk, path))
             if pk in news_indexes:
                 index = news_indexes[pk]
-                pages = max(1, -(-index.news().count() // index.per_page))
+                pages = Paginator(index.news(), index.per_page).num_pages  # as the view paginates
                 routes.extend(Route(f"{url}page/{n}/", pk, path, ("page", str(n))) for n in range(2, pages + 1))
         routes.append(Route(SEARCH_URL))
         if NewsIndexPage.objects.live().public().descendant_of(self.site.root_page).exists():
@@ -255,7 +255,7 @@ class SiteExporter:
         for route in routes:
             output = rewrite.output_path_for(route.url)
             if output is None:
-                raise ExportError(f"cannot map {route.url} to a file")
+                raise ExportError(f"{route.url} を書き出し先のファイル名に変換できません。")
             self._page_outputs[unquote(route.url)] = output
         self._page_outputs[SEARCH_INDEX_URL] = "search/search-index.js"
         keys = incremental.route_keys(self, routes)
@@ -276,7 +276,6 @@ class SiteExporter:
         self.files["search/search-index.js"] = self.search_index((previous or {}).get("search"))
         self._copy_assets()
         return ExportResult(
-            out_dir=Path("."),
             files=dict(sorted(self.files.items())),
             pages=len(to_render),
             routes=len(routes),

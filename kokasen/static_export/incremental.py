@@ -38,6 +38,8 @@ def code_fingerprint() -> str:
 
 
 def route_keys(exporter, routes) -> dict[str, str]:
+    from .builder import FEED_URL
+
     site = exporter.site
     rows = list(
         exporter.public_pages().values_list("pk", "path", "depth", "url_path", "live_revision_id", "show_in_menus", "title")
@@ -85,7 +87,7 @@ def route_keys(exporter, routes) -> dict[str, str]:
     for route in routes:
         parts: list = [common, route.url]
         if route.page_id is None:
-            parts.append(news if route.url == exporter.FEED_URL else None)
+            parts.append(news if route.url == FEED_URL else None)
         else:
             path = route.path
             trail = [brief(by_path.get(path[:end])) for end in range(Page.steplen, len(path), Page.steplen)]
