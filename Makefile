@@ -49,7 +49,9 @@ test: setup test-tools
 bench: setup
 	$(PY) -m kokasen.static_export.bench
 
+## lint: ruff, Django's system checks, and no model change without its migration
 lint: setup
+	$(VENV)/bin/ruff check kokasen
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import posixpath
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -99,7 +99,7 @@ def test_block_types_are_known():
 
 
 def test_every_page_is_marked_as_sample():
-    for section, article in content.all_articles():
+    for _section, article in content.all_articles():
         first_type, first_value = article["body"][0]
         marked = "サンプル" in article["summary"] or (
             first_type == "notice" and "サンプル" in first_value["text"]
@@ -262,5 +262,5 @@ def test_article_body_length():
                 parts += value["header"] + [cell for row in value["rows"] for cell in row]
         return "".join(parts)
 
-    for section, article in content.all_articles():
+    for _section, article in content.all_articles():
         assert 250 <= len(plain(article["body"])) <= 1600, article["slug"]
