@@ -127,3 +127,32 @@ def exports(demo_site, django_db_blocker, tmp_path_factory):
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def smtp_certificate(tmp_path_factory):
+    from kokasen.notifications.testing import self_signed_certificate
+
+    return self_signed_certificate(tmp_path_factory.mktemp("smtp-tls"))
+
+
+@pytest.fixture
+def smtp_server(smtp_certificate, settings, monkeypatch):
+    """A real SMTP server on 127.0.0.1 that requires STARTTLS; Django is pointed at it and
+    trusts its self-signed certificate. Yields the handler (``.received``, ``.refuse``)."""
+    from kokasen.notifications.testing import RecordingHandler, TLSController
+
+    cert, key = smtp_certificate
+    handler = RecordingHandler()
+    controller = TLSController(handler, cert, key)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = True, False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.DEFAULT_FROM_EMAIL = "kokasen@portal.example.go.jp"
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    try:
+        yield handler
+    finally:
+        controller.stop()

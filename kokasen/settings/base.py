@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "kokasen.core",
     "kokasen.localgov",
     "kokasen.accounts",
+    "kokasen.notifications",
     "kokasen.pages",
     "kokasen.static_export",
     "wagtail.contrib.forms",
