@@ -10,7 +10,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 
 from kokasen.notifications.testing import RecordingHandler, TLSController
 
