@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+APT_PACKAGES := chromium fonts-noto-cjk openssl
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
