@@ -86,6 +86,12 @@ class Portal:
         per page."""
         if page is None or not getattr(page, "pk", None):
             return []
+        trails = self.__dict__.setdefault("_trails", {})  # header and breadcrumbs ask for the same
+        if page.pk not in trails:
+            trails[page.pk] = self._trail(page)
+        return trails[page.pk]
+
+    def _trail(self, page) -> list:
         if self.static_export:
             index = self._pages_by_path
             steps = range(Page.steplen * 2, len(page.path) + 1, Page.steplen)
