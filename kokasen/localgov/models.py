@@ -44,11 +44,3 @@ class LocalGovernment(models.Model):
         if self.kind == self.Kind.PREFECTURE:
             return self.name
         return f"{self.prefecture}{self.name}"
-
-    @property
-    def is_prefecture(self) -> bool:
-        return self.kind == self.Kind.PREFECTURE
-
-    @property
-    def is_town_or_village(self) -> bool:
-        return self.kind in (self.Kind.TOWN, self.Kind.VILLAGE)

@@ -13,7 +13,6 @@ class MenuItem:
     page_id: int | None = None
     children: list["MenuItem"] = field(default_factory=list)
     more_url: str | None = None  # "一覧を見る" when the dropdown is cut short
-    anchor: str = ""
 
 
 def _public(qs):
@@ -56,18 +55,12 @@ def grouped_menu(root: Page, sitemap_url: str | None) -> list[MenuItem]:
             MenuItem(
                 title=group.title,
                 url=url,
-                anchor=anchor,
                 children=[MenuItem(title=p.title, url=p.url, page_id=p.pk) for p in members],
             )
         )
     ungrouped = [p for p in pages if getattr(p, "menu_group_id", None) is None]
     groups.extend(MenuItem(title=p.title, url=p.url, page_id=p.pk) for p in ungrouped)
     return groups
-
-
-def breadcrumbs(page: Page) -> list[Page]:
-    """Ancestors below the tree root, ending with the page itself."""
-    return list(page.get_ancestors(inclusive=True).filter(depth__gt=1).specific())
 
 
 @dataclass

@@ -39,7 +39,8 @@ def page_document(page) -> textsearch.Document:
 
 
 def public_pages(root: Page):
-    return Page.objects.live().public().descendant_of(root).filter(depth__gt=root.depth).specific().order_by("path")
+    """The searchable pages: every live public page below root (not root itself)."""
+    return Page.objects.live().public().descendant_of(root).order_by("path")
 
 
 def documents_for(root: Page) -> list[textsearch.Document]:
@@ -54,6 +55,6 @@ def documents_for(root: Page) -> list[textsearch.Document]:
     key = f"kokasen-search-{stamp}"
     documents = cache.get(key)
     if documents is None:
-        documents = [page_document(page) for page in public_pages(root)]
+        documents = [page_document(page) for page in public_pages(root).specific()]
         cache.set(key, documents, 60 * 60)
     return documents

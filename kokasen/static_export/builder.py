@@ -369,8 +369,7 @@ class SiteExporter:
     def search_documents(self, earlier: dict) -> list[textsearch.Document]:
         """The search documents of every public page; the text of a page whose live revision
         is the one the earlier export indexed is taken from its manifest, not re-extracted."""
-        root = self.site.root_page
-        pages = list(self.public_pages().filter(depth__gt=root.depth).specific(defer=True))
+        pages = list(page_search.public_pages(self.site.root_page).specific(defer=True))
         stale = [p.pk for p in pages if str(p.pk) not in earlier or earlier[str(p.pk)][0] != p.live_revision_id]
         full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
         documents = []
