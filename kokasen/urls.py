@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("kokasen.accounts.urls")),
     path("search/", page_views.search, name="search"),
     path("feed.atom", page_views.news_feed, name="news_feed"),
 ]

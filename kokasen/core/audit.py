@@ -1,0 +1,37 @@
+"""Writing the audit trail. One function, called by services in the same transaction."""
+
+from django.db import models
+
+from .models import AuditEvent
+
+
+def client_ip(request) -> str | None:
+    """The client's address as nginx passed it on (REMOTE_ADDR; nginx sets it from the
+    real client, see deploy/nginx), or None outside a request."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: str,
+    acting_user=None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    detail: dict | None = None,
+    request=None,
+) -> AuditEvent:
+    """Record that ``acting_user`` (None: the system or an anonymous visitor) did ``action``
+    (a dotted English code such as ``account.password_reissued``) to ``target``."""
+    actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label or (str(target) if target is not None else ""))[:200],
+        ip_address=client_ip(request),
+        detail=detail or {},
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MembersConfig(AppConfig):
+    name = "kokasen.members"
+    verbose_name = "会員エリア"
