@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TipsConfig(AppConfig):
+    name = "kokasen.tips"
+    verbose_name = "小ネタ"
