@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("kokasen.accounts.urls")),
     path("search/", page_views.search, name="search"),
     path("feed.atom", page_views.news_feed, name="news_feed"),
+    # Django views inside the members area; listed before Wagtail's catch-all, so they win.
+    path("members/tips/", include("kokasen.tips.urls")),
+    path("members/feedback/", include("kokasen.feedback.urls")),
 ]
 
 if settings.DEBUG:

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "kokasen.notifications",
     "kokasen.pages",
     "kokasen.members",
+    "kokasen.tips",
+    "kokasen.feedback",
     "kokasen.static_export",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A Japanese 413 page for oversized bodies sent to the 小ネタ and 意見箱 forms (before CSRF reads them).
+    "kokasen.tips.middleware.ShortFormBodyLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,6 +218,11 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 # The public portal's own settings.
 PORTAL_NEWS_ON_HOME = 5
 PORTAL_MENU_DROPDOWN_LIMIT = 8
+
+# 小ネタ and 意見箱 (docs/decisions/0011, 0012): per-account limits and the largest form body.
+TIPS_POSTS_PER_HOUR = env_int("TIPS_POSTS_PER_HOUR", 10)
+FEEDBACK_OPINIONS_PER_HOUR = env_int("FEEDBACK_OPINIONS_PER_HOUR", 5)
+SHORT_FORM_MAX_BODY_BYTES = env_int("SHORT_FORM_MAX_BODY_BYTES", 64 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,36 @@
+"""The members' 意見箱 form. Staff read opinions in the admin (admin_views.py)."""
+
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from kokasen.tips import access
+from kokasen.tips.views import board_reader_required
+
+from . import services
+from .forms import OpinionForm
+
+
+@board_reader_required
+@require_http_methods(["GET", "POST"])
+def send(request):
+    is_member = access.is_member(request.user)
+    form = OpinionForm(request.POST if request.method == "POST" and is_member else None)
+    if request.method == "POST" and is_member and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.opinion_submit(
+                author=request.user, body=data["body"], category=data["category"],
+                contact_name=data["contact_name"], contact_email=data["contact_email"], request=request,
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.messages[0])
+        else:
+            return redirect("feedback:thanks")
+    status = 400 if form.errors else 200
+    return TemplateResponse(request, "feedback/send.html", {"form": form, "is_member": is_member}, status=status)
+
+
+@board_reader_required
+def thanks(request):
+    return TemplateResponse(request, "feedback/thanks.html", {})

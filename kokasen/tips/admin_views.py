@@ -1,0 +1,180 @@
+"""Wagtail admin screens of the 小ネタ board: the moderation queue (filters, bulk decisions),
+one post (approve, edit then approve, reject with a reason, hide), the topics, and the
+board settings. 管理者 and 受託者 moderate and manage topics; only 管理者 change settings.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kokasen.core.models import AuditEvent
+
+from . import access, selectors, services
+from .forms import BoardSettingsForm, RejectForm
+from .models import BoardSettings, Post, PostState, Topic, TransitionError
+
+PER_PAGE = 50
+
+
+def _staff(request):
+    if not access.is_board_staff(request.user):
+        raise PermissionDenied
+
+
+def _context(title: str, *, parent: tuple[str, str] | None = None, **extra) -> dict:
+    crumbs = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
+    if parent:
+        crumbs.append({"url": parent[0], "label": parent[1]})
+    crumbs.append({"url": "", "label": title})
+    return {"page_title": title, "header_title": title, "header_icon": "comment", "breadcrumbs_items": crumbs, **extra}
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def queue(request):
+    _staff(request)
+    state = request.GET.get("state", "queue")
+    topic_id = request.GET.get("topic", "")
+    query = request.GET.get("q", "").strip()[:100]
+    posts = Paginator(
+        selectors.moderation_queue(state=state, topic_id=topic_id, query=query), PER_PAGE
+    ).get_page(request.GET.get("p"))
+    context = _context(
+        "小ネタの投稿の確認",
+        posts=posts,
+        state=state,
+        topic_id=topic_id,
+        query=query,
+        states=[("queue", "確認待ち（すべて）"), *PostState.choices, ("all", "すべての状態")],
+        topics=Topic.objects.only("pk", "title").order_by("-opens_at"),
+        reject_form=RejectForm(),
+        waiting=selectors.queue_count(),
+    )
+    return TemplateResponse(request, "tips/admin/queue.html", context)
+
+
+@require_POST
+def bulk(request):
+    _staff(request)
+    ids = [int(i) for i in request.POST.getlist("post") if i.isdigit()]
+    decision = request.POST.get("decision", "")
+    if not ids or decision not in ("approve", "reject"):
+        messages.error(request, "投稿と操作を選んでください。")
+        return redirect("tips_admin:queue")
+    try:
+        decided, skipped = services.posts_bulk_decide(
+            post_ids=ids, decision=decision, acting_user=request.user, reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except services.Refused as refused:
+        messages.error(request, refused.messages[0])
+        return redirect("tips_admin:queue")
+    label = "承認" if decision == "approve" else "不承認に"
+    messages.success(request, f"{len(decided)}件を{label}しました。" + (f"（確認済みの{len(skipped)}件は変更していません）" if skipped else ""))
+    return redirect("tips_admin:queue")
+
+
+# --- one post ---------------------------------------------------------------------------------
+
+
+class ModerationEditForm(forms.Form):
+    body = forms.CharField(label="本文（承認前に直せます）", widget=forms.Textarea(attrs={"rows": 6}))
+    reason = forms.CharField(label="理由（不承認では必須、非表示では任意。投稿者に伝わります）", required=False,
+                             max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def post_detail(request, pk):
+    _staff(request)
+    post = get_object_or_404(Post.objects.select_related("topic", "local_government", "author", "decided_by"), pk=pk)
+    form = ModerationEditForm(request.POST or None, initial={"body": post.body, "reason": post.reason})
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action", "")
+        data = form.cleaned_data
+        try:
+            if action == "approve":
+                services.post_approve(post=post, acting_user=request.user, body=data["body"], request=request)
+                messages.success(request, "投稿を承認しました。")
+            elif action == "reject":
+                services.post_reject(post=post, acting_user=request.user, reason=data["reason"], request=request)
+                messages.success(request, "投稿を不承認にしました。理由を投稿者に通知します。")
+            elif action == "hide":
+                services.post_hide(post=post, acting_user=request.user, reason=data["reason"], request=request)
+                messages.success(request, "投稿を非表示にしました。")
+            else:
+                raise services.Refused("操作を選んでください。")
+        except (services.Refused, TransitionError) as problem:
+            form.add_error(None, problem.messages[0] if isinstance(problem, services.Refused) else str(problem))
+        else:
+            return redirect("tips_admin:queue")
+    history = AuditEvent.objects.filter(target_type="tips.post", target_id=str(post.pk)).order_by("created_at")
+    context = _context(
+        f"投稿 #{post.pk}", parent=(reverse("tips_admin:queue"), "小ネタの投稿の確認"), post=post, form=form,
+        history=history, can_approve=post.can_transition(PostState.APPROVED),
+        can_reject=post.can_transition(PostState.REJECTED), can_hide=post.can_transition(PostState.HIDDEN),
+    )
+    return TemplateResponse(request, "tips/admin/post.html", context, status=400 if form.errors else 200)
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = ["title", "description", "origin", "opens_at", "closes_at"]
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+
+def topics(request):
+    _staff(request)
+    rows = Topic.objects.order_by("-opens_at", "-pk")
+    return TemplateResponse(request, "tips/admin/topics.html", _context("小ネタのお題", topics=rows))
+
+
+def topic_edit(request, pk=None):
+    _staff(request)
+    topic = get_object_or_404(Topic, pk=pk) if pk else None
+    form = TopicForm(request.POST or None, instance=topic)
+    if request.method == "POST" and form.is_valid():
+        services.topic_save(form=form, acting_user=request.user, request=request)
+        messages.success(request, "お題を保存しました。")
+        return redirect("tips_admin:topics")
+    title = "お題の編集" if topic else "お題の追加"
+    context = _context(title, parent=(reverse("tips_admin:topics"), "小ネタのお題"), form=form, topic=topic)
+    return TemplateResponse(request, "tips/admin/topic_form.html", context)
+
+
+@require_POST
+def topic_close(request, pk):
+    _staff(request)
+    services.topic_close(topic=get_object_or_404(Topic, pk=pk), acting_user=request.user, request=request)
+    messages.success(request, "お題の受付を終了しました。")
+    return redirect("tips_admin:topics")
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def board_settings(request):
+    if not access.can_configure(request.user):
+        raise PermissionDenied
+    board = BoardSettings.load()
+    form = BoardSettingsForm(request.POST or None, instance=board)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.board_settings_update(acting_user=request.user, values=values, request=request)
+        messages.success(request, "小ネタの設定を保存しました。")
+        return redirect("tips_admin:settings")
+    history = AuditEvent.objects.filter(action="tips.settings_changed").order_by("-created_at")[:20]
+    return TemplateResponse(
+        request, "tips/admin/settings.html", _context("小ネタの設定", form=form, history=history)
+    )

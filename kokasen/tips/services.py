@@ -1,0 +1,364 @@
+"""Every write on the 小ネタ board: submissions, the poster's edits, moderation decisions,
+settings changes and the staff digest. Each runs in one transaction with its audit record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from kokasen.core.audit import audit_record
+from kokasen.core.throttle import Limit
+from kokasen.notifications.message_templates import absolute
+from kokasen.notifications.services import broadcast_queue, message_queue
+
+from . import access, text
+from .models import (
+    CONTACT_FIELDS,
+    QUEUE_STATES,
+    BoardSettings,
+    FieldUse,
+    ModerationMode,
+    Post,
+    PostState,
+    Topic,
+)
+
+POST_LIMIT = Limit("tips-post", getattr(settings, "TIPS_POSTS_PER_HOUR", 10), 3600)
+REASON_MAX = 1000
+
+
+class Refused(ValidationError):
+    """A submission or edit the board does not accept; ``message`` is for the user."""
+
+
+# --- e-mail texts -----------------------------------------------------------------------------
+
+
+def render_email(template: str, context: dict) -> tuple[str, str]:
+    """templates/emails/<template>: the first line is the subject, the rest the body."""
+    rendered = render_to_string(f"emails/{template}", context).lstrip("\n")
+    subject, _, body = rendered.partition("\n")
+    return subject.strip(), body.strip("\n") + "\n"
+
+
+def _poster_addresses(post: Post) -> list[str]:
+    if post.contact_email:
+        return [post.contact_email]
+    return [a.address for a in post.author.registered_addresses.all()]
+
+
+def _notify_poster(post: Post, kind: str) -> None:
+    addresses = _poster_addresses(post)
+    if not addresses:
+        return
+    subject, body = render_email(
+        f"tips-{kind}.txt",
+        {"post": post, "topic": post.topic, "topic_url": absolute(reverse("tips:topic", args=[post.topic_id]))},
+    )
+    message_queue(
+        kind=f"tips_{kind}",
+        to=addresses,
+        subject=subject,
+        body=body,
+        local_government=post.local_government,
+        dedupe_key=f"tips-{kind}:{post.pk}",
+    )
+
+
+# --- settings and topics ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def board_settings_update(*, acting_user, values: dict, request=None) -> BoardSettings:
+    """Change the board settings; one audit record lists every changed value, old and new.
+    Posts already submitted keep their state whatever the new mode is."""
+    if not access.can_configure(acting_user, verified=False):
+        raise PermissionDenied
+    board = BoardSettings.objects.select_for_update().filter(pk=1).first() or BoardSettings.load()
+    before = board.snapshot()
+    groups = values.pop("exempt_groups", None)
+    for name, value in values.items():
+        setattr(board, name, value)
+    board.full_clean()
+    board.save()
+    if groups is not None:
+        board.exempt_groups.set(groups)
+    after = board.snapshot()
+    changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(
+            action="tips.settings_changed", acting_user=acting_user, target=board, detail={"changes": changes},
+            request=request,
+        )
+    return board
+
+
+@transaction.atomic
+def topic_save(*, form, acting_user, request=None) -> Topic:
+    """Create or change a topic from the admin's validated ModelForm, audited."""
+    if not access.is_board_staff(acting_user, verified=False):
+        raise PermissionDenied
+    created = form.instance.pk is None
+    topic = form.save()
+    audit_record(
+        action="tips.topic_created" if created else "tips.topic_changed", acting_user=acting_user, target=topic,
+        detail={"changed": list(form.changed_data)}, request=request,
+    )
+    return topic
+
+
+@transaction.atomic
+def topic_close(*, topic: Topic, acting_user, request=None) -> Topic:
+    if not access.is_board_staff(acting_user, verified=False):
+        raise PermissionDenied
+    if topic.closed_at is None:
+        topic.closed_at = timezone.now()
+        topic.save(update_fields=["closed_at"])
+        audit_record(action="tips.topic_closed", acting_user=acting_user, target=topic, request=request)
+    return topic
+
+
+# --- the poster's side ------------------------------------------------------------------------
+
+
+def initial_state(*, board: BoardSettings, author) -> str:
+    """What a new post becomes under the current mode (CLOSED accepts nothing)."""
+    if board.mode == ModerationMode.POST:
+        return PostState.PUBLISHED
+    if board.mode == ModerationMode.PRE:
+        exempt = set(board.exempt_groups.values_list("pk", flat=True))
+        if exempt and author.groups.filter(pk__in=exempt).exists():
+            return PostState.PUBLISHED
+        return PostState.PENDING
+    raise Refused("現在、小ネタの投稿の受付を停止しています。")
+
+
+def _clean_fields(*, board: BoardSettings, body: str, contact: dict) -> tuple[str, dict]:
+    body = text.clean(body or "")
+    if not body:
+        raise Refused("本文を入力してください。")
+    if text.too_long(body, board.max_length):
+        raise Refused(f"本文は{board.max_length}文字以内で入力してください（現在{text.grapheme_count(body)}文字）。")
+    cleaned = {
+        "show_local_government": board.field_local_government == FieldUse.REQUIRED
+        or (board.field_local_government == FieldUse.OPTIONAL and bool(contact.get("show_local_government"))),
+        "contact_email": (contact.get("contact_email") or "").strip(),
+        "department": text.clean(contact.get("department") or ""),
+        "person_name": text.clean(contact.get("person_name") or ""),
+    }
+    for setting, field in (
+        ("field_email", "contact_email"), ("field_department", "department"), ("field_person_name", "person_name")
+    ):
+        use = getattr(board, setting)
+        if use == FieldUse.HIDDEN:
+            cleaned[field] = ""
+        elif use == FieldUse.REQUIRED and not cleaned[field]:
+            raise Refused(f"{CONTACT_FIELDS[setting]}を入力してください。")
+    return body, cleaned
+
+
+@transaction.atomic
+def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None, request=None) -> Post:
+    """A member's new post on an open topic; its state follows the mode at this moment."""
+    if not access.is_member(author):
+        raise PermissionDenied
+    topic = Topic.objects.get(pk=topic.pk)
+    if not topic.is_open:
+        raise Refused("このお題の受付は終了しています。" if topic.is_visible else "このお題はまだ受付を開始していません。")
+    board = BoardSettings.load()
+    state = initial_state(board=board, author=author)
+    if POST_LIMIT.exceeded(str(author.pk)):
+        raise Refused("短い時間に続けて投稿されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。")
+    body, fields = _clean_fields(board=board, body=body, contact=contact or {})
+    post = Post.objects.create(
+        topic=topic,
+        author=author,
+        local_government_id=author.local_government_id,
+        body=body,
+        state=state,
+        initial_state=state,
+        mode_at_submission=board.mode,
+        **fields,
+    )
+    POST_LIMIT.record(str(author.pk))
+    audit_record(
+        action="tips.post_submitted", acting_user=author, target=post, detail={"state": state, "mode": board.mode},
+        request=request,
+    )
+    return post
+
+
+def _own_editable(post: Post, acting_user) -> Post:
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id != getattr(acting_user, "pk", None):
+        raise PermissionDenied
+    if not post.is_editable:
+        raise Refused("確認が済んだ投稿は変更できません。")
+    return post
+
+
+@transaction.atomic
+def post_edit(*, post: Post, acting_user, body: str, contact: dict | None = None, request=None) -> Post:
+    """The poster changes a post that still waits for review."""
+    post = _own_editable(post, acting_user)
+    board = BoardSettings.load()
+    body, fields = _clean_fields(board=board, body=body, contact=contact or {})
+    before = post.body
+    post.body = body
+    for name, value in fields.items():
+        setattr(post, name, value)
+    post.edited_at = timezone.now()
+    post.save()
+    audit_record(
+        action="tips.post_edited", acting_user=acting_user, target=post,
+        detail={"body_before": before, "body_after": body}, request=request,
+    )
+    return post
+
+
+@transaction.atomic
+def post_withdraw(*, post: Post, acting_user, request=None) -> Post:
+    post = _own_editable(post, acting_user)
+    previous = post.transition(PostState.WITHDRAWN)
+    post.save(update_fields=["state"])
+    audit_record(
+        action="tips.post_withdrawn", acting_user=acting_user, target=post,
+        detail={"from": previous, "to": post.state}, request=request,
+    )
+    return post
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def _decide(*, post: Post, acting_user, wanted: str, reason: str = "", body: str | None = None, request=None) -> Post:
+    if not access.is_board_staff(acting_user, verified=False):
+        raise PermissionDenied
+    post = Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
+    previous = post.transition(wanted)  # raises TransitionError on a move that is not allowed
+    detail = {"from": previous, "to": wanted}
+    if reason:
+        post.reason = reason
+        detail["reason"] = reason
+    if body is not None:
+        new_body = text.clean(body)
+        board = BoardSettings.load()
+        if not new_body or text.too_long(new_body, board.max_length):
+            raise Refused(f"本文は1文字以上{board.max_length}文字以内にしてください。")
+        if new_body != post.body:
+            detail["body_before"], detail["body_after"] = post.body, new_body
+            post.body = new_body
+    post.decided_at = timezone.now()
+    post.decided_by = acting_user
+    post.save()
+    audit_record(action=f"tips.post_{wanted}", acting_user=acting_user, target=post, detail=detail, request=request)
+    return post
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    reason = text.clean(reason or "")
+    if required and not reason:
+        raise Refused("不承認の理由を入力してください。投稿者に伝わります。")
+    if len(reason) > REASON_MAX:
+        raise Refused(f"理由は{REASON_MAX}文字以内で入力してください。")
+    return reason
+
+
+@transaction.atomic
+def post_approve(*, post: Post, acting_user, body: str | None = None, request=None) -> Post:
+    """Approve (pre-moderation) or confirm (post-moderation), optionally after editing the text."""
+    was_pending = Post.objects.filter(pk=post.pk, state=PostState.PENDING).exists()
+    post = _decide(post=post, acting_user=acting_user, wanted=PostState.APPROVED, body=body, request=request)
+    if was_pending:  # a post already shown (事後確認) needs no "now published" notice
+        _notify_poster(post, "approved")
+    return post
+
+
+@transaction.atomic
+def post_reject(*, post: Post, acting_user, reason: str, request=None) -> Post:
+    reason = _reason(reason, required=True)
+    post = _decide(post=post, acting_user=acting_user, wanted=PostState.REJECTED, reason=reason, request=request)
+    _notify_poster(post, "rejected")
+    return post
+
+
+@transaction.atomic
+def post_hide(*, post: Post, acting_user, reason: str = "", request=None) -> Post:
+    reason = _reason(reason, required=False)
+    post = _decide(post=post, acting_user=acting_user, wanted=PostState.HIDDEN, reason=reason, request=request)
+    _notify_poster(post, "hidden")
+    return post
+
+
+def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason: str = "", request=None):
+    """Approve or reject several posts; each is its own transaction and audit record.
+    Returns (decided, skipped) lists of ids: posts no longer waiting are skipped."""
+    if not access.is_board_staff(acting_user, verified=False):
+        raise PermissionDenied
+    if decision == "reject":
+        reason = _reason(reason, required=True)
+    decided, skipped = [], []
+    for post in Post.objects.filter(pk__in=post_ids).order_by("pk"):
+        if post.state not in QUEUE_STATES:
+            skipped.append(post.pk)
+            continue
+        if decision == "approve":
+            post_approve(post=post, acting_user=acting_user, request=request)
+        elif decision == "reject":
+            post_reject(post=post, acting_user=acting_user, reason=reason, request=request)
+        else:
+            raise ValueError(decision)
+        decided.append(post.pk)
+    return decided, skipped
+
+
+# --- the digest to staff ----------------------------------------------------------------------
+
+
+def staff_addresses() -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=access.STAFF_GROUPS)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return sorted(set(users))
+
+
+@transaction.atomic
+def digest_queue(*, now=None):
+    """One Bcc message to every active 管理者 and 受託者 listing posts that entered the queue
+    since the last digest; the posts are marked in the same transaction. Running it again
+    queues nothing new (and the dedupe key makes a retry after a crash a no-op)."""
+    now = now or timezone.now()
+    posts = list(
+        Post.objects.select_for_update()
+        .filter(state__in=QUEUE_STATES, digested_at__isnull=True)
+        .select_related("topic", "local_government")
+        .order_by("pk")
+    )
+    if not posts:
+        return None
+    recipients = staff_addresses()
+    if not recipients:  # nobody to tell yet: the posts wait for the next run
+        return None
+    ids = ",".join(str(p.pk) for p in posts)
+    subject, body = render_email(
+        "tips-digest.txt",
+        {"posts": posts, "count": len(posts), "queue_url": absolute(reverse("tips_admin:queue"))},
+    )
+    message = broadcast_queue(
+        kind="tips_digest", bcc=recipients, subject=subject, body=body,
+        dedupe_key="tips-digest:" + hashlib.sha256(ids.encode()).hexdigest()[:32],
+    )
+    Post.objects.filter(pk__in=[p.pk for p in posts]).update(digested_at=now)
+    return message

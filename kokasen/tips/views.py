@@ -1,0 +1,139 @@
+"""The members' side of the 小ネタ board: topic lists, a topic with its posts and the form,
+and the poster's edit and withdraw pages. Thin: rules live in services and selectors."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods
+
+from kokasen.members.access import refuse
+
+from . import access, selectors, services
+from .forms import PostForm
+from .models import BoardSettings, ModerationMode
+
+PER_PAGE = 20
+
+
+def board_reader_required(view):
+    """Members and verified staff only; visitors go to the login page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not access.may_read_board(request.user):
+            return refuse(request)
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)  # private content: no shared caches
+        return response
+
+    return wrapped
+
+
+@board_reader_required
+def topic_index(request):
+    context = {
+        "open_topics": selectors.topic_list_open(),
+        "past_topics": selectors.topic_list_past()[:50],
+    }
+    return TemplateResponse(request, "tips/topic_index.html", context)
+
+
+def _form(request, board, data=None, initial=None):
+    user = request.user
+    return PostForm(data, board=board, local_government=user.local_government, initial=initial)
+
+
+def _initial_contact(user) -> dict:
+    first = user.registered_addresses.order_by("position").values_list("address", flat=True).first()
+    return {"contact_email": first or "", "show_local_government": True}
+
+
+@board_reader_required
+@require_http_methods(["GET", "POST"])
+def topic_detail(request, pk):
+    topic = selectors.topic_for_reader(pk=pk)
+    board = BoardSettings.load()
+    user = request.user
+    can_post = access.is_member(user) and topic.is_open and board.mode != ModerationMode.CLOSED
+    form = None
+    if request.method == "POST":
+        if not can_post:
+            messages.error(request, "このお題には、いま投稿できません。")
+            return redirect("tips:topic", pk=topic.pk)
+        form = _form(request, board, data=request.POST)
+        if form.is_valid():
+            try:
+                post = services.post_submit(
+                    topic=topic, author=user, body=form.cleaned_data["body"], contact=form.contact(), request=request
+                )
+            except services.Refused as refused:
+                form.add_error(None, refused.messages[0])
+            else:
+                if post.is_visible:
+                    messages.success(request, "投稿を公開しました。こども家庭庁があとで内容を確認します。")
+                else:
+                    messages.success(request, "投稿を受け付けました。こども家庭庁が承認すると公開されます（現在は承認待ちです）。")
+                return redirect(reverse("tips:topic", args=[topic.pk]) + "#own-posts")
+    elif can_post:
+        form = _form(request, board, initial=_initial_contact(user))
+    posts = Paginator(selectors.posts_visible(topic=topic), PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "topic": topic,
+        "board": board,
+        "form": form,
+        "can_post": can_post,
+        "posts": posts,
+        "own_posts": list(selectors.posts_own(topic=topic, user=user)) if access.is_member(user) else [],
+        "mode_closed": board.mode == ModerationMode.CLOSED,
+        "is_member": access.is_member(user),
+    }
+    return TemplateResponse(request, "tips/topic_detail.html", context, status=400 if form and form.errors else 200)
+
+
+@board_reader_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, pk):
+    post = selectors.post_own_editable(pk=pk, user=request.user)
+    board = BoardSettings.load()
+    if not post.is_editable:
+        messages.error(request, "確認が済んだ投稿は変更できません。")
+        return redirect("tips:topic", pk=post.topic_id)
+    if request.method == "POST":
+        form = _form(request, board, data=request.POST)
+        if form.is_valid():
+            try:
+                services.post_edit(
+                    post=post, acting_user=request.user, body=form.cleaned_data["body"], contact=form.contact(),
+                    request=request,
+                )
+            except services.Refused as refused:
+                form.add_error(None, refused.messages[0])
+            else:
+                messages.success(request, "投稿を変更しました。")
+                return redirect(reverse("tips:topic", args=[post.topic_id]) + "#own-posts")
+    else:
+        form = _form(request, board, initial={
+            "body": post.body, "contact_email": post.contact_email, "department": post.department,
+            "person_name": post.person_name, "show_local_government": post.show_local_government,
+        })
+    status = 400 if form.errors else 200
+    return TemplateResponse(request, "tips/post_edit.html", {"post": post, "form": form}, status=status)
+
+
+@board_reader_required
+@require_http_methods(["GET", "POST"])
+def post_withdraw(request, pk):
+    post = selectors.post_own_editable(pk=pk, user=request.user)
+    if not post.is_editable:
+        messages.error(request, "確認が済んだ投稿は取り下げできません。")
+        return redirect("tips:topic", pk=post.topic_id)
+    if request.method == "POST":
+        services.post_withdraw(post=post, acting_user=request.user, request=request)
+        messages.success(request, "投稿を取り下げました。")
+        return redirect("tips:topic", pk=post.topic_id)
+    return TemplateResponse(request, "tips/post_withdraw.html", {"post": post})

@@ -1,0 +1,50 @@
+"""Admin menu 「小ネタ」: the moderation queue, the topics and the board settings."""
+
+from django.urls import include, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu
+
+from . import access, admin_views
+
+
+@hooks.register("register_admin_urls")
+def register_tips_admin_urls():
+    urls = [
+        path("", admin_views.queue, name="queue"),
+        path("bulk/", admin_views.bulk, name="bulk"),
+        path("posts/<int:pk>/", admin_views.post_detail, name="post"),
+        path("topics/", admin_views.topics, name="topics"),
+        path("topics/add/", admin_views.topic_edit, name="topic_add"),
+        path("topics/<int:pk>/", admin_views.topic_edit, name="topic_edit"),
+        path("topics/<int:pk>/close/", admin_views.topic_close, name="topic_close"),
+        path("settings/", admin_views.board_settings, name="settings"),
+    ]
+    return [path("tips/", include((urls, "tips_admin"), namespace="tips_admin"))]
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.is_board_staff(request.user)
+
+
+class SettingsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.can_configure(request.user)
+
+
+class TipsSubmenu(SubmenuMenuItem):
+    def is_shown(self, request):
+        return access.is_board_staff(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_tips_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem("投稿の確認", reverse("tips_admin:queue"), name="tips-queue", icon_name="tasks", order=1),
+            StaffMenuItem("お題", reverse("tips_admin:topics"), name="tips-topics", icon_name="list-ul", order=2),
+            SettingsMenuItem("設定", reverse("tips_admin:settings"), name="tips-settings", icon_name="cog", order=3),
+        ]
+    )
+    return TipsSubmenu("小ネタ", menu, name="tips", icon_name="comment", order=8000)
