@@ -5,9 +5,13 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kokasen.accounts import views_login as account_login_views
 from kokasen.pages import views as page_views
 
 urlpatterns = [
+    # The admins' own login forms would be a password-only way in: send them to /login/.
+    path("admin/login/", account_login_views.admin_login_redirect),
+    path("django-admin/login/", account_login_views.admin_login_redirect),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),

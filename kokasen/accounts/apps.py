@@ -11,3 +11,7 @@ class AccountsConfig(AppConfig):
         from . import roles
 
         post_migrate.connect(roles.ensure_role_groups_after_migrate)
+
+        from . import login_audit
+
+        login_audit.connect()  # audit every login attempt (docs/decisions/0007-login-security.md)

@@ -4,6 +4,7 @@ Production is this file plus environment variables (docs/configuration.md lists 
 dev.py and test.py relax named items only, each with a reason.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     # A Japanese 413 page for oversized bodies sent to the 小ネタ and 意見箱 forms (before CSRF reads them).
     "kokasen.tips.middleware.ShortFormBodyLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kokasen.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -130,6 +132,31 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# --- Login security: lockout, throttling, two-factor (docs/decisions/0007-login-security.md) ---
+# The ACCOUNT (username as typed) locks after this many failures in a row (wrong password or
+# wrong TOTP code), for the cool-off or until staff release it (管理画面「ログインとロック」).
+AXES_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_ACCOUNT_LOCKOUT_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = ["username"]  # the address is throttled separately, below
+# axes.W006 asks for "ip_address" in the lockout parameters; the address has its own,
+# different limits (LOGIN_ADDRESS_*), enforced by kokasen.accounts.lockout.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True  # "in a row": a successful login starts the count again
+# Attempts on a locked account are refused without extending the lock, so that an attacker
+# cannot keep a local government locked out for ever; they still count against the address.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "kokasen.accounts.views_login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kokasen.core.audit.client_ip"  # REMOTE_ADDR, set by nginx
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in AccessAttempt data
+# The client ADDRESS is slowed down, never banned: many municipalities share one address
+# (a prefecture's 自治体情報セキュリティクラウド gateway). After this many failed attempts from
+# one address within the window, logins from it are refused until the window ends.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_ADDRESS_WINDOW_SECONDS = env_int("LOGIN_ADDRESS_WINDOW_SECONDS", 10 * 60)
+# A staff user who passed the password step has this long to enter the TOTP code.
+LOGIN_TOTP_PENDING_SECONDS = env_int("LOGIN_TOTP_PENDING_SECONDS", 5 * 60)
+OTP_TOTP_ISSUER = "こども家庭センターポータル"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -230,5 +257,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    # axes logs every attempt at INFO; the audit trail has them (kokasen/accounts/login_audit.py).
+    "loggers": {"django_tasks": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -1,0 +1,47 @@
+"""Shared by the login tests: a clean cache per test, posting the login forms, TOTP codes."""
+
+import time
+
+import pytest
+from django.core.cache import cache
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kokasen.core.models import AuditEvent
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    cache.clear()  # the address throttle lives in the cache
+    yield
+    cache.clear()
+
+
+def login(client, username, password, *, address="198.51.100.1", **extra):
+    return client.post("/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=address)
+
+
+def totp_code(device: TOTPDevice, *, offset_steps: int = 0) -> str:
+    """The code an authenticator app shows now (or ``offset_steps`` later)."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    right = {totp_code(device, offset_steps=n) for n in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in right)
+
+
+def events(action=None, **filters):
+    qs = AuditEvent.objects.all()
+    if action:
+        qs = qs.filter(action=action)
+    return qs.filter(**filters)
+
+
+def is_logged_in(client) -> bool:
+    return "_auth_user_id" in client.session

@@ -1,0 +1,123 @@
+"""Two-factor login for staff (統一基準): who needs it, the pending half-login, enrolment.
+
+After a correct password a staff user is *not* logged in: the session only remembers who
+passed the first step (``PENDING_*`` keys) for ``LOGIN_TOTP_PENDING_SECONDS``. The TOTP
+step then calls ``django.contrib.auth.login`` and ``django_otp.login`` together.
+"""
+
+import time
+from base64 import b32encode
+
+import segno
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import roles
+
+PENDING_USER = "kokasen_login_pending_user"
+PENDING_BACKEND = "kokasen_login_pending_backend"
+PENDING_SINCE = "kokasen_login_pending_since"
+PENDING_NEXT = "kokasen_login_pending_next"
+SETUP_DEVICE = "kokasen_login_setup_device"
+_PENDING_KEYS = (PENDING_USER, PENDING_BACKEND, PENDING_SINCE, PENDING_NEXT, SETUP_DEVICE)
+
+STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
+DEVICE_NAME = "認証アプリ"
+
+
+def requires_two_factor(user) -> bool:
+    """Anyone who could enter an admin logs in with TOTP: the 管理者 and 受託者 groups,
+    superusers, Django ``is_staff`` users and anyone holding ``access_admin``."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    if user.groups.filter(name__in=STAFF_GROUPS).exists():
+        return True
+    return user.has_perm("wagtailadmin.access_admin")
+
+
+def is_security_staff(user) -> bool:
+    """May open the 「ログインとロック」 admin screen (with a verified TOTP session)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    in_role = user.is_superuser or user.groups.filter(name__in=STAFF_GROUPS).exists()
+    return in_role and user.is_verified()
+
+
+def confirmed_devices(user):
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True)
+
+
+# --- the pending half-login -------------------------------------------------------------------
+
+
+def start_pending(request, user, *, next_url: str) -> None:
+    request.session.cycle_key()  # a new session id once the password was right
+    request.session[PENDING_USER] = user.pk
+    request.session[PENDING_BACKEND] = user.backend
+    request.session[PENDING_SINCE] = int(time.time())
+    request.session[PENDING_NEXT] = next_url
+
+
+def pending_user(request):
+    """The user who passed the password step and has not yet passed TOTP, or None (also
+    once the pending time is over). An authenticated staff session that is not verified
+    (e.g. sent here by the middleware) counts as pending too."""
+    session = request.session
+    user_id = session.get(PENDING_USER)
+    if user_id is not None:
+        if time.time() - session.get(PENDING_SINCE, 0) > settings.LOGIN_TOTP_PENDING_SECONDS:
+            clear_pending(request)
+            return None
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and requires_two_factor(user) and not user.is_verified():
+        return user
+    return None
+
+
+def pending_backend(request, user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    return request.session.get(PENDING_BACKEND) or request.session.get(BACKEND_SESSION_KEY) or (
+        "django.contrib.auth.backends.ModelBackend"
+    )
+
+
+def pending_next(request) -> str:
+    from django.urls import reverse
+
+    return request.session.get(PENDING_NEXT) or reverse("wagtailadmin_home")  # staff only get here
+
+
+def clear_pending(request) -> None:
+    for key in _PENDING_KEYS:
+        request.session.pop(key, None)
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+
+def setup_device(request, user) -> TOTPDevice:
+    """The unconfirmed device being enrolled in this session; a fresh secret otherwise.
+    Older unconfirmed devices of the user are removed (their secret was never confirmed)."""
+    device_id = request.session.get(SETUP_DEVICE)
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first() if device_id else None
+    if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        request.session[SETUP_DEVICE] = device.pk
+    return device
+
+
+def secret_for_display(device: TOTPDevice) -> str:
+    """The base32 secret in groups of four for typing into an app by hand."""
+    secret = b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def qr_data_uri(device: TOTPDevice) -> str:
+    """The otpauth:// URL as an SVG QR code in a data: URI (the CSP allows img data:)."""
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=4)

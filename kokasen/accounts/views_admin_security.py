@@ -1,0 +1,106 @@
+"""Wagtail admin screen 「ログインとロック」: locked accounts, throttled addresses, the release
+buttons, and the recent login audit events (filter by result, search by account).
+
+Only 管理者 and 受託者 (and superusers) with a verified TOTP session may open it
+(``two_factor.is_security_staff``); Wagtail's own ``access_admin`` check comes first.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.core.validators import validate_ipv46_address
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kokasen.core.models import AuditEvent
+
+from . import lockout, two_factor
+
+RESULT_LABELS = {
+    "login.succeeded": "ログイン成功",
+    "login.password_accepted": "パスワード確認済み（確認コード待ち）",
+    "login.failed": "失敗（ユーザーIDまたはパスワード）",
+    "login.totp_failed": "失敗（確認コード）",
+    "login.locked_out": "拒否（アカウントのロック中）",
+    "login.throttled": "拒否（アドレスの制限中）",
+    "lockout.started": "アカウントをロック",
+    "lockout.released": "ロック解除（職員）",
+    "throttle.released": "アドレス制限の解除（職員）",
+    "totp.device_confirmed": "認証アプリの登録",
+    "logout": "ログアウト",
+}
+PER_PAGE = 50
+
+
+def _require_security_staff(request):
+    if not two_factor.is_security_staff(request.user):
+        raise PermissionDenied
+
+
+def _events(request):
+    events = AuditEvent.objects.filter(action__in=lockout.LOGIN_ACTIONS).select_related("actor")
+    result = request.GET.get("result", "")
+    if result in RESULT_LABELS:
+        events = events.filter(action=result)
+    query = request.GET.get("q", "").strip()[:150]
+    if query:
+        events = events.filter(Q(target_label__icontains=query) | Q(actor_label__icontains=query))
+    return events, result, query
+
+
+def security_index(request):
+    _require_security_staff(request)
+    events, result, query = _events(request)
+    page = Paginator(events, PER_PAGE).get_page(request.GET.get("p"))
+    for event in page:
+        event.result_label = RESULT_LABELS.get(event.action, event.action)
+    context = {
+        "page_title": "ログインとロック",
+        "header_title": "ログインとロック",
+        "header_icon": "lock",
+        "breadcrumbs_items": [
+            {"url": reverse("wagtailadmin_home"), "label": "ホーム"},
+            {"url": "", "label": "ログインとロック"},
+        ],
+        "accounts": lockout.accounts_with_failures(),
+        "addresses": lockout.addresses_with_failures(),
+        "events": page,
+        "result": result,
+        "query": query,
+        "result_choices": list(RESULT_LABELS.items()),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cool_off_minutes": lockout.cool_off_minutes(),
+        "address_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        "window_minutes": lockout.address_window_minutes(),
+    }
+    return TemplateResponse(request, "accounts/admin/security.html", context)
+
+
+@require_POST
+def security_release_account(request):
+    _require_security_staff(request)
+    username = request.POST.get("username", "").strip()
+    if not username:
+        messages.error(request, "解除するユーザーIDが指定されていません。")
+    else:
+        lockout.lockout_release(username=username, acting_user=request.user, request=request)
+        messages.success(request, f"「{username}」のロックを解除しました。すぐにログインできます。")
+    return redirect("accounts_security:index")
+
+
+@require_POST
+def security_release_address(request):
+    _require_security_staff(request)
+    address = request.POST.get("address", "").strip()
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        messages.error(request, "IPアドレスの形式が正しくありません。")
+    else:
+        lockout.throttle_release(address=address, acting_user=request.user, request=request)
+        messages.success(request, f"{address} からのログインの制限を解除しました。")
+    return redirect("accounts_security:index")
