@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kokasen.accounts import views_login as account_login_views
+from kokasen.members import views as member_views
 from kokasen.pages import views as page_views
 
 urlpatterns = [
@@ -14,6 +15,9 @@ urlpatterns = [
     path("django-admin/login/", account_login_views.admin_login_redirect),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
+    # Same URL as Wagtail's document view, with range requests and X-Accel-Redirect
+    # (kokasen/members/views.py explains why this is a view and not a hook).
+    re_path(r"^documents/(\d+)/(.*)$", member_views.serve_document, name="members_document_serve"),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("kokasen.accounts.urls")),
     path("search/", page_views.search, name="search"),
@@ -24,8 +28,10 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
+    # Images only: document originals (documents/) are served by /documents/<id>/<name>/,
+    # which checks access, never straight from MEDIA_ROOT.
+    from kokasen.members.media import dev_media_urlpatterns
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += dev_media_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -94,7 +94,7 @@ class HomePage(PortalPage):
     body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("lead"), FieldPanel("summary"), FieldPanel("body")]
-    subpage_types = ["pages.SectionPage", "pages.NewsIndexPage", "pages.SitemapPage"]
+    subpage_types = ["pages.SectionPage", "pages.NewsIndexPage", "pages.SitemapPage", "members.MembersHomePage"]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
     template = "pages/home_page.html"

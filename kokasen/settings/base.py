@@ -232,7 +232,14 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "mp4", "webm"]
+# Members area (kokasen/members, docs/decisions/0009): uploads are checked by content and
+# size and renamed; documents are served by the app (range requests) or, when the prefix is
+# set, by nginx through X-Accel-Redirect (deploy/nginx/portal.conf).
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "kokasen.members.forms.SafeDocumentForm"
+DOCUMENT_MAX_UPLOAD_SIZE = env_int("DOCUMENT_MAX_UPLOAD_SIZE", 50 * 1024 * 1024)
+VIDEO_MAX_UPLOAD_SIZE = env_int("VIDEO_MAX_UPLOAD_SIZE", 2 * 1024 * 1024 * 1024)
+PROTECTED_FILES_X_ACCEL_PREFIX = env_str("PROTECTED_FILES_X_ACCEL_PREFIX", "")
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "svg"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILADMIN_RICH_TEXT_EDITORS = {

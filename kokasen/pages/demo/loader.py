@@ -73,6 +73,10 @@ class DemoLoader:
             show_in_menus=False,
         )
         PortalSettings.for_site(Site.objects.get(is_default_site=True)).save()
+        # The locked members area (/members/) and its private files: kokasen.members.demo.
+        from kokasen.members import demo as members_demo
+
+        self.created += members_demo.load(home, publish=self.publish, log=lambda *args: None)
         self.log(f"デモコンテンツ: {self.created} ページを作成しました。")
 
     # --- site and tree ---

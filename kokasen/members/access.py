@@ -1,0 +1,65 @@
+"""Who may read the members area (会員エリア) and its files, and what everyone else gets.
+
+Readers are real users in one of three groups: 自治体 (a local government's shared login),
+管理者 and 受託者 (personal staff accounts), plus superusers. Staff must also have passed
+the TOTP step (django-otp marks the request user ``is_verified()``): a staff session that
+stopped after the password is treated like a visitor who has not logged in.
+
+Wagtail's own view restrictions (a ``PageViewRestriction`` / ``CollectionViewRestriction``
+of type "groups", kept in place by ``services.members_area_secure``) are the first check;
+this module is the second one, used by the members pages' ``serve()`` and by the
+document-serving hook, so that nothing of the area renders to others even if an editor
+removed a restriction.
+"""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+
+from kokasen.accounts import roles
+
+READER_GROUPS = (roles.MEMBER, roles.AGENCY_ADMIN, roles.OPERATOR)
+STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
+
+
+def _group_names(user) -> set[str]:
+    cached = getattr(user, "_members_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._members_group_names = cached
+    return cached
+
+
+def is_staff_user(user) -> bool:
+    """Anyone who could enter an admin, and so logs in with TOTP (the same rule as
+    kokasen.accounts.two_factor.requires_two_factor)."""
+    if user.is_superuser or user.is_staff or _group_names(user) & set(STAFF_GROUPS):
+        return True
+    return user.has_perm("wagtailadmin.access_admin")
+
+
+def _second_factor_passed(user) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def can_read_members_area(user) -> bool:
+    """True for an active, logged-in member of 自治体/管理者/受託者 (staff: TOTP passed)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if is_staff_user(user):
+        return _second_factor_passed(user)
+    return roles.MEMBER in _group_names(user)
+
+
+def refuse(request):
+    """The answer to someone who may not read the area: the login page for visitors (and
+    staff who have not finished the TOTP step), a plain 403 page for other accounts."""
+    user = request.user
+    if not user.is_authenticated or (user.is_active and is_staff_user(user)):
+        response = redirect_to_login(request.get_full_path(), settings.WAGTAIL_FRONTEND_LOGIN_URL)
+    else:
+        response = TemplateResponse(request, "members/forbidden.html", status=403)
+    add_never_cache_headers(response)
+    return response

@@ -1,0 +1,175 @@
+"""Serving a document that has passed its access checks (the ``before_serve_document`` hook
+in wagtail_hooks.py), for every document of the site.
+
+- HTTP range requests (RFC 9110 §14): one range ``bytes=a-b``, ``a-`` or ``-n`` gives 206
+  with Content-Range; a range beyond the file gives 416; several ranges, or a malformed
+  header, give the whole file (200), which the RFC allows. ``If-Range`` with an old
+  validator also gives the whole file. ``Accept-Ranges: bytes`` always.
+- ETag (the file's SHA-1) and Last-Modified, with 304 for conditional requests.
+- Content-Type from the extension, ``Content-Disposition`` inline for video and PDF,
+  attachment otherwise, with the document's (Japanese) title as an RFC 5987 file name.
+- ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: default-src 'none'``;
+  ``Cache-Control: private`` for a document of a restricted collection.
+- With ``PROTECTED_FILES_X_ACCEL_PREFIX`` set (production), an empty response with
+  ``X-Accel-Redirect: <prefix>/<path under MEDIA_ROOT>``: nginx sends the bytes, ranges
+  included (deploy/nginx/portal.conf).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, http_date, parse_http_date_safe, quote_etag
+
+from . import uploads
+
+INLINE_TYPES = ("application/pdf",)
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+CHUNK = 64 * 1024
+
+
+class Unsatisfiable(Exception):
+    pass
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte positions, inclusive, of a single-range header; None for "send
+    the whole file" (no header, several ranges, or a header we do not understand).
+    Raises Unsatisfiable for a syntactically valid range that selects no byte."""
+    if not header:
+        return None
+    if "," in header:
+        return None
+    match = _RANGE.match(header)
+    if not match:
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix: the last n bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise Unsatisfiable
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None  # invalid range-spec: ignore the header
+    if start >= size:
+        raise Unsatisfiable
+    return start, min(end, size - 1)
+
+
+def content_type(document) -> str:
+    ext = uploads.extension_of(document.filename)
+    return uploads.CONTENT_TYPES.get(ext) or document.content_type
+
+
+def is_inline(mime: str) -> bool:
+    return mime in INLINE_TYPES or mime.startswith("video/")
+
+
+def _last_modified(document) -> datetime.datetime | None:
+    try:
+        return document.file.storage.get_modified_time(document.file.name)
+    except (NotImplementedError, OSError):
+        return document.created_at
+
+
+def _range_file(fileobj, start: int, length: int):
+    fileobj.seek(start)
+    remaining = length
+    try:
+        while remaining > 0:
+            chunk = fileobj.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        fileobj.close()
+
+
+def serve_document(request, document, *, restricted: bool) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    mime = content_type(document)
+    try:
+        etag = quote_etag(document.get_file_hash())
+    except (OSError, ValueError):
+        etag = None
+    modified = _last_modified(document)
+    modified_ts = int(modified.timestamp()) if modified else None
+
+    headers = {
+        "Content-Type": mime,
+        "Content-Disposition": content_disposition_header(
+            not is_inline(mime), uploads.download_name(document.title, uploads.extension_of(document.filename))
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'",
+        "Accept-Ranges": "bytes",
+    }
+    if etag:
+        headers["ETag"] = etag
+    if modified_ts is not None:
+        headers["Last-Modified"] = http_date(modified_ts)
+
+    def finish(response):
+        validators_only = response.status_code in (304, 416)
+        for name, value in headers.items():
+            if not validators_only or name in ("ETag", "Last-Modified", "Accept-Ranges", "X-Content-Type-Options"):
+                response[name] = value
+        if restricted:
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=300)
+        return response
+
+    not_modified = get_conditional_response(request, etag=etag, last_modified=modified_ts)
+    if not_modified is not None:
+        return finish(not_modified)
+
+    prefix = getattr(settings, "PROTECTED_FILES_X_ACCEL_PREFIX", "")
+    if prefix:
+        response = HttpResponse(b"", content_type=mime)
+        response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{document.file.name}")
+        return finish(response)
+
+    size = document.file.size
+    byte_range = None
+    if request.method == "GET" and _if_range_matches(request.headers.get("If-Range"), etag, modified_ts):
+        try:
+            byte_range = parse_range(request.headers.get("Range"), size)
+        except Unsatisfiable:
+            response = HttpResponse(status=416, content_type="text/plain; charset=utf-8")
+            response["Content-Range"] = f"bytes */{size}"
+            return finish(response)
+
+    fileobj = document.file.storage.open(document.file.name, "rb")
+    if byte_range is None:
+        response = FileResponse(fileobj, content_type=mime)
+        response["Content-Length"] = str(size)
+        return finish(response)
+    start, end = byte_range
+    length = end - start + 1
+    response = StreamingHttpResponse(_range_file(fileobj, start, length), status=206, content_type=mime)
+    response["Content-Length"] = str(length)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return finish(response)
+
+
+def _if_range_matches(if_range: str | None, etag: str | None, modified_ts: int | None) -> bool:
+    """RFC 9110 §13.1.5: honour Range only if If-Range (when sent) names the current file."""
+    if not if_range:
+        return True
+    if_range = if_range.strip()
+    if if_range.startswith(('"', "W/")):
+        return bool(etag) and not if_range.startswith("W/") and if_range == etag
+    since = parse_http_date_safe(if_range)
+    return since is not None and modified_ts is not None and since == modified_ts

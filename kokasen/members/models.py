@@ -1,0 +1,386 @@
+"""The locked members area (REQUIREMENTS P2.1–P2.3): Wagtail pages readable only by the
+groups 自治体, 管理者 and 受託者.
+
+```
+HomePage
+└── MembersHomePage (会員エリア, /members/; a group view restriction is always kept on it)
+    ├── RoundtableIndexPage (座談会アーカイブ) └── RoundtablePage (date, video, handouts, tags)
+    ├── InitiativeIndexPage (各市町村の取組)   └── InitiativePage (a local government's materials)
+    └── FormsLibraryPage (各市町村の様式: entries with form type, local government, files)
+```
+
+Every page type here refuses to render for anyone who may not read the area
+(``MembersPageMixin.serve``), whatever restriction the page tree has, and every file a
+page attaches must be in a protected collection (「会員限定資料」).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag, TaggedItemBase
+from wagtail import blocks, hooks
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Collection, Orderable, Page
+from wagtail.search import index
+
+from kokasen.pages.blocks import RICH_FEATURES, BodyBlock
+
+from . import access, uploads
+
+OPEN_TOPICS_HOOK = "members_open_topics"
+PER_PAGE = 10
+
+
+class ProtectedCollection(models.Model):
+    """A document collection whose files are for the members area only. The collection
+    keeps a group view restriction (services.members_area_secure), and the document hook
+    refuses its files to non-readers even if that restriction is removed."""
+
+    collection = models.OneToOneField(
+        Collection, verbose_name="コレクション", on_delete=models.CASCADE, related_name="members_protection"
+    )
+
+    class Meta:
+        verbose_name = "会員限定コレクション"
+        verbose_name_plural = "会員限定コレクション"
+
+    def __str__(self):
+        return self.collection.name
+
+
+def is_protected_document(document) -> bool:
+    protected = Collection.objects.filter(members_protection__isnull=False)
+    collection = document.collection
+    return any(collection.pk == c.pk or collection.is_descendant_of(c) for c in protected)
+
+
+def validate_member_document(document, *, video: bool = False):
+    if document is None:
+        return
+    if not is_protected_document(document):
+        raise ValidationError("会員エリアのファイルは「会員限定資料」コレクションに登録したものを選んでください。")
+    if video and uploads.extension_of(document.filename) not in uploads.VIDEO_EXTENSIONS:
+        raise ValidationError("動画には MP4 または WebM のファイルを選んでください。")
+
+
+class MemberDocumentLink(Orderable):
+    """A file attached to a members page, with an optional display name."""
+
+    document = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name="ファイル", on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField("表示名（空欄ならファイルのタイトル）", max_length=200, blank=True)
+
+    panels = [FieldPanel("document"), FieldPanel("title")]
+
+    class Meta(Orderable.Meta):
+        abstract = True
+
+    @property
+    def display_title(self):
+        return self.title or self.document.title
+
+    def clean(self):
+        super().clean()
+        if self.document_id:
+            try:
+                validate_member_document(self.document)
+            except ValidationError as error:
+                raise ValidationError({"document": error.messages}) from error
+
+
+class MembersPageMixin:
+    """serve() of every members page: readers only, never stored by shared caches."""
+
+    def serve(self, request, *args, **kwargs):
+        if not access.can_read_members_area(request.user):
+            return access.refuse(request)
+        response = super().serve(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
+
+
+class MembersNoticeBlock(blocks.StructBlock):
+    date = blocks.DateBlock(label="日付")
+    title = blocks.CharBlock(label="見出し", max_length=120)
+    text = blocks.RichTextBlock(label="本文", features=RICH_FEATURES, required=False)
+
+    class Meta:
+        icon = "warning"
+        label = "お知らせ"
+        template = "members/blocks/notice.html"
+
+
+class MembersHomePage(MembersPageMixin, Page):
+    lead = models.TextField("リード文", blank=True)
+    notices = StreamField([("notice", MembersNoticeBlock())], verbose_name="会員向けのお知らせ", blank=True)
+    body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("lead"), FieldPanel("notices"), FieldPanel("body")]
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = ["members.RoundtableIndexPage", "members.InitiativeIndexPage", "members.FormsLibraryPage"]
+    max_count = 1
+    template = "members/members_home_page.html"
+
+    class Meta:
+        verbose_name = "会員エリア トップ"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from .services import members_area_secure
+
+        members_area_secure(home=self)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["sections"] = self.get_children().live().specific()
+        context["new_roundtables"] = (
+            RoundtablePage.objects.live().descendant_of(self).order_by("-held_on", "-pk")[:3]
+        )
+        context["new_initiatives"] = (
+            InitiativePage.objects.live().descendant_of(self).select_related("local_government")
+            .order_by("-last_published_at", "-pk")[:5]
+        )
+        libraries = FormsLibraryPage.objects.live().descendant_of(self)
+        context["new_forms"] = (
+            FormEntry.objects.filter(page__in=libraries).select_related("local_government", "document", "page")
+            .order_by("-published_on", "-pk")[:5]
+        )
+        topics = []
+        for hook in hooks.get_hooks(OPEN_TOPICS_HOOK):
+            topics.extend(hook(request) or [])
+        context["open_topics"] = topics
+        return context
+
+
+class RoundtableTag(TaggedItemBase):
+    content_object = ParentalKey("members.RoundtablePage", on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class RoundtableIndexPage(MembersPageMixin, Page):
+    intro = models.TextField("説明", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["members.MembersHomePage"]
+    subpage_types = ["members.RoundtablePage"]
+    max_count = 1
+    template = "members/roundtable_index_page.html"
+
+    class Meta:
+        verbose_name = "座談会アーカイブ"
+
+    def roundtables(self):
+        return RoundtablePage.objects.live().child_of(self).order_by("-held_on", "-pk")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        roundtables = self.roundtables()
+        tags = Tag.objects.filter(
+            members_roundtabletag_items__content_object__in=roundtables
+        ).distinct().order_by("name")
+        tag = request.GET.get("tag", "").strip()[:100]
+        if tag:
+            roundtables = roundtables.filter(tags__name=tag)
+        context["tags"] = tags
+        context["current_tag"] = tag
+        context["roundtables"] = Paginator(roundtables.prefetch_related("tags"), PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        return context
+
+
+class RoundtablePage(MembersPageMixin, Page):
+    held_on = models.DateField("開催日")
+    summary = models.TextField("テーマ・概要", max_length=1000)
+    video = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name="動画（MP4 または WebM）",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    transcript = models.TextField(
+        "動画の文字起こし・要旨", blank=True, help_text="音声を聞けない方のために、話の内容を文章でも掲載してください。"
+    )
+    body = StreamField(BodyBlock(), verbose_name="本文（プログラム・登壇者など）", blank=True)
+    tags = ClusterTaggableManager("タグ", through=RoundtableTag, blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("held_on"),
+        FieldPanel("summary"),
+        FieldPanel("tags"),
+        MultiFieldPanel([FieldPanel("video"), FieldPanel("transcript")], heading="動画"),
+        InlinePanel("handouts", label="配布資料", heading="配布資料"),
+        FieldPanel("body"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("transcript")]
+    parent_page_types = ["members.RoundtableIndexPage"]
+    subpage_types = []
+    template = "members/roundtable_page.html"
+
+    class Meta:
+        verbose_name = "座談会"
+
+    def clean(self):
+        super().clean()
+        if self.video_id:
+            try:
+                validate_member_document(self.video, video=True)
+            except ValidationError as error:
+                raise ValidationError({"video": error.messages}) from error
+
+
+class RoundtableHandout(MemberDocumentLink):
+    page = ParentalKey(RoundtablePage, on_delete=models.CASCADE, related_name="handouts")
+
+
+class InitiativeIndexPage(MembersPageMixin, Page):
+    intro = models.TextField("説明", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["members.MembersHomePage"]
+    subpage_types = ["members.InitiativePage"]
+    max_count = 1
+    template = "members/initiative_index_page.html"
+
+    class Meta:
+        verbose_name = "各市町村の取組（一覧）"
+
+    def get_context(self, request, *args, **kwargs):
+        from .selectors import InitiativeFilterForm, filter_initiatives
+
+        context = super().get_context(request, *args, **kwargs)
+        form = InitiativeFilterForm(request.GET or None)
+        initiatives = filter_initiatives(self, form)
+        paginator = Paginator(initiatives, PER_PAGE)
+        context["filter_form"] = form
+        context["initiatives"] = paginator.get_page(request.GET.get("page"))
+        context["query_without_page"] = form.query_string() if form.is_bound else ""
+        return context
+
+
+class InitiativePage(MembersPageMixin, Page):
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="自治体", on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.TextField("概要", max_length=1000)
+    body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
+    published_on = models.DateField("掲載日", default=datetime.date.today)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("local_government"),
+        FieldPanel("published_on"),
+        FieldPanel("summary"),
+        InlinePanel("materials", label="資料", heading="資料"),
+        FieldPanel("body"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary")]
+    parent_page_types = ["members.InitiativeIndexPage"]
+    subpage_types = []
+    template = "members/initiative_page.html"
+
+    class Meta:
+        verbose_name = "各市町村の取組"
+
+
+class InitiativeMaterial(MemberDocumentLink):
+    page = ParentalKey(InitiativePage, on_delete=models.CASCADE, related_name="materials")
+
+
+class FormsLibraryPage(MembersPageMixin, Page):
+    intro = models.TextField("説明", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), InlinePanel("entries", label="様式", heading="様式")]
+    parent_page_types = ["members.MembersHomePage"]
+    subpage_types = []
+    max_count = 1
+    template = "members/forms_library_page.html"
+
+    class Meta:
+        verbose_name = "各市町村の様式"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        entries = self.entries.select_related("local_government", "document", "second_document")
+        kind = request.GET.get("type", "")
+        if kind in FormEntry.FormType.values:
+            entries = entries.filter(form_type=kind)
+        else:
+            kind = ""
+        context["form_types"] = FormEntry.FormType.choices
+        context["current_type"] = kind
+        context["entries"] = entries.order_by("form_type", "sort_order", "pk")
+        return context
+
+
+class FormEntry(Orderable):
+    class FormType(models.TextChoices):
+        SUPPORT_PLAN = "support_plan", "サポートプラン様式"
+        ASSESSMENT = "assessment", "アセスメントシート"
+        CASE_RECORD = "case_record", "相談・支援記録"
+        CONFERENCE = "conference", "会議録・連携様式"
+        OTHER = "other", "その他"
+
+    page = ParentalKey(FormsLibraryPage, on_delete=models.CASCADE, related_name="entries")
+    title = models.CharField("様式名", max_length=200)
+    form_type = models.CharField("様式の種類", max_length=20, choices=FormType.choices, default=FormType.SUPPORT_PLAN)
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment",
+        verbose_name="提供自治体",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    description = models.CharField("説明（任意）", max_length=300, blank=True)
+    document = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name="ファイル", on_delete=models.CASCADE, related_name="+"
+    )
+    second_document = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name="別形式・記入例（任意）",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_on = models.DateField("掲載日", default=datetime.date.today)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("form_type"),
+        FieldPanel("local_government"),
+        FieldPanel("description"),
+        FieldPanel("document"),
+        FieldPanel("second_document"),
+        FieldPanel("published_on"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "様式"
+
+    def __str__(self):
+        return self.title
+
+    def files(self):
+        return [d for d in (self.document, self.second_document) if d is not None]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for field in ("document", "second_document"):
+            if getattr(self, f"{field}_id"):
+                try:
+                    validate_member_document(getattr(self, field))
+                except ValidationError as error:
+                    errors[field] = error.messages
+        if errors:
+            raise ValidationError(errors)

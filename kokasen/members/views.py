@@ -1,0 +1,31 @@
+"""The document view: Wagtail's /documents/<id>/<file name> with our own response.
+
+Wagtail's view runs the ``before_serve_document`` hooks (its own view-restriction check,
+then ours in wagtail_hooks.py) and would then stream the file itself, without range
+support. A hook cannot do the streaming instead: Wagtail only accepts an ``HttpResponse``
+from a hook, and a streaming response is not one (it would hold a 2 GB video in memory).
+So kokasen/urls.py routes the same URL here first: the same lookup and hooks, then
+``files.serve_document``.
+"""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from wagtail import hooks
+from wagtail.documents import get_document_model
+from wagtail.documents.models import document_served
+
+from . import files
+
+
+def serve_document(request, document_id, document_filename):
+    Document = get_document_model()
+    document = get_object_or_404(Document, id=document_id)
+    if document.filename != document_filename:
+        raise Http404("This document does not match the given filename.")
+    for hook in hooks.get_hooks("before_serve_document"):
+        result = hook(document, request)
+        if isinstance(result, HttpResponse):
+            return result
+    document_served.send(sender=Document, instance=document, request=request)
+    restricted = document.collection.get_view_restrictions().exists()
+    return files.serve_document(request, document, restricted=restricted)
