@@ -14,7 +14,9 @@ from kokasen.tips.services import render_email, staff_addresses
 
 from .models import Opinion
 
-OPINION_LIMIT = Limit("feedback-opinion", getattr(settings, "FEEDBACK_OPINIONS_PER_HOUR", 5), 3600)
+def opinion_limit() -> Limit:
+    """Opinions per account per hour (settings.FEEDBACK_OPINIONS_PER_HOUR)."""
+    return Limit("feedback-opinion", getattr(settings, "FEEDBACK_OPINIONS_PER_HOUR", 5), 3600)
 BODY_MAX = 2000
 NOTES_MAX = 4000
 
@@ -37,7 +39,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
         raise Refused(f"ご意見は{BODY_MAX}文字以内で入力してください。")
     if category and category not in Opinion.Category.values:
         raise Refused("分類を一覧から選んでください。")
-    if OPINION_LIMIT.exceeded(str(author.pk)):
+    if opinion_limit().exceeded(str(author.pk)):
         raise Refused("短い時間に続けて送信されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。")
     opinion = Opinion.objects.create(
         author=author,
@@ -47,7 +49,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
         contact_name=text.clean(contact_name or "")[:100],
         contact_email=(contact_email or "").strip(),
     )
-    OPINION_LIMIT.record(str(author.pk))
+    opinion_limit().record(str(author.pk))
     audit_record(action="feedback.opinion_sent", acting_user=author, target=opinion, request=request)
     recipients = staff_addresses()
     if recipients:

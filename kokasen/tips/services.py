@@ -31,7 +31,9 @@ from .models import (
     Topic,
 )
 
-POST_LIMIT = Limit("tips-post", getattr(settings, "TIPS_POSTS_PER_HOUR", 10), 3600)
+def post_limit() -> Limit:
+    """Posts per account per hour (settings.TIPS_POSTS_PER_HOUR), in the shared cache."""
+    return Limit("tips-post", getattr(settings, "TIPS_POSTS_PER_HOUR", 10), 3600)
 REASON_MAX = 1000
 
 
@@ -175,7 +177,7 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
         raise Refused("このお題の受付は終了しています。" if topic.is_visible else "このお題はまだ受付を開始していません。")
     board = BoardSettings.load()
     state = initial_state(board=board, author=author)
-    if POST_LIMIT.exceeded(str(author.pk)):
+    if post_limit().exceeded(str(author.pk)):
         raise Refused("短い時間に続けて投稿されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。")
     body, fields = _clean_fields(board=board, body=body, contact=contact or {})
     post = Post.objects.create(
@@ -188,7 +190,7 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
         mode_at_submission=board.mode,
         **fields,
     )
-    POST_LIMIT.record(str(author.pk))
+    post_limit().record(str(author.pk))
     audit_record(
         action="tips.post_submitted", acting_user=author, target=post, detail={"state": state, "mode": board.mode},
         request=request,

@@ -194,7 +194,7 @@ def test_manual_close(topic, member_a, agency_admin):
 
 
 def test_rate_limit_per_account(topic, member_a, member_b, settings):
-    limit = services.POST_LIMIT.limit
+    limit = services.post_limit().limit
     for i in range(limit):
         submit(topic, member_a, body=f"投稿{i}")
     with pytest.raises(services.Refused, match="しばらくしてから"):

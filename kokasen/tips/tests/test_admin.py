@@ -1,0 +1,88 @@
+"""The admin screens through HTTP: queue order and filters, decisions, bulk, topics, settings."""
+
+import pytest
+from django.urls import reverse
+
+from kokasen.core.models import AuditEvent
+from kokasen.testing import login_staff
+from kokasen.tips import services
+from kokasen.tips.models import BoardSettings, ModerationMode, Post, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def test_queue_lists_waiting_posts_first_and_filters(client, topic, member_a, member_b, agency_admin):
+    old = services.post_submit(topic=topic, author=member_a, body="古い承認済み")
+    services.post_approve(post=old, acting_user=agency_admin)
+    services.post_submit(topic=topic, author=member_b, body="待っている投稿")
+    login_staff(client, agency_admin)
+    html = client.get(reverse("tips_admin:queue") + "?state=all").content.decode()
+    assert html.index("待っている投稿") < html.index("古い承認済み")
+    assert "古い承認済み" not in client.get(reverse("tips_admin:queue")).content.decode()
+    assert "待っている投稿" not in client.get(reverse("tips_admin:queue") + "?q=札幌").content.decode()
+
+
+def test_edit_then_approve_reject_and_hide_from_the_post_screen(client, topic, member_a, operator):
+    post = services.post_submit(topic=topic, author=member_a, body="誤字がありまsu")
+    login_staff(client, operator)
+    url = reverse("tips_admin:post", args=[post.pk])
+    assert client.post(url, {"action": "reject", "body": post.body, "reason": ""}).status_code == 400
+    assert client.post(url, {"action": "approve", "body": "誤字がありました", "reason": ""}).status_code == 302
+    post.refresh_from_db()
+    assert post.state == "approved" and post.body == "誤字がありました"
+    assert client.post(url, {"action": "hide", "body": post.body, "reason": "本人からの依頼"}).status_code == 302
+    assert Post.objects.get(pk=post.pk).state == "hidden"
+    response = client.post(url, {"action": "approve", "body": post.body})
+    assert response.status_code == 400 and "することはできません" in response.content.decode()
+    assert Post.objects.get(pk=post.pk).state == "hidden"  # a hidden post stays hidden
+
+
+def test_bulk_from_the_queue(client, topic, member_a, member_b, agency_admin):
+    ids = [services.post_submit(topic=topic, author=m, body=b).pk for m, b in ((member_a, "一"), (member_b, "二"))]
+    login_staff(client, agency_admin)
+    response = client.post(reverse("tips_admin:bulk"), {"post": ids, "decision": "reject", "reason": ""})
+    assert response.status_code == 302 and set(Post.objects.values_list("state", flat=True)) == {"pending"}
+    client.post(reverse("tips_admin:bulk"), {"post": ids, "decision": "approve"})
+    assert set(Post.objects.values_list("state", flat=True)) == {"approved"}
+    assert AuditEvent.objects.filter(action="tips.post_approved", actor=agency_admin).count() == 2
+
+
+def test_topics_screen(client, agency_admin):
+    login_staff(client, agency_admin)
+    response = client.post(reverse("tips_admin:topic_add"), {
+        "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
+        "opens_at": "2026-04-01T09:00", "closes_at": "2026-03-01T09:00",
+    })
+    assert response.status_code == 200 and "受付終了は受付開始より後" in response.content.decode()
+    response = client.post(reverse("tips_admin:topic_add"), {
+        "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
+        "opens_at": "2026-04-01T09:00", "closes_at": "",
+    })
+    assert response.status_code == 302
+    topic = Topic.objects.get()
+    assert AuditEvent.objects.filter(action="tips.topic_created", target_id=str(topic.pk)).exists()
+    client.post(reverse("tips_admin:topic_close", args=[topic.pk]))
+    assert Topic.objects.get().closed_at is not None
+
+
+def test_settings_screen_for_the_agency_only(client, agency_admin, operator):
+    login_staff(client, operator)
+    refused = client.get(reverse("tips_admin:settings"))  # Wagtail turns 403 into a redirect home
+    assert refused.status_code == 302 and refused["Location"] == "/admin/"
+    client.logout()
+    login_staff(client, agency_admin)
+    assert client.get(reverse("tips_admin:settings")).status_code == 200
+    response = client.post(reverse("tips_admin:settings"), {
+        "mode": "post", "max_length": "300", "field_local_government": "optional", "field_email": "required",
+        "field_department": "hidden", "field_person_name": "hidden",
+    })
+    assert response.status_code == 302
+    board = BoardSettings.load()
+    assert board.mode == ModerationMode.POST and board.max_length == 300 and board.field_email == "required"
+    event = AuditEvent.objects.get(action="tips.settings_changed")
+    assert event.detail["changes"]["mode"] == {"old": "pre", "new": "post"}
+    assert event.actor == agency_admin
+    page = client.get(reverse("tips_admin:settings")).content.decode()
+    assert "pre → post" in page
+    response = client.post(reverse("tips_admin:settings"), {"mode": "chaos", "max_length": "5"})
+    assert response.status_code == 200 and BoardSettings.load().mode == ModerationMode.POST
