@@ -25,3 +25,12 @@ def members_sections(page):
         }
         for item in items
     ]
+
+
+@register.filter
+def thousands(value):
+    """12345 -> "12,345" (population figures)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return value
