@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from . import views_login
+from . import views_login, views_self_service
 
 app_name = "accounts"
 
@@ -10,4 +10,14 @@ urlpatterns = [
     path("login/totp/", views_login.login_totp, name="login_totp"),
     path("login/totp/setup/", views_login.login_totp_setup, name="login_totp_setup"),
     path("logout/", views_login.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail and the account page (docs/decisions/0008-provisioning-and-credentials.md)
+    path("password-reset/", views_self_service.password_reset_request, name="password_reset"),
+    path("password-reset/sent/", views_self_service.password_reset_done, name="password_reset_done"),
+    path("password-reset/done/", views_self_service.password_reset_complete, name="password_reset_complete"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views_self_service.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("account/", views_self_service.profile, name="profile"),
 ]

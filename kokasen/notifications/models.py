@@ -5,8 +5,11 @@ one broadcast whose recipients are all in ``bcc`` (REQUIREMENTS S1: no recipient
 another's address). ``send_outbox`` delivers the rows; see sender.py for the guarantees.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from . import message_templates
 
 
 class OutboxMessage(models.Model):
@@ -15,6 +18,9 @@ class OutboxMessage(models.Model):
         SENDING = "sending", "送信中"
         SENT = "sent", "送信済み"
         FAILED = "failed", "送信失敗"
+        # Superseded before it was sent (e.g. a password reissued while the earlier
+        # credential message was still queued): never sent, so no stale password goes out.
+        CANCELLED = "cancelled", "取消"
 
     kind = models.CharField("種類", max_length=40)
     subject = models.CharField("件名", max_length=200)
@@ -29,6 +35,10 @@ class OutboxMessage(models.Model):
     message_id = models.CharField("Message-ID", max_length=255, unique=True)
     # Queueing the same notice twice (e.g. importing the same list again) is a no-op.
     dedupe_key = models.CharField("重複防止キー", max_length=200, unique=True, null=True, blank=True)
+    # Credential messages only: the nonce the password is derived from at send time
+    # (kokasen/accounts/credentials.py). The body holds a slot, never the password; the
+    # nonce is erased once the SMTP server accepted the message (or it was cancelled).
+    secret_nonce = models.CharField("秘密情報の復元値", max_length=100, blank=True, editable=False)
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField("送信試行回数", default=0)
     next_attempt_at = models.DateTimeField("次の送信予定", default=timezone.now)
@@ -50,3 +60,29 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject}（{self.get_status_display()}）"
+
+
+class MessageTemplate(models.Model):
+    """Subject and body of one kind of notice, edited by staff in the admin (スニペット).
+
+    Without a row the standard text under templates/emails/ is used. Placeholders are
+    written ``{団体名}``; message_templates.py lists them and refuses unknown or missing ones.
+    """
+
+    kind = models.CharField("種類", max_length=40, unique=True, choices=message_templates.KIND_CHOICES)
+    subject = models.CharField("件名", max_length=200, help_text=message_templates.SUBJECT_HELP)
+    body = models.TextField("本文", help_text=message_templates.BODY_HELP)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "メールの文面"
+        verbose_name_plural = "メールの文面"
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    def clean(self):
+        errors = message_templates.problems(self.kind, self.subject or "", self.body or "")
+        if errors:
+            raise ValidationError(errors)

@@ -11,6 +11,10 @@ Guarantees:
   as one message.
 - Temporary failures (4xx replies, lost connections) are retried with back-off; permanent
   ones (5xx) mark the message FAILED with the server's reply, for staff to see.
+- Secrets are filled in here, never stored: a credential message's password is derived from
+  its ``secret_nonce`` (kokasen/accounts/credentials.py), so a re-send after a crash carries
+  the same password; the nonce is erased in the same commit that marks the message SENT (or
+  FAILED). A reset link is made from the account at send time.
 """
 
 import fcntl
@@ -25,6 +29,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
+from . import message_templates
 from .models import OutboxMessage
 
 # Seconds to wait before attempt 2, 3, …; after the last, the message is FAILED.
@@ -62,10 +67,45 @@ def _is_temporary(error: Exception) -> bool:
     return isinstance(error, (OSError, smtplib.SMTPException))  # connection trouble
 
 
+class SecretUnavailable(Exception):
+    """The message needs a secret that can no longer be made (permanent failure)."""
+
+
+def _body(message: OutboxMessage) -> str:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from kokasen.accounts import credentials
+
+    body = message.body
+    if message_templates.PASSWORD_SLOT in body:
+        if not message.secret_nonce:
+            raise SecretUnavailable("パスワードの復元値がありません。パスワードを再発行してください。")
+        try:
+            password = credentials.derive_password(message.secret_nonce)
+        except credentials.CredentialKeyChanged:
+            raise SecretUnavailable(
+                "CREDENTIALS_KEY が変更されたため、パスワードを復元できません。パスワードを再発行してください。"
+            ) from None
+        body = body.replace(message_templates.PASSWORD_SLOT, password)
+    if message_templates.RESET_URL_SLOT in body:
+        user = getattr(message.local_government, "account", None) if message.local_government else None
+        if user is None or not user.is_active:
+            raise SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        )
+        body = body.replace(message_templates.RESET_URL_SLOT, message_templates.absolute(path))
+    return body
+
+
 def _email(message: OutboxMessage, connection) -> EmailMessage:
     return EmailMessage(
         subject=message.subject,
-        body=message.body,
+        body=_body(message),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=message.to,
         bcc=message.bcc,
@@ -106,20 +146,26 @@ def _send_one(pk: int, connection, report: SendReport) -> None:
     message = OutboxMessage.objects.get(pk=pk)
     message.attempts += 1
     try:
+        # Opened here, not by send(): EmailMessage.send() on a closed connection opens and
+        # closes it around each message (a TLS handshake per message). open() is a no-op
+        # while the connection is up; after a failure it starts a fresh one.
+        connection.open()
         _email(message, connection).send()
     except Exception as error:  # noqa: BLE001 (every failure is recorded on the message)
         connection.close()  # start the next message on a fresh connection
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if _is_temporary(error) and message.attempts < MAX_ATTEMPTS:
+        if not isinstance(error, SecretUnavailable) and _is_temporary(error) and message.attempts < MAX_ATTEMPTS:
             message.status = OutboxMessage.Status.QUEUED
             message.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF[message.attempts - 1])
             report.retried += 1
         else:
             message.status = OutboxMessage.Status.FAILED
+            message.secret_nonce = ""  # undeliverable: staff reissue the password
             report.failed += 1
     else:
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
+        message.secret_nonce = ""  # accepted by the server: the password is gone for good
         report.sent += 1
-    message.save(update_fields=["status", "attempts", "next_attempt_at", "sent_at", "last_error"])
+    message.save(update_fields=["status", "attempts", "next_attempt_at", "sent_at", "last_error", "secret_nonce"])

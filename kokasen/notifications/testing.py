@@ -70,3 +70,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def serve_until_stdin_closes() -> None:
+    """``python -m kokasen.notifications.testing CERT KEY``: a STARTTLS server in its own
+    process (benchmarks: no GIL shared with the sender). Prints its port, then, when stdin
+    closes, the number of messages and recipients it received."""
+    import sys
+
+    handler = RecordingHandler()
+    controller = TLSController(handler, Path(sys.argv[1]), Path(sys.argv[2]))
+    controller.start()
+    print(controller.port, flush=True)
+    sys.stdin.read()
+    controller.stop()
+    print(len(handler.received), sum(len(r.rcpt_tos) for r in handler.received), flush=True)
+
+
+if __name__ == "__main__":
+    serve_until_stdin_closes()

@@ -222,6 +222,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kokasen@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Derives the generated passwords of queued credential messages (kokasen/accounts/credentials.py).
+# Changing it makes queued, unsent credential messages undeliverable (staff then reissue).
+CREDENTIALS_KEY = env_secret("CREDENTIALS_KEY", SECRET_KEY)
+# Public address of the portal, written out in full in e-mails (LGWAN filters strip links).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
+# Reset links sent by e-mail stay valid this long (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"

@@ -1,0 +1,53 @@
+"""Reads for the account screens and the import (no writes)."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q
+
+from kokasen.localgov.models import LocalGovernment
+from kokasen.notifications.models import OutboxMessage
+
+from .address_list import AddressListResult, parse_address_list
+from .models import RegisteredAddress
+
+
+def address_list_read(*, data: bytes, filename: str) -> AddressListResult:
+    """Parse and validate an address list against the master data (nothing is written)."""
+    known, prefecture_of = {}, {}
+    for code, name, prefecture in LocalGovernment.objects.values_list("code", "name", "prefecture"):
+        known[code], prefecture_of[code] = name, prefecture
+    return parse_address_list(data, filename, known=known, prefecture_of=prefecture_of)
+
+
+def member_accounts(*, query: str = "", active: str = ""):
+    """Local-government accounts with their addresses, for the staff listing."""
+    users = (
+        get_user_model()
+        .objects.filter(local_government__isnull=False)
+        .select_related("local_government")
+        .prefetch_related(Prefetch("registered_addresses", queryset=RegisteredAddress.objects.order_by("position")))
+        .order_by("local_government__code")
+    )
+    if query:
+        users = users.filter(
+            Q(local_government__code__startswith=query)
+            | Q(local_government__name__contains=query)
+            | Q(local_government__prefecture__contains=query)
+            | Q(registered_addresses__address__icontains=query)
+        ).distinct()
+    if active in ("1", "0"):
+        users = users.filter(is_active=active == "1")
+    return users
+
+
+def outbox_messages(*, status: str = "", kind: str = ""):
+    messages = OutboxMessage.objects.select_related("local_government").order_by("-pk")
+    if status in OutboxMessage.Status.values:
+        messages = messages.filter(status=status)
+    if kind:
+        messages = messages.filter(kind=kind)
+    return messages
+
+
+def outbox_counts() -> dict[str, int]:
+    counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {value: counts.get(value, 0) for value in OutboxMessage.Status.values}
