@@ -13,10 +13,11 @@ STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
 
 
 def _group_names(user) -> set[str]:
-    cached = getattr(user, "_kokasen_group_names", None)
+    # kokasen.members.access caches the same set on the user: one query per request for both.
+    cached = getattr(user, "_kokasen_group_names", None) or getattr(user, "_members_group_names", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._kokasen_group_names = cached
+        user._kokasen_group_names = user._members_group_names = cached
     return cached
 
 

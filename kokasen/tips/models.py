@@ -99,6 +99,9 @@ class Topic(models.Model):
     opens_at = models.DateTimeField("受付開始", default=timezone.now, help_text="この日時から一覧に表示され、投稿を受け付けます。")
     closes_at = models.DateTimeField("受付終了", null=True, blank=True, help_text="空欄なら、手動で終了するまで受け付けます。")
     closed_at = models.DateTimeField("手動で終了した日時", null=True, blank=True)
+    # Bumped by every service that writes one of the topic's posts (or the topic): the
+    # rendered list of visible posts is cached under it (views.topic_detail).
+    posts_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
 
     class Meta:

@@ -52,11 +52,20 @@ def posts_visible(*, topic: Topic):
     )
 
 
+OWN_POSTS_SHOWN = 20
+
+
 def posts_own(*, topic: Topic, user):
-    """The poster's own posts on the topic (every state but withdrawn), with reasons."""
+    """The poster's own posts on the topic that others do not see as final yet: waiting
+    (pending, or published and still under review), rejected or hidden, with the reason;
+    the newest OWN_POSTS_SHOWN. Approved posts are in the public list like everyone's."""
     if not getattr(user, "is_authenticated", False):
         return Post.objects.none()
-    return Post.objects.filter(topic=topic, author=user).exclude(state=PostState.WITHDRAWN).order_by("-submitted_at")
+    return (
+        Post.objects.filter(topic=topic, author=user)
+        .exclude(state__in=[PostState.WITHDRAWN, PostState.APPROVED])
+        .order_by("-submitted_at", "-pk")[:OWN_POSTS_SHOWN]
+    )
 
 
 def post_own_editable(*, pk: int, user) -> Post:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +40,11 @@ REASON_MAX = 1000
 
 class Refused(ValidationError):
     """A submission or edit the board does not accept; ``message`` is for the user."""
+
+
+def _touch(topic_id: int) -> None:
+    """The topic's visible list may have changed: cached renderings become stale."""
+    Topic.objects.filter(pk=topic_id).update(posts_version=F("posts_version") + 1)
 
 
 # --- e-mail texts -----------------------------------------------------------------------------
@@ -110,6 +116,7 @@ def topic_save(*, form, acting_user, request=None) -> Topic:
         raise PermissionDenied
     created = form.instance.pk is None
     topic = form.save()
+    _touch(topic.pk)
     audit_record(
         action="tips.topic_created" if created else "tips.topic_changed", acting_user=acting_user, target=topic,
         detail={"changed": list(form.changed_data)}, request=request,
@@ -191,6 +198,7 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
         **fields,
     )
     post_limit().record(str(author.pk))
+    _touch(topic.pk)
     audit_record(
         action="tips.post_submitted", acting_user=author, target=post, detail={"state": state, "mode": board.mode},
         request=request,
@@ -219,6 +227,7 @@ def post_edit(*, post: Post, acting_user, body: str, contact: dict | None = None
         setattr(post, name, value)
     post.edited_at = timezone.now()
     post.save()
+    _touch(post.topic_id)
     audit_record(
         action="tips.post_edited", acting_user=acting_user, target=post,
         detail={"body_before": before, "body_after": body}, request=request,
@@ -231,6 +240,7 @@ def post_withdraw(*, post: Post, acting_user, request=None) -> Post:
     post = _own_editable(post, acting_user)
     previous = post.transition(PostState.WITHDRAWN)
     post.save(update_fields=["state"])
+    _touch(post.topic_id)
     audit_record(
         action="tips.post_withdrawn", acting_user=acting_user, target=post,
         detail={"from": previous, "to": post.state}, request=request,
@@ -261,6 +271,7 @@ def _decide(*, post: Post, acting_user, wanted: str, reason: str = "", body: str
     post.decided_at = timezone.now()
     post.decided_by = acting_user
     post.save()
+    _touch(post.topic_id)
     audit_record(action=f"tips.post_{wanted}", acting_user=acting_user, target=post, detail=detail, request=request)
     return post
 

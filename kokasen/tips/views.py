@@ -4,8 +4,10 @@ and the poster's edit and withdraw pages. Thin: rules live in services and selec
 from functools import wraps
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -18,6 +20,20 @@ from .forms import PostForm
 from .models import BoardSettings, ModerationMode
 
 PER_PAGE = 20
+# The rendered list of visible posts (the same for every reader) is cached per topic, page
+# and Topic.posts_version, which every post write bumps; the timeout only frees memory.
+POSTS_CACHE_SECONDS = 600
+
+
+def _render_posts(request, topic, page_number) -> str:
+    posts = Paginator(selectors.posts_visible(topic=topic), PER_PAGE).get_page(page_number)
+    context = {
+        "topic": topic,
+        "posts": posts,
+        "page_links": posts.paginator.get_elided_page_range(posts.number, on_each_side=2, on_ends=1),
+        "contact_subject": f"【小ネタ】{topic.title}",
+    }
+    return render_to_string("tips/_posts.html", context, request=None)
 
 
 def board_reader_required(view):
@@ -81,13 +97,19 @@ def topic_detail(request, pk):
                 return redirect(reverse("tips:topic", args=[topic.pk]) + "#own-posts")
     elif can_post:
         form = _form(request, board, initial=_initial_contact(user))
-    posts = Paginator(selectors.posts_visible(topic=topic), PER_PAGE).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page", "1")
+    page_number = page_number if page_number.isdigit() and len(page_number) < 6 else "1"
+    list_key = f"tips:posts:{topic.pk}:{topic.posts_version}:{page_number}"
+    posts_html = cache.get(list_key)
+    if posts_html is None:
+        posts_html = _render_posts(request, topic, page_number)
+        cache.set(list_key, posts_html, POSTS_CACHE_SECONDS)
     context = {
         "topic": topic,
+        "posts_html": posts_html,
         "board": board,
         "form": form,
         "can_post": can_post,
-        "posts": posts,
         "own_posts": list(selectors.posts_own(topic=topic, user=user)) if access.is_member(user) else [],
         "mode_closed": board.mode == ModerationMode.CLOSED,
         "is_member": access.is_member(user),

@@ -145,3 +145,40 @@ def test_opinions_are_read_only_by_agency_and_operator(client, opinion, member_a
         login_staff(client, staff)
         assert "様式が見つけにくい" in client.get(url).content.decode()
         assert "様式が見つけにくい" in client.get(index).content.decode()
+
+
+def test_cached_list_follows_every_decision(client, topic, member_a, member_b, agency_admin):
+    post = services.post_submit(topic=topic, author=member_a, body="キャッシュの確認用の投稿")
+    login_member(client, member_b)
+    assert "キャッシュの確認用の投稿" not in page(client, topic)[1]  # the list is now cached
+    services.post_approve(post=post, acting_user=agency_admin)
+    assert "キャッシュの確認用の投稿" in page(client, topic)[1]
+    services.post_hide(post=post, acting_user=agency_admin)
+    assert "キャッシュの確認用の投稿" not in page(client, topic)[1]
+
+
+def test_queries_do_not_grow_with_posts(client, topic, member_a, member_b, agency_admin):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kokasen.tips.models import Post
+
+    def count_queries():
+        cache.clear()  # a cold list: the worst case
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("tips:topic", args=[topic.pk]) + "?page=2").status_code == 200
+        return len(queries)
+
+    login_member(client, member_b)
+    services.post_approve(post=services.post_submit(topic=topic, author=member_a, body="一件"), acting_user=agency_admin)
+    count_queries()  # the first request of a session does a little more (e.g. loads the site)
+    few = count_queries()
+    first = Post.objects.get()
+    Post.objects.bulk_create(
+        Post(topic=topic, author=member_a, local_government_id=member_a.local_government_id, body=f"投稿{i}",
+             state="approved", initial_state="pending", mode_at_submission="pre", contact_email=f"a{i}@example.jp")
+        for i in range(120)
+    )
+    assert first.pk
+    assert count_queries() == few
