@@ -113,6 +113,15 @@ class Topic(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tips:topic", args=[self.pk])
+
+    @property
+    def url(self) -> str:
+        return self.get_absolute_url()
+
     def clean(self):
         if self.closes_at and self.opens_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": "受付終了は受付開始より後の日時にしてください。"})

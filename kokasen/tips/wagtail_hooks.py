@@ -2,10 +2,9 @@
 
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem, SubmenuMenuItem
-from wagtail.admin.menu import Menu
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from . import access, admin_views
+from . import access, admin_views, selectors
 
 
 @hooks.register("register_admin_urls")
@@ -48,3 +47,9 @@ def register_tips_menu():
         ]
     )
     return TipsSubmenu("小ネタ", menu, name="tips", icon_name="comment", order=8000)
+
+
+@hooks.register("members_open_topics")  # kokasen.members.models.OPEN_TOPICS_HOOK: the members home
+def open_topics_for_members_home(request):
+    """Topics taking posts now (each has .title, .url, .closes_at)."""
+    return list(selectors.topic_list_open()[:10])

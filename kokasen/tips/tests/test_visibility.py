@@ -182,3 +182,12 @@ def test_queries_do_not_grow_with_posts(client, topic, member_a, member_b, agenc
     )
     assert first.pk
     assert count_queries() == few
+
+
+def test_open_topics_reach_the_members_home_hook(topic):
+    from wagtail import hooks
+
+    from kokasen.members.models import OPEN_TOPICS_HOOK
+
+    topics = [t for hook in hooks.get_hooks(OPEN_TOPICS_HOOK) for t in hook(None)]
+    assert topics == [topic] and topics[0].url == reverse("tips:topic", args=[topic.pk])
