@@ -156,3 +156,37 @@ def smtp_server(smtp_certificate, settings, monkeypatch):
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_site(demo_site, django_db_blocker):
+    """Django's LiveServerThread on the test database, with the demo site loaded: yields the
+    base URL (``http://127.0.0.1:PORT``).
+
+    pytest-django's ``live_server`` would make a test transactional, and a transactional test
+    empties every table afterwards, taking the demo site away from the tests that follow. This
+    server shares the session's in-memory SQLite connection instead (on PostgreSQL it opens
+    its own connection and sees committed rows). Browser tests create their rows up front with
+    ``django_db_blocker.unblock()``, delete them at the end, and touch no database while
+    Playwright's event loop runs.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
+    from django.test.testcases import LiveServerThread
+
+    with django_db_blocker.unblock():
+        shared = {conn.alias: conn for conn in connections.all() if conn.vendor == "sqlite" and conn.is_in_memory_db()}
+        for conn in shared.values():
+            conn.inc_thread_sharing()
+        server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared, port=0)
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        try:
+            yield f"http://127.0.0.1:{server.port}"
+        finally:
+            server.terminate()
+            for conn in shared.values():
+                conn.dec_thread_sharing()

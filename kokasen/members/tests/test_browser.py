@@ -3,14 +3,10 @@
 request (206), a handout downloads byte for byte, and after logging out the same file URL
 sends the browser to the login page instead of giving the file.
 
-How the live server is run: the demo site lives in the session's in-memory SQLite database,
-loaded outside any test transaction (kokasen/conftest.py). pytest-django's ``live_server``
-would make this a TransactionTestCase, which empties every table afterwards and so would
-take the demo site away from the tests that run later. This module starts Django's own
-LiveServerThread on the same shared in-memory connection instead, creates its one user
-before the browser starts, and deletes it at the end. Like the export's browser tests, the
-test functions carry no django_db mark and touch no database themselves while Playwright's
-event loop runs.
+The live server is conftest's ``live_site`` (not pytest-django's ``live_server``, which would
+empty the demo site's tables afterwards). The module creates its one user before the browser
+starts and deletes it at the end; the test function carries no django_db mark and touches no
+database while Playwright's event loop runs.
 """
 
 import secrets
@@ -28,20 +24,15 @@ SCREENSHOTS = ("members-home", "members-archive", "members-roundtable", "members
 
 
 @pytest.fixture(scope="module")
-def site(demo_site, django_db_blocker):
-    """A live server on the test database and the facts the test needs, read up front."""
+def site(live_site, django_db_blocker):
+    """The facts the test needs, read up front, and its one user (deleted at the end)."""
     from django.contrib.auth import get_user_model
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.db import connections
-    from django.test.testcases import LiveServerThread
 
     from kokasen.accounts import roles
     from kokasen.localgov.models import LocalGovernment
     from kokasen.members.models import RoundtablePage
 
     password = secrets.token_urlsafe(16)
-    # Unblocked for the whole module: pytest-django's blocker is process-wide, and the server
-    # thread reads the database while the test drives the browser.
     with django_db_blocker.unblock():
         User = get_user_model()
         User.objects.filter(username=CODE).delete()
@@ -50,6 +41,7 @@ def site(demo_site, django_db_blocker):
         roundtable = RoundtablePage.objects.get(slug="roundtable-01")
         handout = roundtable.handouts.first().document
         facts = {
+            "base": live_site,
             "username": CODE,
             "password": password,
             "roundtable_title": roundtable.title,
@@ -60,24 +52,10 @@ def site(demo_site, django_db_blocker):
             "handout_bytes": handout.file.open("rb").read(),
         }
         handout.file.close()
-        shared = {
-            conn.alias: conn for conn in connections.all() if conn.vendor == "sqlite" and conn.is_in_memory_db()
-        }
-        for conn in shared.values():
-            conn.inc_thread_sharing()
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared, port=0)
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
-        facts["base"] = f"http://127.0.0.1:{server.port}"
-        try:
-            yield facts
-        finally:
-            server.terminate()
-            for conn in shared.values():
-                conn.dec_thread_sharing()
+    try:
+        yield facts
+    finally:
+        with django_db_blocker.unblock():
             User.objects.filter(username=CODE).delete()
 
 

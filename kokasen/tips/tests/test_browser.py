@@ -3,9 +3,8 @@ posts, sees 承認待ち; the agency approves in the admin; another member sees 
 link that contacts the poster. No console errors (strict CSP) along the way.
 
 Data and sessions are made before the browser starts: Playwright's sync API runs an event
-loop, and Django refuses database work inside one. The test is transactional (live_server);
-serialized_rollback restores the migrated rows (local governments, Wagtail root) afterwards.
-It does not need the demo site.
+loop, and Django refuses database work inside one. The live server is conftest's ``live_site``,
+which shares the session's database: the rows are made up front and deleted at the end.
 """
 
 from datetime import timedelta
@@ -25,33 +24,61 @@ BODY = "初回訪問では「赤ちゃんの成長を一緒に見守る保健師
 ADDRESS = "hokenshi@city.sapporo.example.jp"
 
 
-def session_cookie(live_server, login) -> dict:
+def session_cookie(base_url, login) -> dict:
     client = Client()
     login(client)
     return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
+            "url": base_url}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_member_posts_agency_approves_other_member_contacts(live_server, artifacts_dir):
+@pytest.fixture
+def board(live_site, django_db_blocker):
+    """Two members, an agency admin and an open topic, made before the browser starts and
+    deleted afterwards (the live server shares the session's database)."""
+    from django.contrib.auth import get_user_model
+
+    from kokasen.accounts import roles
+    from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
+    from kokasen.tips.models import Topic
+
+    with django_db_blocker.unblock():
+        User = get_user_model()
+        User.objects.filter(username__in=[CODE_A, CODE_B]).delete()
+        make_member(CODE_A, password=PASSWORD)
+        other = make_member(CODE_B)
+        admin = make_staff(roles.AGENCY_ADMIN)
+        topic = Topic.objects.create(
+            title="初回訪問時の自己紹介の言葉は？", origin=Topic.Origin.ROUNDTABLE,
+            opens_at=timezone.now() - timedelta(hours=1), closes_at=timezone.now() + timedelta(days=7),
+        )
+        facts = {
+            "base": live_site,
+            "topic": topic,
+            "admin_cookie": session_cookie(live_site, lambda c: login_staff(c, admin)),
+            "other_cookie": session_cookie(live_site, lambda c: login_member(c, other)),
+        }
+    try:
+        yield facts
+    finally:
+        with django_db_blocker.unblock():
+            topic.posts.all().delete()  # posts protect their topic and account
+            topic.delete()
+            User.objects.filter(pk__in=[admin.pk, other.pk]).delete()
+            User.objects.filter(username=CODE_A).delete()
+
+
+def test_member_posts_agency_approves_other_member_contacts(board, django_db_blocker, artifacts_dir):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package")
     from playwright.sync_api import expect, sync_playwright
 
-    from kokasen.accounts import roles
-    from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
-    from kokasen.tips.models import Post, PostState, Topic
+    from kokasen.testing import CODE_A
+    from kokasen.tips.models import Post, PostState
 
-    make_member(CODE_A, password=PASSWORD)
-    other = make_member(CODE_B)
-    admin = make_staff(roles.AGENCY_ADMIN)
-    topic = Topic.objects.create(
-        title="初回訪問時の自己紹介の言葉は？", origin=Topic.Origin.ROUNDTABLE,
-        opens_at=timezone.now() - timedelta(hours=1), closes_at=timezone.now() + timedelta(days=7),
-    )
-    admin_cookie = session_cookie(live_server, lambda c: login_staff(c, admin))
-    other_cookie = session_cookie(live_server, lambda c: login_member(c, other))
-    topic_url = f"{live_server.url}/members/tips/{topic.pk}/"
+    base = board["base"]
+    topic = board["topic"]
+    admin_cookie, other_cookie = board["admin_cookie"], board["other_cookie"]
+    topic_url = f"{base}/members/tips/{topic.pk}/"
     problems = []
 
     with sync_playwright() as playwright:
@@ -91,10 +118,10 @@ def test_member_posts_agency_approves_other_member_contacts(live_server, artifac
 
         # 3. The agency approves in the admin queue.
         staff = new_page(admin_cookie)
-        staff.goto(f"{live_server.url}/admin/tips/")
+        staff.goto(f"{base}/admin/tips/")
         staff.get_by_role("link", name=BODY[:20]).click()
         staff.get_by_role("button", name="承認する（本文の修正も保存）").click()
-        staff.wait_for_url(f"{live_server.url}/admin/tips/")
+        staff.wait_for_url(f"{base}/admin/tips/")
         expect(staff.locator("body")).to_contain_text("投稿を承認しました")
 
         # 4. The other member sees the post and contacts the poster.
@@ -109,4 +136,5 @@ def test_member_posts_agency_approves_other_member_contacts(live_server, artifac
         browser.close()
 
     assert problems == []
-    assert Post.objects.get().state == PostState.APPROVED
+    with django_db_blocker.unblock():
+        assert Post.objects.get(topic=topic).state == PostState.APPROVED
