@@ -48,6 +48,7 @@ test: setup test-tools
 ## bench: export benchmark (1,000 articles + 200 news); prints pages/s, sizes, re-export time
 bench: setup
 	$(PY) -m kokasen.static_export.bench
+	$(PY) -m kokasen.accounts.bench  # bench-accounts: import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.tips.bench  # bench-tips: topic page with 1,000 posts, in-process and under gunicorn + wrk
 
 ## lint: ruff, Django's system checks, and no model change without its migration

@@ -36,8 +36,13 @@ _MODEL_PERMISSIONS = {
         ("wagtailadmin", "access_admin"),
         ("pages", "add_menugroup"), ("pages", "change_menugroup"), ("pages", "delete_menugroup"),
         ("pages", "change_portalsettings"),
+        ("notifications", "add_messagetemplate"), ("notifications", "change_messagetemplate"),
+        ("notifications", "delete_messagetemplate"),
     ],
-    OPERATOR: [("wagtailadmin", "access_admin")],
+    OPERATOR: [
+        ("wagtailadmin", "access_admin"),
+        ("notifications", "add_messagetemplate"), ("notifications", "change_messagetemplate"),
+    ],
 }
 
 

@@ -92,7 +92,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if "form" in context:
+        if context.get("form") is not None:
             accessible(context["form"])
         return context
 

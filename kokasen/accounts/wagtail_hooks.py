@@ -30,3 +30,40 @@ def register_security_menu_item():
     return SecurityMenuItem(
         "ログインとロック", reverse("accounts_security:index"), name="login-security", icon_name="lock", order=9000
     )
+
+
+# --- 「自治体アカウント」 (provisioning; docs/decisions/0008-provisioning-and-credentials.md) --
+
+
+@hooks.register("register_admin_urls")
+def register_account_urls():
+    from . import views_admin_accounts as views
+
+    urls = [
+        path("", views.accounts_index, name="index"),
+        path("<int:pk>/<str:action>/", views.account_action, name="action"),
+        path("import/", views.address_list_upload, name="import"),
+        path("import/confirm/", views.address_list_confirm, name="import_confirm"),
+        path("outbox/", views.outbox_index, name="outbox"),
+    ]
+    return [path("local-government-accounts/", include((urls, "accounts_admin"), namespace="accounts_admin"))]
+
+
+class AccountsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return two_factor.is_security_staff(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_accounts_menu_item():
+    from wagtail.admin.menu import Menu, SubmenuMenuItem
+
+    menu = Menu(
+        items=[
+            AccountsMenuItem("アカウント一覧", reverse("accounts_admin:index"), name="accounts", icon_name="group", order=1),
+            AccountsMenuItem("アドレス一覧の取り込み", reverse("accounts_admin:import"), name="accounts-import",
+                             icon_name="upload", order=2),
+            AccountsMenuItem("送信メール", reverse("accounts_admin:outbox"), name="outbox", icon_name="mail", order=3),
+        ]
+    )
+    return SubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)

@@ -1,6 +1,6 @@
 """Queueing messages. Sending is sender.py's job; nothing here talks to a mail server."""
 
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,7 +12,8 @@ from .models import OutboxMessage
 
 
 def _domain() -> str:
-    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "kokasen.invalid"
+    # DEFAULT_FROM_EMAIL may carry a display name: 「こども家庭庁 運営事務局 <noreply@…>」.
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "kokasen.invalid"
 
 
 def _queue(*, dedupe_key: str | None, **fields) -> OutboxMessage:

@@ -72,6 +72,63 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class SlowHandler(RecordingHandler):
+    """Takes 10 ms per message, so that a kill lands part way through a run."""
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env(database: Path, port: int, cert: Path) -> dict[str, str]:
+    """Environment for ``manage.py`` subprocesses with production settings, a SQLite file and
+    the loopback SMTP server (STARTTLS, its self-signed certificate trusted)."""
+    import os
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kokasen.settings.base",
+        "SECRET_KEY": "crash-test-secret-key-that-is-long-enough-for-django",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "EMAIL_USE_TLS": "true",
+        "DEFAULT_FROM_EMAIL": "kokasen@portal.example.go.jp",
+        "SSL_CERT_FILE": str(cert),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    import sys
+
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def send_outbox_killed_part_way(env: dict[str, str], handler: RecordingHandler, *, after: int) -> int:
+    """Start ``manage.py send_outbox``, SIGKILL it once ``after`` messages have arrived;
+    return how many had arrived when it died."""
+    import os
+    import signal
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "manage.py", "send_outbox"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(handler.received) < after and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return len(handler.received)
+
+
 def serve_until_stdin_closes() -> None:
     """``python -m kokasen.notifications.testing CERT KEY``: a STARTTLS server in its own
     process (benchmarks: no GIL shared with the sender). Prints its port, then, when stdin
