@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 
@@ -67,8 +69,17 @@ class Portal:
         if not self.root:
             return []
         if self.structure == "grouped":
-            return navigation.grouped_menu(self.root, self.sitemap_url)
-        return navigation.flat_menu(self.root)
+            return navigation.grouped_menu(self.root, self.sitemap_url)  # three queries
+        if self.static_export:
+            return navigation.flat_menu(self.root)  # once per export (see _shared)
+        # The flat menu costs a query per menu; on the live site it is cached until the
+        # public page tree changes.
+        key = f"kokasen-menu-{navigation.public_version(self.root)}-{settings.PORTAL_MENU_DROPDOWN_LIMIT}"
+        menu = cache.get(key)
+        if menu is None:
+            menu = navigation.flat_menu(self.root)
+            cache.set(key, menu, 60 * 60)
+        return menu
 
     @_shared
     def _pages_by_path(self):

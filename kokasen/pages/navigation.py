@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from wagtail.models import Page
+from django.db.models import Count, Max
+from wagtail.models import Page, PageLogEntry
 
 
 @dataclass
@@ -17,6 +18,16 @@ class MenuItem:
 
 def _public(qs):
     return qs.live().public()
+
+
+def public_version(root: Page) -> str:
+    """A stamp of the public page tree below root, in two cheap queries: it changes whenever
+    a page is published, unpublished, moved or restricted (each writes a PageLogEntry), or
+    created or saved live without a revision. Caches of menus and search documents use it
+    as their key."""
+    pages = Page.objects.live().aggregate(n=Count("pk"), last=Max("last_published_at"))
+    log = PageLogEntry.objects.aggregate(last=Max("pk"))
+    return f"{root.pk}-{pages['n']}-{pages['last'].timestamp() if pages['last'] else 0}-{log['last']}"
 
 
 def menu_pages(root: Page) -> list[Page]:

@@ -3,10 +3,9 @@
 from collections.abc import Iterable, Mapping
 
 from django.core.cache import cache
-from django.db.models import Count, Max
-from wagtail.models import Page, PageLogEntry
+from wagtail.models import Page
 
-from . import textsearch
+from . import navigation, textsearch
 
 
 def _collect_strings(value, out: list[str]) -> None:
@@ -46,13 +45,10 @@ def public_pages(root: Page):
 def documents_for(root: Page) -> list[textsearch.Document]:
     """All searchable documents below root, cached.
 
-    The key changes whenever a page is published, unpublished, moved or restricted
-    (each of those writes a PageLogEntry) or saved live without a revision.
+    The key (``navigation.public_version``) changes whenever a page is published,
+    unpublished, moved or restricted, or saved live without a revision.
     """
-    pages = Page.objects.live().aggregate(n=Count("pk"), last=Max("last_published_at"))
-    log = PageLogEntry.objects.aggregate(last=Max("pk"))
-    stamp = f"{root.pk}-{pages['n']}-{pages['last'].timestamp() if pages['last'] else 0}-{log['last']}"
-    key = f"kokasen-search-{stamp}"
+    key = f"kokasen-search-{navigation.public_version(root)}"
     documents = cache.get(key)
     if documents is None:
         documents = [page_document(page) for page in public_pages(root).specific()]

@@ -166,3 +166,29 @@ def test_a_link_needs_exactly_one_target():
     with pytest.raises(ValidationError):
         block.clean(block.to_python({"title": "x", "url": "", "page": None}))
     assert block.clean(block.to_python({"title": "x", "url": "https://www.cfa.go.jp/", "page": None}))
+
+
+def test_the_cached_header_menu_follows_publishing_unpublishing_and_restricting(client, home, django_assert_max_num_queries):
+    get(client, "/")  # the menu is now cached
+    section = SectionPage(title="新しいメニュー見出し", slug="new-menu", show_in_menus=True)
+    home.add_child(instance=section)
+    section.save_revision().publish()
+    assert "新しいメニュー見出し" in get(client, "/news/").content.decode()
+
+    section.get_latest_revision().publish()  # a re-publish under a new title
+    section.title = "改題したメニュー見出し"
+    section.save_revision().publish()
+    assert "改題したメニュー見出し" in get(client, "/news/").content.decode()
+
+    restriction = PageViewRestriction.objects.create(page=section, restriction_type="login")
+    restriction.save(user=None)  # logs wagtail.view_restriction.create, as the admin does
+    assert "改題したメニュー見出し" not in get(client, "/news/").content.decode()
+    restriction.delete(user=None)
+    section.unpublish()
+    assert "改題したメニュー見出し" not in get(client, "/news/").content.decode()
+
+
+def test_a_page_view_asks_few_queries_for_the_header_once_the_menu_is_cached(client, home, django_assert_max_num_queries):
+    get(client, "/news/")
+    with django_assert_max_num_queries(15):
+        get(client, "/news/")
