@@ -50,6 +50,7 @@ bench: setup
 	$(PY) -m kokasen.static_export.bench
 	$(PY) -m kokasen.accounts.bench  # bench-accounts: import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.tips.bench  # bench-tips: topic page with 1,000 posts, in-process and under gunicorn + wrk
+	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.meetings.bench_grouping  # bench-grouping
 
 ## lint: ruff, Django's system checks, and no model change without its migration
 lint: setup
