@@ -6,35 +6,13 @@ import unicodedata
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
+from kokasen.core.forms import DescribedFieldsMixin
+
 INPUT_CLASS = "app-form__input"  # static/css/components/form.css
 INVALID_LOGIN = (
     "ユーザーIDまたはパスワードが正しくありません。"
     "入力内容（半角・全角、大文字・小文字）を確認して、もう一度入力してください。"
 )
-
-
-class DescribedFieldsMixin:
-    """Point every input at its hint and its error text (aria-describedby, aria-invalid);
-    templates/accounts/includes/field.html renders them with these ids."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._describe()
-
-    def full_clean(self):
-        super().full_clean()
-        self._describe()
-
-    def _describe(self):
-        errors = self._errors or {}
-        for name, field in self.fields.items():
-            field_id = self[name].id_for_label
-            ids = [f"{field_id}-hint"] if field.help_text else []
-            if errors.get(name):
-                ids.append(f"{field_id}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 class LoginForm(DescribedFieldsMixin, AuthenticationForm):

@@ -92,3 +92,60 @@ def ensure_role_groups_after_migrate(sender, **kwargs):
     )
     if wanted <= found:
         ensure_role_groups()
+
+
+# --- Who someone is: the one place the apps ask -----------------------------------------------
+
+STAFF_GROUPS = (AGENCY_ADMIN, OPERATOR)
+
+
+def group_names(user) -> set[str]:
+    """The user's group names, read once per request (cached on the user object)."""
+    cached = getattr(user, "_kokasen_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if getattr(user, "pk", None) else set()
+        user._kokasen_group_names = cached
+    return cached
+
+
+def is_verified(user) -> bool:
+    """The session passed the TOTP step (django-otp's OTPMiddleware sets ``is_verified``)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def requires_two_factor(user) -> bool:
+    """Anyone who could enter an admin logs in with TOTP: the 管理者 and 受託者 groups,
+    superusers, Django ``is_staff`` users and anyone holding ``access_admin``."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    if user.is_superuser or user.is_staff or group_names(user) & set(STAFF_GROUPS):
+        return True
+    return user.has_perm("wagtailadmin.access_admin")
+
+
+def is_member(user) -> bool:
+    """A local government's shared account."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "local_government_id", None) is not None
+        and MEMBER in group_names(user)
+    )
+
+
+def is_staff_role(user, *, verified: bool = True) -> bool:
+    """管理者 or 受託者 (or a superuser); with ``verified`` (the default, for views) the
+    session must also have passed the TOTP step. Services, which also run outside a request
+    (commands, tests), check the role only (``verified=False``)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    in_role = user.is_superuser or bool(group_names(user) & set(STAFF_GROUPS))
+    return in_role and (not verified or is_verified(user))
+
+
+def is_agency_admin(user, *, verified: bool = True) -> bool:
+    """管理者 (or a superuser): the settings only the agency changes."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    in_role = user.is_superuser or AGENCY_ADMIN in group_names(user)
+    return in_role and (not verified or is_verified(user))

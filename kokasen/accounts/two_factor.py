@@ -22,28 +22,15 @@ PENDING_NEXT = "kokasen_login_pending_next"
 SETUP_DEVICE = "kokasen_login_setup_device"
 _PENDING_KEYS = (PENDING_USER, PENDING_BACKEND, PENDING_SINCE, PENDING_NEXT, SETUP_DEVICE)
 
-STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
 DEVICE_NAME = "認証アプリ"
 
 
-def requires_two_factor(user) -> bool:
-    """Anyone who could enter an admin logs in with TOTP: the 管理者 and 受託者 groups,
-    superusers, Django ``is_staff`` users and anyone holding ``access_admin``."""
-    if user is None or not getattr(user, "pk", None):
-        return False
-    if user.is_superuser or user.is_staff:
-        return True
-    if user.groups.filter(name__in=STAFF_GROUPS).exists():
-        return True
-    return user.has_perm("wagtailadmin.access_admin")
+requires_two_factor = roles.requires_two_factor
 
 
 def is_security_staff(user) -> bool:
-    """May open the 「ログインとロック」 admin screen (with a verified TOTP session)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    in_role = user.is_superuser or user.groups.filter(name__in=STAFF_GROUPS).exists()
-    return in_role and user.is_verified()
+    """May open the 「ログインとロック」 and 「自治体アカウント」 admin screens."""
+    return roles.is_staff_role(user)
 
 
 def confirmed_devices(user):

@@ -3,9 +3,10 @@ items in its own functions below."""
 
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+from wagtail.admin.menu import Menu
 
-from . import two_factor, views_admin_security
+from . import views_admin_security
+from .admin_menu import StaffMenuItem, StaffSubmenuMenuItem
 
 # --- 「ログインとロック」 (login security; docs/decisions/0007-login-security.md) ---------------
 
@@ -20,14 +21,9 @@ def register_security_urls():
     return [path("login-security/", include((urls, "accounts_security"), namespace="accounts_security"))]
 
 
-class SecurityMenuItem(MenuItem):
-    def is_shown(self, request):
-        return two_factor.is_security_staff(request.user)
-
-
 @hooks.register("register_admin_menu_item")
 def register_security_menu_item():
-    return SecurityMenuItem(
+    return StaffMenuItem(
         "ログインとロック", reverse("accounts_security:index"), name="login-security", icon_name="lock", order=9000
     )
 
@@ -49,21 +45,14 @@ def register_account_urls():
     return [path("local-government-accounts/", include((urls, "accounts_admin"), namespace="accounts_admin"))]
 
 
-class AccountsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return two_factor.is_security_staff(request.user)
-
-
 @hooks.register("register_admin_menu_item")
 def register_accounts_menu_item():
-    from wagtail.admin.menu import Menu, SubmenuMenuItem
-
     menu = Menu(
         items=[
-            AccountsMenuItem("アカウント一覧", reverse("accounts_admin:index"), name="accounts", icon_name="group", order=1),
-            AccountsMenuItem("アドレス一覧の取り込み", reverse("accounts_admin:import"), name="accounts-import",
+            StaffMenuItem("アカウント一覧", reverse("accounts_admin:index"), name="accounts", icon_name="group", order=1),
+            StaffMenuItem("アドレス一覧の取り込み", reverse("accounts_admin:import"), name="accounts-import",
                              icon_name="upload", order=2),
-            AccountsMenuItem("送信メール", reverse("accounts_admin:outbox"), name="outbox", icon_name="mail", order=3),
+            StaffMenuItem("送信メール", reverse("accounts_admin:outbox"), name="outbox", icon_name="mail", order=3),
         ]
     )
-    return SubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)
+    return StaffSubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)

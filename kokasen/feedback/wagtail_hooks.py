@@ -2,9 +2,8 @@
 
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
-from kokasen.tips import access
+from kokasen.accounts.admin_menu import StaffMenuItem
 
 from . import admin_views
 
@@ -19,11 +18,6 @@ def register_feedback_admin_urls():
     return [path("feedback/", include((urls, "feedback_admin"), namespace="feedback_admin"))]
 
 
-class FeedbackMenuItem(MenuItem):
-    def is_shown(self, request):
-        return access.is_board_staff(request.user)
-
-
 @hooks.register("register_admin_menu_item")
 def register_feedback_menu():
-    return FeedbackMenuItem("意見箱", reverse("feedback_admin:index"), name="feedback", icon_name="mail", order=8100)
+    return StaffMenuItem("意見箱", reverse("feedback_admin:index"), name="feedback", icon_name="mail", order=8100)

@@ -20,28 +20,9 @@ from django.utils.cache import add_never_cache_headers
 from kokasen.accounts import roles
 
 READER_GROUPS = (roles.MEMBER, roles.AGENCY_ADMIN, roles.OPERATOR)
-STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
-
-
-def _group_names(user) -> set[str]:
-    cached = getattr(user, "_members_group_names", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._members_group_names = cached
-    return cached
-
-
-def is_staff_user(user) -> bool:
-    """Anyone who could enter an admin, and so logs in with TOTP (the same rule as
-    kokasen.accounts.two_factor.requires_two_factor)."""
-    if user.is_superuser or user.is_staff or _group_names(user) & set(STAFF_GROUPS):
-        return True
-    return user.has_perm("wagtailadmin.access_admin")
-
-
-def _second_factor_passed(user) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
+STAFF_GROUPS = roles.STAFF_GROUPS
+# Anyone who could enter an admin logs in with TOTP, and counts as staff here too.
+is_staff_user = roles.requires_two_factor
 
 
 def can_read_members_area(user) -> bool:
@@ -49,8 +30,8 @@ def can_read_members_area(user) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if is_staff_user(user):
-        return _second_factor_passed(user)
-    return roles.MEMBER in _group_names(user)
+        return roles.is_verified(user)
+    return roles.MEMBER in roles.group_names(user)
 
 
 def refuse(request):

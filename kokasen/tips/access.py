@@ -9,47 +9,10 @@
 
 from kokasen.accounts import roles
 
-STAFF_GROUPS = (roles.AGENCY_ADMIN, roles.OPERATOR)
-
-
-def _group_names(user) -> set[str]:
-    # kokasen.members.access caches the same set on the user: one query per request for both.
-    cached = getattr(user, "_kokasen_group_names", None) or getattr(user, "_members_group_names", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._kokasen_group_names = user._members_group_names = cached
-    return cached
-
-
-def _verified(user) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
-
-
-def is_member(user) -> bool:
-    """A local-government account (the only kind that posts and sends opinions)."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.local_government_id is not None
-        and roles.MEMBER in _group_names(user)
-    )
-
-
-def is_board_staff(user, *, verified: bool = True) -> bool:
-    """管理者 or 受託者 (or a superuser) who passed two-factor login. Services, which also
-    run outside a request (commands, tests), check the role only (``verified=False``); the
-    admin views check the verified session as well."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    in_role = user.is_superuser or bool(_group_names(user) & set(STAFF_GROUPS))
-    return in_role and (not verified or _verified(user))
-
-
-def can_configure(user, *, verified: bool = True) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    in_role = user.is_superuser or roles.AGENCY_ADMIN in _group_names(user)
-    return in_role and (not verified or _verified(user))
+STAFF_GROUPS = roles.STAFF_GROUPS
+is_member = roles.is_member
+is_board_staff = roles.is_staff_role
+can_configure = roles.is_agency_admin
 
 
 def may_read_board(user) -> bool:

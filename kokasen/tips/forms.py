@@ -4,37 +4,13 @@ services.py checks the same rules again, so a form is never the only guard."""
 from django import forms
 from django.contrib.auth.models import Group
 
+from kokasen.core.forms import DescribedFieldsMixin
+
 from . import text
 from .models import CONTACT_FIELDS, BoardSettings, FieldUse, ModerationMode
 
 INPUT_CLASS = "app-form__input"
 TEXTAREA_CLASS = "app-form__input app-form__textarea"
-
-
-class DescribedFieldsMixin:
-    """Point every input at its hint and error text (aria-describedby, aria-invalid);
-    templates/tips/_field.html renders them with these ids."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._describe()
-
-    def full_clean(self):
-        super().full_clean()
-        self._describe()
-
-    def _describe(self):
-        errors = self._errors or {}
-        for name, field in self.fields.items():
-            field_id = self[name].id_for_label
-            ids = [f"{field_id}-hint"] if field.help_text else []
-            if errors.get(name):
-                ids.append(f"{field_id}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            else:
-                field.widget.attrs.pop("aria-invalid", None)
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 def short_text_field(*, label: str, limit: int, required: bool = True, help_text: str = "", rows: int = 6):

@@ -2,9 +2,11 @@
 
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu
 
-from . import access, admin_views, selectors
+from kokasen.accounts.admin_menu import AgencyAdminMenuItem, StaffMenuItem, StaffSubmenuMenuItem
+
+from . import admin_views, selectors
 
 
 @hooks.register("register_admin_urls")
@@ -22,31 +24,16 @@ def register_tips_admin_urls():
     return [path("tips/", include((urls, "tips_admin"), namespace="tips_admin"))]
 
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return access.is_board_staff(request.user)
-
-
-class SettingsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return access.can_configure(request.user)
-
-
-class TipsSubmenu(SubmenuMenuItem):
-    def is_shown(self, request):
-        return access.is_board_staff(request.user)
-
-
 @hooks.register("register_admin_menu_item")
 def register_tips_menu():
     menu = Menu(
         items=[
             StaffMenuItem("投稿の確認", reverse("tips_admin:queue"), name="tips-queue", icon_name="tasks", order=1),
             StaffMenuItem("お題", reverse("tips_admin:topics"), name="tips-topics", icon_name="list-ul", order=2),
-            SettingsMenuItem("設定", reverse("tips_admin:settings"), name="tips-settings", icon_name="cog", order=3),
+            AgencyAdminMenuItem("設定", reverse("tips_admin:settings"), name="tips-settings", icon_name="cog", order=3),
         ]
     )
-    return TipsSubmenu("小ネタ", menu, name="tips", icon_name="comment", order=8000)
+    return StaffSubmenuMenuItem("小ネタ", menu, name="tips", icon_name="comment", order=8000)
 
 
 @hooks.register("members_open_topics")  # kokasen.members.models.OPEN_TOPICS_HOOK: the members home
