@@ -190,3 +190,26 @@ def live_site(demo_site, django_db_blocker):
             server.terminate()
             for conn in shared.values():
                 conn.dec_thread_sharing()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory, smtp_certificate):
+    """A SQLite file migrated once by ``manage.py migrate`` with production settings, for
+    tests that drive ``manage.py`` in subprocesses (kill -9 tests). Copy it, never write it."""
+    from kokasen.notifications.testing import manage, subprocess_env
+
+    database = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    done = manage(subprocess_env(database, 25, smtp_certificate[0]), "migrate", "-v0")
+    assert done.returncode == 0, done.stderr
+    return database
+
+
+@pytest.fixture
+def fresh_sqlite_file(migrated_sqlite_file, tmp_path):
+    """A private copy of the migrated SQLite file (with its -wal file, should one be left)."""
+    copy = tmp_path / "db.sqlite3"
+    for suffix in ("", "-wal"):
+        source = migrated_sqlite_file.with_name(migrated_sqlite_file.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, copy.with_name(copy.name + suffix))
+    return copy

@@ -24,15 +24,14 @@ HASHES_SCRIPT = (
 )
 
 
-def test_credentials_survive_a_killed_sender_with_one_consistent_password(tmp_path, smtp_certificate):
+def test_credentials_survive_a_killed_sender_with_one_consistent_password(tmp_path, smtp_certificate, fresh_sqlite_file):
     cert, key = smtp_certificate
     handler = SlowHandler()
     controller = TLSController(handler, cert, key)
     controller.start()
-    env = subprocess_env(tmp_path / "credentials.sqlite3", controller.port, cert)
+    env = subprocess_env(fresh_sqlite_file, controller.port, cert)
     listing = tmp_path / "list.csv"
     try:
-        assert manage(env, "migrate", "-v0").returncode == 0
         written = manage(env, "shell", "-v0", "-c", LIST_SCRIPT.replace("sys.argv[-1]", repr(str(listing))))
         assert written.returncode == 0, written.stderr
         imported = manage(env, "import_address_list", str(listing))

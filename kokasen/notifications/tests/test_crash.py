@@ -17,14 +17,13 @@ for lg in LocalGovernment.objects.order_by("code")[:{COUNT}]:
 COUNT_SCRIPT = "from kokasen.notifications.models import OutboxMessage as M; print(M.objects.filter(status='sent').count())"
 
 
-def test_a_killed_sender_resumes_without_losing_or_duplicating(tmp_path, smtp_certificate):
+def test_a_killed_sender_resumes_without_losing_or_duplicating(smtp_certificate, fresh_sqlite_file):
     cert, key = smtp_certificate
     handler = SlowHandler()
     controller = TLSController(handler, cert, key)
     controller.start()
-    env = subprocess_env(tmp_path / "crash.sqlite3", controller.port, cert)
+    env = subprocess_env(fresh_sqlite_file, controller.port, cert)
     try:
-        assert manage(env, "migrate", "-v0").returncode == 0
         assert manage(env, "shell", "-v0", "-c", QUEUE_SCRIPT).returncode == 0
         delivered_before = send_outbox_killed_part_way(env, handler, after=COUNT // 3)
         assert 0 < delivered_before < COUNT, "the kill must land part way"
