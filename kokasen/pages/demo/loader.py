@@ -42,6 +42,8 @@ NEWS_CATEGORIES = {label: value for value, label in NewsPage.Category.choices}
 # it on another machine) gives the same "最終更新日".
 DEMO_PUBLISHED_AT = datetime.datetime(2025, 10, 1, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
 ADMIN_PASSWORD_FILE = Path(settings.BASE_DIR) / "var" / "demo-admin-password.txt"
+MEMBER_PASSWORD_FILE = Path(settings.BASE_DIR) / "var" / "demo-member-password.txt"
+DEMO_MEMBER_CODE = "272035"  # 大阪府豊中市
 
 
 class DemoLoader:
@@ -200,20 +202,44 @@ class DemoLoader:
         return value
 
 
+def _demo_password(path: Path) -> str:
+    """The demo password kept in ``path`` (var/, never in git), made on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def ensure_demo_admin(log=print) -> None:
     """A superuser for trying the admin, with its password kept in var/ (never in git)."""
     User = get_user_model()
     user = User.objects.filter(username="admin").first()
     if user is None:
-        password = secrets.token_urlsafe(12)
-        user = User.objects.create_superuser("admin", email="admin@example.invalid", password=password)
-        ADMIN_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
-        ADMIN_PASSWORD_FILE.write_text(password + "\n", encoding="utf-8")
-        ADMIN_PASSWORD_FILE.chmod(0o600)
+        user = User.objects.create_superuser(
+            "admin", email="admin@example.invalid", password=_demo_password(ADMIN_PASSWORD_FILE)
+        )
     user.groups.add(roles.ensure_role_groups()[roles.AGENCY_ADMIN])
     if ADMIN_PASSWORD_FILE.exists():
-        password = ADMIN_PASSWORD_FILE.read_text(encoding="utf-8").strip()
-        log(f"管理画面のログイン: ユーザー名 admin / パスワード {password}")
+        log(f"管理画面のログイン: ユーザー名 admin / パスワード {_demo_password(ADMIN_PASSWORD_FILE)}")
+        log("  職員は二段階認証を使います。初回のログインで表示されるQRコードを認証アプリで読み取ってください。")
     else:
         log("管理画面のユーザー admin は作成済みです（パスワードの再設定: python manage.py changepassword admin）。")
+
+
+def ensure_demo_member(log=print) -> None:
+    """The account of one local government (大阪府豊中市) for trying the members area."""
+    from kokasen.localgov.models import LocalGovernment
+
+    User = get_user_model()
+    user = User.objects.filter(username=DEMO_MEMBER_CODE).first()
+    if user is None:
+        user = User.objects.create_user(
+            DEMO_MEMBER_CODE,
+            password=_demo_password(MEMBER_PASSWORD_FILE),
+            local_government=LocalGovernment.objects.get(code=DEMO_MEMBER_CODE),
+        )
+    user.groups.add(roles.ensure_role_groups()[roles.MEMBER])
+    if MEMBER_PASSWORD_FILE.exists():
+        log(f"会員エリアのログイン（大阪府豊中市）: ユーザーID {DEMO_MEMBER_CODE} / パスワード {_demo_password(MEMBER_PASSWORD_FILE)}")
 
