@@ -11,11 +11,6 @@ Then prints, for the topic page as that member sees it:
    wrk for a bounded time (requests/s, latency percentiles). Without wrk, a simple Python
    load generator is used instead and says so.
 
-Both runs are repeated with the site header's menu memoised per process (``--what-if``,
-on by default): the shared header (kokasen.pages.navigation) costs most of every page's
-queries today, and this shows what the topic page itself would do once the menu is cached.
-That variant patches nothing on disk; it exists only inside this benchmark.
-
 Nothing is asserted: the figures are for people to read (docs/decisions/0011).
 """
 
@@ -34,36 +29,6 @@ import urllib.request
 from pathlib import Path
 
 POSTS = 1000
-
-
-def memoise_menu():
-    """What-if: the header's menu computed once per process instead of once per request."""
-    from kokasen.pages.context_processors import Portal
-
-    original = Portal.menu.fget
-    memo = {}
-
-    def menu(self):
-        key = (self.structure, self.site.pk if self.site else None)
-        if key not in memo:
-            memo[key] = original(self)
-        return memo[key]
-
-    Portal.menu = property(menu)
-
-
-_memoised = None
-
-
-def memoised_application(environ, start_response):
-    """WSGI entry point for gunicorn in the what-if run."""
-    global _memoised
-    if _memoised is None:
-        from django.core.wsgi import get_wsgi_application
-
-        _memoised = get_wsgi_application()
-        memoise_menu()
-    return _memoised(environ, start_response)
 
 
 def setup_django(workdir: Path):
@@ -249,7 +214,6 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="duration of the load test")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=12)
-    parser.add_argument("--no-what-if", dest="what_if", action="store_false", help="skip the memoised-menu runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kokasen-tips-bench-") as tmp:
         workdir = Path(tmp)
@@ -263,13 +227,6 @@ def main():
 
         connections.close_all()
         under_load(workdir, topics[POSTS], cookie, args.seconds, args.workers, args.connections)
-        if args.what_if:
-            print("what-if: the header's menu memoised per process (not what ships today)")
-            memoise_menu()
-            in_process(member, topics, args.rounds)
-            connections.close_all()
-            under_load(workdir, topics[POSTS], cookie, args.seconds, args.workers, args.connections,
-                       app="kokasen.tips.bench:memoised_application")
 
 
 if __name__ == "__main__":
