@@ -98,7 +98,7 @@ def topic_detail(request, pk):
     elif can_post:
         form = _form(request, board, initial=_initial_contact(user))
     page_number = request.GET.get("page", "1")
-    page_number = page_number if page_number.isdigit() and len(page_number) < 6 else "1"
+    page_number = str(int(page_number)) if page_number.isdigit() and len(page_number) < 6 else "1"  # "01" → "1"
     list_key = f"tips:posts:{topic.pk}:{topic.posts_version}:{page_number}"
     posts_html = cache.get(list_key)
     if posts_html is None:
