@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "kokasen.members",
     "kokasen.tips",
     "kokasen.feedback",
+    "kokasen.meetings",
     "kokasen.static_export",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -1,0 +1,3 @@
+"""(placeholder: filled by the meetings work)"""
+
+urlpatterns = []
