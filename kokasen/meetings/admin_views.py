@@ -1,13 +1,406 @@
-"""(placeholder: filled by the meetings work)"""
+"""Wagtail admin screens of the exchange meetings (情報交換会), for 管理者 and 受託者 with TOTP
+passed: the meetings list, a meeting's create/edit form (two sessions, case presentations), the
+meeting's page (summary and links), roster and center-list uploads, the participants list with
+attendance, rooms (会議URL) with facilitators, goals and progress, invitations and the
+downloads. The grouping screen is admin_views_grouping.py, the report admin_views_report.py.
+"""
 
-urlpatterns = []
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.http import require_POST
 
-from django.http import HttpResponse  # noqa: E402
-from django.urls import path  # noqa: E402
+from kokasen.accounts import roles
+from kokasen.core.audit import audit_record
+
+from . import selectors
+from .forms import (
+    GOAL_MAX,
+    GoalsForm,
+    MeetingForm,
+    PresentationFormSet,
+    RoomFormSet,
+    SessionForm,
+    UploadForm,
+    presenting_local_governments,
+)
+from .models import Group, Half, Meeting, MeetingKind, Room
+from .services import invitations, meetings, rooms
 
 
-def index(request):  # replaced by the meetings list
-    return HttpResponse("")
+def _staff(request):
+    if not roles.is_staff_role(request.user):
+        raise PermissionDenied
 
 
-urlpatterns = [path("", index, name="index")]
+def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
+    crumbs = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
+    crumbs += [{"url": url, "label": label} for url, label in parents]
+    crumbs.append({"url": "", "label": title})
+    return {"page_title": title, "header_title": title, "header_icon": "group", "breadcrumbs_items": crumbs, **extra}
+
+
+def _meeting_parents(meeting: Meeting) -> tuple[tuple[str, str], ...]:
+    return ((reverse("meetings_admin:index"), "情報交換会"), (reverse("meetings_admin:detail", args=[meeting.pk]), meeting.title))
+
+
+def _meeting(pk) -> Meeting:
+    return get_object_or_404(Meeting.objects.select_related("grouping_approved_by"), pk=pk)
+
+
+# --- list, create, edit -----------------------------------------------------------------------
+
+
+def index(request):
+    _staff(request)
+    rows = list(selectors.meetings_overview())
+    return TemplateResponse(request, "meetings/admin/index.html", _context("情報交換会", meetings=rows))
+
+
+def _forms(request, meeting: Meeting | None):
+    data = request.POST if request.method == "POST" else None
+    form = MeetingForm(data, instance=meeting)
+    sessions = meetings.new_sessions(meeting)
+    session_forms = {half: SessionForm(data, instance=sessions[half], prefix=half) for half in Half.values}
+    formsets = {}
+    if meeting is not None:
+        lgs = presenting_local_governments(meeting.kind, meeting.area)
+        formsets = {
+            half: PresentationFormSet(
+                data, instance=sessions[half], prefix=f"presentations-{half}", form_kwargs={"local_governments": lgs}
+            )
+            for half in Half.values
+        }
+    return form, session_forms, formsets
+
+
+def meeting_edit(request, pk=None):
+    _staff(request)
+    meeting = _meeting(pk) if pk else None
+    form, session_forms, formsets = _forms(request, meeting)
+    status = 200
+    if request.method == "POST":
+        valid = [form.is_valid(), *(f.is_valid() for f in session_forms.values()), *(f.is_valid() for f in formsets.values())]
+        if all(valid):
+            try:
+                saved = meetings.meeting_save(
+                    form=form, session_forms=session_forms, presentation_formsets=formsets,
+                    acting_user=request.user, request=request,
+                )
+            except meetings.MeetingRefused as refused:
+                for error in refused.errors:
+                    form.add_error(None, error)
+            else:
+                messages.success(request, f"「{saved.title}」を保存しました。")
+                return redirect("meetings_admin:detail", saved.pk)
+        status = 400
+    title = f"{meeting.title}の編集" if meeting else "情報交換会の追加"
+    parents = _meeting_parents(meeting) if meeting else ((reverse("meetings_admin:index"), "情報交換会"),)
+    halves = [(half, label, session_forms[half], formsets.get(half)) for half, label in Half.choices]
+    context = _context(title, parents=parents, form=form, halves=halves, meeting=meeting)
+    return TemplateResponse(request, "meetings/admin/meeting_form.html", context, status=status)
+
+
+# --- a meeting's page -------------------------------------------------------------------------
+
+
+def meeting_detail(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    sessions = meetings.new_sessions(meeting)
+    context = _context(
+        meeting.title,
+        parents=((reverse("meetings_admin:index"), "情報交換会"),),
+        meeting=meeting,
+        summary=selectors.meeting_summary(meeting),
+        sessions=[(label, sessions[half], sessions[half].presentations.select_related("local_government", "material")
+                   if sessions[half].pk else []) for half, label in Half.choices],
+        rooms=rooms.room_loads(meeting),
+        downloads=[(key, label, per_room) for key, (label, _, _, per_room) in DOWNLOADS.items()],
+    )
+    return TemplateResponse(request, "meetings/admin/detail.html", context)
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+def roster_upload(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context = _context("参加者名簿の取り込み", parents=_meeting_parents(meeting), meeting=meeting, form=form)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            from .services import roster
+
+            upload = form.cleaned_data["file"]
+            try:
+                roster.roster_import(
+                    meeting=meeting, data=upload.read(), filename=upload.name, acting_user=request.user, request=request
+                )
+            except roster.RosterRefused as refused:
+                context.update(errors=refused.errors, filename=upload.name)
+            else:
+                count = meeting.participants.count()
+                messages.success(request, f"{upload.name} を取り込みました。参加者は{count}人です。")
+                return redirect("meetings_admin:detail", meeting.pk)
+    return TemplateResponse(request, "meetings/admin/roster_upload.html", context, status=status)
+
+
+def center_list_upload(request):
+    _staff(request)
+    meeting = Meeting.objects.filter(pk=request.GET.get("meeting") or 0).first() if (
+        request.GET.get("meeting", "").isdigit()) else None
+    form = UploadForm(request.POST or None, request.FILES or None)
+    parents = _meeting_parents(meeting) if meeting else ((reverse("meetings_admin:index"), "情報交換会"),)
+    context = _context("センター設置状況の取り込み", parents=parents, meeting=meeting, form=form)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            from .services import roster
+
+            upload = form.cleaned_data["file"]
+            try:
+                roster.center_list_import(data=upload.read(), filename=upload.name, acting_user=request.user)
+            except roster.RosterRefused as refused:
+                context.update(errors=refused.errors, filename=upload.name)
+            else:
+                messages.success(request, f"{upload.name} を取り込みました。")
+                return redirect("meetings_admin:detail", meeting.pk) if meeting else redirect("meetings_admin:index")
+    return TemplateResponse(request, "meetings/admin/center_list_upload.html", context, status=status)
+
+
+# --- participants and attendance --------------------------------------------------------------
+
+
+def participants(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    source = request.POST if request.method == "POST" else request.GET
+    half = source.get("half", Half.FIRST)
+    if half not in Half.values:
+        half = Half.FIRST
+    lg_id, group_id = source.get("local_government", ""), source.get("group", "")
+    if request.method == "POST":
+        shown = [int(i) for i in request.POST.getlist("shown") if i.isdigit()]
+        present = [int(i) for i in request.POST.getlist("present") if i.isdigit()]
+        changed = meetings.attendance_record(
+            meeting=meeting, half=half, shown_ids=shown, present_ids=present, acting_user=request.user, request=request
+        )
+        label = Half(half).label
+        messages.success(request, f"{label}の出席を保存しました（変更 {changed} 人）。")
+        query = urlencode({k: v for k, v in (("half", half), ("local_government", lg_id), ("group", group_id)) if v})
+        return redirect(reverse("meetings_admin:participants", args=[meeting.pk]) + f"?{query}")
+    rows = list(selectors.participants(meeting, local_government_id=lg_id, group_id=group_id))
+    field = meetings.HALF_FIELD[half]
+    centers = selectors.center_by_local_government(meeting)
+    context = _context(
+        "参加者", parents=_meeting_parents(meeting), meeting=meeting,
+        rows=[(p, getattr(p, field), centers.get(p.local_government_id)) for p in rows],
+        half=half, half_label=Half(half).label, halves=Half.choices,
+        local_governments=selectors.roster_local_governments(meeting), lg_id=lg_id,
+        groups=Group.objects.filter(meeting=meeting).order_by("number"), group_id=group_id,
+    )
+    return TemplateResponse(request, "meetings/admin/participants.html", context)
+
+
+# --- rooms ------------------------------------------------------------------------------------
+
+
+def rooms_edit(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    queryset = Room.objects.filter(meeting=meeting).order_by("number")
+    formset = RoomFormSet(request.POST or None, queryset=queryset, prefix="rooms")
+    status = 200
+    if request.method == "POST":
+        if formset.is_valid():
+            changed = rooms.rooms_update(meeting=meeting, formset=formset, acting_user=request.user, request=request)
+            messages.success(request, f"会議室を保存しました（変更 {len(changed)} 室）。" if changed else "変更はありませんでした。")
+            return redirect("meetings_admin:rooms", meeting.pk)
+        status = 400
+    loads = {entry["room"].pk: entry for entry in rooms.room_loads(meeting)}
+    summary = selectors.meeting_summary(meeting)
+    context = _context(
+        "会議室（会議URL）", parents=_meeting_parents(meeting), meeting=meeting, formset=formset,
+        entries=[(form, loads.get(form.instance.pk)) for form in formset.forms],
+        people=summary["grouped"], needed=-(-summary["grouped"] // meeting.capacity_per_url) if summary["grouped"] else 0,
+        unassigned=Group.objects.filter(meeting=meeting, room__isnull=True).order_by("number"),
+        over=[entry for entry in loads.values() if entry["people"] > meeting.capacity_per_url],
+    )
+    return TemplateResponse(request, "meetings/admin/rooms.html", context, status=status)
+
+
+@require_POST
+def rooms_assign(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    try:
+        result = rooms.rooms_assign(meeting=meeting, acting_user=request.user, request=request)
+    except rooms.RoomsRefused as refused:
+        for error in refused.errors:
+            messages.error(request, error)
+    else:
+        sizes = "、".join(f"{room.name} {result.loads[room.number]}人" for room in result.rooms)
+        text = f"グループを{len(result.rooms)}つの会議室に割り当てました（{sizes}）。"
+        if result.deleted:
+            text += "不要になった会議室（" + "、".join(d["name"] for d in result.deleted) + "）は削除しました。"
+        messages.success(request, text)
+    return redirect("meetings_admin:rooms", meeting.pk)
+
+
+# --- goals and progress -----------------------------------------------------------------------
+
+
+def goals(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    form = GoalsForm(
+        request.POST or None, local_governments=selectors.roster_local_governments(meeting),
+        goals=selectors.goals_by_local_government(meeting),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changed = meetings.goals_save(meeting=meeting, values=form.values(), acting_user=request.user, request=request)
+            messages.success(request, f"目標と進捗を保存しました（変更 {len(changed)} 団体）。" if changed else "変更はありませんでした。")
+            return redirect("meetings_admin:goals", meeting.pk)
+        status = 400
+    context = _context("目標と進捗", parents=_meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX)
+    return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def invitations_page(request, pk):
+    _staff(request)
+    meeting = _meeting(pk)
+    if request.method == "POST":
+        half = request.POST.get("half", "")
+        try:
+            count = invitations.invitations_queue(meeting=meeting, half=half, acting_user=request.user, request=request)
+        except invitations.InvitationsRefused as refused:
+            for error in refused.errors:
+                messages.error(request, error)
+        else:
+            label = Half(half).label
+            if count:
+                messages.success(request, f"{label}の案内を{count}通、送信待ちにしました。送信メールの処理で順に送られます。")
+            else:
+                messages.info(request, f"{label}の案内は、同じ内容ですべて送信待ちか送信済みです。新しく送るメールはありません。")
+        return redirect("meetings_admin:invitations", meeting.pk)
+    sessions = meetings.new_sessions(meeting)
+    halves = []
+    for half, label in Half.choices:
+        halves.append({
+            "half": half, "label": label, "session": sessions[half],
+            "when": invitations.when(sessions[half]),
+            "problems": invitations.invitations_problems(meeting=meeting, half=half),
+            "status": invitations.invitations_status(meeting, half),
+            "preview": invitations.invitation_preview(meeting, half),
+        })
+    context = _context(
+        "案内メール", parents=_meeting_parents(meeting), meeting=meeting, halves=halves,
+        missing=invitations.facilitators_missing(meeting),
+        participant_count=meeting.participants.count(),
+    )
+    return TemplateResponse(request, "meetings/admin/invitations.html", context)
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+
+# key -> (label, file name stem, content type, per room)
+DOWNLOADS = {
+    "groups": ("会議室ごとのグループ一覧（Excel）", "groups", XLSX, False),
+    "second-half": ("下半期シート：目標と進捗（Excel）", "second-half", XLSX, False),
+    "zoom": ("Zoom ブレイクアウトルームの事前割り当て（CSV）", "zoom-breakout", CSV, True),
+    "webex": ("Webex ブレイクアウトセッションの割り当て（CSV）", "webex-breakout", CSV, True),
+    "facilitator": ("ファシリテーター用資料（Excel）", "facilitator", XLSX, True),
+}
+
+
+def _file_response(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _build(exports, meeting, what: str, room):
+    if what == "groups":
+        return exports.groups_workbook(meeting)
+    if what == "second-half":
+        return exports.second_half_sheet(meeting, room=room)
+    if what == "facilitator":
+        return exports.facilitator_sheet(meeting, room)
+    function = exports.zoom_csv if what == "zoom" else exports.webex_csv
+    return function(meeting, room=room)
+
+
+def download(request, pk, what):
+    """A file of the meeting. The tool CSVs and the facilitator sheet are per room (one CSV is
+    one meeting URL); with at most one room the CSVs can also cover the whole meeting."""
+    _staff(request)
+    meeting = _meeting(pk)
+    if what not in DOWNLOADS:
+        raise Http404
+    _, stem, content_type, per_room = DOWNLOADS[what]
+    room = None
+    if request.GET.get("room", "").isdigit():
+        room = get_object_or_404(Room, pk=int(request.GET["room"]), meeting=meeting)
+    elif what == "facilitator" or (per_room and meeting.rooms.count() > 1):
+        messages.error(request, "会議室が複数あるため、会議室ごとにダウンロードしてください。")
+        return redirect("meetings_admin:detail", meeting.pk)
+    from . import exports
+
+    try:
+        data = _build(exports, meeting, what, room)
+    except exports.ExportError as problem:
+        for reason in problem.reasons:
+            messages.error(request, reason)
+        return redirect("meetings_admin:detail", meeting.pk)
+    # The files carry personal data (names; addresses in some): who took which is kept (S2).
+    audit_record(
+        action="meetings.export_downloaded", acting_user=request.user, target=meeting, request=request,
+        detail={"file": what, "room": room.number if room else None},
+    )
+    extension = "xlsx" if content_type == XLSX else "csv"
+    suffix = f"-room{room.number}" if room else ""
+    return _file_response(data, f"meeting{meeting.pk}-{stem}{suffix}.{extension}", content_type)
+
+
+def roster_template(request):
+    _staff(request)
+    from . import exports
+
+    kind = request.GET.get("kind") if request.GET.get("kind") in MeetingKind.values else None
+    name = f"roster-template-{kind}.xlsx" if kind else "roster-template.xlsx"
+    return _file_response(exports.roster_template(kind), name, XLSX)
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("add/", meeting_edit, name="add"),
+    path("roster-template/", roster_template, name="roster_template"),
+    path("center-list/", center_list_upload, name="center_list"),
+    path("<int:pk>/", meeting_detail, name="detail"),
+    path("<int:pk>/edit/", meeting_edit, name="edit"),
+    path("<int:pk>/roster/", roster_upload, name="roster"),
+    path("<int:pk>/participants/", participants, name="participants"),
+    path("<int:pk>/rooms/", rooms_edit, name="rooms"),
+    path("<int:pk>/rooms/assign/", rooms_assign, name="rooms_assign"),
+    path("<int:pk>/goals/", goals, name="goals"),
+    path("<int:pk>/invitations/", invitations_page, name="invitations"),
+    path("<int:pk>/download/<slug:what>/", download, name="download"),
+]

@@ -1,0 +1,89 @@
+"""Reads for the meeting admin screens (no writes here)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q
+
+from kokasen.localgov.models import LocalGovernment
+
+from .models import CenterStatus, Goal, Group, Meeting, MeetingSession, Participant, Room
+
+
+def meetings_overview():
+    """Every meeting with its sessions and head counts, newest first."""
+    return (
+        Meeting.objects.select_related("grouping_approved_by")
+        .prefetch_related(Prefetch("sessions", queryset=MeetingSession.objects.order_by("half")))
+        .annotate(
+            participant_count=Count("participants", distinct=True),
+            group_count=Count("groups", distinct=True),
+            room_count=Count("rooms", distinct=True),
+        )
+    )
+
+
+def roster_local_governments(meeting: Meeting):
+    """The local governments on the meeting's roster, by code."""
+    return LocalGovernment.objects.filter(
+        pk__in=Participant.objects.filter(meeting=meeting).values("local_government")
+    ).order_by("code")
+
+
+def center_by_local_government(meeting: Meeting) -> dict[int, bool | None]:
+    """Whether each roster local government has a center: the roster's センター設置 column
+    where given, else the agency's list (CenterStatus), else None (unknown)."""
+    listed = dict(
+        CenterStatus.objects.filter(local_government__in=roster_local_governments(meeting)).values_list(
+            "local_government_id", "has_center"
+        )
+    )
+    status: dict[int, bool | None] = {}
+    for lg_id, has_center in Participant.objects.filter(meeting=meeting).values_list("local_government_id", "has_center"):
+        if has_center is not None:
+            status[lg_id] = has_center
+        else:
+            status.setdefault(lg_id, listed.get(lg_id))
+    return status
+
+
+def meeting_summary(meeting: Meeting) -> dict:
+    people = Participant.objects.filter(meeting=meeting)
+    centers = list(center_by_local_government(meeting).values())
+    counts = people.aggregate(
+        total=Count("pk"),
+        grouped=Count("pk", filter=Q(group__isnull=False)),
+        first=Count("pk", filter=Q(attended_first=True)),
+        second=Count("pk", filter=Q(attended_second=True)),
+        first_recorded=Count("pk", filter=Q(attended_first__isnull=False)),
+        second_recorded=Count("pk", filter=Q(attended_second__isnull=False)),
+    )
+    goals = Goal.objects.filter(meeting=meeting).aggregate(
+        goals=Count("pk", filter=~Q(goal="")), progress=Count("pk", filter=~Q(progress=""))
+    )
+    return {
+        **counts,
+        "ungrouped": counts["total"] - counts["grouped"],
+        "local_governments": len(centers),
+        "with_center": sum(1 for c in centers if c is True),
+        "without_center": sum(1 for c in centers if c is False),
+        "center_unknown": sum(1 for c in centers if c is None),
+        "groups": Group.objects.filter(meeting=meeting).count(),
+        "rooms": Room.objects.filter(meeting=meeting).count(),
+        "goals": goals["goals"],
+        "progress": goals["progress"],
+    }
+
+
+def participants(meeting: Meeting, *, local_government_id: str = "", group_id: str = ""):
+    rows = Participant.objects.filter(meeting=meeting).select_related("local_government", "group")
+    if local_government_id.isdigit():
+        rows = rows.filter(local_government_id=int(local_government_id))
+    if group_id == "none":
+        rows = rows.filter(group__isnull=True)
+    elif group_id.isdigit():
+        rows = rows.filter(group_id=int(group_id))
+    return rows.order_by("number")
+
+
+def goals_by_local_government(meeting: Meeting) -> dict[int, Goal]:
+    return {g.local_government_id: g for g in Goal.objects.filter(meeting=meeting)}

@@ -1,0 +1,323 @@
+"""Invitations to one session (上半期 or 下半期) through the outbox (REQUIREMENTS S1).
+
+- One message per participant, to that participant's own address only: the session's date and
+  time, the agenda, the case presentations, their group and their room's meeting URL. Nothing
+  about any other participant (no names, no addresses).
+- One message per room to its facilitator: date, URL, and the room's groups with their local
+  governments and head counts (no participant names or addresses; those are on the
+  facilitator sheet).
+- Re-running queues nothing new: each message's dedupe key ends with a digest of what the
+  recipient must know (date and time, URL, group; for a facilitator also the groups). When that
+  changes (a new URL, say), running again queues a corrected message, marked 【変更】 if the
+  earlier one already went out; an earlier one still waiting in the outbox is cancelled so that
+  nobody receives stale details.
+- Refused in Japanese, with nothing queued, unless the grouping is approved, every participant
+  is in a group, every group is in a room, every such room has a URL and the session has its
+  start time.
+
+The texts are plain Japanese built here (no MessageTemplate kind: the message templates module
+is for account notices with their secret slots).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from kokasen.accounts import roles
+from kokasen.core.audit import audit_record
+from kokasen.notifications.message_templates import absolute
+from kokasen.notifications.models import OutboxMessage
+from kokasen.notifications.services import message_queue
+
+from ..models import Group, Half, Meeting, MeetingSession, Participant, Room
+
+KIND_PARTICIPANT = "meeting_invitation"
+KIND_FACILITATOR = "meeting_facilitator"
+SUBJECT_PREFIX = "【こども家庭センター 情報交換会】"
+WEEKDAYS = "月火水木金土日"
+
+
+class InvitationsRefused(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__(" ".join(errors))
+        self.errors = list(errors)
+
+
+def participant_key_prefix(meeting: Meeting, half: str, participant: Participant) -> str:
+    return f"meeting-invite:{meeting.pk}:{half}:{participant.pk}:"
+
+
+def facilitator_key_prefix(meeting: Meeting, half: str, room: Room) -> str:
+    return f"meeting-facilitator:{meeting.pk}:{half}:{room.pk}:"
+
+
+def meeting_key_prefixes(meeting: Meeting, half: str) -> tuple[str, str]:
+    return f"meeting-invite:{meeting.pk}:{half}:", f"meeting-facilitator:{meeting.pk}:{half}:"
+
+
+# --- texts ------------------------------------------------------------------------------------
+
+
+def _safe(value) -> str:
+    """A value put into a message: one line, and never the outbox's secret-slot marker."""
+    return " ".join(str(value or "").split()).replace("[[", "［［")
+
+
+def _safe_block(value) -> str:
+    return "\n".join(_safe(line) for line in str(value or "").splitlines()).strip()
+
+
+def when(session: MeetingSession) -> str:
+    """「2026年6月10日（水）14:00〜16:00」 in the site's time zone."""
+    if session.starts_at is None:
+        return "未定"
+    start = timezone.localtime(session.starts_at)
+    text = f"{start.year}年{start.month}月{start.day}日（{WEEKDAYS[start.weekday()]}）{start:%H:%M}"
+    if session.ends_at:
+        end = timezone.localtime(session.ends_at)
+        if end.date() == start.date():
+            text += f"〜{end:%H:%M}"
+        else:
+            text += f"〜{end.year}年{end.month}月{end.day}日（{WEEKDAYS[end.weekday()]}）{end:%H:%M}"
+    return text
+
+
+def _presentations(session: MeetingSession) -> list[str]:
+    lines = []
+    for presentation in session.presentations.select_related("local_government", "material"):
+        line = f"・{_safe(presentation.title)}"
+        if presentation.local_government:
+            line += f"（{presentation.local_government}）"
+        lines.append(line)
+        if presentation.material:
+            lines.append(f"　資料：{absolute(presentation.material.url)}（ポータルにログインしてご覧ください）")
+    return lines
+
+
+def _session_block(meeting: Meeting, session: MeetingSession, room: Room) -> list[str]:
+    lines = [
+        f"■ 日時　{when(session)}",
+        f"■ 会議ツール　{meeting.get_tool_display()}",
+        f"■ 会議URL　{room.url}",
+        "■ 議題",
+        *[f"　{line}" for line in (_safe_block(session.agenda) or "（追ってお知らせします）").splitlines()],
+    ]
+    presentations = _presentations(session)
+    if presentations:
+        lines += ["■ 事例発表", *presentations]
+    return lines
+
+
+def participant_text(meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False):
+    group, room = participant.group, participant.group.room
+    half = session.get_half_display()
+    subject = f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）のご案内"
+    addressee = " ".join(x for x in (str(participant.local_government), _safe(participant.department)) if x)
+    lines = [
+        addressee,
+        f"{_safe(participant.name)} 様",
+        "",
+    ]
+    if changed:
+        lines += ["先にお送りしたご案内から、日時・会議URL・グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
+    lines += [
+        f"「{_safe(meeting.title)}」の{half}の情報交換会について、ご案内します。",
+        "",
+        *_session_block(meeting, session, room),
+        f"■ あなたのグループ　{_safe(group.name)}",
+        "",
+        "会議URLは、同じ会議室に入る参加者に共通のものです。ほかの方への転送はご遠慮ください。",
+        "当日は開始時刻の5分前までにご入室いただき、表示名を「団体名　氏名」にしてください。",
+    ]
+    if session.half == Half.FIRST:
+        lines.append("上半期では、取り組むべき課題、その課題への取組、下半期の情報交換会までの目標について話し合います。")
+    else:
+        lines.append("下半期では、上半期に立てた目標の進捗と、その取組について話し合います。")
+    lines += [
+        "",
+        "このメールは、情報交換会の参加者お一人ずつに、こども家庭センターポータルからお送りしています。",
+        "ご不明な点は、情報交換会の事務局までお問い合わせください。",
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False):
+    half = session.get_half_display()
+    subject = (
+        f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）"
+        f"ファシリテーターのご案内（{_safe(room.name)}）"
+    )
+    lines = [f"{_safe(room.facilitator_name) or 'ファシリテーター'} 様", ""]
+    if changed:
+        lines += ["先にお送りしたご案内から、日時・会議URL・担当グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
+    lines += [
+        f"「{_safe(meeting.title)}」の{half}の情報交換会で、{_safe(room.name)}のファシリテーターをお願いします。",
+        "",
+        *_session_block(meeting, session, room),
+        f"■ 担当グループ（{len(groups)}グループ、{sum(g['people'] for g in groups)}人）",
+    ]
+    for group in groups:
+        lines.append(f"・{_safe(group['name'])}：{group['people']}人（{'、'.join(group['local_governments'])}）")
+    lines += [
+        "",
+        "参加者の氏名と連絡先は、事務局からお渡しするファシリテーター用資料でご確認ください。",
+        "このメールは、ファシリテーターの方お一人ずつに、こども家庭センターポータルからお送りしています。",
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:12]
+
+
+def _session(meeting: Meeting, half: str) -> MeetingSession:
+    if half not in Half.values:
+        raise InvitationsRefused(["上半期か下半期かを選んでください。"])
+    session = MeetingSession.objects.filter(meeting=meeting, half=half).first()
+    if session is None:
+        raise InvitationsRefused([f"{Half(half).label}の開催回がありません。情報交換会の編集画面で入力してください。"])
+    return session
+
+
+def invitations_problems(*, meeting: Meeting, half: str) -> list[str]:
+    """Why invitations for this half cannot be queued yet ([] when they can)."""
+    try:
+        session = _session(meeting, half)
+    except InvitationsRefused as refused:
+        return refused.errors
+    problems = []
+    label = session.get_half_display()
+    if session.starts_at is None:
+        problems.append(f"{label}の開始日時が入力されていません。情報交換会の編集画面で入力してください。")
+    participants = meeting.participants.all()
+    if not participants.exists():
+        problems.append("参加者がいません。先に参加者名簿を取り込んでください。")
+        return problems
+    if meeting.grouping_approved_at is None:
+        problems.append("グループ分けがまだ承認されていません。グループ分けの画面で承認してから、案内を送ってください。")
+    ungrouped = participants.filter(group__isnull=True).count()
+    if ungrouped:
+        problems.append(f"グループに入っていない参加者が{ungrouped}人います。")
+    roomless = Group.objects.filter(meeting=meeting, room__isnull=True, participants__isnull=False).distinct()
+    if roomless.exists():
+        names = "、".join(g.name for g in roomless.order_by("number")[:10])
+        problems.append(f"会議室（会議URL）が決まっていないグループがあります（{names}）。会議室の画面で割り当ててください。")
+    no_url = Room.objects.filter(meeting=meeting, url="", groups__participants__isnull=False).distinct()
+    if no_url.exists():
+        names = "、".join(r.name for r in no_url.order_by("number"))
+        problems.append(f"会議URLが入力されていない会議室があります（{names}）。会議室の画面で入力してください。")
+    return problems
+
+
+def facilitators_missing(meeting: Meeting) -> list[Room]:
+    """Rooms holding groups whose facilitator has no e-mail address (they get no message)."""
+    return list(
+        Room.objects.filter(meeting=meeting, facilitator_email="", groups__participants__isnull=False)
+        .distinct()
+        .order_by("number")
+    )
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def _supersede(prefix: str, key: str) -> bool:
+    """Cancel earlier, still unsent versions of this recipient's message; True if an earlier
+    version was already handed to the mail server (the new one is then a 【変更】)."""
+    earlier = OutboxMessage.objects.filter(dedupe_key__startswith=prefix).exclude(dedupe_key=key)
+    earlier.filter(status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED]).update(
+        status=OutboxMessage.Status.CANCELLED
+    )
+    return earlier.filter(status__in=[OutboxMessage.Status.SENT, OutboxMessage.Status.SENDING]).exists()
+
+
+def _room_groups(meeting: Meeting) -> dict[int, list[dict]]:
+    lgs: dict[int, dict] = defaultdict(dict)
+    for p in Participant.objects.filter(meeting=meeting, group__isnull=False).select_related("local_government"):
+        lgs[p.group_id][p.local_government_id] = str(p.local_government)
+    by_room: dict[int, list[dict]] = defaultdict(list)
+    groups = Group.objects.filter(meeting=meeting, room__isnull=False).annotate(people=Count("participants"))
+    for group in groups.order_by("number"):
+        if group.people:
+            by_room[group.room_id].append(
+                {"name": group.name, "people": group.people, "local_governments": list(lgs[group.pk].values())}
+            )
+    return by_room
+
+
+@transaction.atomic
+def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None) -> int:
+    """Queue the invitations of one half (see the module docstring); returns how many
+    messages were newly queued (0 when everything was queued before)."""
+    if not roles.is_staff_role(acting_user, verified=False):
+        raise PermissionDenied
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    problems = invitations_problems(meeting=meeting, half=half)
+    if problems:
+        raise InvitationsRefused(problems)
+    session = _session(meeting, half)
+    timing = (session.starts_at.isoformat(), session.ends_at.isoformat() if session.ends_at else "")
+    participants = (
+        Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room").order_by("number")
+    )
+    queued = corrected = 0
+    for participant in participants:
+        room = participant.group.room
+        prefix = participant_key_prefix(meeting, half, participant)
+        key = prefix + _digest(*timing, room.url, participant.group.name, participant.email)
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue
+        changed = _supersede(prefix, key)
+        subject, body = participant_text(meeting, session, participant, changed=changed)
+        message_queue(kind=KIND_PARTICIPANT, to=[participant.email], subject=subject, body=body, dedupe_key=key)
+        queued += 1
+        corrected += changed
+    facilitators = 0
+    room_groups = _room_groups(meeting)
+    for room in Room.objects.filter(meeting=meeting).order_by("number"):
+        groups = room_groups.get(room.pk)
+        if not groups or not room.facilitator_email:
+            continue
+        prefix = facilitator_key_prefix(meeting, half, room)
+        shape = [(g["name"], g["people"], tuple(g["local_governments"])) for g in groups]
+        key = prefix + _digest(*timing, room.url, room.facilitator_email, room.name, shape)
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue
+        changed = _supersede(prefix, key)
+        subject, body = facilitator_text(meeting, session, room, groups, changed=changed)
+        message_queue(kind=KIND_FACILITATOR, to=[room.facilitator_email], subject=subject, body=body, dedupe_key=key)
+        facilitators += 1
+        corrected += changed
+    audit_record(
+        action="meetings.invitations_queued", acting_user=acting_user, target=meeting, request=request,
+        detail={"half": half, "participants": queued, "facilitators": facilitators, "corrections": corrected},
+    )
+    return queued + facilitators
+
+
+def invitations_status(meeting: Meeting, half: str) -> dict:
+    """Counts of this half's invitation messages in the outbox, by recipient type and status."""
+    counts = {}
+    for label, prefix in zip(("participants", "facilitators"), meeting_key_prefixes(meeting, half)):
+        rows = OutboxMessage.objects.filter(dedupe_key__startswith=prefix).values("status").annotate(n=Count("pk"))
+        counts[label] = {row["status"]: row["n"] for row in rows}
+    return counts
+
+
+def invitation_preview(meeting: Meeting, half: str) -> tuple[str, str] | None:
+    """The first participant's message as it would be queued (None when not possible yet)."""
+    if invitations_problems(meeting=meeting, half=half):
+        return None
+    participant = (
+        Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room").order_by("number")
+    ).first()
+    return participant_text(meeting, _session(meeting, half), participant)
