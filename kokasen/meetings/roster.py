@@ -1,0 +1,510 @@
+"""Read and validate a meeting roster (参加者名簿) and the agency's center list (センター設置状況).
+
+Pure Python, no Django, like ``kokasen/accounts/address_list.py``, whose reading helpers it reuses
+(file size, XLSX or CSV in UTF-8 / UTF-8 with BOM / CP932 detected, zip-bomb guard, the check digit
+and the 5-digit / dropped-leading-zero readings of 団体コード, e-mail syntax). The callers
+(``services/roster.py``, the ``propose_groups`` command, the admin screens through the service)
+pass the master data in as a mapping ``code -> KnownGovernment`` and decide what to do with the
+result; nothing here touches the database.
+
+Roster (:func:`parse_roster`)
+    The header row is exactly ``団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置``
+    (:data:`ROSTER_HEADER`; spaces and full-width/half-width differences in the header are ignored,
+    nothing else). One row per person. Rows come back as :class:`RosterRow`.
+
+    * 団体コード may be blank when 団体名 names exactly one local government: 「横浜市」 and
+      「神奈川県横浜市」 both give 141003; 「府中市」 (東京都 and 広島県) is refused and asks for the
+      code or the prefecture. With a code, 団体名 may be blank; if given it must match.
+    * センター設置 is 設置済 (設置済み is accepted too) or 未設置; blank leaves ``has_center`` None
+      (the service fills it from the agency's list, :func:`fill_centers`). Two rows of one local
+      government with different answers are refused.
+    * One e-mail address per person; every address at most once in the file (compared without
+      regard to case: Zoom and Webex match addresses that way). Addresses starting with = + - are
+      refused, so that the address column of the Zoom/Webex CSVs can be written as it is.
+    * ``kind="town"``: only towns and villages (the spec, 第３-４, speaks of 町村 staff only; cities
+      are refused with the reason). ``kind="prefecture"``: only prefectures, and 部署 is required
+      (groups are formed per department). ``area``: town meetings are per area (東日本 / 西日本).
+    * 部署 is NFKC-normalised and its spaces removed, because it is what prefecture groups are
+      formed by (「母子保健 担当」 and 「母子保健担当」 are one department). Names are kept as typed.
+
+Center list (:func:`parse_center_list`)
+    Header exactly ``団体コード,団体名,センター設置`` (:data:`CENTER_LIST_HEADER`), one row per
+    municipality (市区町村; prefectures are refused), センター設置 required (設置済 / 未設置); the
+    same code / name rules as the roster. A municipality not in the list has no known status.
+
+Every problem is a :class:`~kokasen.accounts.address_list.Problem` with the row number a
+spreadsheet shows (the header is row 1) and a Japanese message. File problems (size, encoding,
+unreadable, header, too many rows, no data) stop the reading; row problems are all collected.
+A result with any error has no rows: importing is all or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from kokasen.accounts.address_list import (
+    MAX_FILE_BYTES,
+    Problem,
+    _address_problem,
+    _file_error,
+    _FileError,
+    _name_matches,
+    _open,
+    _resolve_code,
+    _split_addresses,
+    _squash,
+    _text,
+)
+
+ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
+CENTER_LIST_HEADER = ("団体コード", "団体名", "センター設置")
+COL_CODE, COL_NAME, COL_DEPARTMENT, COL_POSITION, COL_PERSON, COL_EMAIL, COL_CENTER = ROSTER_HEADER
+
+CENTER_YES, CENTER_NO = "設置済", "未設置"
+_CENTER_VALUES = {"設置済": True, "設置済み": True, "未設置": False}
+
+MAX_ROSTER_ROWS = 5_000  # every town and village of Japan (926) × 4 people is about 3,700
+MAX_CENTER_ROWS = 3_000  # 1,741 municipalities
+MAX_TEXT = 100  # 部署, 役職, 氏名: the model fields' length
+MAX_CELL_CHARS = 1_000
+
+KIND_PREFECTURE, KIND_TOWN = "prefecture", "town"
+_KIND_LABELS = {
+    "prefecture": "都道府県",
+    "designated_city": "政令指定都市",
+    "city": "市",
+    "special_ward": "特別区",
+    "town": "町",
+    "village": "村",
+}
+_AREA_LABELS = {"east": "東日本", "west": "西日本"}
+_FORMULA_START = ("=", "+", "-")
+
+
+@dataclass(frozen=True)
+class KnownGovernment:
+    """One local government of the master data, as the caller passes it in."""
+
+    code: str
+    name: str  # 札幌市; a prefecture's name is the prefecture (北海道)
+    prefecture: str
+    kind: str  # prefecture | designated_city | city | special_ward | town | village
+    area: str = ""  # east | west
+    population: int | None = None
+
+    @property
+    def label(self) -> str:
+        """「北海道札幌市」, 「東京都」: unambiguous, as LocalGovernment.__str__ writes it."""
+        return self.name if self.kind == "prefecture" else f"{self.prefecture}{self.name}"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row_number: int  # spreadsheet row (the header is row 1)
+    code: str  # 6-digit 全国地方公共団体コード
+    name: str  # the local government's label from the master data (神奈川県横浜市), not the cell
+    department: str
+    position: str
+    person_name: str
+    email: str  # the domain lower-cased
+    has_center: bool | None  # None: blank in the file
+
+
+@dataclass
+class RosterResult:
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    encoding: str = ""  # "utf-8", "utf-8-sig", "cp932", "xlsx"
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class CenterEntry:
+    row_number: int
+    code: str
+    name: str
+    has_center: bool
+
+
+@dataclass
+class CenterListResult:
+    entries: list[CenterEntry] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    encoding: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+Governments = Mapping[str, KnownGovernment]
+
+
+# --- reading the table ---------------------------------------------------------------------------
+
+
+def _read_table(
+    data: bytes, filename: str, header: tuple[str, ...], max_rows: int, what: str
+) -> tuple[str, Iterator[tuple[int, list[str], tuple]]]:
+    """Check size and header; return the encoding and the non-blank data rows as
+    (row number, stripped texts padded to the header's width, raw values). Raises _FileError."""
+    if len(data) > MAX_FILE_BYTES:
+        raise _file_error(
+            f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
+            f"{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
+        )
+    if not data.strip():
+        raise _file_error("ファイルが空です。")
+    encoding, rows = _open(data, filename)
+    rows = iter(rows)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise _file_error("ファイルが空です。")
+    _check_header([_text(v) for v in header_row], header, what)
+
+    def data_rows():
+        count = 0
+        for row, values in enumerate(rows, start=2):
+            texts = [_text(v) for v in values]
+            if not any(texts):
+                continue  # blank rows, Excel's trailing ones included
+            count += 1
+            if count > max_rows:
+                raise _file_error(f"データが {max_rows:,} 行を超えています。ファイルを分けてください。")
+            yield row, texts + [""] * (len(header) - len(texts)), tuple(values) + (None,) * (len(header) - len(values))
+        if count == 0:
+            raise _file_error("2行目以降にデータがありません。")
+
+    return encoding, data_rows()
+
+
+def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> None:
+    while found and not found[-1]:
+        found.pop()  # trailing empty header cells (formatted but empty columns)
+    if [_squash(h) for h in found] == list(expected):
+        return
+    problems = [
+        Problem(
+            1, None,
+            f"見出しが{what}の様式と違います。見出しは「{','.join(expected)}」の{len(expected)}列を、"
+            "この順番で並べてください（様式のファイルを使うと確実です）。",
+        )
+    ]
+    for i in range(max(len(found), len(expected))):
+        want = expected[i] if i < len(expected) else None
+        got = found[i] if i < len(found) else ""
+        if want is not None and _squash(got) == want:
+            continue
+        if want is None:
+            message = f"{i + 1}列目の「{got}」は様式にない列です。"
+        elif not got:
+            message = f"{i + 1}列目は「{want}」のはずですが、空欄です。"
+        else:
+            message = f"{i + 1}列目は「{want}」のはずですが、「{got}」になっています。"
+        problems.append(Problem(1, None, message))
+    missing = [c for c in expected if c not in {_squash(h) for h in found}]
+    if missing:
+        problems.append(Problem(1, None, "見つからない列：" + "、".join(f"「{c}」" for c in missing) + "。"))
+    raise _FileError(*problems)
+
+
+# --- local governments ---------------------------------------------------------------------------
+
+
+class _Directory:
+    """Name and code look-ups over the caller's master data."""
+
+    def __init__(self, governments: Governments):
+        self.governments = governments
+        self.known = {code: g.name for code, g in governments.items()}
+        self.prefecture_of = {code: g.prefecture for code, g in governments.items()}
+        self.by_name: dict[str, list[str]] = {}
+        for code, g in sorted(governments.items()):
+            keys = {_squash(g.name), _squash(g.label), _squash(g.prefecture + g.name)}
+            for key in keys:
+                self.by_name.setdefault(key, []).append(code)
+
+    def resolve(self, code_value: object, name: str) -> tuple[str | None, Problem | None]:
+        """(code, None) or (None, problem) for one row's 団体コード and 団体名 cells (row unset)."""
+        code_text = unicodedata.normalize("NFKC", _text(code_value))
+        if not code_text:
+            if not name:
+                return None, Problem(0, COL_CODE, "団体コードと団体名がどちらもありません。")
+            hits = self.by_name.get(_squash(name), [])
+            if len(hits) == 1:
+                return hits[0], None
+            if not hits:
+                return None, Problem(
+                    0, COL_NAME,
+                    f"団体名「{name}」に当たる地方公共団体が見つかりません。"
+                    "正式な名称（例：神奈川県横浜市）で入力するか、団体コードを入力してください。",
+                )
+            candidates = "、".join(f"団体コード {c} の{self.governments[c].label}" for c in hits)
+            example = self.governments[hits[0]].label
+            return None, Problem(
+                0, COL_NAME,
+                f"団体名「{name}」に当たる団体が複数あります（{candidates}）。"
+                f"団体コードを入力するか、都道府県名から入力してください（例：{example}）。",
+            )
+        code, message = _resolve_code(code_value, name, self.known, self.prefecture_of)
+        if message:
+            return None, Problem(0, COL_CODE, message)
+        if name and not _name_matches(name, code, self.known, self.prefecture_of):
+            return None, Problem(
+                0, COL_NAME,
+                f"団体コード {code} は「{self.governments[code].label}」ですが、団体名が「{name}」になっています。"
+                "どちらかを直してください。",
+            )
+        return code, None
+
+
+def _center(text: str) -> tuple[bool | None, str | None]:
+    if not text:
+        return None, None
+    value = _CENTER_VALUES.get(_squash(text))
+    if value is None:
+        return None, f"センター設置は「{CENTER_YES}」か「{CENTER_NO}」で入力してください（「{text}」になっています）。"
+    return value, None
+
+
+def _center_label(value: bool | None) -> str:
+    return "空欄" if value is None else CENTER_YES if value else CENTER_NO
+
+
+def _department(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _email(text: str) -> tuple[str | None, str | None]:
+    """(normalised address, None) or (None, Japanese reason)."""
+    tokens = _split_addresses(text)
+    if not tokens:
+        return None, "メールアドレスがありません。"
+    if len(tokens) > 1:
+        return None, "メールアドレスは1人につき1つだけ入力してください。複数の方が参加する場合は、1人1行にしてください。"
+    address = tokens[0]
+    reason = _address_problem(address)
+    if reason:
+        return None, f"メールアドレス「{address}」の形式が正しくありません。{reason}"
+    if address.startswith(_FORMULA_START):
+        return None, f"メールアドレス「{address}」の先頭に「=」「+」「-」は使えません。"
+    local, domain = address.split("@")
+    return f"{local}@{domain.lower()}", None
+
+
+# --- the roster ----------------------------------------------------------------------------------
+
+
+def parse_roster(
+    data: bytes,
+    filename: str,
+    *,
+    governments: Governments,
+    kind: str | None = None,
+    area: str | None = None,
+) -> RosterResult:
+    """Read a roster file; ``kind`` ("town" / "prefecture") and ``area`` ("east" / "west") add the
+    meeting's rules (see the module docstring). Nothing is returned in ``rows`` if anything is wrong."""
+    encoding = ""
+    try:
+        encoding, rows = _read_table(data, filename, ROSTER_HEADER, MAX_ROSTER_ROWS, "名簿")
+        directory = _Directory(governments)
+        result = RosterResult(encoding=encoding)
+        email_rows: dict[str, int] = {}
+        center_rows: dict[str, tuple[bool, int]] = {}
+        for row, texts, values in rows:
+            found, parsed = _check_roster_row(row, texts, values, directory, kind, area, email_rows, center_rows)
+            result.errors.extend(found)
+            if parsed is not None:
+                result.rows.append(parsed)
+        if result.errors:
+            result.rows = []
+        return result
+    except _FileError as exc:
+        return RosterResult(errors=exc.problems, encoding=encoding)
+
+
+def _at(row: int, problem: Problem) -> Problem:
+    return Problem(row, problem.column, problem.message)
+
+
+def _check_roster_row(row, texts, values, directory, kind, area, email_rows, center_rows):
+    problems: list[Problem] = []
+    width = len(ROSTER_HEADER)
+    for i, text in enumerate(texts[width:], start=width + 1):
+        if text:
+            problems.append(Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。"))
+    cells = dict(zip(ROSTER_HEADER, texts[:width]))
+    too_long = set()
+    for column, text in cells.items():
+        limit = MAX_TEXT if column in (COL_DEPARTMENT, COL_POSITION, COL_PERSON) else MAX_CELL_CHARS
+        if len(text) > limit:
+            too_long.add(column)
+            problems.append(
+                Problem(row, column, f"文字数が多すぎます（{len(text):,} 文字）。{limit:,} 文字以内にしてください。")
+            )
+
+    code = government = None
+    if not too_long & {COL_CODE, COL_NAME}:
+        code, problem = directory.resolve(values[0] if cells[COL_CODE] else "", cells[COL_NAME])
+        if problem:
+            problems.append(_at(row, problem))
+        else:
+            government = directory.governments[code]
+            problems.extend(_kind_problems(row, government, kind, area))
+
+    department = _department(cells[COL_DEPARTMENT])
+    if kind == KIND_PREFECTURE and not department and COL_DEPARTMENT not in too_long:
+        problems.append(
+            Problem(row, COL_DEPARTMENT, "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。")
+        )
+    if not cells[COL_PERSON]:
+        problems.append(Problem(row, COL_PERSON, "氏名がありません。"))
+
+    email = None
+    if COL_EMAIL not in too_long:
+        email, reason = _email(cells[COL_EMAIL])
+        if reason:
+            problems.append(Problem(row, COL_EMAIL, reason))
+        else:
+            first = email_rows.setdefault(email.lower(), row)
+            if first != row:
+                problems.append(
+                    Problem(row, COL_EMAIL, f"メールアドレス「{email}」は{first}行目と同じです。1人につき別々のアドレスにしてください。")
+                )
+
+    has_center = None
+    if COL_CENTER not in too_long:
+        has_center, reason = _center(cells[COL_CENTER])
+        if reason:
+            problems.append(Problem(row, COL_CENTER, reason))
+        elif has_center is not None and government is not None:
+            value, first = center_rows.setdefault(code, (has_center, row))
+            if value != has_center:
+                problems.append(
+                    Problem(
+                        row, COL_CENTER,
+                        f"同じ団体（{government.label}）の{first}行目では「{_center_label(value)}」になっています。"
+                        "センター設置は団体ごとに同じ値にしてください。",
+                    )
+                )
+    if problems:
+        return problems, None
+    return [], RosterRow(
+        row_number=row,
+        code=code,
+        name=government.label,
+        department=department,
+        position=cells[COL_POSITION],
+        person_name=cells[COL_PERSON],
+        email=email,
+        has_center=has_center,
+    )
+
+
+def _kind_problems(row: int, government: KnownGovernment, kind: str | None, area: str | None) -> list[Problem]:
+    problems = []
+    kind_label = _KIND_LABELS.get(government.kind, government.kind)
+    if kind == KIND_TOWN and government.kind not in ("town", "village"):
+        problems.append(
+            Problem(
+                row, COL_CODE,
+                f"{government.label}は{kind_label}です。町村職員の情報交換会の名簿には、町と村だけを入れられます。",
+            )
+        )
+    elif kind == KIND_PREFECTURE and government.kind != "prefecture":
+        problems.append(
+            Problem(
+                row, COL_CODE,
+                f"{government.label}は都道府県ではありません（{kind_label}）。"
+                "都道府県職員の情報交換会の名簿には、都道府県だけを入れられます。",
+            )
+        )
+    elif kind == KIND_TOWN and area and government.area and government.area != area:
+        problems.append(
+            Problem(
+                row, COL_CODE,
+                f"{government.label}は{_AREA_LABELS.get(government.area, government.area)}エリアの町村です。"
+                f"この情報交換会は{_AREA_LABELS.get(area, area)}エリアが対象です。",
+            )
+        )
+    return problems
+
+
+def fill_centers(
+    rows: Iterable[RosterRow], known_centers: Mapping[str, bool] | Callable[[str], bool | None]
+) -> tuple[list[RosterRow], int]:
+    """Rows whose センター設置 was blank take their local government's answer elsewhere in the file,
+    else the agency's list (``known_centers``: code -> has_center, or a callable), else stay None.
+    Returns (rows, how many rows were filled)."""
+    rows = list(rows)
+    look_up = known_centers if callable(known_centers) else known_centers.get
+    in_file = {r.code: r.has_center for r in rows if r.has_center is not None}
+    out, filled = [], 0
+    for r in rows:
+        if r.has_center is None:
+            value = in_file[r.code] if r.code in in_file else look_up(r.code)
+            if value is not None:
+                r = replace(r, has_center=bool(value))
+                filled += 1
+        out.append(r)
+    return out, filled
+
+
+def participant_order(row: RosterRow) -> tuple:
+    """Participants are numbered 1..N in this order: local government code, department, file row."""
+    return (row.code, row.department, row.row_number)
+
+
+# --- the agency's center list --------------------------------------------------------------------
+
+
+def parse_center_list(data: bytes, filename: str, *, governments: Governments) -> CenterListResult:
+    """Read the agency's list of municipalities with their center status (see the module docstring)."""
+    encoding = ""
+    try:
+        encoding, rows = _read_table(data, filename, CENTER_LIST_HEADER, MAX_CENTER_ROWS, "センター設置状況の一覧")
+        directory = _Directory(governments)
+        result = CenterListResult(encoding=encoding)
+        seen: dict[str, int] = {}
+        for row, texts, values in rows:
+            problems: list[Problem] = []
+            for i, text in enumerate(texts[3:], start=4):
+                if text:
+                    problems.append(Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。"))
+            code_text, name, center_text = texts[:3]
+            code = None
+            if len(code_text) > MAX_CELL_CHARS or len(name) > MAX_CELL_CHARS:
+                problems.append(Problem(row, None, "文字数が多すぎるセルがあります。"))
+            else:
+                code, problem = directory.resolve(values[0] if code_text else "", name)
+                if problem:
+                    problems.append(_at(row, problem))
+            if code is not None:
+                government = directory.governments[code]
+                if government.kind == "prefecture":
+                    problems.append(
+                        Problem(row, COL_CODE, f"{government.label}は都道府県です。一覧には市区町村だけを入れてください。")
+                    )
+                first = seen.setdefault(code, row)
+                if first != row:
+                    problems.append(Problem(row, COL_CODE, f"{government.label}は{first}行目にもあります。1団体1行にしてください。"))
+            has_center, reason = _center(center_text)
+            if reason:
+                problems.append(Problem(row, COL_CENTER, reason))
+            elif has_center is None:
+                problems.append(Problem(row, COL_CENTER, f"センター設置がありません。「{CENTER_YES}」か「{CENTER_NO}」を入力してください。"))
+            result.errors.extend(problems)
+            if not problems:
+                result.entries.append(CenterEntry(row, code, directory.governments[code].label, has_center))
+        if result.errors:
+            result.entries = []
+        return result
+    except _FileError as exc:
+        return CenterListResult(errors=exc.problems, encoding=encoding)
