@@ -1,3 +1,217 @@
-"""(placeholder: filled by the meetings work)"""
+"""Admin screen 「グループ分け」 of one meeting (issue 5, item 4): propose with the engine, move people
+or whole local governments between groups, see every rule each group breaks next to it, approve.
 
-urlpatterns = []
+Every change is a plain HTML form posted here (no JavaScript needed); errors re-render the screen
+with the reasons (status 400), successes redirect back to it. Only 管理者 and 受託者 with a
+verified TOTP session; the services check the role again and write the audit trail.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from kokasen.accounts import roles
+from kokasen.localgov.models import LocalGovernment
+
+from . import grouping as engine
+from .models import Group, Meeting, MeetingKind, Participant
+from .services import grouping as services
+
+# Above this many groups each row offers a number field instead of a list of every group (a list
+# per row would make the page grow with groups × participants).
+SELECT_MAX_GROUPS = 40
+HISTORY_LIMIT = 20
+
+
+def _staff(request):
+    if not roles.is_staff_role(request.user):
+        raise PermissionDenied
+
+
+def _meeting_url(meeting: Meeting) -> str:
+    try:
+        return reverse("meetings_admin:meeting", args=[meeting.pk])
+    except NoReverseMatch:
+        return reverse("meetings_admin:index")
+
+
+def _context(meeting: Meeting, /, **extra) -> dict:
+    title = "グループ分け"
+    crumbs = [
+        {"url": reverse("wagtailadmin_home"), "label": "ホーム"},
+        {"url": reverse("meetings_admin:index"), "label": "情報交換会"},
+        {"url": _meeting_url(meeting), "label": meeting.title},
+        {"url": "", "label": title},
+    ]
+    return {
+        "page_title": f"{title}：{meeting.title}",
+        "header_title": f"{title}：{meeting.title}",
+        "header_icon": "group",
+        "breadcrumbs_items": crumbs,
+        **extra,
+    }
+
+
+def _screen(request, meeting: Meeting, *, errors=(), status=200):
+    report = services.current_report(meeting)
+    approvals = list(meeting.approvals.select_related("approved_by").order_by("-approved_at", "-pk")[:HISTORY_LIMIT])
+    context = _context(
+        meeting,
+        meeting=meeting,
+        report=report,
+        errors=list(errors),
+        is_prefecture=meeting.kind == MeetingKind.PREFECTURE,
+        group_numbers=[g.number for g in report.groups],
+        use_select=len(report.groups) <= SELECT_MAX_GROUPS,
+        replace_reasons=services.propose_needs_confirmation(meeting),
+        confirm_replace_label=services.CONFIRM_REPLACE_LABEL,
+        confirm_violations_label=services.CONFIRM_VIOLATIONS_LABEL,
+        approvals=approvals,
+        approved_by=meeting.grouping_approved_by,
+        last_approval=approvals[0] if approvals else None,
+        proposal=report.proposal,
+    )
+    return TemplateResponse(request, "meetings/admin/grouping_screen.html", context, status=status)
+
+
+def _back(meeting: Meeting, anchor: str = ""):
+    url = reverse("meetings_admin:grouping", args=[meeting.pk])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _target_group(request, meeting: Meeting) -> int:
+    raw = request.POST.get("to_group", "").strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if not raw.isdigit():
+        raise services.Refused("移動先のグループの番号を選ぶか入力してください。")
+    return int(raw)
+
+
+def _refused(request, meeting, problem) -> TemplateResponse:
+    reasons = problem.reasons if isinstance(problem, engine.GroupingError) else problem.messages
+    return _screen(request, meeting, errors=reasons, status=400)
+
+
+@require_GET
+def grouping_screen(request, pk):
+    _staff(request)
+    return _screen(request, get_object_or_404(Meeting, pk=pk))
+
+
+@require_POST
+def propose(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    reasons = services.propose_needs_confirmation(meeting)
+    if reasons and request.POST.get("confirm_replace") != "1":
+        return _screen(
+            request, meeting, status=400,
+            errors=[*reasons, f"提案し直すには「{services.CONFIRM_REPLACE_LABEL}」にチェックを入れてください。"],
+        )
+    try:
+        outcome = services.grouping_propose(meeting=meeting, acting_user=request.user, request=request)
+    except engine.GroupingError as problem:
+        return _screen(request, meeting, status=400, errors=["グループ分けを提案できませんでした。何も変更していません。", *problem.reasons])
+    text = f"{outcome.people}人を{outcome.groups}グループに分けました。"
+    if outcome.violations:
+        text += f"ルールに合わない点が{len(outcome.violations)}件あります。各グループの表示を確認してください。"
+    messages.success(request, text)
+    if outcome.rooms_cleared:
+        messages.warning(request, "グループを作り直したため、会議室（URL）への割り当ては解除されました。会議室の割り当てをやり直してください。")
+    if outcome.approval_cleared:
+        messages.warning(request, "これまでの承認は取り消されました（承認の記録は残っています）。")
+    return _back(meeting)
+
+
+@require_POST
+def move_participant(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    participant = Participant.objects.filter(meeting=meeting, pk=request.POST.get("participant") or 0).first()
+    try:
+        if participant is None:
+            raise services.Refused("参加者が見つかりません。画面を読み込み直してください。")
+        to_number = _target_group(request, meeting)
+        services.participant_move(
+            meeting=meeting, participant=participant, to_group=to_number, acting_user=request.user, request=request
+        )
+    except services.Refused as problem:
+        return _refused(request, meeting, problem)
+    messages.success(request, f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。")
+    return _back(meeting, f"group-{to_number}")
+
+
+@require_POST
+def move_local_government(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    lg = LocalGovernment.objects.filter(pk=request.POST.get("local_government") or 0).first()
+    department = request.POST.get("department") if meeting.kind == MeetingKind.PREFECTURE else None
+    try:
+        if lg is None:
+            raise services.Refused("団体が見つかりません。画面を読み込み直してください。")
+        to_number = _target_group(request, meeting)
+        moved = services.local_government_move(
+            meeting=meeting, local_government=lg, to_group=to_number, department=department,
+            acting_user=request.user, request=request,
+        )
+    except services.Refused as problem:
+        return _refused(request, meeting, problem)
+    messages.success(request, f"{lg}の参加者{len(moved)}人をグループ{to_number}に移動しました。")
+    return _back(meeting, f"group-{to_number}")
+
+
+@require_POST
+def group_add(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    group = services.group_create(
+        meeting=meeting, acting_user=request.user, department=request.POST.get("department", ""), request=request
+    )
+    messages.success(request, f"空のグループ{group.number}を追加しました。参加者を移動してください。")
+    return _back(meeting, f"group-{group.number}")
+
+
+@require_POST
+def group_delete(request, pk, group_pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    group = get_object_or_404(Group, pk=group_pk, meeting=meeting)
+    number = group.number
+    try:
+        services.group_delete_empty(meeting=meeting, group=group, acting_user=request.user, request=request)
+    except services.Refused as problem:
+        return _refused(request, meeting, problem)
+    messages.success(request, f"空のグループ{number}を削除しました。後ろのグループの番号を1つずつ詰めています。")
+    return _back(meeting)
+
+
+@require_POST
+def approve(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    try:
+        approval = services.grouping_approve(
+            meeting=meeting, acting_user=request.user, confirm_violations=request.POST.get("confirm_violations") == "1",
+            fingerprint=request.POST.get("fingerprint", ""), request=request,
+        )
+    except services.Refused as problem:
+        return _refused(request, meeting, problem)
+    text = "グループ分けを承認しました。"
+    if approval.violation_count:
+        text += f"ルールに合わない点{approval.violation_count}件を確認済みとして記録しました。"
+    messages.success(request, text)
+    return _back(meeting, "approval")
+
+
+urlpatterns = [
+    path("<int:pk>/grouping/", grouping_screen, name="grouping"),
+    path("<int:pk>/grouping/propose/", propose, name="grouping_propose"),
+    path("<int:pk>/grouping/move-participant/", move_participant, name="grouping_move_participant"),
+    path("<int:pk>/grouping/move-local-government/", move_local_government, name="grouping_move_local_government"),
+    path("<int:pk>/grouping/groups/add/", group_add, name="grouping_group_add"),
+    path("<int:pk>/grouping/groups/<int:group_pk>/delete/", group_delete, name="grouping_group_delete"),
+    path("<int:pk>/grouping/approve/", approve, name="grouping_approve"),
+]

@@ -51,6 +51,9 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="グループ分けの承認者", null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
     )
+    # What the engine said when it last proposed the grouping (services/grouping.py), kept for the
+    # adjustment screen: notes, mixing figures, the proposed groups, and the number of hand edits since.
+    grouping_notes = models.JSONField("グループ分けの提案時の説明", default=dict, blank=True)
     created_at = models.DateTimeField("作成日時", default=timezone.now)
 
     class Meta:

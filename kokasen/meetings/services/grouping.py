@@ -1,0 +1,732 @@
+"""The grouping of one meeting in the database: propose it with the engine (``meetings.grouping``),
+adjust it by hand, read it back with every rule each group breaks, and approve it.
+
+- The working grouping is the meeting's ``Group`` rows and ``Participant.group``. The engine sees
+  the roster through :func:`engine_participants` (its ``id`` is the participant *number*, so the
+  engine's Japanese messages and every snapshot speak of participant numbers, never names: S2).
+- Rules are the engine's: :func:`current_report` calls ``grouping.violations`` on the current
+  groups and only arranges what it returns next to each group.
+- Every write takes the meeting row with ``select_for_update`` (concurrent edits queue up behind
+  each other), runs in one transaction with its audit record, and clears the meeting's approval
+  (``grouping_approved_at``/``_by``); the ``GroupingApproval`` history is never touched.
+- A proposal replaces every group. The new groups have no room: rooms must be assigned again.
+- Moving one person away from the rest of their local government is allowed (the spec lets the
+  operator and the agency assign people by hand); the screen then shows the engine's
+  ``split_local_government`` violation on both groups, and approving needs the explicit
+  confirmation like any other violation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from kokasen.accounts import roles
+from kokasen.core.audit import audit_record
+from kokasen.localgov.models import LocalGovernment
+
+from .. import grouping
+from ..models import CenterStatus, Group, GroupingApproval, Meeting, MeetingKind, Participant
+
+CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
+CONFIRM_REPLACE_LABEL = "これまでの手作業の変更と承認を取り消して、グループ分けを提案し直す"
+DEFAULT_TARGET_SIZE = 6
+
+
+class Refused(ValidationError):
+    """A grouping change that is not made; ``messages`` are Japanese, for the admin screen."""
+
+
+# --- the roster as the engine sees it ------------------------------------------------------------
+
+
+def _is_prefecture(meeting: Meeting) -> bool:
+    return meeting.kind == MeetingKind.PREFECTURE
+
+
+def _roster(meeting: Meeting) -> list[tuple[Participant, grouping.Participant]]:
+    """Every participant of the meeting with its engine counterpart, in number order."""
+    rows = list(
+        Participant.objects.filter(meeting=meeting)
+        .select_related("local_government", "group")
+        .order_by("number")
+    )
+    lg_ids = {p.local_government_id for p in rows if p.has_center is None}
+    centers = dict(
+        CenterStatus.objects.filter(local_government_id__in=lg_ids).values_list("local_government_id", "has_center")
+    )
+    prefecture = _is_prefecture(meeting)
+    out = []
+    for p in rows:
+        lg = p.local_government
+        has_center = p.has_center if p.has_center is not None else centers.get(p.local_government_id)
+        out.append(
+            (
+                p,
+                grouping.Participant(
+                    id=p.number,
+                    code=lg.code,
+                    name=str(lg),
+                    department=p.department.strip() if prefecture else "",
+                    has_center=has_center,
+                    population=lg.population,
+                ),
+            )
+        )
+    return out
+
+
+def engine_participants(meeting: Meeting) -> list[grouping.Participant]:
+    """The roster for ``grouping.propose_groups``: id = participant number, code and name of the
+    local government, the department (prefecture meetings only), the center status (the roster's
+    answer, else the agency's center list, else unknown) and the census population."""
+    return [engine for _, engine in _roster(meeting)]
+
+
+def engine_params(meeting: Meeting) -> grouping.GroupingParams:
+    """The meeting's bounds. The target is 6 (the spec's 「６名程度」) when it lies within the
+    bounds, otherwise the middle of them."""
+    lo, hi = int(meeting.min_group_size), int(meeting.max_group_size)
+    target = DEFAULT_TARGET_SIZE if lo <= DEFAULT_TARGET_SIZE <= hi else None
+    ratio = float(meeting.max_population_ratio) if meeting.max_population_ratio is not None else None
+    return grouping.GroupingParams(
+        kind=grouping.KIND_PREFECTURE if _is_prefecture(meeting) else grouping.KIND_TOWN,
+        min_size=lo,
+        max_size=hi,
+        target_size=target,
+        max_population_ratio=ratio,
+    )
+
+
+def default_group_name(number: int, department: str = "") -> str:
+    name = f"グループ{number}"
+    if department:
+        name += f"（{department}）"
+    return name[:60]
+
+
+# --- reading the current grouping ---------------------------------------------------------------
+
+
+@dataclass
+class LocalGovernmentRow:
+    """One local government (prefecture meetings: one prefecture and department) inside a group."""
+
+    local_government: LocalGovernment
+    department: str
+    population: int | None
+    has_center: bool | None
+    participants: list[Participant]
+    elsewhere: list[int]  # numbers of the other groups where people of this unit are
+
+    @property
+    def people(self) -> int:
+        return len(self.participants)
+
+
+@dataclass
+class GroupRow:
+    group: Group
+    participants: list[Participant]
+    local_governments: list[LocalGovernmentRow]
+    violations: list[grouping.Violation]
+    mixed: bool | None  # None for prefecture meetings
+    with_center: int  # local governments
+    without_center: int
+    unknown_center: int
+    population_min: int | None
+    population_max: int | None
+    population_unknown: int  # local governments without a census figure
+    notes: list[str] = field(default_factory=list)  # the engine's, while the group is as proposed
+
+    @property
+    def number(self) -> int:
+        return self.group.number
+
+    @property
+    def people(self) -> int:
+        return len(self.participants)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.population_min and self.population_max:
+            return self.population_max / self.population_min
+        return None
+
+    @property
+    def population_label(self) -> str:
+        return population_range_label(self.population_min, self.population_max, self.population_unknown)
+
+    @property
+    def center_label(self) -> str:
+        parts = []
+        if self.with_center:
+            parts.append(f"設置済み{self.with_center}団体")
+        if self.without_center:
+            parts.append(f"未設置{self.without_center}団体")
+        if self.unknown_center:
+            parts.append(f"不明{self.unknown_center}団体")
+        return "・".join(parts) or "—"
+
+
+@dataclass
+class GroupingReport:
+    meeting: Meeting
+    params: grouping.GroupingParams
+    groups: list[GroupRow]
+    unassigned: list[Participant]
+    other_violations: list[grouping.Violation]  # not tied to one group (e.g. somebody in no group)
+    objective: float
+    fingerprint: str
+    proposal: dict
+
+    @property
+    def violation_count(self) -> int:
+        return sum(len(g.violations) for g in self.groups) + len(self.other_violations)
+
+    @property
+    def groups_with_violations(self) -> int:
+        return sum(1 for g in self.groups if g.violations)
+
+    @property
+    def mixed_groups(self) -> int:
+        return sum(1 for g in self.groups if g.mixed)
+
+    @property
+    def people(self) -> int:
+        return sum(g.people for g in self.groups) + len(self.unassigned)
+
+    @property
+    def edits(self) -> int:
+        return int(self.proposal.get("edits", 0))
+
+    @property
+    def proposed_at(self) -> datetime | None:
+        value = self.proposal.get("proposed_at")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def approved(self) -> bool:
+        return self.meeting.grouping_approved_at is not None
+
+
+def format_population(n: int) -> str:
+    """12,345 → 「1.2万」, 8,523 → 「8,523」, 1,404,000 → 「140万」."""
+    if n < 10_000:
+        return f"{n:,}"
+    man = n / 10_000
+    text = f"{man:,.0f}" if man >= 100 else f"{man:.1f}".removesuffix(".0")
+    return f"{text}万"
+
+
+def population_range_label(low: int | None, high: int | None, unknown: int = 0) -> str:
+    """「1.2万〜3.4万人（2.8倍）」; one figure when the group has one known population; exact
+    figures when the rounded ones would look the same (「10,234〜10,456人（1.0倍）」)."""
+    if low is None or high is None:
+        text = "人口不明"
+    elif low == high:
+        text = f"{format_population(low)}人"
+    else:
+        a, b = format_population(low), format_population(high)
+        if a == b:
+            a, b = f"{low:,}", f"{high:,}"
+        text = f"{a}〜{b}人（{high / low:.1f}倍）"
+    if unknown and low is not None:
+        text += f"、人口不明{unknown}団体"
+    return text
+
+
+def _fingerprint(groups: list[tuple[int, list[int]]], unassigned: list[int]) -> str:
+    data = json.dumps({"groups": groups, "unassigned": unassigned}, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()[:20]
+
+
+def current_report(meeting: Meeting) -> GroupingReport:
+    """The working grouping with, per group, its members and local governments (population,
+    center), the mix, the population range and every rule ``grouping.violations`` finds."""
+    params = engine_params(meeting)
+    roster = _roster(meeting)
+    engine_by_number = {p.number: e for p, e in roster}
+    db_groups = list(Group.objects.filter(meeting=meeting).select_related("room").order_by("number"))
+    members: dict[int, list[Participant]] = defaultdict(list)
+    unassigned = []
+    for p, _ in roster:
+        if p.group_id is None:
+            unassigned.append(p)
+        else:
+            members[p.group_id].append(p)
+    group_ids = [tuple(p.number for p in members[g.pk]) for g in db_groups]
+    found = grouping.violations(group_ids, [e for _, e in roster], params)
+    by_index: dict[int | None, list[grouping.Violation]] = defaultdict(list)
+    for v in found:
+        by_index[v.group].append(v)
+    prefecture = _is_prefecture(meeting)
+
+    def unit_key(p: Participant) -> tuple[str, str]:
+        return (p.local_government.code, engine_by_number[p.number].department)
+
+    unit_groups: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for g in db_groups:
+        for p in members[g.pk]:
+            unit_groups[unit_key(p)].add(g.number)
+
+    proposal = meeting.grouping_notes or {}
+    proposed = proposal.get("groups", {})
+    rows = []
+    for index, g in enumerate(db_groups, start=1):
+        people = members[g.pk]
+        units: dict[tuple[str, str], list[Participant]] = defaultdict(list)
+        for p in people:
+            units[unit_key(p)].append(p)
+        lg_rows = []
+        for key, ps in units.items():
+            engine = engine_by_number[ps[0].number]
+            lg_rows.append(
+                LocalGovernmentRow(
+                    local_government=ps[0].local_government,
+                    department=key[1],
+                    population=engine.population,
+                    has_center=None if prefecture else engine.has_center,
+                    participants=ps,
+                    elsewhere=sorted(unit_groups[key] - {g.number}),
+                )
+            )
+        lg_rows.sort(key=lambda r: (r.population is None, r.population or 0, r.local_government.code, r.department))
+        ordered = [p for r in lg_rows for p in r.participants]
+        # Center status and population are per local government (a prefecture with several departments counts once).
+        lgs: dict[str, LocalGovernmentRow] = {}
+        for r in lg_rows:
+            lgs.setdefault(r.local_government.code, r)
+        known = [r.population for r in lgs.values() if r.population]
+        centers = [r.has_center for r in lgs.values()]
+        with_c, without_c = centers.count(True), centers.count(False)
+        same_as_proposed = sorted(proposed.get(str(g.number), {}).get("participants", [None])) == sorted(
+            p.number for p in ordered
+        )
+        rows.append(
+            GroupRow(
+                group=g,
+                participants=ordered,
+                local_governments=lg_rows,
+                violations=by_index.get(index, []),
+                mixed=None if prefecture else (with_c > 0 and without_c > 0),
+                with_center=0 if prefecture else with_c,
+                without_center=0 if prefecture else without_c,
+                unknown_center=0 if prefecture else centers.count(None),
+                population_min=min(known) if known else None,
+                population_max=max(known) if known else None,
+                population_unknown=sum(1 for r in lgs.values() if not r.population),
+                notes=list(proposed.get(str(g.number), {}).get("notes", [])) if same_as_proposed else [],
+            )
+        )
+    return GroupingReport(
+        meeting=meeting,
+        params=params,
+        groups=rows,
+        unassigned=unassigned,
+        other_violations=by_index.get(None, []),
+        objective=grouping.objective(group_ids, [e for _, e in roster]),
+        fingerprint=_fingerprint([[g.number, list(ids)] for g, ids in zip(db_groups, group_ids)], [p.number for p in unassigned]),
+        proposal=proposal,
+    )
+
+
+def propose_needs_confirmation(meeting: Meeting) -> list[str]:
+    """Why proposing again would lose something (approval, hand edits); empty when nothing."""
+    reasons = []
+    if meeting.grouping_approved_at is not None:
+        reasons.append("いまのグループ分けは承認済みです。提案し直すと承認は取り消されます（承認の記録は残ります）。")
+    edits = int((meeting.grouping_notes or {}).get("edits", 0))
+    if edits:
+        reasons.append(f"提案の後に手作業で{edits}回変更されています。提案し直すとその変更は失われます。")
+    elif not meeting.grouping_notes and Group.objects.filter(meeting=meeting).exists():
+        reasons.append("いまのグループは提案機能で作られたものではありません。提案し直すとすべて置き換わります。")
+    return reasons
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+def _require_staff(acting_user) -> None:
+    if not roles.is_staff_role(acting_user, verified=False):
+        raise PermissionDenied
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+@contextmanager
+def _editing(meeting: Meeting):
+    """One transaction holding the meeting row (concurrent edits of one meeting queue up); on
+    success the caller's instance shows what was written through the locked one."""
+    with transaction.atomic():
+        locked = _lock(meeting)
+        yield locked
+    for name in ("grouping_notes", "grouping_approved_at", "grouping_approved_by_id"):
+        setattr(meeting, name, getattr(locked, name))
+
+
+def _changed_by_hand(meeting: Meeting) -> bool:
+    """After a hand edit: the approval is cleared (its history stays) and the edit counted."""
+    was_approved = meeting.grouping_approved_at is not None
+    notes = dict(meeting.grouping_notes or {})
+    notes["edits"] = int(notes.get("edits", 0)) + 1
+    meeting.grouping_notes = notes
+    meeting.grouping_approved_at = None
+    meeting.grouping_approved_by = None
+    meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
+    return was_approved
+
+
+def _group_of(meeting: Meeting, group: Group | int) -> Group:
+    if isinstance(group, Group):
+        if group.meeting_id != meeting.pk:
+            raise Refused("移動先のグループがこの会議のものではありません。")
+        return group
+    found = Group.objects.filter(meeting=meeting, number=group).first()
+    if found is None:
+        raise Refused(f"グループ{group}はありません。画面を読み込み直してください。")
+    return found
+
+
+def _refresh_department(meeting: Meeting, groups) -> None:
+    """Prefecture meetings: a group's department follows its members when they share one."""
+    if not _is_prefecture(meeting):
+        return
+    for g in groups:
+        depts = set(Participant.objects.filter(group=g).values_list("department", flat=True))
+        depts = {d.strip() for d in depts}
+        if len(depts) == 1 and g.department != next(iter(depts)):
+            g.department = next(iter(depts))[:100]
+            g.save(update_fields=["department"])
+
+
+@dataclass
+class ProposeOutcome:
+    groups: int
+    people: int
+    notes: list[str]
+    mixed_groups: int
+    mixed_upper_bound: int
+    mixed_maximum_proven: bool
+    objective: float
+    rooms_cleared: bool
+    approval_cleared: bool
+    violations: list[grouping.Violation]
+
+
+def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeOutcome:
+    """Run the engine on the roster and replace every group of the meeting with its proposal.
+
+    On ``grouping.GroupingError`` (no valid grouping, unusable roster) it raises it unchanged
+    (Japanese ``reasons``) and nothing is written. The new groups have no room (rooms must be
+    assigned again); the approval is cleared; the engine's notes are kept on the meeting."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        roster = _roster(meeting)
+        params = engine_params(meeting)
+        result = grouping.propose_groups([e for _, e in roster], params)  # GroupingError: nothing written
+        old_groups = Group.objects.filter(meeting=meeting)
+        rooms_cleared = old_groups.filter(room__isnull=False).exists()
+        replaced = old_groups.count()
+        old_groups.delete()  # Participant.group is SET_NULL
+        created = Group.objects.bulk_create(
+            [
+                Group(
+                    meeting=meeting,
+                    number=r.number,
+                    name=default_group_name(r.number, r.department),
+                    department=r.department[:100],
+                )
+                for r in result.reports
+            ]
+        )
+        if any(g.pk is None for g in created):  # backends without RETURNING
+            created = list(Group.objects.filter(meeting=meeting).order_by("number"))
+        by_number = {p.number: p for p, _ in roster}
+        changed = []
+        for g, ids in zip(created, result.groups):
+            for number in ids:
+                p = by_number[number]
+                p.group = g
+                changed.append(p)
+        Participant.objects.bulk_update(changed, ["group"], batch_size=500)
+        approval_cleared = meeting.grouping_approved_at is not None
+        meeting.grouping_notes = {
+            "proposed_at": timezone.now().isoformat(),
+            "proposed_by": acting_user.get_username(),
+            "notes": list(result.notes),
+            "groups": {
+                str(r.number): {"participants": list(r.participant_ids), "notes": list(r.notes)}
+                for r in result.reports
+            },
+            "mixed_groups": result.mixed_groups,
+            "mixed_upper_bound": result.mixed_upper_bound,
+            "mixed_maximum_proven": result.mixed_maximum_proven,
+            "kind": params.kind,
+            "objective": result.objective,
+            "edits": 0,
+        }
+        meeting.grouping_approved_at = None
+        meeting.grouping_approved_by = None
+        meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
+        audit_record(
+            action="meetings.grouping_proposed",
+            acting_user=acting_user,
+            target=meeting,
+            detail={
+                "groups": len(created),
+                "participants": len(changed),
+                "replaced_groups": replaced,
+                "mixed_groups": result.mixed_groups,
+                "mixed_upper_bound": result.mixed_upper_bound,
+                "objective": round(result.objective, 6),
+                "violations": len(result.violations),
+                "approval_cleared": approval_cleared,
+                "rooms_cleared": rooms_cleared,
+            },
+            request=request,
+        )
+    return ProposeOutcome(
+        groups=len(created),
+        people=len(changed),
+        notes=list(result.notes),
+        mixed_groups=result.mixed_groups,
+        mixed_upper_bound=result.mixed_upper_bound,
+        mixed_maximum_proven=result.mixed_maximum_proven,
+        objective=result.objective,
+        rooms_cleared=rooms_cleared,
+        approval_cleared=approval_cleared,
+        violations=result.violations,
+    )
+
+
+def participant_move(*, meeting: Meeting, participant: Participant, to_group: Group | int, acting_user, request=None):
+    """Move one person to another group (even away from their local government: the screen then
+    shows the split). Clears the approval."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        participant = Participant.objects.select_related("group", "local_government").filter(
+            pk=participant.pk, meeting=meeting
+        ).first()
+        if participant is None:
+            raise Refused("この会議の参加者ではありません。画面を読み込み直してください。")
+        target = _group_of(meeting, to_group)
+        if participant.group_id == target.pk:
+            raise Refused(f"参加者{participant.number}はすでにグループ{target.number}にいます。")
+        source = participant.group
+        participant.group = target
+        participant.save(update_fields=["group"])
+        _refresh_department(meeting, [target])
+        approval_cleared = _changed_by_hand(meeting)
+        audit_record(
+            action="meetings.grouping_participant_moved",
+            acting_user=acting_user,
+            target=meeting,
+            detail={
+                "participant": participant.number,
+                "local_government": participant.local_government.code,
+                "from_group": source.number if source else None,
+                "to_group": target.number,
+                "approval_cleared": approval_cleared,
+            },
+            request=request,
+        )
+    return participant
+
+
+def local_government_move(
+    *,
+    meeting: Meeting,
+    local_government: LocalGovernment,
+    to_group: Group | int,
+    acting_user,
+    department: str | None = None,
+    request=None,
+) -> list[Participant]:
+    """Move everybody of one local government (prefecture meetings with ``department``: of that
+    prefecture and department, the engine's unit) to one group; reunites a split one."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        target = _group_of(meeting, to_group)
+        people = Participant.objects.filter(meeting=meeting, local_government=local_government).select_related("group")
+        what = str(local_government)
+        if department is not None and _is_prefecture(meeting):
+            people = [p for p in people if p.department.strip() == department.strip()]
+            what = f"{local_government}（{department}）"
+        people = list(people)
+        if not people:
+            raise Refused(f"この会議に{what}の参加者はいません。画面を読み込み直してください。")
+        if all(p.group_id == target.pk for p in people):
+            raise Refused(f"{what}の参加者はすでに全員グループ{target.number}にいます。")
+        sources = sorted({p.group.number for p in people if p.group_id and p.group_id != target.pk})
+        for p in people:
+            p.group = target
+        Participant.objects.bulk_update(people, ["group"])
+        _refresh_department(meeting, [target])
+        approval_cleared = _changed_by_hand(meeting)
+        audit_record(
+            action="meetings.grouping_local_government_moved",
+            acting_user=acting_user,
+            target=meeting,
+            detail={
+                "local_government": local_government.code,
+                "department": department if _is_prefecture(meeting) else None,
+                "participants": sorted(p.number for p in people),
+                "from_groups": sources,
+                "to_group": target.number,
+                "approval_cleared": approval_cleared,
+            },
+            request=request,
+        )
+    return people
+
+
+def group_create(*, meeting: Meeting, acting_user, department: str = "", request=None) -> Group:
+    """An empty group with the next number (shown with its size violation until filled)."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        number = (Group.objects.filter(meeting=meeting).aggregate(n=Max("number"))["n"] or 0) + 1
+        department = department.strip()[:100] if _is_prefecture(meeting) else ""
+        group = Group.objects.create(
+            meeting=meeting, number=number, name=default_group_name(number, department), department=department
+        )
+        approval_cleared = _changed_by_hand(meeting)
+        audit_record(
+            action="meetings.group_created",
+            acting_user=acting_user,
+            target=meeting,
+            detail={"group": number, "approval_cleared": approval_cleared},
+            request=request,
+        )
+    return group
+
+
+def group_delete_empty(*, meeting: Meeting, group: Group, acting_user, request=None) -> None:
+    """Delete a group nobody is in; the later groups move up one number (default names follow)."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        group = Group.objects.filter(pk=group.pk, meeting=meeting).first()
+        if group is None:
+            raise Refused("そのグループはありません。画面を読み込み直してください。")
+        if Participant.objects.filter(group=group).exists():
+            raise Refused(f"グループ{group.number}には参加者がいるため削除できません。先に参加者を移動してください。")
+        number = group.number
+        group.delete()
+        for later in Group.objects.filter(meeting=meeting, number__gt=number).order_by("number"):
+            old = later.number
+            later.number = old - 1
+            if later.name == default_group_name(old, later.department):
+                later.name = default_group_name(later.number, later.department)
+            later.save(update_fields=["number", "name"])
+        approval_cleared = _changed_by_hand(meeting)
+        audit_record(
+            action="meetings.group_deleted",
+            acting_user=acting_user,
+            target=meeting,
+            detail={"group": number, "approval_cleared": approval_cleared},
+            request=request,
+        )
+
+
+def _snapshot(report: GroupingReport, *, confirmed: bool) -> dict:
+    meeting = report.meeting
+    return {
+        "meeting": {"pk": meeting.pk, "title": meeting.title, "kind": meeting.kind, "area": meeting.area},
+        "params": {
+            "kind": report.params.kind,
+            "min_size": report.params.min_size,
+            "max_size": report.params.max_size,
+            "target_size": report.params.target_size,
+            "max_population_ratio": report.params.max_population_ratio,
+        },
+        "groups": [
+            {
+                "number": g.number,
+                "name": g.group.name,
+                "department": g.group.department,
+                "room": g.group.room.name if g.group.room else None,
+                "participants": [p.number for p in g.participants],
+                "local_governments": [
+                    {"code": r.local_government.code, "name": str(r.local_government), "department": r.department,
+                     "people": r.people}
+                    for r in g.local_governments
+                ],
+                "people": g.people,
+                "mixed": g.mixed,
+                "population_min": g.population_min,
+                "population_max": g.population_max,
+                "violations": [{"rule": v.rule, "message": v.message} for v in g.violations],
+            }
+            for g in report.groups
+        ],
+        "unassigned": [p.number for p in report.unassigned],
+        "other_violations": [{"rule": v.rule, "message": v.message} for v in report.other_violations],
+        "violation_count": report.violation_count,
+        "violations_confirmed": confirmed,
+        "mixed_groups": report.mixed_groups,
+        "objective": report.objective,
+        "fingerprint": report.fingerprint,
+        "proposed_at": report.proposal.get("proposed_at"),
+        "edits_since_proposal": report.edits,
+    }
+
+
+def grouping_approve(
+    *, meeting: Meeting, acting_user, confirm_violations: bool = False, fingerprint: str | None = None, request=None
+) -> GroupingApproval:
+    """Approve the working grouping as it stands: a ``GroupingApproval`` snapshot (groups, names,
+    participant numbers, each group's violations, objective) and the meeting's approved_at/by.
+
+    With violations, only with ``confirm_violations``. With ``fingerprint`` (what the screen showed),
+    refused when the grouping changed since."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        report = current_report(meeting)
+        if not report.groups:
+            raise Refused("グループがありません。先にグループ分けを提案してください。")
+        if fingerprint is not None and fingerprint != report.fingerprint:
+            raise Refused("画面を表示した後にグループ分けが変更されました。最新の内容を確認してから承認してください。")
+        if meeting.grouping_approved_at is not None:
+            raise Refused("このグループ分けはすでに承認されています。")
+        if report.violation_count and not confirm_violations:
+            raise Refused(
+                f"ルールに合わない点が{report.violation_count}件あります（{report.groups_with_violations}グループ）。"
+                f"承認するには「{CONFIRM_VIOLATIONS_LABEL}」にチェックを入れてください。"
+            )
+        now = timezone.now()
+        approval = GroupingApproval.objects.create(
+            meeting=meeting,
+            approved_by=acting_user,
+            approved_at=now,
+            snapshot=_snapshot(report, confirmed=bool(report.violation_count)),
+            objective=report.objective,
+            violation_count=report.violation_count,
+        )
+        meeting.grouping_approved_at = now
+        meeting.grouping_approved_by = acting_user
+        meeting.save(update_fields=["grouping_approved_at", "grouping_approved_by"])
+        audit_record(
+            action="meetings.grouping_approved",
+            acting_user=acting_user,
+            target=meeting,
+            detail={
+                "approval": approval.pk,
+                "groups": len(report.groups),
+                "participants": report.people,
+                "violations": report.violation_count,
+                "violations_confirmed": bool(report.violation_count),
+            },
+            request=request,
+        )
+    return approval
