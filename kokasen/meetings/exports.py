@@ -1,0 +1,552 @@
+"""Files for the exchange meetings: the roster template, the Zoom and Webex breakout pre-assignment
+CSVs, the group lists per room, the facilitator sheets, the second-half progress sheet and the
+workbook of a proposed grouping (issue 5, items 2, 6, 7).
+
+Two layers, so that the ``propose_groups`` command (a roster file, no meeting in the database) and
+the admin screens (a saved meeting) write the same files:
+
+* pure functions over the small dataclasses below (:class:`ExportMember`, :class:`ExportGroup`,
+  :class:`ExportRoom`, :class:`GoalText`): :func:`zoom_csv`, :func:`webex_csv`,
+  :func:`proposal_workbook`, :func:`rooms_workbook`, :func:`facilitator_workbook`,
+  :func:`second_half_workbook`, :func:`roster_template`;
+* adapters from a :class:`~kokasen.meetings.models.Meeting` (read only, no writes):
+  :func:`meeting_groups`, :func:`meeting_rooms`, :func:`meeting_goals`, and the entry points the
+  admin calls:
+
+  - ``roster_template(kind=None) -> bytes`` (XLSX)
+  - ``zoom_csv(meeting_or_groups, *, room=None) -> bytes``
+  - ``webex_csv(meeting_or_groups, *, room=None) -> bytes``
+  - ``groups_workbook(meeting) -> bytes`` (XLSX, one sheet per room)
+  - ``facilitator_sheet(meeting, room) -> bytes`` (XLSX)
+  - ``second_half_sheet(meeting, *, room=None) -> bytes`` (XLSX)
+
+  The CSV functions raise :class:`ExportError` (Japanese ``reasons``) instead of writing a file the
+  meeting tool would refuse or that would put somebody in two rooms: an address twice, a
+  participant of the meeting in no group (when the whole meeting is exported), too many rooms.
+
+Files
+    CSVs are UTF-8 without BOM, CRLF line ends (what Zoom's own template uses; a BOM would become
+    part of the first header name). Zoom: header exactly ``Pre-assign Room Name,Email Address``
+    (Zoom support, "Pre-assigning meeting participants to breakout rooms", KB0061353: at most 100
+    rooms and 1,000 participants). Webex: see :data:`WEBEX_HEADER` and
+    docs/decisions/0013-meeting-rosters-and-exports.md for what could and could not be confirmed.
+    One CSV is one meeting URL: with several rooms (URLs), export one per room.
+
+    Excel files: Japanese headers, column widths, the header row frozen, no formulas at all. Any
+    text beginning with = + - @ (or a tab, CR, or their full-width forms) is written as a text cell
+    with Excel's quote prefix, so Excel never evaluates it, even after the cell is edited; in the
+    CSVs such text gets a leading apostrophe (OWASP's CSV-injection advice), except e-mail addresses,
+    which must stay valid (the roster refuses addresses starting with = + -, and :func:`zoom_csv`
+    refuses any other).
+
+Personal data (S2): e-mail addresses appear only in the tool CSVs, the proposal workbook and the
+staff's group lists; facilitator sheets and the second-half sheet carry no addresses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
+
+ZOOM_HEADER = ("Pre-assign Room Name", "Email Address")
+# Webex's own template could not be read (see the decision file): two columns, session name then
+# address, as Webex's help describes the file. Kept in one place so it is a one-line change.
+WEBEX_HEADER = ("Breakout Session Name", "Email Address")
+ZOOM_MAX_ROOMS = 100
+ZOOM_MAX_PARTICIPANTS = 1_000
+WEBEX_MAX_SESSIONS = 100
+TEMPLATE_ROWS = 1_000  # rows of the template prepared with formats and the drop-down list
+
+PREFECTURE_DEPARTMENTS = (  # the spec's examples (第３-３(1)); a hint in the template, not a rule
+    "こども家庭センター担当・児童虐待防止対策担当",
+    "母子保健担当",
+    "市町村支援児童福祉司",
+)
+
+_RISKY = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
+
+
+class ExportError(ValueError):
+    """The file is not written; ``reasons`` are Japanese sentences for the operator."""
+
+    def __init__(self, reasons: Sequence[str]):
+        self.reasons = list(reasons)
+        super().__init__("\n".join(self.reasons))
+
+
+@dataclass(frozen=True)
+class ExportMember:
+    number: int | None  # participant number (報告書では氏名の代わりにこの番号)
+    code: str
+    local_government: str  # 北海道札幌市
+    department: str
+    position: str
+    name: str
+    email: str
+    has_center: bool | None = None
+    population: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportGroup:
+    name: str  # what the meeting tool shows as the breakout room's name
+    members: tuple[ExportMember, ...]
+    department: str = ""
+    mixed: bool | None = None  # town meetings: a town with a center and one without
+    notes: tuple[str, ...] = ()  # rule violations and explanations, Japanese
+
+
+@dataclass(frozen=True)
+class ExportRoom:
+    """One meeting URL with its facilitator and groups."""
+
+    name: str
+    groups: tuple[ExportGroup, ...]
+    url: str = ""
+    facilitator_name: str = ""
+    facilitator_email: str = ""
+
+
+@dataclass(frozen=True)
+class GoalText:
+    goal: str = ""  # 上半期
+    progress: str = ""  # 下半期
+
+
+# --- safe cells ----------------------------------------------------------------------------------
+
+
+def _is_risky(text: str) -> bool:
+    return text.startswith(_RISKY)
+
+
+def csv_safe(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if _is_risky(text) else text
+
+
+def _put(ws, row: int, column: int, value, *, wrap: bool = False, number_format: str | None = None):
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=..." as a formula
+        if _is_risky(value):
+            cell.quotePrefix = True  # stays text when edited in Excel
+    if number_format:
+        cell.number_format = number_format
+    cell.alignment = _WRAP if wrap else _TOP
+    return cell
+
+
+def _table(ws, top: int, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int], wrap=()) -> int:
+    """Write a header row at ``top`` and the rows under it; freeze the header; return the next row."""
+    for col, title in enumerate(headers, start=1):
+        cell = _put(ws, top, col, title)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    r = top + 1
+    for values in rows:
+        for col, value in enumerate(values, start=1):
+            fmt = "#,##0" if isinstance(value, int) and not isinstance(value, bool) and value >= 1000 else None
+            _put(ws, r, col, value, wrap=col - 1 in wrap, number_format=fmt)
+        r += 1
+    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    return r
+
+
+def _preface(ws, lines: Sequence[tuple[str, str]]) -> int:
+    """Label/value lines above a table; returns the row for the table's header."""
+    for i, (label, value) in enumerate(lines, start=1):
+        _put(ws, i, 1, label).font = _HEADER_FONT
+        _put(ws, i, 2, value)
+    return len(lines) + 2 if lines else 1
+
+
+def _save(wb) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "シート"
+    title, n = base[:31], 1
+    while title in used:
+        n += 1
+        suffix = f"_{n}"
+        title = base[: 31 - len(suffix)] + suffix
+    used.add(title)
+    return title
+
+
+def _center_text(value: bool | None) -> str:
+    return "不明" if value is None else CENTER_YES if value else CENTER_NO
+
+
+def _population_text(value: int | None) -> str:
+    return "不明" if value is None else f"{value:,}"
+
+
+# --- the roster template -------------------------------------------------------------------------
+
+
+def roster_template(kind: str | None = None) -> bytes:
+    """The XLSX the operator sends out: sheet 「名簿」 (first, with exactly :data:`ROSTER_HEADER`,
+    団体コード formatted as text, a 設置済/未設置 drop-down on センター設置) and sheet 「記入方法」.
+    ``kind="prefecture"`` adds the spec's department examples as a drop-down on 部署 (other
+    values stay allowed: a warning, not an error)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名簿"
+    last = TEMPLATE_ROWS + 1
+    _table(ws, 1, ROSTER_HEADER, [], (12, 18, 28, 18, 16, 34, 14))
+    for r in range(2, last + 1):
+        ws.cell(row=r, column=1).number_format = "@"  # Excel keeps 011002 as typed
+    ws.column_dimensions["A"].number_format = "@"
+    centers = DataValidation(
+        type="list", formula1=f'"{CENTER_YES},{CENTER_NO}"', allow_blank=True, showErrorMessage=True,
+        errorTitle="センター設置", error=f"「{CENTER_YES}」か「{CENTER_NO}」を選んでください（わからない場合は空欄）。",
+        showInputMessage=True, promptTitle="センター設置", prompt=f"「{CENTER_YES}」か「{CENTER_NO}」を選びます。",
+    )
+    centers.add(f"G2:G{last}")
+    ws.add_data_validation(centers)
+    codes = DataValidation(
+        type="textLength", operator="equal", formula1="6", allow_blank=True, showErrorMessage=True,
+        errorStyle="warning", errorTitle="団体コード", error="団体コードは6桁です（例：011002）。このまま入力しますか？",
+    )
+    codes.add(f"A2:A{last}")
+    ws.add_data_validation(codes)
+    if kind == "prefecture":
+        departments = DataValidation(
+            type="list", formula1='"' + ",".join(PREFECTURE_DEPARTMENTS) + '"', allow_blank=True,
+            showErrorMessage=True, errorStyle="warning", errorTitle="部署",
+            error="一覧にない部署です。部署ごとにグループを作るため、できるだけ一覧から選んでください。このまま入力しますか？",
+        )
+        departments.add(f"C2:C{last}")
+        ws.add_data_validation(departments)
+
+    notes = wb.create_sheet("記入方法")
+    lines = [
+        ("この名簿について", "情報交換会に参加される方を、1人1行で「名簿」シートに記入してください。"),
+        ("", "1行目の見出しは変えないでください。列の追加・削除・並べ替えもしないでください。"),
+        ("", "CSV で保存する場合は「CSV UTF-8」か「CSV（コンマ区切り）」のどちらでもかまいません。"),
+        ("団体コード", "全国地方公共団体コード（6桁）。例：011002（北海道札幌市）。文字列の書式にしてあるので、先頭の 0 も消えません。"),
+        ("", "団体名で団体が1つに決まる場合は空欄でもかまいません。同じ名前の団体がある場合（例：府中市）は必ず入力してください。"),
+        ("団体名", "例：神奈川県横浜市、横浜市、東京都。団体コードを入力した場合は空欄でもかまいませんが、入力する場合は団体コードと合わせてください。"),
+        ("部署", "例：こども家庭課。都道府県の情報交換会では部署ごとにグループを作るため、必ず記入してください。"),
+        ("役職", "例：課長、統括支援員。空欄でもかまいません。"),
+        ("氏名", "必須です。"),
+        ("メールアドレス", "必須です。1人につき1つ。ほかの方と同じアドレスは使えません。会議ツールの割り当てに使います。"),
+        ("センター設置", f"こども家庭センターの設置状況。「{CENTER_YES}」か「{CENTER_NO}」を選んでください。"),
+        ("", "空欄の場合は、こども家庭庁のセンター設置状況の一覧の値を使います。同じ団体の方は同じ値にしてください。"),
+        ("個人情報", "名簿は情報交換会の運営（グループ分け・ご案内）にだけ使い、報告書では氏名の代わりに番号を使います。"),
+    ]
+    if kind == "prefecture":
+        lines.insert(7, ("", "部署の例：" + "、".join(PREFECTURE_DEPARTMENTS) + "（一覧から選べます）。"))
+    _table(notes, 1, ("項目", "説明"), lines, (16, 100), wrap=(1,))
+    wb.active = 0
+    return _save(wb)
+
+
+# --- meeting tool CSVs ---------------------------------------------------------------------------
+
+
+def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str, max_rooms: int, max_people: int | None) -> bytes:
+    reasons = []
+    seen: dict[str, str] = {}
+    rows = []
+    named = [g for g in groups if g.members]
+    if len(named) > max_rooms:
+        reasons.append(
+            f"グループが{len(named)}あり、{tool}で事前に割り当てられる{max_rooms}を超えています。"
+            "会議室（URL）を分けて、会議室ごとに書き出してください。"
+        )
+    for group in named:
+        if not group.name.strip():
+            reasons.append("名前のないグループがあります。グループ名を付けてください。")
+        for m in group.members:
+            email = m.email.strip()
+            key = email.lower()
+            who = f"参加者{m.number}" if m.number is not None else email
+            if not email:
+                reasons.append(f"{who}（{m.local_government}）のメールアドレスがありません。")
+                continue
+            if _is_risky(email):
+                reasons.append(f"{who}のメールアドレス「{email}」は先頭の文字のため書き出せません。直してください。")
+                continue
+            if key in seen:
+                reasons.append(
+                    f"メールアドレス「{email}」が「{seen[key]}」と「{group.name}」の両方にあります。1人は1つのグループにだけ入れてください。"
+                    if seen[key] != group.name
+                    else f"メールアドレス「{email}」が「{group.name}」に2回あります。"
+                )
+                continue
+            seen[key] = group.name
+            rows.append((csv_safe(group.name), email))
+    if max_people is not None and len(rows) > max_people:
+        reasons.append(
+            f"参加者が{len(rows)}人いて、{tool}で事前に割り当てられる{max_people:,}人を超えています。"
+            "会議室（URL）を分けて、会議室ごとに書き出してください。"
+        )
+    if not rows and not reasons:
+        reasons.append("グループに入っている参加者がいません。先にグループ分けをしてください。")
+    if reasons:
+        raise ExportError(reasons)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _groups_of(source, room) -> list[ExportGroup]:
+    from .models import Meeting
+
+    if isinstance(source, Meeting):
+        return meeting_groups(source, room=room, require_everyone=room is None)
+    if room is not None:
+        raise TypeError("room is only used with a Meeting")
+    return list(source)
+
+
+def zoom_csv(source, *, room=None) -> bytes:
+    """Zoom's breakout-room pre-assignment CSV: ``Pre-assign Room Name,Email Address``, one row per
+    participant, room name = group name. ``source``: a Meeting (``room``: only that room's
+    groups; None: the whole meeting, and then everybody must be in a group) or ExportGroups."""
+    return _tool_csv(_groups_of(source, room), ZOOM_HEADER, "Zoom", ZOOM_MAX_ROOMS, ZOOM_MAX_PARTICIPANTS)
+
+
+def webex_csv(source, *, room=None) -> bytes:
+    """Webex's breakout-session pre-assignment CSV (:data:`WEBEX_HEADER`), like :func:`zoom_csv`."""
+    return _tool_csv(_groups_of(source, room), WEBEX_HEADER, "Webex", WEBEX_MAX_SESSIONS, None)
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+
+_MEMBER_HEADERS = ("グループ", "参加者番号", "団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "人口", "センター設置")
+_MEMBER_WIDTHS = (24, 11, 11, 20, 24, 16, 16, 32, 12, 12)
+
+
+def _member_rows(groups: Iterable[ExportGroup]):
+    for g in groups:
+        for m in g.members:
+            yield (
+                g.name, m.number, m.code, m.local_government, m.department, m.position, m.name, m.email,
+                m.population if m.population is not None else "不明", _center_text(m.has_center),
+            )
+
+
+def _units(group: ExportGroup) -> list[tuple[ExportMember, int]]:
+    """(first member, people) per local government (and department) in the group, in order."""
+    units: dict[tuple[str, str], list] = {}
+    for m in group.members:
+        entry = units.setdefault((m.code, m.department if group.department else ""), [m, 0])
+        entry[1] += 1
+    return [(m, n) for m, n in units.values()]
+
+
+def proposal_workbook(groups: Sequence[ExportGroup], notes: Sequence[str], *, kind: str = "town") -> bytes:
+    """A proposed grouping: 「グループ一覧」 (one row per group: people, local governments,
+    population, centers, mixing, rule violations and notes), 「メンバー」 (one row per person) and
+    「全体の説明」 (``notes``: the summary and the engine's notes for the whole grouping)."""
+    town = kind == "town"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "グループ一覧"
+    headers = ["グループ", "部署", "人数", "団体数", "団体（人口の少ない順）", "人口（最小〜最大）", "人口の差（倍）"]
+    widths = [24, 24, 7, 7, 44, 22, 10]
+    if town:
+        headers += ["設置済の団体", "未設置の団体", "混在"]
+        widths += [30, 30, 7]
+    headers.append("注意・ルール違反")
+    widths.append(70)
+    rows = []
+    for g in groups:
+        units = _units(g)
+        pops = [m.population for m, _ in units if m.population]
+        names = "、".join(f"{m.local_government}（{n}人）" for m, n in units)
+        spread = f"{_population_text(min(pops))}〜{_population_text(max(pops))}" if pops else "不明"
+        ratio = round(max(pops) / min(pops), 1) if len(pops) > 1 else "—"
+        row = [g.name, g.department or "—", len(g.members), len({m.code for m, _ in units}), names, spread, ratio]
+        if town:
+            row += [
+                "、".join(m.local_government for m, _ in units if m.has_center is True) or "なし",
+                "、".join(m.local_government for m, _ in units if m.has_center is False) or "なし",
+                "○" if g.mixed else "×" if g.mixed is False else "—",
+            ]
+        row.append("\n".join(g.notes) or "なし")
+        rows.append(row)
+    wrap = {4, len(headers) - 1} | ({7, 8} if town else set())
+    _table(ws, 1, headers, rows, widths, wrap=wrap)
+    _table(wb.create_sheet("メンバー"), 1, _MEMBER_HEADERS, _member_rows(groups), _MEMBER_WIDTHS)
+    _table(wb.create_sheet("全体の説明"), 1, ("内容",), [(n,) for n in notes], (120,), wrap={0})
+    return _save(wb)
+
+
+def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "") -> bytes:
+    """Group lists per room (URL): one sheet per room, with the URL and the facilitator on top,
+    then every group's members (staff use: addresses included)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for room in rooms or [ExportRoom("グループ一覧", ())]:
+        ws = wb.create_sheet(_sheet_title(room.name, used))
+        facilitator = room.facilitator_name + (f"（{room.facilitator_email}）" if room.facilitator_email else "")
+        top = _preface(
+            ws,
+            [("情報交換会", title), ("会議室", room.name), ("会議URL", room.url or "未設定"),
+             ("ファシリテーター", facilitator or "未設定"),
+             ("グループ数・人数", f"{len(room.groups)}グループ、{sum(len(g.members) for g in room.groups)}人")],
+        )
+        _table(ws, top, _MEMBER_HEADERS, _member_rows(room.groups), _MEMBER_WIDTHS)
+    return _save(wb)
+
+
+def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, title: str = "") -> bytes:
+    """One facilitator's sheet: 「メンバー」 (their groups' people: local government, population,
+    center; no addresses) and 「上半期の目標」 (each local government's goal per group)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "メンバー"
+    lines = [("情報交換会", title), ("会議室", room.name), ("会議URL", room.url or "未設定"),
+             ("ファシリテーター", room.facilitator_name or "未設定")]
+    top = _preface(ws, lines)
+    members = (
+        (g.name, m.number, m.local_government, m.population if m.population is not None else "不明",
+         _center_text(m.has_center), m.department, m.position, m.name)
+        for g in room.groups
+        for m in g.members
+    )
+    _table(ws, top, ("グループ", "参加者番号", "団体名", "人口", "センター設置", "部署", "役職", "氏名"), members,
+           (24, 11, 20, 12, 12, 24, 16, 16))
+    ws2 = wb.create_sheet("上半期の目標")
+    top = _preface(ws2, lines[:2])
+    rows = (
+        (g.name, m.local_government, n, m.population if m.population is not None else "不明",
+         _center_text(m.has_center), goals.get(m.code, GoalText()).goal or "（未記入）")
+        for g in room.groups
+        for m, n in _units(g)
+    )
+    _table(ws2, top, ("グループ", "団体名", "人数", "人口", "センター設置", "上半期の目標"), rows,
+           (24, 20, 7, 12, 12, 80), wrap={5})
+    return _save(wb)
+
+
+def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[str, GoalText], *, title: str = "") -> bytes:
+    """下半期: per group, each local government's 上半期 goal beside its progress (empty until
+    recorded), for the second-half discussion."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "下半期の進捗確認"
+    top = _preface(ws, [("情報交換会", title), ("使い方", "上半期に立てた目標の横に、下半期までの進捗を記入します。")])
+    rows = (
+        (room.name, g.name, m.local_government, m.population if m.population is not None else "不明",
+         _center_text(m.has_center), goals.get(m.code, GoalText()).goal or "（未記入）",
+         goals.get(m.code, GoalText()).progress)
+        for room in rooms
+        for g in room.groups
+        for m, _ in _units(g)
+    )
+    _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置", "上半期の目標", "進捗（下半期）"), rows,
+           (14, 24, 20, 12, 12, 60, 60), wrap={5, 6})
+    return _save(wb)
+
+
+# --- adapters from a Meeting ---------------------------------------------------------------------
+
+
+def _member(p) -> ExportMember:
+    lg = p.local_government
+    return ExportMember(
+        number=p.number, code=lg.code, local_government=str(lg), department=p.department, position=p.position,
+        name=p.name, email=p.email, has_center=p.has_center, population=lg.population,
+    )
+
+
+def _grouped(meeting, room=None) -> list[tuple[int | None, ExportGroup]]:
+    from django.db.models import Prefetch
+
+    from .models import Participant
+
+    groups = meeting.groups.order_by("number").prefetch_related(
+        Prefetch("participants", queryset=Participant.objects.select_related("local_government").order_by("number"))
+    )
+    if room is not None:
+        groups = groups.filter(room=room)
+    return [
+        (g.room_id, ExportGroup(name=g.name, department=g.department, members=tuple(_member(p) for p in g.participants.all())))
+        for g in groups
+    ]
+
+
+def meeting_groups(meeting, *, room=None, require_everyone: bool = False) -> list[ExportGroup]:
+    """The meeting's groups (of one room, if given) in number order, members in number order.
+    ``require_everyone``: raise ExportError if a participant is in no group."""
+    if require_everyone:
+        loose = list(meeting.participants.filter(group__isnull=True).order_by("number").values_list("number", flat=True))
+        if loose:
+            shown = "、".join(str(n) for n in loose[:20]) + ("ほか" if len(loose) > 20 else "")
+            raise ExportError(
+                [f"グループに入っていない参加者が{len(loose)}人います（参加者番号 {shown}）。先にグループに入れてください。"]
+            )
+    return [g for _, g in _grouped(meeting, room)]
+
+
+def meeting_rooms(meeting, *, room=None) -> list[ExportRoom]:
+    """Every room (or only ``room``) in number order with its groups; groups without a room come
+    last under 「会議室未定」. A meeting without rooms gives one 「グループ一覧」."""
+    by_room: dict[int | None, list[ExportGroup]] = {}
+    for room_id, g in _grouped(meeting, room):
+        by_room.setdefault(room_id, []).append(g)
+    rooms = [room] if room is not None else list(meeting.rooms.order_by("number"))
+    out = [
+        ExportRoom(r.name, tuple(by_room.get(r.pk, ())), r.url, r.facilitator_name, r.facilitator_email) for r in rooms
+    ]
+    if by_room.get(None):
+        out.append(ExportRoom("会議室未定" if rooms else "グループ一覧", tuple(by_room[None])))
+    return out
+
+
+def meeting_goals(meeting) -> dict[str, GoalText]:
+    return {
+        code: GoalText(goal, progress)
+        for code, goal, progress in meeting.goals.values_list("local_government__code", "goal", "progress")
+    }
+
+
+def groups_workbook(meeting) -> bytes:
+    """XLSX of the meeting's groups, one sheet per room (URL, facilitator, then groups and members)."""
+    return rooms_workbook(meeting_rooms(meeting), title=meeting.title)
+
+
+def facilitator_sheet(meeting, room) -> bytes:
+    """XLSX for the facilitator of ``room`` (a Room of ``meeting``)."""
+    if room.meeting_id != meeting.pk:
+        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
+    return facilitator_workbook(meeting_rooms(meeting, room=room)[0], meeting_goals(meeting), title=meeting.title)
+
+
+def second_half_sheet(meeting, *, room=None) -> bytes:
+    """XLSX for 下半期: every group's local governments with their 上半期 goal and progress."""
+    if room is not None and room.meeting_id != meeting.pk:
+        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
+    return second_half_workbook(meeting_rooms(meeting, room=room), meeting_goals(meeting), title=meeting.title)
