@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
 
-from . import selectors
+from . import exports, selectors
 from .forms import (
     GOAL_MAX,
     GoalsForm,
@@ -29,7 +29,7 @@ from .forms import (
     presenting_local_governments,
 )
 from .models import Group, Half, Meeting, MeetingKind, Room
-from .services import invitations, meetings, rooms
+from .services import invitations, meetings, roster, rooms
 
 
 def _staff(request):
@@ -46,6 +46,11 @@ def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) 
 
 def _meeting_parents(meeting: Meeting) -> tuple[tuple[str, str], ...]:
     return ((reverse("meetings_admin:index"), "情報交換会"), (reverse("meetings_admin:detail", args=[meeting.pk]), meeting.title))
+
+
+def _posted(request):
+    """The POST data, or None for GET (an empty POST still binds the form and shows its errors)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _meeting(pk) -> Meeting:
@@ -131,24 +136,32 @@ def meeting_detail(request, pk):
 def roster_upload(request, pk):
     _staff(request)
     meeting = _meeting(pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
     context = _context("参加者名簿の取り込み", parents=_meeting_parents(meeting), meeting=meeting, form=form)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            from .services import roster
-
             upload = form.cleaned_data["file"]
             try:
-                roster.roster_import(
+                result = roster.roster_import(
                     meeting=meeting, data=upload.read(), filename=upload.name, acting_user=request.user, request=request
                 )
             except roster.RosterRefused as refused:
-                context.update(errors=refused.errors, filename=upload.name)
+                context.update(errors=refused.messages, filename=upload.name)
             else:
-                count = meeting.participants.count()
-                messages.success(request, f"{upload.name} を取り込みました。参加者は{count}人です。")
+                text = f"{upload.name} を取り込みました。参加者{result.participants}人（{result.local_governments}団体）です。"
+                if result.replaced:
+                    text += f"これまでの名簿（{result.replaced}人）と置き換えました。"
+                if result.groups_removed:
+                    text += f"作業中のグループ分け（{result.groups_removed}グループ）は削除しました。グループ分けをやり直してください。"
+                messages.success(request, text)
+                if result.centers_unknown:
+                    messages.warning(
+                        request,
+                        f"センター設置が分からない参加者が{result.centers_unknown}人います。"
+                        "センター設置状況の一覧を取り込むか、名簿のセンター設置欄に記入して取り込み直してください。",
+                    )
                 return redirect("meetings_admin:detail", meeting.pk)
     return TemplateResponse(request, "meetings/admin/roster_upload.html", context, status=status)
 
@@ -157,22 +170,26 @@ def center_list_upload(request):
     _staff(request)
     meeting = Meeting.objects.filter(pk=request.GET.get("meeting") or 0).first() if (
         request.GET.get("meeting", "").isdigit()) else None
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
     parents = _meeting_parents(meeting) if meeting else ((reverse("meetings_admin:index"), "情報交換会"),)
     context = _context("センター設置状況の取り込み", parents=parents, meeting=meeting, form=form)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            from .services import roster
-
             upload = form.cleaned_data["file"]
             try:
-                roster.center_list_import(data=upload.read(), filename=upload.name, acting_user=request.user)
+                result = roster.center_list_import(
+                    data=upload.read(), filename=upload.name, acting_user=request.user, request=request
+                )
             except roster.RosterRefused as refused:
-                context.update(errors=refused.errors, filename=upload.name)
+                context.update(errors=refused.messages, filename=upload.name)
             else:
-                messages.success(request, f"{upload.name} を取り込みました。")
+                messages.success(
+                    request,
+                    f"{upload.name} を取り込みました。{result.entries}団体（設置済 {result.with_center}、"
+                    f"未設置 {result.without_center}）です。",
+                )
                 return redirect("meetings_admin:detail", meeting.pk) if meeting else redirect("meetings_admin:index")
     return TemplateResponse(request, "meetings/admin/center_list_upload.html", context, status=status)
 
@@ -218,7 +235,7 @@ def rooms_edit(request, pk):
     _staff(request)
     meeting = _meeting(pk)
     queryset = Room.objects.filter(meeting=meeting).order_by("number")
-    formset = RoomFormSet(request.POST or None, queryset=queryset, prefix="rooms")
+    formset = RoomFormSet(_posted(request), queryset=queryset, prefix="rooms")
     status = 200
     if request.method == "POST":
         if formset.is_valid():
@@ -263,7 +280,7 @@ def goals(request, pk):
     _staff(request)
     meeting = _meeting(pk)
     form = GoalsForm(
-        request.POST or None, local_governments=selectors.roster_local_governments(meeting),
+        _posted(request), local_governments=selectors.roster_local_governments(meeting),
         goals=selectors.goals_by_local_government(meeting),
     )
     status = 200
@@ -362,8 +379,6 @@ def download(request, pk, what):
     elif what == "facilitator" or (per_room and meeting.rooms.count() > 1):
         messages.error(request, "会議室が複数あるため、会議室ごとにダウンロードしてください。")
         return redirect("meetings_admin:detail", meeting.pk)
-    from . import exports
-
     try:
         data = _build(exports, meeting, what, room)
     except exports.ExportError as problem:
@@ -382,8 +397,6 @@ def download(request, pk, what):
 
 def roster_template(request):
     _staff(request)
-    from . import exports
-
     kind = request.GET.get("kind") if request.GET.get("kind") in MeetingKind.values else None
     name = f"roster-template-{kind}.xlsx" if kind else "roster-template.xlsx"
     return _file_response(exports.roster_template(kind), name, XLSX)

@@ -127,7 +127,7 @@ def participant_text(meeting: Meeting, session: MeetingSession, participant: Par
     if changed:
         lines += ["先にお送りしたご案内から、日時・会議URL・グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
     lines += [
-        f"「{_safe(meeting.title)}」の{half}の情報交換会について、ご案内します。",
+        f"「{_safe(meeting.title)}」（{half}）について、ご案内します。",
         "",
         *_session_block(meeting, session, room),
         f"■ あなたのグループ　{_safe(group.name)}",
@@ -157,7 +157,7 @@ def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, grou
     if changed:
         lines += ["先にお送りしたご案内から、日時・会議URL・担当グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
     lines += [
-        f"「{_safe(meeting.title)}」の{half}の情報交換会で、{_safe(room.name)}のファシリテーターをお願いします。",
+        f"「{_safe(meeting.title)}」（{half}）では、{_safe(room.name)}のファシリテーターをお願いします。",
         "",
         *_session_block(meeting, session, room),
         f"■ 担当グループ（{len(groups)}グループ、{sum(g['people'] for g in groups)}人）",
@@ -166,7 +166,7 @@ def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, grou
         lines.append(f"・{_safe(group['name'])}：{group['people']}人（{'、'.join(group['local_governments'])}）")
     lines += [
         "",
-        "参加者の氏名と連絡先は、事務局からお渡しするファシリテーター用資料でご確認ください。",
+        "参加者の氏名や各団体の目標は、事務局からお渡しするファシリテーター用資料でご確認ください。",
         "このメールは、ファシリテーターの方お一人ずつに、こども家庭センターポータルからお送りしています。",
     ]
     return subject, "\n".join(lines) + "\n"
