@@ -25,8 +25,8 @@ the admin screens (a saved meeting) write the same files:
   participant of the meeting in no group (when the whole meeting is exported), too many rooms.
 
 Files
-    CSVs are UTF-8 without BOM, CRLF line ends (what Zoom's own template uses; a BOM would become
-    part of the first header name). Zoom: header exactly ``Pre-assign Room Name,Email Address``
+    CSVs are UTF-8 without BOM (Japanese room names need UTF-8; a BOM could become part of the first
+    header name), CRLF line ends. Zoom: header exactly ``Pre-assign Room Name,Email Address``
     (Zoom support, "Pre-assigning meeting participants to breakout rooms", KB0061353: at most 100
     rooms and 1,000 participants). Webex: see :data:`WEBEX_HEADER` and
     docs/decisions/0013-meeting-rosters-and-exports.md for what could and could not be confirmed.

@@ -360,6 +360,8 @@ def _check_roster_row(row, texts, values, directory, kind, area, email_rows, cen
             problems.extend(_kind_problems(row, government, kind, area))
 
     department = _department(cells[COL_DEPARTMENT])
+    if len(department) > MAX_TEXT and COL_DEPARTMENT not in too_long:  # NFKC can lengthen (㍿ → 株式会社)
+        problems.append(Problem(row, COL_DEPARTMENT, f"文字数が多すぎます。{MAX_TEXT:,} 文字以内にしてください。"))
     if kind == KIND_PREFECTURE and not department and COL_DEPARTMENT not in too_long:
         problems.append(
             Problem(row, COL_DEPARTMENT, "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。")
