@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import roles
@@ -31,24 +31,17 @@ def _staff(request):
         raise PermissionDenied
 
 
-def _meeting_url(meeting: Meeting) -> str:
-    try:
-        return reverse("meetings_admin:meeting", args=[meeting.pk])
-    except NoReverseMatch:
-        return reverse("meetings_admin:index")
-
-
 def _context(meeting: Meeting, /, **extra) -> dict:
     title = "グループ分け"
     crumbs = [
         {"url": reverse("wagtailadmin_home"), "label": "ホーム"},
         {"url": reverse("meetings_admin:index"), "label": "情報交換会"},
-        {"url": _meeting_url(meeting), "label": meeting.title},
-        {"url": "", "label": title},
+        {"url": reverse("meetings_admin:detail", args=[meeting.pk]), "label": meeting.title},
+        {"url": "", "label": f"{title}（{meeting.title}）"},
     ]
     return {
-        "page_title": f"{title}：{meeting.title}",
-        "header_title": f"{title}：{meeting.title}",
+        "page_title": f"{title}（{meeting.title}）",
+        "header_title": f"{title}（{meeting.title}）",
         "header_icon": "group",
         "breadcrumbs_items": crumbs,
         **extra,
@@ -206,6 +199,18 @@ def approve(request, pk):
     return _back(meeting, "approval")
 
 
+@require_POST
+def approval_withdraw(request, pk):
+    _staff(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    try:
+        services.grouping_approval_withdraw(meeting=meeting, acting_user=request.user, request=request)
+    except services.Refused as problem:
+        return _refused(request, meeting, problem)
+    messages.success(request, "グループ分けの承認を取り消しました（承認の記録は残っています）。")
+    return _back(meeting, "approval")
+
+
 urlpatterns = [
     path("<int:pk>/grouping/", grouping_screen, name="grouping"),
     path("<int:pk>/grouping/propose/", propose, name="grouping_propose"),
@@ -214,4 +219,5 @@ urlpatterns = [
     path("<int:pk>/grouping/groups/add/", group_add, name="grouping_group_add"),
     path("<int:pk>/grouping/groups/<int:group_pk>/delete/", group_delete, name="grouping_group_delete"),
     path("<int:pk>/grouping/approve/", approve, name="grouping_approve"),
+    path("<int:pk>/grouping/withdraw/", approval_withdraw, name="grouping_approval_withdraw"),
 ]

@@ -132,6 +132,10 @@ class LocalGovernmentRow:
     def people(self) -> int:
         return len(self.participants)
 
+    @property
+    def population_text(self) -> str:
+        return f"{self.population:,}人" if self.population else "不明"
+
 
 @dataclass
 class GroupRow:
@@ -730,3 +734,23 @@ def grouping_approve(
             request=request,
         )
     return approval
+
+
+def grouping_approval_withdraw(*, meeting: Meeting, acting_user, request=None) -> None:
+    """Take the approval back without changing any group (e.g. before replacing the roster). The
+    ``GroupingApproval`` history stays; the withdrawal is audited."""
+    _require_staff(acting_user)
+    with _editing(meeting) as meeting:
+        if meeting.grouping_approved_at is None:
+            raise Refused("このグループ分けは承認されていません。")
+        approved_at, approved_by = meeting.grouping_approved_at, meeting.grouping_approved_by
+        meeting.grouping_approved_at = None
+        meeting.grouping_approved_by = None
+        meeting.save(update_fields=["grouping_approved_at", "grouping_approved_by"])
+        audit_record(
+            action="meetings.grouping_approval_withdrawn",
+            acting_user=acting_user,
+            target=meeting,
+            detail={"approved_at": approved_at.isoformat(), "approved_by": approved_by.get_username() if approved_by else ""},
+            request=request,
+        )

@@ -163,22 +163,27 @@ def test_approval_from_the_screen_and_its_history(staff_client, meeting, agency_
     assert "承認時のグループ" in history and "<td>なし</td>" in history  # no violation at approval
     assert "グループ1（6人）：参加者番号" in history
 
+    assert staff_client.post(url("grouping_approval_withdraw", meeting)).status_code == 302
+    assert "その後の変更か取り消しで承認は解除されています" in screen(staff_client, meeting)
+    assert staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint}).status_code == 302
+    assert GroupingApproval.objects.count() == 2
+
     person = Participant.objects.filter(meeting=meeting, group__number=1).first()
     staff_client.post(url("grouping_move_participant", meeting), {"participant": person.pk, "to_group": "2"})
     html = screen(staff_client, meeting)
-    assert "承認の後に変更されたため、承認は解除されています" in html
+    assert "その後の変更か取り消しで承認は解除されています" in html
     assert services.CONFIRM_VIOLATIONS_LABEL in html and "ルール違反が2件あります" in html
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', html).group(1)
     response = staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint})
     assert response.status_code == 400 and services.CONFIRM_VIOLATIONS_LABEL in response.content.decode()
-    assert GroupingApproval.objects.count() == 1
+    assert GroupingApproval.objects.count() == 2
     response = staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint, "confirm_violations": "1"})
     assert response.status_code == 302
     latest = GroupingApproval.objects.filter(meeting=meeting).first()
     assert latest.violation_count == 2 and latest.snapshot["violations_confirmed"] is True
     html = screen(staff_client, meeting)
     assert "2件（確認のうえ承認）" in html and "ルール違反：" in html
-    assert GroupingApproval.objects.count() == 2
+    assert GroupingApproval.objects.count() == 3
 
 
 def test_a_stale_screen_cannot_approve(staff_client, meeting, agency_admin):
@@ -251,3 +256,33 @@ def test_writes_are_post_only_and_need_the_csrf_token(meeting, agency_admin):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     assert strict.post(url("grouping_propose", meeting), {"csrfmiddlewaretoken": token}).status_code == 302
     assert Group.objects.filter(meeting=meeting).count() == 10
+
+
+def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_group_changes(staff_client, agency_admin):
+    from kokasen.meetings.models import MeetingKind
+    from kokasen.meetings.testing import add_participants, make_meeting
+
+    from .test_grouping_service import west_town_codes
+
+    codes = west_town_codes(20)
+    meeting = make_meeting(MeetingKind.TOWN)
+    add_participants(meeting, codes, per_local_government=3, has_center=lambda lg: lg.code not in codes[:2])
+    assert propose(staff_client, meeting).status_code == 302
+    html = screen(staff_client, meeting)
+    assert "10グループのうち2グループで、センター設置済みと未設置の町村が混在しています。" in html
+    assert "この名簿で混在させられるのは最大2グループで、その最大に達しています。" in html
+    report = services.current_report(meeting)
+    unmixed = [g for g in report.groups if not g.mixed]
+    assert len(unmixed) == 8
+    card = section(html, unmixed[0].number)
+    assert "提案時の説明" in card and "センター設置済みの町村だけのグループです。" in card
+    assert "センター設置済みの町村だけのグループで、未設置の町村と混在していません。" in card  # the violation too
+    mixed = next(g for g in report.groups if g.mixed)
+    assert "提案時の説明" not in section(html, mixed.number)
+    # once changed by hand, the proposal's explanation no longer describes the group
+    other = unmixed[1]
+    services.local_government_move(
+        meeting=meeting, local_government=other.local_governments[0].local_government,
+        to_group=unmixed[0].number, acting_user=agency_admin,
+    )
+    assert "提案時の説明" not in section(screen(staff_client, meeting), unmixed[0].number)

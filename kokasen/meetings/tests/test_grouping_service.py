@@ -407,3 +407,16 @@ def test_only_staff_may_change_the_grouping(meeting):
         with pytest.raises(PermissionDenied):
             call()
     assert not Group.objects.filter(meeting=meeting).exists() and not AuditEvent.objects.exists()
+
+
+def test_an_approval_can_be_withdrawn_without_changing_the_groups(proposed, operator):
+    with pytest.raises(services.Refused, match="承認されていません"):
+        services.grouping_approval_withdraw(meeting=proposed, acting_user=operator)
+    services.grouping_approve(meeting=proposed, acting_user=operator)
+    groups = stored_groups(proposed)
+    services.grouping_approval_withdraw(meeting=proposed, acting_user=operator)
+    proposed.refresh_from_db()
+    assert proposed.grouping_approved_at is None and stored_groups(proposed) == groups
+    assert GroupingApproval.objects.filter(meeting=proposed).count() == 1
+    event = AuditEvent.objects.get(action="meetings.grouping_approval_withdrawn")
+    assert event.detail["approved_by"] == "operator" and event.actor == operator
