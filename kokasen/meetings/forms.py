@@ -167,6 +167,8 @@ class RoomForm(forms.ModelForm):
     class Meta:
         model = Room
         fields = ["name", "url", "facilitator_name", "facilitator_email"]
+        labels = {"name": "会議室の名称", "facilitator_name": "ファシリテーターの氏名"}
+        help_texts = {"facilitator_email": "ファシリテーター向けの案内メールをこのアドレスに送ります。"}
         error_messages = {
             "name": {"required": "会議室の名称を入力してください。", "max_length": "名称は60文字以内で入力してください。"},
             "facilitator_name": {"max_length": "ファシリテーターの氏名は60文字以内で入力してください。"},

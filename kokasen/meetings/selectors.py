@@ -75,7 +75,7 @@ def meeting_summary(meeting: Meeting) -> dict:
 
 
 def participants(meeting: Meeting, *, local_government_id: str = "", group_id: str = ""):
-    rows = Participant.objects.filter(meeting=meeting).select_related("local_government", "group")
+    rows = Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room")
     if local_government_id.isdigit():
         rows = rows.filter(local_government_id=int(local_government_id))
     if group_id == "none":

@@ -26,7 +26,7 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from kokasen.accounts import roles
@@ -100,7 +100,7 @@ def _presentations(session: MeetingSession) -> list[str]:
     return lines
 
 
-def _session_block(meeting: Meeting, session: MeetingSession, room: Room) -> list[str]:
+def _session_block(meeting: Meeting, session: MeetingSession, room: Room, presentations=None) -> list[str]:
     lines = [
         f"■ 日時　{when(session)}",
         f"■ 会議ツール　{meeting.get_tool_display()}",
@@ -108,13 +108,14 @@ def _session_block(meeting: Meeting, session: MeetingSession, room: Room) -> lis
         "■ 議題",
         *[f"　{line}" for line in (_safe_block(session.agenda) or "（追ってお知らせします）").splitlines()],
     ]
-    presentations = _presentations(session)
+    presentations = _presentations(session) if presentations is None else presentations
     if presentations:
         lines += ["■ 事例発表", *presentations]
     return lines
 
 
-def participant_text(meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False):
+def participant_text(meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False,
+                     presentations=None):
     group, room = participant.group, participant.group.room
     half = session.get_half_display()
     subject = f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）のご案内"
@@ -129,7 +130,7 @@ def participant_text(meeting: Meeting, session: MeetingSession, participant: Par
     lines += [
         f"「{_safe(meeting.title)}」（{half}）について、ご案内します。",
         "",
-        *_session_block(meeting, session, room),
+        *_session_block(meeting, session, room, presentations),
         f"■ あなたのグループ　{_safe(group.name)}",
         "",
         "会議URLは、同じ会議室に入る参加者に共通のものです。ほかの方への転送はご遠慮ください。",
@@ -147,7 +148,8 @@ def participant_text(meeting: Meeting, session: MeetingSession, participant: Par
     return subject, "\n".join(lines) + "\n"
 
 
-def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False):
+def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False,
+                     presentations=None):
     half = session.get_half_display()
     subject = (
         f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）"
@@ -159,7 +161,7 @@ def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, grou
     lines += [
         f"「{_safe(meeting.title)}」（{half}）では、{_safe(room.name)}のファシリテーターをお願いします。",
         "",
-        *_session_block(meeting, session, room),
+        *_session_block(meeting, session, room, presentations),
         f"■ 担当グループ（{len(groups)}グループ、{sum(g['people'] for g in groups)}人）",
     ]
     for group in groups:
@@ -230,14 +232,38 @@ def facilitators_missing(meeting: Meeting) -> list[Room]:
 # --- queueing ---------------------------------------------------------------------------------
 
 
-def _supersede(prefix: str, key: str) -> bool:
-    """Cancel earlier, still unsent versions of this recipient's message; True if an earlier
-    version was already handed to the mail server (the new one is then a 【変更】)."""
-    earlier = OutboxMessage.objects.filter(dedupe_key__startswith=prefix).exclude(dedupe_key=key)
-    earlier.filter(status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED]).update(
-        status=OutboxMessage.Status.CANCELLED
-    )
-    return earlier.filter(status__in=[OutboxMessage.Status.SENT, OutboxMessage.Status.SENDING]).exists()
+class _Outbox:
+    """This half's invitation messages already in the outbox, read once: which keys exist and the
+    earlier versions of each recipient's message."""
+
+    def __init__(self, meeting: Meeting, half: str):
+        self.keys: set[str] = set()
+        self.earlier: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        rows = OutboxMessage.objects.filter(
+            Q(dedupe_key__startswith=meeting_key_prefixes(meeting, half)[0])
+            | Q(dedupe_key__startswith=meeting_key_prefixes(meeting, half)[1])
+        ).values_list("dedupe_key", "status")
+        for key, status in rows:
+            self.keys.add(key)
+            self.earlier[key.rsplit(":", 1)[0] + ":"].append((key, status))
+        self.superseded: list[str] = []
+
+    def supersede(self, prefix: str) -> bool:
+        """Mark earlier versions of this recipient's message for cancelling (those not yet sent);
+        True if an earlier version already went to the mail server (the new one is a 【変更】)."""
+        sent = False
+        for key, status in self.earlier.get(prefix, []):
+            if status in (OutboxMessage.Status.SENT, OutboxMessage.Status.SENDING):
+                sent = True
+            elif status in (OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED):
+                self.superseded.append(key)
+        return sent
+
+    def cancel_superseded(self) -> int:
+        # Filtered on the status again: a message the sender claimed meanwhile is left alone.
+        return OutboxMessage.objects.filter(
+            dedupe_key__in=self.superseded, status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED]
+        ).update(status=OutboxMessage.Status.CANCELLED)
 
 
 def _room_groups(meeting: Meeting) -> dict[int, list[dict]]:
@@ -269,15 +295,17 @@ def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None)
     participants = (
         Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room").order_by("number")
     )
+    outbox = _Outbox(meeting, half)
+    presentations = _presentations(session)
     queued = corrected = 0
     for participant in participants:
         room = participant.group.room
         prefix = participant_key_prefix(meeting, half, participant)
         key = prefix + _digest(*timing, room.url, participant.group.name, participant.email)
-        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+        if key in outbox.keys:
             continue
-        changed = _supersede(prefix, key)
-        subject, body = participant_text(meeting, session, participant, changed=changed)
+        changed = outbox.supersede(prefix)
+        subject, body = participant_text(meeting, session, participant, changed=changed, presentations=presentations)
         message_queue(kind=KIND_PARTICIPANT, to=[participant.email], subject=subject, body=body, dedupe_key=key)
         queued += 1
         corrected += changed
@@ -290,16 +318,18 @@ def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None)
         prefix = facilitator_key_prefix(meeting, half, room)
         shape = [(g["name"], g["people"], tuple(g["local_governments"])) for g in groups]
         key = prefix + _digest(*timing, room.url, room.facilitator_email, room.name, shape)
-        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+        if key in outbox.keys:
             continue
-        changed = _supersede(prefix, key)
-        subject, body = facilitator_text(meeting, session, room, groups, changed=changed)
+        changed = outbox.supersede(prefix)
+        subject, body = facilitator_text(meeting, session, room, groups, changed=changed, presentations=presentations)
         message_queue(kind=KIND_FACILITATOR, to=[room.facilitator_email], subject=subject, body=body, dedupe_key=key)
         facilitators += 1
         corrected += changed
+    cancelled = outbox.cancel_superseded()
     audit_record(
         action="meetings.invitations_queued", acting_user=acting_user, target=meeting, request=request,
-        detail={"half": half, "participants": queued, "facilitators": facilitators, "corrections": corrected},
+        detail={"half": half, "participants": queued, "facilitators": facilitators, "corrections": corrected,
+                "cancelled": cancelled},
     )
     return queued + facilitators
 

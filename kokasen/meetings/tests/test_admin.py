@@ -210,7 +210,7 @@ def test_the_meeting_page_summarises_and_links_every_step(staff_client, operator
     assert "6団体（センター設置済 2、未設置 3、不明 1）" in page
     assert "3グループ" in page and "承認済み：" in page and operator.get_username() in page
     assert "会議室1：18人・3グループ（URL未入力）" in page
-    for name in ("roster", "participants", "grouping", "rooms", "invitations", "goals"):
+    for name in ("roster", "participants", "grouping", "rooms", "invitations", "goals", "report"):
         assert reverse(f"meetings_admin:{name}", args=[meeting.pk]) in page, name
     assert reverse("meetings_admin:download", args=[meeting.pk, "zoom"]) in page
 
@@ -371,3 +371,30 @@ def test_upload_form_refuses_a_missing_file(staff_client):
     assert response.status_code == 400 and "ファイルを選んでください。" in response.content.decode()
     response = staff_client.post(reverse("meetings_admin:center_list"), {})
     assert response.status_code == 400 and "ファイルを選んでください。" in response.content.decode()
+
+
+def test_screens_do_not_query_per_participant(staff_client, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(meeting):
+        counts = []
+        for name in ("detail", "participants", "rooms", "goals", "invitations"):
+            with CaptureQueriesContext(connection) as captured:
+                assert staff_client.get(reverse(f"meetings_admin:{name}", args=[meeting.pk])).status_code == 200
+            counts.append(len(captured.captured_queries))
+        return counts
+
+    small, large = grouped_meeting(towns=2), grouped_meeting(towns=20)
+    for meeting in (small, large):
+        rooms.rooms_assign(meeting=meeting, acting_user=operator)
+    assert queries(large) == queries(small)
+
+
+def test_the_list_shows_each_meeting(staff_client):
+    meeting = grouped_meeting(towns=2, title="西日本エリア 第1回")
+    other = make_meeting("prefecture", title="都道府県 こども家庭センター担当")
+    page = staff_client.get(reverse("meetings_admin:index")).content.decode()
+    assert "西日本エリア 第1回" in page and "都道府県 こども家庭センター担当" in page
+    assert reverse("meetings_admin:detail", args=[meeting.pk]) in page and "6人" in page
+    assert reverse("meetings_admin:detail", args=[other.pk]) in page
