@@ -172,3 +172,17 @@ def test_facilitators_without_an_address_get_nothing_and_the_screen_says_so(clie
     response = client.post(url, {"half": "second"}, follow=True)
     assert "下半期の開始日時が入力されていません" in response.content.decode()
     assert OutboxMessage.objects.count() == 24
+
+
+def test_the_second_half_is_queued_on_its_own_with_its_own_text(operator):
+    meeting = ready_meeting(operator)
+    MeetingSession.objects.filter(meeting=meeting, half=Half.SECOND).update(
+        starts_at=datetime.datetime(2026, 11, 18, 10, 0, tzinfo=TOKYO), agenda="進捗・取組"
+    )
+    assert invitations.invitations_queue(meeting=meeting, half=Half.FIRST, acting_user=operator) == 26
+    assert invitations.invitations_queue(meeting=meeting, half=Half.SECOND, acting_user=operator) == 26
+    second = OutboxMessage.objects.filter(dedupe_key__startswith=f"meeting-invite:{meeting.pk}:second:")
+    assert second.count() == 24
+    body = second.first().body
+    assert "2026年11月18日（水）10:00" in body and "上半期に立てた目標の進捗" in body and "進捗・取組" in body
+    assert "（下半期）のご案内" in second.first().subject
