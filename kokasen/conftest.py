@@ -18,6 +18,19 @@ STRUCTURES = ("flat", "grouped")
 VARIANTS = list(itertools.product(STRUCTURES, DESIGNS))
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test starts with empty caches: its database rolls back at the end, so cached
+    chrome or lists from an earlier test (keyed by ids that may be reused) must not leak."""
+    from django.core.cache import cache
+
+    from kokasen.core import caching
+
+    cache.clear()
+    caching.clear_local()
+    yield
+
+
 @pytest.fixture(scope="session")
 def media_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("media")

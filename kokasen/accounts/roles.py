@@ -10,6 +10,7 @@ docs/security.md has the full permission matrix.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 MEMBER = "自治体"
 AGENCY_ADMIN = "管理者"
@@ -121,7 +122,20 @@ def requires_two_factor(user) -> bool:
         return False
     if user.is_superuser or user.is_staff or group_names(user) & set(STAFF_GROUPS):
         return True
-    return user.has_perm("wagtailadmin.access_admin")
+    return _holds_admin_access(user)
+
+
+def _holds_admin_access(user) -> bool:
+    """user.has_perm("wagtailadmin.access_admin") for an active user, in one query instead
+    of loading all of the user's permissions (two queries) on every members-area request;
+    ModelBackend is the only backend that grants permissions here."""
+    cached = getattr(user, "_kokasen_admin_access", None)
+    if cached is None:
+        cached = user.is_active and Permission.objects.filter(
+            Q(user=user) | Q(group__user=user), codename="access_admin", content_type__app_label="wagtailadmin"
+        ).exists()
+        user._kokasen_admin_access = cached
+    return cached
 
 
 def is_member(user) -> bool:

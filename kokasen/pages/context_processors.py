@@ -1,9 +1,10 @@
 from django.conf import settings
+from django.utils.functional import cached_property
 from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Page, Site
 
-from . import navigation, rendering
+from . import chrome, navigation, rendering
 
 
 def _shared(compute):
@@ -45,11 +46,44 @@ class Portal:
 
     @property
     def structure(self) -> str:
-        return self.mode.structure or self.settings.structure
+        return self.mode.structure or self._facts["structure"]
 
     @property
     def design(self) -> str:
-        return self.mode.design or self.settings.design
+        return self.mode.design or self._facts["design"]
+
+    @property
+    def home_url(self) -> str:
+        return self._facts["home_url"]
+
+    @property
+    def host_key(self) -> str:
+        """Names this request's site in chrome cache keys (sites are found by host and port)."""
+        return f"{self.request.get_host()}"
+
+    @cached_property
+    def _facts(self) -> dict:
+        """The settings every page reads; on the live site from the chrome cache (chrome.py),
+        so a page that shows no settings-dependent content needs no query for them."""
+
+        def compute():
+            return {
+                "structure": self.settings.structure,
+                "design": self.settings.design,
+                "home_url": self.root.url if self.root else "/",
+            }
+
+        if self.static_export:
+            return compute()
+        return self.chrome_cached(f"facts:{self.host_key}", compute)
+
+    @cached_property
+    def _chrome_generation(self) -> str:
+        return chrome.generation()
+
+    def chrome_cached(self, key: str, compute):
+        """The live site's shared chrome for this request (one generation read per request)."""
+        return chrome.cached(self._chrome_generation, key, compute)
 
     @_shared
     def root(self):
@@ -110,6 +144,15 @@ class Portal:
             if all(found):
                 return found
         return list(page.get_ancestors(inclusive=True).filter(depth__gt=1))
+
+    @property
+    def shows_userbar(self) -> bool:
+        """Wagtail's user bar is for people who may enter the admin (roles.requires_two_factor
+        covers them, from facts already read for the request); asking the user bar itself
+        would load every permission of every member on every page."""
+        from kokasen.accounts import roles
+
+        return not self.static_export and roles.requires_two_factor(getattr(self.request, "user", None))
 
     @property
     def search_url(self):

@@ -29,6 +29,16 @@ import urllib.request
 from pathlib import Path
 
 POSTS = 1000
+BENCH_REDIS = "redis://127.0.0.1:6379/15"
+
+
+def redis_running() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as conn:
+            conn.sendall(b"SELECT 15\r\nFLUSHDB\r\n")
+            return conn.recv(64).startswith(b"+OK")
+    except OSError:
+        return False
 
 
 def setup_django(workdir: Path):
@@ -41,6 +51,10 @@ def setup_django(workdir: Path):
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
     os.environ["STATIC_ROOT"] = str(workdir / "static")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Production shares sessions and caches through Redis; use it when it runs here (a
+    # database of its own, emptied first), else every worker has its own memory cache.
+    if redis_running():
+        os.environ["REDIS_URL"] = BENCH_REDIS
     import django
 
     django.setup()
@@ -222,6 +236,7 @@ def main():
         member, topics = make_data()
         cookie = session_cookie(member)
         print(f"setup: {time.perf_counter() - started:.1f} s (migrate, demo site, {POSTS} + 10 approved posts)")
+        print(f"cache and sessions: {'Redis ' + BENCH_REDIS if os.environ.get('REDIS_URL') else 'local memory per process (Redis not running)'}")
         in_process(member, topics, args.rounds)
         from django.db import connections
 

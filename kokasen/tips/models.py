@@ -6,6 +6,7 @@ docs/decisions/0011-tips-moderation.md explains the states and the modes.
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -31,6 +32,9 @@ CONTACT_FIELDS = {
     "field_department": "部署",
     "field_person_name": "氏名",
 }
+
+
+SETTINGS_CACHE_KEY = "tips:board-settings"
 
 
 class BoardSettings(models.Model):
@@ -70,10 +74,22 @@ class BoardSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+        cache.delete(SETTINGS_CACHE_KEY)
 
     @classmethod
     def load(cls) -> "BoardSettings":
+        """The settings as they are now: for every decision (posting, moderating)."""
         return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def load_for_display(cls) -> "BoardSettings":
+        """For showing a page only (mode notice, form fields): from the cache, dropped on
+        every save and after a minute at most. Decisions use load()."""
+        board = cache.get(SETTINGS_CACHE_KEY)
+        if board is None:
+            board = cls.load()
+            cache.set(SETTINGS_CACHE_KEY, board, 60)
+        return board
 
     def snapshot(self) -> dict:
         """Every value, as the audit trail records it."""

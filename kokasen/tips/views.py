@@ -4,7 +4,6 @@ and the poster's edit and withdraw pages. Thin: rules live in services and selec
 from functools import wraps
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -13,6 +12,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
+from kokasen.core import caching
 from kokasen.members.access import refuse
 
 from . import access, selectors, services
@@ -73,7 +73,7 @@ def _initial_contact(user) -> dict:
 @require_http_methods(["GET", "POST"])
 def topic_detail(request, pk):
     topic = selectors.topic_for_reader(pk=pk)
-    board = BoardSettings.load()
+    board = BoardSettings.load() if request.method == "POST" else BoardSettings.load_for_display()
     user = request.user
     can_post = access.is_member(user) and topic.is_open and board.mode != ModerationMode.CLOSED
     form = None
@@ -99,11 +99,12 @@ def topic_detail(request, pk):
         form = _form(request, board, initial=_initial_contact(user))
     page_number = request.GET.get("page", "1")
     page_number = str(int(page_number)) if page_number.isdigit() and len(page_number) < 6 else "1"  # "01" → "1"
-    list_key = f"tips:posts:{topic.pk}:{topic.posts_version}:{page_number}"
-    posts_html = cache.get(list_key)
-    if posts_html is None:
-        posts_html = _render_posts(request, topic, page_number)
-        cache.set(list_key, posts_html, POSTS_CACHE_SECONDS)
+    posts_html = caching.versioned(
+        # created_at too: SQLite may give a deleted topic's id to a new one.
+        f"tips:posts:{topic.pk}:{topic.created_at.timestamp()}:{topic.posts_version}:{page_number}",
+        lambda: _render_posts(request, topic, page_number),
+        POSTS_CACHE_SECONDS,
+    )
     context = {
         "topic": topic,
         "posts_html": posts_html,

@@ -5,6 +5,8 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from kokasen.pages import chrome
+
 register = template.Library()
 
 
@@ -48,26 +50,40 @@ def table_rows(value):
 
 
 def _render_shared(context, template_name: str, key) -> str:
-    """Render an include; during a static export, once per distinct key for all pages."""
+    """Render an include once per distinct key: for all pages of a static export, or per
+    chrome generation on the live site (kokasen.pages.chrome)."""
     portal = context["portal"]
+
+    def render():
+        return render_to_string(template_name, context.flatten())
+
     if not portal.static_export:
-        return mark_safe(render_to_string(template_name, context.flatten()))
+        cache_key = f"{template_name}:{portal.host_key}:{portal.design}:{portal.structure}:{key}"
+        return mark_safe(portal.chrome_cached(cache_key, render))
     store = portal.mode.shared.setdefault("fragments", {})
     full_key = (template_name, key)
     if full_key not in store:
-        store[full_key] = mark_safe(render_to_string(template_name, context.flatten()))
+        store[full_key] = mark_safe(render())
     return store[full_key]
 
 
 @register.simple_tag(takes_context=True)
 def site_header(context):
     """The header with the menus. It differs between pages only in which menu item is marked
-    current, so an export renders it once per marking instead of once per page."""
+    current and, on the live site, in the account links (filled in per request)."""
     portal, page = context["portal"], context.get("page")
-    menu_ids = {item.page_id for item in portal.menu} | {c.page_id for item in portal.menu for c in item.children}
-    trail_ids = {step.pk for step in portal.trail(page)} if page is not None else set()
-    current = page.pk if page is not None and page.pk in menu_ids else None
-    return _render_shared(context, "navigation/header.html", (tuple(sorted(trail_ids & menu_ids)), current))
+    if portal.static_export:
+        menu_ids = {item.page_id for item in portal.menu} | {c.page_id for item in portal.menu for c in item.children}
+        trail_ids = {step.pk for step in portal.trail(page)} if page is not None else set()
+        current = page.pk if page is not None and page.pk in menu_ids else None
+        return _render_shared(context, "navigation/header.html", (tuple(sorted(trail_ids & menu_ids)), current))
+    # Live: one entry per page (the marking follows from the page and the tree, and any tree
+    # change starts a new chrome generation); pages outside the tree share one.
+    header = _render_shared(context, "navigation/header.html", getattr(page, "pk", None))
+    account = render_to_string(
+        "navigation/account_links.html", {"user": context.get("user"), "csrf_token": context.get("csrf_token")}
+    )
+    return mark_safe(header.replace(chrome.ACCOUNT_SLOT, account, 1))
 
 
 @register.simple_tag(takes_context=True)

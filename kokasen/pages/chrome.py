@@ -1,0 +1,46 @@
+"""The live site's shared page chrome (header, footer, design and structure) from the cache.
+
+Every page of the live site repeats the same header and footer; rendering them costs about
+seven queries (site, settings, home page, sitemap, the public-tree stamp) and most of a
+page's template time. On the live site they are rendered once per *chrome generation* and
+kept in the cache (Redis in production, shared by every worker):
+
+- the generation is a token in the cache, replaced whenever something the chrome shows may
+  have changed: a page saved, deleted, moved, published or unpublished, a view restriction,
+  a site, the portal settings or a menu group (receivers in apps.py);
+- entries also expire after CHROME_SECONDS, so a change that sends no signal (a queryset
+  update in a script) shows within that time anyway.
+
+The account links (ログイン / 会員エリア・ログアウト with the CSRF token) differ per visitor,
+so the cached header holds a slot for them, filled on every request. The static export does
+not use this module (it has its own once-per-export sharing, see context_processors).
+"""
+
+import secrets
+
+from django.core.cache import cache
+
+from kokasen.core import caching
+
+GENERATION_KEY = "portal:chrome-generation"
+CHROME_SECONDS = 60
+ACCOUNT_SLOT = "<!--kokasen:account-links-->"
+
+
+def generation() -> str:
+    value = cache.get(GENERATION_KEY)
+    if value is None:  # first use, or the cache was flushed
+        cache.add(GENERATION_KEY, secrets.token_hex(6), None)
+        value = cache.get(GENERATION_KEY) or "none"
+    return value
+
+
+def changed(**_ignored) -> None:
+    """A signal receiver: start a new generation, so no cached chrome is used again."""
+    cache.set(GENERATION_KEY, secrets.token_hex(6), None)
+
+
+def cached(current_generation: str, key: str, compute):
+    """compute() once per generation for key (a short string naming the variant). The
+    caller reads generation() once per request and passes it to every call."""
+    return caching.versioned(f"portal:chrome:{current_generation}:{key}", compute, CHROME_SECONDS)
