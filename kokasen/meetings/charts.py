@@ -71,6 +71,16 @@ class BarChart:
     unit: str = "人"
 
 
+def describe(chart: BarChart) -> str:
+    """The chart's values as a sentence (alternative text): 「名簿の人数・出席者数（人）：設置済 9・8、未設置 9・8」."""
+    names = "・".join(s.name for s in chart.series)
+    values = "、".join(
+        f"{category.replace(chr(10), '')} {'・'.join(f'{s.values[i]:,}' for s in chart.series)}"
+        for i, category in enumerate(chart.categories)
+    )
+    return f"{names}（{chart.unit}）：{values}"
+
+
 # --- layout --------------------------------------------------------------------------------------
 
 

@@ -158,7 +158,10 @@ def _figure(document, block: FigureBlock) -> None:
     picture = document.add_paragraph()
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
     picture.paragraph_format.keep_with_next = True
-    picture.add_run().add_picture(io.BytesIO(charts.png(block.chart)), width=Cm(TEXT_WIDTH_CM))
+    shape = picture.add_run().add_picture(io.BytesIO(charts.png(block.chart)), width=Cm(TEXT_WIDTH_CM))
+    # Alternative text for screen readers: the caption and every value of the chart.
+    shape._inline.docPr.set("descr", f"{block.caption}。{charts.describe(block.chart)}")
+    shape._inline.docPr.set("title", block.caption)
     caption = document.add_paragraph(block.caption, style="Caption")
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -214,11 +217,10 @@ def render_docx(data: ReportData) -> bytes:
     properties = document.core_properties
     properties.title = data.title
     properties.subject = "情報交換会の実施結果"
-    properties.author = properties.last_modified_by = ""
+    properties.author = properties.last_modified_by = properties.comments = ""
     properties.created = properties.modified = properties.last_printed = moment
     properties.revision = 1
     properties.language = "ja-JP"
-    # The default template's first paragraph is empty; start writing into it.
     for block in outline(data):
         if isinstance(block, Heading):
             document.add_heading(block.text, level=block.level)

@@ -223,6 +223,8 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     assert "図1　開催回ごとの名簿の人数と出席者数" in captions
     images = [s for s in document.inline_shapes]
     assert len(images) == sum(c.startswith("図") for c in captions) >= 4
+    alt = images[1]._inline.docPr.get("descr")  # 図2: the first session by center status
+    assert alt.startswith("図2　") and "名簿の人数・出席者数（人）：センター設置済 9・8、センター未設置 9・8" in alt
 
     with zipfile.ZipFile(io.BytesIO(body)) as package:
         styles = package.read("word/styles.xml").decode()
