@@ -186,7 +186,7 @@ def outbox_index(request):
     status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
     page = Paginator(selectors.outbox_messages(status=status, kind=kind), PER_PAGE).get_page(request.GET.get("p"))
     counts = selectors.outbox_counts()
-    labels = dict(message_templates.KIND_CHOICES)
+    labels = message_templates.OUTBOX_KIND_LABELS
     for message in page:
         message.kind_label = labels.get(message.kind, message.kind)
     kinds = sorted({*labels, *OutboxMessage.objects.values_list("kind", flat=True).distinct()})

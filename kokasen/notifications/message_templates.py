@@ -27,6 +27,18 @@ KIND_CHOICES = [
     (PASSWORD_RESET, "パスワード再設定のご案内（再設定用リンク）"),
 ]
 
+# Every kind of outbox message, for lists (the kinds above have an editable template; the
+# others are written by their apps).
+OUTBOX_KIND_LABELS = {
+    **dict(KIND_CHOICES),
+    "tips_digest": "小ネタ：承認待ち投稿のまとめ",
+    "tips_approved": "小ネタ：投稿の承認のお知らせ",
+    "tips_rejected": "小ネタ：投稿の非承認のお知らせ",
+    "feedback_received": "意見箱：新しい意見のお知らせ",
+    "meeting_invitation": "情報交換会：参加者への案内",
+    "meeting_facilitator": "情報交換会：ファシリテーターへの案内",
+}
+
 # Filled in when the message is queued.
 COMMON = {
     "団体名": "都道府県名を含む団体名（例：北海道札幌市）",

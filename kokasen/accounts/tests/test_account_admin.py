@@ -225,3 +225,13 @@ def test_outbox_listing_shows_status_counts_and_filters(admin_client, accounts, 
     failed = admin_client.get(reverse("accounts_admin:outbox"), {"status": "failed"}).content.decode()
     assert "千代田区" in failed and "札幌市" not in failed
     assert "アカウント発行のお知らせ" in failed
+
+
+def test_outbox_listing_names_every_kind_in_japanese(admin_client):
+    from kokasen.notifications import services as outbox
+
+    outbox.message_queue(kind="meeting_invitation", to=["p1@example.lg.jp"], subject="案内", body="本文")
+    outbox.broadcast_queue(kind="tips_digest", bcc=["staff@example.go.jp"], subject="まとめ", body="本文")
+    content = admin_client.get(reverse("accounts_admin:outbox")).content.decode()
+    assert "情報交換会：参加者への案内" in content and "小ネタ：承認待ち投稿のまとめ" in content
+    assert "meeting_invitation" not in content.split("<tbody", 1)[-1].split("</tbody>", 1)[0]

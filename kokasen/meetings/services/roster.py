@@ -157,7 +157,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     )
     # No names or addresses in the audit trail (S2): counts only.
     audit_record(
-        action="meeting.roster_imported", acting_user=acting_user, target=meeting, request=request,
+        action="meetings.roster_imported", acting_user=acting_user, target=meeting, request=request,
         detail={
             "filename": filename[:200], "encoding": result.encoding, "participants": outcome.participants,
             "local_governments": outcome.local_governments, "replaced": replaced, "groups_removed": groups_removed,
@@ -186,7 +186,7 @@ def center_list_import(*, data: bytes, filename: str, acting_user, request=None)
         encoding=result.encoding,
     )
     audit_record(
-        action="meeting.center_list_imported", acting_user=acting_user, target_label="センター設置状況",
+        action="meetings.center_list_imported", acting_user=acting_user, target_label="センター設置状況",
         request=request,
         detail={
             "filename": filename[:200], "encoding": result.encoding, "entries": outcome.entries,

@@ -352,7 +352,7 @@ def test_roster_import_replaces_participants_in_a_deterministic_order():
         (3, NYUZEN, "Saburo@nyuzen.example.lg.jp", True),  # blank in the file, 設置済 in the agency's list
     ]
     assert not Group.objects.filter(meeting=meeting).exists()
-    event = AuditEvent.objects.get(action="meeting.roster_imported")
+    event = AuditEvent.objects.get(action="meetings.roster_imported")
     assert event.target_id == str(meeting.pk)
     assert event.detail["participants"] == 3 and event.detail["replaced"] == 2
     assert "hanako" not in str(event.detail) and "試験" not in str(event.detail)  # counts only (S2)
@@ -369,7 +369,7 @@ def test_a_bad_row_changes_nothing():
         "4行目（団体コード）：神奈川県横浜市は政令指定都市です。町村職員の情報交換会の名簿には、町と村だけを入れられます。"
     ]
     assert list(meeting.participants.values_list("pk", flat=True)) == before
-    assert not AuditEvent.objects.filter(action="meeting.roster_imported").exists()
+    assert not AuditEvent.objects.filter(action="meetings.roster_imported").exists()
 
 
 @pytest.mark.django_db
@@ -414,7 +414,7 @@ def test_center_list_import_replaces_the_list_all_or_nothing(tmp_path):
     result = center_list_import(data=data, filename="c.csv", acting_user=None)
     assert (result.entries, result.with_center, result.without_center, result.replaced) == (2, 1, 1, 1)
     assert dict(CenterStatus.objects.values_list("local_government__code", "has_center")) == {KAMIICHI: True, TATEYAMA: False}
-    assert AuditEvent.objects.filter(action="meeting.center_list_imported").count() == 1
+    assert AuditEvent.objects.filter(action="meetings.center_list_imported").count() == 1
 
     bad = as_csv([[NYUZEN, "", "設置済"], ["163229", "", "設置済"]], header=CENTER_LIST_HEADER)
     with pytest.raises(RosterRefused):
