@@ -21,7 +21,7 @@ def add_participants(meeting: Meeting, codes, *, per_local_government: int = 3, 
     number = meeting.participants.count()
     for lg in LocalGovernment.objects.filter(code__in=list(codes)).order_by("code"):
         center = has_center(lg) if callable(has_center) else has_center
-        for i in range(per_local_government):
+        for _ in range(per_local_government):
             number += 1
             people.append(
                 Participant(
