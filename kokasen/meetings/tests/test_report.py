@@ -167,6 +167,24 @@ def test_prefecture_meeting_attendance_by_department(operator):
     assert [(c.label, c.invited, c.attended, c.unrecorded) for c in first.breakdown] == [
         ("母子保健担当", 4, 4, 0), ("児童虐待防止対策担当", 1, 0, 1)]
     assert data.meetings[0].category == "都道府県"
+    group = Group.objects.create(meeting=meeting, number=1, name="母子保健1", department="母子保健担当")
+    Participant.objects.filter(meeting=meeting, department="母子保健担当").update(group=group)
+    document = docx.Document(io.BytesIO(render_docx(report.report_data([meeting], created_on=CREATED))))
+    groups = next(t for t in document.tables if t.rows[0].cells[0].text == "グループ")
+    assert [c.text for c in groups.rows[0].cells][:2] == ["グループ", "部署"]
+    assert [c.text for c in groups.rows[1].cells][:2] == ["母子保健1", "母子保健担当"]
+    assert "富山県（1,034,814人）：参加者001、参加者002" in groups.rows[1].cells[3].text
+    _, text = _pdf_text(render_pdf(report.report_data([meeting], created_on=CREATED)))
+    assert "部署別" in text and "児童虐待防止対策担当" in text
+
+
+def test_an_empty_meeting_still_renders(db):
+    meeting = make_meeting(MeetingKind.TOWN, area="east", title="準備中の情報交換会")
+    data = report.report_data([meeting], created_on=CREATED)
+    text = _docx_text(docx.Document(io.BytesIO(render_docx(data))))
+    assert "グループはまだ作られていません。" in text and "この回の出欠はまだ記録されていません。" in text
+    _, pdf = _pdf_text(render_pdf(data))
+    assert "アンケートの回答は取り込まれていません。" in pdf
 
 
 # --- the Word file -------------------------------------------------------------------------------
