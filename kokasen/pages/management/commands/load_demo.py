@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from kokasen.meetings.demo import load_meetings_demo
 from kokasen.pages.demo.loader import DemoLoader, ensure_demo_admin, ensure_demo_member
 
 
@@ -7,7 +8,7 @@ class Command(BaseCommand):
     help = (
         "Fill the portal with the sample (サンプル) content: the 11 menus, news, generated PDF "
         "documents and SVG images, the members area, an admin user and one local government's "
-        "account (大阪府豊中市) for the demo. Idempotent: pages and files "
+        "account (大阪府豊中市) for the demo, and two sample exchange meetings (情報交換会). Idempotent: pages and files "
         "that already exist are left untouched. Never run it on the production site."
     )
 
@@ -21,3 +22,4 @@ class Command(BaseCommand):
         if not no_admin:
             ensure_demo_admin(log=self.stdout.write)
             ensure_demo_member(log=self.stdout.write)
+            load_meetings_demo(log=self.stdout.write)  # sample 情報交換会, written as the demo admin

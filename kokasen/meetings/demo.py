@@ -1,0 +1,183 @@
+"""Sample (サンプル) exchange meetings for ``manage.py load_demo`` (``make run``), so that every
+meetings screen has something to show:
+
+- a town meeting of the West area (Zoom, 100 people per URL) with both sessions in 2027, a roster
+  of about 90 people from real towns and villages (2–4 each, ~70 % 設置済), the engine's proposed
+  grouping (not approved) and one room with a sample URL and facilitator;
+- a prefecture meeting (Webex) with about 40 people from prefectures in 4 departments, not grouped.
+
+Everything goes through the services (meeting_save, roster_import, grouping_propose, rooms_assign,
+rooms_update) as the demo admin, so the audit trail reads like a real operator's. Names are
+「サンプル 参加者001」, addresses ``sample001@example.lg.jp`` (example.lg.jp / example.com only).
+
+Idempotent: a meeting whose title already exists is left as it is (changes made on the screens
+survive a second run). The choices are fixed (every n-th town by code), so every run and every
+machine gets the same roster.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+from django.db import transaction
+
+from kokasen.localgov.models import LocalGovernment
+
+from .forms import MeetingForm, RoomFormSet, SessionForm
+from .models import DEFAULT_AGENDA, Half, Meeting, MeetingKind, MeetingTool, Room
+from .roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
+from .services import grouping, meetings, rooms, roster
+
+TOWN_TITLE = "【サンプル】令和9年度 町村職員の情報交換会（西日本）"
+PREFECTURE_TITLE = "【サンプル】令和9年度 都道府県職員の情報交換会"
+TOWN_COUNT = 30  # towns and villages on the town roster; 2–4 people each, about 90 in all
+DEPARTMENTS = ("こども家庭センター担当", "児童虐待防止対策担当", "母子保健担当", "市町村支援児童福祉司")
+PREFECTURES_PER_DEPARTMENT = 10
+POSITIONS = ("係長", "主任", "主査", "保健師", "課長補佐", "社会福祉士")
+EMAIL_DOMAIN = "example.lg.jp"
+SESSIONS = {
+    MeetingKind.TOWN: {
+        Half.FIRST: (datetime.datetime(2027, 6, 16, 14, 0), datetime.datetime(2027, 6, 16, 16, 30)),
+        Half.SECOND: (datetime.datetime(2027, 11, 17, 14, 0), datetime.datetime(2027, 11, 17, 16, 30)),
+    },
+    MeetingKind.PREFECTURE: {
+        Half.FIRST: (datetime.datetime(2027, 7, 7, 13, 30), datetime.datetime(2027, 7, 7, 16, 0)),
+        Half.SECOND: (datetime.datetime(2027, 12, 8, 13, 30), datetime.datetime(2027, 12, 8, 16, 0)),
+    },
+}
+
+
+def demo_admin():
+    """The demo admin (``ensure_demo_admin``), who does every write of the sample."""
+    from kokasen.pages.demo.loader import ensure_demo_admin
+
+    ensure_demo_admin(log=lambda *args: None)
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="admin")
+
+
+def _every_nth(items: list, count: int) -> list:
+    """``count`` items spread evenly over ``items`` (deterministic)."""
+    if len(items) <= count:
+        return list(items)
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
+
+
+def town_rows(first_number: int = 1) -> list[list[str]]:
+    """Roster rows of the town meeting: TOWN_COUNT towns and villages of the West area spread over
+    its prefectures, 2, 3 or 4 people each; 7 of every 10 towns 設置済."""
+    towns = list(
+        LocalGovernment.objects.filter(area=LocalGovernment.Area.WEST, kind__in=[LocalGovernment.Kind.TOWN, LocalGovernment.Kind.VILLAGE])
+        .order_by("code")
+    )
+    rows, number = [], first_number
+    for index, lg in enumerate(_every_nth(towns, TOWN_COUNT)):
+        center = CENTER_YES if index % 10 not in (2, 5, 8) else CENTER_NO
+        for _ in range(2 + index % 3):
+            rows.append(_row(lg, "子育て支援課", number, center))
+            number += 1
+    return rows
+
+
+def prefecture_rows(first_number: int) -> list[list[str]]:
+    """Roster rows of the prefecture meeting: for each of the 4 departments, one person from each
+    of PREFECTURES_PER_DEPARTMENT prefectures (a different spread per department)."""
+    prefectures = list(LocalGovernment.objects.filter(kind=LocalGovernment.Kind.PREFECTURE).order_by("code"))
+    rows, number = [], first_number
+    for offset, department in enumerate(DEPARTMENTS):
+        shifted = prefectures[offset:] + prefectures[:offset]
+        for lg in _every_nth(shifted, PREFECTURES_PER_DEPARTMENT):
+            rows.append(_row(lg, department, number, ""))
+            number += 1
+    return rows
+
+
+def _row(lg: LocalGovernment, department: str, number: int, center: str) -> list[str]:
+    return [
+        lg.code, str(lg), department, POSITIONS[number % len(POSITIONS)], f"サンプル 参加者{number:03d}",
+        f"sample{number:03d}@{EMAIL_DOMAIN}", center,
+    ]
+
+
+def roster_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ROSTER_HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _local(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _meeting_create(*, kind: str, title: str, area: str, tool: str, acting_user) -> Meeting:
+    """Through the admin's own forms and ``meeting_save``, as the 「情報交換会の追加」 screen does."""
+    form = MeetingForm({
+        "kind": kind, "title": title, "area": area, "tool": tool, "capacity_per_url": 100,
+        "min_group_size": 5, "max_group_size": 7, "max_population_ratio": "3",
+    })
+    session_forms = {}
+    for half in Half.values:
+        starts, ends = SESSIONS[kind][half]
+        session_forms[half] = SessionForm(
+            {f"{half}-starts_at": _local(starts), f"{half}-ends_at": _local(ends), f"{half}-agenda": DEFAULT_AGENDA[half]},
+            instance=meetings.new_sessions()[half], prefix=half,
+        )
+    invalid = [f.errors for f in (form, *session_forms.values()) if not f.is_valid()]
+    if invalid:
+        raise ValueError(f"sample meeting refused by its forms: {invalid}")
+    return meetings.meeting_save(form=form, session_forms=session_forms, presentation_formsets={}, acting_user=acting_user)
+
+
+def _rooms_fill(meeting: Meeting, acting_user) -> None:
+    """Sample URL and facilitator for every room, through the rooms screen's formset."""
+    queryset = Room.objects.filter(meeting=meeting).order_by("number")
+    data = {"rooms-TOTAL_FORMS": str(queryset.count()), "rooms-INITIAL_FORMS": str(queryset.count())}
+    for index, room in enumerate(queryset):
+        letter = chr(ord("A") + index)
+        data.update({
+            f"rooms-{index}-id": str(room.pk),
+            f"rooms-{index}-name": room.name,
+            f"rooms-{index}-url": f"https://example.com/sample-meeting/{meeting.pk}/room{room.number}",
+            f"rooms-{index}-facilitator_name": f"サンプル 進行役{letter}",
+            f"rooms-{index}-facilitator_email": f"facilitator-{letter.lower()}@example.com",
+        })
+    formset = RoomFormSet(data, queryset=queryset, prefix="rooms")
+    if not formset.is_valid():
+        raise ValueError(f"sample rooms refused by their forms: {formset.errors}")
+    rooms.rooms_update(meeting=meeting, formset=formset, acting_user=acting_user)
+
+
+@transaction.atomic
+def load_meetings_demo(log=print) -> int:
+    """Create the sample meetings that do not exist yet; returns how many were created."""
+    existing = set(Meeting.objects.filter(title__in=[TOWN_TITLE, PREFECTURE_TITLE]).values_list("title", flat=True))
+    if len(existing) == 2:
+        log("情報交換会のサンプル: 作成済みです。")
+        return 0
+    admin = demo_admin()
+    created = 0
+    town = town_rows()
+    if TOWN_TITLE not in existing:
+        meeting = _meeting_create(
+            kind=MeetingKind.TOWN, title=TOWN_TITLE, area=LocalGovernment.Area.WEST, tool=MeetingTool.ZOOM, acting_user=admin
+        )
+        roster.roster_import(meeting=meeting, data=roster_csv(town), filename="sample-roster-town.csv", acting_user=admin)
+        grouping.grouping_propose(meeting=meeting, acting_user=admin)
+        rooms.rooms_assign(meeting=meeting, acting_user=admin)
+        _rooms_fill(meeting, admin)
+        created += 1
+    if PREFECTURE_TITLE not in existing:
+        meeting = _meeting_create(
+            kind=MeetingKind.PREFECTURE, title=PREFECTURE_TITLE, area="", tool=MeetingTool.WEBEX, acting_user=admin
+        )
+        rows = prefecture_rows(first_number=len(town) + 1)
+        roster.roster_import(meeting=meeting, data=roster_csv(rows), filename="sample-roster-prefecture.csv", acting_user=admin)
+        created += 1
+    log(f"情報交換会のサンプル: {created} 件を作成しました（管理画面の「情報交換会」）。")
+    return created
