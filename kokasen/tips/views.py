@@ -1,6 +1,7 @@
 """The members' side of the 小ネタ board: topic lists, a topic with its posts and the form,
 and the poster's edit and withdraw pages. Thin: rules live in services and selectors."""
 
+import hashlib
 from functools import wraps
 
 from django.contrib import messages
@@ -34,6 +35,34 @@ def _render_posts(request, topic, page_number) -> str:
         "contact_subject": f"【小ネタ】{topic.title}",
     }
     return render_to_string("tips/_posts.html", context, request=None)
+
+
+def _version_key(*parts) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def _blank_form_html(request, board, initial) -> str:
+    """The fields of the empty post form. They depend only on the settings (their version is
+    updated_at), the local government (its name is in a label) and the initial address, so
+    they are rendered once per combination; the CSRF token stays outside, per request."""
+    user = request.user
+    key = _version_key(board.updated_at.timestamp(), user.local_government_id, initial.get("contact_email", ""))
+    return caching.versioned(
+        f"tips:form:{key}",
+        lambda: render_to_string("tips/_form_fields.html", {"form": _form(request, board, initial=initial)}),
+        POSTS_CACHE_SECONDS,
+    )
+
+
+def _own_posts_html(topic, user) -> str:
+    """The poster's own waiting, rejected and hidden posts: every write to a post of the topic
+    (submit, edit, withdraw, each decision) bumps Topic.posts_version, which is in the key."""
+    key = _version_key(topic.pk, topic.created_at.timestamp(), topic.posts_version, user.pk)
+    return caching.versioned(
+        f"tips:own:{key}",
+        lambda: render_to_string("tips/_own_posts.html", {"own_posts": list(selectors.posts_own(topic=topic, user=user))}),
+        POSTS_CACHE_SECONDS,
+    )
 
 
 def board_reader_required(view):
@@ -95,8 +124,9 @@ def topic_detail(request, pk):
                 else:
                     messages.success(request, "投稿を受け付けました。こども家庭庁が承認すると公開されます（現在は承認待ちです）。")
                 return redirect(reverse("tips:topic", args=[topic.pk]) + "#own-posts")
-    elif can_post:
-        form = _form(request, board, initial=_initial_contact(user))
+    form_html = ""
+    if form is None and can_post:
+        form_html = _blank_form_html(request, board, _initial_contact(user))
     page_number = request.GET.get("page", "1")
     page_number = str(int(page_number)) if page_number.isdigit() and len(page_number) < 6 else "1"  # "01" → "1"
     posts_html = caching.versioned(
@@ -111,7 +141,8 @@ def topic_detail(request, pk):
         "board": board,
         "form": form,
         "can_post": can_post,
-        "own_posts": list(selectors.posts_own(topic=topic, user=user)) if access.is_member(user) else [],
+        "form_html": form_html,
+        "own_posts_html": _own_posts_html(topic, user) if access.is_member(user) else "",
         "mode_closed": board.mode == ModerationMode.CLOSED,
         "is_member": access.is_member(user),
     }
