@@ -961,10 +961,10 @@ def _unmixed_reason(members: list[_Unit], mixed: int, bound: int, proven: bool) 
         return "センター設置状況がわかる町村がないため、混在の判定ができません。"
     if proven:
         return (
-            f"{kind}のグループです。{missing}の町村が足りないか、人数の上限のため組み合わせられず、"
-            f"混在させられるのは最大{bound}グループです。この案はその最大（{mixed}グループ）に達しています。"
+            f"混在できない理由：{missing}の町村が足りないか、人数の上限のため組み合わせられず、"
+            f"この名簿で混在させられるのは最大{bound}グループです。この案はその最大（{mixed}グループ）に達しています。"
         )
-    return f"{kind}のグループです。混在するグループは{mixed}グループで、理論上の上限は{bound}グループです。"
+    return f"混在できなかった理由：{kind}が残りました。混在するグループは{mixed}グループで、理論上の上限は{bound}グループです。"
 
 
 def objective(groups: Sequence[Sequence[Hashable]], participants: Iterable[Participant]) -> float:

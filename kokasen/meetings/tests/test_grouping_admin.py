@@ -275,7 +275,7 @@ def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_gro
     unmixed = [g for g in report.groups if not g.mixed]
     assert len(unmixed) == 8
     card = section(html, unmixed[0].number)
-    assert "提案時の説明" in card and "センター設置済みの町村だけのグループです。" in card
+    assert "提案時の説明" in card and "混在できない理由：未設置の町村が足りないか" in card
     assert "センター設置済みの町村だけのグループで、未設置の町村と混在していません。" in card  # the violation too
     mixed = next(g for g in report.groups if g.mixed)
     assert "提案時の説明" not in section(html, mixed.number)
