@@ -5,7 +5,6 @@ import csv
 import io
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -13,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from kokasen.accounts import admin_screens
 from kokasen.core.audit import audit_record
-from kokasen.tips import access
 
 from . import selectors, services
 from .forms import OpinionStatusForm
@@ -24,9 +23,7 @@ PER_PAGE = 50
 COLUMNS = ["受付番号", "受付日時", "団体コード", "団体名", "分類", "ご意見", "連絡先（部署・氏名）", "連絡先メールアドレス", "対応状況", "内部メモ", "更新日時"]
 
 
-def _staff(request):
-    if not access.is_board_staff(request.user):
-        raise PermissionDenied
+_staff = admin_screens.require_staff  # access.is_board_staff is roles.is_staff_role
 
 
 def _filters(request):
@@ -38,11 +35,8 @@ def _filters(request):
 
 
 def _crumbs(title, parent=None):
-    items = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
-    if parent:
-        items.append({"url": reverse("feedback_admin:index"), "label": "意見箱"})
-    items.append({"url": "", "label": title})
-    return {"page_title": title, "header_title": title, "header_icon": "mail", "breadcrumbs_items": items}
+    parents = ((reverse("feedback_admin:index"), "意見箱"),) if parent else ()
+    return admin_screens.screen_context(title, icon="mail", parents=parents)
 
 
 def index(request):

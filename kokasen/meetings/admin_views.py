@@ -6,7 +6,6 @@ downloads. The grouping screen is admin_views_grouping.py, the report admin_view
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -14,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
-from kokasen.accounts import roles
+from kokasen.accounts import admin_screens
 from kokasen.core.audit import audit_record
 
 from . import exports, selectors
@@ -32,20 +31,20 @@ from .models import Group, Half, Meeting, MeetingKind, Room
 from .services import invitations, meetings, roster, rooms
 
 
-def _staff(request):
-    if not roles.is_staff_role(request.user):
-        raise PermissionDenied
+_staff = admin_screens.require_staff
 
 
 def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
-    crumbs = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
-    crumbs += [{"url": url, "label": label} for url, label in parents]
-    crumbs.append({"url": "", "label": title})
-    return {"page_title": title, "header_title": title, "header_icon": "group", "breadcrumbs_items": crumbs, **extra}
+    return admin_screens.screen_context(title, icon="group", parents=parents, **extra)
 
 
-def _meeting_parents(meeting: Meeting) -> tuple[tuple[str, str], ...]:
-    return ((reverse("meetings_admin:index"), "情報交換会"), (reverse("meetings_admin:detail", args=[meeting.pk]), meeting.title))
+def meeting_parents(meeting: Meeting | None) -> tuple[tuple[str, str], ...]:
+    """Breadcrumbs above a meeting's screens (shared by the grouping and report screens)."""
+    parents = ((reverse("meetings_admin:index"), "情報交換会"),)
+    if meeting is not None:
+        parents += ((reverse("meetings_admin:detail", args=[meeting.pk]), meeting.title),)
+    return parents
+
 
 
 def _posted(request):
@@ -104,7 +103,7 @@ def meeting_edit(request, pk=None):
                 return redirect("meetings_admin:detail", saved.pk)
         status = 400
     title = f"{meeting.title}の編集" if meeting else "情報交換会の追加"
-    parents = _meeting_parents(meeting) if meeting else ((reverse("meetings_admin:index"), "情報交換会"),)
+    parents = meeting_parents(meeting)
     halves = [(half, label, session_forms[half], formsets.get(half)) for half, label in Half.choices]
     context = _context(title, parents=parents, form=form, halves=halves, meeting=meeting)
     return TemplateResponse(request, "meetings/admin/meeting_form.html", context, status=status)
@@ -137,7 +136,7 @@ def roster_upload(request, pk):
     _staff(request)
     meeting = _meeting(pk)
     form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
-    context = _context("参加者名簿の取り込み", parents=_meeting_parents(meeting), meeting=meeting, form=form)
+    context = _context("参加者名簿の取り込み", parents=meeting_parents(meeting), meeting=meeting, form=form)
     status = 200
     if request.method == "POST":
         status = 400
@@ -171,7 +170,7 @@ def center_list_upload(request):
     meeting = Meeting.objects.filter(pk=request.GET.get("meeting") or 0).first() if (
         request.GET.get("meeting", "").isdigit()) else None
     form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
-    parents = _meeting_parents(meeting) if meeting else ((reverse("meetings_admin:index"), "情報交換会"),)
+    parents = meeting_parents(meeting)
     context = _context("センター設置状況の取り込み", parents=parents, meeting=meeting, form=form)
     status = 200
     if request.method == "POST":
@@ -219,7 +218,7 @@ def participants(request, pk):
     field = meetings.HALF_FIELD[half]
     centers = selectors.center_by_local_government(meeting)
     context = _context(
-        "参加者", parents=_meeting_parents(meeting), meeting=meeting,
+        "参加者", parents=meeting_parents(meeting), meeting=meeting,
         rows=[(p, getattr(p, field), centers.get(p.local_government_id)) for p in rows],
         half=half, half_label=Half(half).label, halves=Half.choices,
         local_governments=selectors.roster_local_governments(meeting), lg_id=lg_id,
@@ -246,7 +245,7 @@ def rooms_edit(request, pk):
     loads = {entry["room"].pk: entry for entry in rooms.room_loads(meeting)}
     summary = selectors.meeting_summary(meeting)
     context = _context(
-        "会議室（会議URL）", parents=_meeting_parents(meeting), meeting=meeting, formset=formset,
+        "会議室（会議URL）", parents=meeting_parents(meeting), meeting=meeting, formset=formset,
         entries=[(form, loads.get(form.instance.pk)) for form in formset.forms],
         people=summary["grouped"], needed=-(-summary["grouped"] // meeting.capacity_per_url) if summary["grouped"] else 0,
         unassigned=Group.objects.filter(meeting=meeting, room__isnull=True).order_by("number"),
@@ -290,7 +289,7 @@ def goals(request, pk):
             messages.success(request, f"目標と進捗を保存しました（変更 {len(changed)} 団体）。" if changed else "変更はありませんでした。")
             return redirect("meetings_admin:goals", meeting.pk)
         status = 400
-    context = _context("目標と進捗", parents=_meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX)
+    context = _context("目標と進捗", parents=meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX)
     return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
 
 
@@ -325,7 +324,7 @@ def invitations_page(request, pk):
             "preview": invitations.invitation_preview(meeting, half),
         })
     context = _context(
-        "案内メール", parents=_meeting_parents(meeting), meeting=meeting, halves=halves,
+        "案内メール", parents=meeting_parents(meeting), meeting=meeting, halves=halves,
         missing=invitations.facilitators_missing(meeting),
         participant_count=meeting.participants.count(),
     )

@@ -7,16 +7,16 @@ verified TOTP session; the services check the role again and write the audit tra
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from kokasen.accounts import roles
+from kokasen.accounts import admin_screens
 from kokasen.localgov.models import LocalGovernment
 
 from . import grouping as engine
+from .admin_views import meeting_parents
 from .models import Group, Meeting, MeetingKind, Participant
 from .services import grouping as services
 
@@ -26,26 +26,12 @@ SELECT_MAX_GROUPS = 40
 HISTORY_LIMIT = 20
 
 
-def _staff(request):
-    if not roles.is_staff_role(request.user):
-        raise PermissionDenied
+_staff = admin_screens.require_staff
 
 
 def _context(meeting: Meeting, /, **extra) -> dict:
-    title = "グループ分け"
-    crumbs = [
-        {"url": reverse("wagtailadmin_home"), "label": "ホーム"},
-        {"url": reverse("meetings_admin:index"), "label": "情報交換会"},
-        {"url": reverse("meetings_admin:detail", args=[meeting.pk]), "label": meeting.title},
-        {"url": "", "label": f"{title}（{meeting.title}）"},
-    ]
-    return {
-        "page_title": f"{title}（{meeting.title}）",
-        "header_title": f"{title}（{meeting.title}）",
-        "header_icon": "group",
-        "breadcrumbs_items": crumbs,
-        **extra,
-    }
+    title = f"グループ分け（{meeting.title}）"
+    return admin_screens.screen_context(title, icon="group", parents=meeting_parents(meeting), **extra)
 
 
 def _screen(request, meeting: Meeting, *, errors=(), status=200):

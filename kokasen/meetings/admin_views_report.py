@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from kokasen.accounts import roles
+from kokasen.accounts import admin_screens
 
 from . import charts, report, survey
+from .admin_views import meeting_parents
 from .models import Half, Meeting, SurveyResponse
 from .report_docx import render_docx
 from .report_pdf import render_pdf
@@ -62,26 +62,11 @@ class SurveyUploadForm(forms.Form):
         return upload
 
 
-def _staff(request):
-    if not roles.is_staff_role(request.user):
-        raise PermissionDenied
-
-
-def _url(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:  # the meetings pages are another module's; the report works without them
-        return ""
+_staff = admin_screens.require_staff
 
 
 def _context(title: str, *, meeting: Meeting | None = None, **extra) -> dict:
-    crumbs = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"},
-              {"url": reverse("meetings_admin:index"), "label": "情報交換会"}]
-    if meeting is not None:
-        crumbs.append({"url": _url("meetings_admin:detail", meeting.pk), "label": meeting.title})
-    crumbs.append({"url": "", "label": title})
-    return {"page_title": title, "header_title": title, "header_icon": "doc-full", "breadcrumbs_items": crumbs,
-            "meeting": meeting, **extra}
+    return admin_screens.screen_context(title, icon="doc-full", parents=meeting_parents(meeting), meeting=meeting, **extra)
 
 
 def _surveys(meeting: Meeting) -> list[dict]:

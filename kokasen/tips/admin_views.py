@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from kokasen.accounts import admin_screens
 from kokasen.core.models import AuditEvent
 
 from . import access, selectors, services
@@ -21,17 +22,11 @@ from .models import BoardSettings, Post, PostState, Topic, TransitionError
 PER_PAGE = 50
 
 
-def _staff(request):
-    if not access.is_board_staff(request.user):
-        raise PermissionDenied
+_staff = admin_screens.require_staff  # access.is_board_staff is roles.is_staff_role
 
 
 def _context(title: str, *, parent: tuple[str, str] | None = None, **extra) -> dict:
-    crumbs = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
-    if parent:
-        crumbs.append({"url": parent[0], "label": parent[1]})
-    crumbs.append({"url": "", "label": title})
-    return {"page_title": title, "header_title": title, "header_icon": "comment", "breadcrumbs_items": crumbs, **extra}
+    return admin_screens.screen_context(title, icon="comment", parents=(parent,) if parent else (), **extra)
 
 
 # --- the queue --------------------------------------------------------------------------------
