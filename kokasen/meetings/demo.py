@@ -4,11 +4,13 @@ meetings screen has something to show:
 - a town meeting of the West area (Zoom, 100 people per URL) with both sessions in 2027, a roster
   of about 90 people from real towns and villages (2–4 each, ~70 % 設置済), the engine's proposed
   grouping (not approved) and one room with a sample URL and facilitator;
-- a prefecture meeting (Webex) with about 40 people from prefectures in 4 departments, not grouped.
+- a prefecture meeting (Webex): 10 prefectures from all over Japan, one person each in 4 departments
+  (40 people), not grouped yet.
 
 Everything goes through the services (meeting_save, roster_import, grouping_propose, rooms_assign,
 rooms_update) as the demo admin, so the audit trail reads like a real operator's. Names are
-「サンプル 参加者001」, addresses ``sample001@example.lg.jp`` (example.lg.jp / example.com only).
+「サンプル 参加者001」 (the number is the participant number), addresses ``sample001@example.lg.jp`` and
+``sample-pref001@example.lg.jp`` (example.lg.jp / example.com only).
 
 Idempotent: a meeting whose title already exists is left as it is (changes made on the screens
 survive a second run). The choices are fixed (every n-th town by code), so every run and every
@@ -34,7 +36,7 @@ TOWN_TITLE = "【サンプル】令和9年度 町村職員の情報交換会（�
 PREFECTURE_TITLE = "【サンプル】令和9年度 都道府県職員の情報交換会"
 TOWN_COUNT = 30  # towns and villages on the town roster; 2–4 people each, about 90 in all
 DEPARTMENTS = ("こども家庭センター担当", "児童虐待防止対策担当", "母子保健担当", "市町村支援児童福祉司")
-PREFECTURES_PER_DEPARTMENT = 10
+PREFECTURE_COUNT = 10  # × 4 departments = 40 people
 POSITIONS = ("係長", "主任", "主査", "保健師", "課長補佐", "社会福祉士")
 EMAIL_DOMAIN = "example.lg.jp"
 SESSIONS = {
@@ -67,40 +69,39 @@ def _every_nth(items: list, count: int) -> list:
     return [items[int(i * step)] for i in range(count)]
 
 
-def town_rows(first_number: int = 1) -> list[list[str]]:
+def town_rows() -> list[list[str]]:
     """Roster rows of the town meeting: TOWN_COUNT towns and villages of the West area spread over
     its prefectures, 2, 3 or 4 people each; 7 of every 10 towns 設置済."""
     towns = list(
-        LocalGovernment.objects.filter(area=LocalGovernment.Area.WEST, kind__in=[LocalGovernment.Kind.TOWN, LocalGovernment.Kind.VILLAGE])
-        .order_by("code")
+        LocalGovernment.objects.filter(
+            area=LocalGovernment.Area.WEST, kind__in=[LocalGovernment.Kind.TOWN, LocalGovernment.Kind.VILLAGE]
+        ).order_by("code")
     )
-    rows, number = [], first_number
+    people = []
     for index, lg in enumerate(_every_nth(towns, TOWN_COUNT)):
-        center = CENTER_YES if index % 10 not in (2, 5, 8) else CENTER_NO
-        for _ in range(2 + index % 3):
-            rows.append(_row(lg, "子育て支援課", number, center))
-            number += 1
-    return rows
+        center = CENTER_NO if index % 10 in (2, 5, 8) else CENTER_YES
+        people += [(lg, "子育て支援課", center)] * (2 + index % 3)
+    return _numbered(people, "sample")
 
 
-def prefecture_rows(first_number: int) -> list[list[str]]:
-    """Roster rows of the prefecture meeting: for each of the 4 departments, one person from each
-    of PREFECTURES_PER_DEPARTMENT prefectures (a different spread per department)."""
+def prefecture_rows() -> list[list[str]]:
+    """Roster rows of the prefecture meeting: PREFECTURE_COUNT prefectures from all over Japan,
+    each sending one person per department (the spec: 3 to 6 people per prefecture)."""
     prefectures = list(LocalGovernment.objects.filter(kind=LocalGovernment.Kind.PREFECTURE).order_by("code"))
-    rows, number = [], first_number
-    for offset, department in enumerate(DEPARTMENTS):
-        shifted = prefectures[offset:] + prefectures[:offset]
-        for lg in _every_nth(shifted, PREFECTURES_PER_DEPARTMENT):
-            rows.append(_row(lg, department, number, ""))
-            number += 1
+    people = [(lg, department, "") for lg in _every_nth(prefectures, PREFECTURE_COUNT) for department in DEPARTMENTS]
+    return _numbered(people, "sample-pref")
+
+
+def _numbered(people: list[tuple], prefix: str) -> list[list[str]]:
+    """One row per person, in the order the import numbers participants (団体コード, 部署), so that
+    「サンプル 参加者007」 is participant number 7 on every screen and in the report."""
+    rows = []
+    for number, (lg, department, center) in enumerate(sorted(people, key=lambda p: (p[0].code, p[1])), start=1):
+        rows.append([
+            lg.code, str(lg), department, POSITIONS[number % len(POSITIONS)], f"サンプル 参加者{number:03d}",
+            f"{prefix}{number:03d}@{EMAIL_DOMAIN}", center,
+        ])
     return rows
-
-
-def _row(lg: LocalGovernment, department: str, number: int, center: str) -> list[str]:
-    return [
-        lg.code, str(lg), department, POSITIONS[number % len(POSITIONS)], f"サンプル 参加者{number:03d}",
-        f"sample{number:03d}@{EMAIL_DOMAIN}", center,
-    ]
 
 
 def roster_csv(rows: list[list[str]]) -> bytes:
@@ -162,12 +163,11 @@ def load_meetings_demo(log=print) -> int:
         return 0
     admin = demo_admin()
     created = 0
-    town = town_rows()
     if TOWN_TITLE not in existing:
         meeting = _meeting_create(
             kind=MeetingKind.TOWN, title=TOWN_TITLE, area=LocalGovernment.Area.WEST, tool=MeetingTool.ZOOM, acting_user=admin
         )
-        roster.roster_import(meeting=meeting, data=roster_csv(town), filename="sample-roster-town.csv", acting_user=admin)
+        roster.roster_import(meeting=meeting, data=roster_csv(town_rows()), filename="sample-roster-town.csv", acting_user=admin)
         grouping.grouping_propose(meeting=meeting, acting_user=admin)
         rooms.rooms_assign(meeting=meeting, acting_user=admin)
         _rooms_fill(meeting, admin)
@@ -176,8 +176,7 @@ def load_meetings_demo(log=print) -> int:
         meeting = _meeting_create(
             kind=MeetingKind.PREFECTURE, title=PREFECTURE_TITLE, area="", tool=MeetingTool.WEBEX, acting_user=admin
         )
-        rows = prefecture_rows(first_number=len(town) + 1)
-        roster.roster_import(meeting=meeting, data=roster_csv(rows), filename="sample-roster-prefecture.csv", acting_user=admin)
+        roster.roster_import(meeting=meeting, data=roster_csv(prefecture_rows()), filename="sample-roster-prefecture.csv", acting_user=admin)
         created += 1
     log(f"情報交換会のサンプル: {created} 件を作成しました（管理画面の「情報交換会」）。")
     return created

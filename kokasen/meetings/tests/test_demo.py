@@ -78,6 +78,7 @@ def test_the_prefecture_meeting_has_four_departments_and_no_groups(loaded):
     people = list(meeting.participants.select_related("local_government"))
     assert 35 <= len(people) <= 45
     assert Counter(p.department for p in people) == {d: 10 for d in demo.DEPARTMENTS}
+    assert set(Counter(p.local_government for p in people).values()) == {4}, "each prefecture: one per department"
     assert all(p.local_government.kind == "prefecture" for p in people)
     assert not meeting.groups.exists() and not meeting.rooms.exists()
 
@@ -89,3 +90,9 @@ def test_every_address_is_a_reserved_example_domain(loaded):
     assert {a.rsplit("@", 1)[1] for a in addresses} <= {"example.lg.jp", "example.com"}
     urls = Room.objects.values_list("url", flat=True)
     assert all(u.startswith("https://example.com/") for u in urls)
+
+
+def test_the_number_in_each_sample_name_is_the_participant_number(loaded):
+    people = Participant.objects.all()
+    assert people.count() > 100
+    assert all(p.name == f"サンプル 参加者{p.number:03d}" for p in people)
