@@ -346,13 +346,20 @@ _MEMBER_HEADERS = ("グループ", "参加者番号", "団体コード", "団体
 _MEMBER_WIDTHS = (24, 11, 11, 20, 24, 16, 16, 32, 12, 12)
 
 
-def _member_rows(groups: Iterable[ExportGroup]):
+def _member_rows(groups: Iterable[ExportGroup], *, town: bool = True):
+    """One row per person; the センター設置 column only for town meetings (prefectures have none)."""
     for g in groups:
         for m in g.members:
-            yield (
+            row = (
                 g.name, m.number, m.code, m.local_government, m.department, m.position, m.name, m.email,
-                m.population if m.population is not None else "不明", _center_text(m.has_center),
+                m.population if m.population is not None else "不明",
             )
+            yield row + (_center_text(m.has_center),) if town else row
+
+
+def _member_table(ws, top: int, groups: Iterable[ExportGroup], *, town: bool) -> int:
+    width = len(_MEMBER_HEADERS) - (0 if town else 1)
+    return _table(ws, top, _MEMBER_HEADERS[:width], _member_rows(groups, town=town), _MEMBER_WIDTHS[:width])
 
 
 def _units(group: ExportGroup) -> list[tuple[ExportMember, int]]:
@@ -397,14 +404,14 @@ def proposal_workbook(groups: Sequence[ExportGroup], notes: Sequence[str], *, ki
         rows.append(row)
     wrap = {4, len(headers) - 1} | ({7, 8} if town else set())
     _table(ws, 1, headers, rows, widths, wrap=wrap)
-    _table(wb.create_sheet("メンバー"), 1, _MEMBER_HEADERS, _member_rows(groups), _MEMBER_WIDTHS)
+    _member_table(wb.create_sheet("メンバー"), 1, groups, town=town)
     _table(wb.create_sheet("全体の説明"), 1, ("内容",), [(n,) for n in notes], (120,), wrap={0})
     return _save(wb)
 
 
-def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "") -> bytes:
+def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = "town") -> bytes:
     """Group lists per room (URL): one sheet per room, with the URL and the facilitator on top,
-    then every group's members (staff use: addresses included)."""
+    then every group's members (staff use: addresses included; センター設置 for town meetings)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
@@ -417,13 +424,14 @@ def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "") -> bytes:
              ("ファシリテーター", facilitator or "未設定"),
              ("グループ数・人数", f"{len(room.groups)}グループ、{sum(len(g.members) for g in room.groups)}人")],
         )
-        _table(ws, top, _MEMBER_HEADERS, _member_rows(room.groups), _MEMBER_WIDTHS)
+        _member_table(ws, top, room.groups, town=kind == "town")
     return _save(wb)
 
 
-def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, title: str = "") -> bytes:
+def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, title: str = "", kind: str = "town") -> bytes:
     """One facilitator's sheet: 「メンバー」 (their groups' people: local government, population,
-    center; no addresses) and 「上半期の目標」 (each local government's goal per group)."""
+    center (town meetings); no addresses) and 「上半期の目標」 (each local government's goal per group)."""
+    town = kind == "town"
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "メンバー"
@@ -432,42 +440,44 @@ def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, tit
     top = _preface(ws, lines)
     members = (
         (g.name, m.number, m.local_government, m.population if m.population is not None else "不明",
-         _center_text(m.has_center), m.department, m.position, m.name)
+         *((_center_text(m.has_center),) if town else ()), m.department, m.position, m.name)
         for g in room.groups
         for m in g.members
     )
-    _table(ws, top, ("グループ", "参加者番号", "団体名", "人口", "センター設置", "部署", "役職", "氏名"), members,
-           (24, 11, 20, 12, 12, 24, 16, 16))
+    _table(ws, top, ("グループ", "参加者番号", "団体名", "人口", *(("センター設置",) if town else ()), "部署", "役職", "氏名"),
+           members, (24, 11, 20, 12, *((12,) if town else ()), 24, 16, 16))
     ws2 = wb.create_sheet("上半期の目標")
     top = _preface(ws2, lines[:2])
     rows = (
         (g.name, m.local_government, n, m.population if m.population is not None else "不明",
-         _center_text(m.has_center), goals.get(m.code, GoalText()).goal or "（未記入）")
+         _center_text(m.has_center) if town else m.department, goals.get(m.code, GoalText()).goal or "（未記入）")
         for g in room.groups
         for m, n in _units(g)
     )
-    _table(ws2, top, ("グループ", "団体名", "人数", "人口", "センター設置", "上半期の目標"), rows,
-           (24, 20, 7, 12, 12, 80), wrap={5})
+    _table(ws2, top, ("グループ", "団体名", "人数", "人口", "センター設置" if town else "部署", "上半期の目標"), rows,
+           (24, 20, 7, 12, 12 if town else 24, 80), wrap={5})
     return _save(wb)
 
 
-def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[str, GoalText], *, title: str = "") -> bytes:
+def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[str, GoalText], *, title: str = "", kind: str = "town") -> bytes:
     """下半期: per group, each local government's 上半期 goal beside its progress (empty until
-    recorded), for the second-half discussion."""
+    recorded), for the second-half discussion. The fifth column is センター設置 at town meetings,
+    部署 at prefecture meetings."""
+    town = kind == "town"
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "下半期の進捗確認"
     top = _preface(ws, [("情報交換会", title), ("使い方", "上半期に立てた目標の横に、下半期までの進捗を記入します。")])
     rows = (
         (room.name, g.name, m.local_government, m.population if m.population is not None else "不明",
-         _center_text(m.has_center), goals.get(m.code, GoalText()).goal or "（未記入）",
+         _center_text(m.has_center) if town else m.department, goals.get(m.code, GoalText()).goal or "（未記入）",
          goals.get(m.code, GoalText()).progress)
         for room in rooms
         for g in room.groups
         for m, _ in _units(g)
     )
-    _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置", "上半期の目標", "進捗（下半期）"), rows,
-           (14, 24, 20, 12, 12, 60, 60), wrap={5, 6})
+    _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置" if town else "部署", "上半期の目標", "進捗（下半期）"),
+           rows, (14, 24, 20, 12, 12 if town else 24, 60, 60), wrap={5, 6})
     return _save(wb)
 
 
@@ -535,18 +545,22 @@ def meeting_goals(meeting) -> dict[str, GoalText]:
 
 def groups_workbook(meeting) -> bytes:
     """XLSX of the meeting's groups, one sheet per room (URL, facilitator, then groups and members)."""
-    return rooms_workbook(meeting_rooms(meeting), title=meeting.title)
+    return rooms_workbook(meeting_rooms(meeting), title=meeting.title, kind=meeting.kind)
 
 
 def facilitator_sheet(meeting, room) -> bytes:
     """XLSX for the facilitator of ``room`` (a Room of ``meeting``)."""
     if room.meeting_id != meeting.pk:
         raise ExportError(["この会議室はこの情報交換会のものではありません。"])
-    return facilitator_workbook(meeting_rooms(meeting, room=room)[0], meeting_goals(meeting), title=meeting.title)
+    return facilitator_workbook(
+        meeting_rooms(meeting, room=room)[0], meeting_goals(meeting), title=meeting.title, kind=meeting.kind
+    )
 
 
 def second_half_sheet(meeting, *, room=None) -> bytes:
     """XLSX for 下半期: every group's local governments with their 上半期 goal and progress."""
     if room is not None and room.meeting_id != meeting.pk:
         raise ExportError(["この会議室はこの情報交換会のものではありません。"])
-    return second_half_workbook(meeting_rooms(meeting, room=room), meeting_goals(meeting), title=meeting.title)
+    return second_half_workbook(
+        meeting_rooms(meeting, room=room), meeting_goals(meeting), title=meeting.title, kind=meeting.kind
+    )
