@@ -135,6 +135,9 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     groups_removed = meeting.groups.count()
     meeting.participants.all().delete()
     meeting.groups.all().delete()  # the working grouping was made of the previous participants
+    if meeting.grouping_notes:  # its notes described the discarded groups
+        meeting.grouping_notes = {}
+        meeting.save(update_fields=["grouping_notes"])
     rows = sorted(result.rows, key=roster.participant_order)
     Participant.objects.bulk_create(
         [

@@ -339,6 +339,8 @@ def test_roster_import_replaces_participants_in_a_deterministic_order():
     add_participants(meeting, [KAWAKITA], per_local_government=2)
     group = Group.objects.create(meeting=meeting, number=1, name="グループ1")
     meeting.participants.update(group=group)
+    meeting.grouping_notes = {"notes": ["前の名簿のグループ分けの説明"]}
+    meeting.save()
     set_centers({NYUZEN: True})
     staff = None
     data = as_csv([GOOD[2], GOOD[1], GOOD[0]])  # order in the file does not decide the numbers
@@ -352,6 +354,8 @@ def test_roster_import_replaces_participants_in_a_deterministic_order():
         (3, NYUZEN, "Saburo@nyuzen.example.lg.jp", True),  # blank in the file, 設置済 in the agency's list
     ]
     assert not Group.objects.filter(meeting=meeting).exists()
+    meeting.refresh_from_db()
+    assert meeting.grouping_notes == {}, "the discarded grouping's notes go with it"
     event = AuditEvent.objects.get(action="meetings.roster_imported")
     assert event.target_id == str(meeting.pk)
     assert event.detail["participants"] == 3 and event.detail["replaced"] == 2
