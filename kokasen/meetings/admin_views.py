@@ -278,18 +278,19 @@ def rooms_assign(request, pk):
 def goals(request, pk):
     _staff(request)
     meeting = _meeting(pk)
-    form = GoalsForm(
-        _posted(request), local_governments=selectors.roster_local_governments(meeting),
-        goals=selectors.goals_by_local_government(meeting),
-    )
+    form = GoalsForm(_posted(request), units=selectors.goal_units(meeting), goals=selectors.goals_by_unit(meeting))
+    prefecture = meeting.kind == MeetingKind.PREFECTURE
     status = 200
     if request.method == "POST":
         if form.is_valid():
             changed = meetings.goals_save(meeting=meeting, values=form.values(), acting_user=request.user, request=request)
-            messages.success(request, f"目標と進捗を保存しました（変更 {len(changed)} 団体）。" if changed else "変更はありませんでした。")
+            unit = "件" if prefecture else "団体"
+            messages.success(request, f"目標と進捗を保存しました（変更 {len(changed)} {unit}）。" if changed else "変更はありませんでした。")
             return redirect("meetings_admin:goals", meeting.pk)
         status = 400
-    context = _context("目標と進捗", parents=meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX)
+    context = _context(
+        "目標と進捗", parents=meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX, prefecture=prefecture
+    )
     return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
 
 

@@ -111,21 +111,35 @@ class ExportGroup:
     notes: tuple[str, ...] = ()  # rule violations and explanations, Japanese
 
 
+UNASSIGNED_ROOM = "未割り当て"  # the room label of groups not (yet) in a room, as on the grouping screen
+
+
 @dataclass(frozen=True)
 class ExportRoom:
-    """One meeting URL with its facilitator and groups."""
+    """One meeting URL with its facilitator and groups. Groups without a room come as one
+    ExportRoom named :data:`UNASSIGNED_ROOM`, with ``sheet_name`` for its sheet in the group lists."""
 
     name: str
     groups: tuple[ExportGroup, ...]
     url: str = ""
     facilitator_name: str = ""
     facilitator_email: str = ""
+    sheet_name: str = ""  # the worksheet's name when it is not ``name``
 
 
 @dataclass(frozen=True)
 class GoalText:
     goal: str = ""  # 上半期
     progress: str = ""  # 下半期
+
+
+# Goals are looked up by (団体コード, 部署): the department is "" at town meetings (one goal per
+# town) and the member's department at prefecture meetings (each department sets its own).
+GoalKey = tuple[str, str]
+
+
+def _goal(goals: Mapping[GoalKey, GoalText], member: ExportMember, town: bool) -> GoalText:
+    return goals.get((member.code, "" if town else member.department.strip()), GoalText())
 
 
 # --- safe cells ----------------------------------------------------------------------------------
@@ -362,11 +376,14 @@ def _member_table(ws, top: int, groups: Iterable[ExportGroup], *, town: bool) ->
     return _table(ws, top, _MEMBER_HEADERS[:width], _member_rows(groups, town=town), _MEMBER_WIDTHS[:width])
 
 
-def _units(group: ExportGroup) -> list[tuple[ExportMember, int]]:
-    """(first member, people) per local government (and department) in the group, in order."""
+def _units(group: ExportGroup, *, by_department: bool | None = None) -> list[tuple[ExportMember, int]]:
+    """(first member, people) per local government (and department: ``by_department``, by
+    default when the group has one) in the group, in order."""
+    if by_department is None:
+        by_department = bool(group.department)
     units: dict[tuple[str, str], list] = {}
     for m in group.members:
-        entry = units.setdefault((m.code, m.department if group.department else ""), [m, 0])
+        entry = units.setdefault((m.code, m.department.strip() if by_department else ""), [m, 0])
         entry[1] += 1
     return [(m, n) for m, n in units.values()]
 
@@ -415,8 +432,8 @@ def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    for room in rooms or [ExportRoom("グループ一覧", ())]:
-        ws = wb.create_sheet(_sheet_title(room.name, used))
+    for room in rooms or [ExportRoom(UNASSIGNED_ROOM, (), sheet_name="グループ一覧")]:
+        ws = wb.create_sheet(_sheet_title(room.sheet_name or room.name, used))
         facilitator = room.facilitator_name + (f"（{room.facilitator_email}）" if room.facilitator_email else "")
         top = _preface(
             ws,
@@ -428,9 +445,10 @@ def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = 
     return _save(wb)
 
 
-def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, title: str = "", kind: str = "town") -> bytes:
+def facilitator_workbook(room: ExportRoom, goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town") -> bytes:
     """One facilitator's sheet: 「メンバー」 (their groups' people: local government, population,
-    center (town meetings); no addresses) and 「上半期の目標」 (each local government's goal per group)."""
+    center (town meetings); no addresses) and 「上半期の目標」 (each local government's goal per
+    group; at prefecture meetings one row and goal per prefecture and department)."""
     town = kind == "town"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -450,19 +468,19 @@ def facilitator_workbook(room: ExportRoom, goals: Mapping[str, GoalText], *, tit
     top = _preface(ws2, lines[:2])
     rows = (
         (g.name, m.local_government, n, m.population if m.population is not None else "不明",
-         _center_text(m.has_center) if town else m.department, goals.get(m.code, GoalText()).goal or "（未記入）")
+         _center_text(m.has_center) if town else m.department, _goal(goals, m, town).goal or "（未記入）")
         for g in room.groups
-        for m, n in _units(g)
+        for m, n in _units(g, by_department=not town)
     )
     _table(ws2, top, ("グループ", "団体名", "人数", "人口", "センター設置" if town else "部署", "上半期の目標"), rows,
            (24, 20, 7, 12, 12 if town else 24, 80), wrap={5})
     return _save(wb)
 
 
-def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[str, GoalText], *, title: str = "", kind: str = "town") -> bytes:
+def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town") -> bytes:
     """下半期: per group, each local government's 上半期 goal beside its progress (empty until
     recorded), for the second-half discussion. The fifth column is センター設置 at town meetings,
-    部署 at prefecture meetings."""
+    部署 at prefecture meetings, where each prefecture and department has its own row and goal."""
     town = kind == "town"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -470,11 +488,11 @@ def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[str, GoalTe
     top = _preface(ws, [("情報交換会", title), ("使い方", "上半期に立てた目標の横に、下半期までの進捗を記入します。")])
     rows = (
         (room.name, g.name, m.local_government, m.population if m.population is not None else "不明",
-         _center_text(m.has_center) if town else m.department, goals.get(m.code, GoalText()).goal or "（未記入）",
-         goals.get(m.code, GoalText()).progress)
+         _center_text(m.has_center) if town else m.department, _goal(goals, m, town).goal or "（未記入）",
+         _goal(goals, m, town).progress)
         for room in rooms
         for g in room.groups
-        for m, _ in _units(g)
+        for m, _ in _units(g, by_department=not town)
     )
     _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置" if town else "部署", "上半期の目標", "進捗（下半期）"),
            rows, (14, 24, 20, 12, 12 if town else 24, 60, 60), wrap={5, 6})
@@ -523,7 +541,8 @@ def meeting_groups(meeting, *, room=None, require_everyone: bool = False) -> lis
 
 def meeting_rooms(meeting, *, room=None) -> list[ExportRoom]:
     """Every room (or only ``room``) in number order with its groups; groups without a room come
-    last under 「会議室未定」. A meeting without rooms gives one 「グループ一覧」."""
+    last as room 「未割り当て」 (:data:`UNASSIGNED_ROOM`), on a sheet 「会議室未定」 of the group
+    lists, or 「グループ一覧」 when the meeting has no rooms yet."""
     by_room: dict[int | None, list[ExportGroup]] = {}
     for room_id, g in _grouped(meeting, room):
         by_room.setdefault(room_id, []).append(g)
@@ -532,14 +551,17 @@ def meeting_rooms(meeting, *, room=None) -> list[ExportRoom]:
         ExportRoom(r.name, tuple(by_room.get(r.pk, ())), r.url, r.facilitator_name, r.facilitator_email) for r in rooms
     ]
     if by_room.get(None):
-        out.append(ExportRoom("会議室未定" if rooms else "グループ一覧", tuple(by_room[None])))
+        out.append(ExportRoom(UNASSIGNED_ROOM, tuple(by_room[None]), sheet_name="会議室未定" if rooms else "グループ一覧"))
     return out
 
 
-def meeting_goals(meeting) -> dict[str, GoalText]:
+def meeting_goals(meeting) -> dict[GoalKey, GoalText]:
+    """The meeting's goals by (団体コード, 部署); the department is "" at town meetings."""
     return {
-        code: GoalText(goal, progress)
-        for code, goal, progress in meeting.goals.values_list("local_government__code", "goal", "progress")
+        (code, department): GoalText(goal, progress)
+        for code, department, goal, progress in meeting.goals.values_list(
+            "local_government__code", "department", "goal", "progress"
+        )
     }
 
 

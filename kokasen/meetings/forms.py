@@ -1,5 +1,7 @@
 """Forms of the meeting admin screens. Messages in Japanese; services check what matters again."""
 
+import hashlib
+
 from django import forms
 from django.core.validators import URLValidator
 from django.forms import inlineformset_factory, modelformset_factory
@@ -221,24 +223,42 @@ def _text_limit(label: str):
     return check
 
 
-class GoalsForm(forms.Form):
-    """目標（上半期） and 進捗（下半期） for every local government of the roster, saved together."""
+def goal_field_suffix(lg, department: str) -> str:
+    """The form fields of one unit: ``goal_<lg pk>`` (town meetings), ``goal_<lg pk>_<digest of
+    the department>`` (a prefecture's department; stable while the roster changes)."""
+    if not department:
+        return str(lg.pk)
+    return f"{lg.pk}_{hashlib.sha256(department.encode()).hexdigest()[:12]}"
 
-    def __init__(self, *args, local_governments, goals, **kwargs):
+
+class GoalsForm(forms.Form):
+    """目標（上半期） and 進捗（下半期） for every unit of the roster, saved together: each local
+    government (town meetings) or each prefecture and department (prefecture meetings), as
+    ``units`` of (LocalGovernment, department) from ``selectors.goal_units``. ``goals`` maps
+    (local government id, department) to the saved Goal."""
+
+    def __init__(self, *args, units, goals, **kwargs):
         super().__init__(*args, **kwargs)
+        self.units = list(units)
         self.rows = []
-        for lg in local_governments:
-            goal = goals.get(lg.pk)
+        for lg, department in self.units:
+            goal = goals.get((lg.pk, department))
+            suffix = goal_field_suffix(lg, department)
+            who = f"{lg}（{department}）" if department else str(lg)
             for part, label in (("goal", "目標（上半期）"), ("progress", "進捗（下半期）")):
-                self.fields[f"{part}_{lg.pk}"] = LongTextField(
-                    label=f"{lg}の{label}", required=False, strip=True,
+                self.fields[f"{part}_{suffix}"] = LongTextField(
+                    label=f"{who}の{label}", required=False, strip=True,
                     initial=getattr(goal, part, "") if goal else "",
-                    validators=[_text_limit(f"{lg}の{label}")],
+                    validators=[_text_limit(f"{who}の{label}")],
                     widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": str(GOAL_MAX)}),
                 )
-            self.rows.append((lg, self[f"goal_{lg.pk}"], self[f"progress_{lg.pk}"]))
-        self.local_governments = list(local_governments)
+            self.rows.append((lg, department, self[f"goal_{suffix}"], self[f"progress_{suffix}"]))
 
     def values(self) -> dict:
+        """{(LocalGovernment, department): (goal, progress)} for every unit shown."""
         data = self.cleaned_data
-        return {lg: (data[f"goal_{lg.pk}"], data[f"progress_{lg.pk}"]) for lg in self.local_governments}
+        out = {}
+        for lg, department in self.units:
+            suffix = goal_field_suffix(lg, department)
+            out[(lg, department)] = (data[f"goal_{suffix}"], data[f"progress_{suffix}"])
+        return out

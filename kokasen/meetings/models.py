@@ -220,19 +220,26 @@ class GroupingApproval(models.Model):
 
 
 class Goal(models.Model):
-    """A local government's goals set in 上半期, and its progress reported in 下半期."""
+    """A local government's goals set in 上半期, and its progress reported in 下半期. Town meetings:
+    one per town (department ""). Prefecture meetings are grouped per department, so each
+    department of a prefecture sets its own: one per (prefecture, department of the roster)."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="goals")
     local_government = models.ForeignKey(LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+")
+    department = models.CharField("部署", max_length=100, blank=True)
     goal = models.TextField("目標（上半期）", blank=True)
     progress = models.TextField("進捗（下半期）", blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
     class Meta:
-        ordering = ["meeting", "local_government__code"]
+        ordering = ["meeting", "local_government__code", "department"]
         verbose_name = "目標と進捗"
         verbose_name_plural = "目標と進捗"
-        constraints = [models.UniqueConstraint(fields=["meeting", "local_government"], name="meetings_one_goal_per_lg")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "local_government", "department"], name="meetings_one_goal_per_lg_department"
+            )
+        ]
 
 
 class SurveyResponse(models.Model):

@@ -122,6 +122,7 @@ class GoalRow:
     local_government: str
     goal: str
     progress: str
+    department: str = ""  # prefecture meetings: each department of a prefecture has its own goals
 
 
 @dataclass(frozen=True)
@@ -346,8 +347,8 @@ def _meeting_report(meeting: Meeting) -> MeetingReport:
         groups=_groups(meeting, people, center),
         ungrouped=sum(1 for p in people if p.group_id is None),
         goals=tuple(
-            GoalRow(str(g.local_government), redact(g.goal), redact(g.progress))
-            for g in meeting.goals.select_related("local_government").order_by("local_government__code")
+            GoalRow(str(g.local_government), redact(g.goal), redact(g.progress), g.department)
+            for g in meeting.goals.select_related("local_government").order_by("local_government__code", "department")
         ),
         surveys=_surveys(meeting, redact),
     )
@@ -732,11 +733,16 @@ def outline(data: ReportData) -> list:
         section += 1
         blocks.append(Heading(2, f"{n}.{section} 目標と進捗"))
         if meeting.goals:
+            prefecture = meeting.kind == MeetingKind.PREFECTURE  # goals per prefecture and department
             table(
                 f"{meeting.title}の目標（上半期）と進捗（下半期）",
-                ("団体", "目標（上半期）", "進捗（下半期）"),
-                [(g.local_government, g.goal or "（未記入）", g.progress or "（未記入）") for g in meeting.goals],
-                (1.5, 3, 3),
+                ("団体", *(["部署"] if prefecture else []), "目標（上半期）", "進捗（下半期）"),
+                [
+                    (g.local_government, *([g.department or NO_DEPARTMENT] if prefecture else []),
+                     g.goal or "（未記入）", g.progress or "（未記入）")
+                    for g in meeting.goals
+                ],
+                (1.3, 1.4, 2.6, 2.6) if prefecture else (1.5, 3, 3),
             )
         else:
             blocks.append(Para("目標と進捗の記録はありません。", "note"))

@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, Q
 
 from kokasen.localgov.models import LocalGovernment
 
-from .models import CenterStatus, Goal, Group, Meeting, MeetingSession, Participant, Room
+from .models import CenterStatus, Goal, Group, Meeting, MeetingKind, MeetingSession, Participant, Room
 
 
 def meetings_overview():
@@ -85,5 +85,20 @@ def participants(meeting: Meeting, *, local_government_id: str = "", group_id: s
     return rows.order_by("number")
 
 
-def goals_by_local_government(meeting: Meeting) -> dict[int, Goal]:
-    return {g.local_government_id: g for g in Goal.objects.filter(meeting=meeting)}
+def goal_units(meeting: Meeting) -> list[tuple[LocalGovernment, str]]:
+    """Whose goals the meeting records, from its roster, as (local government, department):
+    town meetings one per town (department ""); prefecture meetings, grouped per department,
+    one per prefecture and department. By code, then department."""
+    if meeting.kind != MeetingKind.PREFECTURE:
+        return [(lg, "") for lg in roster_local_governments(meeting)]
+    units = {
+        (lg_id, department.strip())
+        for lg_id, department in Participant.objects.filter(meeting=meeting).values_list("local_government_id", "department")
+    }
+    lgs = LocalGovernment.objects.in_bulk({lg_id for lg_id, _ in units})
+    return sorted(((lgs[lg_id], department) for lg_id, department in units), key=lambda u: (u[0].code, u[1]))
+
+
+def goals_by_unit(meeting: Meeting) -> dict[tuple[int, str], Goal]:
+    """The meeting's goals by (local government id, department); department "" at town meetings."""
+    return {(g.local_government_id, g.department): g for g in Goal.objects.filter(meeting=meeting)}

@@ -1,6 +1,7 @@
 """Writes of the meeting screens: a meeting with its two sessions and case presentations, the
-attendance check boxes and the goals and progress per local government. Each runs in one
-transaction with its audit record (kokasen/core/audit.py)."""
+attendance check boxes and the goals and progress per local government (per prefecture and
+department at prefecture meetings). Each runs in one transaction with its audit record
+(kokasen/core/audit.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
 
-from ..models import DEFAULT_AGENDA, Goal, Half, Meeting, MeetingSession, Participant
+from ..models import DEFAULT_AGENDA, Goal, Half, Meeting, MeetingKind, MeetingSession, Participant
 
 
 class MeetingRefused(Exception):
@@ -108,27 +109,33 @@ def attendance_record(*, meeting: Meeting, half: str, shown_ids, present_ids, ac
 
 
 @transaction.atomic
-def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> list[str]:
-    """Save goals and progress: ``values`` maps a LocalGovernment to (goal, progress), both
-    already validated. Returns the codes whose texts changed (audited once)."""
+def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> list[tuple[str, str]]:
+    """Save goals and progress: ``values`` maps (LocalGovernment, department) to (goal,
+    progress), both already validated. The department is "" at town meetings (one goal per
+    town); prefecture meetings are grouped per department, so each (prefecture, department) has
+    its own. Returns the (code, department) whose texts changed (audited once)."""
     _check(acting_user)
-    existing = {g.local_government_id: g for g in Goal.objects.filter(meeting=meeting)}
+    if meeting.kind != MeetingKind.PREFECTURE and any(department for _, department in values):
+        raise MeetingRefused(["町村の情報交換会の目標は団体ごとに記録します（部署ごとには分けません）。"])
+    existing = {(g.local_government_id, g.department): g for g in Goal.objects.filter(meeting=meeting)}
     changed = []
-    for lg, (goal, progress) in values.items():
-        row = existing.get(lg.pk)
+    for (lg, department), (goal, progress) in values.items():
+        row = existing.get((lg.pk, department))
         if row is None:
             if not goal and not progress:
                 continue
-            Goal.objects.create(meeting=meeting, local_government=lg, goal=goal, progress=progress)
+            Goal.objects.create(meeting=meeting, local_government=lg, department=department, goal=goal, progress=progress)
         elif (row.goal, row.progress) != (goal, progress):
             row.goal, row.progress = goal, progress
             row.save(update_fields=["goal", "progress", "updated_at"])
         else:
             continue
-        changed.append(lg.code)
+        changed.append((lg.code, department))
     if changed:
+        detail = {"local_governments": list(dict.fromkeys(code for code, _ in changed))}
+        if any(department for _, department in changed):
+            detail["units"] = [{"code": code, "department": department} for code, department in changed]
         audit_record(
-            action="meetings.goals_changed", acting_user=acting_user, target=meeting, request=request,
-            detail={"local_governments": changed},
+            action="meetings.goals_changed", acting_user=acting_user, target=meeting, request=request, detail=detail,
         )
     return changed
