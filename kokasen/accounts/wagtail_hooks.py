@@ -56,3 +56,11 @@ def register_accounts_menu_item():
         ]
     )
     return StaffSubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)
+
+
+@hooks.register("construct_main_menu")
+def help_menu_in_japanese(request, menu_items):
+    """Wagtail 8 has no Japanese for its 「Help」 menu (its entries are translated)."""
+    for item in menu_items:
+        if item.name == "help":
+            item.label = "ヘルプ"

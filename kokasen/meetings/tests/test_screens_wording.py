@@ -119,3 +119,4 @@ def test_a_case_presentation_is_a_labelled_block_not_a_cramped_table_row(staff_c
     screen = page(staff_client, "edit", meeting)
     assert 'role="group" aria-labelledby="presentations-first-0-legend"' in screen
     assert '<label for="id_presentations-first-0-title">発表テーマ</label>' in screen
+
