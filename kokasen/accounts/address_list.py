@@ -6,6 +6,10 @@ name, ``prefecture_of``: code → prefecture name) and decides what to do with t
 nothing here touches the database. Every problem is collected with the row number a
 spreadsheet shows (the header is row 1) and a Japanese message for municipal staff.
 
+The reading helpers (``open_table``, ``cell_text``, ``squash``, ``file_error``/``FileError``,
+``resolve_code``, ``name_matches``, ``split_addresses``, ``address_problem``) are public: the
+meetings' roster and survey readers (kokasen/meetings/roster.py, survey.py) use them too.
+
 Decisions worth knowing:
 
 * Excel stores 団体コード as a number and drops the leading zero (011002 → 11002), also when
@@ -78,7 +82,7 @@ class AddressListResult:
         return not self.errors
 
 
-class _FileError(Exception):
+class FileError(Exception):
     """The whole file is unusable; carries one or more file-level problems."""
 
     def __init__(self, *problems: Problem):
@@ -86,8 +90,8 @@ class _FileError(Exception):
         self.problems = list(problems)
 
 
-def _file_error(message: str, column: str | None = None) -> _FileError:
-    return _FileError(Problem(None, column, message))
+def file_error(message: str, column: str | None = None) -> FileError:
+    return FileError(Problem(None, column, message))
 
 
 def check_digit(first_five: str) -> str:
@@ -102,13 +106,13 @@ def parse_address_list(
     encoding = ""
     try:
         if len(data) > MAX_FILE_BYTES:
-            raise _file_error(
+            raise file_error(
                 f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
                 f"{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
             )
-        encoding, rows = _open(data, filename)
+        encoding, rows = open_table(data, filename)
         return _validate(rows, encoding, known, prefecture_of)
-    except _FileError as exc:
+    except FileError as exc:
         return AddressListResult(errors=exc.problems, encoding=encoding)
 
 
@@ -118,11 +122,11 @@ def parse_address_list(
 _GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
 
 
-def _open(data: bytes, filename: str) -> tuple[str, Iterable[tuple]]:
+def open_table(data: bytes, filename: str) -> tuple[str, Iterable[tuple]]:
     name = filename.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
         # OLE container: Excel 97–2003, or an .xlsx protected by a password.
-        raise _file_error(
+        raise file_error(
             "古い Excel 形式（.xls）やパスワード付きのファイルは読めません。"
             "パスワードなしの .xlsx か CSV で保存し直してください。"
         )
@@ -135,7 +139,7 @@ def _open(data: bytes, filename: str) -> tuple[str, Iterable[tuple]]:
             continue
         if not _GARBAGE.search(text):
             return encoding, _csv_rows(text)
-    raise _file_error(UNDECODABLE)
+    raise file_error(UNDECODABLE)
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
@@ -143,18 +147,18 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise _file_error("Excel ファイルの中身が大きすぎます。不要なシートや書式を削除してください。")
+                raise file_error("Excel ファイルの中身が大きすぎます。不要なシートや書式を削除してください。")
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except _FileError:
+    except FileError:
         raise
     except Exception as exc:  # openpyxl raises many kinds (BadZipFile, KeyError, XML errors…)
-        raise _file_error(unreadable) from exc
+        raise file_error(unreadable) from exc
     try:
         # The first sheet, not the active one. read_only mode yields blank rows for gaps,
         # so counting rows gives the row numbers a spreadsheet shows.
         yield from workbook.worksheets[0].iter_rows(values_only=True)
     except Exception as exc:
-        raise _file_error(unreadable) from exc
+        raise file_error(unreadable) from exc
     finally:
         workbook.close()
 
@@ -166,19 +170,19 @@ def _csv_rows(text: str) -> Iterator[tuple]:
         for record in reader:
             yield tuple(record)
     except csv.Error as exc:
-        raise _file_error(f"CSV として読めません（{reader.line_num}行目付近）。") from exc
+        raise file_error(f"CSV として読めません（{reader.line_num}行目付近）。") from exc
 
 
 # --- validating ------------------------------------------------------------------------------
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel keeps numbers as floats: 11002.0
     return "" if value is None else str(value).strip()
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     """Comparison form of a name or header: NFKC, without any space (full-width included)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
@@ -189,16 +193,16 @@ def _validate(
     rows = iter(rows)
     header_row = next(rows, None)
     if header_row is None:
-        raise _file_error("ファイルが空です。")
-    header = [_squash(_text(v)) for v in header_row]
+        raise file_error("ファイルが空です。")
+    header = [squash(cell_text(v)) for v in header_row]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise _FileError(
+        raise FileError(
             *(Problem(None, c, f"必須の列「{c}」がありません（1行目の見出しを確認してください）。") for c in missing)
         )
     doubled = [c for c in REQUIRED_COLUMNS if header.count(c) > 1]
     if doubled:
-        raise _file_error(f"列「{doubled[0]}」が2つ以上あります。1つにまとめてください。", doubled[0])
+        raise file_error(f"列「{doubled[0]}」が2つ以上あります。1つにまとめてください。", doubled[0])
     columns = {c: header.index(c) for c in REQUIRED_COLUMNS}
 
     errors: list[Problem] = []
@@ -206,12 +210,12 @@ def _validate(
     merged: dict[str, tuple[dict[str, None], list[int]]] = {}  # code → (ordered set of addresses, rows)
     count = 0
     for row, values in enumerate(rows, start=2):
-        texts = [_text(v) for v in values]
+        texts = [cell_text(v) for v in values]
         if not any(texts):
             continue  # blank rows, including Excel's trailing ones, are skipped silently
         count += 1
         if count > MAX_DATA_ROWS:
-            raise _file_error(f"データが {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
+            raise file_error(f"データが {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
         labels = [header[i] if i < len(header) and header[i] else f"{i + 1}列目" for i in range(len(texts))]
         problems, code, addresses, content = _check_row(row, values, texts, labels, columns, known, prefecture_of)
         errors.extend(problems)
@@ -224,7 +228,7 @@ def _validate(
                 found.setdefault(address)  # an ordered set; domains are already lower-cased
             found_rows.append(row)
     if count == 0 and not errors:
-        raise _file_error("2行目以降にデータがありません。")
+        raise file_error("2行目以降にデータがありません。")
 
     # Rows are read in order and each row's problems in column order, so ``errors`` is
     # already sorted by row; file-level problems never mix with row problems.
@@ -265,22 +269,22 @@ def _check_row(
 
     code = None
     if not code_long:
-        code, message = _resolve_code(code_value, name, known, prefecture_of)
+        code, message = resolve_code(code_value, name, known, prefecture_of)
         if message:
             problems.append(Problem(row, COL_CODE, message))
     if not name_long:
         if not name:
             problems.append(Problem(row, COL_NAME, "団体名がありません。"))
-        elif code is not None and not _name_matches(name, code, known, prefecture_of):
+        elif code is not None and not name_matches(name, code, known, prefecture_of):
             message = f"団体コード {code} は「{known[code]}」ですが、団体名が「{name}」になっています。"
             problems.append(Problem(row, COL_NAME, message))
 
     addresses: list[str] = []
-    tokens = [] if email_long else _split_addresses(email_text)
+    tokens = [] if email_long else split_addresses(email_text)
     if not email_long and not tokens:
         problems.append(Problem(row, COL_EMAIL, "メールアドレスがありません。"))
     for token in tokens:
-        reason = _address_problem(token)
+        reason = address_problem(token)
         if reason:
             problems.append(Problem(row, COL_EMAIL, f"メールアドレス「{token}」の形式が正しくありません。{reason}"))
         else:
@@ -292,11 +296,11 @@ def _check_row(
     return problems, code, addresses, content
 
 
-def _resolve_code(
+def resolve_code(
     value: object, name: str, known: dict[str, str], prefecture_of: dict[str, str]
 ) -> tuple[str | None, str | None]:
     """Map a 団体コード cell to a known 6-digit code: (code, None) or (None, message)."""
-    text = unicodedata.normalize("NFKC", _text(value))  # full-width digits → ASCII
+    text = unicodedata.normalize("NFKC", cell_text(value))  # full-width digits → ASCII
     if not text:
         return None, "団体コードがありません。"
     if not re.fullmatch(r"[0-9]{1,6}", text):
@@ -317,15 +321,15 @@ def _resolve_code(
         candidates = [text.zfill(5) + check_digit(text.zfill(5))]
     hits = [c for c in candidates if c in known]
     if len(hits) > 1:
-        hits = [c for c in hits if _name_matches(name, c, known, prefecture_of)] or hits
+        hits = [c for c in hits if name_matches(name, c, known, prefecture_of)] or hits
     if not hits:
         return None, f"団体コード「{text}」は全国地方公共団体コードにありません。"
     return hits[0], None
 
 
-def _name_matches(name: str, code: str, known: dict[str, str], prefecture_of: dict[str, str]) -> bool:
+def name_matches(name: str, code: str, known: dict[str, str], prefecture_of: dict[str, str]) -> bool:
     """「札幌市」 and 「北海道札幌市」 both match 011002; a prefecture is its own name."""
-    given, official, prefecture = _squash(name), _squash(known[code]), _squash(prefecture_of.get(code, ""))
+    given, official, prefecture = squash(name), squash(known[code]), squash(prefecture_of.get(code, ""))
     return given == official or (bool(prefecture) and given == prefecture + official)
 
 
@@ -338,7 +342,7 @@ _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _TLD = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
 
 
-def _split_addresses(text: str) -> list[str]:
+def split_addresses(text: str) -> list[str]:
     return [t for t in _SEPARATORS.split(unicodedata.normalize("NFKC", text)) if t]
 
 
@@ -348,7 +352,7 @@ def _address_key(address: str) -> str:
     return f"{local}{at}{domain.lower()}" if at else address
 
 
-def _address_problem(address: str) -> str | None:
+def address_problem(address: str) -> str | None:
     """Why ``address`` (already NFKC-normalised) is not usable, or None if it is."""
     if not address.isascii():
         return "全角文字や日本語は使えません。"

@@ -47,16 +47,16 @@ from dataclasses import dataclass, field, replace
 
 from kokasen.accounts.address_list import (
     MAX_FILE_BYTES,
+    FileError,
     Problem,
-    _address_problem,
-    _file_error,
-    _FileError,
-    _name_matches,
-    _open,
-    _resolve_code,
-    _split_addresses,
-    _squash,
-    _text,
+    address_problem,
+    cell_text,
+    file_error,
+    name_matches,
+    open_table,
+    resolve_code,
+    split_addresses,
+    squash,
 )
 
 ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
@@ -153,33 +153,33 @@ def _read_table(
     data: bytes, filename: str, header: tuple[str, ...], max_rows: int, what: str
 ) -> tuple[str, Iterator[tuple[int, list[str], tuple]]]:
     """Check size and header; return the encoding and the non-blank data rows as
-    (row number, stripped texts padded to the header's width, raw values). Raises _FileError."""
+    (row number, stripped texts padded to the header's width, raw values). Raises FileError."""
     if len(data) > MAX_FILE_BYTES:
-        raise _file_error(
+        raise file_error(
             f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
             f"{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
         )
     if not data.strip():
-        raise _file_error("ファイルが空です。")
-    encoding, rows = _open(data, filename)
+        raise file_error("ファイルが空です。")
+    encoding, rows = open_table(data, filename)
     rows = iter(rows)
     header_row = next(rows, None)
     if header_row is None:
-        raise _file_error("ファイルが空です。")
-    _check_header([_text(v) for v in header_row], header, what)
+        raise file_error("ファイルが空です。")
+    _check_header([cell_text(v) for v in header_row], header, what)
 
     def data_rows():
         count = 0
         for row, values in enumerate(rows, start=2):
-            texts = [_text(v) for v in values]
+            texts = [cell_text(v) for v in values]
             if not any(texts):
                 continue  # blank rows, Excel's trailing ones included
             count += 1
             if count > max_rows:
-                raise _file_error(f"データが {max_rows:,} 行を超えています。ファイルを分けてください。")
+                raise file_error(f"データが {max_rows:,} 行を超えています。ファイルを分けてください。")
             yield row, texts + [""] * (len(header) - len(texts)), tuple(values) + (None,) * (len(header) - len(values))
         if count == 0:
-            raise _file_error("2行目以降にデータがありません。")
+            raise file_error("2行目以降にデータがありません。")
 
     return encoding, data_rows()
 
@@ -187,7 +187,7 @@ def _read_table(
 def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> None:
     while found and not found[-1]:
         found.pop()  # trailing empty header cells (formatted but empty columns)
-    if [_squash(h) for h in found] == list(expected):
+    if [squash(h) for h in found] == list(expected):
         return
     problems = [
         Problem(
@@ -199,7 +199,7 @@ def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> Non
     for i in range(max(len(found), len(expected))):
         want = expected[i] if i < len(expected) else None
         got = found[i] if i < len(found) else ""
-        if want is not None and _squash(got) == want:
+        if want is not None and squash(got) == want:
             continue
         if want is None:
             message = f"{i + 1}列目の「{got}」は様式にない列です。"
@@ -208,10 +208,10 @@ def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> Non
         else:
             message = f"{i + 1}列目は「{want}」のはずですが、「{got}」になっています。"
         problems.append(Problem(1, None, message))
-    missing = [c for c in expected if c not in {_squash(h) for h in found}]
+    missing = [c for c in expected if c not in {squash(h) for h in found}]
     if missing:
         problems.append(Problem(1, None, "見つからない列：" + "、".join(f"「{c}」" for c in missing) + "。"))
-    raise _FileError(*problems)
+    raise FileError(*problems)
 
 
 # --- local governments ---------------------------------------------------------------------------
@@ -226,17 +226,17 @@ class _Directory:
         self.prefecture_of = {code: g.prefecture for code, g in governments.items()}
         self.by_name: dict[str, list[str]] = {}
         for code, g in sorted(governments.items()):
-            keys = {_squash(g.name), _squash(g.label), _squash(g.prefecture + g.name)}
+            keys = {squash(g.name), squash(g.label), squash(g.prefecture + g.name)}
             for key in keys:
                 self.by_name.setdefault(key, []).append(code)
 
     def resolve(self, code_value: object, name: str) -> tuple[str | None, Problem | None]:
         """(code, None) or (None, problem) for one row's 団体コード and 団体名 cells (row unset)."""
-        code_text = unicodedata.normalize("NFKC", _text(code_value))
+        code_text = unicodedata.normalize("NFKC", cell_text(code_value))
         if not code_text:
             if not name:
                 return None, Problem(0, COL_CODE, "団体コードと団体名がどちらもありません。")
-            hits = self.by_name.get(_squash(name), [])
+            hits = self.by_name.get(squash(name), [])
             if len(hits) == 1:
                 return hits[0], None
             if not hits:
@@ -252,10 +252,10 @@ class _Directory:
                 f"団体名「{name}」に当たる団体が複数あります（{candidates}）。"
                 f"団体コードを入力するか、都道府県名から入力してください（例：{example}）。",
             )
-        code, message = _resolve_code(code_value, name, self.known, self.prefecture_of)
+        code, message = resolve_code(code_value, name, self.known, self.prefecture_of)
         if message:
             return None, Problem(0, COL_CODE, message)
-        if name and not _name_matches(name, code, self.known, self.prefecture_of):
+        if name and not name_matches(name, code, self.known, self.prefecture_of):
             return None, Problem(
                 0, COL_NAME,
                 f"団体コード {code} は「{self.governments[code].label}」ですが、団体名が「{name}」になっています。"
@@ -267,7 +267,7 @@ class _Directory:
 def _center(text: str) -> tuple[bool | None, str | None]:
     if not text:
         return None, None
-    value = _CENTER_VALUES.get(_squash(text))
+    value = _CENTER_VALUES.get(squash(text))
     if value is None:
         return None, f"センター設置は「{CENTER_YES}」か「{CENTER_NO}」で入力してください（「{text}」になっています）。"
     return value, None
@@ -283,13 +283,13 @@ def _department(text: str) -> str:
 
 def _email(text: str) -> tuple[str | None, str | None]:
     """(normalised address, None) or (None, Japanese reason)."""
-    tokens = _split_addresses(text)
+    tokens = split_addresses(text)
     if not tokens:
         return None, "メールアドレスがありません。"
     if len(tokens) > 1:
         return None, "メールアドレスは1人につき1つだけ入力してください。複数の方が参加する場合は、1人1行にしてください。"
     address = tokens[0]
-    reason = _address_problem(address)
+    reason = address_problem(address)
     if reason:
         return None, f"メールアドレス「{address}」の形式が正しくありません。{reason}"
     if address.startswith(_FORMULA_START):
@@ -326,7 +326,7 @@ def parse_roster(
         if result.errors:
             result.rows = []
         return result
-    except _FileError as exc:
+    except FileError as exc:
         return RosterResult(errors=exc.problems, encoding=encoding)
 
 
@@ -508,5 +508,5 @@ def parse_center_list(data: bytes, filename: str, *, governments: Governments) -
         if result.errors:
             result.entries = []
         return result
-    except _FileError as exc:
+    except FileError as exc:
         return CenterListResult(errors=exc.problems, encoding=encoding)

@@ -32,14 +32,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kokasen.accounts.address_list import (
+    FileError,
     Problem,
-    _file_error,
-    _FileError,
-    _name_matches,
-    _open,
-    _resolve_code,
-    _squash,
-    _text,
+    cell_text,
+    file_error,
+    name_matches,
+    open_table,
+    resolve_code,
+    squash,
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -162,22 +162,22 @@ def parse_survey(
     encoding = ""
     try:
         if not data:
-            raise _file_error("ファイルが空です。")
+            raise file_error("ファイルが空です。")
         if len(data) > MAX_FILE_BYTES:
-            raise _file_error(
+            raise file_error(
                 f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
                 f"{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
             )
-        encoding, rows = _open(data, filename)
+        encoding, rows = open_table(data, filename)
         result = _read(rows, known, prefecture_of)
         result.encoding = encoding
         return result
-    except _FileError as exc:
+    except FileError as exc:
         return SurveyResult(errors=exc.problems, encoding=encoding)
 
 
 def _heading_key(text: str) -> str:
-    key = _squash(text).lower()
+    key = squash(text).lower()
     return re.sub(r"\(.*\)$", "", key) or key  # 「氏名（漢字）」→ 氏名
 
 
@@ -194,8 +194,8 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
     rows = iter(rows)
     header_row = next(rows, None)
     if header_row is None:
-        raise _file_error("ファイルが空です。")
-    headings = [_text(v) for v in header_row]
+        raise file_error("ファイルが空です。")
+    headings = [cell_text(v) for v in header_row]
     result = SurveyResult()
     code_col = name_col = None
     question_cols: list[int] = []
@@ -204,11 +204,11 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
         if not heading:
             continue
         if len(heading) > MAX_HEADER_CHARS:
-            raise _file_error(f"1行目の{i + 1}列目の見出しが長すぎます。{MAX_HEADER_CHARS} 文字以内にしてください。")
-        key = _squash(heading)
+            raise file_error(f"1行目の{i + 1}列目の見出しが長すぎます。{MAX_HEADER_CHARS} 文字以内にしてください。")
+        key = squash(heading)
         if key in (COL_CODE, COL_NAME):
             if (code_col if key == COL_CODE else name_col) is not None:
-                raise _file_error(f"列「{key}」が2つ以上あります。1つにまとめてください。", key)
+                raise file_error(f"列「{key}」が2つ以上あります。1つにまとめてください。", key)
             if key == COL_CODE:
                 code_col = i
             else:
@@ -219,32 +219,32 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
             result.ignored.append(Ignored(i + 1, heading, reason))
             continue
         question = question_of(heading)
-        if _squash(question.text) in seen:
-            raise _file_error(
-                f"1行目の{seen[_squash(question.text)] + 1}列目と{i + 1}列目に同じ質問「{question.text}」があります。"
+        if squash(question.text) in seen:
+            raise file_error(
+                f"1行目の{seen[squash(question.text)] + 1}列目と{i + 1}列目に同じ質問「{question.text}」があります。"
                 "見出しを区別できるように直してください。"
             )
-        seen[_squash(question.text)] = i
+        seen[squash(question.text)] = i
         question_cols.append(i)
         result.questions.append(question)
     if not result.questions:
-        raise _file_error(
+        raise file_error(
             "質問の列がありません。1行目に質問の見出し、2行目以降に1人1行で回答を入れてください"
             "（氏名・メールアドレスなどの列は取り込みません）。"
         )
     if len(result.questions) > MAX_QUESTIONS:
-        raise _file_error(f"質問の列が {MAX_QUESTIONS} を超えています。報告書に使う質問だけにしてください。")
+        raise file_error(f"質問の列が {MAX_QUESTIONS} を超えています。報告書に使う質問だけにしてください。")
 
     names = _NameIndex(known, prefecture_of) if name_col is not None else None
     scrubbed = 0
     count = 0
     for row, values in enumerate(rows, start=2):
-        texts = [_text(v) for v in values]
+        texts = [cell_text(v) for v in values]
         if not any(texts):
             continue
         count += 1
         if count > MAX_DATA_ROWS:
-            raise _file_error(f"回答が {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
+            raise file_error(f"回答が {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
         problems: list[Problem] = []
         for i, text in enumerate(texts):
             label = headings[i] if i < len(headings) and headings[i] else f"{i + 1}列目"
@@ -264,7 +264,7 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
         if not problems:
             result.responses.append(Response(row, code, tuple(answers)))
     if count == 0 and not result.errors:
-        raise _file_error("2行目以降に回答がありません。")
+        raise file_error("2行目以降に回答がありません。")
     if result.errors:
         result.responses = []
         return result
@@ -300,11 +300,11 @@ def _local_government(
     code_text = texts[code_col] if code_col is not None and code_col < len(texts) else ""
     name = texts[name_col] if name_col is not None and name_col < len(texts) else ""
     if code_text:
-        code, message = _resolve_code(values[code_col], name, known, prefecture_of)
+        code, message = resolve_code(values[code_col], name, known, prefecture_of)
         if message:
             problems.append(Problem(row, COL_CODE, message))
             return None
-        if name and not _name_matches(name, code, known, prefecture_of):
+        if name and not name_matches(name, code, known, prefecture_of):
             problems.append(Problem(row, COL_NAME, f"団体コード {code} は「{known[code]}」ですが、団体名が「{name}」になっています。"))
             return None
         return code
@@ -328,11 +328,11 @@ class _NameIndex:
         self._short: dict[str, list[str]] = {}
         self._full: dict[str, list[str]] = {}
         for code, name in sorted(known.items()):
-            self._short.setdefault(_squash(name), []).append(code)
+            self._short.setdefault(squash(name), []).append(code)
             prefecture = prefecture_of.get(code, "")
             if prefecture and prefecture != name:
-                self._full.setdefault(_squash(prefecture + name), []).append(code)
+                self._full.setdefault(squash(prefecture + name), []).append(code)
 
     def codes(self, name: str) -> list[str]:
-        key = _squash(name)
+        key = squash(name)
         return self._full.get(key) or self._short.get(key, [])
