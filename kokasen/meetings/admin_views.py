@@ -147,7 +147,7 @@ def roster_upload(request, pk):
                     meeting=meeting, data=upload.read(), filename=upload.name, acting_user=request.user, request=request
                 )
             except roster.RosterRefused as refused:
-                context.update(errors=refused.messages, filename=upload.name)
+                context.update(problems=refused.errors, filename=upload.name)
             else:
                 text = f"{upload.name} を取り込みました。参加者{result.participants}人（{result.local_governments}団体）です。"
                 if result.replaced:
@@ -182,7 +182,7 @@ def center_list_upload(request):
                     data=upload.read(), filename=upload.name, acting_user=request.user, request=request
                 )
             except roster.RosterRefused as refused:
-                context.update(errors=refused.messages, filename=upload.name)
+                context.update(problems=refused.errors, filename=upload.name)
             else:
                 messages.success(
                     request,
