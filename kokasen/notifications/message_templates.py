@@ -51,9 +51,27 @@ PASSWORD = "パスワード"
 RESET_URL = "再設定URL"
 RESET_VALID = "有効期限"
 # Filled in by the sender at send time, never stored.
+SLOT_PREFIX = "[[kokasen:"
 PASSWORD_SLOT = "[[kokasen:password]]"
 RESET_URL_SLOT = "[[kokasen:reset-url]]"
 SECRET_SLOTS = {PASSWORD: PASSWORD_SLOT, RESET_URL: RESET_URL_SLOT}
+# The only kinds whose slots the sender fills, and which slot each may carry. Any other kind
+# (小ネタ notices, invitations, digests…) is delivered exactly as stored: a slot typed by a
+# member stays text. And no stored body can contain a slot it did not get from a template:
+# neutralise() is applied to every value filled in and to every body of another kind.
+SLOT_KINDS = {
+    CREDENTIALS: (PASSWORD_SLOT,),
+    PASSWORD_REISSUED: (PASSWORD_SLOT,),
+    PASSWORD_RESET: (RESET_URL_SLOT,),
+}
+
+
+def neutralise(text: str) -> str:
+    """``text`` with every slot opener broken (``[[kokasen:`` → ``[ [kokasen:``), so that
+    nothing outside a message template can ever become a secret slot."""
+    while SLOT_PREFIX in text:
+        text = text.replace(SLOT_PREFIX, "[ [kokasen:")
+    return text
 
 ALLOWED = {
     CREDENTIALS: {**COMMON, PASSWORD: "初期パスワード（送信時に記入）"},
@@ -148,7 +166,7 @@ def render(kind: str, values: dict[str, str], *, template: Text | None = None) -
     found = problems(kind, text.subject, text.body)
     if found:  # a row edited outside the admin form, or a broken default file
         raise ValueError(f"message template {kind!r} is unusable: {found}")
-    filled = {**values, **SECRET_SLOTS}
+    filled = {**{name: neutralise(str(value)) for name, value in values.items()}, **SECRET_SLOTS}
 
     def fill(match: re.Match) -> str:
         return filled[match.group(1)]

@@ -72,34 +72,47 @@ class SecretUnavailable(Exception):
 
 
 def _body(message: OutboxMessage) -> str:
+    """The body to deliver: the stored one, with the secret slots of its kind filled in.
+
+    Only the kinds in message_templates.SLOT_KINDS have slots filled, and only the slot each
+    kind is made to carry; every other body goes out exactly as stored (a member who types
+    a slot into a 小ネタ post gets the text back, not a secret)."""
+    allowed = message_templates.SLOT_KINDS.get(message.kind, ())
+    body = message.body
+    if message_templates.PASSWORD_SLOT in allowed and message_templates.PASSWORD_SLOT in body:
+        body = body.replace(message_templates.PASSWORD_SLOT, _password(message))
+    if message_templates.RESET_URL_SLOT in allowed and message_templates.RESET_URL_SLOT in body:
+        body = body.replace(message_templates.RESET_URL_SLOT, _reset_url(message))
+    return body
+
+
+def _password(message: OutboxMessage) -> str:
+    from kokasen.accounts import credentials
+
+    if not message.secret_nonce:
+        raise SecretUnavailable("パスワードの復元値がありません。パスワードを再発行してください。")
+    try:
+        return credentials.derive_password(message.secret_nonce)
+    except credentials.CredentialKeyChanged:
+        raise SecretUnavailable(
+            "CREDENTIALS_KEY が変更されたため、パスワードを復元できません。パスワードを再発行してください。"
+        ) from None
+
+
+def _reset_url(message: OutboxMessage) -> str:
     from django.contrib.auth.tokens import default_token_generator
     from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    from kokasen.accounts import credentials
-
-    body = message.body
-    if message_templates.PASSWORD_SLOT in body:
-        if not message.secret_nonce:
-            raise SecretUnavailable("パスワードの復元値がありません。パスワードを再発行してください。")
-        try:
-            password = credentials.derive_password(message.secret_nonce)
-        except credentials.CredentialKeyChanged:
-            raise SecretUnavailable(
-                "CREDENTIALS_KEY が変更されたため、パスワードを復元できません。パスワードを再発行してください。"
-            ) from None
-        body = body.replace(message_templates.PASSWORD_SLOT, password)
-    if message_templates.RESET_URL_SLOT in body:
-        user = getattr(message.local_government, "account", None) if message.local_government else None
-        if user is None or not user.is_active:
-            raise SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
-        )
-        body = body.replace(message_templates.RESET_URL_SLOT, message_templates.absolute(path))
-    return body
+    user = getattr(message.local_government, "account", None) if message.local_government else None
+    if user is None or not user.is_active:
+        raise SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    return message_templates.absolute(path)
 
 
 def _email(message: OutboxMessage, connection) -> EmailMessage:

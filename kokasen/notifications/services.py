@@ -17,7 +17,14 @@ def _domain() -> str:
 
 
 def _queue(*, dedupe_key: str | None, **fields) -> OutboxMessage:
-    """Create the row; a dedupe_key queued before returns the earlier message unchanged."""
+    """Create the row; a dedupe_key queued before returns the earlier message unchanged.
+
+    Only the credential kinds may carry secret slots (made by message_templates.render); in
+    any other kind a slot-like text, typed by a member or imported from a file, is broken
+    before it is stored."""
+    if fields["kind"] not in message_templates.SLOT_KINDS:
+        fields["subject"] = message_templates.neutralise(fields["subject"])
+        fields["body"] = message_templates.neutralise(fields["body"])
     if dedupe_key and (existing := OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()):
         return existing
     try:

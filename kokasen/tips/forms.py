@@ -58,7 +58,10 @@ class PostForm(DescribedFieldsMixin, forms.Form):
                 label="連絡先メールアドレス",
                 required=board.field_email == FieldUse.REQUIRED,
                 max_length=254,
-                help_text="ほかの自治体の方が、この投稿について連絡するときに使います（ログインした方にだけ表示されます）。",
+                help_text=(
+                    "ほかの自治体の方が、この投稿について連絡するときに使います（ログインした方にだけ表示されます）。"
+                    "承認などのお知らせは、この欄ではなく貴団体の登録メールアドレスにお送りします。"
+                ),
                 error_messages={
                     "required": "連絡先メールアドレスを入力してください。",
                     "invalid": "メールアドレスの形式で入力してください（例：kosodate@city.example.lg.jp）。",

@@ -58,8 +58,10 @@ def render_email(template: str, context: dict) -> tuple[str, str]:
 
 
 def _poster_addresses(post: Post) -> list[str]:
-    if post.contact_email:
-        return [post.contact_email]
+    """Where notices about a post go: the local government's registered addresses (from the
+    agency's address list), never the contact address typed with the post. That address is
+    for other members to read; mailing it would let a member make the portal send an
+    official message to anyone (docs/decisions/0017-login-and-mail-defences.md)."""
     return [a.address for a in post.author.registered_addresses.all()]
 
 

@@ -241,8 +241,11 @@ def test_notices_to_the_poster(topic, member_a, agency_admin):
     services.post_approve(post=with_address, acting_user=agency_admin)
     services.post_reject(post=without, acting_user=agency_admin, reason="既に同じ内容の投稿があるため")
     approved = OutboxMessage.objects.get(kind="tips_approved")
-    assert approved.to == ["tanaka@city.sapporo.example.jp"] and approved.bcc == []
-    assert "連絡先あり" in approved.body and "公開" in approved.subject
+    # Notices go to the registered address, never to the contact address typed with the post
+    # (issue 10: that made the portal an open relay), and do not quote the member's text.
+    assert approved.to == ["kosodate@city.sapporo.example.jp"] and approved.bcc == []
+    assert "連絡先あり" not in approved.body and "公開" in approved.subject
+    assert topic.title in approved.body
     rejected = OutboxMessage.objects.get(kind="tips_rejected")
     assert rejected.to == ["kosodate@city.sapporo.example.jp"]  # the account's registered address
     assert "既に同じ内容の投稿があるため" in rejected.body
