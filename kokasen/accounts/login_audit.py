@@ -1,8 +1,7 @@
 """Every login attempt leaves an AuditEvent (統一基準; REQUIREMENTS S5, S6).
 
-Receivers of Django's auth signals and django-axes' ``user_locked_out``, connected in
-``AccountsConfig.ready``. Each event carries the username as it was checked (and as typed, if
-different), the user if one exists, the client address (REMOTE_ADDR) and the result.
+Receivers of Django's auth signals, connected in ``AccountsConfig.ready``, and the views. Each event carries the username as it was checked (and as typed, if
+different), the user if one exists, the client address (core.client_address) and the result.
 
 Actions:
 
@@ -10,19 +9,23 @@ Actions:
 - ``login.password_accepted``: a staff password was right; the TOTP step is pending (views);
 - ``login.failed``: wrong user ID or password (also a disabled account: same answer);
 - ``login.totp_failed``: wrong or refused TOTP code;
-- ``login.locked_out``: refused because the account is locked (password not checked);
-- ``login.throttled``: refused because the address is throttled (views);
-- ``lockout.started``: this failure locked the account;
-- ``lockout.released`` / ``throttle.released``: staff ended a lock (lockout.py);
+- ``login.locked_out``: refused for the user ID: too many failures from this place, or the
+  account is protected and this place is unknown to it (``detail.reason`` pair / account;
+  password not checked; views);
+- ``login.throttled``: refused because the address tried too many user IDs (views);
+- ``lockout.started``: this failure made the account protected against unknown places;
+- ``address.slowed``: an address went over its limit (once per window; lockout.py);
+- ``lockout.released`` / ``throttle.released``: staff ended a protection (lockout.py);
 - ``logout``.
 
-Failed and refused attempts also count against the client address (``lockout``).
+Failed attempts count in the login defences (``lockout.record_failure``); a success clears
+the place's failures (``lockout.record_success``). Refused attempts count nowhere.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-from kokasen.core.audit import audit_record, client_ip
+from kokasen.core.audit import audit_record
 
 from . import lockout
 
@@ -33,12 +36,6 @@ def _user_named(username: str):
     if not username:
         return None
     return get_user_model().objects.filter(username=username).first()
-
-
-def _refused_by_axes(request) -> bool:
-    # The axes backend marks a refused (locked) attempt before authenticate() gives up; a
-    # failure axes counted has ``axes_failures_since_start`` set. Holds in either receiver order.
-    return bool(getattr(request, "axes_locked_out", False)) and getattr(request, "axes_failures_since_start", None) is None
 
 
 def record_attempt(request, *, action: str, username: str, user=None, **detail) -> None:
@@ -58,33 +55,20 @@ def record_attempt(request, *, action: str, username: str, user=None, **detail) 
     )
 
 
+def _attempt(request, username: str) -> lockout.Attempt:
+    attempt = getattr(request, "kokasen_attempt", None)  # made by the login view
+    if attempt is not None and attempt.username == lockout.normalise_username(username):
+        return attempt
+    return lockout.attempt_for(request, username)
+
+
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    """A wrong user ID or password on the login page (TOTP failures: views_login)."""
     if request is None:  # authenticate() outside a request (shell, scripts): nothing to audit
         return
     username = credentials.get("username") or ""
-    if _refused_by_axes(request):
-        action = "login.locked_out"
-    elif credentials.get("stage") == STAGE_TOTP:
-        action = "login.totp_failed"
-    else:
-        action = "login.failed"
-    extra = {"stage": credentials["stage"]} if credentials.get("stage") else {}
-    if credentials.get("reason"):
-        extra["reason"] = credentials["reason"]
-    record_attempt(request, action=action, username=username, **extra)
-    lockout.record_address_failure(client_ip(request))
-
-
-def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    if request is None or _refused_by_axes(request):
-        return  # a refused attempt: on_login_failed records it as login.locked_out
-    record_attempt(
-        request,
-        action="lockout.started",
-        username=username or "",
-        failures=getattr(request, "axes_failures_since_start", None),
-        lock_minutes=lockout.cool_off_minutes(),
-    )
+    record_attempt(request, action="login.failed", username=username)
+    lockout.record_failure(_attempt(request, username), request)
 
 
 def on_logged_in(sender, request, user, **kwargs):
@@ -92,6 +76,7 @@ def on_logged_in(sender, request, user, **kwargs):
         return
     method = getattr(request, "kokasen_login_method", "") or "other"
     record_attempt(request, action="login.succeeded", username=user.get_username(), user=user, method=method)
+    lockout.record_success(_attempt(request, user.get_username()))
 
 
 def on_logged_out(sender, request, user, **kwargs):
@@ -108,9 +93,6 @@ def on_logged_out(sender, request, user, **kwargs):
 
 
 def connect() -> None:
-    from axes.signals import user_locked_out
-
     user_login_failed.connect(on_login_failed, dispatch_uid="kokasen.accounts.login_failed")
-    user_locked_out.connect(on_locked_out, dispatch_uid="kokasen.accounts.locked_out")
     user_logged_in.connect(on_logged_in, dispatch_uid="kokasen.accounts.logged_in")
     user_logged_out.connect(on_logged_out, dispatch_uid="kokasen.accounts.logged_out")

@@ -25,9 +25,10 @@ RESULT_LABELS = {
     "login.password_accepted": "パスワード確認済み（確認コード待ち）",
     "login.failed": "失敗（ユーザーIDまたはパスワード）",
     "login.totp_failed": "失敗（確認コード）",
-    "login.locked_out": "拒否（アカウントのロック中）",
+    "login.locked_out": "拒否（ユーザーIDの保護中）",
     "login.throttled": "拒否（アドレスの制限中）",
-    "lockout.started": "アカウントをロック",
+    "lockout.started": "ユーザーIDを保護（未知の接続元を拒否）",
+    "address.slowed": "アドレスを制限",
     "lockout.released": "ロック解除（職員）",
     "throttle.released": "アドレス制限の解除（職員）",
     "totp.device_confirmed": "認証アプリの登録",
@@ -72,10 +73,13 @@ def security_index(request):
         "result": result,
         "query": query,
         "result_choices": list(RESULT_LABELS.items()),
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "cool_off_minutes": lockout.cool_off_minutes(),
-        "address_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
-        "window_minutes": lockout.address_window_minutes(),
+        "pair_limit": settings.LOGIN_PAIR_FAILURE_LIMIT,
+        "pair_minutes": lockout.window_minutes(lockout.Refusal.PAIR),
+        "account_limit": settings.LOGIN_ACCOUNT_FAILURE_LIMIT,
+        "account_minutes": lockout.window_minutes(lockout.Refusal.ACCOUNT),
+        "address_account_limit": settings.LOGIN_ADDRESS_ACCOUNT_LIMIT,
+        "address_failure_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        "window_minutes": lockout.window_minutes(lockout.Refusal.ADDRESS),
     }
     return TemplateResponse(request, "accounts/admin/security.html", context)
 
@@ -88,7 +92,7 @@ def security_release_account(request):
         messages.error(request, "解除するユーザーIDが指定されていません。")
     else:
         lockout.lockout_release(username=username, acting_user=request.user, request=request)
-        messages.success(request, f"「{username}」のロックを解除しました。すぐにログインできます。")
+        messages.success(request, f"「{username}」のログインの制限を解除しました。すぐにログインできます。")
     return redirect("accounts_security:index")
 
 

@@ -2,7 +2,8 @@
 
 Local governments: user ID + password → logged in. Staff (two_factor.requires_two_factor):
 password → pending (not logged in) → TOTP code (or enrolment of a first device) → logged in.
-Throttled addresses and locked accounts get a Japanese page with status 429.
+Attempts the login defences refuse (kokasen/accounts/lockout.py) get a Japanese page with
+status 429, before any password or code is checked.
 """
 
 from urllib.parse import urlencode
@@ -11,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from kokasen.core.audit import audit_record, client_ip
+from kokasen.core.audit import audit_record
 
 from . import lockout, two_factor
 from .login_audit import STAGE_TOTP, record_attempt
@@ -39,17 +39,25 @@ def _safe_next(request, value: str | None) -> str | None:
     return None
 
 
-def lockout_response(request, original_response=None, credentials=None):
-    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE). It says the same for an account
-    that does not exist: axes counts failures per user ID as typed."""
+def refused_response(request, refused: lockout.Refusal):
+    """The page for a refused attempt. It is the same for a user ID that does not exist (the
+    counters count user IDs as typed) and does not repeat the ID."""
     two_factor.clear_pending(request)
-    context = {"cool_off_minutes": lockout.cool_off_minutes()}
-    return render(request, "accounts/locked_out.html", context, status=TOO_MANY_STATUS)
+    template = "accounts/throttled.html" if refused is lockout.Refusal.ADDRESS else "accounts/locked_out.html"
+    context = {"window_minutes": lockout.window_minutes(refused), "reason": refused.value}
+    response = render(request, template, context, status=TOO_MANY_STATUS)
+    response["Retry-After"] = str(lockout.window_minutes(refused) * 60)
+    return response
 
 
-def throttled_response(request):
-    context = {"window_minutes": lockout.address_window_minutes()}
-    return render(request, "accounts/throttled.html", context, status=TOO_MANY_STATUS)
+def _refuse_if_needed(request, attempt: lockout.Attempt, *, user=None, stage: str | None = None):
+    refused = lockout.refusal(attempt, request)
+    if refused is None:
+        return None
+    action = "login.throttled" if refused is lockout.Refusal.ADDRESS else "login.locked_out"
+    extra = {"stage": stage} if stage else {}
+    record_attempt(request, action=action, username=attempt.username, user=user, reason=refused.value, **extra)
+    return refused_response(request, refused)
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
@@ -58,16 +66,19 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
 
     def post(self, request, *args, **kwargs):
-        if lockout.address_throttled(client_ip(request)):
-            record_attempt(request, action="login.throttled", username=request.POST.get("username", "").strip())
-            return throttled_response(request)
+        request.kokasen_attempt = lockout.attempt_for(request, request.POST.get("username", ""))
+        refused = _refuse_if_needed(request, request.kokasen_attempt)
+        if refused is not None:
+            return refused
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         user = form.get_user()
         if not two_factor.requires_two_factor(user):
             self.request.kokasen_login_method = "password"
-            return super().form_valid(form)  # auth_login(), then the safe next or /members/
+            response = super().form_valid(form)  # auth_login(), then the safe next or /members/
+            lockout.remember_device(self.request, response, user.get_username())
+            return response
         if self.request.user.is_authenticated:
             auth_logout(self.request)  # another account was logged in in this browser
         next_url = self.get_redirect_url() or reverse("wagtailadmin_home")
@@ -81,8 +92,8 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["cool_off_minutes"] = lockout.cool_off_minutes()
-        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        context["pair_window_minutes"] = lockout.window_minutes(lockout.Refusal.PAIR)
+        context["failure_limit"] = settings.LOGIN_PAIR_FAILURE_LIMIT
         return context
 
 
@@ -98,25 +109,18 @@ class _TOTPStep:
         if safe:
             self.request.session[two_factor.PENDING_NEXT] = safe
 
+    def attempt(self) -> lockout.Attempt:
+        return lockout.attempt_for(self.request, self.user.get_username())
+
     def refusal(self):
-        """A response if this attempt must not even be checked (address or account)."""
-        request, username = self.request, self.user.get_username()
-        if lockout.address_throttled(client_ip(request)):
-            record_attempt(request, action="login.throttled", username=username, user=self.user, stage=STAGE_TOTP)
-            two_factor.clear_pending(request)
-            return throttled_response(request)
-        if lockout.account_locked(request, username):
-            record_attempt(request, action="login.locked_out", username=username, user=self.user, stage=STAGE_TOTP)
-            lockout.record_address_failure(client_ip(request))
-            return lockout_response(request)
-        return None
+        """A response if this attempt must not even be checked (address, place or account)."""
+        return _refuse_if_needed(self.request, self.attempt(), user=self.user, stage=STAGE_TOTP)
 
     def failed(self, form, *, reason: str, message: str):
-        """Count a refused code like a wrong password: axes (account) and the address."""
-        credentials = {"username": self.user.get_username(), "stage": STAGE_TOTP, "reason": reason}
-        user_login_failed.send(sender=__name__, credentials=credentials, request=self.request)
-        if getattr(self.request, "axes_locked_out", False):
-            two_factor.clear_pending(self.request)  # AxesMiddleware answers with the lockout page
+        """Count a refused code like a wrong password, in the audit trail and the throttles."""
+        record_attempt(self.request, action="login.totp_failed", username=self.user.get_username(), user=None,
+                       stage=STAGE_TOTP, reason=reason)
+        lockout.record_failure(self.attempt(), self.request)
         form.add_error("otp_token", message)
 
     def complete(self, device):
@@ -127,7 +131,9 @@ class _TOTPStep:
         request.kokasen_login_method = "password+totp"
         auth_login(request, user, backend=backend)
         otp_login(request, device)
-        return redirect(next_url)
+        response = redirect(next_url)
+        lockout.remember_device(request, response, user.get_username())
+        return response
 
 
 def _restart(request):

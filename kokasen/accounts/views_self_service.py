@@ -19,7 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from kokasen.core.audit import audit_record, client_ip
+from kokasen.core.audit import audit_record
+from kokasen.core.client_address import client_ip, throttle_key
 from kokasen.core.throttle import Limit
 
 from . import services
@@ -47,7 +48,7 @@ def _password_fields(form):
 def password_reset_request(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        address = client_ip(request) or "unknown"
+        address = throttle_key(client_ip(request)) or "unknown"
         if RESET_PER_ADDRESS.record(address) > RESET_PER_ADDRESS.limit:
             response = render(request, "accounts/password_reset_throttled.html", status=429)
             response["Retry-After"] = str(RESET_PER_ADDRESS.window)

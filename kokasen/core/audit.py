@@ -2,15 +2,8 @@
 
 from django.db import models
 
+from .client_address import client_ip
 from .models import AuditEvent
-
-
-def client_ip(request) -> str | None:
-    """The client's address as nginx passed it on (REMOTE_ADDR; nginx sets it from the
-    real client, see deploy/nginx), or None outside a request."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

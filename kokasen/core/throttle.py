@@ -1,7 +1,7 @@
 """A fixed-window counter in the shared cache (Redis in production, so every gunicorn
 worker sees the same counts): "at most ``limit`` events per ``window`` seconds per key".
 
-Used for login throttling per address, password-reset requests, posts and opinions.
+Used for the login defences (kokasen/accounts/lockout.py), password-reset requests, posts and opinions.
 """
 
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ class Limit:
         return f"throttle:{self.scope}:{identity}"
 
     def count(self, identity: str) -> int:
-        return int(cache.get(self._key(identity), 0))
+        return max(0, int(cache.get(self._key(identity), 0)))
 
     def exceeded(self, identity: str) -> bool:
         """True once ``limit`` events were recorded in the current window."""
@@ -35,6 +35,17 @@ class Limit:
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, timeout=self.window)
             return 1
+
+    def forgive(self, identity: str, amount: int) -> None:
+        """Take ``amount`` events back (a success that clears earlier failures). The count
+        never goes below zero as read; a window that has ended stays ended."""
+        key = self._key(identity)
+        try:
+            left = cache.decr(key, amount)
+        except ValueError:  # the window ended: nothing to forgive
+            return
+        if left <= 0:  # nothing outstanding: the next event starts a new window
+            cache.delete(key)
 
     def clear(self, identity: str) -> None:
         cache.delete(self._key(identity))

@@ -4,12 +4,11 @@ Production is this file plus environment variables (docs/configuration.md lists 
 dev.py and test.py relax named items only, each with a reason.
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_secret, env_str
+from .env import env_bool, env_int, env_list, env_networks, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_DIR = BASE_DIR / "kokasen"
@@ -46,7 +45,6 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
-    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django.contrib.admin",
@@ -71,8 +69,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Last, as django-axes asks: it turns a lockout raised during login into its response.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kokasen.urls"
@@ -117,14 +113,13 @@ if _redis_url:
     # Django's backend, reusing its Redis client (kokasen/core/redis_cache.py).
     CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": _redis_url}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the login defences' counters (Django's default of 300 entries would evict them).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    }
 
 AUTH_USER_MODEL = "accounts.User"
-# django-axes first: it refuses a locked-out login before the password is even checked.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 # One login page for everyone (local governments and staff); staff continue to the TOTP step.
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/members/"
@@ -134,28 +129,24 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# --- Login security: lockout, throttling, two-factor (docs/decisions/0007-login-security.md) ---
-# The ACCOUNT (username as typed) locks after this many failures in a row (wrong password or
-# wrong TOTP code), for the cool-off or until staff release it (管理画面「ログインとロック」).
-AXES_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_ACCOUNT_LOCKOUT_MINUTES", 60))
-AXES_LOCKOUT_PARAMETERS = ["username"]  # the address is throttled separately, below
-# axes.W006 asks for "ip_address" in the lockout parameters; the address has its own,
-# different limits (LOGIN_ADDRESS_*), enforced by kokasen.accounts.lockout.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_RESET_ON_SUCCESS = True  # "in a row": a successful login starts the count again
-# Attempts on a locked account are refused without extending the lock, so that an attacker
-# cannot keep a local government locked out for ever; they still count against the address.
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "kokasen.accounts.views_login.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "kokasen.core.audit.client_ip"  # REMOTE_ADDR, set by nginx
-AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in AccessAttempt data
-# The client ADDRESS is slowed down, never banned: many municipalities share one address
-# (a prefecture's 自治体情報セキュリティクラウド gateway). After this many failed attempts from
-# one address within the window, logins from it are refused until the window ends.
-LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
-LOGIN_ADDRESS_WINDOW_SECONDS = env_int("LOGIN_ADDRESS_WINDOW_SECONDS", 10 * 60)
+# --- Login security: throttles and two-factor (docs/decisions/0007, 0017) ---
+# Nothing locks an account for everyone or bans an address for everyone behind it
+# (kokasen/accounts/lockout.py explains the three counters).
+# 1. One user ID from one place (this browser once it logged in, else the address).
+LOGIN_PAIR_FAILURE_LIMIT = env_int("LOGIN_PAIR_FAILURE_LIMIT", 5)
+LOGIN_PAIR_WINDOW_SECONDS = env_int("LOGIN_PAIR_WINDOW_SECONDS", 15 * 60)
+# 2. One user ID from places it never logged in from: after this many failures in the window
+#    such places are refused; known places (device cookie, recent address) are still checked.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
+LOGIN_ACCOUNT_WINDOW_SECONDS = env_int("LOGIN_ACCOUNT_WINDOW_SECONDS", 60 * 60)
+LOGIN_KNOWN_PLACE_DAYS = env_int("LOGIN_KNOWN_PLACE_DAYS", 90)
+# 3. One address across user IDs: outstanding user IDs (failures not yet followed by a success
+#    from the address) and their failures; each user ID that logged in from the address in the
+#    last day adds 1 and 2 to the limits, up to LOGIN_ADDRESS_CREDIT_CAP user IDs.
+LOGIN_ADDRESS_ACCOUNT_LIMIT = env_int("LOGIN_ADDRESS_ACCOUNT_LIMIT", 30)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 60)
+LOGIN_ADDRESS_WINDOW_SECONDS = env_int("LOGIN_ADDRESS_WINDOW_SECONDS", 15 * 60)
+LOGIN_ADDRESS_CREDIT_CAP = env_int("LOGIN_ADDRESS_CREDIT_CAP", 200)
 # A staff user who passed the password step has this long to enter the TOTP code.
 LOGIN_TOTP_PENDING_SECONDS = env_int("LOGIN_TOTP_PENDING_SECONDS", 5 * 60)
 OTP_TOTP_ISSUER = "こども家庭センターポータル"
@@ -180,6 +171,9 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security (relaxed only in dev.py / test.py) ---
+# Direct peers whose X-Forwarded-For is believed (nginx on the same machine by default); a
+# header from any other peer is ignored (kokasen/core/client_address.py). Networks, comma-separated.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)

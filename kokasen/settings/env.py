@@ -60,3 +60,16 @@ def env_secret(name: str, default: str | None = None) -> str:
         except OSError as exc:
             raise ImproperlyConfigured(f"Cannot read {name}_FILE={file_name}: {exc}") from None
     return env_str(name, default)
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP networks (``127.0.0.1/32, 10.0.0.0/8``), checked now."""
+    import ipaddress
+
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or network.") from None
+    return values

@@ -19,8 +19,16 @@ def clean_cache():
     cache.clear()
 
 
+NGINX = "127.0.0.1"  # the proxy in front of the app: a trusted peer (settings.TRUSTED_PROXIES)
+
+
 def login(client, username, password, *, address="198.51.100.1", **extra):
-    return client.post("/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=address)
+    """POST the login form as nginx passes it on: the peer is the proxy, the client's address
+    is in X-Forwarded-For."""
+    return client.post(
+        "/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=NGINX,
+        HTTP_X_FORWARDED_FOR=address,
+    )
 
 
 def totp_code(device: TOTPDevice, *, offset_steps: int = 0) -> str:

@@ -93,14 +93,16 @@ def test_malformed_codes_get_a_japanese_message(client, admin_user):
     assert "確認コードは半角数字6桁で入力してください。" in html and 'aria-invalid="true"' in html
 
 
-def test_wrong_codes_count_against_the_account_and_lock_it(client, admin_user, settings):
-    settings.AXES_FAILURE_LIMIT = 4
+def test_wrong_codes_count_like_wrong_passwords_and_stop_this_place(client, admin_user, settings):
+    settings.LOGIN_PAIR_FAILURE_LIMIT = 4
     device = device_of(admin_user)
     login(client, "kanri-taro", PASSWORD, address=ADDRESS)
-    statuses = [post_code(client, wrong_code(device)).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    assert events("lockout.started", target_label="kanri-taro").count() == 1
-    # The half-login is gone, and the password is now refused too: the account is locked.
+    statuses = [post_code(client, wrong_code(device)).status_code for _ in range(5)]
+    # Four wrong codes are checked (and answered with the form); the fifth is not checked.
+    assert statuses == [200, 200, 200, 200, 429]
+    assert events("login.totp_failed", target_label="kanri-taro").count() == 4
+    assert events("login.locked_out", target_label="kanri-taro").get().detail["reason"] == "pair"
+    # The half-login is gone, and from this place the password is now refused too.
     assert two_factor.PENDING_USER not in client.session
     assert post_code(client, totp_code(device)).status_code == 302  # back to the login page
     assert not is_logged_in(client)
