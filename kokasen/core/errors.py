@@ -7,8 +7,8 @@ happened and what to do next, never Django's English defaults. Two frames:
   the CSRF failure, rendered with the request and the context processors. If that fails
   (say the database went away between the error and its page), the page falls back to the
   plain frame, so the status code stays right;
-- the plain frame (``errors/frame_plain.html``) for 400 and 500: no request, no context
-  processors, no database, no cache. A 400
+- the plain frame (``errors/frame_plain.html``) for 400 and 500, and for nginx's own pages
+  (``write_error_pages``): no request, no context processors, no database, no cache. A 400
   may come from a forged Host header, which the full frame would read, and a 500 often
   means the database or the cache is down.
 
@@ -27,10 +27,25 @@ log = logging.getLogger(__name__)
 
 PLAIN_FRAME = "errors/frame_plain.html"
 
+# nginx's own error pages: file name -> template (deploy/nginx/errors/, written by write_error_pages).
+NGINX_PAGES = {
+    "404.html": "errors/404.html",
+    "413.html": "errors/413.html",
+    "429.html": "errors/429.html",
+    "502.html": "errors/502.html",
+    "503.html": "errors/503.html",
+}
+
 
 def render_plain(template_name: str, context: dict | None = None) -> str:
     """The page in the plain frame, from the template files alone."""
     return loader.get_template(template_name).render({**(context or {}), "frame": PLAIN_FRAME})
+
+
+def nginx_pages() -> dict[str, bytes]:
+    """nginx's own error pages as files: {file name: content} (the plain frame; every link is
+    root-relative, because nginx shows them at whatever address failed)."""
+    return {name: render_plain(template).encode("utf-8") for name, template in NGINX_PAGES.items()}
 
 
 def render_full(request, template_name: str, context: dict | None = None) -> str:
