@@ -35,3 +35,9 @@ if settings.DEBUG:
     urlpatterns += dev_media_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# The portal's Japanese error pages (docs/decisions/0018-error-pages.md).
+handler400 = "kokasen.core.errors.bad_request"
+handler403 = "kokasen.core.errors.permission_denied"
+handler404 = "kokasen.core.errors.page_not_found"
+handler500 = "kokasen.core.errors.server_error"

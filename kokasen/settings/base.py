@@ -68,10 +68,14 @@ MIDDLEWARE = [
     "kokasen.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Japanese page for empty 405 responses (inside CSRF and X-Frame-Options, which then apply to it).
+    "kokasen.core.middleware.MethodNotAllowedPageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
 ROOT_URLCONF = "kokasen.urls"
+# Error pages in Japanese (kokasen/core/errors.py; handler400/403/404/500 are in kokasen/urls.py).
+CSRF_FAILURE_VIEW = "kokasen.core.errors.csrf_failure"
 WSGI_APPLICATION = "kokasen.wsgi.application"
 
 TEMPLATES = [

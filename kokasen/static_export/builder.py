@@ -31,6 +31,7 @@ from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
+from kokasen.core import errors
 from kokasen.pages import rendering, search as page_search, textsearch
 from kokasen.pages.models import NewsIndexPage
 
@@ -42,6 +43,7 @@ MARKER_FILE = ".kokasen-export.json"
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/search/search-index.js"
 FEED_URL = "/feed.atom"
+NOT_FOUND_URL = "/404.html"  # the portal's 404 page, for the web server (deploy/nginx/static-export.conf)
 TEXT_TYPES = ("text/html", "application/atom+xml", "text/css")
 MEDIA_PREFIXES = ("images/", "original_images/")
 _DOCUMENT_URL = re.compile(r"^/documents/(?P<id>\d+)/(?P<name>[^/]+)$")
@@ -110,7 +112,14 @@ def _render_chunk(indexes):
     with rendering.rendering(mode):
         for index in indexes:
             route = _WORK[index]
-            if route.page_id is None:
+            expected = 200
+            if route.url == NOT_FOUND_URL:
+                request = factory.get(route.url, secure=True, HTTP_HOST=exporter.host)
+                request.user = AnonymousUser()
+                request._wagtail_site = site
+                response = HttpResponse(errors.render_full(request, "errors/404.html"), status=404)
+                expected = 404
+            elif route.page_id is None:
                 response = client.get(route.url, secure=True, HTTP_HOST=exporter.host)
             else:
                 request = factory.get(route.url, secure=True, HTTP_HOST=exporter.host)
@@ -119,7 +128,7 @@ def _render_chunk(indexes):
                 response = _serve_page(route, request)
                 if hasattr(response, "render"):
                     response.render()
-            if response.status_code != 200:
+            if response.status_code != expected:
                 raise ExportError(f"{route.url} を表示できませんでした（HTTP {response.status_code}）。")
             url = unquote(route.url)
             output = exporter._page_outputs[url]
@@ -154,7 +163,9 @@ class SiteExporter:
 
     def routes(self) -> list[Route]:
         """Every URL of the export. Pages are listed from one query of plain rows (the ones to
-        render are loaded in full later), with the URL that Page.get_url_parts would give."""
+        render are loaded in full later), with the URL that Page.get_url_parts would give.
+        Besides the pages: the search page, the feed, and 404.html (the web server's "not
+        found" page, rendered from the live site's template)."""
         routes = []
         root_path = self.site.root_page.url_path
         news_indexes = {index.pk: index for index in NewsIndexPage.objects.live().public()}
@@ -168,6 +179,7 @@ class SiteExporter:
                 pages = Paginator(index.news(), index.per_page).num_pages  # as the view paginates
                 routes.extend(Route(f"{url}page/{n}/", pk, path, ("page", str(n))) for n in range(2, pages + 1))
         routes.append(Route(SEARCH_URL))
+        routes.append(Route(NOT_FOUND_URL))
         if NewsIndexPage.objects.live().public().descendant_of(self.site.root_page).exists():
             routes.append(Route(FEED_URL))
         return routes

@@ -3,14 +3,15 @@
 Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB) with RequestDataTooBig,
 which CsrfViewMiddleware would turn into a bare 400 page. These forms never need more than a
 few kilobytes, so requests to their URLs whose Content-Length exceeds
-SHORT_FORM_MAX_BODY_BYTES get a Japanese 413 page here, and nothing is read or stored (Django
+SHORT_FORM_MAX_BODY_BYTES get the portal's Japanese 413 page (kokasen/core/errors.py) here, and nothing is read or stored (Django
 reads no more than Content-Length; without one the body is empty). Must sit before CsrfViewMiddleware's view step:
 it acts in the request phase, so anywhere in MIDDLEWARE after AuthenticationMiddleware works.
 """
 
 from django.conf import settings
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+
+from kokasen.core import errors
 
 DEFAULT_LIMIT = 64 * 1024
 
@@ -49,8 +50,6 @@ class ShortFormBodyLimitMiddleware:
 
     @staticmethod
     def _refuse(request):
-        response = TemplateResponse(
-            request, "tips/request_too_large.html", {"back_url": request.path}, status=413
-        )
+        response = errors.request_too_large(request, back_url=request.path)
         response["Connection"] = "close"  # the unread body is not worth receiving
-        return response.render()
+        return response

@@ -44,6 +44,7 @@ PAGES = {
     "news-list": "news/index.html",
     "news-item": None,
     "search": "search/index.html",
+    "not-found": "404.html",
 }
 SEARCH_WORD = "研修"
 WIDTHS = (375, 1280)
@@ -310,6 +311,18 @@ def test_a_nonsense_query_finds_nothing(exports, open_page, variant):
     with page.expect_navigation():
         page.locator("#search-query").press("Enter")
     page.wait_for_selector(".app-search-results__item")
+    assert_no_problems(page)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
+def test_the_404_page_opens_from_a_file_url_styled_and_leads_home(exports, open_page, variant):
+    folder = Path(exports[variant]).resolve()
+    page = open_page(375)
+    goto(page, folder, "not-found")
+    assert h1_text(page) == "ページが見つかりません"
+    # The stylesheet applied (relative link from file://): the header's accent border.
+    assert page.evaluate("getComputedStyle(document.querySelector('.app-header')).borderTopWidth") == "4px"
+    assert follow(page, page.get_by_role("link", name="トップページへ戻る")) == folder / "index.html"
     assert_no_problems(page)
 
 

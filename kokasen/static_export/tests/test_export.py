@@ -145,6 +145,30 @@ def test_the_atom_feed_has_relative_links(exports):
     assert "http://" not in without_namespace and "https://" not in without_namespace
 
 
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_the_export_has_a_japanese_404_page_with_relative_links(exports, variant):
+    """404.html at the root, for the web server (deploy/nginx/static-export.conf); it opens
+    from file:// like every other page (test_browser.py checks it there)."""
+    html = (exports[variant] / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="ja"' in html and 'name="viewport"' in html
+    assert '<h1 class="app-page-header__title">ページが見つかりません</h1>' in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert 'href="static/css/portal.css"' in html
+    assert 'class="app-global-nav"' in html  # the menus, as on every exported page
+    assert 'href="index.html">トップページへ戻る</a>' in html
+    assert 'href="search/index.html">サイト内検索</a>' in html and 'href="sitemap/index.html">サイトマップ</a>' in html
+    assert not re.search(r"""(?:href|src|action)=["']/""", html), "root-relative link"
+    assert "ログイン" not in html and "/login/" not in html  # live-site links stay out of the export
+    assert "Not Found" not in html
+
+
+def test_the_404_page_is_part_of_incremental_exports(demo_site, tmp_path):
+    first = builder.export_site(out_dir=tmp_path / "site")
+    assert "404.html" in first.files
+    again = builder.export_site(out_dir=tmp_path / "site", incremental=True)
+    assert again.pages == 0 and (tmp_path / "site" / "404.html").read_bytes() == first.files["404.html"]
+
+
 def test_the_zip_round_trips_with_utf8_names_and_is_deterministic(demo_site, tmp_path):
     first = builder.export_site()
     second = builder.export_site()
