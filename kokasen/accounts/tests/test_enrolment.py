@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,7 +25,7 @@ from kokasen.core.models import AuditEvent
 from kokasen.notifications import sender
 from kokasen.notifications.models import OutboxMessage
 from kokasen.notifications.services import STAFF_ENROLMENT_INVITATION
-from kokasen.testing import CODE_A, make_member, make_staff
+from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
 
 from .login_helpers import PASSWORD, clean_cache, events, is_logged_in, login, open_invitation, totp_code  # noqa: F401
 
@@ -295,6 +296,185 @@ def test_only_staff_accounts_are_invited(agency_admin):
     with pytest.raises(services.PermissionDenied):
         services.enrolment_invitation_issue(user=no_mail, acting_user=operator)
     assert not StaffEnrolmentInvitation.objects.exists() and not events("totp.invitation_issued").exists()
+
+
+# --- the admin screen 「職員の二要素認証」 ----------------------------------------------------
+
+
+def verified_superuser(username="root-admin"):
+    user = User.objects.create_superuser(username, email=f"{username}@example.go.jp", password=PASSWORD)
+    TOTPDevice.objects.create(user=user, name="テスト用", confirmed=True)
+    return user
+
+
+def persona_clients():
+    """anonymous, 自治体, a staff session without TOTP, 受託者, 管理者, superuser."""
+    clients = {"anonymous": Client()}
+    clients["member"] = Client()
+    login_member(clients["member"], make_member(CODE_A))
+    clients["unverified"] = Client()
+    clients["unverified"].force_login(make_staff(roles.AGENCY_ADMIN))
+    for name, user in (("operator", make_staff(roles.OPERATOR)), ("admin", make_staff(roles.AGENCY_ADMIN)),
+                       ("superuser", verified_superuser())):
+        clients[name] = Client()
+        login_staff(clients[name], user)
+    return clients
+
+
+# (status, where a redirect goes) per persona. Visitors and members: Wagtail's login redirect;
+# a staff session without TOTP: the TOTP step; 受託者: refused (Wagtail turns PermissionDenied
+# into a redirect to the admin home with its 「権限がありません」 message).
+EXPECTED = {
+    "anonymous": (302, "/login/?next="),
+    "member": (302, "/login/?next="),
+    "unverified": (302, "/login/totp/?next="),
+    "operator": (302, "/admin/"),
+    "admin": (200, None),
+    "superuser": (200, None),
+}
+
+
+def answer(response):
+    location = response.get("Location")
+    if location is not None and not location.startswith("/login/"):
+        assert location == "/admin/", location  # exactly the admin home, not a screen of ours
+    return response.status_code, location
+
+
+def test_every_enrolment_screen_answers_each_persona_with_the_right_status():
+    clients = persona_clients()
+    target = new_staff(username="itaku-target", email="target@example.go.jp")
+    with_device = make_staff(roles.OPERATOR, username="itaku-device")
+    User.objects.filter(pk=with_device.pk).update(email="device@example.go.jp")
+    index = reverse("accounts_enrolment:index")
+    invite = reverse("accounts_enrolment:action", args=[target.pk, "invite"])
+    reset = reverse("accounts_enrolment:action", args=[with_device.pk, "reset"])
+    for name, client in clients.items():
+        status, prefix = EXPECTED[name]
+        for url in (index, invite, reset):
+            got_status, location = answer(client.get(url))
+            assert got_status == status and (prefix is None or location.startswith(prefix)), (name, url, location)
+        if prefix is not None:  # refused: POSTs change nothing
+            for url in (invite, reset):
+                got_status, location = answer(client.post(url))
+                assert got_status == 302 and location.startswith(prefix), (name, url, location)
+    refused = clients["operator"].get(index, follow=True).content.decode()
+    assert "itaku-target" not in refused
+    assert not StaffEnrolmentInvitation.objects.exists()
+    assert TOTPDevice.objects.filter(user=with_device, confirmed=True).exists()
+    assert not events(action__startswith="totp.").exists()
+    # 管理者 and superusers: each action is a POST after its confirmation page.
+    assert clients["admin"].post(index).status_code == 405
+    assert clients["admin"].post(invite)["Location"] == index
+    assert StaffEnrolmentInvitation.objects.filter(user=target, revoked_at__isnull=True).count() == 1
+    assert clients["superuser"].post(reset)["Location"] == index
+    assert not TOTPDevice.objects.filter(user=with_device).exists()
+    assert StaffEnrolmentInvitation.objects.filter(user=with_device).count() == 1
+    assert clients["admin"].get(reverse("accounts_enrolment:action", args=[target.pk, "delete"])).status_code == 404
+    member = make_member(CODE_B)  # not a staff account: not on this screen
+    assert clients["admin"].get(reverse("accounts_enrolment:action", args=[member.pk, "invite"])).status_code == 404
+
+
+def test_every_invitation_link_answers_each_persona_with_the_right_status():
+    clients = persona_clients()
+    staff = new_staff()
+    for name, client in clients.items():
+        issued = services.enrolment_invitation_issue(user=staff, print_link=True)
+        response = client.get(path_of(issued.link))
+        assert response.status_code == 302 and response["Location"] == "/login/?invited=1", name
+        assert client.get("/login/totp/invitation/not-a-token/").status_code == 404, name
+        assert client.post(path_of(issued.link)).status_code == 405, name
+    assert not TOTPDevice.objects.filter(user=staff).exists()
+
+
+def test_the_menu_item_is_shown_to_agency_admins_only():
+    clients = persona_clients()
+    url = reverse("accounts_enrolment:index")
+    assert url in clients["admin"].get("/admin/").content.decode()  # the menu item (sidebar JSON)
+    assert url in clients["superuser"].get("/admin/").content.decode()
+    assert url not in clients["operator"].get("/admin/").content.decode()
+
+
+def test_the_screen_lists_staff_with_their_state_and_invites_after_confirmation(agency_admin):
+    client = Client()
+    login_staff(client, agency_admin)
+    staff = new_staff()
+    make_member(CODE_A)
+    html = client.get(reverse("accounts_enrolment:index")).content.decode()
+    assert "itaku-jiro" in html and "jiro@example.go.jp" in html and "未登録" in html
+    assert CODE_A not in html  # local governments do not use TOTP
+    assert "kanri-taro（ご自身）" in html and "ご自身の認証アプリの招待やリセットはできません" in html
+    url = reverse("accounts_enrolment:action", args=[staff.pk, "invite"])
+    confirm = client.get(url).content.decode()
+    assert "「itaku-jiro」に、認証アプリ登録の招待を送りますか？" in confirm
+    assert "jiro@example.go.jp に送ります" in confirm and "72時間有効" in confirm
+    assert not StaffEnrolmentInvitation.objects.exists(), "GET only asks"
+    response = client.post(url, follow=True)
+    assert "「itaku-jiro」に認証アプリ登録の招待を送信待ちにしました（送信先：jiro@example.go.jp" in response.content.decode()
+    assert OutboxMessage.objects.filter(kind=STAFF_ENROLMENT_INVITATION, to=["jiro@example.go.jp"]).count() == 1
+    html = client.get(reverse("accounts_enrolment:index")).content.decode()
+    assert "有効（" in html and "招待を送り直す" in html
+    assert "招待を発行" in html and "送信先：jiro@example.go.jp" in html  # the latest events
+
+
+def test_a_lost_phone_is_reset_by_an_agency_admin_and_the_user_enrols_again(agency_admin):
+    staff = make_staff(roles.OPERATOR, username="itaku-jiro", password=PASSWORD)
+    staff.email, staff.last_name, staff.first_name = "jiro@example.go.jp", "委託", "次郎"
+    staff.save()
+    staff_browser = Client()
+    login_staff(staff_browser, staff)
+    assert staff_browser.get("/admin/").status_code == 200
+    admin = Client()
+    login_staff(admin, agency_admin)
+    url = reverse("accounts_enrolment:action", args=[staff.pk, "reset"])
+    assert "委託 次郎さん（itaku-jiro）の認証アプリの登録を削除し、新しい招待を送りますか？" in admin.get(url).content.decode()
+    response = admin.post(url, follow=True)
+    assert "の認証アプリをリセットし、新しい招待を送信待ちにしました" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=staff).exists()
+    # The session verified with the lost phone is no longer verified.
+    assert staff_browser.get("/admin/")["Location"].startswith("/login/totp/")
+    reset = events("totp.device_reset").get()
+    assert reset.actor == agency_admin and reset.detail["devices"] == ["テスト用"]
+    assert staff_browser.get(SETUP).status_code == 403  # no invitation in this session yet
+    # The new invitation, from the mail, in the same browser: the unverified session is ended,
+    # and the password is typed again before the QR code appears.
+    message = OutboxMessage.objects.get(kind=STAFF_ENROLMENT_INVITATION)
+    assert message.body.startswith("委託 次郎 様\n")
+    assert staff_browser.get(path_of(link_in(message)))["Location"] == "/login/?invited=1"
+    assert not is_logged_in(staff_browser)
+    assert login(staff_browser, "itaku-jiro", PASSWORD)["Location"] == SETUP
+    html = staff_browser.get(SETUP).content.decode()
+    assert staff_browser.post(SETUP, {"otp_token": app_code(secret_on(html))}).status_code == 302
+    assert staff_browser.get("/admin/").status_code == 200
+
+
+def test_a_reset_without_an_email_address_only_resets(agency_admin):
+    staff = make_staff(roles.OPERATOR, username="itaku-jiro")
+    admin = Client()
+    login_staff(admin, agency_admin)
+    response = admin.post(reverse("accounts_enrolment:action", args=[staff.pk, "reset"]), follow=True)
+    assert "メールアドレスが登録されていないため、招待は送っていません" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=staff).exists() and not StaffEnrolmentInvitation.objects.exists()
+
+
+def test_an_agency_admin_cannot_reset_their_own_device_or_a_superusers(agency_admin):
+    root = verified_superuser()
+    admin = Client()
+    login_staff(admin, agency_admin)
+    for target in (agency_admin, root):
+        url = reverse("accounts_enrolment:action", args=[target.pk, "reset"])
+        assert 'type="submit"' not in admin.get(url).content.decode()
+        response = admin.post(url, follow=True)
+        assert "ご自身の" in response.content.decode() or "スーパーユーザーだけが" in response.content.decode()
+        assert TOTPDevice.objects.filter(user=target, confirmed=True).exists()
+    assert not events(action__startswith="totp.").exists()
+    # A superuser may reset another superuser's device.
+    other_root = verified_superuser("root-2")
+    superuser = Client()
+    login_staff(superuser, root)
+    superuser.post(reverse("accounts_enrolment:action", args=[other_root.pk, "reset"]))
+    assert not TOTPDevice.objects.filter(user=other_root).exists()
+    assert StaffEnrolmentInvitation.objects.get(user=other_root).issued_by == root
 
 
 # --- the command line (the first 管理者 of a fresh installation) ------------------------------
