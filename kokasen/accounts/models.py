@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -22,6 +23,11 @@ class User(AbstractUser):
     class Meta:
         verbose_name = "ユーザー"
         verbose_name_plural = "ユーザー"
+
+    def display_name(self) -> str:
+        """姓 名 in Japanese order (Django's get_full_name puts the given name first), or the
+        username when no name is set."""
+        return " ".join(part for part in (self.last_name, self.first_name) if part) or self.get_username()
 
 
 class RegisteredAddress(models.Model):
@@ -48,3 +54,68 @@ class RegisteredAddress(models.Model):
 
     def __str__(self):
         return self.address
+
+
+class StaffEnrolmentInvitation(models.Model):
+    """A one-time invitation for a staff user to enrol a first TOTP device
+    (docs/decisions/0020-staff-enrolment-invitations.md).
+
+    Issued by a 管理者 in 「職員の二要素認証」 or by the server's operator with
+    ``manage.py invite_staff_enrolment``; only the SHA-256 of the token is stored. It is
+    usable while neither used nor revoked and not expired, and only together with the
+    user's own password in the same browser session (kokasen/accounts/enrolment.py).
+    At most one invitation per user is open: issuing a new one revokes the earlier ones,
+    and enrolling a device (or resetting the devices) revokes the rest.
+    """
+
+    class Delivery(models.TextChoices):
+        EMAIL = "email", "メール"
+        PRINTED = "printed", "コマンドラインに表示"
+
+    user = models.ForeignKey(
+        User, verbose_name="職員", on_delete=models.CASCADE, related_name="enrolment_invitations"
+    )
+    token_hash = models.CharField("トークンのハッシュ", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("発行日時", default=timezone.now)
+    expires_at = models.DateTimeField("有効期限")
+    issued_by = models.ForeignKey(
+        User, verbose_name="発行者", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too: the issuer's username, or the command line and the OS user.
+    issued_by_label = models.CharField("発行者（記録）", max_length=200, blank=True)
+    delivery = models.CharField("届け方", max_length=10, choices=Delivery.choices)
+    used_at = models.DateTimeField("使用日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "認証アプリ登録の招待"
+        verbose_name_plural = "認証アプリ登録の招待"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_enrolment_invitation_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_username()}（{self.status_label}）"
+
+    def is_usable(self, now=None) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        """used, revoked, expired or open."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
+
+    @property
+    def status_label(self) -> str:
+        return {"used": "使用済み", "revoked": "取消", "expired": "期限切れ", "open": "有効"}[self.status]

@@ -51,3 +51,38 @@ def outbox_messages(*, status: str = "", kind: str = ""):
 def outbox_counts() -> dict[str, int]:
     counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     return {value: counts.get(value, 0) for value in OutboxMessage.Status.values}
+
+
+def staff_accounts():
+    """Active staff accounts (anyone who logs in with TOTP: roles.requires_two_factor) with
+    ``has_device`` and their open enrolment invitations (``open_invitations``), for
+    「職員の二要素認証」 (docs/decisions/0020-staff-enrolment-invitations.md)."""
+    from django.db.models import Exists, OuterRef
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from . import roles
+    from .models import StaffEnrolmentInvitation
+
+    admin_access = {"codename": "access_admin", "content_type__app_label": "wagtailadmin"}
+    User = get_user_model()
+    staff_ids = User.objects.filter(
+        Q(is_superuser=True)
+        | Q(is_staff=True)
+        | Q(groups__name__in=roles.STAFF_GROUPS)
+        | Q(**{f"user_permissions__{k}": v for k, v in admin_access.items()})
+        | Q(**{f"groups__permissions__{k}": v for k, v in admin_access.items()})
+    ).values("pk")
+    open_invitations = StaffEnrolmentInvitation.objects.filter(used_at__isnull=True, revoked_at__isnull=True)
+    return (
+        User.objects.filter(pk__in=staff_ids, is_active=True)
+        .annotate(has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .prefetch_related("groups", Prefetch("enrolment_invitations", queryset=open_invitations, to_attr="open_invitations"))
+        .order_by("username")
+    )
+
+
+def enrolment_events(*, limit: int = 30):
+    """The latest two-factor enrolment events (totp.*) of the audit trail."""
+    from kokasen.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(action__startswith="totp.").order_by("-created_at", "-pk")[:limit]

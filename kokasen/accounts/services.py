@@ -1,5 +1,6 @@
-"""Writes to local-government accounts: provisioning from the address list, reissue,
-disabling, reset and password change. Every function is one transaction and audited.
+"""Writes to accounts: provisioning of local-government accounts from the address list,
+reissue, disabling, reset and password change; staff two-factor enrolment invitations and
+device resets. Every function is one transaction and audited.
 
 Messages go through the outbox (kokasen.notifications.services); generated passwords are
 never stored in plain text (kokasen/accounts/credentials.py).
@@ -8,17 +9,22 @@ never stored in plain text (kokasen/accounts/credentials.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.core.audit import audit_record
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications import services as notifications
 
-from . import credentials, roles
+from . import credentials, enrolment, roles
 from .address_list import AddressListResult, Problem
-from .models import RegisteredAddress
+from .models import RegisteredAddress, StaffEnrolmentInvitation
 
 
 class AddressListRejected(ValueError):
@@ -212,3 +218,184 @@ def account_password_set(*, form, acting_user=None, request=None, action: str):
     user = form.save()
     audit_record(action=action, acting_user=acting_user, target=user, request=request)
     return user
+
+
+# --- staff two-factor enrolment (docs/decisions/0020-staff-enrolment-invitations.md) ----------
+
+
+class EnrolmentRefused(ValueError):
+    """An invitation or reset that is not allowed for this user; the message is for the screen."""
+
+
+@dataclass
+class IssuedInvitation:
+    invitation: StaffEnrolmentInvitation
+    link: str  # carries the token: mailed or shown once, never stored in our tables except the outbox body
+    message: object | None = None  # the queued OutboxMessage, or None when the link was printed
+
+
+def enrolment_refusal(*, user, acting_user, action: str, print_link: bool = False) -> str | None:
+    """Why ``acting_user`` may not ``"invite"`` or ``"reset"`` ``user`` (Japanese, for the
+    screen), or None. ``acting_user`` None is the server's command line; anyone else must
+    be a 管理者 or superuser (PermissionDenied otherwise)."""
+    name = user.get_username()
+    if acting_user is not None:
+        if not roles.is_agency_admin(acting_user, verified=False):
+            raise PermissionDenied
+        if acting_user.pk == user.pk:
+            return "ご自身の認証アプリの招待やリセットはできません。ほかの管理者に依頼してください。"
+        if user.is_superuser and not acting_user.is_superuser:
+            return f"「{name}」はスーパーユーザーです。スーパーユーザーの認証アプリは、スーパーユーザーだけが招待・リセットできます。"
+    if not user.is_active:
+        return f"「{name}」は利用停止中のため、招待やリセットはできません。"
+    if not roles.requires_two_factor(user):
+        return f"「{name}」は職員のアカウントではないため、認証アプリを使いません。"
+    if action == "invite":
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            return (
+                f"「{name}」は認証アプリを登録済みです。スマートフォンの紛失や機種変更のときは、"
+                "認証アプリをリセットしてから招待してください。"
+            )
+        if not print_link and not user.email:
+            return (
+                f"「{name}」にはメールアドレスが登録されていないため、招待を送れません。"
+                "先にユーザーの設定でメールアドレスを登録してください。"
+            )
+    return None
+
+
+def _enrolment_check(user, acting_user, action: str, print_link: bool = False) -> None:
+    refusal = enrolment_refusal(user=user, acting_user=acting_user, action=action, print_link=print_link)
+    if refusal:
+        raise EnrolmentRefused(refusal)
+
+
+def _issuer_label(acting_user, issued_by_label: str) -> str:
+    if issued_by_label:
+        return issued_by_label[:200]
+    return acting_user.get_username() if acting_user is not None else "コマンドライン"
+
+
+def _revoke_open_invitations(user, now) -> int:
+    return StaffEnrolmentInvitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+
+
+def _locked_user(user):
+    # One invitation, reset or enrolment at a time per user (PostgreSQL; SQLite serialises writes).
+    return get_user_model().objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def enrolment_invitation_issue(
+    *, user, acting_user=None, request=None, print_link: bool = False, issued_by_label: str = ""
+) -> IssuedInvitation:
+    """A new one-time invitation for ``user`` to enrol a first TOTP device; earlier open
+    invitations are revoked and their unsent e-mails cancelled. Mailed to the user's own
+    address through the outbox, or (``print_link``, command line only) returned to be shown.
+
+    ``acting_user`` is a 管理者 or superuser (checked here by role; the views also require a
+    verified TOTP session), or None for ``manage.py invite_staff_enrolment``."""
+    user = _locked_user(user)
+    _enrolment_check(user, acting_user, "invite", print_link)
+    now = timezone.now()
+    revoked = _revoke_open_invitations(user, now)
+    cancelled = notifications.staff_enrolment_cancel_unsent(user=user)
+    token = enrolment.new_token()
+    label = _issuer_label(acting_user, issued_by_label)
+    invitation = StaffEnrolmentInvitation.objects.create(
+        user=user,
+        token_hash=enrolment.token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.STAFF_ENROLMENT_INVITATION_HOURS),
+        issued_by=acting_user if getattr(acting_user, "pk", None) else None,
+        issued_by_label=label,
+        delivery=StaffEnrolmentInvitation.Delivery.PRINTED if print_link else StaffEnrolmentInvitation.Delivery.EMAIL,
+    )
+    link = enrolment.link(token)
+    message = None
+    if not print_link:
+        issuer = "システム管理者" if acting_user is None else f"管理者の{acting_user.display_name()}さん"
+        message = notifications.staff_enrolment_invitation_queue(
+            user=user, link=link, expires_at=invitation.expires_at, issued_by=issuer, invitation_id=invitation.pk
+        )
+    audit_record(
+        action="totp.invitation_issued", acting_user=acting_user, target=user, request=request,
+        target_label=user.get_username(),
+        detail={
+            "username": user.get_username(), "invitation": invitation.pk, "issued_by": label,
+            "delivery": invitation.delivery, "to": user.email if message else "",
+            "outbox_message": message.pk if message else None,
+            "expires_at": invitation.expires_at.isoformat(), "revoked_earlier": revoked, "cancelled_unsent": cancelled,
+        },
+    )
+    return IssuedInvitation(invitation=invitation, link=link, message=message)
+
+
+@transaction.atomic
+def totp_device_reset(
+    *, user, acting_user=None, request=None, print_link: bool = False, issued_by_label: str = ""
+) -> IssuedInvitation | None:
+    """A lost or replaced phone: delete all of the user's TOTP devices (their sessions fall
+    back to the TOTP step at once: django-otp no longer finds the device), revoke open
+    invitations, and issue a new invitation when it can be delivered (an e-mail address, or
+    ``print_link``). Returns the new invitation, or None if none could be sent."""
+    user = _locked_user(user)
+    _enrolment_check(user, acting_user, "reset")
+    devices = list(TOTPDevice.objects.filter(user=user).values_list("name", "confirmed"))
+    TOTPDevice.objects.filter(user=user).delete()
+    now = timezone.now()
+    revoked = _revoke_open_invitations(user, now)
+    cancelled = notifications.staff_enrolment_cancel_unsent(user=user)
+    audit_record(
+        action="totp.device_reset", acting_user=acting_user, target=user, request=request,
+        target_label=user.get_username(),
+        detail={
+            "username": user.get_username(), "by": _issuer_label(acting_user, issued_by_label),
+            "devices": [name for name, confirmed in devices if confirmed],
+            "unconfirmed_devices": sum(1 for _, confirmed in devices if not confirmed),
+            "revoked_invitations": revoked, "cancelled_unsent": cancelled,
+        },
+    )
+    if not print_link and not user.email:
+        return None
+    return enrolment_invitation_issue(
+        user=user, acting_user=acting_user, request=request, print_link=print_link, issued_by_label=issued_by_label
+    )
+
+
+@transaction.atomic
+def totp_device_enrol(*, device, invitation, request=None) -> bool:
+    """Confirm ``device`` (its code was checked) by using ``invitation``, which must still be
+    open and belong to the device's user; the use is a conditional UPDATE, so one invitation
+    confirms at most one device even under concurrent requests. Any other open invitation of
+    the user is revoked. False (nothing changed) if the invitation is no longer usable or the
+    user has a confirmed device already (never a second one)."""
+    user = _locked_user(device.user)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return False
+    now = timezone.now()
+    used = StaffEnrolmentInvitation.objects.filter(
+        pk=invitation.pk, user=user, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not used:
+        return False
+    if not TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).update(confirmed=True):
+        transaction.set_rollback(True)  # the device went away meanwhile: the invitation stays unused
+        return False
+    device.confirmed = True
+    revoked = _revoke_open_invitations(user, now)
+    audit_record(
+        action="totp.invitation_used", acting_user=None, target=user, request=request,
+        target_label=user.get_username(),
+        detail={
+            "username": user.get_username(), "invitation": invitation.pk, "issued_by": invitation.issued_by_label,
+            "issued_at": invitation.created_at.isoformat(), "revoked_others": revoked,
+        },
+    )
+    audit_record(
+        action="totp.device_confirmed", acting_user=None, target=user, request=request,
+        detail={"username": user.get_username(), "device": device.name, "invitation": invitation.pk},
+    )
+    return True

@@ -20,7 +20,9 @@ PENDING_BACKEND = "kokasen_login_pending_backend"
 PENDING_SINCE = "kokasen_login_pending_since"
 PENDING_NEXT = "kokasen_login_pending_next"
 SETUP_DEVICE = "kokasen_login_setup_device"
-_PENDING_KEYS = (PENDING_USER, PENDING_BACKEND, PENDING_SINCE, PENDING_NEXT, SETUP_DEVICE)
+# The invitation whose link was opened in this session (enrolment.py; decision 0020).
+ENROLMENT_INVITATION = "kokasen_login_enrolment_invitation"
+_PENDING_KEYS = (PENDING_USER, PENDING_BACKEND, PENDING_SINCE, PENDING_NEXT, SETUP_DEVICE, ENROLMENT_INVITATION)
 
 DEVICE_NAME = "認証アプリ"
 
@@ -65,6 +67,13 @@ def pending_user(request):
     return None
 
 
+def password_step_passed(request, user) -> bool:
+    """This session typed ``user``'s password within the pending time (an authenticated but
+    unverified session does not count: enrolment needs a fresh password step; decision 0020).
+    Call after ``pending_user``, which drops an expired pending state."""
+    return request.session.get(PENDING_USER) == user.pk
+
+
 def pending_backend(request, user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY
 
@@ -89,6 +98,7 @@ def clear_pending(request) -> None:
 
 def setup_device(request, user) -> TOTPDevice:
     """The unconfirmed device being enrolled in this session; a fresh secret otherwise.
+    The caller checked that the session holds a usable invitation (enrolment.in_session).
     Older unconfirmed devices of the user are removed (their secret was never confirmed)."""
     device_id = request.session.get(SETUP_DEVICE)
     device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first() if device_id else None

@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from . import views_login, views_self_service
+from . import views_enrolment, views_login, views_self_service
 
 app_name = "accounts"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("login/", views_login.LoginView.as_view(), name="login"),
     path("login/totp/", views_login.login_totp, name="login_totp"),
     path("login/totp/setup/", views_login.login_totp_setup, name="login_totp_setup"),
+    # The one-time invitation to enrol (docs/decisions/0020-staff-enrolment-invitations.md)
+    path("login/totp/invitation/<str:token>/", views_enrolment.enrolment_invitation, name="enrolment_invitation"),
     path("logout/", views_login.LogoutView.as_view(), name="logout"),
     # Password reset by e-mail and the account page (docs/decisions/0008-provisioning-and-credentials.md)
     path("password-reset/", views_self_service.password_reset_request, name="password_reset"),

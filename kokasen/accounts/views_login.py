@@ -22,9 +22,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from kokasen.core.audit import audit_record
 
-from . import lockout, two_factor
+from . import enrolment, lockout, services, two_factor, views_enrolment
 from .login_audit import STAGE_TOTP, record_attempt
 from .login_forms import LoginForm, TOTPForm
 
@@ -187,13 +186,17 @@ def login_totp(request):
 @csrf_protect
 @never_cache
 def login_totp_setup(request):
-    """First TOTP device of a staff user who passed the password step. Never a second one:
-    a user who already has a confirmed device goes to the code step."""
+    """First TOTP device of a staff user who passed the password step in this session, only
+    with a usable invitation for that user opened in this session (decision 0020). Never a
+    second one: a user who already has a confirmed device goes to the code step."""
     step = _TOTPStep(request)
     if step.user is None:
         return _restart(request)
     if two_factor.confirmed_devices(step.user).exists():
         return redirect("accounts:login_totp")
+    invitation, reason = enrolment.in_session(request, step.user)
+    if invitation is None or not two_factor.password_step_passed(request, step.user):
+        return views_enrolment.enrolment_refused(request, step.user, reason=reason or enrolment.NO_PASSWORD_STEP)
     step.remember_next()
     device = two_factor.setup_device(request, step.user)
     form = TOTPForm(request.POST or None)
@@ -206,12 +209,9 @@ def login_totp_setup(request):
             if throttled:
                 step.failed(form, reason="device_throttled", message=throttled)
             elif device.verify_token(form.cleaned_data["otp_token"]):
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                audit_record(
-                    action="totp.device_confirmed", acting_user=None, target=step.user,
-                    detail={"username": step.user.get_username(), "device": device.name}, request=request,
-                )
+                if not services.totp_device_enrol(device=device, invitation=invitation, request=request):
+                    # Revoked, expired or used in another browser since this page was shown.
+                    return views_enrolment.enrolment_refused(request, step.user, reason=enrolment.problem_now(invitation))
                 return step.complete(device)
             else:
                 step.failed(form, reason="wrong_code", message=WRONG_CODE)

@@ -6,7 +6,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu
 
 from . import views_admin_security
-from .admin_menu import StaffMenuItem, StaffSubmenuMenuItem
+from .admin_menu import AgencyAdminMenuItem, StaffMenuItem, StaffSubmenuMenuItem
 
 # --- 「ログインとロック」 (login security; docs/decisions/0007-login-security.md) ---------------
 
@@ -56,6 +56,27 @@ def register_accounts_menu_item():
         ]
     )
     return StaffSubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)
+
+
+# --- 「職員の二要素認証」 (enrolment invitations; docs/decisions/0020-staff-enrolment-invitations.md)
+
+
+@hooks.register("register_admin_urls")
+def register_enrolment_urls():
+    from . import views_admin_enrolment as views
+
+    urls = [
+        path("", views.staff_two_factor_index, name="index"),
+        path("<int:pk>/<str:action>/", views.staff_two_factor_action, name="action"),
+    ]
+    return [path("staff-two-factor/", include((urls, "accounts_enrolment"), namespace="accounts_enrolment"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_enrolment_menu_item():
+    return AgencyAdminMenuItem(
+        "職員の二要素認証", reverse("accounts_enrolment:index"), name="staff-two-factor", icon_name="key", order=9010
+    )
 
 
 @hooks.register("construct_main_menu")

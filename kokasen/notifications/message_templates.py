@@ -37,6 +37,7 @@ OUTBOX_KIND_LABELS = {
     "feedback_received": "意見箱：新しい意見のお知らせ",
     "meeting_invitation": "情報交換会：参加者への案内",
     "meeting_facilitator": "情報交換会：ファシリテーターへの案内",
+    "staff_enrolment_invitation": "職員：認証アプリ登録の招待",
 }
 
 # Filled in when the message is queued.

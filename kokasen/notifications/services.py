@@ -161,3 +161,47 @@ def credentials_cancel_unsent(*, local_government) -> int:
         kind__in=SECRET_KINDS,
         status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED],
     ).update(status=OutboxMessage.Status.CANCELLED, secret_nonce="")
+
+
+# --- staff accounts ------------------------------------------------------------------------
+
+STAFF_ENROLMENT_INVITATION = "staff_enrolment_invitation"
+
+
+def _staff_enrolment_key_prefix(user) -> str:
+    return f"staff-enrolment:{user.pk}:"
+
+
+def staff_enrolment_invitation_queue(*, user, link: str, expires_at, issued_by: str, invitation_id: int) -> OutboxMessage:
+    """The invitation to enrol a first TOTP device, to the staff user's own address only.
+
+    The link is written into the stored body (no send-time slot): the token in it is useless
+    without the user's password in the same browser session, single use and expiring
+    (docs/decisions/0020-staff-enrolment-invitations.md)."""
+    from django.template.loader import render_to_string
+
+    if not user.email:
+        raise ValueError(f"{user.get_username()} has no e-mail address")
+    context = {
+        "name": user.display_name(), "username": user.get_username(), "link": link,
+        "expires_at": expires_at, "issued_by": issued_by,
+    }
+    rendered = render_to_string("emails/staff-enrolment-invitation.txt", context).lstrip("\n")
+    subject, _, body = rendered.partition("\n")
+    return message_queue(
+        kind=STAFF_ENROLMENT_INVITATION,
+        to=[user.email],
+        subject=subject.strip(),
+        body=body.strip("\n") + "\n",
+        dedupe_key=f"{_staff_enrolment_key_prefix(user)}{invitation_id}",
+    )
+
+
+def staff_enrolment_cancel_unsent(*, user) -> int:
+    """Cancel the user's enrolment invitations not yet sent (a newer invitation or a device
+    reset made their links useless). Returns how many."""
+    return OutboxMessage.objects.filter(
+        kind=STAFF_ENROLMENT_INVITATION,
+        dedupe_key__startswith=_staff_enrolment_key_prefix(user),
+        status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED],
+    ).update(status=OutboxMessage.Status.CANCELLED)

@@ -232,6 +232,8 @@ CREDENTIALS_KEY = env_secret("CREDENTIALS_KEY", SECRET_KEY)
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
 # Reset links sent by e-mail stay valid this long (Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
+# A staff user's invitation to enrol a first TOTP device (docs/decisions/0020) stays valid this long.
+STAFF_ENROLMENT_INVITATION_HOURS = env_int("STAFF_ENROLMENT_INVITATION_HOURS", 72)
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"

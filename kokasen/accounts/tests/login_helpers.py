@@ -1,6 +1,8 @@
-"""Shared by the login tests: a clean cache per test, posting the login forms, TOTP codes."""
+"""Shared by the login tests: a clean cache per test, posting the login forms, TOTP codes,
+enrolment invitations."""
 
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -29,6 +31,18 @@ def login(client, username, password, *, address="198.51.100.1", **extra):
         "/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=NGINX,
         HTTP_X_FORWARDED_FOR=address,
     )
+
+
+def open_invitation(client, user, *, address="198.51.100.1"):
+    """What an invited staff user does first: a one-time enrolment invitation is issued for
+    ``user`` (as by ``manage.py invite_staff_enrolment --print``) and its link is opened in
+    ``client``'s browser session. Returns the invitation (docs/decisions/0020)."""
+    from kokasen.accounts import services
+
+    issued = services.enrolment_invitation_issue(user=user, print_link=True, issued_by_label="テスト")
+    response = client.get(urlsplit(issued.link).path, REMOTE_ADDR=address)
+    assert response.status_code == 302, response.status_code
+    return issued.invitation
 
 
 def totp_code(device: TOTPDevice, *, offset_steps: int = 0) -> str:

@@ -10,7 +10,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kokasen.accounts import roles, two_factor
 from kokasen.testing import CODE_A, login_staff, make_member, make_staff
 
-from .login_helpers import PASSWORD, clean_cache, events, is_logged_in, login, totp_code, wrong_code  # noqa: F401
+from .login_helpers import (  # noqa: F401
+    PASSWORD, clean_cache, events, is_logged_in, login, open_invitation, totp_code, wrong_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +133,7 @@ def test_the_totp_step_without_a_password_step_goes_back_to_login(client, admin_
 def test_a_staff_user_without_a_device_enrols_one_with_a_qr_code(client):
     operator = make_staff(roles.OPERATOR, username="itaku-hanako", password=PASSWORD)
     TOTPDevice.objects.filter(user=operator).delete()
+    invitation = open_invitation(client, operator, address=ADDRESS)  # enrolment needs one (decision 0020)
     response = login(client, "itaku-hanako", PASSWORD, address=ADDRESS)
     assert response["Location"] == "/login/totp/setup/"
     html = client.get("/login/totp/setup/").content.decode()
@@ -148,6 +151,8 @@ def test_a_staff_user_without_a_device_enrols_one_with_a_qr_code(client):
     device.refresh_from_db()
     assert device.confirmed and is_logged_in(client)
     assert events("totp.device_confirmed", target_id=str(operator.pk)).count() == 1
+    invitation.refresh_from_db()
+    assert invitation.used_at is not None
     assert client.get("/admin/").status_code == 200
 
 

@@ -5,6 +5,7 @@ is left as it is, so editors' changes survive a second run.
 """
 
 import datetime
+import os
 import secrets
 from pathlib import Path
 
@@ -43,6 +44,8 @@ NEWS_CATEGORIES = {label: value for value, label in NewsPage.Category.choices}
 DEMO_PUBLISHED_AT = datetime.datetime(2025, 10, 1, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
 ADMIN_PASSWORD_FILE = Path(settings.BASE_DIR) / "var" / "demo-admin-password.txt"
 MEMBER_PASSWORD_FILE = Path(settings.BASE_DIR) / "var" / "demo-member-password.txt"
+# The demo admin's one-time link for enrolling an authenticator app (decision 0020).
+ADMIN_ENROLMENT_FILE = Path(settings.BASE_DIR) / "var" / "demo-admin-enrolment.txt"
 DEMO_MEMBER_CODE = "272035"  # 大阪府豊中市
 
 
@@ -222,9 +225,38 @@ def ensure_demo_admin(log=print) -> None:
     user.groups.add(roles.ensure_role_groups()[roles.AGENCY_ADMIN])
     if ADMIN_PASSWORD_FILE.exists():
         log(f"管理画面のログイン: ユーザー名 admin / パスワード {_demo_password(ADMIN_PASSWORD_FILE)}")
-        log("  職員は二段階認証を使います。初回のログインで表示されるQRコードを認証アプリで読み取ってください。")
     else:
         log("管理画面のユーザー admin は作成済みです（パスワードの再設定: python manage.py changepassword admin）。")
+    link = _demo_enrolment_link(user)
+    if link:
+        log("  職員は二段階認証（認証アプリの確認コード）を使います。初回は、先に次の招待URLをブラウザで開いてから")
+        log("  ログインしてください。表示されるQRコードを認証アプリで読み取ります（URLは var/demo-admin-enrolment.txt にもあります）。")
+        log(f"  {link}")
+    else:
+        log("  職員は二段階認証を使います。ログインのあと、認証アプリの確認コードを入力してください。")
+
+
+def _demo_enrolment_link(user) -> str | None:
+    """The demo admin's invitation link to enrol an authenticator app, kept in var/ (never in
+    git) while it is usable, or a new one; None once the admin has enrolled a device."""
+    from kokasen.accounts import enrolment, services, two_factor
+
+    if two_factor.confirmed_devices(user).exists():
+        ADMIN_ENROLMENT_FILE.unlink(missing_ok=True)
+        return None
+    if ADMIN_ENROLMENT_FILE.exists():
+        link = ADMIN_ENROLMENT_FILE.read_text(encoding="utf-8").strip()
+        invitation = enrolment.by_token(link.rstrip("/").rpartition("/")[2])
+        if invitation is not None and invitation.user_id == user.pk and enrolment.problem(invitation) is None:
+            return link
+    issued = services.enrolment_invitation_issue(
+        user=user, print_link=True, issued_by_label="デモデータの読み込み（load_demo）"
+    )
+    ADMIN_ENROLMENT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ADMIN_ENROLMENT_FILE.unlink(missing_ok=True)
+    with os.fdopen(os.open(ADMIN_ENROLMENT_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(issued.link + "\n")
+    return issued.link
 
 
 def ensure_demo_member(log=print) -> None:
