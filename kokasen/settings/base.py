@@ -227,6 +227,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kokasen@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# send_outbox refuses a backend that delivers nothing (console, locmem, file, dummy): it would
+# mark the messages 送信済み, print or drop their passwords (notifications/delivery.py).
+# Only test.py allows it.
+OUTBOX_ALLOW_NON_DELIVERING_BACKEND = False
 # Derives the generated passwords of queued credential messages (kokasen/accounts/credentials.py).
 # Changing it makes queued, unsent credential messages undeliverable (staff then reissue).
 CREDENTIALS_KEY = env_secret("CREDENTIALS_KEY", SECRET_KEY)

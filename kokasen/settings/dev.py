@@ -13,6 +13,10 @@ SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-# Mail is printed to the console instead of being sent.
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Mail is printed to the console unless EMAIL_HOST names an SMTP server (a local sink such as
+# `.venv/bin/aiosmtpd -n -l 127.0.0.1:1025`). send_outbox refuses the console backend
+# (OUTBOX_ALLOW_NON_DELIVERING_BACKEND stays False): it would print passwords and mark
+# messages sent that nobody received.
+if not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
