@@ -2,6 +2,17 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import server_env_file
+
+# Never on a server: DEBUG, plain HTTP and the console mail backend are for a developer's machine.
+if (_server_env_file := server_env_file()) is not None:
+    raise ImproperlyConfigured(
+        f"このマシンはサーバーです（環境ファイル {_server_env_file}）。開発用の設定 kokasen.settings.dev は使えません。"
+        "deploy/bin/kokasen-manage（本番の設定）で実行してください。"
+    )
+
 os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
 
 from .base import *  # noqa: E402,F403

@@ -8,6 +8,7 @@ delivered.
 """
 
 import os
+import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -115,3 +116,46 @@ def test_only_the_test_settings_allow_a_non_delivering_backend():
     assert base.OUTBOX_ALLOW_NON_DELIVERING_BACKEND is False
     assert dev.OUTBOX_ALLOW_NON_DELIVERING_BACKEND is False
     assert test.OUTBOX_ALLOW_NON_DELIVERING_BACKEND is True
+
+
+def test_the_production_command_path_delivers_the_password_by_smtp_and_prints_it_nowhere(
+    smtp_certificate, fresh_sqlite_file, tmp_path
+):
+    """deploy/bin/kokasen-manage send_outbox: the production settings from the environment file,
+    the message delivered over STARTTLS to a loopback server, nothing secret on the terminal."""
+    from kokasen.notifications.testing import ROOT, RecordingHandler, TLSController
+
+    cert, key = smtp_certificate
+    handler = RecordingHandler()
+    controller = TLSController(handler, cert, key)
+    controller.start()
+    env_file = tmp_path / "kokasen.env"
+    env_file.write_text(
+        "SECRET_KEY=production-like-secret-key-that-is-long-enough-for-django\n"
+        "ALLOWED_HOSTS=portal.example.go.jp\n"
+        f"DATABASE_URL=sqlite:///{fresh_sqlite_file}\n"
+        "REDIS_URL=redis://127.0.0.1:6379/0\n"
+        f"EMAIL_HOST=127.0.0.1\nEMAIL_PORT={controller.port}\nEMAIL_USE_TLS=true\n"
+        'DEFAULT_FROM_EMAIL="こども家庭庁 運営事務局 <noreply@portal.example.go.jp>"\n'
+        "PORTAL_BASE_URL=https://portal.example.go.jp\n",
+        encoding="utf-8",
+    )
+    env_file.chmod(0o640)
+    environment = by_hand_environment(fresh_sqlite_file)
+    del environment["DATABASE_URL"]  # from the environment file
+    environment |= {"KOKASEN_ENV_FILE": str(env_file), "SSL_CERT_FILE": str(cert)}
+    wrapper = str(ROOT / "deploy" / "bin" / "kokasen-manage")
+    try:
+        queued = subprocess.run([wrapper, "shell", "-v0", "-c", QUEUE_SCRIPT], cwd=ROOT, env=environment,
+                                capture_output=True, text=True, timeout=120)
+        assert queued.returncode == 0, queued.stderr
+        password = queued.stdout.strip()
+        run = subprocess.run([wrapper, "send_outbox"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                             timeout=120)
+    finally:
+        controller.stop()
+    assert run.returncode == 0, run.stderr
+    assert "送信 1 件" in run.stdout and password not in run.stdout + run.stderr
+    [received] = handler.received
+    assert received.tls and received.rcpt_tos == ["kodomo@example.jp"]
+    assert password in received.message.get_content()
