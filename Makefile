@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := chromium fonts-noto-cjk openssl
+APT_PACKAGES := chromium fonts-noto-cjk openssl nginx
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -29,7 +29,7 @@ run: setup
 	@echo "ポータル: http://$(HOST):$(PORT)/   管理画面: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test-tools: Chromium, Japanese fonts and Java from Debian; axe-core and the Nu HTML Checker from npm
+## test-tools: Chromium, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
 test-tools: tools/node_modules/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
