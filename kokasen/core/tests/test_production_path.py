@@ -3,7 +3,6 @@ production settings and the installer's environment file, through deploy/bin/kok
 manage.py never falls back to the development settings there."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -1,9 +1,7 @@
 """load_demo is for development and tests only: it refuses the production settings and any
 settings with DEBUG off (the test settings allow it explicitly), before writing anything."""
 
-import os
 import subprocess
-import sys
 
 import pytest
 from django.contrib.auth import get_user_model
