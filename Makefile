@@ -31,7 +31,7 @@ run: setup
 	@echo "ポータル: http://$(HOST):$(PORT)/   管理画面: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test-tools: Chromium, Japanese fonts, nginx and Java from Debian; axe-core and the Nu HTML Checker from npm
+## test-tools: Chromium, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
 test-tools: tools/node_modules/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \

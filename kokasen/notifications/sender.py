@@ -30,6 +30,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
 from . import message_templates
+from .delivery import ensure_delivering_backend
 from .models import OutboxMessage
 
 # Seconds to wait before attempt 2, 3, …; after the last, the message is FAILED.
@@ -133,6 +134,7 @@ def due_messages(now):
 
 def send_outbox(*, limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> SendReport:
     """Send every due message (at most ``limit``), one SMTP connection for the batch."""
+    ensure_delivering_backend()  # before any row is touched (delivery.py, decision 0021)
     lock = Path(settings.BASE_DIR) / "var" / "send_outbox.lock"
     report = SendReport()
     with single_sender(lock):

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "kokasen.tips.middleware.ShortFormBodyLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kokasen.accounts.middleware.StaffTwoFactorMiddleware",
+    # Refuses, before CsrfViewMiddleware's view step reads request.POST, a body sent to an admin
+    # by anyone but a TOTP-verified staff session (403) and any body over the limits (413).
+    "kokasen.accounts.upload_gate.AdminBodyGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The Japanese page for empty 405 responses (inside CSRF and X-Frame-Options, which then apply to it).
@@ -225,6 +228,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kokasen@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# send_outbox refuses a backend that delivers nothing (console, locmem, file, dummy): it would
+# mark the messages 送信済み, print or drop their passwords (notifications/delivery.py).
+# Only test.py allows it.
+OUTBOX_ALLOW_NON_DELIVERING_BACKEND = False
 # Derives the generated passwords of queued credential messages (kokasen/accounts/credentials.py).
 # Changing it makes queued, unsent credential messages undeliverable (staff then reissue).
 CREDENTIALS_KEY = env_secret("CREDENTIALS_KEY", SECRET_KEY)
@@ -271,6 +278,13 @@ PORTAL_MENU_DROPDOWN_LIMIT = 8
 TIPS_POSTS_PER_HOUR = env_int("TIPS_POSTS_PER_HOUR", 10)
 FEEDBACK_OPINIONS_PER_HOUR = env_int("FEEDBACK_OPINIONS_PER_HOUR", 5)
 SHORT_FORM_MAX_BODY_BYTES = env_int("SHORT_FORM_MAX_BODY_BYTES", 64 * 1024)
+# Request bodies (kokasen/accounts/upload_gate.py, decision 0021), refused with 413 before they
+# are read: on admin paths above the largest upload (documents, videos, images) plus this
+# margin for the form's other fields; elsewhere above MAX_BODY_SIZE_OUTSIDE_ADMIN (nothing
+# outside the admins takes a file). nginx has the same limits (deploy/nginx/portal.conf:
+# 2 GB + 1 MB = 2049m for /admin/documents/, 11m for /admin/images/, 10m elsewhere).
+UPLOAD_BODY_MARGIN = 1024 * 1024
+MAX_BODY_SIZE_OUTSIDE_ADMIN = 10 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

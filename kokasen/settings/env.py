@@ -6,6 +6,7 @@ instead of being silently read as a default. Every secret may also be given as
 """
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,4 +73,73 @@ def env_networks(name: str, default: list[str]) -> list[str]:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or network.") from None
+    return values
+
+
+# --- The server's environment file (docs/configuration.md, decision 0021) ---------------------
+
+# Written by the installer: root:kokasen, mode 0640, one KEY=VALUE per line.
+DEFAULT_ENV_FILE = Path("/etc/kokasen/kokasen.env")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# kokasen.settings.production refuses to start without these (SECRET_KEY_FILE may stand for
+# SECRET_KEY): without them a server would run on a developer's defaults (a local-memory cache
+# per worker, mail to localhost, links to https://localhost).
+REQUIRED_PRODUCTION_VARIABLES = (
+    "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "DEFAULT_FROM_EMAIL", "PORTAL_BASE_URL",
+)
+
+
+def server_env_file(default: Path = DEFAULT_ENV_FILE) -> Path | None:
+    """The environment file that marks this machine as a server: the one named by
+    KOKASEN_ENV_FILE (deploy/bin/kokasen-manage sets it), else the installer's default path if
+    it exists (or cannot even be looked at: it is then a server we may not read). None on a
+    development machine."""
+    named = os.environ.get("KOKASEN_ENV_FILE", "").strip()
+    if named:
+        return Path(named)
+    try:
+        default.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return default
+    return default
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines, as systemd's EnvironmentFile= reads them: blank lines and lines starting
+    with # or ; are ignored, white space around key and value is dropped, and one pair of
+    surrounding double or single quotes is removed. The file holds secrets, so it must not be
+    readable by others nor writable by its group, and error messages never quote a value."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"環境ファイル {path} を読めません: {exc.strerror}") from None
+    if mode & 0o027:
+        raise ImproperlyConfigured(
+            f"環境ファイル {path} の権限が {mode & 0o777:o} です。秘密の値を含むため、"
+            "所有者 root、グループ kokasen、権限 0640 にしてください（chmod 0640）。"
+        )
+    values = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        name, equals, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not _NAME.match(name):
+            raise ImproperlyConfigured(f"環境ファイル {path} の {number} 行目は「名前=値」の形ではありません。")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_env_file(path: Path) -> dict[str, str]:
+    """Put the file's variables into os.environ; a variable already set in the environment
+    wins (so an operator can override one for a single command)."""
+    values = read_env_file(path)
+    for name, value in values.items():
+        os.environ.setdefault(name, value)
     return values

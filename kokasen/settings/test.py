@@ -15,5 +15,10 @@ CSRF_COOKIE_SECURE = False
 # Argon2 is deliberately slow; tests that check hashing use it explicitly.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests read sent messages from django.core.mail.outbox; nowhere else may send_outbox use a
+# backend that delivers nothing (kokasen/notifications/delivery.py).
+OUTBOX_ALLOW_NON_DELIVERING_BACKEND = True
+# pytest runs with DEBUG off; the demo content is the tests' fixture (load_demo refuses it otherwise).
+DEMO_CONTENT_WITHOUT_DEBUG = True
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"

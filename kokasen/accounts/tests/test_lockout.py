@@ -309,7 +309,7 @@ def test_only_verified_agency_staff_open_the_screen_or_release(client):
     protect(CODE_A)
     login_member(client, make_member("131016"))
     assert client.get(SECURITY_URL).status_code == 302
-    assert client.post(f"{SECURITY_URL}release-account/", {"username": CODE_A}).status_code == 302
+    assert client.post(f"{SECURITY_URL}release-account/", {"username": CODE_A}).status_code == 403  # unread (0021)
     unverified = Client()
     unverified.force_login(make_staff(roles.AGENCY_ADMIN))
     assert unverified.get(SECURITY_URL)["Location"].startswith("/login/totp/")

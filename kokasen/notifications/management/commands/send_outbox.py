@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kokasen.notifications import sender
+from kokasen.notifications import delivery, sender
 
 
 class Command(BaseCommand):
@@ -32,6 +32,8 @@ class Command(BaseCommand):
             report = sender.send_outbox(limit=limit, progress=progress)
         except sender.SenderBusy:
             raise CommandError("別の send_outbox が実行中です。終わってから実行してください。") from None
+        except delivery.NonDeliveringBackend as refused:
+            raise CommandError(str(refused)) from None
         if interactive and verbosity >= 1:
             self.stderr.write("")
         self.stdout.write(f"送信 {report.sent} 件、再送予定 {report.retried} 件、送信失敗 {report.failed} 件")

@@ -1,0 +1,36 @@
+"""Production: everything of base.py with nothing relaxed, plus the server's environment file,
+and a refusal to start without the variables a server needs (docs/configuration.md).
+
+Servers select this module in two places only: deploy/bin/kokasen-manage (every management
+command, also those run by the systemd timers) and kokasen/wsgi.py (gunicorn), so no command
+depends on someone remembering DJANGO_SETTINGS_MODULE. The variables come from the environment
+file the installer writes (/etc/kokasen/kokasen.env, or the file named by KOKASEN_ENV_FILE);
+a variable already set in the environment wins over the file.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import DEFAULT_ENV_FILE, REQUIRED_PRODUCTION_VARIABLES, load_env_file, server_env_file
+
+_env_file = server_env_file()  # a file named by KOKASEN_ENV_FILE must exist; the default is read if present
+if _env_file is not None:
+    load_env_file(_env_file)
+
+_missing = [name for name in REQUIRED_PRODUCTION_VARIABLES if not os.environ.get(name, "").strip()]
+if "SECRET_KEY" in _missing and os.environ.get("SECRET_KEY_FILE", "").strip():
+    _missing.remove("SECRET_KEY")  # read from the file by base.py (env_secret)
+if _missing:
+    raise ImproperlyConfigured(
+        "本番の設定（kokasen.settings.production）に必要な環境変数がありません: "
+        + "、".join(_missing)
+        + f"。環境ファイル {_env_file or DEFAULT_ENV_FILE} に書いてください（docs/configuration.md）。"
+    )
+
+from .base import *  # noqa: E402,F403
+
+# The one mail backend that delivers (notifications/delivery.py refuses the others anyway).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Read by load_demo, which refuses to fill a production database with sample content.
+KOKASEN_PRODUCTION = True
