@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+
+from kokasen.core import errors
 
 from . import roles
 
@@ -74,8 +75,6 @@ def _closing(response):
     return response
 
 
-def _refuse(request, status: int, template: str, context: dict):
-    return _closing(TemplateResponse(request, template, context, status=status).render())
 
 
 class AdminBodyGateMiddleware:
@@ -86,11 +85,10 @@ class AdminBodyGateMiddleware:
         meta = request.META
         length = _content_length(meta.get("CONTENT_LENGTH"))
         if length is not None and length > max_body_size(request.path):
-            return _refuse(request, 413, "accounts/request_body_too_large.html",
-                           {"limit_mb": max_body_size(request.path) // (1024 * 1024)})
+            return _closing(errors.request_too_large(request))
         if is_admin_path(request.path) and has_body(meta.get("CONTENT_LENGTH"), meta.get("HTTP_TRANSFER_ENCODING")):
             if not may_send_admin_body(request.user, request.path):
-                return _refuse(request, 403, "accounts/admin_body_refused.html", {"path": request.path})
+                return _closing(errors.error_response(request, "errors/admin_body_refused.html", 403, {"path": request.path}))
         return self.get_response(request)
 
 

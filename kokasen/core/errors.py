@@ -31,6 +31,7 @@ PLAIN_FRAME = "errors/frame_plain.html"
 NGINX_PAGES = {
     "404.html": "errors/404.html",
     "413.html": "errors/413.html",
+    "admin-body-refused.html": "errors/admin_body_refused.html",
     "429.html": "errors/429.html",
     "502.html": "errors/502.html",
     "503.html": "errors/503.html",

@@ -155,7 +155,7 @@ def test_a_refusal_is_in_japanese_and_closes_the_connection():
     response = post_body(reverse("wagtaildocs:add_multiple"), body)
     assert response.status_code == 403 and response["Connection"] == "close"
     text = response.content.decode()
-    assert "二段階認証を済ませた職員" in text and "何も保存していません" in text
+    assert "二要素認証を済ませた職員" in text and "何も保存していません" in text
     assert "/login/?next=/admin/documents/multiple/add/" in text
 
 

@@ -104,6 +104,7 @@ def portal(tmp_path_factory, smtp_certificate):
         app_port=app.server_address[1], cert=cert, key=key, srv=work / "srv",
     )
     (work / "portal.conf").write_text(conf, encoding="utf-8")
+    shutil.copytree(PORTAL_CONF.parent / "errors", work / "srv" / "errors")  # nginx's own pages (0018)
     (work / "nginx.conf").write_text(
         f"""daemon off;
 master_process off;
@@ -201,7 +202,7 @@ def test_nginx_refuses_an_upload_to_the_admins_before_receiving_its_body(portal,
         seen.clear()
         started = time.monotonic()
         status, text = request(port, "POST", path, content_length=size, cookie=cookie, cafile=smtp_certificate[0])
-        assert status == 403 and "二段階認証を済ませた職員" in text, (path, status, text)
+        assert status == 403 and "二要素認証を済ませた職員" in text, (path, status, text)
         assert time.monotonic() - started < 5, "refused at once, not after a timeout"
         assert posts_reaching_the_app(seen) == [], path
         [(method, auth_path, headers, received)] = seen  # only the question, without the body

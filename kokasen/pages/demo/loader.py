@@ -229,11 +229,11 @@ def ensure_demo_admin(log=print) -> None:
         log("管理画面のユーザー admin は作成済みです（パスワードの再設定: python manage.py changepassword admin）。")
     link = _demo_enrolment_link(user)
     if link:
-        log("  職員は二段階認証（認証アプリの確認コード）を使います。初回は、先に次の招待URLをブラウザで開いてから")
+        log("  職員は二要素認証（認証アプリの確認コード）を使います。初回は、先に次の招待URLをブラウザで開いてから")
         log("  ログインしてください。表示されるQRコードを認証アプリで読み取ります（URLは var/demo-admin-enrolment.txt にもあります）。")
         log(f"  {link}")
     else:
-        log("  職員は二段階認証を使います。ログインのあと、認証アプリの確認コードを入力してください。")
+        log("  職員は二要素認証を使います。ログインのあと、認証アプリの確認コードを入力してください。")
 
 
 def _demo_enrolment_link(user) -> str | None:

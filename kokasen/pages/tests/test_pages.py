@@ -214,7 +214,7 @@ def test_load_demo_prints_working_logins_for_the_admin_and_one_local_government(
     text = out.getvalue()
     member_password = (tmp_path / "member.txt").read_text().strip()
     assert text.count(f"ユーザーID {loader.DEMO_MEMBER_CODE} / パスワード {member_password}") == 2
-    assert "二段階認証" in text
+    assert "二要素認証" in text
     # The demo admin enrols with the printed one-time link (decision 0020), then the password.
     link = (tmp_path / "enrolment.txt").read_text().strip()
     assert text.count(link) == 2 and (tmp_path / "enrolment.txt").stat().st_mode & 0o077 == 0
