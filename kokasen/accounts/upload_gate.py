@@ -85,7 +85,7 @@ class AdminBodyGateMiddleware:
         meta = request.META
         length = _content_length(meta.get("CONTENT_LENGTH"))
         if length is not None and length > max_body_size(request.path):
-            return _closing(errors.request_too_large(request))
+            return _closing(errors.request_too_large(request, limit_bytes=max_body_size(request.path)))
         if is_admin_path(request.path) and has_body(meta.get("CONTENT_LENGTH"), meta.get("HTTP_TRANSFER_ENCODING")):
             if not may_send_admin_body(request.user, request.path):
                 return _closing(errors.error_response(request, "errors/admin_body_refused.html", 403, {"path": request.path}))

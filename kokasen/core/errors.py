@@ -96,10 +96,14 @@ def csrf_failure(request, reason=""):
 # --- the responses the project produces itself ---
 
 
-def request_too_large(request, *, back_url: str | None = None) -> HttpResponse:
+def request_too_large(request, *, back_url: str | None = None, limit_bytes: int | None = None) -> HttpResponse:
     """413 for a form body over the limit; nothing of it was read or stored. The form is
-    normally at the address it was posted to, so that is the way back."""
-    return error_response(request, "errors/413.html", 413, {"back_url": back_url or request.path})
+    normally at the address it was posted to, so that is the way back. ``limit_bytes``, when
+    given, is said in whole megabytes."""
+    context = {"back_url": back_url or request.path}
+    if limit_bytes:
+        context["limit_mb"] = max(1, limit_bytes // (1024 * 1024))
+    return error_response(request, "errors/413.html", 413, context)
 
 
 def method_not_allowed(request, allowed: str) -> HttpResponse:
