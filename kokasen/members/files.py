@@ -1,6 +1,6 @@
 """Serving a document that has passed its access checks (the ``before_serve_document`` hook
-in wagtail_hooks.py), for every document of the site; ``serve_file`` does the work for any
-stored file.
+in wagtail_hooks.py), for every document of the site, and a protected image (original or
+rendition) that has passed the same check (views.serve_image). Both go through ``serve_file``.
 
 - HTTP range requests (RFC 9110 §14): one range ``bytes=a-b``, ``a-`` or ``-n`` gives 206
   with Content-Range; a range beyond the file gives 416; several ranges, or a malformed
@@ -27,7 +27,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, Stre
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe, quote_etag
 
-from . import uploads
+from . import images, uploads
 
 INLINE_TYPES = ("application/pdf",)
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -110,6 +110,28 @@ def serve_document(request, document, *, restricted: bool) -> HttpResponse:
         etag=etag,
         modified=_last_modified(document.file, document.created_at),
         restricted=restricted,
+    )
+
+
+def serve_image(request, image, fieldfile, *, restricted: bool) -> HttpResponse:
+    """An image's original (``fieldfile`` is ``image.file``) or one of its renditions, inline,
+    named after the image's title. The original's ETag is its SHA-1; renditions rely on
+    Last-Modified."""
+    etag = None
+    if fieldfile.name == image.file.name:
+        try:
+            etag = quote_etag(image.get_file_hash())
+        except (OSError, ValueError):
+            etag = None
+    return serve_file(
+        request,
+        fieldfile,
+        mime=images.content_type(fieldfile.name),
+        download_name=uploads.download_name(image.title, uploads.extension_of(fieldfile.name)),
+        etag=etag,
+        modified=_last_modified(fieldfile, image.created_at),
+        restricted=restricted,
+        inline=True,
     )
 
 
