@@ -19,6 +19,9 @@ urlpatterns = [
     # (kokasen/members/views.py explains why this is a view and not a hook).
     re_path(r"^documents/(\d+)/(.*)$", member_views.serve_document, name="members_document_serve"),
     path("documents/", include(wagtaildocs_urls)),
+    # Originals and renditions of images in restricted collections (never under /media/):
+    # the same access check as documents (kokasen/members/images.py, docs/decisions/0019).
+    path("members/images/<path:name>", member_views.serve_image, name="members_image_serve"),
     path("", include("kokasen.accounts.urls")),
     path("search/", page_views.search, name="search"),
     path("feed.atom", page_views.news_feed, name="news_feed"),

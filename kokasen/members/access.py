@@ -7,9 +7,9 @@ stopped after the password is treated like a visitor who has not logged in.
 
 Wagtail's own view restrictions (a ``PageViewRestriction`` / ``CollectionViewRestriction``
 of type "groups", kept in place by ``services.members_area_secure``) are the first check;
-this module is the second one, used by the members pages' ``serve()`` and by the
-document-serving hook, so that nothing of the area renders to others even if an editor
-removed a restriction.
+this module is the second one, used by the members pages' ``serve()``, by the
+document-serving hook and by the image view (``collection_item_refusal``), so that nothing
+of the area renders to others even if an editor removed a restriction.
 """
 
 from django.conf import settings
@@ -44,3 +44,29 @@ def refuse(request):
         response = TemplateResponse(request, "members/forbidden.html", status=403)
     add_never_cache_headers(response)
     return response
+
+
+def collection_item_refusal(item, request, *, wagtail_checked: bool = False):
+    """The check on every file of a collection, a document or an image: None if the request
+    may have it, else the refusal (``refuse``).
+
+    1. Wagtail's view restrictions of the item's collection and its ancestors (``accept_request``),
+       answered as Wagtail's document hook answers a group or login restriction: the login page,
+       also for a logged-in user outside the groups. (The document view has run Wagtail's own
+       hook already: ``wagtail_checked``. Password restrictions are never used here, so an
+       image gets no password form.)
+    2. Ours: an item of a restricted or 会員限定 collection only for members-area readers, even
+       if its restriction was removed or lets other users in.
+    """
+    from .models import is_restricted_collection
+
+    collection = item.collection
+    if not wagtail_checked:
+        for restriction in collection.get_view_restrictions():
+            if not restriction.accept_request(request):
+                response = redirect_to_login(request.get_full_path(), settings.WAGTAIL_FRONTEND_LOGIN_URL)
+                add_never_cache_headers(response)
+                return response
+    if is_restricted_collection(collection) and not can_read_members_area(request.user):
+        return refuse(request)
+    return None

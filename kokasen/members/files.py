@@ -1,5 +1,6 @@
 """Serving a document that has passed its access checks (the ``before_serve_document`` hook
-in wagtail_hooks.py), for every document of the site.
+in wagtail_hooks.py), for every document of the site, and a protected image (original or
+rendition) that has passed the same check (views.serve_image). Both go through ``serve_file``.
 
 - HTTP range requests (RFC 9110 §14): one range ``bytes=a-b``, ``a-`` or ``-n`` gives 206
   with Content-Range; a range beyond the file gives 416; several ranges, or a malformed
@@ -9,7 +10,7 @@ in wagtail_hooks.py), for every document of the site.
 - Content-Type from the extension, ``Content-Disposition`` inline for video and PDF,
   attachment otherwise, with the document's (Japanese) title as an RFC 5987 file name.
 - ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: default-src 'none'``;
-  ``Cache-Control: private`` for a document of a restricted collection.
+  ``Cache-Control: private`` for a file of a restricted collection.
 - With ``PROTECTED_FILES_X_ACCEL_PREFIX`` set (production), an empty response with
   ``X-Accel-Redirect: <prefix>/<path under MEDIA_ROOT>``: nginx sends the bytes, ranges
   included (deploy/nginx/portal.conf).
@@ -26,7 +27,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, Stre
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe, quote_etag
 
-from . import uploads
+from . import images, uploads
 
 INLINE_TYPES = ("application/pdf",)
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -74,11 +75,11 @@ def is_inline(mime: str) -> bool:
     return mime in INLINE_TYPES or mime.startswith("video/")
 
 
-def _last_modified(document) -> datetime.datetime | None:
+def _last_modified(fieldfile, fallback) -> datetime.datetime | None:
     try:
-        return document.file.storage.get_modified_time(document.file.name)
+        return fieldfile.storage.get_modified_time(fieldfile.name)
     except (NotImplementedError, OSError):
-        return document.created_at
+        return fallback
 
 
 def _range_file(fileobj, start: int, length: int):
@@ -96,21 +97,64 @@ def _range_file(fileobj, start: int, length: int):
 
 
 def serve_document(request, document, *, restricted: bool) -> HttpResponse:
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
     mime = content_type(document)
     try:
         etag = quote_etag(document.get_file_hash())
     except (OSError, ValueError):
         etag = None
-    modified = _last_modified(document)
+    return serve_file(
+        request,
+        document.file,
+        mime=mime,
+        download_name=uploads.download_name(document.title, uploads.extension_of(document.filename)),
+        etag=etag,
+        modified=_last_modified(document.file, document.created_at),
+        restricted=restricted,
+    )
+
+
+def serve_image(request, image, fieldfile, *, restricted: bool) -> HttpResponse:
+    """An image's original (``fieldfile`` is ``image.file``) or one of its renditions, inline,
+    named after the image's title. The original's ETag is its SHA-1; renditions rely on
+    Last-Modified."""
+    etag = None
+    if fieldfile.name == image.file.name:
+        try:
+            etag = quote_etag(image.get_file_hash())
+        except (OSError, ValueError):
+            etag = None
+    return serve_file(
+        request,
+        fieldfile,
+        mime=images.content_type(fieldfile.name),
+        download_name=uploads.download_name(image.title, uploads.extension_of(fieldfile.name)),
+        etag=etag,
+        modified=_last_modified(fieldfile, image.created_at),
+        restricted=restricted,
+        inline=True,
+    )
+
+
+def serve_file(
+    request,
+    fieldfile,
+    *,
+    mime: str,
+    download_name: str,
+    etag: str | None,
+    modified: datetime.datetime | None,
+    restricted: bool,
+    inline: bool | None = None,
+) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if inline is None:
+        inline = is_inline(mime)
     modified_ts = int(modified.timestamp()) if modified else None
 
     headers = {
         "Content-Type": mime,
-        "Content-Disposition": content_disposition_header(
-            not is_inline(mime), uploads.download_name(document.title, uploads.extension_of(document.filename))
-        ),
+        "Content-Disposition": content_disposition_header(not inline, download_name),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'",
         "Accept-Ranges": "bytes",
@@ -138,10 +182,10 @@ def serve_document(request, document, *, restricted: bool) -> HttpResponse:
     prefix = getattr(settings, "PROTECTED_FILES_X_ACCEL_PREFIX", "")
     if prefix:
         response = HttpResponse(b"", content_type=mime)
-        response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{document.file.name}")
+        response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{fieldfile.name}")
         return finish(response)
 
-    size = document.file.size
+    size = fieldfile.size
     byte_range = None
     if request.method == "GET" and _if_range_matches(request.headers.get("If-Range"), etag, modified_ts):
         try:
@@ -151,7 +195,7 @@ def serve_document(request, document, *, restricted: bool) -> HttpResponse:
             response["Content-Range"] = f"bytes */{size}"
             return finish(response)
 
-    fileobj = document.file.storage.open(document.file.name, "rb")
+    fileobj = fieldfile.storage.open(fieldfile.name, "rb")
     if byte_range is None:
         response = FileResponse(fileobj, content_type=mime)
         response["Content-Length"] = str(size)

@@ -1,8 +1,11 @@
-"""The development server's helper for MEDIA_ROOT, limited to image folders.
+"""The development server's helper for MEDIA_ROOT, limited to the public image folders.
 
 Document originals live in MEDIA_ROOT/documents/ and must only ever be served by the
-document view (which checks access); in production nginx refuses /media/documents/
-(deploy/nginx/portal.conf), and this helper does the same on a developer's machine.
+document view (which checks access); images of restricted collections live in
+MEDIA_ROOT/protected_images/ and must only ever be served by the image view
+(/members/images/…, kokasen/members/images.py). In production nginx refuses both folders
+under /media/ (deploy/nginx/portal.conf), and this helper does the same on a developer's
+machine: it serves Wagtail's public folders and nothing else, after normalising the path.
 """
 
 import posixpath
@@ -17,7 +20,8 @@ PUBLIC_MEDIA_FOLDERS = ("images", "original_images")
 
 
 def serve_public_media(request, path):
-    # "images/../documents/x.pdf" normalises into documents/: refuse anything that does.
+    # "images/../documents/x.pdf" normalises into documents/ (and "images/../protected_images/…"
+    # into protected_images/): refuse anything that leaves the public folders.
     normalised = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
     if normalised.split("/", 1)[0] not in PUBLIC_MEDIA_FOLDERS or ".." in normalised.split("/"):
         raise Http404

@@ -54,10 +54,20 @@ class ProtectedCollection(models.Model):
         return self.collection.name
 
 
-def is_protected_document(document) -> bool:
+def is_protected_collection(collection) -> bool:
+    """True if the collection or one of its ancestors is marked 会員限定 (ProtectedCollection)."""
     protected = Collection.objects.filter(members_protection__isnull=False)
-    collection = document.collection
     return any(collection.pk == c.pk or collection.is_descendant_of(c) for c in protected)
+
+
+def is_restricted_collection(collection) -> bool:
+    """The rule for every file of a collection, document or image: closed to non-readers when
+    the collection or an ancestor has a view restriction or is marked 会員限定."""
+    return collection.get_view_restrictions().exists() or is_protected_collection(collection)
+
+
+def is_protected_document(document) -> bool:
+    return is_protected_collection(document.collection)
 
 
 def validate_member_document(document, *, video: bool = False):

@@ -6,6 +6,10 @@ support. A hook cannot do the streaming instead: Wagtail only accepts an ``HttpR
 from a hook, and a streaming response is not one (it would hold a 2 GB video in memory).
 So kokasen/urls.py routes the same URL here first: the same lookup and hooks, then
 ``files.serve_document``.
+
+Images of restricted collections have no /media/ URL (images.py): their originals and
+renditions are served by ``serve_image`` at /members/images/<name>, after the same check
+as documents (``access.collection_item_refusal``).
 """
 
 from django.http import Http404, HttpResponse
@@ -14,7 +18,8 @@ from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.documents.models import document_served
 
-from . import files
+from . import access, files, images
+from .models import is_restricted_collection
 
 
 def serve_document(request, document_id, document_filename):
@@ -29,3 +34,15 @@ def serve_document(request, document_id, document_filename):
     document_served.send(sender=Document, instance=document, request=request)
     restricted = document.collection.get_view_restrictions().exists()
     return files.serve_document(request, document, restricted=restricted)
+
+
+def serve_image(request, name):
+    stored = images.stored_name(name)
+    found = images.find(stored) if stored else None
+    if found is None:
+        raise Http404("No such image.")
+    image, fieldfile = found
+    refusal = access.collection_item_refusal(image, request)
+    if refusal is not None:
+        return refusal
+    return files.serve_image(request, image, fieldfile, restricted=is_restricted_collection(image.collection))

@@ -1,9 +1,10 @@
-"""The members area's check on every document request, after Wagtail's own."""
+"""The members area's check on every document request, after Wagtail's own, and the
+image moves that Wagtail's bulk actions make without saving each image."""
 
 from wagtail import hooks
+from wagtail.images import get_image_model
 
 from . import access
-from .models import is_protected_document
 
 # After wagtail.documents' check_view_restrictions (order 0), which sends visitors who
 # are not in a restriction's groups to the login page.
@@ -13,8 +14,19 @@ CHECK_ORDER = 100
 @hooks.register("before_serve_document", order=CHECK_ORDER)
 def refuse_protected_documents_to_non_readers(document, request):
     """Also refuses a protected file whose collection lost its restriction, and staff who
-    have not passed the TOTP step. The response itself comes from views.serve_document."""
-    restricted = document.collection.get_view_restrictions().exists()
-    if (restricted or is_protected_document(document)) and not access.can_read_members_area(request.user):
-        return access.refuse(request)
-    return None
+    have not passed the TOTP step. The response itself comes from views.serve_document.
+    The image view (views.serve_image) runs the same check."""
+    return access.collection_item_refusal(document, request, wagtail_checked=True)
+
+
+@hooks.register("after_bulk_action")
+def secure_images_after_bulk_actions(request, action_type, objects, action_class_instance):
+    """「コレクションに追加」 in the image listing moves images with one UPDATE, without a
+    save signal: put their files where their new collection wants them (inside the
+    action's transaction, like a save)."""
+    Image = get_image_model()
+    images = [obj for obj in objects if isinstance(obj, Image)]
+    if images:
+        from .services import protected_images_secure
+
+        protected_images_secure(image_ids=[image.pk for image in images], acting_user=request.user)

@@ -69,3 +69,36 @@ def test_without_its_restriction_the_area_stops_the_export_instead_of_leaking(de
     with pytest.raises(builder.ExportError) as error:
         builder.export_site(out_dir=tmp_path / "export", structure="flat", design="standard")
     assert "/members/" in str(error.value) and "HTTP 302" in str(error.value)
+
+
+def test_a_protected_image_on_a_public_page_never_reaches_the_export(demo_site, tmp_path):
+    """An editor puts an image of 「会員限定資料」 on a public page: the page is exported, the
+    image is not (its URL is the app's view, which the exporter does not follow), and no
+    file of protected_images/ is copied."""
+    from kokasen.members.services import members_collection
+
+    from .imaging import make_image, stored_bytes
+
+    image = make_image("会員限定の図（テスト）", members_collection(), "member-chart.png")
+    rendition = image.get_rendition("width-480")
+    section = SectionPage.objects.get(slug="training")
+    page = ArticlePage(
+        title="会員限定の画像を含む公開ページ",
+        slug="page-with-protected-image",
+        body=[("image", {"image": image, "alt": "会員限定の図", "caption": "図の説明"})],
+    )
+    section.add_child(instance=page)
+    page.save_revision().publish()
+
+    out = tmp_path / "export"
+    builder.export_site(out_dir=out, structure="flat", design="standard")
+
+    exported = out / "training" / "page-with-protected-image" / "index.html"
+    html = exported.read_text(encoding="utf-8")
+    assert "図の説明" in html and 'alt="会員限定の図"' in html  # the page itself is public
+    secrets = [stored_bytes(image.file), stored_bytes(rendition.file)]
+    for path in exported_files(out):
+        assert "protected_images" not in str(path.relative_to(out))
+        data = path.read_bytes()
+        assert b"/members/images/" not in data and b"protected_images" not in data, path
+        assert not any(secret in data for secret in secrets), f"protected image bytes in {path}"

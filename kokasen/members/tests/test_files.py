@@ -198,12 +198,15 @@ def test_downloads_are_still_signalled(member_client, handout):
 
 
 def test_the_development_media_helper_serves_images_but_never_documents(client, video, settings, tmp_path):
-    """kokasen/urls.py adds this helper when DEBUG is on (make run)."""
+    """kokasen/urls.py adds this helper when DEBUG is on (make run). Nor does it serve the
+    images of restricted collections (protected_images/, docs/decisions/0019)."""
     from kokasen.members import media
 
     settings.MEDIA_ROOT = tmp_path
     (tmp_path / "documents").mkdir()
     (tmp_path / "documents" / "secret.pdf").write_bytes(b"%PDF-1.4 secret")
+    (tmp_path / "protected_images").mkdir()
+    (tmp_path / "protected_images" / "secret.png").write_bytes(b"\x89PNG secret")
     (tmp_path / "original_images").mkdir()
     (tmp_path / "original_images" / "logo.svg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
 
@@ -216,6 +219,9 @@ def test_the_development_media_helper_serves_images_but_never_documents(client, 
                 "/media/documents/secret.pdf",
                 "/media/original_images/../documents/secret.pdf",
                 "/media/images/..%2Fdocuments%2Fsecret.pdf",
+                "/media/protected_images/secret.png",
+                "/media/images/../protected_images/secret.png",
+                "/media/original_images/..%2Fprotected_images%2Fsecret.png",
             ):
                 response = client.get(url)
                 assert response.status_code == 404, url
