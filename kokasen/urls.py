@@ -18,6 +18,8 @@ urlpatterns = [
     # Same URL as Wagtail's document view, with range requests and X-Accel-Redirect
     # (kokasen/members/views.py explains why this is a view and not a hook).
     re_path(r"^documents/(\d+)/(.*)$", member_views.serve_document, name="members_document_serve"),
+    # Wagtail's password form for restricted collections: never used here (404).
+    re_path(r"^documents/authenticate_with_password/", member_views.no_password_restrictions),
     path("documents/", include(wagtaildocs_urls)),
     # Originals and renditions of images in restricted collections (never under /media/):
     # the same access check as documents (kokasen/members/images.py, docs/decisions/0019).

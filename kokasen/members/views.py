@@ -46,3 +46,10 @@ def serve_image(request, name):
     if refusal is not None:
         return refusal
     return files.serve_image(request, image, fieldfile, restricted=is_restricted_collection(image.collection))
+
+
+def no_password_restrictions(request, *args, **kwargs):
+    """Wagtail's password form for collection restrictions. The portal never uses password
+    restrictions (they store the password in plain text; members are a group), so the form
+    does not exist here: 404, like any other unknown address."""
+    raise Http404
