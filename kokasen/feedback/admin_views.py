@@ -1,9 +1,6 @@
 """Wagtail admin screens of the 意見箱 (管理者 and 受託者 only): the list with filters, one
 opinion with its status and internal notes, and the export to Excel and CSV."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -13,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kokasen.accounts import admin_screens
+from kokasen.core import spreadsheets
 from kokasen.core.audit import audit_record
 
 from . import selectors, services
@@ -21,6 +19,7 @@ from .models import Opinion
 
 PER_PAGE = 50
 COLUMNS = ["受付番号", "受付日時", "団体コード", "団体名", "分類", "ご意見", "連絡先（部署・氏名）", "連絡先メールアドレス", "対応状況", "内部メモ", "更新日時"]
+WIDTHS = [10, 17, 11, 20, 22, 60, 24, 30, 11, 40, 17]
 
 
 _staff = admin_screens.require_staff  # access.is_board_staff is roles.is_staff_role
@@ -77,11 +76,16 @@ def detail(request, pk):
     return TemplateResponse(request, "feedback/admin/detail.html", context)
 
 
+def _local(moment):
+    """Local time without a zone: spreadsheets have none."""
+    return timezone.localtime(moment).replace(tzinfo=None)
+
+
 def _rows(opinions):
     for o in opinions:
         yield [
             o.pk,
-            timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M"),
+            _local(o.created_at),
             o.local_government.code if o.local_government else "",
             str(o.local_government) if o.local_government else "",
             o.get_category_display() if o.category else "",
@@ -90,15 +94,8 @@ def _rows(opinions):
             o.contact_email,
             o.get_status_display(),
             o.internal_notes,
-            timezone.localtime(o.updated_at).strftime("%Y-%m-%d %H:%M"),
+            _local(o.updated_at),
         ]
-
-
-def _spreadsheet_safe(value):
-    """Text starting with = + - @ would be a formula in Excel: prefix it with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def export(request, fmt):
@@ -111,28 +108,10 @@ def export(request, fmt):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     audit_record(action="feedback.exported", acting_user=request.user, detail={"format": fmt, "count": opinions.count()},
                  request=request)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
-        for row in _rows(opinions):
-            writer.writerow([_spreadsheet_safe(v) for v in row])
-        response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="opinions-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "意見箱"
-    sheet.append(COLUMNS)
-    for row in _rows(opinions):
-        sheet.append([_spreadsheet_safe(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="opinions-{stamp}.xlsx"'
+    if fmt == "csv":  # with a BOM: the readers open it in Excel (kokasen.core.spreadsheets)
+        response = HttpResponse(spreadsheets.csv_bytes(COLUMNS, _rows(opinions)), content_type=spreadsheets.CSV_CONTENT_TYPE)
+    else:
+        data = spreadsheets.xlsx_table(COLUMNS, _rows(opinions), sheet="意見箱", widths=WIDTHS, wrap=(5, 9))
+        response = HttpResponse(data, content_type=spreadsheets.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="opinions-{stamp}.{fmt}"'
     return response

@@ -95,3 +95,20 @@ def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
     assert values[1][3] == "北海道札幌市"
     assert AuditEvent.objects.filter(action="feedback.exported").count() == 2
     assert client.get(reverse("feedback_admin:export", args=["pdf"])).status_code == 404
+
+
+def test_export_keeps_formula_like_text_as_typed(client, member_a, agency_admin):
+    # Decision 0024: the Excel cells hold the text as typed (no apostrophe, full-width signs
+    # included); the CSV guards every form with the apostrophe.
+    bodies = ["=1+2", "＝HYPERLINK(\"http://evil.example\")", "＋1", "－1", "＠SUM(1)", "@SUM(1)", "\n=1+2"]
+    for body in bodies:  # straight to the table: the form's rate limit allows 5 an hour
+        Opinion.objects.create(author=member_a, local_government=member_a.local_government, body=body)
+    login_staff(client, agency_admin)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("feedback_admin:export", args=["xlsx"])).content)).active
+    cells = {row[5].value: row[5] for row in sheet.iter_rows(min_row=2)}
+    assert set(cells) == set(bodies)
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells.values())
+    assert isinstance(sheet.cell(row=2, column=1).value, int) and sheet.cell(row=2, column=2).is_date
+    raw = client.get(reverse("feedback_admin:export", args=["csv"])).content.decode("utf-8-sig")
+    exported = {row[5] for row in csv.reader(io.StringIO(raw, newline=""))}
+    assert {"'" + body for body in bodies} <= exported
