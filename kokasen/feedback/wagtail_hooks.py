@@ -1,21 +1,21 @@
-"""Admin menu 「意見箱」 (管理者 and 受託者 only)."""
+"""Admin menu 「意見箱」 (管理者 and 受託者 only): Wagtail's listing (ModelViewSet) with our detail screen."""
 
-from django.urls import include, path, reverse
+from django.urls import reverse
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 
 from kokasen.accounts.admin_menu import StaffMenuItem
 
 from . import admin_views
+from .models import Opinion
+
+# Before anything asks Wagtail for Opinion's policy (it would create a default one).
+register_permission_policy(Opinion, admin_views.policy)
 
 
-@hooks.register("register_admin_urls")
-def register_feedback_admin_urls():
-    urls = [
-        path("", admin_views.index, name="index"),
-        path("<int:pk>/", admin_views.detail, name="detail"),
-        path("export.<str:fmt>", admin_views.export, name="export"),
-    ]
-    return [path("feedback/", include((urls, "feedback_admin"), namespace="feedback_admin"))]
+@hooks.register("register_admin_viewset")
+def register_feedback_viewset():
+    return admin_views.OpinionViewSet()
 
 
 @hooks.register("register_admin_menu_item")

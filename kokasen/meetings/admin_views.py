@@ -14,9 +14,10 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.core import spreadsheets
 from kokasen.core.audit import audit_record
 
-from . import exports, selectors
+from . import downloads, exports, selectors
 from .forms import (
     GOAL_MAX,
     GoalsForm,
@@ -334,8 +335,8 @@ def invitations_page(request, pk):
 
 # --- downloads --------------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+XLSX = spreadsheets.XLSX_CONTENT_TYPE
+CSV = spreadsheets.CSV_CONTENT_TYPE
 
 # key -> (label, file name stem, content type, per room)
 DOWNLOADS = {
@@ -354,14 +355,14 @@ def _file_response(data: bytes, filename: str, content_type: str) -> HttpRespons
     return response
 
 
-def _build(exports, meeting, what: str, room):
+def _build(meeting, what: str, room):
     if what == "groups":
-        return exports.groups_workbook(meeting)
+        return downloads.groups_workbook(meeting)
     if what == "second-half":
-        return exports.second_half_sheet(meeting, room=room)
+        return downloads.second_half_sheet(meeting, room=room)
     if what == "facilitator":
-        return exports.facilitator_sheet(meeting, room)
-    function = exports.zoom_csv if what == "zoom" else exports.webex_csv
+        return downloads.facilitator_sheet(meeting, room)
+    function = downloads.zoom_csv if what == "zoom" else downloads.webex_csv
     return function(meeting, room=room)
 
 
@@ -380,7 +381,7 @@ def download(request, pk, what):
         messages.error(request, "会議室が複数あるため、会議室ごとにダウンロードしてください。")
         return redirect("meetings_admin:detail", meeting.pk)
     try:
-        data = _build(exports, meeting, what, room)
+        data = _build(meeting, what, room)
     except exports.ExportError as problem:
         for reason in problem.reasons:
             messages.error(request, reason)

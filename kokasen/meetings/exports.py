@@ -2,29 +2,31 @@
 CSVs, the group lists per room, the facilitator sheets, the second-half progress sheet and the
 workbook of a proposed grouping (issue 5, items 2, 6, 7).
 
-Two layers, so that the ``propose_groups`` command (a roster file, no meeting in the database) and
-the admin screens (a saved meeting) write the same files:
+This module is the Django-free writer: pure functions over the small dataclasses below
+(:class:`ExportMember`, :class:`ExportGroup`, :class:`ExportRoom`, :class:`GoalText`), so that the
+``propose_groups`` command (a roster file, no meeting in the database) and the admin screens (a
+saved meeting) write the same files. The rows of a saved meeting are read by
+:mod:`kokasen.meetings.downloads`, the database adapter, which then calls these functions:
 
-* pure functions over the small dataclasses below (:class:`ExportMember`, :class:`ExportGroup`,
-  :class:`ExportRoom`, :class:`GoalText`): :func:`zoom_csv`, :func:`webex_csv`,
-  :func:`proposal_workbook`, :func:`rooms_workbook`, :func:`facilitator_workbook`,
-  :func:`second_half_workbook`, :func:`roster_template`;
-* adapters from a :class:`~kokasen.meetings.models.Meeting` (read only, no writes):
-  :func:`meeting_groups`, :func:`meeting_rooms`, :func:`meeting_goals`, and the entry points the
-  admin calls:
+- ``roster_template(kind=None) -> bytes`` (XLSX)
+- ``zoom_csv(groups) -> bytes``, ``webex_csv(groups) -> bytes``
+- ``proposal_workbook(groups, notes, kind=) -> bytes`` (XLSX)
+- ``rooms_workbook(rooms, title=, kind=) -> bytes`` (XLSX, one sheet per room)
+- ``facilitator_workbook(room, goals, title=, kind=) -> bytes`` (XLSX)
+- ``second_half_workbook(rooms, goals, title=, kind=) -> bytes`` (XLSX)
 
-  - ``roster_template(kind=None) -> bytes`` (XLSX)
-  - ``zoom_csv(meeting_or_groups, *, room=None) -> bytes``
-  - ``webex_csv(meeting_or_groups, *, room=None) -> bytes``
-  - ``groups_workbook(meeting) -> bytes`` (XLSX, one sheet per room)
-  - ``facilitator_sheet(meeting, room) -> bytes`` (XLSX)
-  - ``second_half_sheet(meeting, *, room=None) -> bytes`` (XLSX)
-
-  The CSV functions raise :class:`ExportError` (Japanese ``reasons``) instead of writing a file the
-  meeting tool would refuse or that would put somebody in two rooms: an address twice, a
-  participant of the meeting in no group (when the whole meeting is exported), too many rooms.
+The CSV functions raise :class:`ExportError` (Japanese ``reasons``) instead of writing a file the
+meeting tool would refuse or that would put somebody in two rooms: an address twice, too many
+rooms or people.
 
 Files
+    Every cell goes through :mod:`kokasen.core.spreadsheets` (decision 0024): in the workbooks,
+    text that a spreadsheet could take for a formula (= + - @ in half or full width, tab, CR, LF
+    …) is a typed text cell with Excel's quote prefix, shown as typed; in the CSVs it gets a
+    leading apostrophe (OWASP's CSV-injection advice), except e-mail addresses, which must stay
+    valid (the roster refuses addresses starting with = + -, and :func:`zoom_csv` refuses any
+    other). Workbooks: Japanese headers, column widths, the header row frozen, no formulas.
+
     CSVs are UTF-8 without BOM (Japanese room names need UTF-8; a BOM could become part of the first
     header name), CRLF line ends. Zoom: header exactly ``Pre-assign Room Name,Email Address``
     (Zoom support, "Pre-assigning meeting participants to breakout rooms", KB0061353: at most 100
@@ -32,30 +34,19 @@ Files
     docs/decisions/0013-meeting-rosters-and-exports.md for what could and could not be confirmed.
     One CSV is one meeting URL: with several rooms (URLs), export one per room.
 
-    Excel files: Japanese headers, column widths, the header row frozen, no formulas at all. Any
-    text beginning with = + - @ (or a tab, CR, or their full-width forms) is written as a text cell
-    with Excel's quote prefix, so Excel never evaluates it, even after the cell is edited; in the
-    CSVs such text gets a leading apostrophe (OWASP's CSV-injection advice), except e-mail addresses,
-    which must stay valid (the roster refuses addresses starting with = + -, and :func:`zoom_csv`
-    refuses any other).
-
 Personal data (S2): e-mail addresses appear only in the tool CSVs, the proposal workbook and the
 staff's group lists; facilitator sheets and the second-half sheet carry no addresses.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from kokasen.core import spreadsheets
 
 from .roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
 
@@ -73,12 +64,6 @@ PREFECTURE_DEPARTMENTS = (  # the spec's examples (第３-３(1)); a hint in the
     "母子保健担当",
     "市町村支援児童福祉司",
 )
-
-_RISKY = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
 
 
 class ExportError(ValueError):
@@ -142,74 +127,16 @@ def _goal(goals: Mapping[GoalKey, GoalText], member: ExportMember, town: bool) -
     return goals.get((member.code, "" if town else member.department.strip()), GoalText())
 
 
-# --- safe cells ----------------------------------------------------------------------------------
-
-
-def _is_risky(text: str) -> bool:
-    return text.startswith(_RISKY)
-
-
-def csv_safe(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if _is_risky(text) else text
-
-
-def _put(ws, row: int, column: int, value, *, wrap: bool = False, number_format: str | None = None):
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = ws.cell(row=row, column=column)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store "=..." as a formula
-        if _is_risky(value):
-            cell.quotePrefix = True  # stays text when edited in Excel
-    if number_format:
-        cell.number_format = number_format
-    cell.alignment = _WRAP if wrap else _TOP
-    return cell
+# --- cells (kokasen.core.spreadsheets) ------------------------------------------------------------
 
 
 def _table(ws, top: int, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int], wrap=()) -> int:
     """Write a header row at ``top`` and the rows under it; freeze the header; return the next row."""
-    for col, title in enumerate(headers, start=1):
-        cell = _put(ws, top, col, title)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    r = top + 1
-    for values in rows:
-        for col, value in enumerate(values, start=1):
-            fmt = "#,##0" if isinstance(value, int) and not isinstance(value, bool) and value >= 1000 else None
-            _put(ws, r, col, value, wrap=col - 1 in wrap, number_format=fmt)
-        r += 1
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
-    return r
+    return spreadsheets.write_table(ws, top, headers, rows, widths=widths, wrap=wrap, thousands=True)
 
 
-def _preface(ws, lines: Sequence[tuple[str, str]]) -> int:
-    """Label/value lines above a table; returns the row for the table's header."""
-    for i, (label, value) in enumerate(lines, start=1):
-        _put(ws, i, 1, label).font = _HEADER_FONT
-        _put(ws, i, 2, value)
-    return len(lines) + 2 if lines else 1
-
-
-def _save(wb) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "シート"
-    title, n = base[:31], 1
-    while title in used:
-        n += 1
-        suffix = f"_{n}"
-        title = base[: 31 - len(suffix)] + suffix
-    used.add(title)
-    return title
+_preface = spreadsheets.write_preface
+_save = spreadsheets.xlsx_bytes
 
 
 def _center_text(value: bool | None) -> str:
@@ -304,7 +231,7 @@ def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str,
             if not email:
                 reasons.append(f"{who}（{m.local_government}）のメールアドレスがありません。")
                 continue
-            if _is_risky(email):
+            if spreadsheets.is_formula_like(email):
                 reasons.append(f"{who}のメールアドレス「{email}」は先頭の文字のため書き出せません。直してください。")
                 continue
             if key in seen:
@@ -315,7 +242,7 @@ def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str,
                 )
                 continue
             seen[key] = group.name
-            rows.append((csv_safe(group.name), email))
+            rows.append((group.name, email))
     if max_people is not None and len(rows) > max_people:
         reasons.append(
             f"参加者が{len(rows)}人いて、{tool}で事前に割り当てられる{max_people:,}人を超えています。"
@@ -325,33 +252,18 @@ def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str,
         reasons.append("グループに入っている参加者がいません。先にグループ分けをしてください。")
     if reasons:
         raise ExportError(reasons)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return spreadsheets.csv_bytes(header, rows, bom=False)  # no BOM: see the module's docstring
 
 
-def _groups_of(source, room) -> list[ExportGroup]:
-    from .models import Meeting
-
-    if isinstance(source, Meeting):
-        return meeting_groups(source, room=room, require_everyone=room is None)
-    if room is not None:
-        raise TypeError("room is only used with a Meeting")
-    return list(source)
-
-
-def zoom_csv(source, *, room=None) -> bytes:
+def zoom_csv(groups: Sequence[ExportGroup]) -> bytes:
     """Zoom's breakout-room pre-assignment CSV: ``Pre-assign Room Name,Email Address``, one row per
-    participant, room name = group name. ``source``: a Meeting (``room``: only that room's
-    groups; None: the whole meeting, and then everybody must be in a group) or ExportGroups."""
-    return _tool_csv(_groups_of(source, room), ZOOM_HEADER, "Zoom", ZOOM_MAX_ROOMS, ZOOM_MAX_PARTICIPANTS)
+    participant, room name = group name. For a saved meeting: :func:`kokasen.meetings.downloads.zoom_csv`."""
+    return _tool_csv(groups, ZOOM_HEADER, "Zoom", ZOOM_MAX_ROOMS, ZOOM_MAX_PARTICIPANTS)
 
 
-def webex_csv(source, *, room=None) -> bytes:
+def webex_csv(groups: Sequence[ExportGroup]) -> bytes:
     """Webex's breakout-session pre-assignment CSV (:data:`WEBEX_HEADER`), like :func:`zoom_csv`."""
-    return _tool_csv(_groups_of(source, room), WEBEX_HEADER, "Webex", WEBEX_MAX_SESSIONS, None)
+    return _tool_csv(groups, WEBEX_HEADER, "Webex", WEBEX_MAX_SESSIONS, None)
 
 
 # --- workbooks -----------------------------------------------------------------------------------
@@ -433,7 +345,7 @@ def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = 
     wb.remove(wb.active)
     used: set[str] = set()
     for room in rooms or [ExportRoom(UNASSIGNED_ROOM, (), sheet_name="グループ一覧")]:
-        ws = wb.create_sheet(_sheet_title(room.sheet_name or room.name, used))
+        ws = wb.create_sheet(spreadsheets.sheet_title(room.sheet_name or room.name, used))
         facilitator = room.facilitator_name + (f"（{room.facilitator_email}）" if room.facilitator_email else "")
         top = _preface(
             ws,
@@ -497,92 +409,3 @@ def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[GoalKey, Go
     _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置" if town else "部署", "上半期の目標", "進捗（下半期）"),
            rows, (14, 24, 20, 12, 12 if town else 24, 60, 60), wrap={5, 6})
     return _save(wb)
-
-
-# --- adapters from a Meeting ---------------------------------------------------------------------
-
-
-def _member(p) -> ExportMember:
-    lg = p.local_government
-    return ExportMember(
-        number=p.number, code=lg.code, local_government=str(lg), department=p.department, position=p.position,
-        name=p.name, email=p.email, has_center=p.has_center, population=lg.population,
-    )
-
-
-def _grouped(meeting, room=None) -> list[tuple[int | None, ExportGroup]]:
-    from django.db.models import Prefetch
-
-    from .models import Participant
-
-    groups = meeting.groups.order_by("number").prefetch_related(
-        Prefetch("participants", queryset=Participant.objects.select_related("local_government").order_by("number"))
-    )
-    if room is not None:
-        groups = groups.filter(room=room)
-    return [
-        (g.room_id, ExportGroup(name=g.name, department=g.department, members=tuple(_member(p) for p in g.participants.all())))
-        for g in groups
-    ]
-
-
-def meeting_groups(meeting, *, room=None, require_everyone: bool = False) -> list[ExportGroup]:
-    """The meeting's groups (of one room, if given) in number order, members in number order.
-    ``require_everyone``: raise ExportError if a participant is in no group."""
-    if require_everyone:
-        loose = list(meeting.participants.filter(group__isnull=True).order_by("number").values_list("number", flat=True))
-        if loose:
-            shown = "、".join(str(n) for n in loose[:20]) + ("ほか" if len(loose) > 20 else "")
-            raise ExportError(
-                [f"グループに入っていない参加者が{len(loose)}人います（参加者番号 {shown}）。先にグループに入れてください。"]
-            )
-    return [g for _, g in _grouped(meeting, room)]
-
-
-def meeting_rooms(meeting, *, room=None) -> list[ExportRoom]:
-    """Every room (or only ``room``) in number order with its groups; groups without a room come
-    last as room 「未割り当て」 (:data:`UNASSIGNED_ROOM`), on a sheet 「会議室未定」 of the group
-    lists, or 「グループ一覧」 when the meeting has no rooms yet."""
-    by_room: dict[int | None, list[ExportGroup]] = {}
-    for room_id, g in _grouped(meeting, room):
-        by_room.setdefault(room_id, []).append(g)
-    rooms = [room] if room is not None else list(meeting.rooms.order_by("number"))
-    out = [
-        ExportRoom(r.name, tuple(by_room.get(r.pk, ())), r.url, r.facilitator_name, r.facilitator_email) for r in rooms
-    ]
-    if by_room.get(None):
-        out.append(ExportRoom(UNASSIGNED_ROOM, tuple(by_room[None]), sheet_name="会議室未定" if rooms else "グループ一覧"))
-    return out
-
-
-def meeting_goals(meeting) -> dict[GoalKey, GoalText]:
-    """The meeting's goals by (団体コード, 部署); the department is "" at town meetings."""
-    return {
-        (code, department): GoalText(goal, progress)
-        for code, department, goal, progress in meeting.goals.values_list(
-            "local_government__code", "department", "goal", "progress"
-        )
-    }
-
-
-def groups_workbook(meeting) -> bytes:
-    """XLSX of the meeting's groups, one sheet per room (URL, facilitator, then groups and members)."""
-    return rooms_workbook(meeting_rooms(meeting), title=meeting.title, kind=meeting.kind)
-
-
-def facilitator_sheet(meeting, room) -> bytes:
-    """XLSX for the facilitator of ``room`` (a Room of ``meeting``)."""
-    if room.meeting_id != meeting.pk:
-        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
-    return facilitator_workbook(
-        meeting_rooms(meeting, room=room)[0], meeting_goals(meeting), title=meeting.title, kind=meeting.kind
-    )
-
-
-def second_half_sheet(meeting, *, room=None) -> bytes:
-    """XLSX for 下半期: every group's local governments with their 上半期 goal and progress."""
-    if room is not None and room.meeting_id != meeting.pk:
-        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
-    return second_half_workbook(
-        meeting_rooms(meeting, room=room), meeting_goals(meeting), title=meeting.title, kind=meeting.kind
-    )

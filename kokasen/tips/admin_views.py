@@ -1,16 +1,23 @@
 """Wagtail admin screens of the 小ネタ board: the moderation queue (filters, bulk decisions),
-one post (approve, edit then approve, reject with a reason, hide), the topics, and the
-board settings. 管理者 and 受託者 moderate and manage topics; only 管理者 change settings.
+one post (approve, edit then approve, reject with a reason, hide), the topics (a plain list:
+Wagtail's ModelViewSet, decision 0024), and the board settings. 管理者 and 受託者 moderate and
+manage topics; only 管理者 change settings.
 """
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from kokasen.accounts import admin_screens
 from kokasen.core.models import AuditEvent
@@ -116,7 +123,7 @@ def post_detail(request, pk):
     return TemplateResponse(request, "tips/admin/post.html", context, status=400 if form.errors else 200)
 
 
-# --- topics -----------------------------------------------------------------------------------
+# --- topics (Wagtail's ModelViewSet, decision 0024) ------------------------------------------------
 
 
 class TopicForm(forms.ModelForm):
@@ -129,23 +136,82 @@ class TopicForm(forms.ModelForm):
         }
 
 
-def topics(request):
-    _staff(request)
-    rows = Topic.objects.order_by("-opens_at", "-pk")
-    return TemplateResponse(request, "tips/admin/topics.html", _context("小ネタのお題", topics=rows))
+# 管理者 and 受託者 (TOTP passed) list, add and change topics; nobody deletes one here (its posts
+# would go with it).
+topic_policy = admin_screens.StaffPermissionPolicy(Topic, actions={"view", "add", "change"})
 
 
-def topic_edit(request, pk=None):
-    _staff(request)
-    topic = get_object_or_404(Topic, pk=pk) if pk else None
-    form = TopicForm(request.POST or None, instance=topic)
-    if request.method == "POST" and form.is_valid():
-        services.topic_save(form=form, acting_user=request.user, request=request)
-        messages.success(request, "お題を保存しました。")
-        return redirect("tips_admin:topics")
-    title = "お題の編集" if topic else "お題の追加"
-    context = _context(title, parent=(reverse("tips_admin:topics"), "小ネタのお題"), form=form, topic=topic)
-    return TemplateResponse(request, "tips/admin/topic_form.html", context)
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _closes(topic) -> str:
+    return f"{_when(topic.closed_at)}（手動）" if topic.closed_at else _when(topic.closes_at)
+
+
+class CloseColumn(Column):
+    """受付を終了 (a POST form) for open topics."""
+
+    cell_template_name = "tips/admin/topic_close_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["close_url"] = reverse("tips_topics:close", args=[instance.pk])
+        context["csrf_token"] = get_token(parent_context["request"])
+        return context
+
+
+class TopicIndexView(generic.IndexView):
+    page_title = "小ネタのお題"
+    template_name = "tips/admin/topics.html"
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("title", label="お題", get_url=self.get_edit_url, sort_key="title"),
+            Column("origin", label="出どころ", accessor="get_origin_display"),
+            Column("status", label="状態", accessor="get_status_display"),
+            Column("opens_at", label="受付開始", accessor=lambda t: _when(t.opens_at), sort_key="opens_at"),
+            Column("closes_at", label="受付終了", accessor=_closes),
+            CloseColumn("close", label="操作"),
+        ]
+
+    @cached_property
+    def add_item_label(self):
+        return "お題を追加"
+
+
+class _TopicFormMixin:
+    """The titles and breadcrumbs of before (ホーム › 小ネタのお題 › お題の追加/編集); saves
+    through services.topic_save (audited), not Wagtail's own save action."""
+
+    submit_button_label = "保存する"
+
+    def get_page_subtitle(self):
+        return ""
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("tips_topics:index"), "label": TopicIndexView.page_title},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def save_instance(self):
+        return services.topic_save(form=self.form, acting_user=self.request.user, request=self.request)
+
+
+class TopicCreateView(_TopicFormMixin, generic.CreateView):
+    page_title = "お題の追加"
+
+    def get_success_message(self, instance):
+        return "お題を保存しました。"
+
+
+class TopicEditView(_TopicFormMixin, generic.EditView):
+    page_title = "お題の編集"
+
+    def get_success_message(self):
+        return "お題を保存しました。"
 
 
 @require_POST
@@ -153,7 +219,44 @@ def topic_close(request, pk):
     _staff(request)
     services.topic_close(topic=get_object_or_404(Topic, pk=pk), acting_user=request.user, request=request)
     messages.success(request, "お題の受付を終了しました。")
-    return redirect("tips_admin:topics")
+    return redirect("tips_topics:index")
+
+
+class TopicViewSet(ModelViewSet):
+    """/admin/tips/topics/: the list, add and edit (Wagtail's generic views; saves go through
+    services.topic_save, audited) and 受付を終了 (ours). No copy, delete, history or usage."""
+
+    model = Topic
+    name = "tips_topics"
+    url_prefix = "tips/topics"
+    icon = "comment"
+    index_view_class = TopicIndexView
+    add_view_class = TopicCreateView
+    edit_view_class = TopicEditView
+    list_per_page = PER_PAGE
+    add_to_reference_index = False
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return TopicForm
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("new/", self.add_view, name="add"),
+            path("edit/<int:pk>/", self.edit_view, name="edit"),
+            path("close/<int:pk>/", topic_close, name="close"),
+        ]
+
+    def get_common_view_kwargs(self, **kwargs):
+        # Only the routes above exist.
+        return super().get_common_view_kwargs(**{
+            "delete_url_name": None, "history_url_name": None, "usage_url_name": None, **kwargs,
+        })
+
+    def get_permissions_to_register(self):
+        return super().get_permissions_to_register().none()  # the policy decides, not Django permissions
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
-"""Admin menu 「小ネタ」: the moderation queue, the topics and the board settings."""
+"""Admin menu 「小ネタ」: the moderation queue, the topics (Wagtail's ModelViewSet) and the board settings."""
 
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import Menu
+from wagtail.permissions import register_permission_policy
 
 from kokasen.accounts.admin_menu import AgencyAdminMenuItem, StaffMenuItem, StaffSubmenuMenuItem
 
 from . import admin_views, selectors
+from .models import Topic
+
+# Before anything asks Wagtail for Topic's policy (it would create a default one).
+register_permission_policy(Topic, admin_views.topic_policy)
 
 
 @hooks.register("register_admin_urls")
@@ -15,13 +20,14 @@ def register_tips_admin_urls():
         path("", admin_views.queue, name="queue"),
         path("bulk/", admin_views.bulk, name="bulk"),
         path("posts/<int:pk>/", admin_views.post_detail, name="post"),
-        path("topics/", admin_views.topics, name="topics"),
-        path("topics/add/", admin_views.topic_edit, name="topic_add"),
-        path("topics/<int:pk>/", admin_views.topic_edit, name="topic_edit"),
-        path("topics/<int:pk>/close/", admin_views.topic_close, name="topic_close"),
         path("settings/", admin_views.board_settings, name="settings"),
     ]
     return [path("tips/", include((urls, "tips_admin"), namespace="tips_admin"))]
+
+
+@hooks.register("register_admin_viewset")
+def register_topics_viewset():
+    return admin_views.TopicViewSet()
 
 
 @hooks.register("register_admin_menu_item")
@@ -29,7 +35,7 @@ def register_tips_menu():
     menu = Menu(
         items=[
             StaffMenuItem("投稿の確認", reverse("tips_admin:queue"), name="tips-queue", icon_name="tasks", order=1),
-            StaffMenuItem("お題", reverse("tips_admin:topics"), name="tips-topics", icon_name="list-ul", order=2),
+            StaffMenuItem("お題", reverse("tips_topics:index"), name="tips-topics", icon_name="list-ul", order=2),
             AgencyAdminMenuItem("設定", reverse("tips_admin:settings"), name="tips-settings", icon_name="cog", order=3),
         ]
     )

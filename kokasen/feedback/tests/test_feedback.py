@@ -78,7 +78,7 @@ def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
     services.opinion_submit(author=member_a, body="=HYPERLINK(\"http://evil.example\")", category="other")
     services.opinion_submit(author=member_a, body="改行を含む\n意見です。", category="content")
     login_staff(client, agency_admin)
-    response = client.get(reverse("feedback_admin:export", args=["csv"]))
+    response = client.get(reverse("feedback_admin:index") + "?export=csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     raw = response.content
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -88,10 +88,27 @@ def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
     assert "改行を含む\n意見です。" in bodies
     assert "'=HYPERLINK(\"http://evil.example\")" in bodies  # no formula in Excel
 
-    filtered = client.get(reverse("feedback_admin:export", args=["xlsx"]) + "?category=content")
+    filtered = client.get(reverse("feedback_admin:index") + "?export=xlsx&category=content")
     sheet = load_workbook(io.BytesIO(filtered.content)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][5] == "ご意見" and len(values) == 2 and values[1][5] == "改行を含む\n意見です。"
     assert values[1][3] == "北海道札幌市"
     assert AuditEvent.objects.filter(action="feedback.exported").count() == 2
-    assert client.get(reverse("feedback_admin:export", args=["pdf"])).status_code == 404
+    assert client.get(reverse("feedback_admin:index") + "?export=pdf").status_code == 404
+
+
+def test_export_keeps_formula_like_text_as_typed(client, member_a, agency_admin):
+    # Decision 0024: the Excel cells hold the text as typed (no apostrophe, full-width signs
+    # included); the CSV guards every form with the apostrophe.
+    bodies = ["=1+2", "＝HYPERLINK(\"http://evil.example\")", "＋1", "－1", "＠SUM(1)", "@SUM(1)", "\n=1+2"]
+    for body in bodies:  # straight to the table: the form's rate limit allows 5 an hour
+        Opinion.objects.create(author=member_a, local_government=member_a.local_government, body=body)
+    login_staff(client, agency_admin)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("feedback_admin:index") + "?export=xlsx").content)).active
+    cells = {row[5].value: row[5] for row in sheet.iter_rows(min_row=2)}
+    assert set(cells) == set(bodies)
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells.values())
+    assert isinstance(sheet.cell(row=2, column=1).value, int) and sheet.cell(row=2, column=2).is_date
+    raw = client.get(reverse("feedback_admin:index") + "?export=csv").content.decode("utf-8-sig")
+    exported = {row[5] for row in csv.reader(io.StringIO(raw, newline=""))}
+    assert {"'" + body for body in bodies} <= exported

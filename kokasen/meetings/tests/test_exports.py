@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from kokasen.localgov.models import LocalGovernment
-from kokasen.meetings import exports
+from kokasen.meetings import downloads, exports
 from kokasen.meetings.exports import ExportError, ExportGroup, ExportMember
 from kokasen.meetings.models import Goal, Group, MeetingKind, Room
 from kokasen.meetings.roster import ROSTER_HEADER, parse_roster
@@ -98,6 +98,33 @@ def test_csv_formula_injection_is_neutralised_but_addresses_stay_valid():
         exports.zoom_csv([ExportGroup("G", (member(1, email="-x@example.lg.jp"),))])
 
 
+def test_tool_csvs_are_byte_for_byte_what_the_tools_expect():
+    groups = [ExportGroup("グループ1", (member(1), member(2))), ExportGroup("A, \"B\"", (member(3),))]
+    body = 'グループ1,p1@example.lg.jp\r\nグループ1,p2@example.lg.jp\r\n"A, ""B""",p3@example.lg.jp\r\n'
+    assert exports.zoom_csv(groups) == ("Pre-assign Room Name,Email Address\r\n" + body).encode("utf-8")
+    assert exports.webex_csv(groups) == ("Breakout Session Name,Email Address\r\n" + body).encode("utf-8")
+
+
+def test_full_width_and_control_signs_are_guarded_too():
+    # The guard before decision 0024 missed LF and the NFKC forms; the full-width ones were covered.
+    names = ["＝1+2", "＋1", "－1", "＠SUM(1)", "﹦1", "−1", "\t=1", "\n=1"]
+    groups = [ExportGroup(name, (member(n),)) for n, name in enumerate(names, start=1)]
+    rows = read_csv(exports.zoom_csv(groups))
+    assert [r[0] for r in rows[1:]] == ["'" + name for name in names]
+    ws = load(exports.proposal_workbook(groups, [], kind="town"))["グループ一覧"]
+    cells = [ws.cell(row=r, column=1) for r in range(2, len(names) + 2)]
+    assert [c.value for c in cells] == names and {c.data_type for c in cells} == {"s"}
+    assert all(c.quotePrefix for c in cells)
+
+
+def test_the_writer_is_django_free():
+    import subprocess
+    import sys
+
+    code = "import sys; import kokasen.meetings.exports; sys.exit('django' in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 # --- the roster template -------------------------------------------------------------------------
 
 
@@ -158,17 +185,17 @@ def meeting(db):
 
 
 def test_zoom_csv_from_a_meeting_per_room_and_whole(meeting):
-    whole = read_csv(exports.zoom_csv(meeting))
+    whole = read_csv(downloads.zoom_csv(meeting))
     assert len(whole) == 13 and len({e for _, e in whole[1:]}) == 12
-    room = read_csv(exports.zoom_csv(meeting, room=meeting.room2))
+    room = read_csv(downloads.zoom_csv(meeting, room=meeting.room2))
     assert {r for r, _ in room[1:]} == {"グループ2"} and len(room) == 7
     meeting.participants.filter(number=12).update(group=None)
     with pytest.raises(ExportError, match=r"グループに入っていない参加者が1人います（参加者番号 12）"):
-        exports.zoom_csv(meeting)
+        downloads.zoom_csv(meeting)
 
 
 def test_groups_workbook_has_one_sheet_per_room(meeting):
-    wb = load(exports.groups_workbook(meeting))
+    wb = load(downloads.groups_workbook(meeting))
     assert wb.sheetnames == ["会議室A", "会議室B"]
     rows = values(wb["会議室A"])
     assert rows[0][:2] == ["情報交換会", "西日本 町村情報交換会"]
@@ -185,11 +212,11 @@ def test_groups_workbook_has_one_sheet_per_room(meeting):
     assert formulas(wb) == []
     # groups without a room appear on their own sheet
     Group.objects.filter(number=2).update(room=None)
-    assert load(exports.groups_workbook(meeting)).sheetnames == ["会議室A", "会議室B", "会議室未定"]
+    assert load(downloads.groups_workbook(meeting)).sheetnames == ["会議室A", "会議室B", "会議室未定"]
 
 
 def test_facilitator_sheet(meeting):
-    wb = load(exports.facilitator_sheet(meeting, meeting.room1))
+    wb = load(downloads.facilitator_sheet(meeting, meeting.room1))
     assert wb.sheetnames == ["メンバー", "上半期の目標"]
     text = "\n".join(str(v) for ws in wb.worksheets for r in values(ws) for v in r if v is not None)
     assert "@" not in text.replace("https://", "")  # no e-mail addresses in a facilitator's sheet
@@ -203,7 +230,7 @@ def test_facilitator_sheet(meeting):
 
 
 def test_second_half_sheet_puts_progress_beside_goals(meeting):
-    wb = load(exports.second_half_sheet(meeting))
+    wb = load(downloads.second_half_sheet(meeting))
     rows = values(wb["下半期の進捗確認"])
     header_at = next(i for i, r in enumerate(rows) if r[0] == "会議室")
     assert rows[header_at] == ["会議室", "グループ", "団体名", "人口", "センター設置", "上半期の目標", "進捗（下半期）"]

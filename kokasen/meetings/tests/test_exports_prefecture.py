@@ -9,7 +9,7 @@ import pytest
 
 from kokasen.accounts import roles
 from kokasen.localgov.models import LocalGovernment
-from kokasen.meetings import exports
+from kokasen.meetings import downloads
 from kokasen.meetings.services import grouping, rooms
 from kokasen.meetings.testing import add_participants, make_meeting
 from kokasen.meetings.tests.test_rooms import grouped_meeting
@@ -45,18 +45,18 @@ def prefecture_meeting():
 
 def test_prefecture_files_have_no_center_column_and_the_second_half_sheet_names_the_department(prefecture_meeting):
     meeting = prefecture_meeting
-    groups = exports.groups_workbook(meeting)
+    groups = downloads.groups_workbook(meeting)
     header = header_row(groups, "会議室1", "グループ")
     assert header == ["グループ", "参加者番号", "団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "人口"]
     assert "不明" not in all_cells(groups)
 
-    sheet = exports.second_half_sheet(meeting)
+    sheet = downloads.second_half_sheet(meeting)
     assert header_row(sheet, "下半期の進捗確認", "会議室") == [
         "会議室", "グループ", "団体名", "人口", "部署", "上半期の目標", "進捗（下半期）"
     ]
     assert {"母子保健担当", "市町村支援児童福祉司"} <= all_cells(sheet) and "不明" not in all_cells(sheet)
 
-    facilitator = exports.facilitator_sheet(meeting, meeting.rooms.get())
+    facilitator = downloads.facilitator_sheet(meeting, meeting.rooms.get())
     assert "センター設置" not in header_row(facilitator, "メンバー", "グループ")
     assert header_row(facilitator, "上半期の目標", "グループ")[4] == "部署"
     assert "不明" not in all_cells(facilitator)
@@ -66,8 +66,8 @@ def test_town_files_keep_the_center_column():
     operator = make_staff(roles.OPERATOR)
     meeting = grouped_meeting(towns=4)
     rooms.rooms_assign(meeting=meeting, acting_user=operator)
-    assert header_row(exports.groups_workbook(meeting), "会議室1", "グループ")[-1] == "センター設置"
-    assert header_row(exports.second_half_sheet(meeting), "下半期の進捗確認", "会議室")[4] == "センター設置"
-    facilitator = exports.facilitator_sheet(meeting, meeting.rooms.get())
+    assert header_row(downloads.groups_workbook(meeting), "会議室1", "グループ")[-1] == "センター設置"
+    assert header_row(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")[4] == "センター設置"
+    facilitator = downloads.facilitator_sheet(meeting, meeting.rooms.get())
     assert "センター設置" in header_row(facilitator, "メンバー", "グループ")
     assert header_row(facilitator, "上半期の目標", "グループ")[4] == "センター設置"

@@ -14,7 +14,7 @@ from django.urls import reverse
 from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
 from kokasen.localgov.models import LocalGovernment
-from kokasen.meetings import exports, report
+from kokasen.meetings import downloads, report
 from kokasen.meetings.forms import goal_field_suffix
 from kokasen.meetings.models import Goal, Group, Participant, Room
 from kokasen.meetings.report_docx import render_docx
@@ -114,7 +114,7 @@ def test_each_department_sees_its_own_goal_on_the_sheets(prefecture_meeting):
     mch_group, welfare_group = group_of(meeting, both, MCH), group_of(meeting, both, WELFARE)
     assert mch_group != welfare_group
 
-    header, rows = rows_from(exports.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
+    header, rows = rows_from(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
     assert header == ["会議室", "グループ", "団体名", "人口", "部署", "上半期の目標", "進捗（下半期）"]
     mine = [r for r in rows if r[2] == str(both)]
     assert sorted((r[1], r[4], r[5], r[6] or "") for r in mine) == sorted(
@@ -123,7 +123,7 @@ def test_each_department_sees_its_own_goal_on_the_sheets(prefecture_meeting):
     others = [r for r in rows if r[2] != str(both)]
     assert len(others) == 10 and {r[5] for r in others} == {"（未記入）"}
 
-    header, rows = rows_from(exports.facilitator_sheet(meeting, meeting.rooms.get()), "上半期の目標", "グループ")
+    header, rows = rows_from(downloads.facilitator_sheet(meeting, meeting.rooms.get()), "上半期の目標", "グループ")
     assert header == ["グループ", "団体名", "人数", "人口", "部署", "上半期の目標"]
     mine = sorted((r[0], r[2], r[4], r[5]) for r in rows if r[1] == str(both))
     assert mine == sorted([(mch_group, 1, MCH, GOAL_MCH), (welfare_group, 1, WELFARE, GOAL_WELFARE)])
@@ -159,7 +159,7 @@ def test_town_meetings_keep_one_goal_per_town(staff_client):
     assert list(Goal.objects.values_list("local_government__code", "department", "goal")) == [
         (towns[0].code, "", "統括支援員を配置する")
     ]
-    _, rows = rows_from(exports.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
+    _, rows = rows_from(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
     assert [(r[2], r[4], r[5]) for r in rows] == [(str(towns[0]), "不明", "統括支援員を配置する"), (str(towns[1]), "不明", "（未記入）")]
     (table,) = [t for t in docx.Document(io.BytesIO(render_docx(report.report_data([meeting])))).tables
                 if t.rows[0].cells[0].text == "団体"]
@@ -173,17 +173,17 @@ def test_groups_without_a_room_are_labelled_unassigned(operator):
         wb = openpyxl.load_workbook(io.BytesIO(data))
         return wb, [list(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
 
-    wb, rows = cells(exports.groups_workbook(meeting))
+    wb, rows = cells(downloads.groups_workbook(meeting))
     assert wb.sheetnames == ["グループ一覧"]
     assert ["会議室", "未割り当て"] == rows[1][:2]
     assert not any(v == "グループ一覧" for r in rows for v in r)
-    _, rows = rows_from(exports.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
+    _, rows = rows_from(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
     assert {r[0] for r in rows} == {"未割り当て"} and len(rows) == 4
 
     rooms.rooms_assign(meeting=meeting, acting_user=operator)
     Group.objects.filter(meeting=meeting, number=2).update(room=None)
-    wb, _ = cells(exports.groups_workbook(meeting))
+    wb, _ = cells(downloads.groups_workbook(meeting))
     assert wb.sheetnames == [Room.objects.get(meeting=meeting).name, "会議室未定"]
     assert [r[:2] for r in wb["会議室未定"].iter_rows(values_only=True)][1] == ("会議室", "未割り当て")
-    _, rows = rows_from(exports.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
+    _, rows = rows_from(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
     assert [r[0] for r in rows] == [Room.objects.get(meeting=meeting).name] * 2 + ["未割り当て"] * 2

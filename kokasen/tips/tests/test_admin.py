@@ -1,10 +1,10 @@
 """The admin screens through HTTP: queue order and filters, decisions, bulk, topics, settings."""
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from kokasen.core.models import AuditEvent
-from kokasen.testing import login_staff
+from kokasen.testing import login_member, login_staff
 from kokasen.tips import services
 from kokasen.tips.models import BoardSettings, ModerationMode, Post, Topic
 
@@ -49,20 +49,45 @@ def test_bulk_from_the_queue(client, topic, member_a, member_b, agency_admin):
 
 def test_topics_screen(client, agency_admin):
     login_staff(client, agency_admin)
-    response = client.post(reverse("tips_admin:topic_add"), {
+    response = client.post(reverse("tips_topics:add"), {
         "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
         "opens_at": "2026-04-01T09:00", "closes_at": "2026-03-01T09:00",
     })
     assert response.status_code == 200 and "受付終了は受付開始より後" in response.content.decode()
-    response = client.post(reverse("tips_admin:topic_add"), {
+    response = client.post(reverse("tips_topics:add"), {
         "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
         "opens_at": "2026-04-01T09:00", "closes_at": "",
     })
     assert response.status_code == 302
     topic = Topic.objects.get()
     assert AuditEvent.objects.filter(action="tips.topic_created", target_id=str(topic.pk)).exists()
-    client.post(reverse("tips_admin:topic_close", args=[topic.pk]))
+    client.post(reverse("tips_topics:close", args=[topic.pk]))
     assert Topic.objects.get().closed_at is not None
+
+
+def test_topics_are_edited_audited_and_never_deleted(client, topic, operator):
+    login_staff(client, operator)
+    assert "受付を終了" in client.get(reverse("tips_topics:index")).content.decode()
+    response = client.post(reverse("tips_topics:edit", args=[topic.pk]), {
+        "title": "言い換えたお題", "description": "", "origin": "other", "opens_at": "2026-04-01T09:00", "closes_at": "",
+    })
+    assert response.status_code == 302 and Topic.objects.get(pk=topic.pk).title == "言い換えたお題"
+    assert AuditEvent.objects.filter(action="tips.topic_changed", target_id=str(topic.pk), actor=operator).exists()
+    for view in ("delete", "copy", "history", "usage"):  # the viewset has only list, add, edit and close
+        with pytest.raises(NoReverseMatch):
+            reverse(f"tips_topics:{view}", args=[topic.pk])
+
+
+def test_topics_screens_are_for_staff_with_two_factor_only(client, topic, member_a, agency_admin):
+    urls = [reverse("tips_topics:index"), reverse("tips_topics:add"), reverse("tips_topics:edit", args=[topic.pk])]
+    for login in (lambda: login_member(client, member_a), lambda: client.force_login(agency_admin)):  # TOTP not passed
+        client.logout()
+        login()
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302 and topic.title not in response.content.decode()
+        client.post(reverse("tips_topics:close", args=[topic.pk]))
+        assert Topic.objects.get(pk=topic.pk).closed_at is None
 
 
 def test_settings_screen_for_the_agency_only(client, agency_admin, operator):
