@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
-from . import message_templates
+from . import emails
 from .delivery import ensure_delivering_backend
 from .models import OutboxMessage
 
@@ -73,18 +73,16 @@ class SecretUnavailable(Exception):
 
 
 def _body(message: OutboxMessage) -> str:
-    """The body to deliver: the stored one, with the secret slots of its kind filled in.
+    """The body to deliver: the stored one, with the secret slot of its kind filled in.
 
-    Only the kinds in message_templates.SLOT_KINDS have slots filled, and only the slot each
-    kind is made to carry; every other body goes out exactly as stored (a member who types
-    a slot into a 小ネタ post gets the text back, not a secret)."""
-    allowed = message_templates.SLOT_KINDS.get(message.kind, ())
-    body = message.body
-    if message_templates.PASSWORD_SLOT in allowed and message_templates.PASSWORD_SLOT in body:
-        body = body.replace(message_templates.PASSWORD_SLOT, _password(message))
-    if message_templates.RESET_URL_SLOT in allowed and message_templates.RESET_URL_SLOT in body:
-        body = body.replace(message_templates.RESET_URL_SLOT, _reset_url(message))
-    return body
+    Only a kind registered with a slot (emails.Kind.slot) has it filled, and only that slot;
+    every other body goes out exactly as stored (a member who types a slot into a 小ネタ post
+    gets the text back, not a secret)."""
+    slot = emails.slot_of(message.kind)
+    marker = emails.slot_marker(slot) if slot else ""
+    if not marker or marker not in message.body:
+        return message.body
+    return message.body.replace(marker, _FILLERS[slot](message))
 
 
 def _password(message: OutboxMessage) -> str:
@@ -113,7 +111,10 @@ def _reset_url(message: OutboxMessage) -> str:
         "accounts:password_reset_confirm",
         kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
     )
-    return message_templates.absolute(path)
+    return emails.absolute(path)
+
+
+_FILLERS = {"password": _password, "reset-url": _reset_url}  # by slot
 
 
 def _email(message: OutboxMessage, connection) -> EmailMessage:

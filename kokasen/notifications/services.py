@@ -1,4 +1,7 @@
-"""Queueing messages. Sending is sender.py's job; nothing here talks to a mail server."""
+"""Queueing messages. Sending is sender.py's job; nothing here talks to a mail server.
+
+Subjects and bodies come from emails.render().
+"""
 
 from email.utils import make_msgid, parseaddr
 
@@ -7,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
-from . import message_templates
+from . import emails, message_templates
 from .models import OutboxMessage
 
 
@@ -16,15 +19,19 @@ def _domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "kokasen.invalid"
 
 
-def _queue(*, dedupe_key: str | None, **fields) -> OutboxMessage:
-    """Create the row; a dedupe_key queued before returns the earlier message unchanged.
+def _checked(fields: dict) -> dict:
+    """emails.render()'s rules, again for text that did not come from it: the subject is one
+    line and carries no slot; only a kind registered with a slot may carry one in its body
+    (made by emails.render); in any other kind a slot-like text is broken before it is stored."""
+    fields["subject"] = emails.neutralise(emails.one_line(fields["subject"]))
+    if not emails.slot_of(fields["kind"]):
+        fields["body"] = emails.neutralise(fields["body"])
+    return fields
 
-    Only the credential kinds may carry secret slots (made by message_templates.render); in
-    any other kind a slot-like text, typed by a member or imported from a file, is broken
-    before it is stored."""
-    if fields["kind"] not in message_templates.SLOT_KINDS:
-        fields["subject"] = message_templates.neutralise(fields["subject"])
-        fields["body"] = message_templates.neutralise(fields["body"])
+
+def _queue(*, dedupe_key: str | None, **fields) -> OutboxMessage:
+    """Create the row; a dedupe_key queued before returns the earlier message unchanged."""
+    fields = _checked(fields)
     if dedupe_key and (existing := OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()):
         return existing
     try:
@@ -69,9 +76,9 @@ def broadcast_queue(*, kind: str, bcc: list[str], subject: str, body: str, dedup
 
 def _links() -> dict[str, str]:
     return {
-        "ログインURL": message_templates.absolute(resolve_url(settings.LOGIN_URL)),
-        "アカウントURL": message_templates.absolute(reverse("accounts:profile")),
-        "再設定申込URL": message_templates.absolute(reverse("accounts:password_reset")),
+        "ログインURL": emails.absolute(resolve_url(settings.LOGIN_URL)),
+        "アカウントURL": emails.absolute(reverse("accounts:profile")),
+        "再設定申込URL": emails.absolute(reverse("accounts:password_reset")),
     }
 
 
@@ -87,7 +94,7 @@ def _addresses(user) -> list[str]:
 
 
 def _credentials_fields(user, secret_nonce: str, kind: str, template, addresses, links=None) -> dict:
-    text = message_templates.render(kind, _account_values(user, links), template=template)
+    text = emails.render(kind, _account_values(user, links), template=template)
     return dict(
         kind=kind,
         to=list(addresses) if addresses is not None else _addresses(user),
@@ -140,7 +147,7 @@ def _duration(seconds: int) -> str:
 def password_reset_link_queue(*, user) -> OutboxMessage:
     """A reset link to the local government's own addresses; the link is made at send time."""
     values = {**_account_values(user), "有効期限": _duration(settings.PASSWORD_RESET_TIMEOUT)}
-    text = message_templates.render(message_templates.PASSWORD_RESET, values)
+    text = emails.render(message_templates.PASSWORD_RESET, values)
     return message_queue(
         kind=message_templates.PASSWORD_RESET,
         to=_addresses(user),
@@ -178,21 +185,18 @@ def staff_enrolment_invitation_queue(*, user, link: str, expires_at, issued_by: 
     The link is written into the stored body (no send-time slot): the token in it is useless
     without the user's password in the same browser session, single use and expiring
     (docs/decisions/0020-staff-enrolment-invitations.md)."""
-    from django.template.loader import render_to_string
-
     if not user.email:
         raise ValueError(f"{user.get_username()} has no e-mail address")
     context = {
         "name": user.display_name(), "username": user.get_username(), "link": link,
         "expires_at": expires_at, "issued_by": issued_by,
     }
-    rendered = render_to_string("emails/staff-enrolment-invitation.txt", context).lstrip("\n")
-    subject, _, body = rendered.partition("\n")
+    subject, body = emails.render(STAFF_ENROLMENT_INVITATION, context)
     return message_queue(
         kind=STAFF_ENROLMENT_INVITATION,
         to=[user.email],
-        subject=subject.strip(),
-        body=body.strip("\n") + "\n",
+        subject=subject,
+        body=body,
         dedupe_key=f"{_staff_enrolment_key_prefix(user)}{invitation_id}",
     )
 
