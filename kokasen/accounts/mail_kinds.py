@@ -1,12 +1,19 @@
-"""The e-mails of the accounts app (queued by kokasen.notifications.services for now).
+"""The e-mails of the accounts app (notices.py queues them) and how their secrets are written.
 
 The credential, reissue and reset notices are editable by staff (スニペット → メールの文面) with
-the placeholders below; each carries one secret slot, which the sender fills at send time: the
-password from the message's nonce, the reset link from the local government's account. Nothing
-else ever gets a secret (decision 0017).
+the placeholders below; each carries one secret slot, which the sender fills at send time with
+the filler registered here: the password from the message's nonce (credentials.py), the reset
+link from the local government's account. Nothing else ever gets a secret (decision 0017).
 """
 
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
 from kokasen.notifications import emails
+
+from . import credentials
 
 CREDENTIALS = "credentials"
 PASSWORD_REISSUED = "password_reissued"
@@ -15,7 +22,7 @@ STAFF_ENROLMENT_INVITATION = "staff_enrolment_invitation"
 PASSWORD_SLOT = "password"
 RESET_URL_SLOT = "reset-url"
 
-# Filled in when the message is queued.
+# Filled in when the message is queued (notices.py).
 COMMON = {
     "団体名": "都道府県名を含む団体名（例：北海道札幌市）",
     "ユーザーID": "ログインに使う団体コード（6桁）",
@@ -55,3 +62,30 @@ emails.register(emails.Kind(
 ))
 emails.register(emails.Kind(STAFF_ENROLMENT_INVITATION, "職員：認証アプリ登録の招待"))
 
+
+def password(message) -> str:
+    """The password of a credential message, derived again from its nonce."""
+    if not message.secret_nonce:
+        raise emails.SecretUnavailable("パスワードの復元値がありません。パスワードを再発行してください。")
+    try:
+        return credentials.derive_password(message.secret_nonce)
+    except credentials.CredentialKeyChanged:
+        raise emails.SecretUnavailable(
+            "CREDENTIALS_KEY が変更されたため、パスワードを復元できません。パスワードを再発行してください。"
+        ) from None
+
+
+def reset_url(message) -> str:
+    """A fresh reset link for the local government's account (the token is never stored)."""
+    user = getattr(message.local_government, "account", None) if message.local_government else None
+    if user is None or not user.is_active:
+        raise emails.SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    return emails.absolute(path)
+
+
+emails.register_slot_filler(PASSWORD_SLOT, password)
+emails.register_slot_filler(RESET_URL_SLOT, reset_url)

@@ -23,13 +23,16 @@ every message follows, here and nowhere else:
   side by side, can become a slot; only the kind's own slot, if it was registered with one, is
   then put back where its template asks for it.
 
-Secret slots (``[[kokasen:<name>]]``) are filled by the sender at send time.
+Secret slots (``[[kokasen:<name>]]``) are filled by the sender at send time with the filler the
+owning app registered (``register_slot_filler``); notifications itself makes no secret and
+imports no app above it.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -83,6 +86,7 @@ class Kind:
 @dataclass
 class _Registry:
     kinds: dict[str, Kind] = field(default_factory=dict)
+    fillers: dict[str, Callable] = field(default_factory=dict)
 
 
 _registry = _Registry()
@@ -94,6 +98,19 @@ def register(kind: Kind) -> Kind:
         raise ImproperlyConfigured(f"e-mail kind {kind.name!r} is registered twice")
     _registry.kinds[kind.name] = kind
     return kind
+
+
+def register_slot_filler(slot: str, filler: Callable) -> None:
+    """``filler(message) -> str`` makes the secret for ``[[kokasen:<slot>]]`` of one outbox row
+    at send time, or raises SecretUnavailable. Registered by the app that owns the secret."""
+    if _registry.fillers.get(slot, filler) is not filler:
+        raise ImproperlyConfigured(f"secret slot {slot!r} has two fillers")
+    _registry.fillers[slot] = filler
+
+
+class SecretUnavailable(Exception):
+    """The message needs a secret that cannot be made (a permanent failure); the text says
+    what staff should do, in Japanese."""
 
 
 def get(name: str) -> Kind:
@@ -122,6 +139,13 @@ def slot_of(name: str) -> str:
     """The secret slot a kind may carry ("" for every other kind, registered or not)."""
     kind = _registry.kinds.get(name)
     return kind.slot if kind else ""
+
+
+def slot_filler(slot: str) -> Callable:
+    try:
+        return _registry.fillers[slot]
+    except KeyError:
+        raise SecretUnavailable(f"秘密情報「{slot}」を記入する仕組みが登録されていません。") from None
 
 
 # --- the rules ----------------------------------------------------------------------------

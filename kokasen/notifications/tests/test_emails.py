@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from kokasen.notifications import emails, message_templates
+from kokasen.notifications import emails, message_templates, sender
+from kokasen.notifications.models import OutboxMessage
 
 TEMPLATES = Path(django_settings.BASE_DIR) / "templates" / "emails"
 KINDS = [kind.name for kind in emails.kinds()]
@@ -92,6 +93,7 @@ def test_kinds(settings, tmp_path):
     yield
     emails._registry.kinds.clear()
     emails._registry.kinds.update(before)
+    emails._registry.fillers.pop("test-secret", None)
 
 
 def test_render_writes_plain_text_with_a_one_line_subject(test_kinds):
@@ -136,6 +138,23 @@ def test_a_slot_is_carried_only_by_an_editable_kind_and_a_name_is_registered_onc
     with pytest.raises(ImproperlyConfigured):
         emails.register(emails.Kind("test_notice", "別のラベル"))
     emails.register(emails.Kind("test_notice", "テスト：お知らせ"))  # the same declaration again is harmless
+
+
+@pytest.mark.django_db
+def test_a_slot_without_a_registered_filler_fails_the_message_and_is_never_sent(test_kinds, smtp_server):
+    from kokasen.notifications import services
+
+    text = emails.render("test_secret", {"名前": "a", "番号": "1"})
+    message = services.message_queue(kind="test_secret", to=["a@example.jp"], subject=text.subject, body=text.body)
+    report = sender.send_outbox()
+    message.refresh_from_db()
+    assert (report.failed, message.status, smtp_server.received) == (1, OutboxMessage.Status.FAILED, [])
+    assert "記入する仕組みが登録されていません" in message.last_error
+
+    emails.register_slot_filler("test-secret", lambda message: "ひみつ")
+    message = services.message_queue(kind="test_secret", to=["a@example.jp"], subject=text.subject, body=text.body)
+    sender.send_outbox()
+    assert smtp_server.received[-1].message.get_content().splitlines()[-1] == "秘密：ひみつ"
 
 
 def test_the_queue_keeps_subjects_on_one_line(db):
