@@ -14,7 +14,7 @@ import secrets
 from django.urls import reverse
 from django.utils import timezone
 
-from kokasen.notifications import message_templates
+from kokasen.notifications import emails
 
 from . import two_factor
 from .models import StaffEnrolmentInvitation
@@ -44,7 +44,7 @@ def token_hash(token: str) -> str:
 
 def link(token: str) -> str:
     """The full URL for the e-mail or the terminal (the only place the token ever appears)."""
-    return message_templates.absolute(reverse("accounts:enrolment_invitation", args=[token]))
+    return emails.absolute(reverse("accounts:enrolment_invitation", args=[token]))
 
 
 def by_token(token: str) -> StaffEnrolmentInvitation | None:

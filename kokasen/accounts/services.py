@@ -2,8 +2,8 @@
 reissue, disabling, reset and password change; staff two-factor enrolment invitations and
 device resets. Every function is one transaction and audited.
 
-Messages go through the outbox (kokasen.notifications.services); generated passwords are
-never stored in plain text (kokasen/accounts/credentials.py).
+Messages go through the outbox (notices.py); generated passwords are never stored in plain
+text (kokasen/accounts/credentials.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.core.audit import audit_record
 from kokasen.localgov.models import LocalGovernment
-from kokasen.notifications import services as notifications
 
-from . import credentials, enrolment, roles
+from . import credentials, enrolment, notices, roles
 from .address_list import AddressListResult, Problem
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
@@ -125,7 +124,7 @@ def address_list_import(*, result: AddressListResult, acting_user=None, request=
     )
 
     plan.queued = len(
-        notifications.credentials_queue_new_accounts(
+        notices.credentials_queue_new_accounts(
             accounts=[(u, nonces[u.username], list(entries[u.username].addresses)) for u in new_users]
         )
     )
@@ -164,10 +163,10 @@ def account_reissue_password(*, user, acting_user, request=None):
     """A new generated password, notified to the local government's own addresses. The old
     one stops working at once; unsent credential messages with an older password are cancelled."""
     _require_member(user)
-    cancelled = notifications.credentials_cancel_unsent(local_government=user.local_government)
+    cancelled = notices.credentials_cancel_unsent(local_government=user.local_government)
     nonce = credentials.password_issue(user)
     user.save(update_fields=["password"])
-    message = notifications.credentials_queue(user=user, secret_nonce=nonce, reissued=True)
+    message = notices.credentials_queue(user=user, secret_nonce=nonce, reissued=True)
     audit_record(
         action="account.password_reissued", acting_user=acting_user, target=user, request=request,
         detail={"outbox_message": message.pk, "cancelled_unsent": cancelled},
@@ -204,7 +203,7 @@ def account_enable(*, user, acting_user, request=None) -> bool:
 def password_reset_request(*, user, request=None):
     """Queue a reset link to the account's own addresses (the caller checked throttling and
     that the account exists and is active)."""
-    message = notifications.password_reset_link_queue(user=user)
+    message = notices.password_reset_link_queue(user=user)
     audit_record(
         action="account.password_reset_requested", acting_user=None, target=user, request=request,
         detail={"outbox_message": message.pk},
@@ -301,7 +300,7 @@ def enrolment_invitation_issue(
     _enrolment_check(user, acting_user, "invite", print_link)
     now = timezone.now()
     revoked = _revoke_open_invitations(user, now)
-    cancelled = notifications.staff_enrolment_cancel_unsent(user=user)
+    cancelled = notices.staff_enrolment_cancel_unsent(user=user)
     token = enrolment.new_token()
     label = _issuer_label(acting_user, issued_by_label)
     invitation = StaffEnrolmentInvitation.objects.create(
@@ -317,7 +316,7 @@ def enrolment_invitation_issue(
     message = None
     if not print_link:
         issuer = "システム管理者" if acting_user is None else f"管理者の{acting_user.display_name()}さん"
-        message = notifications.staff_enrolment_invitation_queue(
+        message = notices.staff_enrolment_invitation_queue(
             user=user, link=link, expires_at=invitation.expires_at, issued_by=issuer, invitation_id=invitation.pk
         )
     audit_record(
@@ -347,7 +346,7 @@ def totp_device_reset(
     TOTPDevice.objects.filter(user=user).delete()
     now = timezone.now()
     revoked = _revoke_open_invitations(user, now)
-    cancelled = notifications.staff_enrolment_cancel_unsent(user=user)
+    cancelled = notices.staff_enrolment_cancel_unsent(user=user)
     audit_record(
         action="totp.device_reset", acting_user=acting_user, target=user, request=request,
         target_label=user.get_username(),

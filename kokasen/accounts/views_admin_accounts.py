@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kokasen.notifications import message_templates
+from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 
 from . import selectors, services, two_factor
@@ -186,7 +186,7 @@ def outbox_index(request):
     status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
     page = Paginator(selectors.outbox_messages(status=status, kind=kind), PER_PAGE).get_page(request.GET.get("p"))
     counts = selectors.outbox_counts()
-    labels = message_templates.OUTBOX_KIND_LABELS
+    labels = emails.labels()
     for message in page:
         message.kind_label = labels.get(message.kind, message.kind)
     kinds = sorted({*labels, *OutboxMessage.objects.values_list("kind", flat=True).distinct()})

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from kokasen.core.audit import audit_record
 from kokasen.core.throttle import Limit
-from kokasen.notifications.message_templates import absolute
+from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue
 from kokasen.tips import access, text
-from kokasen.tips.services import render_email, staff_addresses
+from kokasen.tips.services import staff_addresses
 
 from .models import Opinion
 
@@ -53,9 +53,9 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
     audit_record(action="feedback.opinion_sent", acting_user=author, target=opinion, request=request)
     recipients = staff_addresses()
     if recipients:
-        subject, message = render_email(
-            "feedback-received.txt",
-            {"opinion": opinion, "url": absolute(reverse("feedback_admin:detail", args=[opinion.pk]))},
+        subject, message = emails.render(
+            "feedback_received",
+            {"opinion": opinion, "url": emails.absolute(reverse("feedback_admin:detail", args=[opinion.pk]))},
         )
         broadcast_queue(
             kind="feedback_received", bcc=recipients, subject=subject, body=message,

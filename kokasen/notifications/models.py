@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from . import message_templates
+from . import emails, message_templates
 
 
 class OutboxMessage(models.Model):
@@ -35,9 +35,10 @@ class OutboxMessage(models.Model):
     message_id = models.CharField("Message-ID", max_length=255, unique=True)
     # Queueing the same notice twice (e.g. importing the same list again) is a no-op.
     dedupe_key = models.CharField("重複防止キー", max_length=200, unique=True, null=True, blank=True)
-    # Credential messages only: the nonce the password is derived from at send time
-    # (kokasen/accounts/credentials.py). The body holds a slot, never the password; the
-    # nonce is erased once the SMTP server accepted the message (or it was cancelled).
+    # Credential messages only: the nonce the password is derived from at send time (by the
+    # slot filler the accounts app registers, accounts/mail_kinds.py). The body holds a slot,
+    # never the password; the nonce is erased once the SMTP server accepted the message (or it
+    # was cancelled).
     secret_nonce = models.CharField("秘密情報の復元値", max_length=100, blank=True, editable=False)
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField("送信試行回数", default=0)
@@ -65,11 +66,13 @@ class OutboxMessage(models.Model):
 class MessageTemplate(models.Model):
     """Subject and body of one kind of notice, edited by staff in the admin (スニペット).
 
-    Without a row the standard text under templates/emails/ is used. Placeholders are
-    written ``{団体名}``; message_templates.py lists them and refuses unknown or missing ones.
+    Without a row the standard text under templates/emails/<kind>/ is used. Placeholders are
+    written ``{団体名}``; the kind's registration lists them (emails.Editable) and
+    message_templates.problems refuses unknown or missing ones.
     """
 
-    kind = models.CharField("種類", max_length=40, unique=True, choices=message_templates.KIND_CHOICES)
+    # The registered editable kinds, read when the choices are used (emails.editable_choices).
+    kind = models.CharField("種類", max_length=40, unique=True, choices=emails.editable_choices)
     subject = models.CharField("件名", max_length=200, help_text=message_templates.SUBJECT_HELP)
     body = models.TextField("本文", help_text=message_templates.BODY_HELP)
     updated_at = models.DateTimeField("更新日時", auto_now=True)

@@ -11,10 +11,12 @@ Guarantees:
   as one message.
 - Temporary failures (4xx replies, lost connections) are retried with back-off; permanent
   ones (5xx) mark the message FAILED with the server's reply, for staff to see.
-- Secrets are filled in here, never stored: a credential message's password is derived from
-  its ``secret_nonce`` (kokasen/accounts/credentials.py), so a re-send after a crash carries
-  the same password; the nonce is erased in the same commit that marks the message SENT (or
-  FAILED). A reset link is made from the account at send time.
+- Secrets are filled in here, never stored, by the slot fillers their app registered
+  (emails.register_slot_filler; accounts/mail_kinds.py): a credential message's password is
+  derived from its ``secret_nonce``, so a re-send after a crash carries the same password; the
+  nonce is erased in the same commit that marks the message SENT (or FAILED). A reset link is
+  made from the account at send time. A secret that cannot be made (SecretUnavailable) fails
+  the message at once, with the filler's Japanese reason for staff.
 """
 
 import fcntl
@@ -29,8 +31,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
-from . import message_templates
+from . import emails
 from .delivery import ensure_delivering_backend
+from .emails import SecretUnavailable
 from .models import OutboxMessage
 
 # Seconds to wait before attempt 2, 3, …; after the last, the message is FAILED.
@@ -68,52 +71,17 @@ def _is_temporary(error: Exception) -> bool:
     return isinstance(error, (OSError, smtplib.SMTPException))  # connection trouble
 
 
-class SecretUnavailable(Exception):
-    """The message needs a secret that can no longer be made (permanent failure)."""
-
-
 def _body(message: OutboxMessage) -> str:
-    """The body to deliver: the stored one, with the secret slots of its kind filled in.
+    """The body to deliver: the stored one, with the secret slot of its kind filled in.
 
-    Only the kinds in message_templates.SLOT_KINDS have slots filled, and only the slot each
-    kind is made to carry; every other body goes out exactly as stored (a member who types
-    a slot into a 小ネタ post gets the text back, not a secret)."""
-    allowed = message_templates.SLOT_KINDS.get(message.kind, ())
-    body = message.body
-    if message_templates.PASSWORD_SLOT in allowed and message_templates.PASSWORD_SLOT in body:
-        body = body.replace(message_templates.PASSWORD_SLOT, _password(message))
-    if message_templates.RESET_URL_SLOT in allowed and message_templates.RESET_URL_SLOT in body:
-        body = body.replace(message_templates.RESET_URL_SLOT, _reset_url(message))
-    return body
-
-
-def _password(message: OutboxMessage) -> str:
-    from kokasen.accounts import credentials
-
-    if not message.secret_nonce:
-        raise SecretUnavailable("パスワードの復元値がありません。パスワードを再発行してください。")
-    try:
-        return credentials.derive_password(message.secret_nonce)
-    except credentials.CredentialKeyChanged:
-        raise SecretUnavailable(
-            "CREDENTIALS_KEY が変更されたため、パスワードを復元できません。パスワードを再発行してください。"
-        ) from None
-
-
-def _reset_url(message: OutboxMessage) -> str:
-    from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    user = getattr(message.local_government, "account", None) if message.local_government else None
-    if user is None or not user.is_active:
-        raise SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
-    path = reverse(
-        "accounts:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
-    )
-    return message_templates.absolute(path)
+    Only a kind registered with a slot has it filled, and only that slot, by the filler its
+    app registered (emails.register_slot_filler); every other body goes out exactly as stored
+    (a member who types a slot into a 小ネタ post gets the text back, not a secret)."""
+    slot = emails.slot_of(message.kind)
+    marker = emails.slot_marker(slot) if slot else ""
+    if not marker or marker not in message.body:
+        return message.body
+    return message.body.replace(marker, emails.slot_filler(slot)(message))
 
 
 def _email(message: OutboxMessage, connection) -> EmailMessage:

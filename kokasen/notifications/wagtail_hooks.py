@@ -1,6 +1,7 @@
 """The texts of the notices are snippets (スニペット → メールの文面), edited by staff.
 
-A kind without a row uses the standard text from templates/emails/; 「追加」 starts from that
+Only the kinds registered as editable (emails.Editable) are offered. A kind without a row uses
+the standard text from templates/emails/<kind>/; 「追加」 starts from that
 text for the first kind that has no row yet (or ``?kind=``). Placeholders are checked by
 MessageTemplate.clean (message_templates.problems), with Japanese messages per field.
 """
@@ -8,7 +9,7 @@ MessageTemplate.clean (message_templates.problems), with Japanese messages per f
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
 
-from . import message_templates
+from . import emails, message_templates
 from .models import MessageTemplate
 
 
@@ -16,9 +17,10 @@ class MessageTemplateCreateView(CreateView):
     def get_initial(self):
         initial = super().get_initial()
         taken = set(MessageTemplate.objects.values_list("kind", flat=True))
-        free = [kind for kind, _ in message_templates.KIND_CHOICES if kind not in taken]
+        editable = [kind for kind, _ in emails.editable_choices()]
+        free = [kind for kind in editable if kind not in taken]
         kind = self.request.GET.get("kind")
-        kind = kind if kind in dict(message_templates.KIND_CHOICES) else (free[0] if free else None)
+        kind = kind if kind in editable else (free[0] if free else None)
         if kind:
             text = message_templates.default(kind)
             initial.update(kind=kind, subject=text.subject, body=text.body)

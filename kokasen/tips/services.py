@@ -11,13 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from kokasen.core.audit import audit_record
 from kokasen.core.throttle import Limit
-from kokasen.notifications.message_templates import absolute
+from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue, message_queue
 
 from . import access, text
@@ -47,14 +46,7 @@ def _touch(topic_id: int) -> None:
     Topic.objects.filter(pk=topic_id).update(posts_version=F("posts_version") + 1)
 
 
-# --- e-mail texts -----------------------------------------------------------------------------
-
-
-def render_email(template: str, context: dict) -> tuple[str, str]:
-    """templates/emails/<template>: the first line is the subject, the rest the body."""
-    rendered = render_to_string(f"emails/{template}", context).lstrip("\n")
-    subject, _, body = rendered.partition("\n")
-    return subject.strip(), body.strip("\n") + "\n"
+# --- e-mails (kinds in mail_kinds.py, texts in templates/emails/tips_*/) ----------------------
 
 
 def _poster_addresses(post: Post) -> list[str]:
@@ -69,9 +61,9 @@ def _notify_poster(post: Post, kind: str) -> None:
     addresses = _poster_addresses(post)
     if not addresses:
         return
-    subject, body = render_email(
-        f"tips-{kind}.txt",
-        {"post": post, "topic": post.topic, "topic_url": absolute(reverse("tips:topic", args=[post.topic_id]))},
+    subject, body = emails.render(
+        f"tips_{kind}",
+        {"post": post, "topic": post.topic, "topic_url": emails.absolute(reverse("tips:topic", args=[post.topic_id]))},
     )
     message_queue(
         kind=f"tips_{kind}",
@@ -367,9 +359,9 @@ def digest_queue(*, now=None):
     if not recipients:  # nobody to tell yet: the posts wait for the next run
         return None
     ids = ",".join(str(p.pk) for p in posts)
-    subject, body = render_email(
-        "tips-digest.txt",
-        {"posts": posts, "count": len(posts), "queue_url": absolute(reverse("tips_admin:queue"))},
+    subject, body = emails.render(
+        "tips_digest",
+        {"posts": posts, "count": len(posts), "queue_url": emails.absolute(reverse("tips_admin:queue"))},
     )
     message = broadcast_queue(
         kind="tips_digest", bcc=recipients, subject=subject, body=body,

@@ -20,11 +20,11 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.accounts import enrolment, roles, services, two_factor
+from kokasen.accounts.mail_kinds import STAFF_ENROLMENT_INVITATION
 from kokasen.accounts.models import StaffEnrolmentInvitation
 from kokasen.core.models import AuditEvent
 from kokasen.notifications import sender
 from kokasen.notifications.models import OutboxMessage
-from kokasen.notifications.services import STAFF_ENROLMENT_INVITATION
 from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
 
 from .login_helpers import PASSWORD, clean_cache, events, is_logged_in, login, open_invitation, totp_code  # noqa: F401

@@ -15,8 +15,9 @@
   is in a group, every group is in a room, every such room has a URL and the session has its
   start time.
 
-The texts are plain Japanese built here (no MessageTemplate kind: the message templates module
-is for account notices with their secret slots).
+The texts are the templates of the kinds registered in meetings/mail_kinds.py
+(templates/emails/meeting_invitation/ and meeting_facilitator/, with the session block shared
+in templates/emails/_meeting_session.txt), rendered by kokasen.notifications.emails.
 """
 
 from __future__ import annotations
@@ -31,15 +32,13 @@ from django.utils import timezone
 
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
-from kokasen.notifications.message_templates import absolute
+from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 from kokasen.notifications.services import message_queue
 
+from ..mail_kinds import KIND_FACILITATOR, KIND_PARTICIPANT
 from ..models import Group, Half, Meeting, MeetingSession, Participant, Room
 
-KIND_PARTICIPANT = "meeting_invitation"
-KIND_FACILITATOR = "meeting_facilitator"
-SUBJECT_PREFIX = "【こども家庭センター 情報交換会】"
 WEEKDAYS = "月火水木金土日"
 
 
@@ -61,16 +60,12 @@ def meeting_key_prefixes(meeting: Meeting, half: str) -> tuple[str, str]:
     return f"meeting-invite:{meeting.pk}:{half}:", f"meeting-facilitator:{meeting.pk}:{half}:"
 
 
-# --- texts ------------------------------------------------------------------------------------
+# --- texts (templates/emails/meeting_invitation/, meeting_facilitator/, _meeting_session.txt) --
 
 
-def _safe(value) -> str:
-    """A value put into a message: one line, and never the outbox's secret-slot marker."""
-    return " ".join(str(value or "").split()).replace("[[", "［［")
-
-
-def _safe_block(value) -> str:
-    return "\n".join(_safe(line) for line in str(value or "").splitlines()).strip()
+def _line(value) -> str:
+    """A value put into a message on one line (names, titles: staff typed them in a form)."""
+    return " ".join(str(value or "").split())
 
 
 def when(session: MeetingSession) -> str:
@@ -88,90 +83,53 @@ def when(session: MeetingSession) -> str:
     return text
 
 
-def _presentations(session: MeetingSession) -> list[str]:
-    lines = []
-    for presentation in session.presentations.select_related("local_government", "material"):
-        line = f"・{_safe(presentation.title)}"
-        if presentation.local_government:
-            line += f"（{presentation.local_government}）"
-        lines.append(line)
-        if presentation.material:
-            lines.append(f"　資料：{absolute(presentation.material.url)}（ポータルにログインしてご覧ください）")
-    return lines
-
-
-def _session_block(meeting: Meeting, session: MeetingSession, room: Room, presentations=None) -> list[str]:
-    lines = [
-        f"■ 日時　{when(session)}",
-        f"■ 会議ツール　{meeting.get_tool_display()}",
-        f"■ 会議URL　{room.url}",
-        "■ 議題",
-        *[f"　{line}" for line in (_safe_block(session.agenda) or "（追ってお知らせします）").splitlines()],
+def _presentations(session: MeetingSession) -> list[dict]:
+    return [
+        {
+            "title": _line(presentation.title),
+            "local_government": presentation.local_government or "",
+            "material_url": emails.absolute(presentation.material.url) if presentation.material else "",
+        }
+        for presentation in session.presentations.select_related("local_government", "material")
     ]
-    presentations = _presentations(session) if presentations is None else presentations
-    if presentations:
-        lines += ["■ 事例発表", *presentations]
-    return lines
+
+
+def _session_context(meeting: Meeting, session: MeetingSession, room: Room, changed: bool, presentations) -> dict:
+    agenda = "\n".join(_line(line) for line in str(session.agenda or "").splitlines()).strip()
+    return {
+        "changed": changed,
+        "title": _line(meeting.title),
+        "half": session.get_half_display(),
+        "first_half": session.half == Half.FIRST,
+        "when": when(session),
+        "tool": meeting.get_tool_display(),
+        "url": room.url,
+        "agenda": (agenda or "（追ってお知らせします）").splitlines(),
+        "presentations": _presentations(session) if presentations is None else presentations,
+    }
 
 
 def participant_text(meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False,
-                     presentations=None):
-    group, room = participant.group, participant.group.room
-    half = session.get_half_display()
-    subject = f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）のご案内"
-    addressee = " ".join(x for x in (str(participant.local_government), _safe(participant.department)) if x)
-    lines = [
-        addressee,
-        f"{_safe(participant.name)} 様",
-        "",
-    ]
-    if changed:
-        lines += ["先にお送りしたご案内から、日時・会議URL・グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
-    lines += [
-        f"「{_safe(meeting.title)}」（{half}）について、ご案内します。",
-        "",
-        *_session_block(meeting, session, room, presentations),
-        f"■ あなたのグループ　{_safe(group.name)}",
-        "",
-        "会議URLは、同じ会議室に入る参加者に共通のものです。ほかの方への転送はご遠慮ください。",
-        "当日は開始時刻の5分前までにご入室いただき、表示名を「団体名　氏名」にしてください。",
-    ]
-    if session.half == Half.FIRST:
-        lines.append("上半期では、取り組むべき課題、その課題への取組、下半期の情報交換会までの目標について話し合います。")
-    else:
-        lines.append("下半期では、上半期に立てた目標の進捗と、その取組について話し合います。")
-    lines += [
-        "",
-        "このメールは、情報交換会の参加者お一人ずつに、こども家庭センターポータルからお送りしています。",
-        "ご不明な点は、情報交換会の事務局までお問い合わせください。",
-    ]
-    return subject, "\n".join(lines) + "\n"
+                     presentations=None) -> emails.Text:
+    room = participant.group.room
+    return emails.render(KIND_PARTICIPANT, {
+        **_session_context(meeting, session, room, changed, presentations),
+        "local_government": participant.local_government,
+        "department": _line(participant.department),
+        "name": _line(participant.name),
+        "group": _line(participant.group.name),
+    })
 
 
 def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False,
-                     presentations=None):
-    half = session.get_half_display()
-    subject = (
-        f"{SUBJECT_PREFIX}{'【変更】' if changed else ''}{_safe(meeting.title)}（{half}）"
-        f"ファシリテーターのご案内（{_safe(room.name)}）"
-    )
-    lines = [f"{_safe(room.facilitator_name) or 'ファシリテーター'} 様", ""]
-    if changed:
-        lines += ["先にお送りしたご案内から、日時・会議URL・担当グループのいずれかが変わりました。", "このメールの内容が最新です。", ""]
-    lines += [
-        f"「{_safe(meeting.title)}」（{half}）では、{_safe(room.name)}のファシリテーターをお願いします。",
-        "",
-        *_session_block(meeting, session, room, presentations),
-        f"■ 担当グループ（{len(groups)}グループ、{sum(g['people'] for g in groups)}人）",
-    ]
-    for group in groups:
-        lines.append(f"・{_safe(group['name'])}：{group['people']}人（{'、'.join(group['local_governments'])}）")
-    lines += [
-        "",
-        "参加者の氏名や各団体の目標は、事務局からお渡しするファシリテーター用資料でご確認ください。",
-        "このメールは、ファシリテーターの方お一人ずつに、こども家庭センターポータルからお送りしています。",
-    ]
-    return subject, "\n".join(lines) + "\n"
+                     presentations=None) -> emails.Text:
+    return emails.render(KIND_FACILITATOR, {
+        **_session_context(meeting, session, room, changed, presentations),
+        "room": _line(room.name),
+        "facilitator": _line(room.facilitator_name),
+        "groups": [{**group, "name": _line(group["name"])} for group in groups],
+        "people": sum(group["people"] for group in groups),
+    })
 
 
 # --- checks -----------------------------------------------------------------------------------
