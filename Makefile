@@ -54,9 +54,10 @@ bench: setup
 	$(PY) -m kokasen.tips.bench  # bench-tips: topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.meetings.bench_grouping  # bench-grouping
 
-## lint: ruff, Django's system checks, and no model change without its migration
+## lint: ruff, the import layers (decision 0022), Django's system checks, and no model change without its migration
 lint: setup
 	$(VENV)/bin/ruff check kokasen
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
