@@ -19,11 +19,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.core.audit import audit_record
+from kokasen.core.tables import Problem
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications import services as notifications
 
 from . import credentials, enrolment, roles
-from .address_list import AddressListResult, Problem
+from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
 
