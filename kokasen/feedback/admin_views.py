@@ -23,7 +23,7 @@ PER_PAGE = 50
 COLUMNS = ["受付番号", "受付日時", "団体コード", "団体名", "分類", "ご意見", "連絡先（部署・氏名）", "連絡先メールアドレス", "対応状況", "内部メモ", "更新日時"]
 
 
-_staff = admin_screens.require_staff  # access.is_board_staff is roles.is_staff_role
+_staff = admin_screens.require_staff  # roles.is_staff_role, as the services check
 
 
 def _filters(request):

@@ -3,13 +3,13 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from kokasen.tips import access
+from kokasen.accounts import roles
 
 from .models import Opinion
 
 
 def opinions_for_staff(*, user, status: str = "", category: str = "", query: str = ""):
-    if not access.is_board_staff(user, verified=False):
+    if not roles.is_staff_role(user, verified=False):
         raise PermissionDenied
     opinions = Opinion.objects.select_related("local_government", "handled_by")
     if status in Opinion.Status.values:

@@ -1,8 +1,8 @@
-"""User-perceived length and the cleaning of stored text (kokasen/tips/text.py)."""
+"""User-perceived length and the cleaning of stored text (kokasen/core/text.py)."""
 
 import pytest
 
-from kokasen.tips import text
+from kokasen.core import text
 
 
 @pytest.mark.parametrize(

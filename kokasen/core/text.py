@@ -1,6 +1,7 @@
 """User text: how long it is as people see it, and what is taken out before it is stored.
 
-Django-free (plain unit tests in tests/test_text.py). Used by the 小ネタ posts and the 意見箱.
+Django-free (plain unit tests in core/tests/test_text.py). Used by the 小ネタ posts and the 意見箱
+(services and ``forms.short_text_field``).
 
 Length is counted in *user-perceived characters*: an approximation of Unicode extended
 grapheme clusters (UAX #29) small enough to keep here without a dependency. A cluster is a
