@@ -42,7 +42,7 @@ def media_root(tmp_path_factory):
 def demo_site(django_db_setup, django_db_blocker, media_root):
     from django.db import connection
 
-    from kokasen.pages.demo.loader import DemoLoader
+    from kokasen.demo.loader import DemoLoader
 
     with django_db_blocker.unblock():
         name = str(connection.settings_dict["NAME"])

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # load_demo and its sample data (development and tests only: the command refuses elsewhere).
+    "kokasen.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -58,7 +58,7 @@ def article_body(n: int):
 def generate(articles: int, news: int):
     import datetime
 
-    from kokasen.pages.demo.loader import DemoLoader
+    from kokasen.demo.loader import DemoLoader
     from kokasen.pages.models import ArticlePage, NewsIndexPage, NewsPage, SectionPage
 
     DemoLoader(log=lambda *a: None).run()

@@ -61,7 +61,7 @@ def setup_django(workdir: Path):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from kokasen.pages.demo.loader import DemoLoader
+    from kokasen.demo.loader import DemoLoader
 
     DemoLoader(log=lambda *a: None).run()
 

@@ -11,8 +11,8 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from kokasen.core.tests.test_production_path import PRODUCTION_VALUES, ROOT, WRAPPER, clean_environment, write_env_file
+from kokasen.demo import loader
 from kokasen.meetings.models import Meeting
-from kokasen.pages.demo import loader
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kokasen.meetings.demo import load_meetings_demo
-from kokasen.pages.demo.loader import DemoLoader, ensure_demo_admin, ensure_demo_member
+from kokasen.demo.loader import DemoLoader, ensure_demo_admin, ensure_demo_member
+from kokasen.demo.meetings import load_meetings_demo
 
 
 def refusal() -> str | None:

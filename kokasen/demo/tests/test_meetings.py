@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from kokasen.core.models import AuditEvent
-from kokasen.meetings import demo
+from kokasen.demo import meetings as demo
 from kokasen.meetings.models import Group, Meeting, MeetingKind, MeetingSession, Participant, Room
 from kokasen.meetings.services import grouping
 
@@ -28,9 +28,10 @@ def counts() -> dict:
 
 @pytest.fixture
 def loaded(tmp_path, monkeypatch):
-    from kokasen.pages.demo import loader
+    from kokasen.demo import loader
 
     monkeypatch.setattr(loader, "ADMIN_PASSWORD_FILE", tmp_path / "admin.txt")  # never the developer's var/
+    monkeypatch.setattr(loader, "ADMIN_ENROLMENT_FILE", tmp_path / "enrolment.txt")
     lines = []
     assert demo.load_meetings_demo(log=lines.append) == 2
     return lines

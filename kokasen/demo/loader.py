@@ -1,4 +1,5 @@
-"""Turns kokasen.pages.demo.content into Wagtail pages, documents and images.
+"""Turns the sample content (content.py, read from data/) into Wagtail pages, documents and
+images, with the members area (members.py); the demo accounts and their files in var/.
 
 Idempotent: anything that already exists (matched by slug, or by file name for files)
 is left as it is, so editors' changes survive a second run.
@@ -29,7 +30,7 @@ from kokasen.pages.models import (
     SitemapPage,
 )
 
-from . import content
+from . import content, members
 from .pdf import make_pdf
 
 MENU_GROUPS = [
@@ -78,10 +79,8 @@ class DemoLoader:
             show_in_menus=False,
         )
         PortalSettings.for_site(Site.objects.get(is_default_site=True)).save()
-        # The locked members area (/members/) and its private files: kokasen.members.demo.
-        from kokasen.members import demo as members_demo
-
-        self.created += members_demo.load(home, publish=self.publish, log=lambda *args: None)
+        # The locked members area (/members/) and its private files: members.py.
+        self.created += members.load(home, publish=self.publish, log=lambda *args: None)
         self.log(f"デモコンテンツ: {self.created} ページを作成しました。")
 
     # --- site and tree ---

@@ -14,7 +14,8 @@ rooms_update) as the demo admin, so the audit trail reads like a real operator's
 
 Idempotent: a meeting whose title already exists is left as it is (changes made on the screens
 survive a second run). The choices are fixed (every n-th town by code), so every run and every
-machine gets the same roster.
+machine gets the same roster. Titles, counts, departments, positions and dates are in
+data/meetings.toml.
 """
 
 from __future__ import annotations
@@ -23,41 +24,35 @@ import csv
 import datetime
 import io
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from kokasen.localgov.models import LocalGovernment
+from kokasen.meetings.forms import MeetingForm, RoomFormSet, SessionForm
+from kokasen.meetings.models import DEFAULT_AGENDA, Half, Meeting, MeetingKind, MeetingTool, Room
+from kokasen.meetings.roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
+from kokasen.meetings.services import grouping, meetings, rooms, roster
 
-from .forms import MeetingForm, RoomFormSet, SessionForm
-from .models import DEFAULT_AGENDA, Half, Meeting, MeetingKind, MeetingTool, Room
-from .roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
-from .services import grouping, meetings, rooms, roster
+from .content import read
+from .loader import ensure_demo_admin
 
-TOWN_TITLE = "【サンプル】令和9年度 町村職員の情報交換会（西日本）"
-PREFECTURE_TITLE = "【サンプル】令和9年度 都道府県職員の情報交換会"
-TOWN_COUNT = 30  # towns and villages on the town roster; 2–4 people each, about 90 in all
-DEPARTMENTS = ("こども家庭センター担当", "児童虐待防止対策担当", "母子保健担当", "市町村支援児童福祉司")
-PREFECTURE_COUNT = 10  # × 4 departments = 40 people
-POSITIONS = ("係長", "主任", "主査", "保健師", "課長補佐", "社会福祉士")
-EMAIL_DOMAIN = "example.lg.jp"
-SESSIONS = {
-    MeetingKind.TOWN: {
-        Half.FIRST: (datetime.datetime(2027, 6, 16, 14, 0), datetime.datetime(2027, 6, 16, 16, 30)),
-        Half.SECOND: (datetime.datetime(2027, 11, 17, 14, 0), datetime.datetime(2027, 11, 17, 16, 30)),
-    },
-    MeetingKind.PREFECTURE: {
-        Half.FIRST: (datetime.datetime(2027, 7, 7, 13, 30), datetime.datetime(2027, 7, 7, 16, 0)),
-        Half.SECOND: (datetime.datetime(2027, 12, 8, 13, 30), datetime.datetime(2027, 12, 8, 16, 0)),
-    },
+_data = read("meetings.toml")
+TOWN_TITLE: str = _data["town"]["title"]
+PREFECTURE_TITLE: str = _data["prefecture"]["title"]
+TOWN_COUNT: int = _data["town"]["count"]  # towns and villages on the town roster; 2–4 people each
+DEPARTMENTS: tuple[str, ...] = tuple(_data["prefecture"]["departments"])
+PREFECTURE_COUNT: int = _data["prefecture"]["count"]  # × the departments: one person each
+POSITIONS: tuple[str, ...] = tuple(_data["positions"])
+EMAIL_DOMAIN: str = _data["email_domain"]
+# {meeting kind: {half: (starts, ends)}}, naive local times as the admin's forms take them.
+SESSIONS: dict[str, dict[str, tuple[datetime.datetime, datetime.datetime]]] = {
+    kind: {half: tuple(times) for half, times in halves.items()} for kind, halves in _data["sessions"].items()
 }
 
 
 def demo_admin():
     """The demo admin (``ensure_demo_admin``), who does every write of the sample."""
-    from kokasen.pages.demo.loader import ensure_demo_admin
-
     ensure_demo_admin(log=lambda *args: None)
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.get(username="admin")
 
 

@@ -1,14 +1,14 @@
-"""Checks for the pure-Python demo content (no Django needed).
+"""Checks for the demo content as read from kokasen/demo/data/ (no Django needed).
 
-Run: python -m pytest -p no:django kokasen/pages/tests/test_demo_data.py -q
+Run: python -m pytest -p no:django kokasen/demo/tests/test_content.py -q
 """
 
 import datetime
 import re
 import xml.etree.ElementTree as ET
 
-from kokasen.pages.demo import content
-from kokasen.pages.demo.pdf import make_pdf
+from kokasen.demo import content
+from kokasen.demo.pdf import make_pdf
 
 SPEC_MENU_ORDER = [
     "概要",            # ① こども家庭センターの概要及び概念図
