@@ -1,4 +1,4 @@
-"""Benchmark of the grouping engine (issue 5): ``python -m kokasen.meetings.bench_grouping``.
+"""Benchmark of the grouping engine (issue 5): ``python -m kokasen.bench.grouping``.
 
 Rosters of 60, 300 and 1,000 participants are drawn (seeded) from the towns and villages of the
 West area in the real master data, 2-4 people each, with a center at 50% and at 71%. Each roster

@@ -1,4 +1,4 @@
-"""Provisioning benchmark: `make bench` (or python -m kokasen.accounts.bench).
+"""Provisioning benchmark: `make bench` (or python -m kokasen.bench.provisioning).
 
 Builds a throw-away SQLite database, generates an address list for all 1,788 local
 governments (two addresses each), imports it (accounts + one credential message each in

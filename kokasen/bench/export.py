@@ -1,4 +1,4 @@
-"""Export benchmark: `make bench` (or python -m kokasen.static_export.bench).
+"""Export benchmark: `make bench` (or python -m kokasen.bench.export).
 
 Builds a throw-away SQLite site with the demo content plus 1,000 generated articles and
 200 news items, exports it, and prints pages per second, output size, the median page

@@ -1,4 +1,4 @@
-"""Topic page benchmark: `make bench` (or python -m kokasen.tips.bench).
+"""Topic page benchmark: `make bench` (or python -m kokasen.bench.tips_board).
 
 Builds a throw-away SQLite site (production settings, DEBUG off, demo content so the header
 has its menus), a topic with 1,000 approved posts and one with 10, and a member's session.
