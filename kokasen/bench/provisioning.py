@@ -55,7 +55,7 @@ def main(argv=None):
 
         from kokasen.accounts import selectors, services
         from kokasen.notifications import sender
-        from kokasen.notifications.testing import self_signed_certificate
+        from kokasen.testing.smtp import self_signed_certificate
 
         data = address_list()
         started = time.monotonic()
@@ -71,7 +71,7 @@ def main(argv=None):
         # The SMTP server runs in its own process, as a real one would (no GIL shared).
         cert, key = self_signed_certificate(workdir)
         server = subprocess.Popen(
-            [sys.executable, "-m", "kokasen.notifications.testing", str(cert), str(key)],
+            [sys.executable, "-m", "kokasen.testing.smtp", str(cert), str(key)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         port = int(server.stdout.readline())

@@ -130,7 +130,7 @@ def send_outbox_killed_part_way(env: dict[str, str], handler: RecordingHandler, 
 
 
 def serve_until_stdin_closes() -> None:
-    """``python -m kokasen.notifications.testing CERT KEY``: a STARTTLS server in its own
+    """``python -m kokasen.testing.smtp CERT KEY``: a STARTTLS server in its own
     process (benchmarks: no GIL shared with the sender). Prints its port, then, when stdin
     closes, the number of messages and recipients it received."""
     import sys

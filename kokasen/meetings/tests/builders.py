@@ -1,8 +1,7 @@
 """Builders for tests of the meetings app (not used in production code)."""
 
 from kokasen.localgov.models import LocalGovernment
-
-from .models import Half, Meeting, MeetingKind, MeetingSession, Participant
+from kokasen.meetings.models import Half, Meeting, MeetingKind, MeetingSession, Participant
 
 
 def make_meeting(kind: str = MeetingKind.TOWN, *, area: str = "west", title: str = "", **fields) -> Meeting:
