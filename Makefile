@@ -47,16 +47,17 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 test: setup test-tools
 	$(PY) -m pytest
 
-## bench: export benchmark (1,000 articles + 200 news); prints pages/s, sizes, re-export time
+## bench: the benchmarks of kokasen/bench/, each printing its figures (nothing asserted)
 bench: setup
-	$(PY) -m kokasen.static_export.bench
-	$(PY) -m kokasen.accounts.bench  # bench-accounts: import + queue for 1,788 local governments, send rate over STARTTLS
-	$(PY) -m kokasen.tips.bench  # bench-tips: topic page with 1,000 posts, in-process and under gunicorn + wrk
-	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.meetings.bench_grouping  # bench-grouping
+	$(PY) -m kokasen.bench.export  # static export (1,000 articles + 200 news): pages/s, sizes, re-export time
+	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
+	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
+	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
-## lint: ruff, Django's system checks, and no model change without its migration
+## lint: ruff, the import layers (decision 0022), Django's system checks, and no model change without its migration
 lint: setup
 	$(VENV)/bin/ruff check kokasen
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

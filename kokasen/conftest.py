@@ -3,6 +3,13 @@
 The demo site is loaded once per test session (outside any test transaction), so tests
 see a complete portal; each test still runs in its own transaction and rolls back.
 Static exports of the demo, one per design × structure, are built once and shared.
+
+The personas (kokasen/testing/personas.py) as fixtures, for every app's tests: ``member_a``
+(札幌市, with a registered address), ``member_b`` (千代田区), ``agency_admin`` and ``operator``
+(staff with TOTP and an e-mail address), ``staff_client`` (the operator's session, TOTP passed),
+``member_client`` (札幌市's session, demo site loaded). A test module that needs a persona with
+other details (a known password, a name) defines its own fixture under another name or
+overrides one of these.
 """
 
 import itertools
@@ -42,7 +49,7 @@ def media_root(tmp_path_factory):
 def demo_site(django_db_setup, django_db_blocker, media_root):
     from django.db import connection
 
-    from kokasen.pages.demo.loader import DemoLoader
+    from kokasen.demo.loader import DemoLoader
 
     with django_db_blocker.unblock():
         name = str(connection.settings_dict["NAME"])
@@ -137,6 +144,61 @@ def exports(demo_site, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
+def member_a(db):
+    from kokasen.accounts.models import RegisteredAddress
+    from kokasen.testing import CODE_A, make_member
+
+    user = make_member(CODE_A)
+    RegisteredAddress.objects.create(user=user, address="kosodate@city.sapporo.example.jp")
+    return user
+
+
+@pytest.fixture
+def member_b(db):
+    from kokasen.testing import CODE_B, make_member
+
+    return make_member(CODE_B)
+
+
+@pytest.fixture
+def agency_admin(db):
+    from kokasen.accounts import roles
+    from kokasen.testing import make_staff
+
+    user = make_staff(roles.AGENCY_ADMIN, username="agency-admin")
+    user.email = "admin@cfa.example.go.jp"
+    user.save()
+    return user
+
+
+@pytest.fixture
+def operator(db):
+    from kokasen.accounts import roles
+    from kokasen.testing import make_staff
+
+    user = make_staff(roles.OPERATOR, username="operator")
+    user.email = "ops@contractor.example.jp"
+    user.save()
+    return user
+
+
+@pytest.fixture
+def staff_client(client, operator):
+    from kokasen.testing import login_staff
+
+    login_staff(client, operator)
+    return client
+
+
+@pytest.fixture
+def member_client(client, demo_site):
+    from kokasen.testing import CODE_A, login_member, make_member
+
+    login_member(client, make_member(CODE_A))
+    return client
+
+
+@pytest.fixture
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
@@ -144,7 +206,7 @@ def artifacts_dir():
 
 @pytest.fixture(scope="session")
 def smtp_certificate(tmp_path_factory):
-    from kokasen.notifications.testing import self_signed_certificate
+    from kokasen.testing.smtp import self_signed_certificate
 
     return self_signed_certificate(tmp_path_factory.mktemp("smtp-tls"))
 
@@ -153,7 +215,7 @@ def smtp_certificate(tmp_path_factory):
 def smtp_server(smtp_certificate, settings, monkeypatch):
     """A real SMTP server on 127.0.0.1 that requires STARTTLS; Django is pointed at it and
     trusts its self-signed certificate. Yields the handler (``.received``, ``.refuse``)."""
-    from kokasen.notifications.testing import RecordingHandler, TLSController
+    from kokasen.testing.smtp import RecordingHandler, TLSController
 
     cert, key = smtp_certificate
     handler = RecordingHandler()
@@ -209,7 +271,7 @@ def live_site(demo_site, django_db_blocker):
 def migrated_sqlite_file(tmp_path_factory, smtp_certificate):
     """A SQLite file migrated once by ``manage.py migrate`` with production settings, for
     tests that drive ``manage.py`` in subprocesses (kill -9 tests). Copy it, never write it."""
-    from kokasen.notifications.testing import manage, subprocess_env
+    from kokasen.testing.smtp import manage, subprocess_env
 
     database = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
     done = manage(subprocess_env(database, 25, smtp_certificate[0]), "migrate", "-v0")

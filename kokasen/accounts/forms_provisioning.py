@@ -5,7 +5,7 @@ import unicodedata
 
 from django import forms
 
-from .address_list import MAX_FILE_BYTES
+from kokasen.core.tables import MAX_FILE_BYTES
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -6,9 +6,8 @@ import unicodedata
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
-from kokasen.core.forms import DescribedFieldsMixin
+from kokasen.core.forms import INPUT_CLASS, DescribedFieldsMixin
 
-INPUT_CLASS = "app-form__input"  # static/css/components/form.css
 INVALID_LOGIN = (
     "ユーザーIDまたはパスワードが正しくありません。"
     "入力内容（半角・全角、大文字・小文字）を確認して、もう一度入力してください。"

@@ -6,8 +6,22 @@ from django.db.models import Count, Prefetch, Q
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications.models import OutboxMessage
 
+from . import roles
 from .address_list import AddressListResult, parse_address_list
 from .models import RegisteredAddress
+
+
+def staff_addresses() -> list[str]:
+    """The e-mail addresses of every active 管理者 and 受託者 (notices to staff: the 小ネタ
+    digest, a new opinion in the 意見箱), sorted, each once."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=roles.STAFF_GROUPS)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return sorted(set(users))
 
 
 def address_list_read(*, data: bytes, filename: str) -> AddressListResult:

@@ -19,10 +19,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.core.audit import audit_record
+from kokasen.core.tables import Problem
 from kokasen.localgov.models import LocalGovernment
 
 from . import credentials, enrolment, notices, roles
-from .address_list import AddressListResult, Problem
+from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
 

@@ -1,5 +1,34 @@
 """Form helpers shared by every app's forms."""
 
+from django import forms
+
+from kokasen.core import text
+
+INPUT_CLASS = "app-form__input"  # static/css/components/form.css
+TEXTAREA_CLASS = "app-form__input app-form__textarea"
+
+
+def short_text_field(*, label: str, limit: int, required: bool = True, help_text: str = "", rows: int = 6):
+    """A textarea whose limit counts characters as people see them (text.grapheme_count)."""
+
+    def check(value):
+        if text.too_long(text.clean(value), limit):
+            raise forms.ValidationError(
+                f"{limit}文字以内で入力してください（現在{text.grapheme_count(text.clean(value))}文字です）。"
+            )
+
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        strip=True,
+        validators=[check],
+        error_messages={"required": f"{label}を入力してください。"},
+        widget=forms.Textarea(
+            attrs={"class": TEXTAREA_CLASS, "rows": rows, "data-max-chars": str(limit), "spellcheck": "true"}
+        ),
+    )
+
 
 class DescribedFieldsMixin:
     """Point every input at its hint and error text (aria-describedby, aria-invalid);

@@ -1,7 +1,6 @@
 from django import forms
 
-from kokasen.core.forms import DescribedFieldsMixin
-from kokasen.tips.forms import INPUT_CLASS, short_text_field
+from kokasen.core.forms import INPUT_CLASS, DescribedFieldsMixin, short_text_field
 
 from .models import Opinion
 from .services import BODY_MAX

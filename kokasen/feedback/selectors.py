@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 
-from kokasen.tips import access
+from kokasen.accounts import roles
 
 from .models import Opinion
 
@@ -10,7 +10,7 @@ from .models import Opinion
 def opinions_for_staff(*, user):
     """Every opinion, newest first, for 管理者 and 受託者 (PermissionDenied for anyone else). The
     admin list filters and searches it (admin_views.OpinionIndexView)."""
-    if not access.is_board_staff(user, verified=False):
+    if not roles.is_staff_role(user, verified=False):
         raise PermissionDenied
     return Opinion.objects.select_related("local_government", "handled_by").order_by("-created_at", "-pk")
 

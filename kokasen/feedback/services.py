@@ -5,12 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 
+from kokasen.accounts import roles
+from kokasen.accounts.selectors import staff_addresses
+from kokasen.core import text
 from kokasen.core.audit import audit_record
 from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue
-from kokasen.tips import access, text
-from kokasen.tips.services import staff_addresses
 
 from .models import Opinion
 
@@ -30,7 +31,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
                    request=None) -> Opinion:
     """Store a member's opinion and queue one Bcc notice to 管理者 and 受託者 (without the
     opinion's text: it is read in the admin, not spread by e-mail)."""
-    if not access.is_member(author):
+    if not roles.is_member(author):
         raise PermissionDenied
     body = text.clean(body or "")
     if not body:
@@ -66,7 +67,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
 
 @transaction.atomic
 def opinion_update(*, opinion: Opinion, acting_user, status: str, internal_notes: str, request=None) -> Opinion:
-    if not access.is_board_staff(acting_user, verified=False):
+    if not roles.is_staff_role(acting_user, verified=False):
         raise PermissionDenied
     if status not in Opinion.Status.values:
         raise Refused("対応状況を一覧から選んでください。")

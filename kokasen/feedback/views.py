@@ -4,17 +4,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
-from kokasen.tips import access
-from kokasen.tips.views import board_reader_required
+from kokasen.accounts import roles
+from kokasen.members.access import members_area_required
 
 from . import services
 from .forms import OpinionForm
 
 
-@board_reader_required
+@members_area_required
 @require_http_methods(["GET", "POST"])
 def send(request):
-    is_member = access.is_member(request.user)
+    is_member = roles.is_member(request.user)
     form = OpinionForm(request.POST if request.method == "POST" and is_member else None)
     if request.method == "POST" and is_member and form.is_valid():
         data = form.cleaned_data
@@ -31,6 +31,6 @@ def send(request):
     return TemplateResponse(request, "feedback/send.html", {"form": form, "is_member": is_member}, status=status)
 
 
-@board_reader_required
+@members_area_required
 def thanks(request):
     return TemplateResponse(request, "feedback/thanks.html", {})

@@ -7,7 +7,7 @@ from django.core.validators import URLValidator
 from django.forms import inlineformset_factory, modelformset_factory
 from wagtail.documents import get_document_model
 
-from kokasen.accounts.address_list import MAX_FILE_BYTES
+from kokasen.core.tables import MAX_FILE_BYTES
 from kokasen.localgov.models import LocalGovernment
 
 from .models import CasePresentation, Meeting, MeetingKind, MeetingSession, Room

@@ -45,19 +45,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from kokasen.accounts.address_list import (
-    MAX_FILE_BYTES,
-    FileError,
-    Problem,
-    address_problem,
-    cell_text,
-    file_error,
-    name_matches,
-    open_table,
-    resolve_code,
-    split_addresses,
-    squash,
-)
+from kokasen.core.addresses import address_problem, split_addresses
+from kokasen.core.tables import MAX_FILE_BYTES, FileError, Problem, cell_text, file_error, open_table, squash
+from kokasen.localgov.codes import name_matches, resolve_code
 
 ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
 CENTER_LIST_HEADER = ("団体コード", "団体名", "センター設置")

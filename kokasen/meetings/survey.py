@@ -1,8 +1,8 @@
 """Read a meeting's survey (アンケート) export for the implementation report (REQUIREMENTS M3, S2).
 
 Pure Python, no Django: ``services/survey.py`` stores the result, the tests call it directly.
-File handling (size, UTF-8 / BOM / CP932 detection, XLSX, Japanese file-level messages) is
-``kokasen.accounts.address_list``'s, imported, not copied.
+File handling (UTF-8 / BOM / CP932 detection, XLSX, Japanese file-level messages) is
+``kokasen.core.tables``'s and the 団体コード rules ``kokasen.localgov.codes``', imported, not copied.
 
 The format (docs/decisions/0016-implementation-report.md)
     * Row 1 holds the headings; one row per respondent below it. CSV (UTF-8, UTF-8 with BOM,
@@ -31,16 +31,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from kokasen.accounts.address_list import (
-    FileError,
-    Problem,
-    cell_text,
-    file_error,
-    name_matches,
-    open_table,
-    resolve_code,
-    squash,
-)
+from kokasen.core.tables import FileError, Problem, cell_text, file_error, open_table, squash
+from kokasen.localgov.codes import name_matches, resolve_code
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DATA_ROWS = 3_000

@@ -12,6 +12,8 @@ document-serving hook and by the image view (``collection_item_refusal``), so th
 of the area renders to others even if an editor removed a restriction.
 """
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.template.response import TemplateResponse
@@ -44,6 +46,22 @@ def refuse(request):
         response = TemplateResponse(request, "members/forbidden.html", status=403)
     add_never_cache_headers(response)
     return response
+
+
+def members_area_required(view):
+    """For the views of the members area outside Wagtail's pages (the 小ネタ board, the 意見箱
+    form): readers of the area only (``can_read_members_area``), everyone else ``refuse``d;
+    the answers are never cached by shared caches (private content)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not can_read_members_area(request.user):
+            return refuse(request)
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapped
 
 
 def collection_item_refusal(item, request, *, wagtail_checked: bool = False):

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # load_demo and its sample data (development and tests only: the command refuses elsewhere).
+    "kokasen.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -63,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A Japanese 413 page for oversized bodies sent to the 小ネタ and 意見箱 forms (before CSRF reads them).
-    "kokasen.tips.middleware.ShortFormBodyLimitMiddleware",
+    "kokasen.core.middleware.ShortFormBodyLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kokasen.accounts.middleware.StaffTwoFactorMiddleware",
     # Refuses, before CsrfViewMiddleware's view step reads request.POST, a body sent to an admin
@@ -284,6 +286,8 @@ PORTAL_MENU_DROPDOWN_LIMIT = 8
 TIPS_POSTS_PER_HOUR = env_int("TIPS_POSTS_PER_HOUR", 10)
 FEEDBACK_OPINIONS_PER_HOUR = env_int("FEEDBACK_OPINIONS_PER_HOUR", 5)
 SHORT_FORM_MAX_BODY_BYTES = env_int("SHORT_FORM_MAX_BODY_BYTES", 64 * 1024)
+# The forms that ShortFormBodyLimitMiddleware guards (kokasen/core/middleware.py), by URL name.
+SHORT_FORM_URL_NAMES = ["tips:index", "feedback:send"]
 # Request bodies (kokasen/accounts/upload_gate.py, decision 0021), refused with 413 before they
 # are read: on admin paths above the largest upload (documents, videos, images) plus this
 # margin for the form's other fields; elsewhere above MAX_BODY_SIZE_OUTSIDE_ADMIN (nothing

@@ -4,35 +4,9 @@ services.py checks the same rules again, so a form is never the only guard."""
 from django import forms
 from django.contrib.auth.models import Group
 
-from kokasen.core.forms import DescribedFieldsMixin
+from kokasen.core.forms import INPUT_CLASS, DescribedFieldsMixin, short_text_field
 
-from . import text
 from .models import CONTACT_FIELDS, BoardSettings, FieldUse, ModerationMode
-
-INPUT_CLASS = "app-form__input"
-TEXTAREA_CLASS = "app-form__input app-form__textarea"
-
-
-def short_text_field(*, label: str, limit: int, required: bool = True, help_text: str = "", rows: int = 6):
-    """A textarea whose limit counts characters as people see them (text.grapheme_count)."""
-
-    def check(value):
-        if text.too_long(text.clean(value), limit):
-            raise forms.ValidationError(
-                f"{limit}文字以内で入力してください（現在{text.grapheme_count(text.clean(value))}文字です）。"
-            )
-
-    return forms.CharField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        strip=True,
-        validators=[check],
-        error_messages={"required": f"{label}を入力してください。"},
-        widget=forms.Textarea(
-            attrs={"class": TEXTAREA_CLASS, "rows": rows, "data-max-chars": str(limit), "spellcheck": "true"}
-        ),
-    )
 
 
 class PostForm(DescribedFieldsMixin, forms.Form):

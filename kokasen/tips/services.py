@@ -7,19 +7,20 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from kokasen.accounts.selectors import staff_addresses
+from kokasen.core import text
 from kokasen.core.audit import audit_record
 from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue, message_queue
 
-from . import access, text
+from . import access
 from .models import (
     CONTACT_FIELDS,
     QUEUE_STATES,
@@ -328,17 +329,6 @@ def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason
 
 
 # --- the digest to staff ----------------------------------------------------------------------
-
-
-def staff_addresses() -> list[str]:
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=access.STAFF_GROUPS)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    return sorted(set(users))
 
 
 @transaction.atomic

@@ -2,7 +2,6 @@
 and the poster's edit and withdraw pages. Thin: rules live in services and selectors."""
 
 import hashlib
-from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -10,11 +9,10 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from kokasen.core import caching
-from kokasen.members.access import refuse
+from kokasen.members.access import members_area_required
 
 from . import access, selectors, services
 from .forms import PostForm
@@ -65,21 +63,7 @@ def _own_posts_html(topic, user) -> str:
     )
 
 
-def board_reader_required(view):
-    """Members and verified staff only; visitors go to the login page."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not access.may_read_board(request.user):
-            return refuse(request)
-        response = view(request, *args, **kwargs)
-        add_never_cache_headers(response)  # private content: no shared caches
-        return response
-
-    return wrapped
-
-
-@board_reader_required
+@members_area_required
 def topic_index(request):
     context = {
         "open_topics": selectors.topic_list_open(),
@@ -98,7 +82,7 @@ def _initial_contact(user) -> dict:
     return {"contact_email": first or "", "show_local_government": True}
 
 
-@board_reader_required
+@members_area_required
 @require_http_methods(["GET", "POST"])
 def topic_detail(request, pk):
     topic = selectors.topic_for_reader(pk=pk)
@@ -149,7 +133,7 @@ def topic_detail(request, pk):
     return TemplateResponse(request, "tips/topic_detail.html", context, status=400 if form and form.errors else 200)
 
 
-@board_reader_required
+@members_area_required
 @require_http_methods(["GET", "POST"])
 def post_edit(request, pk):
     post = selectors.post_own_editable(pk=pk, user=request.user)
@@ -179,7 +163,7 @@ def post_edit(request, pk):
     return TemplateResponse(request, "tips/post_edit.html", {"post": post, "form": form}, status=status)
 
 
-@board_reader_required
+@members_area_required
 @require_http_methods(["GET", "POST"])
 def post_withdraw(request, pk):
     post = selectors.post_own_editable(pk=pk, user=request.user)

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from django.contrib.auth.hashers import check_password
 
-from kokasen.notifications.testing import SlowHandler, TLSController, manage, send_outbox_killed_part_way, subprocess_env
+from kokasen.testing.smtp import SlowHandler, TLSController, manage, send_outbox_killed_part_way, subprocess_env
 
 COUNT = 240
 LIST_SCRIPT = f"""

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kokasen.accounts import roles, selectors, services
-from kokasen.accounts.address_list import UNDECODABLE
 from kokasen.accounts.models import RegisteredAddress
 from kokasen.core.models import AuditEvent
+from kokasen.core.tables import UNDECODABLE
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications import message_templates, sender
 from kokasen.notifications.models import OutboxMessage

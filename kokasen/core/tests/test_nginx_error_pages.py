@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kokasen.core import errors
-from kokasen.notifications.testing import free_port, self_signed_certificate
+from kokasen.testing.smtp import free_port, self_signed_certificate
 
 ROOT = Path(__file__).resolve().parents[3]
 NGINX_DIR = ROOT / "deploy" / "nginx"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kokasen.accounts.upload_gate import has_body
-from kokasen.notifications.testing import free_port
+from kokasen.testing.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PORTAL_CONF = ROOT / "deploy" / "nginx" / "portal.conf"

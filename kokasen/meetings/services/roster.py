@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from kokasen.accounts.address_list import Problem
 from kokasen.core.audit import audit_record
+from kokasen.core.tables import Problem
 from kokasen.localgov.models import LocalGovernment
 
 from .. import roster

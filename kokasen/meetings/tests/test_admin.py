@@ -16,29 +16,13 @@ from kokasen.core.models import AuditEvent
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.models import CasePresentation, Goal, Half, Meeting, MeetingSession, Participant, Room
 from kokasen.meetings.services import rooms
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_rooms import grouped_meeting, west_towns
 from kokasen.testing import login_member, login_staff, make_member, make_staff
 
 pytestmark = pytest.mark.django_db
 
 SECRET_NAME = "秘匿 参加者"
-
-
-@pytest.fixture
-def agency_admin(db):
-    return make_staff(roles.AGENCY_ADMIN)
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
-
-
-@pytest.fixture
-def staff_client(client, operator):
-    login_staff(client, operator)
-    return client
 
 
 def screens(meeting):

@@ -12,7 +12,7 @@ from kokasen.meetings import downloads, exports
 from kokasen.meetings.exports import ExportError, ExportGroup, ExportMember
 from kokasen.meetings.models import Goal, Group, MeetingKind, Room
 from kokasen.meetings.roster import ROSTER_HEADER, parse_roster
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_roster import GOV
 
 KAMIICHI, TATEYAMA, NYUZEN, KAWAKITA, FUNAHASHI = "163228", "163236", "163422", "173240", "163210"

@@ -11,7 +11,7 @@ from kokasen.accounts import roles
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import downloads
 from kokasen.meetings.services import grouping, rooms
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_rooms import grouped_meeting
 from kokasen.testing import make_staff
 

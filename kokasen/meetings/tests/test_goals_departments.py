@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import downloads, report
@@ -19,26 +18,14 @@ from kokasen.meetings.forms import goal_field_suffix
 from kokasen.meetings.models import Goal, Group, Participant, Room
 from kokasen.meetings.report_docx import render_docx
 from kokasen.meetings.services import grouping, rooms
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_rooms import grouped_meeting, west_towns
-from kokasen.testing import login_staff, make_staff
 
 pytestmark = pytest.mark.django_db
 
 MCH, WELFARE = "母子保健担当", "市町村支援児童福祉司"
 GOAL_MCH = "乳幼児健診の未受診者を全数把握する"
 GOAL_WELFARE = "市町村への助言の手引きを作る"
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
-
-
-@pytest.fixture
-def staff_client(client, operator):
-    login_staff(client, operator)
-    return client
 
 
 @pytest.fixture

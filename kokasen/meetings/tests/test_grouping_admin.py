@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def agency_admin(db):
-    return make_staff(roles.AGENCY_ADMIN, username="agency-admin")
-
-
-@pytest.fixture
 def meeting(db):
     return west_meeting()
 
@@ -260,7 +255,7 @@ def test_writes_are_post_only_and_need_the_csrf_token(meeting, agency_admin):
 
 def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_group_changes(staff_client, agency_admin):
     from kokasen.meetings.models import MeetingKind
-    from kokasen.meetings.testing import add_participants, make_meeting
+    from kokasen.meetings.tests.builders import add_participants, make_meeting
 
     from .test_grouping_service import west_town_codes
 

@@ -11,7 +11,7 @@ from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import grouping
 from kokasen.meetings.models import CenterStatus, Group, GroupingApproval, MeetingKind, Participant, Room
 from kokasen.meetings.services import grouping as services
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.testing import CODE_A, make_member, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +62,6 @@ def state(meeting) -> tuple:
         meeting.grouping_notes,
         meeting.grouping_approved_at,
     )
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR, username="operator")
 
 
 @pytest.fixture

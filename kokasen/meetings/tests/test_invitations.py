@@ -9,23 +9,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
 from kokasen.meetings.models import CasePresentation, Half, MeetingSession, Participant, Room
 from kokasen.meetings.services import invitations, rooms
 from kokasen.meetings.tests.test_rooms import grouped_meeting
 from kokasen.notifications import sender
 from kokasen.notifications.models import OutboxMessage
-from kokasen.testing import login_staff, make_staff
+from kokasen.testing import login_staff
 
 pytestmark = pytest.mark.django_db
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
 
 
 def ready_meeting(operator, *, towns=8, capacity=15, facilitators=True):

@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kokasen.accounts import roles
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import charts, report
 from kokasen.meetings.models import (
@@ -29,8 +28,8 @@ from kokasen.meetings.models import (
 from kokasen.meetings.report_docx import render_docx
 from kokasen.meetings.report_pdf import render_pdf
 from kokasen.meetings.services import survey as survey_service
-from kokasen.meetings.testing import add_participants, make_meeting
-from kokasen.testing import login_staff, make_staff
+from kokasen.meetings.tests.builders import add_participants, make_meeting
+from kokasen.testing import login_staff
 
 # West-area towns of 富山県 and 石川県: 上市町 19,351, 立山町 24,792, 入善町 23,839, 朝日町 11,081, 舟橋村 3,132, 川北町 6,135.
 TOWNS = ["163228", "163236", "163422", "163431", "163210", "173240"]
@@ -49,11 +48,6 @@ SURVEY = (
 
 def _at(day, hour):
     return timezone.make_aware(dt.datetime(2025, *day, hour, 0))
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ import random
 import pytest
 from django.urls import reverse
 
-from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.models import Group, Participant, Room
 from kokasen.meetings.services import rooms
-from kokasen.meetings.testing import add_participants, make_meeting
-from kokasen.testing import login_staff, make_staff
+from kokasen.meetings.tests.builders import add_participants, make_meeting
+from kokasen.testing import login_staff
 
 
 def west_towns(count: int) -> list[str]:
@@ -88,11 +87,6 @@ def test_a_group_larger_than_the_capacity_is_refused_in_japanese():
 
 
 # --- the database side ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
 
 
 @pytest.mark.django_db

@@ -27,7 +27,7 @@ from kokasen.meetings.roster import (
     participant_order,
 )
 from kokasen.meetings.services.roster import RosterRefused, center_list_import, roster_import
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 
 GOV = {
     r.code: KnownGovernment(r.code, r.name, r.prefecture, r.kind, r.area, r.population) for r in read_rows()

@@ -9,25 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kokasen.accounts import roles
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.services import grouping, invitations, rooms
-from kokasen.meetings.testing import add_participants, make_meeting
+from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_rooms import grouped_meeting
-from kokasen.testing import login_staff, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
-
-
-@pytest.fixture
-def staff_client(client, operator):
-    login_staff(client, operator)
-    return client
 
 
 def page(client, name, meeting, **query) -> str:

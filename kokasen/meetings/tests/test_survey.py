@@ -6,13 +6,11 @@ import io
 import openpyxl
 import pytest
 
-from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
 from kokasen.meetings import survey
 from kokasen.meetings.models import Half, MeetingKind, SurveyResponse
 from kokasen.meetings.services import survey as service
-from kokasen.meetings.testing import make_meeting
-from kokasen.testing import make_staff
+from kokasen.meetings.tests.builders import make_meeting
 
 # A small master: 富山県上市町, 富山県立山町, 北海道伊達市 and 福島県伊達市 (the same name twice).
 KNOWN = {"163228": "上市町", "163236": "立山町", "015750": "伊達市", "072133": "伊達市", "160008": "富山県"}
@@ -139,11 +137,6 @@ def test_classification_and_counting():
 
 
 # --- the service ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def operator(db):
-    return make_staff(roles.OPERATOR)
 
 
 def test_import_stores_ordered_pairs_replaces_the_half_and_is_audited(operator):

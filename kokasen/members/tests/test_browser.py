@@ -194,7 +194,7 @@ def test_a_local_government_uses_the_members_area_and_logs_out(site, browser, ar
 @pytest.mark.django_db
 def test_the_demo_video_is_the_small_committed_webm(demo_site):
     """(Also makes pytest-django create the test database when this module runs alone.)"""
-    from kokasen.members.demo import VIDEO_FILE
+    from kokasen.demo.members import VIDEO_FILE
     from kokasen.members.models import RoundtablePage
 
     video = RoundtablePage.objects.get(slug="roundtable-01").video

@@ -9,7 +9,6 @@ from django.urls import clear_url_caches, path, set_urlconf
 
 from kokasen.members import files
 from kokasen.members.models import RoundtablePage
-from kokasen.testing import CODE_A, login_member, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +55,6 @@ def video(demo_site):
 @pytest.fixture
 def handout(demo_site):
     return RoundtablePage.objects.get(slug="roundtable-01").handouts.first().document
-
-
-@pytest.fixture
-def member_client(client, demo_site):
-    login_member(client, make_member(CODE_A))
-    return client
 
 
 def whole(document) -> bytes:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from kokasen.notifications.testing import free_port
+from kokasen.testing.smtp import free_port
 
 from .imaging import stored_bytes
 from .test_media_personas import TARGETS, World

@@ -39,12 +39,6 @@ def public_image(demo_site):
 
 
 @pytest.fixture
-def member_client(client, demo_site):
-    login_member(client, make_member(CODE_A))
-    return client
-
-
-@pytest.fixture
 def admin_client(client, demo_site):
     login_staff(client, make_staff(roles.AGENCY_ADMIN))
     return client

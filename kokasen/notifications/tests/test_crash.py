@@ -3,7 +3,7 @@ message, and no local government gets two different messages."""
 
 from collections import defaultdict
 
-from kokasen.notifications.testing import SlowHandler, TLSController, manage, send_outbox_killed_part_way, subprocess_env
+from kokasen.testing.smtp import SlowHandler, TLSController, manage, send_outbox_killed_part_way, subprocess_env
 
 COUNT = 300
 

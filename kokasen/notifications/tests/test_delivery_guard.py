@@ -17,7 +17,7 @@ from kokasen.accounts import credentials
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications import message_templates, services
 from kokasen.notifications.models import OutboxMessage
-from kokasen.notifications.testing import manage
+from kokasen.testing.smtp import manage
 
 QUEUE_SCRIPT = """
 from kokasen.accounts import credentials
@@ -123,7 +123,7 @@ def test_the_production_command_path_delivers_the_password_by_smtp_and_prints_it
 ):
     """deploy/bin/kokasen-manage send_outbox: the production settings from the environment file,
     the message delivered over STARTTLS to a loopback server, nothing secret on the terminal."""
-    from kokasen.notifications.testing import ROOT, RecordingHandler, TLSController
+    from kokasen.testing.smtp import ROOT, RecordingHandler, TLSController
 
     cert, key = smtp_certificate
     handler = RecordingHandler()

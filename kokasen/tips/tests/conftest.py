@@ -1,47 +1,10 @@
+"""The 小ネタ board's own fixtures; the personas (member_a, member_b, agency_admin, operator) and
+the cache reset before each test are in kokasen/conftest.py."""
+
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-
-from kokasen.accounts import roles
-from kokasen.accounts.models import RegisteredAddress
-from kokasen.testing import CODE_A, CODE_B, make_member, make_staff
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # rate-limit counters must not leak between tests
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def member_a(db):
-    user = make_member(CODE_A)
-    RegisteredAddress.objects.create(user=user, address="kosodate@city.sapporo.example.jp")
-    return user
-
-
-@pytest.fixture
-def member_b(db):
-    return make_member(CODE_B)
-
-
-@pytest.fixture
-def agency_admin(db):
-    user = make_staff(roles.AGENCY_ADMIN, username="agency-admin")
-    user.email = "admin@cfa.example.go.jp"
-    user.save()
-    return user
-
-
-@pytest.fixture
-def operator(db):
-    user = make_staff(roles.OPERATOR, username="operator")
-    user.email = "ops@contractor.example.jp"
-    user.save()
-    return user
 
 
 @pytest.fixture

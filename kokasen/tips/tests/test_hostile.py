@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from kokasen.feedback.models import Opinion
 from kokasen.testing import login_member, login_staff
-from kokasen.tips import text
+from kokasen.core import text
 from kokasen.tips.models import ModerationMode, Post
 
 from .conftest import set_mode

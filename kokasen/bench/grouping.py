@@ -1,0 +1,268 @@
+"""Benchmark of the grouping engine (issue 5): ``python -m kokasen.bench.grouping``.
+
+Rosters of 60, 300 and 1,000 participants are drawn (seeded) from the towns and villages of the
+West area in the real master data, 2-4 people each, with a center at 50% and at 71%. Each roster
+is grouped by
+
+* ``engine``: :func:`kokasen.meetings.grouping.propose_groups`;
+* ``sort+cut``: participants sorted by population and cut into sixes (the naive way);
+* ``milp``: an exact model solved by HiGHS (highspy, bench-only: requirements-bench.txt) with the
+  engine's number of groups, in two phases: (1) maximise the mixed groups, (2) minimise the
+  objective with at least that many mixed groups. Each phase is time-limited; the table shows the
+  incumbent, the dual bound and the MIP gap.
+
+The model numbers units (local governments) in population order; a group is named by its first
+unit ("leader"), so the model has no symmetry between groups:
+``z_v`` (v leads a group), ``a_uv`` (u in v's group, u >= v), ``r_v >= (ln p_u - ln p_v) a_uv``
+(spread of v's group), ``y_v <= sum over W of a_uv``, ``y_v <= sum over N of a_uv`` (mixed),
+``lo z_v <= sum s_u a_uv <= hi z_v``, ``sum z_v = k``.
+
+Objective, as in the engine: sum over groups of (max - min) ln population.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+import time
+from pathlib import Path
+
+from kokasen.meetings import grouping as g
+
+CSV = Path(__file__).resolve().parent.parent / "localgov" / "data" / "municipalities.csv"
+SIZES = (60, 300, 1000)
+RATES = (0.50, 0.71)
+
+
+def west_towns() -> list[dict]:
+    with CSV.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["area"] == "west" and r["kind"] in ("town", "village")]
+    return sorted(rows, key=lambda r: r["code"])
+
+
+def roster(towns: list[dict], people: int, rate: float, seed: int) -> list[g.Participant]:
+    rng = random.Random(seed)
+    order = rng.sample(towns, len(towns))
+    out: list[g.Participant] = []
+    for town in order:
+        if len(out) >= people:
+            break
+        n = min(rng.randint(2, 4), people - len(out))
+        if n < 2 and out:  # give the last town's single seat to the previous town
+            prev = out[-1]
+            out.append(g.Participant(len(out), prev.code, prev.name, "", prev.has_center, prev.population))
+            break
+        has_center = rng.random() < rate
+        for _ in range(n):
+            out.append(g.Participant(len(out), town["code"], town["name"], "", has_center, int(town["population"])))
+    if len(out) < people:
+        raise SystemExit(f"not enough towns for {people} participants")
+    return out
+
+
+def sort_and_cut(participants: list[g.Participant], size: int = 6) -> list[tuple]:
+    ordered = sorted(participants, key=lambda p: (p.population or 0, p.code, p.id))
+    return [tuple(p.id for p in ordered[i : i + size]) for i in range(0, len(ordered), size)]
+
+
+def count_mixed(groups, participants) -> int:
+    by_id = {p.id: p for p in participants}
+    n = 0
+    for grp in groups:
+        centers = {by_id[i].has_center for i in grp}
+        n += True in centers and False in centers
+    return n
+
+
+def rule_violations(groups, participants, params) -> list[str]:
+    """Rule codes broken, leaving out the no-mix notes (those are compared through the mixed count)."""
+    return [v.rule for v in g.violations(groups, participants, params) if v.rule not in ("no_mix",)]
+
+
+def milp(participants, params, k, time_limit, mix_time_limit):
+    import highspy
+    import numpy as np
+
+    units: dict[str, list] = {}
+    for p in participants:
+        units.setdefault(p.code, []).append(p)
+    order = sorted(units, key=lambda c: (units[c][0].population, c))
+    x = [float(np.log(units[c][0].population)) for c in order]
+    s = [len(units[c]) for c in order]
+    cls = [1 if units[c][0].has_center else 2 for c in order]
+    n = len(order)
+    lo, hi = params.min_size, params.max_size
+
+    col = 0
+    a = {}
+    for v in range(n):
+        for u in range(v, n):
+            a[u, v] = col
+            col += 1
+    z = [a[v, v] for v in range(n)]  # a_vv doubles as z_v
+    r = list(range(col, col + n))
+    col += n
+    y = list(range(col, col + n))
+    col += n
+    ncols = col
+
+    rows_lo, rows_hi, starts, idx, val = [], [], [], [], []
+
+    def row(lb, ub, entries):
+        starts.append(len(idx))
+        for j, c in entries:
+            idx.append(j)
+            val.append(c)
+        rows_lo.append(lb)
+        rows_hi.append(ub)
+
+    inf = highspy.kHighsInf
+    for u in range(n):
+        row(1, 1, [(a[u, v], 1.0) for v in range(u + 1)])
+    for v in range(n):
+        for u in range(v + 1, n):
+            row(-inf, 0, [(a[u, v], 1.0), (z[v], -1.0)])
+            d = x[u] - x[v]
+            if d > 0:
+                row(0, inf, [(r[v], 1.0), (a[u, v], -d)])
+        others = [(a[u, v], float(s[u])) for u in range(v + 1, n)]  # a_vv is z_v itself
+        row(0, inf, others + [(z[v], float(s[v] - lo))])
+        row(-inf, 0, others + [(z[v], float(s[v] - hi))])
+        row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 1])
+        row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 2])
+    row(k, k, [(zv, 1.0) for zv in z])
+
+    def build(limit):
+        h = highspy.Highs()
+        h.silent()
+        lb = np.zeros(ncols)
+        ub = np.ones(ncols)
+        ub[r] = inf
+        h.addVars(ncols, lb, ub)
+        integral = [j for j in range(ncols) if j < r[0]]
+        h.changeColsIntegrality(
+            len(integral), np.array(integral, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * len(integral))
+        )
+        status = h.addRows(
+            len(rows_lo),
+            np.array(rows_lo),
+            np.array(rows_hi),
+            len(idx),
+            np.array(starts, dtype=np.int32),
+            np.array(idx, dtype=np.int32),
+            np.array(val),
+        )
+        if status != highspy.HighsStatus.kOk or h.getNumRow() != len(rows_lo):
+            raise RuntimeError(f"HiGHS refused the model: {status}")
+        h.setOptionValue("time_limit", float(limit))
+        h.setOptionValue("random_seed", 1)
+        h.setOptionValue("threads", 1)
+        return h
+
+    t0 = time.perf_counter()
+    # phase 1: maximise mixed groups
+    h = build(mix_time_limit)
+    cost = np.zeros(ncols)
+    cost[y] = -1.0
+    h.changeColsCost(ncols, np.arange(ncols, dtype=np.int32), cost)
+    h.run()
+    info = h.getInfo()
+    mixed_found = round(-info.objective_function_value) if info.primal_solution_status else 0
+    dual = -info.mip_dual_bound
+    mixed_bound = int(dual + 1e-6) if abs(dual) < inf else None  # None: no bound within the time limit
+    # phase 2: minimise spread with at least that many mixed groups
+    h2 = build(time_limit)
+    h2.addRow(mixed_found, inf, len(y), np.array(y, dtype=np.int32), np.ones(len(y)))
+    cost = np.zeros(ncols)
+    cost[r] = 1.0
+    h2.changeColsCost(ncols, np.arange(ncols, dtype=np.int32), cost)
+    h2.run()
+    info2 = h2.getInfo()
+    elapsed = time.perf_counter() - t0
+    groups = None
+    if info2.primal_solution_status:
+        sol = list(h2.getSolution().col_value)
+        members: dict[int, list] = {}
+        for (u, v), j in a.items():
+            if sol[j] > 0.5:
+                members.setdefault(v, []).append(u)
+        groups = [tuple(p.id for u in sorted(m) for p in units[order[u]]) for _, m in sorted(members.items())]
+    return {
+        "groups": groups,
+        "objective": info2.objective_function_value if groups else None,
+        "bound": info2.mip_dual_bound,
+        "gap": info2.mip_gap,
+        "mixed_found": mixed_found,
+        "mixed_bound": mixed_bound,
+        "status1": h.modelStatusToString(h.getModelStatus()),
+        "status2": h2.modelStatusToString(h2.getModelStatus()),
+        "time": elapsed,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP phase-2 solve")
+    parser.add_argument("--mix-time-limit", type=float, default=15.0, help="seconds for the phase-1 (mixing) solve")
+    parser.add_argument("--no-milp", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    args = parser.parse_args(argv)
+    towns = west_towns()
+    params = g.GroupingParams(kind="town", min_size=5, max_size=7, target_size=6)
+    print(f"West-area towns and villages in the master data: {len(towns)}")
+    summary = []
+    for people in args.sizes:
+        for rate in RATES:
+            seed = people * 1000 + round(rate * 100)
+            ps = roster(towns, people, rate, seed)
+            n_units = len({p.code for p in ps})
+            print()
+            print(f"== {people} participants, {n_units} towns, center rate {rate:.0%} (seed {seed})")
+            t = time.perf_counter()
+            res = g.propose_groups(ps, params)
+            t_engine = time.perf_counter() - t
+            t = time.perf_counter()
+            cut = sort_and_cut(ps)
+            t_cut = time.perf_counter() - t
+            k = len(res.groups)
+            bound = res.mixed_upper_bound
+            rows = [
+                ("engine", res.objective, rule_violations(res.groups, ps, params), res.mixed_groups, t_engine, ""),
+                ("sort+cut", g.objective(cut, ps), rule_violations(cut, ps, params), count_mixed(cut, ps), t_cut, f"{len(cut)} groups"),
+            ]
+            m = None
+            if not args.no_milp:
+                m = milp(ps, params, k, args.time_limit, args.mix_time_limit)
+                note = (
+                    f"bound {m['bound']:.3f}, gap {m['gap']:.1%}, mix phase {m['status1']} "
+                    f"(best {m['mixed_found']}, bound {m['mixed_bound']}), spread phase {m['status2']}"
+                )
+                if m["groups"]:
+                    rows.append(("milp", m["objective"], rule_violations(m["groups"], ps, params), count_mixed(m["groups"], ps), m["time"], note))
+                else:
+                    rows.append(("milp", float("nan"), [], 0, m["time"], "no solution in the time limit; " + note))
+            print(f"groups: {k}; mixed-group upper bound (engine): {bound}; proven maximum: {res.mixed_maximum_proven}")
+            print(f"{'method':<9} {'objective':>9} {'violations':<28} {'mixed/max':>10} {'time':>8}  notes")
+            for name, obj, viol, mixed, secs, note in rows:
+                vtxt = ", ".join(f"{c}x{viol.count(c)}" for c in sorted(set(viol))) or "none"
+                print(f"{name:<9} {obj:>9.3f} {vtxt:<28} {mixed:>4}/{bound:<5} {secs:>7.2f}s  {note}")
+            if m and m["groups"]:
+                vs_inc = (res.objective / m["objective"] - 1) if m["objective"] else 0.0
+                vs_lb = (res.objective / m["bound"] - 1) if m["bound"] > 0 else float("inf")
+                print(f"engine vs solver: {vs_inc:+.1%} against its best solution, {vs_lb:+.1%} against its lower bound")
+                summary.append((people, rate, res.objective, m["objective"], m["bound"], res.mixed_groups, m["mixed_bound"], t_engine))
+            else:
+                summary.append((people, rate, res.objective, None, None, res.mixed_groups, None, t_engine))
+    print()
+    print("summary: people rate | engine obj | solver best | solver bound | engine mixed / solver mix bound | engine s")
+    for people, rate, eo, so, sb, em, smb, te in summary:
+        so_txt = f"{so:.3f}" if so is not None else "-"
+        sb_txt = f"{sb:.3f}" if sb is not None else "-"
+        print(f"  {people:>5} {rate:.0%} | {eo:.3f} | {so_txt} | {sb_txt} | {em} / {smb if smb is not None else '-'} | {te:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
