@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from . import survey
+from . import survey_file
 from .models import CenterStatus, Half, Meeting, MeetingKind, SurveyResponse
 
 REPORT_TITLE = "情報交換会実施報告書"
@@ -136,7 +136,7 @@ class ChoiceCount:
 class QuestionResult:
     number: int
     text: str
-    kind: str  # survey.CHOICE or survey.TEXT
+    kind: str  # survey_file.CHOICE or survey_file.TEXT
     answered: int
     counts: tuple[ChoiceCount, ...]  # choice questions
     texts: tuple[str, ...]  # free-text questions, redacted; for the Word file only
@@ -230,7 +230,7 @@ class Redactor:
     numbers. Full names match with or without the space between family and given name; a
     family name alone only when followed by an honorific (「山田さん」「山田課長」), and then only
     when no other participant has that family name (else 「［氏名削除］」). Any other e-mail
-    address or telephone number becomes a placeholder (survey.scrub)."""
+    address or telephone number becomes a placeholder (survey_file.scrub)."""
 
     AMBIGUOUS = "［氏名削除］"
 
@@ -275,7 +275,7 @@ class Redactor:
             text = self._full.sub(self._full_label, text)
         if self._family:
             text = self._family.sub(self._family_label, text)
-        return survey.scrub(text)[0]
+        return survey_file.scrub(text)[0]
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -483,11 +483,11 @@ def _surveys(meeting, redact) -> tuple[SurveyReport, ...]:
             answers.append({h: redact(a.strip()) for h, a in pairs})
         questions = []
         for number, heading in enumerate(headings, start=1):
-            question = survey.question_of(heading)
+            question = survey_file.question_of(heading)
             values = [a.get(heading, "") for a in answers]
             given = [v for v in values if v]
-            kind = question.kind or survey.classify(given)
-            counts = survey.count_choices(given) if kind == survey.CHOICE else []
+            kind = question.kind or survey_file.classify(given)
+            counts = survey_file.count_choices(given) if kind == survey_file.CHOICE else []
             questions.append(
                 QuestionResult(
                     number=number,
@@ -495,7 +495,7 @@ def _surveys(meeting, redact) -> tuple[SurveyReport, ...]:
                     kind=kind,
                     answered=len(given),
                     counts=tuple(ChoiceCount(a, n, n / len(given)) for a, n in counts),
-                    texts=tuple(given) if kind == survey.TEXT else (),
+                    texts=tuple(given) if kind == survey_file.TEXT else (),
                 )
             )
         reports.append(
@@ -757,7 +757,7 @@ def outline(data: ReportData) -> list:
                 blocks.append(Para(f"回答した団体：{result.local_governments:,}団体"))
             for q in result.questions:
                 blocks.append(Para(f"問{q.number}　{q.text}（回答 {q.answered:,}件）", "question"))
-                if q.kind == survey.CHOICE:
+                if q.kind == survey_file.CHOICE:
                     if q.counts:
                         table(
                             f"問{q.number}の回答",
