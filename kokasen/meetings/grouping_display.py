@@ -18,7 +18,7 @@ from datetime import datetime
 from kokasen.localgov.models import LocalGovernment
 
 from . import grouping
-from .models import Group, Meeting, Participant
+from .models import Group, GroupingNotes, Meeting, Participant
 
 
 def format_population(n: int) -> str:
@@ -121,7 +121,7 @@ class GroupingReport:
     other_violations: list[grouping.Violation]  # not tied to one group (e.g. somebody in no group)
     objective: float
     fingerprint: str
-    proposal: dict
+    proposal: GroupingNotes
 
     @property
     def violation_count(self) -> int:
@@ -141,12 +141,11 @@ class GroupingReport:
 
     @property
     def edits(self) -> int:
-        return int(self.proposal.get("edits", 0))
+        return self.proposal.edits
 
     @property
     def proposed_at(self) -> datetime | None:
-        value = self.proposal.get("proposed_at")
-        return datetime.fromisoformat(value) if value else None
+        return self.proposal.proposed_at
 
     @property
     def approved(self) -> bool:
@@ -191,7 +190,7 @@ class GroupingReport:
             "mixed_groups": self.mixed_groups,
             "objective": self.objective,
             "fingerprint": self.fingerprint,
-            "proposed_at": self.proposal.get("proposed_at"),
+            "proposed_at": self.proposed_at.isoformat() if self.proposed_at else None,
             "edits_since_proposal": self.edits,
         }
 
@@ -207,7 +206,7 @@ def group_rows(
     members: dict[int, list[Participant]],
     violations: dict[int | None, list[grouping.Violation]],
     engine: dict[int, grouping.Participant],
-    proposal: dict,
+    proposal: GroupingNotes,
     *,
     prefecture: bool,
 ) -> list[GroupRow]:
@@ -247,7 +246,7 @@ def _group_row(
     group: Group,
     lg_rows: list[LocalGovernmentRow],
     violations: list[grouping.Violation],
-    proposal: dict,
+    proposal: GroupingNotes,
     *,
     prefecture: bool,
 ) -> GroupRow:
@@ -259,8 +258,8 @@ def _group_row(
     known = [r.population for r in lgs.values() if r.population]
     centers = [r.has_center for r in lgs.values()]
     with_c, without_c = centers.count(True), centers.count(False)
-    proposed = proposal.get("groups", {}).get(str(group.number), {})
-    as_proposed = sorted(proposed.get("participants", [None])) == sorted(p.number for p in ordered)
+    proposed = proposal.groups.get(group.number)
+    as_proposed = proposed is not None and sorted(proposed.participants) == sorted(p.number for p in ordered)
     return GroupRow(
         group=group,
         participants=ordered,
@@ -273,5 +272,5 @@ def _group_row(
         population_min=min(known) if known else None,
         population_max=max(known) if known else None,
         population_unknown=sum(1 for r in lgs.values() if not r.population),
-        notes=list(proposed.get("notes", [])) if as_proposed else [],
+        notes=list(proposed.notes) if as_proposed else [],
     )

@@ -6,6 +6,8 @@ adjust it by hand, read it back with every rule each group breaks, and approve i
   engine's Japanese messages and every snapshot speak of participant numbers, never names: S2).
 - Rules are the engine's: :func:`current_report` calls ``grouping.violations`` on the current
   groups, and ``grouping_display`` only arranges what it returns next to each group.
+- What the engine said at the last proposal is kept in ``Meeting.grouping_notes``, read and
+  written as ``models.GroupingNotes``.
 - Every write takes the meeting row with ``select_for_update`` (concurrent edits queue up behind
   each other), runs in one transaction with its audit record, and clears the meeting's approval
   (``grouping_approved_at``/``_by``); the ``GroupingApproval`` history is never touched.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -34,7 +36,7 @@ from kokasen.localgov.models import LocalGovernment
 from .. import grouping
 from .. import grouping_display as display
 from ..grouping_display import GroupingReport
-from ..models import CenterStatus, Group, GroupingApproval, Meeting, MeetingKind, Participant
+from ..models import CenterStatus, Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
 CONFIRM_REPLACE_LABEL = "これまでの手作業の変更と承認を取り消して、グループ分けを提案し直す"
@@ -134,7 +136,7 @@ def current_report(meeting: Meeting) -> GroupingReport:
     by_index: dict[int | None, list[grouping.Violation]] = defaultdict(list)
     for v in grouping.violations(group_ids, engine_people, params):
         by_index[v.group].append(v)
-    proposal = meeting.grouping_notes or {}
+    proposal = meeting.proposal
     return GroupingReport(
         meeting=meeting,
         params=params,
@@ -156,10 +158,10 @@ def propose_needs_confirmation(meeting: Meeting) -> list[str]:
     reasons = []
     if meeting.grouping_approved_at is not None:
         reasons.append("いまのグループ分けは承認済みです。提案し直すと承認は取り消されます（承認の記録は残ります）。")
-    edits = int((meeting.grouping_notes or {}).get("edits", 0))
-    if edits:
-        reasons.append(f"提案の後に手作業で{edits}回変更されています。提案し直すとその変更は失われます。")
-    elif not meeting.grouping_notes and Group.objects.filter(meeting=meeting).exists():
+    proposal = meeting.proposal
+    if proposal.edits:
+        reasons.append(f"提案の後に手作業で{proposal.edits}回変更されています。提案し直すとその変更は失われます。")
+    elif proposal.proposed_at is None and Group.objects.filter(meeting=meeting).exists():
         reasons.append("いまのグループは提案機能で作られたものではありません。提案し直すとすべて置き換わります。")
     return reasons
 
@@ -190,9 +192,8 @@ def _editing(meeting: Meeting):
 def _changed_by_hand(meeting: Meeting) -> bool:
     """After a hand edit: the approval is cleared (its history stays) and the edit counted."""
     was_approved = meeting.grouping_approved_at is not None
-    notes = dict(meeting.grouping_notes or {})
-    notes["edits"] = int(notes.get("edits", 0)) + 1
-    meeting.grouping_notes = notes
+    proposal = meeting.proposal
+    meeting.grouping_notes = replace(proposal, edits=proposal.edits + 1).to_json()
     meeting.grouping_approved_at = None
     meeting.grouping_approved_by = None
     meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
@@ -254,7 +255,7 @@ def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeO
         created = _create_groups(meeting, result)
         changed = _assign_members(created, result, roster)
         approval_cleared = meeting.grouping_approved_at is not None
-        meeting.grouping_notes = _proposal_notes(result, params, acting_user)
+        meeting.grouping_notes = _proposal_notes(result, params, acting_user).to_json()
         meeting.grouping_approved_at = None
         meeting.grouping_approved_by = None
         meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
@@ -322,23 +323,20 @@ def _assign_members(
     return changed
 
 
-def _proposal_notes(result: grouping.GroupingResult, params: grouping.GroupingParams, acting_user) -> dict:
+def _proposal_notes(result: grouping.GroupingResult, params: grouping.GroupingParams, acting_user) -> GroupingNotes:
     """What ``Meeting.grouping_notes`` keeps of the engine's proposal."""
-    return {
-        "proposed_at": timezone.now().isoformat(),
-        "proposed_by": acting_user.get_username(),
-        "notes": list(result.notes),
-        "groups": {
-            str(r.number): {"participants": list(r.participant_ids), "notes": list(r.notes)}
-            for r in result.reports
-        },
-        "mixed_groups": result.mixed_groups,
-        "mixed_upper_bound": result.mixed_upper_bound,
-        "mixed_maximum_proven": result.mixed_maximum_proven,
-        "kind": params.kind,
-        "objective": result.objective,
-        "edits": 0,
-    }
+    return GroupingNotes(
+        proposed_at=timezone.now(),
+        proposed_by=acting_user.get_username(),
+        notes=tuple(result.notes),
+        groups={r.number: ProposedGroup(tuple(r.participant_ids), tuple(r.notes)) for r in result.reports},
+        mixed_groups=result.mixed_groups,
+        mixed_upper_bound=result.mixed_upper_bound,
+        mixed_maximum_proven=result.mixed_maximum_proven,
+        kind=params.kind,
+        objective=result.objective,
+        edits=0,
+    )
 
 
 def participant_move(*, meeting: Meeting, participant: Participant, to_group: Group | int, acting_user, request=None):
