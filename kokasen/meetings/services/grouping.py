@@ -35,7 +35,6 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
 from .. import grouping_display as display
-from ..grouping_display import GroupingReport
 from ..models import CenterStatus, Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
@@ -118,7 +117,7 @@ def default_group_name(number: int, department: str = "") -> str:
 # --- reading the current grouping ---------------------------------------------------------------
 
 
-def current_report(meeting: Meeting) -> GroupingReport:
+def current_report(meeting: Meeting) -> display.GroupingReport:
     """The working grouping with, per group, its members and local governments (population,
     center), the mix, the population range and every rule ``grouping.violations`` finds."""
     params = engine_params(meeting)
@@ -137,7 +136,7 @@ def current_report(meeting: Meeting) -> GroupingReport:
     for v in grouping.violations(group_ids, engine_people, params):
         by_index[v.group].append(v)
     proposal = meeting.proposal
-    return GroupingReport(
+    return display.GroupingReport(
         meeting=meeting,
         params=params,
         groups=display.group_rows(
