@@ -1,7 +1,7 @@
 """E-mail addresses typed into the agency's files: splitting a cell and checking each address.
 
 Pure Python, no Django. Used by the address list (kokasen/accounts/address_list.py) and the
-meetings' roster (kokasen/meetings/roster.py). Addresses are NFKC-normalised first, so
+meetings' roster (kokasen/meetings/roster_file.py). Addresses are NFKC-normalised first, so
 full-width ASCII typed by mistake (ｔａｒｏ＠…) becomes valid silently; the callers lower-case
 the domain and keep the local part as given.
 """

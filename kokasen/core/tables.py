@@ -1,8 +1,8 @@
 """Reading a table file from the agency or an operator: XLSX or CSV, with the problems it has.
 
 Pure Python, no Django. The address list (kokasen/accounts/address_list.py), the meetings'
-roster and center list (kokasen/meetings/roster.py) and the survey reader
-(kokasen/meetings/survey.py) read their files with these helpers and report problems the same
+roster and center list (kokasen/meetings/roster_file.py) and the survey reader
+(kokasen/meetings/survey_file.py) read their files with these helpers and report problems the same
 way: a :class:`Problem` carries the row number a spreadsheet shows (the header is row 1), the
 column, and a Japanese message for municipal staff.
 

@@ -30,7 +30,7 @@ from django.db import transaction
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.forms import MeetingForm, RoomFormSet, SessionForm
 from kokasen.meetings.models import DEFAULT_AGENDA, Half, Meeting, MeetingKind, MeetingTool, Room
-from kokasen.meetings.roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
+from kokasen.meetings.roster_file import CENTER_NO, CENTER_YES, ROSTER_HEADER
 from kokasen.meetings.services import grouping, meetings, rooms, roster
 
 from .content import read

@@ -1,1 +1,1 @@
-"""Exchange meetings (issue 5). For now only the pure grouping engine, :mod:`kokasen.meetings.grouping`."""
+"""Exchange meetings (情報交換会, issue 5): docs/architecture.md, "Exchange meetings", lists the modules."""

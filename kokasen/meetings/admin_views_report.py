@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
 
-from . import charts, report, survey
+from . import charts, report, survey_file
 from .admin_views import meeting_parents
 from .models import Half, Meeting, SurveyResponse
 from .report_docx import render_docx
@@ -48,16 +48,16 @@ class SurveyUploadForm(forms.Form):
         help_text=(
             "CSV（UTF-8、BOM付きUTF-8、Shift_JIS）または Excel（.xlsx）。1行目に質問の見出し、2行目以降に1人1行で回答。"
             "「団体コード」「団体名」の列は任意です。氏名・メールアドレスなどの列は取り込みません。"
-            f"{survey.MAX_FILE_BYTES // 1024 // 1024} MB まで。"
+            f"{survey_file.MAX_FILE_BYTES // 1024 // 1024} MB まで。"
         ),
         error_messages={"required": "ファイルを選んでください。", "empty": "ファイルが空です。"},
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > survey.MAX_FILE_BYTES:
+        if upload.size > survey_file.MAX_FILE_BYTES:
             raise forms.ValidationError(
-                f"ファイルが大きすぎます。{survey.MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
+                f"ファイルが大きすぎます。{survey_file.MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
             )
         return upload
 
@@ -84,7 +84,7 @@ def _page(request, meeting: Meeting, form: SurveyUploadForm, **extra) -> Templat
     data = report.report_data([meeting])
     context = _context(
         "実施報告書", meeting=meeting, form=form, data=data, meeting_report=data.meetings[0],
-        surveys=_surveys(meeting), choice_max_values=survey.CHOICE_MAX_VALUES, **extra,
+        surveys=_surveys(meeting), choice_max_values=survey_file.CHOICE_MAX_VALUES, **extra,
     )
     return TemplateResponse(request, "meetings/admin/report_meeting.html", context)
 

@@ -48,7 +48,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kokasen.core import spreadsheets
 
-from .roster import CENTER_NO, CENTER_YES, ROSTER_HEADER
+from .roster_file import CENTER_NO, CENTER_YES, ROSTER_HEADER
 
 ZOOM_HEADER = ("Pre-assign Room Name", "Email Address")
 # Webex's own template could not be read (see the decision file): two columns, session name then

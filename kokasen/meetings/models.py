@@ -6,6 +6,11 @@ Personal data here (names, addresses of participants) is the operator's to dispo
 report (docs/operations.md); the report itself shows participants by number only (S2).
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -23,6 +28,71 @@ class MeetingTool(models.TextChoices):
     WEBEX = "webex", "Webex"
     TEAMS = "teams", "Microsoft Teams"
     OTHER = "other", "その他"
+
+
+@dataclass(frozen=True)
+class ProposedGroup:
+    participants: tuple[int, ...]  # participant numbers, as the engine proposed them
+    notes: tuple[str, ...]  # the engine's notes on this group
+
+
+@dataclass(frozen=True)
+class GroupingNotes:
+    """What the engine said when it last proposed a meeting's grouping, and how many hand edits
+    followed (``Meeting.grouping_notes``, services/grouping.py). Stored as JSON in one of three
+    shapes, which :meth:`to_json` keeps writing: ``{}`` (never proposed nor edited),
+    ``{"edits": n}`` (groups made by hand) or every field (proposed; ``groups`` keyed by the group
+    number as a string)."""
+
+    proposed_at: datetime | None = None
+    proposed_by: str = ""  # user name
+    notes: tuple[str, ...] = ()  # on the whole grouping
+    groups: dict[int, ProposedGroup] = field(default_factory=dict)  # by group number
+    mixed_groups: int = 0
+    mixed_upper_bound: int = 0
+    mixed_maximum_proven: bool = False
+    kind: str = ""  # the engine's: "town" or "prefecture"
+    objective: float = 0.0
+    edits: int = 0  # hand edits since the proposal
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> GroupingNotes:
+        data = data or {}
+        proposed_at = data.get("proposed_at")
+        return cls(
+            proposed_at=datetime.fromisoformat(proposed_at) if proposed_at else None,
+            proposed_by=str(data.get("proposed_by", "")),
+            notes=tuple(data.get("notes", ())),
+            groups={
+                int(number): ProposedGroup(tuple(group.get("participants", ())), tuple(group.get("notes", ())))
+                for number, group in data.get("groups", {}).items()
+            },
+            mixed_groups=int(data.get("mixed_groups", 0)),
+            mixed_upper_bound=int(data.get("mixed_upper_bound", 0)),
+            mixed_maximum_proven=bool(data.get("mixed_maximum_proven", False)),
+            kind=str(data.get("kind", "")),
+            objective=float(data.get("objective", 0.0)),
+            edits=int(data.get("edits", 0)),
+        )
+
+    def to_json(self) -> dict:
+        if self.proposed_at is None:
+            return {"edits": self.edits} if self.edits else {}
+        return {
+            "proposed_at": self.proposed_at.isoformat(),
+            "proposed_by": self.proposed_by,
+            "notes": list(self.notes),
+            "groups": {
+                str(number): {"participants": list(group.participants), "notes": list(group.notes)}
+                for number, group in self.groups.items()
+            },
+            "mixed_groups": self.mixed_groups,
+            "mixed_upper_bound": self.mixed_upper_bound,
+            "mixed_maximum_proven": self.mixed_maximum_proven,
+            "kind": self.kind,
+            "objective": self.objective,
+            "edits": self.edits,
+        }
 
 
 class Meeting(models.Model):
@@ -53,6 +123,7 @@ class Meeting(models.Model):
     )
     # What the engine said when it last proposed the grouping (services/grouping.py), kept for the
     # adjustment screen: notes, mixing figures, the proposed groups, and the number of hand edits since.
+    # Read it as ``proposal`` (GroupingNotes); write GroupingNotes.to_json().
     grouping_notes = models.JSONField("グループ分けの提案時の説明", default=dict, blank=True)
     created_at = models.DateTimeField("作成日時", default=timezone.now)
 
@@ -63,6 +134,10 @@ class Meeting(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def proposal(self) -> GroupingNotes:
+        return GroupingNotes.from_json(self.grouping_notes)
 
 
 class Half(models.TextChoices):

@@ -1,6 +1,6 @@
 """The implementation report as a Word file (python-docx), for the agency to edit and submit.
 
-Lays out :func:`kokasen.meetings.report.outline`: a title page, numbered headings (Word's
+Lays out :func:`kokasen.meetings.report_outline.outline`: a title page, numbered headings (Word's
 見出し 1–3, so the navigation pane and a table of contents work), tables with a repeated header
 row, the charts as PNG images (charts.png) with captions, page numbers in the footer. East Asian
 text is set in 游ゴシック (w:eastAsia; Word on Windows and macOS has it, other programs substitute
@@ -26,7 +26,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from . import charts
-from .report import FigureBlock, FreeText, Heading, PageBreak, Para, ReportData, Table, outline
+from .report import ReportData
+from .report_outline import FigureBlock, FreeText, Heading, PageBreak, Para, Table, outline
 
 EAST_ASIAN_FONT = "游ゴシック"
 LATIN_FONT = "Yu Gothic"

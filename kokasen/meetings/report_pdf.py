@@ -31,7 +31,8 @@ from reportlab.platypus import (
 )
 
 from . import charts
-from .report import FigureBlock, FreeText, Heading, PageBreak, Para, ReportData, Table, outline
+from .report import ReportData
+from .report_outline import FigureBlock, FreeText, Heading, PageBreak, Para, Table, outline
 
 FONT = charts.PDF_FONT
 MARGIN = 2.5 * cm

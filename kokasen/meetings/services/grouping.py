@@ -5,7 +5,9 @@ adjust it by hand, read it back with every rule each group breaks, and approve i
   the roster through :func:`engine_participants` (its ``id`` is the participant *number*, so the
   engine's Japanese messages and every snapshot speak of participant numbers, never names: S2).
 - Rules are the engine's: :func:`current_report` calls ``grouping.violations`` on the current
-  groups and only arranges what it returns next to each group.
+  groups, and ``grouping_display`` only arranges what it returns next to each group.
+- What the engine said at the last proposal is kept in ``Meeting.grouping_notes``, read and
+  written as ``models.GroupingNotes``.
 - Every write takes the meeting row with ``select_for_update`` (concurrent edits queue up behind
   each other), runs in one transaction with its audit record, and clears the meeting's approval
   (``grouping_approved_at``/``_by``); the ``GroupingApproval`` history is never touched.
@@ -18,12 +20,9 @@ adjust it by hand, read it back with every rule each group breaks, and approve i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -35,7 +34,8 @@ from kokasen.core.audit import audit_record
 from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
-from ..models import CenterStatus, Group, GroupingApproval, Meeting, MeetingKind, Participant
+from .. import grouping_display as display
+from ..models import CenterStatus, Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
 CONFIRM_REPLACE_LABEL = "これまでの手作業の変更と承認を取り消して、グループ分けを提案し直す"
@@ -117,150 +117,13 @@ def default_group_name(number: int, department: str = "") -> str:
 # --- reading the current grouping ---------------------------------------------------------------
 
 
-@dataclass
-class LocalGovernmentRow:
-    """One local government (prefecture meetings: one prefecture and department) inside a group."""
-
-    local_government: LocalGovernment
-    department: str
-    population: int | None
-    has_center: bool | None
-    participants: list[Participant]
-    elsewhere: list[int]  # numbers of the other groups where people of this unit are
-
-    @property
-    def people(self) -> int:
-        return len(self.participants)
-
-    @property
-    def population_text(self) -> str:
-        return f"{self.population:,}人" if self.population else "不明"
-
-
-@dataclass
-class GroupRow:
-    group: Group
-    participants: list[Participant]
-    local_governments: list[LocalGovernmentRow]
-    violations: list[grouping.Violation]
-    mixed: bool | None  # None for prefecture meetings
-    with_center: int  # local governments
-    without_center: int
-    unknown_center: int
-    population_min: int | None
-    population_max: int | None
-    population_unknown: int  # local governments without a census figure
-    notes: list[str] = field(default_factory=list)  # the engine's, while the group is as proposed
-
-    @property
-    def number(self) -> int:
-        return self.group.number
-
-    @property
-    def people(self) -> int:
-        return len(self.participants)
-
-    @property
-    def ratio(self) -> float | None:
-        if self.population_min and self.population_max:
-            return self.population_max / self.population_min
-        return None
-
-    @property
-    def population_label(self) -> str:
-        return population_range_label(self.population_min, self.population_max, self.population_unknown)
-
-    @property
-    def center_label(self) -> str:
-        parts = []
-        if self.with_center:
-            parts.append(f"設置済み{self.with_center}団体")
-        if self.without_center:
-            parts.append(f"未設置{self.without_center}団体")
-        if self.unknown_center:
-            parts.append(f"不明{self.unknown_center}団体")
-        return "・".join(parts) or "—"
-
-
-@dataclass
-class GroupingReport:
-    meeting: Meeting
-    params: grouping.GroupingParams
-    groups: list[GroupRow]
-    unassigned: list[Participant]
-    other_violations: list[grouping.Violation]  # not tied to one group (e.g. somebody in no group)
-    objective: float
-    fingerprint: str
-    proposal: dict
-
-    @property
-    def violation_count(self) -> int:
-        return sum(len(g.violations) for g in self.groups) + len(self.other_violations)
-
-    @property
-    def groups_with_violations(self) -> int:
-        return sum(1 for g in self.groups if g.violations)
-
-    @property
-    def mixed_groups(self) -> int:
-        return sum(1 for g in self.groups if g.mixed)
-
-    @property
-    def people(self) -> int:
-        return sum(g.people for g in self.groups) + len(self.unassigned)
-
-    @property
-    def edits(self) -> int:
-        return int(self.proposal.get("edits", 0))
-
-    @property
-    def proposed_at(self) -> datetime | None:
-        value = self.proposal.get("proposed_at")
-        return datetime.fromisoformat(value) if value else None
-
-    @property
-    def approved(self) -> bool:
-        return self.meeting.grouping_approved_at is not None
-
-
-def format_population(n: int) -> str:
-    """12,345 → 「1.2万」, 8,523 → 「8,523」, 1,404,000 → 「140万」."""
-    if n < 10_000:
-        return f"{n:,}"
-    man = n / 10_000
-    text = f"{man:,.0f}" if man >= 100 else f"{man:.1f}".removesuffix(".0")
-    return f"{text}万"
-
-
-def population_range_label(low: int | None, high: int | None, unknown: int = 0) -> str:
-    """「1.2万〜3.4万人（2.8倍）」; one figure when the group has one known population; exact
-    figures when the rounded ones would look the same (「10,234〜10,456人（1.0倍）」)."""
-    if low is None or high is None:
-        text = "人口不明"
-    elif low == high:
-        text = f"{format_population(low)}人"
-    else:
-        a, b = format_population(low), format_population(high)
-        if a == b:
-            a, b = f"{low:,}", f"{high:,}"
-        text = f"{a}〜{b}人（{high / low:.1f}倍）"
-    if unknown and low is not None:
-        text += f"、人口不明{unknown}団体"
-    return text
-
-
-def _fingerprint(groups: list[tuple[int, list[int]]], unassigned: list[int]) -> str:
-    data = json.dumps({"groups": groups, "unassigned": unassigned}, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()[:20]
-
-
-def current_report(meeting: Meeting) -> GroupingReport:
+def current_report(meeting: Meeting) -> display.GroupingReport:
     """The working grouping with, per group, its members and local governments (population,
     center), the mix, the population range and every rule ``grouping.violations`` finds."""
     params = engine_params(meeting)
     roster = _roster(meeting)
-    engine_by_number = {p.number: e for p, e in roster}
-    db_groups = list(Group.objects.filter(meeting=meeting).select_related("room").order_by("number"))
+    engine_people = [e for _, e in roster]
+    groups = list(Group.objects.filter(meeting=meeting).select_related("room").order_by("number"))
     members: dict[int, list[Participant]] = defaultdict(list)
     unassigned = []
     for p, _ in roster:
@@ -268,78 +131,23 @@ def current_report(meeting: Meeting) -> GroupingReport:
             unassigned.append(p)
         else:
             members[p.group_id].append(p)
-    group_ids = [tuple(p.number for p in members[g.pk]) for g in db_groups]
-    found = grouping.violations(group_ids, [e for _, e in roster], params)
+    group_ids = [tuple(p.number for p in members[g.pk]) for g in groups]
     by_index: dict[int | None, list[grouping.Violation]] = defaultdict(list)
-    for v in found:
+    for v in grouping.violations(group_ids, engine_people, params):
         by_index[v.group].append(v)
-    prefecture = _is_prefecture(meeting)
-
-    def unit_key(p: Participant) -> tuple[str, str]:
-        return (p.local_government.code, engine_by_number[p.number].department)
-
-    unit_groups: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for g in db_groups:
-        for p in members[g.pk]:
-            unit_groups[unit_key(p)].add(g.number)
-
-    proposal = meeting.grouping_notes or {}
-    proposed = proposal.get("groups", {})
-    rows = []
-    for index, g in enumerate(db_groups, start=1):
-        people = members[g.pk]
-        units: dict[tuple[str, str], list[Participant]] = defaultdict(list)
-        for p in people:
-            units[unit_key(p)].append(p)
-        lg_rows = []
-        for key, ps in units.items():
-            engine = engine_by_number[ps[0].number]
-            lg_rows.append(
-                LocalGovernmentRow(
-                    local_government=ps[0].local_government,
-                    department=key[1],
-                    population=engine.population,
-                    has_center=None if prefecture else engine.has_center,
-                    participants=ps,
-                    elsewhere=sorted(unit_groups[key] - {g.number}),
-                )
-            )
-        lg_rows.sort(key=lambda r: (r.population is None, r.population or 0, r.local_government.code, r.department))
-        ordered = [p for r in lg_rows for p in r.participants]
-        # Center status and population are per local government (a prefecture with several departments counts once).
-        lgs: dict[str, LocalGovernmentRow] = {}
-        for r in lg_rows:
-            lgs.setdefault(r.local_government.code, r)
-        known = [r.population for r in lgs.values() if r.population]
-        centers = [r.has_center for r in lgs.values()]
-        with_c, without_c = centers.count(True), centers.count(False)
-        same_as_proposed = sorted(proposed.get(str(g.number), {}).get("participants", [None])) == sorted(
-            p.number for p in ordered
-        )
-        rows.append(
-            GroupRow(
-                group=g,
-                participants=ordered,
-                local_governments=lg_rows,
-                violations=by_index.get(index, []),
-                mixed=None if prefecture else (with_c > 0 and without_c > 0),
-                with_center=0 if prefecture else with_c,
-                without_center=0 if prefecture else without_c,
-                unknown_center=0 if prefecture else centers.count(None),
-                population_min=min(known) if known else None,
-                population_max=max(known) if known else None,
-                population_unknown=sum(1 for r in lgs.values() if not r.population),
-                notes=list(proposed.get(str(g.number), {}).get("notes", [])) if same_as_proposed else [],
-            )
-        )
-    return GroupingReport(
+    proposal = meeting.proposal
+    return display.GroupingReport(
         meeting=meeting,
         params=params,
-        groups=rows,
+        groups=display.group_rows(
+            groups, members, by_index, {p.number: e for p, e in roster}, proposal, prefecture=_is_prefecture(meeting)
+        ),
         unassigned=unassigned,
         other_violations=by_index.get(None, []),
-        objective=grouping.objective(group_ids, [e for _, e in roster]),
-        fingerprint=_fingerprint([[g.number, list(ids)] for g, ids in zip(db_groups, group_ids)], [p.number for p in unassigned]),
+        objective=grouping.objective(group_ids, engine_people),
+        fingerprint=display.fingerprint(
+            [[g.number, list(ids)] for g, ids in zip(groups, group_ids)], [p.number for p in unassigned]
+        ),
         proposal=proposal,
     )
 
@@ -349,10 +157,10 @@ def propose_needs_confirmation(meeting: Meeting) -> list[str]:
     reasons = []
     if meeting.grouping_approved_at is not None:
         reasons.append("いまのグループ分けは承認済みです。提案し直すと承認は取り消されます（承認の記録は残ります）。")
-    edits = int((meeting.grouping_notes or {}).get("edits", 0))
-    if edits:
-        reasons.append(f"提案の後に手作業で{edits}回変更されています。提案し直すとその変更は失われます。")
-    elif not meeting.grouping_notes and Group.objects.filter(meeting=meeting).exists():
+    proposal = meeting.proposal
+    if proposal.edits:
+        reasons.append(f"提案の後に手作業で{proposal.edits}回変更されています。提案し直すとその変更は失われます。")
+    elif proposal.proposed_at is None and Group.objects.filter(meeting=meeting).exists():
         reasons.append("いまのグループは提案機能で作られたものではありません。提案し直すとすべて置き換わります。")
     return reasons
 
@@ -383,9 +191,8 @@ def _editing(meeting: Meeting):
 def _changed_by_hand(meeting: Meeting) -> bool:
     """After a hand edit: the approval is cleared (its history stays) and the edit counted."""
     was_approved = meeting.grouping_approved_at is not None
-    notes = dict(meeting.grouping_notes or {})
-    notes["edits"] = int(notes.get("edits", 0)) + 1
-    meeting.grouping_notes = notes
+    proposal = meeting.proposal
+    meeting.grouping_notes = replace(proposal, edits=proposal.edits + 1).to_json()
     meeting.grouping_approved_at = None
     meeting.grouping_approved_by = None
     meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
@@ -444,43 +251,10 @@ def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeO
         rooms_cleared = old_groups.filter(room__isnull=False).exists()
         replaced = old_groups.count()
         old_groups.delete()  # Participant.group is SET_NULL
-        created = Group.objects.bulk_create(
-            [
-                Group(
-                    meeting=meeting,
-                    number=r.number,
-                    name=default_group_name(r.number, r.department),
-                    department=r.department[:100],
-                )
-                for r in result.reports
-            ]
-        )
-        if any(g.pk is None for g in created):  # backends without RETURNING
-            created = list(Group.objects.filter(meeting=meeting).order_by("number"))
-        by_number = {p.number: p for p, _ in roster}
-        changed = []
-        for g, ids in zip(created, result.groups):
-            for number in ids:
-                p = by_number[number]
-                p.group = g
-                changed.append(p)
-        Participant.objects.bulk_update(changed, ["group"], batch_size=500)
+        created = _create_groups(meeting, result)
+        changed = _assign_members(created, result, roster)
         approval_cleared = meeting.grouping_approved_at is not None
-        meeting.grouping_notes = {
-            "proposed_at": timezone.now().isoformat(),
-            "proposed_by": acting_user.get_username(),
-            "notes": list(result.notes),
-            "groups": {
-                str(r.number): {"participants": list(r.participant_ids), "notes": list(r.notes)}
-                for r in result.reports
-            },
-            "mixed_groups": result.mixed_groups,
-            "mixed_upper_bound": result.mixed_upper_bound,
-            "mixed_maximum_proven": result.mixed_maximum_proven,
-            "kind": params.kind,
-            "objective": result.objective,
-            "edits": 0,
-        }
+        meeting.grouping_notes = _proposal_notes(result, params, acting_user).to_json()
         meeting.grouping_approved_at = None
         meeting.grouping_approved_by = None
         meeting.save(update_fields=["grouping_notes", "grouping_approved_at", "grouping_approved_by"])
@@ -512,6 +286,55 @@ def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeO
         rooms_cleared=rooms_cleared,
         approval_cleared=approval_cleared,
         violations=result.violations,
+    )
+
+
+def _create_groups(meeting: Meeting, result: grouping.GroupingResult) -> list[Group]:
+    """One ``Group`` per proposed group, numbered and named as the engine numbered them."""
+    created = Group.objects.bulk_create(
+        [
+            Group(
+                meeting=meeting,
+                number=r.number,
+                name=default_group_name(r.number, r.department),
+                department=r.department[:100],
+            )
+            for r in result.reports
+        ]
+    )
+    if any(g.pk is None for g in created):  # backends without RETURNING
+        created = list(Group.objects.filter(meeting=meeting).order_by("number"))
+    return created
+
+
+def _assign_members(
+    created: list[Group], result: grouping.GroupingResult, roster: list[tuple[Participant, grouping.Participant]]
+) -> list[Participant]:
+    """Put every participant in their proposed group (the engine's ids are participant numbers)."""
+    by_number = {p.number: p for p, _ in roster}
+    changed = []
+    for g, ids in zip(created, result.groups):
+        for number in ids:
+            p = by_number[number]
+            p.group = g
+            changed.append(p)
+    Participant.objects.bulk_update(changed, ["group"], batch_size=500)
+    return changed
+
+
+def _proposal_notes(result: grouping.GroupingResult, params: grouping.GroupingParams, acting_user) -> GroupingNotes:
+    """What ``Meeting.grouping_notes`` keeps of the engine's proposal."""
+    return GroupingNotes(
+        proposed_at=timezone.now(),
+        proposed_by=acting_user.get_username(),
+        notes=tuple(result.notes),
+        groups={r.number: ProposedGroup(tuple(r.participant_ids), tuple(r.notes)) for r in result.reports},
+        mixed_groups=result.mixed_groups,
+        mixed_upper_bound=result.mixed_upper_bound,
+        mixed_maximum_proven=result.mixed_maximum_proven,
+        kind=params.kind,
+        objective=result.objective,
+        edits=0,
     )
 
 
@@ -643,49 +466,6 @@ def group_delete_empty(*, meeting: Meeting, group: Group, acting_user, request=N
         )
 
 
-def _snapshot(report: GroupingReport, *, confirmed: bool) -> dict:
-    meeting = report.meeting
-    return {
-        "meeting": {"pk": meeting.pk, "title": meeting.title, "kind": meeting.kind, "area": meeting.area},
-        "params": {
-            "kind": report.params.kind,
-            "min_size": report.params.min_size,
-            "max_size": report.params.max_size,
-            "target_size": report.params.target_size,
-            "max_population_ratio": report.params.max_population_ratio,
-        },
-        "groups": [
-            {
-                "number": g.number,
-                "name": g.group.name,
-                "department": g.group.department,
-                "room": g.group.room.name if g.group.room else None,
-                "participants": [p.number for p in g.participants],
-                "local_governments": [
-                    {"code": r.local_government.code, "name": str(r.local_government), "department": r.department,
-                     "people": r.people}
-                    for r in g.local_governments
-                ],
-                "people": g.people,
-                "mixed": g.mixed,
-                "population_min": g.population_min,
-                "population_max": g.population_max,
-                "violations": [{"rule": v.rule, "message": v.message} for v in g.violations],
-            }
-            for g in report.groups
-        ],
-        "unassigned": [p.number for p in report.unassigned],
-        "other_violations": [{"rule": v.rule, "message": v.message} for v in report.other_violations],
-        "violation_count": report.violation_count,
-        "violations_confirmed": confirmed,
-        "mixed_groups": report.mixed_groups,
-        "objective": report.objective,
-        "fingerprint": report.fingerprint,
-        "proposed_at": report.proposal.get("proposed_at"),
-        "edits_since_proposal": report.edits,
-    }
-
-
 def grouping_approve(
     *, meeting: Meeting, acting_user, confirm_violations: bool = False, fingerprint: str | None = None, request=None
 ) -> GroupingApproval:
@@ -713,7 +493,7 @@ def grouping_approve(
             meeting=meeting,
             approved_by=acting_user,
             approved_at=now,
-            snapshot=_snapshot(report, confirmed=bool(report.violation_count)),
+            snapshot=report.snapshot(confirmed=bool(report.violation_count)),
             objective=report.objective,
             violation_count=report.violation_count,
         )

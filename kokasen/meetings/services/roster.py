@@ -1,6 +1,6 @@
 """Writes of rosters: a meeting's participants from a roster file, and the agency's center list.
 
-Both functions read and check the whole file first (``kokasen/meetings/roster.py``), then write in
+Both functions read and check the whole file first (``kokasen/meetings/roster_file.py``), then write in
 one transaction with their audit record; any problem raises :class:`RosterRefused` and changes
 nothing. The admin screens (``admin_views.py``) and the commands call them:
 
@@ -37,7 +37,7 @@ from kokasen.core.audit import audit_record
 from kokasen.core.tables import Problem
 from kokasen.localgov.models import LocalGovernment
 
-from .. import roster
+from .. import roster_file
 from ..models import CenterStatus, Meeting, MeetingKind, Participant
 
 
@@ -73,10 +73,10 @@ class CenterListImportResult:
     encoding: str
 
 
-def known_governments() -> dict[str, roster.KnownGovernment]:
-    """The master data as ``roster.parse_roster`` takes it (code -> KnownGovernment)."""
+def known_governments() -> dict[str, roster_file.KnownGovernment]:
+    """The master data as ``roster_file.parse_roster`` takes it (code -> KnownGovernment)."""
     return {
-        code: roster.KnownGovernment(code, name, prefecture, kind, area, population)
+        code: roster_file.KnownGovernment(code, name, prefecture, kind, area, population)
         for code, name, prefecture, kind, area, population in LocalGovernment.objects.values_list(
             "code", "name", "prefecture", "kind", "area", "population"
         )
@@ -94,10 +94,10 @@ def known_centers(codes=None) -> dict[str, bool]:
 def roster_read(*, data: bytes, filename: str, kind: str | None = None, area: str | None = None):
     """Parse and check a roster against the master data, and fill blank center statuses from the
     agency's list (town meetings). Returns (RosterResult, rows filled). Writes nothing."""
-    result = roster.parse_roster(data, filename, governments=known_governments(), kind=kind, area=area or None)
+    result = roster_file.parse_roster(data, filename, governments=known_governments(), kind=kind, area=area or None)
     filled = 0
-    if result.ok and kind != roster.KIND_PREFECTURE:
-        result.rows, filled = roster.fill_centers(result.rows, known_centers({r.code for r in result.rows}))
+    if result.ok and kind != roster_file.KIND_PREFECTURE:
+        result.rows, filled = roster_file.fill_centers(result.rows, known_centers({r.code for r in result.rows}))
     return result, filled
 
 
@@ -125,8 +125,8 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
         raise RosterRefused(
             [Problem(None, None, "出欠が記録されている参加者がいるため、名簿を入れ替えられません（入れ替えると出欠の記録が消えます）。")]
         )
-    kind = roster.KIND_PREFECTURE if meeting.kind == MeetingKind.PREFECTURE else roster.KIND_TOWN
-    result, filled = roster_read(data=data, filename=filename, kind=kind, area=meeting.area if kind == roster.KIND_TOWN else None)
+    kind = roster_file.KIND_PREFECTURE if meeting.kind == MeetingKind.PREFECTURE else roster_file.KIND_TOWN
+    result, filled = roster_read(data=data, filename=filename, kind=kind, area=meeting.area if kind == roster_file.KIND_TOWN else None)
     if not result.ok:
         raise RosterRefused(result.errors)
 
@@ -138,7 +138,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     if meeting.grouping_notes:  # its notes described the discarded groups
         meeting.grouping_notes = {}
         meeting.save(update_fields=["grouping_notes"])
-    rows = sorted(result.rows, key=roster.participant_order)
+    rows = sorted(result.rows, key=roster_file.participant_order)
     Participant.objects.bulk_create(
         [
             Participant(
@@ -148,7 +148,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
             for number, r in enumerate(rows, start=1)
         ]
     )
-    unknown = sum(r.has_center is None for r in rows) if kind == roster.KIND_TOWN else 0
+    unknown = sum(r.has_center is None for r in rows) if kind == roster_file.KIND_TOWN else 0
     outcome = RosterImportResult(
         participants=len(rows),
         local_governments=len({r.code for r in rows}),
@@ -173,7 +173,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
 @transaction.atomic
 def center_list_import(*, data: bytes, filename: str, acting_user, request=None) -> CenterListImportResult:
     """Replace the agency's center list (CenterStatus) with the file, all or nothing."""
-    result = roster.parse_center_list(data, filename, governments=known_governments())
+    result = roster_file.parse_center_list(data, filename, governments=known_governments())
     if not result.ok:
         raise RosterRefused(result.errors)
     ids = dict(LocalGovernment.objects.filter(code__in=[e.code for e in result.entries]).values_list("code", "pk"))

@@ -1,10 +1,10 @@
-"""Storing an imported survey (kokasen/meetings/survey.py reads it): all or nothing, audited.
+"""Storing an imported survey (kokasen/meetings/survey_file.py reads it): all or nothing, audited.
 
 An import replaces every SurveyResponse of the meeting for that half (上半期 or 下半期), so a
 corrected file is simply imported again. ``answers`` is stored as a list of [heading, answer]
 pairs: PostgreSQL's jsonb does not keep the key order of an object, and the report lists the
 questions in the file's order. Each heading is stored with a [自由記述] / [選択] marker for the
-kind decided at import (the report reads it with survey.question_of).
+kind decided at import (the report reads it with survey_file.question_of).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from django.utils import timezone
 from kokasen.core.audit import audit_record
 from kokasen.localgov.models import LocalGovernment
 
-from .. import survey
+from .. import survey_file
 from ..models import Half, Meeting, SurveyResponse
 
 
 class SurveyRefused(Exception):
-    """The file cannot be imported; ``problems`` are survey.Problem with Japanese messages."""
+    """The file cannot be imported; ``problems`` are survey_file.Problem with Japanese messages."""
 
     def __init__(self, problems):
         super().__init__(*problems)
@@ -38,7 +38,7 @@ class SurveyImported:
     notices: list[str]
 
 
-KIND_LABELS = {survey.CHOICE: "選択式", survey.TEXT: "自由記述"}
+KIND_LABELS = {survey_file.CHOICE: "選択式", survey_file.TEXT: "自由記述"}
 
 
 def _master() -> tuple[dict[str, str], dict[str, str]]:
@@ -49,15 +49,15 @@ def _master() -> tuple[dict[str, str], dict[str, str]]:
     return known, prefecture_of
 
 
-def survey_read(*, data: bytes, filename: str) -> survey.SurveyResult:
+def survey_read(*, data: bytes, filename: str) -> survey_file.SurveyResult:
     known, prefecture_of = _master()
-    return survey.parse_survey(data, filename, known=known, prefecture_of=prefecture_of)
+    return survey_file.parse_survey(data, filename, known=known, prefecture_of=prefecture_of)
 
 
 def survey_import(*, meeting: Meeting, half: str, data: bytes, filename: str, acting_user, request=None) -> SurveyImported:
     """Replace the meeting's survey answers for ``half`` with the file's. SurveyRefused: nothing changed."""
     if half not in Half.values:
-        raise SurveyRefused([survey.Problem(None, None, "上半期か下半期かを選んでください。")])
+        raise SurveyRefused([survey_file.Problem(None, None, "上半期か下半期かを選んでください。")])
     result = survey_read(data=data, filename=filename)
     if not result.ok:
         raise SurveyRefused(result.errors)
@@ -114,7 +114,7 @@ def survey_delete(*, meeting: Meeting, half: str, acting_user, request=None) -> 
     return deleted
 
 
-def _heading(question: survey.Question, kind: str) -> str:
+def _heading(question: survey_file.Question, kind: str) -> str:
     """The heading to store: the question with the kind decided now, so the report treats
     it exactly as the import screen said."""
-    return f"{question.text} {survey.MARK_TEXT if kind == survey.TEXT else survey.MARK_CHOICE}"
+    return f"{question.text} {survey_file.MARK_TEXT if kind == survey_file.TEXT else survey_file.MARK_CHOICE}"

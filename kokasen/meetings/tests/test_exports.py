@@ -11,7 +11,7 @@ from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import downloads, exports
 from kokasen.meetings.exports import ExportError, ExportGroup, ExportMember
 from kokasen.meetings.models import Goal, Group, MeetingKind, Room
-from kokasen.meetings.roster import ROSTER_HEADER, parse_roster
+from kokasen.meetings.roster_file import ROSTER_HEADER, parse_roster
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.meetings.tests.test_roster import GOV
 

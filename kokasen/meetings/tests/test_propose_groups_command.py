@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.models import CenterStatus
-from kokasen.meetings.roster import ROSTER_HEADER
+from kokasen.meetings.roster_file import ROSTER_HEADER
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from kokasen.core.models import AuditEvent
 from kokasen.localgov.data import read_rows
 from kokasen.localgov.models import LocalGovernment
-from kokasen.meetings import roster
+from kokasen.meetings import roster_file as roster
 from kokasen.meetings.models import CenterStatus, Group, MeetingKind, Participant
-from kokasen.meetings.roster import (
+from kokasen.meetings.roster_file import (
     CENTER_LIST_HEADER,
     ROSTER_HEADER,
     KnownGovernment,

@@ -1,4 +1,4 @@
-"""The survey import (survey.py and services/survey.py): format, personal columns, encodings,
+"""The survey import (survey_file.py and services/survey.py): format, personal columns, encodings,
 row-level Japanese errors, all or nothing, audit."""
 
 import io
@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from kokasen.core.models import AuditEvent
-from kokasen.meetings import survey
+from kokasen.meetings import survey_file as survey
 from kokasen.meetings.models import Half, MeetingKind, SurveyResponse
 from kokasen.meetings.services import survey as service
 from kokasen.meetings.tests.builders import make_meeting

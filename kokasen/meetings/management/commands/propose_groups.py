@@ -1,7 +1,7 @@
 """``manage.py propose_groups ROSTER --meeting-kind prefecture|town --out groups.xlsx
 [--zoom-csv FILE] [--min-size 5 --max-size 7]``: a grouping proposal straight from a roster file.
 
-The roster is read and checked like an import (``kokasen/meetings/roster.py``; nothing is saved),
+The roster is read and checked like an import (``kokasen/meetings/roster_file.py``; nothing is saved),
 populations come from the master data (LocalGovernment), blank センター設置 from the agency's list
 (CenterStatus). Participants are numbered as ``roster_import`` would number them. The engine is
 ``kokasen.meetings.grouping.propose_groups``. Group names: 「グループ1」…, and for prefecture
@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import exports, grouping
-from kokasen.meetings import roster as roster_file
+from kokasen.meetings import roster_file
 from kokasen.meetings.services import roster as service
 
 TARGET_SIZE = 6  # the spec's 「６名程度」

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from kokasen.core.tables import FileError, Problem, cell_text, file_error, open_table, squash
@@ -189,8 +189,31 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
         raise file_error("ファイルが空です。")
     headings = [cell_text(v) for v in header_row]
     result = SurveyResult()
-    code_col = name_col = None
-    question_cols: list[int] = []
+    columns = _read_headings(headings, result)
+    scrubbed = _read_answers(rows, headings, columns, known, prefecture_of, result)
+    if result.errors:
+        result.responses = []
+        return result
+    for ignored in result.ignored:
+        result.notices.append(f"{ignored.column}列目「{ignored.heading}」：{ignored.reason}")
+    if scrubbed:
+        result.notices.append(f"回答の中のメールアドレス・電話番号 {scrubbed} 件を「削除」の表示に置き換えました。")
+    return result
+
+
+@dataclass
+class _Columns:
+    """Where the file keeps the local government (0-based column numbers) and the questions."""
+
+    code: int | None = None
+    name: int | None = None
+    questions: list[int] = field(default_factory=list)
+
+
+def _read_headings(headings: list[str], result: SurveyResult) -> _Columns:
+    """Sort the heading row into 団体コード / 団体名, ignored columns (``result.ignored``) and
+    questions (``result.questions``). Raises FileError for a heading row that cannot be used."""
+    columns = _Columns()
     seen: dict[str, int] = {}
     for i, heading in enumerate(headings):
         if not heading:
@@ -199,12 +222,12 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
             raise file_error(f"1行目の{i + 1}列目の見出しが長すぎます。{MAX_HEADER_CHARS} 文字以内にしてください。")
         key = squash(heading)
         if key in (COL_CODE, COL_NAME):
-            if (code_col if key == COL_CODE else name_col) is not None:
+            if (columns.code if key == COL_CODE else columns.name) is not None:
                 raise file_error(f"列「{key}」が2つ以上あります。1つにまとめてください。", key)
             if key == COL_CODE:
-                code_col = i
+                columns.code = i
             else:
-                name_col = i
+                columns.name = i
             continue
         reason = _ignore_reason(heading)
         if reason:
@@ -217,7 +240,7 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
                 "見出しを区別できるように直してください。"
             )
         seen[squash(question.text)] = i
-        question_cols.append(i)
+        columns.questions.append(i)
         result.questions.append(question)
     if not result.questions:
         raise file_error(
@@ -226,8 +249,20 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
         )
     if len(result.questions) > MAX_QUESTIONS:
         raise file_error(f"質問の列が {MAX_QUESTIONS} を超えています。報告書に使う質問だけにしてください。")
+    return columns
 
-    names = _NameIndex(known, prefecture_of) if name_col is not None else None
+
+def _read_answers(
+    rows: Iterator[tuple],
+    headings: list[str],
+    columns: _Columns,
+    known: dict[str, str],
+    prefecture_of: dict[str, str],
+    result: SurveyResult,
+) -> int:
+    """Read every respondent's row into ``result.responses``, or its problems into ``result.errors``.
+    Returns how many addresses and telephone numbers were replaced."""
+    names = _NameIndex(known, prefecture_of) if columns.name is not None else None
     scrubbed = 0
     count = 0
     for row, values in enumerate(rows, start=2):
@@ -237,18 +272,12 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
         count += 1
         if count > MAX_DATA_ROWS:
             raise file_error(f"回答が {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
-        problems: list[Problem] = []
-        for i, text in enumerate(texts):
-            label = headings[i] if i < len(headings) and headings[i] else f"{i + 1}列目"
-            if text and (i >= len(headings) or not headings[i]):
-                problems.append(Problem(row, label, "見出しのない列に値があります。見出しを付けるか、値を消してください。"))
-            elif len(text) > MAX_CELL_CHARS:
-                problems.append(
-                    Problem(row, label, f"回答が長すぎます（{len(text):,} 文字）。{MAX_CELL_CHARS:,} 文字以内にしてください。")
-                )
-        code = _local_government(row, texts, values, code_col, name_col, known, prefecture_of, names, problems)
+        problems = _cell_problems(row, texts, headings)
+        code = _local_government(
+            row, texts, values, columns.code, columns.name, known, prefecture_of, names, problems
+        )
         answers = []
-        for i in question_cols:
+        for i in columns.questions:
             text, replaced = scrub(texts[i]) if i < len(texts) and len(texts[i]) <= MAX_CELL_CHARS else ("", 0)
             scrubbed += replaced
             answers.append(text)
@@ -257,14 +286,21 @@ def _read(rows: Iterable[tuple], known: dict[str, str], prefecture_of: dict[str,
             result.responses.append(Response(row, code, tuple(answers)))
     if count == 0 and not result.errors:
         raise file_error("2行目以降に回答がありません。")
-    if result.errors:
-        result.responses = []
-        return result
-    for ignored in result.ignored:
-        result.notices.append(f"{ignored.column}列目「{ignored.heading}」：{ignored.reason}")
-    if scrubbed:
-        result.notices.append(f"回答の中のメールアドレス・電話番号 {scrubbed} 件を「削除」の表示に置き換えました。")
-    return result
+    return scrubbed
+
+
+def _cell_problems(row: int, texts: list[str], headings: list[str]) -> list[Problem]:
+    """A value under no heading, and answers that are too long."""
+    problems: list[Problem] = []
+    for i, text in enumerate(texts):
+        label = headings[i] if i < len(headings) and headings[i] else f"{i + 1}列目"
+        if text and (i >= len(headings) or not headings[i]):
+            problems.append(Problem(row, label, "見出しのない列に値があります。見出しを付けるか、値を消してください。"))
+        elif len(text) > MAX_CELL_CHARS:
+            problems.append(
+                Problem(row, label, f"回答が長すぎます（{len(text):,} 文字）。{MAX_CELL_CHARS:,} 文字以内にしてください。")
+            )
+    return problems
 
 
 _MARK = re.compile(r"\s*[\[［](自由記述|選択)[\]］]\s*$")
