@@ -7,7 +7,8 @@ PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # nginx: the tests run `nginx -t` on deploy/nginx/ and serve its error pages on loopback
 # (Debian starts its default site on port 80 after installing; `systemctl disable --now nginx` if unwanted).
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx
+# systemd: `systemd-analyze verify` on deploy/systemd/ (kokasen/core/tests/test_deploy_systemd.py).
+APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
