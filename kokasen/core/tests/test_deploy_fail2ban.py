@@ -107,7 +107,7 @@ def municipal_day(lines: int = 12_500, seed: int = 20261207) -> list[str]:
     out = []
     choices, weights = [v[:3] for v in VISITS], [v[3] for v in VISITS]
     admin, admin_weights = [v[:3] for v in ADMIN_VISITS], [v[3] for v in ADMIN_VISITS]
-    for n in range(lines):
+    for _ in range(lines):
         when += step
         roll = rng.random()
         if roll < 0.08:
