@@ -357,6 +357,7 @@ def handshake(port, **context_settings):
             return tls.version(), tls.cipher()[0]
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")  # the client must offer them
 def test_only_tls_12_and_13(stack):
     assert handshake(stack.ports["https"])[0] == "TLSv1.3"
     for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
