@@ -7,7 +7,10 @@ PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # nginx: the tests run `nginx -t` on deploy/nginx/ and serve its error pages on loopback
 # (Debian starts its default site on port 80 after installing; `systemctl disable --now nginx` if unwanted).
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx
+# systemd: `systemd-analyze verify` on deploy/systemd/ (kokasen/core/tests/test_deploy_systemd.py).
+# nftables, iproute2: `nft -c` on deploy/nftables/ and the ruleset between two test network namespaces.
+# fail2ban: fail2ban-regex and `fail2ban-client -t` on deploy/fail2ban/; logrotate: `logrotate -d` on deploy/logrotate/.
+APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

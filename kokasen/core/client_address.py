@@ -83,6 +83,13 @@ def client_ip(request) -> str | None:
     return address
 
 
+def from_trusted_proxy(request) -> bool:
+    """Whether the direct peer of ``request`` is one of ``settings.TRUSTED_PROXIES``: the same
+    rule as for ``X-Forwarded-For``, for any other header that only the proxy may set."""
+    peer = _parse((request.META.get("REMOTE_ADDR") or "") if request is not None else "")
+    return peer is not None and _trusted(peer, _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def throttle_key(address: str | None) -> str | None:
     """The key a rate limit counts under: the address, or an IPv6 address's /64."""
     if not address:

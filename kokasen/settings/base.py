@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # nginx's X-Request-ID (from a trusted proxy only) or a new one, on the request and in every
+    # log record (kokasen/core/request_id.py).
+    "kokasen.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kokasen.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -299,8 +302,11 @@ MAX_BODY_SIZE_OUTSIDE_ADMIN = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record carries the request id that nginx logged for the same request ("-" outside
+    # a request), so an app log line can be found in the access logs and back.
+    "filters": {"request_id": {"()": "kokasen.core.request_id.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # axes logs every attempt at INFO; the audit trail has them (kokasen/accounts/login_audit.py).
     "loggers": {"django_tasks": {"level": "WARNING"}, "axes": {"level": "WARNING"}},

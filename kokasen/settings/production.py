@@ -18,6 +18,13 @@ _env_file = server_env_file()  # a file named by KOKASEN_ENV_FILE must exist; th
 if _env_file is not None:
     load_env_file(_env_file)
 
+# HSTS comes from nginx alone (below): a max-age set here would do nothing, so it is refused.
+if os.environ.get("SECURE_HSTS_SECONDS", "").strip():
+    raise ImproperlyConfigured(
+        "SECURE_HSTS_SECONDS は本番では使いません。HSTS は nginx がすべての応答に付けます"
+        "（deploy/nginx/portal.conf の Strict-Transport-Security。docs/configuration.md）。"
+    )
+
 _missing = [name for name in REQUIRED_PRODUCTION_VARIABLES if not os.environ.get(name, "").strip()]
 if "SECRET_KEY" in _missing and os.environ.get("SECRET_KEY_FILE", "").strip():
     _missing.remove("SECRET_KEY")  # read from the file by base.py (env_secret)
@@ -29,6 +36,14 @@ if _missing:
     )
 
 from .base import *  # noqa: E402,F403
+
+# HSTS: exactly one header on every response, from nginx (deploy/nginx/portal.conf adds it to the
+# app's pages, the files it serves and its own error pages, and drops any the app sent; the
+# static export's configuration does the same). Django would add a second one to its pages.
+# The deploy check's warning about it (security.W004) is answered by nginx, tested in
+# kokasen/core/tests/test_nginx_stack.py (decision 0025).
+SECURE_HSTS_SECONDS = 0
+SILENCED_SYSTEM_CHECKS = ["security.W004"]
 
 # The one mail backend that delivers (notifications/delivery.py refuses the others anyway).
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kokasen.core import errors
+from kokasen.core.tests.nginx_loopback import server_replacements, write_http_conf
 from kokasen.testing.smtp import free_port, self_signed_certificate
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -128,13 +129,15 @@ def nginx_setup(tmp_path_factory):
         ("/srv/kokasen/errors/", f"{ERRORS_DIR}/"),
         ("/srv/kokasen/media/", f"{base / 'media'}/"),
         ("server 127.0.0.1:8001", f"server 127.0.0.1:{ports['dead']}"),
-        ("rate=30r/m", "rate=1r/m"),
-        ("burst=20 delay=10", "burst=1 nodelay"),
+        ("zone=kokasen_login burst=120 nodelay", "zone=kokasen_login burst=1 nodelay"),
+        *server_replacements(base, cert),
     ]
     for old, new in replacements:
         assert old in portal, old
         portal = portal.replace(old, new)
     (base / "portal.conf").write_text(portal, encoding="utf-8")
+    # Log formats, limit zones (the login rate small enough to reach in three requests), admin networks.
+    http_conf = write_http_conf(base, replacements=[("zone=kokasen_login:5m   rate=2r/s", "zone=kokasen_login:5m   rate=1r/m")])
 
     export_conf = (NGINX_DIR / "static-export.conf").read_text(encoding="utf-8")
     for old, new in [("/srv/kokasen-static", str(static_export)), ("/srv/kokasen/errors/", f"{ERRORS_DIR}/")]:
@@ -151,6 +154,7 @@ def nginx_setup(tmp_path_factory):
         "  types { text/html html; text/css css; image/svg+xml svg; }\n"
         "  default_type application/octet-stream;\n"
         f"  access_log {base / 'access.log'};\n{temp}"
+        f"  include {http_conf};\n"
         f"  include {base / 'portal.conf'};\n"
         f"  server {{\n    listen 127.0.0.1:{ports['export']};\n    include {base / 'static-export.conf'};\n  }}\n"
         "}\n",

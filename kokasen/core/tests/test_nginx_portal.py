@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kokasen.accounts.upload_gate import has_body
+from kokasen.core.tests.nginx_loopback import server_replacements, write_http_conf
 from kokasen.testing.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,6 +83,7 @@ def loopback_conf(text: str, *, http_port: int, https_port: int, app_port: int, 
         ("/etc/ssl/kokasen/privkey.pem", str(key)),
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app_port} "),
         ("/srv/kokasen/", f"{srv}/"),
+        *server_replacements(srv.parent, cert),
     ]
     for old, new in replacements:
         assert old in text, f"portal.conf changed shape: {old!r} not found; update this test"
@@ -104,6 +106,7 @@ def portal(tmp_path_factory, smtp_certificate):
         app_port=app.server_address[1], cert=cert, key=key, srv=work / "srv",
     )
     (work / "portal.conf").write_text(conf, encoding="utf-8")
+    http_conf = write_http_conf(work)  # log formats, limit zones, admin networks
     shutil.copytree(PORTAL_CONF.parent / "errors", work / "srv" / "errors")  # nginx's own pages (0018)
     (work / "nginx.conf").write_text(
         f"""daemon off;
@@ -118,6 +121,7 @@ http {{
     fastcgi_temp_path {work}/fastcgi;
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
+    include {http_conf};
     include {work}/portal.conf;
 }}
 """,

@@ -183,3 +183,15 @@ def test_the_systemd_units_run_every_command_through_the_wrapper():
                 assert command[1] == "kokasen.wsgi", line  # whose default is the production settings
     wsgi = (ROOT / "kokasen" / "wsgi.py").read_text(encoding="utf-8")
     assert 'setdefault("DJANGO_SETTINGS_MODULE", "kokasen.settings.production")' in wsgi
+
+
+def test_hsts_is_left_to_nginx_in_production(tmp_path):
+    """One Strict-Transport-Security header: nginx's (test_nginx_stack.py counts it); Django sends
+    none, and a SECURE_HSTS_SECONDS that would do nothing is refused rather than ignored."""
+    env_file = production_env_file(tmp_path)
+    environment = clean_environment(KOKASEN_ENV_FILE=str(env_file))
+    script = "from django.conf import settings; print(settings.SECURE_HSTS_SECONDS)"
+    result = run([str(WRAPPER), "shell", "-v0", "-c", script], environment)
+    assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
+    result = run([str(WRAPPER), "check"], {**environment, "SECURE_HSTS_SECONDS": "600"})
+    assert result.returncode != 0 and "HSTS は nginx がすべての応答に付けます" in result.stderr

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from kokasen.core.tests.nginx_loopback import write_http_conf
 from kokasen.testing.smtp import free_port
 
 from .imaging import stored_bytes
@@ -111,12 +112,15 @@ def nginx_config(folder: Path, *, media_root: Path, app_port: int, https_port: i
         (r"/etc/ssl/kokasen/privkey\.pem", str(key)),
         (r"/srv/kokasen/media/", f"{media_root}/"),
         (r"/srv/kokasen/static/", f"{folder}/static/"),
+        (r"/var/log/nginx/kokasen/", f"{folder}/logs/"),
+        (r"/etc/ssl/kokasen/chain\.pem", str(cert)),
     ]
     for pattern, replacement in replacements:
         server, count = re.subn(pattern, replacement, server)
         assert count, f"portal.conf no longer has {pattern!r}: update this test"
     (folder / "static").mkdir()
     (folder / "portal.conf").write_text(server, encoding="utf-8")
+    http_conf = write_http_conf(folder)  # log formats, limit zones, admin networks
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     main = f"""
 {"user root;" if os.geteuid() == 0 else ""}
@@ -131,6 +135,7 @@ http {{
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
     scgi_temp_path {temp["scgi"]};
+    include {http_conf};
     include {folder}/portal.conf;
 }}
 """

@@ -1,0 +1,86 @@
+"""deploy/nginx/ rewritten for loopback: the pieces every nginx test needs.
+
+The tests serve the checked-in files with only addresses, ports, certificates and folders
+replaced. portal.conf, catch-all.conf and static-export.conf need the http-level definitions of
+kokasen-http.conf (log formats, limit zones, the admin networks), and write their logs to
+/var/log/nginx/kokasen/: ``write_http_conf`` and ``server_replacements`` give both for a
+scratch folder. ``debian_main_conf`` wraps them in Debian's own /etc/nginx/nginx.conf, so that a
+directive that Debian already sets at the http level (a duplicate stops nginx) is caught.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+NGINX_DIR = ROOT / "deploy" / "nginx"
+DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
+LOG_DIR = "/var/log/nginx/kokasen/"
+ADMIN_NETWORKS = "/etc/nginx/kokasen/admin-networks.conf"
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/sbin")
+    assert found, "nginx is missing: `make test-tools` installs Debian's nginx package"
+    return found
+
+
+def replace_all(text: str, replacements, name: str = "the configuration") -> str:
+    """Each ``old`` must be present (a changed file must fail loudly, not silently run as is)."""
+    for old, new in replacements:
+        assert old in text, f"{name} changed shape: {old!r} not found; update the nginx tests"
+        text = text.replace(old, new)
+    return text
+
+
+def write_http_conf(folder: Path, *, admin_networks: str | None = None, replacements=()) -> Path:
+    """kokasen-http.conf for ``folder`` (its admin networks file beside it); returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "logs").mkdir(exist_ok=True)
+    networks = folder / "admin-networks.conf"
+    if admin_networks is None:
+        shutil.copyfile(NGINX_DIR / "admin-networks.conf", networks)
+    else:
+        networks.write_text(admin_networks, encoding="utf-8")
+    text = replace_all(
+        (NGINX_DIR / "kokasen-http.conf").read_text(encoding="utf-8"),
+        [(ADMIN_NETWORKS, str(networks)), *replacements],
+        "kokasen-http.conf",
+    )
+    path = folder / "kokasen-http.conf"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def server_replacements(folder: Path, cert: Path) -> list[tuple[str, str]]:
+    """The logs of portal.conf / catch-all.conf in ``folder``/logs, OCSP's chain = ``cert``."""
+    return [(LOG_DIR, f"{folder}/logs/"), ("/etc/ssl/kokasen/chain.pem", str(cert))]
+
+
+def temp_paths(folder: Path) -> str:
+    return "".join(f"    {kind}_temp_path {folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+
+
+def debian_main_conf(folder: Path, includes: list[Path], *, worker_connections: int = 256) -> Path:
+    """Debian's /etc/nginx/nginx.conf with its conf.d and sites-enabled includes replaced by
+    ``includes`` and its pid, logs and temporary folders moved into ``folder``."""
+    assert DEBIAN_NGINX_CONF.exists(), "Debian's /etc/nginx/nginx.conf is missing: install the nginx package"
+    text = DEBIAN_NGINX_CONF.read_text(encoding="utf-8")
+    text = replace_all(
+        text,
+        [
+            ("user www-data;", "user root;" if os.geteuid() == 0 else ""),  # workers read the pytest folders
+            ("pid /run/nginx.pid;", f"pid {folder / 'nginx.pid'};"),
+            ("error_log /var/log/nginx/error.log;", f"error_log {folder / 'logs' / 'main-error.log'};"),
+            ("worker_connections 768;", f"worker_connections {worker_connections};"),
+            ("access_log /var/log/nginx/access.log;", f"access_log {folder / 'logs' / 'main-access.log'};\n{temp_paths(folder)}"),
+            ("include /etc/nginx/conf.d/*.conf;", "".join(f"include {path};\n\t" for path in includes[:1])),
+            ("include /etc/nginx/sites-enabled/*;", "".join(f"include {path};\n\t" for path in includes[1:])),
+        ],
+        "/etc/nginx/nginx.conf",
+    )
+    path = folder / "nginx.conf"
+    path.write_text(text, encoding="utf-8")
+    return path
