@@ -11,10 +11,13 @@ apart from it, and answered 403; a refusal is shown to the person, who can do so
 problem (「3行目（団体コード）：…」). ``refused.problems`` holds the same as :class:`Problem`
 rows, for the table of a refused file.
 
-How it is shown:
+How it is shown (docs/architecture.md, "Refusals"):
 
 - a screen with a form: :func:`show_on_form` (every message a non-field error; the page answers 400);
 - a POST that redirects: :func:`show_as_messages` (one ``messages.error`` per message);
+- a Wagtail admin screen shown again without a form: ``refused`` in the context and
+  ``{% include "admin_shared/refused.html" %}`` (with ``filename`` for a file: a table of the
+  problems by row and column);
 - a management command: ``raise command_error(self, refused, summary=…)`` (exit status 1).
 
 This module imports nothing from Django at load time, so that the Django-free engines and readers

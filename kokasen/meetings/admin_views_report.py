@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.core.refusals import Refused
 
 from . import charts, report, survey_file
 from .admin_views import meeting_parents
@@ -109,8 +110,8 @@ def survey_upload(request, pk):
             meeting=meeting, half=form.cleaned_data["half"], data=upload.read(), filename=upload.name,
             acting_user=request.user, request=request,
         )
-    except survey_service.SurveyRefused as refused:
-        return _page(request, meeting, form, problems=refused.problems, filename=upload.name)
+    except Refused as refused:
+        return _page(request, meeting, form, refused=refused, filename=upload.name)
     return _page(request, meeting, SurveyUploadForm(), imported=imported, imported_label=Half(imported.half).label,
                  filename=upload.name)
 
