@@ -305,7 +305,8 @@ def post_hide(*, post: Post, acting_user, reason: str = "", request=None) -> Pos
 
 def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason: str = "", request=None):
     """Approve or reject several posts; each is its own transaction and audit record.
-    Returns (decided, skipped) lists of ids: posts no longer waiting are skipped."""
+    Returns (decided, skipped) lists of ids: posts no longer waiting are skipped, also when one
+    was withdrawn or decided by someone else while the earlier ones were being decided."""
     if not access.is_board_staff(acting_user, verified=False):
         raise PermissionDenied
     if decision == "reject":
@@ -315,12 +316,16 @@ def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason
         if post.state not in QUEUE_STATES:
             skipped.append(post.pk)
             continue
-        if decision == "approve":
-            post_approve(post=post, acting_user=acting_user, request=request)
-        elif decision == "reject":
-            post_reject(post=post, acting_user=acting_user, reason=reason, request=request)
-        else:
+        if decision not in ("approve", "reject"):
             raise ValueError(decision)
+        try:
+            if decision == "approve":
+                post_approve(post=post, acting_user=acting_user, request=request)
+            else:
+                post_reject(post=post, acting_user=acting_user, reason=reason, request=request)
+        except Refused:  # its state changed since the list was read: the move is not allowed any more
+            skipped.append(post.pk)
+            continue
         decided.append(post.pk)
     return decided, skipped
 

@@ -172,7 +172,11 @@ def post_withdraw(request, pk):
         messages.error(request, "確認が済んだ投稿は取り下げできません。")
         return redirect("tips:topic", pk=post.topic_id)
     if request.method == "POST":
-        services.post_withdraw(post=post, acting_user=request.user, request=request)
-        messages.success(request, "投稿を取り下げました。")
+        try:
+            services.post_withdraw(post=post, acting_user=request.user, request=request)
+        except Refused as refused:  # decided by the agency since this page was read
+            refusals.show_as_messages(request, refused)
+        else:
+            messages.success(request, "投稿を取り下げました。")
         return redirect("tips:topic", pk=post.topic_id)
     return TemplateResponse(request, "tips/post_withdraw.html", {"post": post})
