@@ -145,7 +145,8 @@ def address_list_upload(request):
                 entries=[(e, status.get(e.code, "変更なし")) for e in result.entries],
                 addresses=sum(len(e.addresses) for e in result.entries),
             )
-    return TemplateResponse(request, "accounts/admin/address_list.html", context)
+    status = 400 if form.errors or "refused" in context else 200
+    return TemplateResponse(request, "accounts/admin/address_list.html", context, status=status)
 
 
 @require_POST
@@ -168,6 +169,7 @@ def address_list_confirm(request):
             request, "accounts/admin/address_list.html",
             {**_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
              "form": AddressListUploadForm(), "refused": refused, "filename": stored["filename"]},
+            status=400,
         )
     finally:
         request.session.pop(SESSION_KEY, None)

@@ -87,7 +87,8 @@ def _page(request, meeting: Meeting, form: SurveyUploadForm, **extra) -> Templat
         "実施報告書", meeting=meeting, form=form, data=data, meeting_report=data.meetings[0],
         surveys=_surveys(meeting), choice_max_values=survey_file.CHOICE_MAX_VALUES, **extra,
     )
-    return TemplateResponse(request, "meetings/admin/report_meeting.html", context)
+    status = 400 if form.errors or extra.get("refused") else 200  # like every refused or invalid form
+    return TemplateResponse(request, "meetings/admin/report_meeting.html", context, status=status)
 
 
 @require_GET
