@@ -2,8 +2,8 @@
 
 A service refuses by raising ``Refused`` with one or more Japanese messages for the person who
 can fix the cause (the member, the staff, the operator at the command line); nothing was changed.
-Readers of files (``core/tables.py`` and the readers built on it) collect row-numbered
-problems (:class:`Problem`) instead and return them; the service that writes the file's content raises
+Readers of files (``core/tables.py`` and the readers built on it) collect row-numbered problems
+(:class:`Problem`) instead and return them; the service that writes the file's content raises
 ``Refused(*result.errors)``. A refusal is not ``PermissionDenied``: who may do a thing is checked
 apart from it, and answered 403; a refusal is shown to the person, who can do something about it.
 
@@ -11,7 +11,7 @@ apart from it, and answered 403; a refusal is shown to the person, who can do so
 problem (「3行目（団体コード）：…」). ``refused.problems`` holds the same as :class:`Problem`
 rows, for the table of a refused file.
 
-How it is shown (docs/architecture.md, "Refusals"):
+How it is shown (docs/architecture.md, "Refusals"; decision 0027):
 
 - a screen with a form: :func:`show_on_form` (every message a non-field error; the page answers 400);
 - a POST that redirects: :func:`show_as_messages` (one ``messages.error`` per message);

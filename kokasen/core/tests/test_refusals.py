@@ -1,11 +1,13 @@
-"""The one refusal type (kokasen/core/refusals.py): what it carries and the ways it is
-shown. Reading table files is tested through the address list
+"""The one refusal type (kokasen/core/refusals.py, decision 0027): what it carries, the ways it is
+shown, and that no app defines its own. Reading table files is tested through the address list
 (accounts/tests/test_address_list.py) and the meetings' roster and survey readers."""
 
+import ast
 import io
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -79,3 +81,20 @@ def test_the_type_and_the_engines_that_raise_it_import_without_django():
     code = f"import sys; import {modules}; sys.exit('django' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
+
+def test_no_app_defines_a_refusal_type_of_its_own():
+    """One type (issue 11, item 4): the only exception class named for refusing or rejecting that
+    does not derive from Refused is Refused itself. (A caller that must tell two kinds apart would
+    subclass Refused; none does today.)"""
+    root = Path(refusals.__file__).resolve().parents[1]
+    found = []
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef) or not any(w in node.name for w in ("Refus", "Reject")):
+                continue
+            bases = [ast.unparse(base) for base in node.bases]
+            if "Refused" not in bases and any(b.endswith(("Error", "Exception")) for b in bases):
+                found.append(f"{path.relative_to(root)}:{node.name}")
+    assert found == ["core/refusals.py:Refused"]
