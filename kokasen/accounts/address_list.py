@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kokasen.core.addresses import address_key, address_problem, split_addresses
-from kokasen.core.tables import MAX_FILE_BYTES, FileError, Problem, cell_text, file_error, open_table, squash
+from kokasen.core.refusals import Problem, Refused
+from kokasen.core.tables import MAX_FILE_BYTES, cell_text, file_error, open_table, squash
 from kokasen.localgov.codes import name_matches, resolve_code
 
 MAX_DATA_ROWS = 5_000
@@ -67,7 +68,7 @@ def parse_address_list(
             )
         encoding, rows = open_table(data, filename)
         return _validate(rows, encoding, known, prefecture_of)
-    except FileError as exc:
+    except Refused as exc:  # the whole file (core.tables.file_error)
         return AddressListResult(errors=exc.problems, encoding=encoding)
 
 
@@ -81,7 +82,7 @@ def _validate(
     header = [squash(cell_text(v)) for v in header_row]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise FileError(
+        raise Refused(
             *(Problem(None, c, f"必須の列「{c}」がありません（1行目の見出しを確認してください）。") for c in missing)
         )
     doubled = [c for c in REQUIRED_COLUMNS if header.count(c) > 1]

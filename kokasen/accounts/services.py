@@ -19,20 +19,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokasen.core.audit import audit_record
-from kokasen.core.tables import Problem
+from kokasen.core.refusals import Problem, Refused
 from kokasen.localgov.models import LocalGovernment
 
 from . import credentials, enrolment, notices, roles
 from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
-
-
-class AddressListRejected(ValueError):
-    """The address list has problems; nothing was imported. ``problems`` says which."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(map(str, problems)))
-        self.problems = problems
 
 
 @dataclass
@@ -68,15 +60,16 @@ def _conflicts(result: AddressListResult, existing: dict) -> list[Problem]:
 
 
 def address_list_plan(*, result: AddressListResult) -> ImportPlan:
-    """What ``address_list_import`` would do with ``result``; raises AddressListRejected."""
+    """What ``address_list_import`` would do with ``result``; Refused (the list's problems, by row)
+    when it cannot be imported."""
     if not result.ok:
-        raise AddressListRejected(result.errors)
+        raise Refused(*result.errors)
     if not result.entries:
-        raise AddressListRejected([Problem(None, None, "取り込む行がありません。")])
+        raise Refused("取り込む行がありません。")
     existing = _members_by_code([e.code for e in result.entries])
     conflicts = _conflicts(result, existing)
     if conflicts:
-        raise AddressListRejected(conflicts)
+        raise Refused(*conflicts)
     plan = ImportPlan()
     for entry in result.entries:
         user = existing.get(entry.code)
@@ -223,10 +216,6 @@ def account_password_set(*, form, acting_user=None, request=None, action: str):
 # --- staff two-factor enrolment (docs/decisions/0020-staff-enrolment-invitations.md) ----------
 
 
-class EnrolmentRefused(ValueError):
-    """An invitation or reset that is not allowed for this user; the message is for the screen."""
-
-
 @dataclass
 class IssuedInvitation:
     invitation: StaffEnrolmentInvitation
@@ -267,7 +256,7 @@ def enrolment_refusal(*, user, acting_user, action: str, print_link: bool = Fals
 def _enrolment_check(user, acting_user, action: str, print_link: bool = False) -> None:
     refusal = enrolment_refusal(user=user, acting_user=acting_user, action=action, print_link=print_link)
     if refusal:
-        raise EnrolmentRefused(refusal)
+        raise Refused(refusal)
 
 
 def _issuer_label(acting_user, issued_by_label: str) -> str:

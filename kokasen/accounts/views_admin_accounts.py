@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kokasen.core.refusals import Refused
 from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 
@@ -129,8 +130,8 @@ def address_list_upload(request):
         context["filename"] = upload.name
         try:
             plan = services.address_list_plan(result=result)
-        except services.AddressListRejected as rejected:
-            context["problems"] = rejected.problems
+        except Refused as refused:
+            context["refused"] = refused
             request.session.pop(SESSION_KEY, None)
         else:
             stored = [[e.code, e.name, list(e.addresses), list(e.rows)] for e in result.entries]
@@ -144,7 +145,8 @@ def address_list_upload(request):
                 entries=[(e, status.get(e.code, "変更なし")) for e in result.entries],
                 addresses=sum(len(e.addresses) for e in result.entries),
             )
-    return TemplateResponse(request, "accounts/admin/address_list.html", context)
+    status = 400 if form.errors or "refused" in context else 200
+    return TemplateResponse(request, "accounts/admin/address_list.html", context, status=status)
 
 
 @require_POST
@@ -162,11 +164,12 @@ def address_list_confirm(request):
         plan = services.address_list_import(
             result=result, acting_user=request.user, request=request, source=stored["filename"]
         )
-    except services.AddressListRejected as rejected:  # the accounts changed since the check
+    except Refused as refused:  # the accounts changed since the check
         return TemplateResponse(
             request, "accounts/admin/address_list.html",
             {**_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
-             "form": AddressListUploadForm(), "problems": rejected.problems, "filename": stored["filename"]},
+             "form": AddressListUploadForm(), "refused": refused, "filename": stored["filename"]},
+            status=400,
         )
     finally:
         request.session.pop(SESSION_KEY, None)

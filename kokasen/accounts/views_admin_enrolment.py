@@ -19,6 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
+
 from . import enrolment, roles, selectors, services
 from .admin_screens import screen_context
 
@@ -121,8 +124,8 @@ def staff_two_factor_action(request, pk, action):
                 issued = services.enrolment_invitation_issue(user=user, acting_user=request.user, request=request)
             else:
                 issued = services.totp_device_reset(user=user, acting_user=request.user, request=request)
-        except services.EnrolmentRefused as refused:
-            messages.error(request, str(refused))
+        except Refused as refused:
+            refusals.show_as_messages(request, refused)
             return redirect("accounts_enrolment:index")
         expires = timezone.localtime(issued.invitation.expires_at) if issued else None
         if issued and action == "invite":

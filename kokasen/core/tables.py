@@ -3,8 +3,8 @@
 Pure Python, no Django. The address list (kokasen/accounts/address_list.py), the meetings'
 roster and center list (kokasen/meetings/roster_file.py) and the survey reader
 (kokasen/meetings/survey_file.py) read their files with these helpers and report problems the same
-way: a :class:`Problem` carries the row number a spreadsheet shows (the header is row 1), the
-column, and a Japanese message for municipal staff.
+way: a :class:`~kokasen.core.refusals.Problem` carries the row number a spreadsheet shows (the
+header is row 1), the column, and a Japanese message for municipal staff.
 
 Decisions worth knowing:
 
@@ -14,8 +14,9 @@ Decisions worth knowing:
 * CSV is UTF-8, UTF-8 with BOM or CP932 (Shift_JIS). Python's cp932 codec decodes almost any
   byte (0x80 → U+0080, 0xA0/0xFD–0xFF → private use), so a decoded text with control or those
   private-use characters counts as undecodable.
-* A problem with the whole file is raised as :class:`FileError` and stops the reading; the
-  callers collect row problems themselves.
+* A problem with the whole file is raised as a :class:`~kokasen.core.refusals.Refused`
+  (:func:`file_error`) and stops the reading; the readers catch it and return it with the row
+  problems they collected, as their result's ``errors``.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import openpyxl
+
+from .refusals import Problem, Refused
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a 5 MB zip could unpack to gigabytes (zip bomb)
@@ -37,29 +39,9 @@ MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a 5 MB zip could unpack to gigabytes (z
 UNDECODABLE = "文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。"
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int | None  # spreadsheet row (header = 1); None for a problem with the whole file
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        column = f"（{self.column}）" if self.column else ""
-        return f"{self.row}行目{column}：{self.message}"
-
-
-class FileError(Exception):
-    """The whole file is unusable; carries one or more file-level problems."""
-
-    def __init__(self, *problems: Problem):
-        super().__init__(*problems)
-        self.problems = list(problems)
-
-
-def file_error(message: str, column: str | None = None) -> FileError:
-    return FileError(Problem(None, column, message))
+def file_error(message: str, column: str | None = None) -> Refused:
+    """The refusal of a whole file (no row): raise it to stop reading."""
+    return Refused(Problem(None, column, message))
 
 
 # C0/C1 controls (except tab, CR, LF) and the private-use points cp932 gives to 0xA0, 0xFD–0xFF.
@@ -68,7 +50,7 @@ _GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
 
 def open_table(data: bytes, filename: str) -> tuple[str, Iterable[tuple]]:
     """(encoding, rows): "xlsx", "utf-8", "utf-8-sig" or "cp932", and the rows as tuples of
-    cell values. Raises FileError."""
+    cell values. Raises Refused (:func:`file_error`)."""
     name = filename.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
         # OLE container: Excel 97–2003, or an .xlsx protected by a password.
@@ -95,7 +77,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
                 raise file_error("Excel ファイルの中身が大きすぎます。不要なシートや書式を削除してください。")
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except FileError:
+    except Refused:
         raise
     except Exception as exc:  # openpyxl raises many kinds (BadZipFile, KeyError, XML errors…)
         raise file_error(unreadable) from exc

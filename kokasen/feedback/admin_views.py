@@ -18,8 +18,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from kokasen.accounts import admin_screens
-from kokasen.core import spreadsheets
+from kokasen.core import refusals, spreadsheets
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 
 from . import selectors, services
 from .forms import OpinionStatusForm
@@ -161,8 +162,8 @@ def detail(request, pk):
                 opinion=opinion, acting_user=request.user, status=form.cleaned_data["status"],
                 internal_notes=form.cleaned_data["internal_notes"], request=request,
             )
-        except services.Refused as refused:
-            form.add_error(None, refused.messages[0])
+        except Refused as refused:
+            refusals.show_on_form(form, refused)
         else:
             messages.success(request, "対応状況を保存しました。")
             return redirect("feedback_admin:detail", pk=opinion.pk)

@@ -1,7 +1,7 @@
 """Writes of the 意見箱: a member sends an opinion; staff change its status and notes."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 
@@ -9,6 +9,7 @@ from kokasen.accounts import roles
 from kokasen.accounts.selectors import staff_addresses
 from kokasen.core import text
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue
@@ -20,10 +21,6 @@ def opinion_limit() -> Limit:
     return Limit("feedback-opinion", getattr(settings, "FEEDBACK_OPINIONS_PER_HOUR", 5), 3600)
 BODY_MAX = 2000
 NOTES_MAX = 4000
-
-
-class Refused(ValidationError):
-    pass
 
 
 @transaction.atomic

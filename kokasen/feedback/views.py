@@ -5,6 +5,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from kokasen.accounts import roles
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
 from kokasen.members.access import members_area_required
 
 from . import services
@@ -23,8 +25,8 @@ def send(request):
                 author=request.user, body=data["body"], category=data["category"],
                 contact_name=data["contact_name"], contact_email=data["contact_email"], request=request,
             )
-        except services.Refused as refused:
-            form.add_error(None, refused.messages[0])
+        except Refused as refused:
+            refusals.show_on_form(form, refused)
         else:
             return redirect("feedback:thanks")
     status = 400 if form.errors else 200

@@ -14,8 +14,9 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
 from kokasen.accounts import admin_screens
-from kokasen.core import spreadsheets
+from kokasen.core import refusals, spreadsheets
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 
 from . import downloads, exports, selectors
 from .forms import (
@@ -96,9 +97,8 @@ def meeting_edit(request, pk=None):
                     form=form, session_forms=session_forms, presentation_formsets=formsets,
                     acting_user=request.user, request=request,
                 )
-            except meetings.MeetingRefused as refused:
-                for error in refused.errors:
-                    form.add_error(None, error)
+            except Refused as refused:
+                refusals.show_on_form(form, refused)
             else:
                 messages.success(request, f"「{saved.title}」を保存しました。")
                 return redirect("meetings_admin:detail", saved.pk)
@@ -147,8 +147,8 @@ def roster_upload(request, pk):
                 result = roster.roster_import(
                     meeting=meeting, data=upload.read(), filename=upload.name, acting_user=request.user, request=request
                 )
-            except roster.RosterRefused as refused:
-                context.update(problems=refused.errors, filename=upload.name)
+            except Refused as refused:
+                context.update(refused=refused, filename=upload.name)
             else:
                 text = f"{upload.name} を取り込みました。参加者{result.participants}人（{result.local_governments}団体）です。"
                 if result.replaced:
@@ -182,8 +182,8 @@ def center_list_upload(request):
                 result = roster.center_list_import(
                     data=upload.read(), filename=upload.name, acting_user=request.user, request=request
                 )
-            except roster.RosterRefused as refused:
-                context.update(problems=refused.errors, filename=upload.name)
+            except Refused as refused:
+                context.update(refused=refused, filename=upload.name)
             else:
                 messages.success(
                     request,
@@ -261,9 +261,8 @@ def rooms_assign(request, pk):
     meeting = _meeting(pk)
     try:
         result = rooms.rooms_assign(meeting=meeting, acting_user=request.user, request=request)
-    except rooms.RoomsRefused as refused:
-        for error in refused.errors:
-            messages.error(request, error)
+    except Refused as refused:
+        refusals.show_as_messages(request, refused)
     else:
         sizes = "、".join(f"{room.name} {result.loads[room.number]}人" for room in result.rooms)
         text = f"グループを{len(result.rooms)}つの会議室に割り当てました（{sizes}）。"
@@ -305,9 +304,8 @@ def invitations_page(request, pk):
         half = request.POST.get("half", "")
         try:
             count = invitations.invitations_queue(meeting=meeting, half=half, acting_user=request.user, request=request)
-        except invitations.InvitationsRefused as refused:
-            for error in refused.errors:
-                messages.error(request, error)
+        except Refused as refused:
+            refusals.show_as_messages(request, refused)
         else:
             label = Half(half).label
             if count:
@@ -321,7 +319,7 @@ def invitations_page(request, pk):
         halves.append({
             "half": half, "label": label, "session": sessions[half],
             "when": invitations.when(sessions[half]),
-            "problems": invitations.invitations_problems(meeting=meeting, half=half),
+            "refused": invitations.invitations_refusal(meeting=meeting, half=half),
             "status": invitations.invitations_status(meeting, half),
             "preview": invitations.invitation_preview(meeting, half),
         })
@@ -382,9 +380,8 @@ def download(request, pk, what):
         return redirect("meetings_admin:detail", meeting.pk)
     try:
         data = _build(meeting, what, room)
-    except exports.ExportError as problem:
-        for reason in problem.reasons:
-            messages.error(request, reason)
+    except Refused as refused:
+        refusals.show_as_messages(request, refused)
         return redirect("meetings_admin:detail", meeting.pk)
     # The files carry personal data (names; addresses in some): who took which is kept (S2).
     audit_record(

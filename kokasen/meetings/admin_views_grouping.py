@@ -1,8 +1,8 @@
 """Admin screen 「グループ分け」 of one meeting (issue 5, item 4): propose with the engine, move people
 or whole local governments between groups, see every rule each group breaks next to it, approve.
 
-Every change is a plain HTML form posted here (no JavaScript needed); errors re-render the screen
-with the reasons (status 400), successes redirect back to it. Only 管理者 and 受託者 with a
+Every change is a plain HTML form posted here (no JavaScript needed); a refusal re-renders the screen
+with its reasons (``admin_shared/refused.html``, status 400), successes redirect back to it. Only 管理者 and 受託者 with a
 verified TOTP session; the services check the role again and write the audit trail.
 """
 
@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
-from . import grouping as engine
 from .admin_views import meeting_parents
 from .models import Group, Meeting, MeetingKind, Participant
 from .services import grouping as services
@@ -34,14 +34,15 @@ def _context(meeting: Meeting, /, **extra) -> dict:
     return admin_screens.screen_context(title, icon="group", parents=meeting_parents(meeting), **extra)
 
 
-def _screen(request, meeting: Meeting, *, errors=(), status=200):
+def _screen(request, meeting: Meeting, *, refused: Refused | None = None, lead: str = "", status=200):
     report = services.current_report(meeting)
     approvals = list(meeting.approvals.select_related("approved_by").order_by("-approved_at", "-pk")[:HISTORY_LIMIT])
     context = _context(
         meeting,
         meeting=meeting,
         report=report,
-        errors=list(errors),
+        refused=refused,
+        lead=lead,
         is_prefecture=meeting.kind == MeetingKind.PREFECTURE,
         group_numbers=[g.number for g in report.groups],
         use_select=len(report.groups) <= SELECT_MAX_GROUPS,
@@ -64,13 +65,12 @@ def _back(meeting: Meeting, anchor: str = ""):
 def _target_group(request, meeting: Meeting) -> int:
     raw = request.POST.get("to_group", "").strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if not raw.isdigit():
-        raise services.Refused("移動先のグループの番号を選ぶか入力してください。")
+        raise Refused("移動先のグループの番号を選ぶか入力してください。")
     return int(raw)
 
 
-def _refused(request, meeting, problem) -> TemplateResponse:
-    reasons = problem.reasons if isinstance(problem, engine.GroupingError) else problem.messages
-    return _screen(request, meeting, errors=reasons, status=400)
+def _refused(request, meeting, refused: Refused, lead: str = "") -> TemplateResponse:
+    return _screen(request, meeting, refused=refused, lead=lead, status=400)
 
 
 @require_GET
@@ -85,14 +85,12 @@ def propose(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
     reasons = services.propose_needs_confirmation(meeting)
     if reasons and request.POST.get("confirm_replace") != "1":
-        return _screen(
-            request, meeting, status=400,
-            errors=[*reasons, f"提案し直すには「{services.CONFIRM_REPLACE_LABEL}」にチェックを入れてください。"],
-        )
+        confirm = f"提案し直すには「{services.CONFIRM_REPLACE_LABEL}」にチェックを入れてください。"
+        return _refused(request, meeting, Refused(*reasons, confirm))
     try:
         outcome = services.grouping_propose(meeting=meeting, acting_user=request.user, request=request)
-    except engine.GroupingError as problem:
-        return _screen(request, meeting, status=400, errors=["グループ分けを提案できませんでした。何も変更していません。", *problem.reasons])
+    except Refused as refused:  # the engine's: no valid grouping for this roster
+        return _refused(request, meeting, refused, lead="グループ分けを提案できませんでした。何も変更していません。")
     text = f"{outcome.people}人を{outcome.groups}グループに分けました。"
     if outcome.violations:
         text += f"ルールに合わない点が{len(outcome.violations)}件あります。各グループの表示を確認してください。"
@@ -111,13 +109,13 @@ def move_participant(request, pk):
     participant = Participant.objects.filter(meeting=meeting, pk=request.POST.get("participant") or 0).first()
     try:
         if participant is None:
-            raise services.Refused("参加者が見つかりません。画面を読み込み直してください。")
+            raise Refused("参加者が見つかりません。画面を読み込み直してください。")
         to_number = _target_group(request, meeting)
         services.participant_move(
             meeting=meeting, participant=participant, to_group=to_number, acting_user=request.user, request=request
         )
-    except services.Refused as problem:
-        return _refused(request, meeting, problem)
+    except Refused as refused:
+        return _refused(request, meeting, refused)
     messages.success(request, f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。")
     return _back(meeting, f"group-{to_number}")
 
@@ -130,14 +128,14 @@ def move_local_government(request, pk):
     department = request.POST.get("department") if meeting.kind == MeetingKind.PREFECTURE else None
     try:
         if lg is None:
-            raise services.Refused("団体が見つかりません。画面を読み込み直してください。")
+            raise Refused("団体が見つかりません。画面を読み込み直してください。")
         to_number = _target_group(request, meeting)
         moved = services.local_government_move(
             meeting=meeting, local_government=lg, to_group=to_number, department=department,
             acting_user=request.user, request=request,
         )
-    except services.Refused as problem:
-        return _refused(request, meeting, problem)
+    except Refused as refused:
+        return _refused(request, meeting, refused)
     messages.success(request, f"{lg}の参加者{len(moved)}人をグループ{to_number}に移動しました。")
     return _back(meeting, f"group-{to_number}")
 
@@ -161,8 +159,8 @@ def group_delete(request, pk, group_pk):
     number = group.number
     try:
         services.group_delete_empty(meeting=meeting, group=group, acting_user=request.user, request=request)
-    except services.Refused as problem:
-        return _refused(request, meeting, problem)
+    except Refused as refused:
+        return _refused(request, meeting, refused)
     messages.success(request, f"空のグループ{number}を削除しました。後ろのグループの番号を1つずつ詰めています。")
     return _back(meeting)
 
@@ -176,8 +174,8 @@ def approve(request, pk):
             meeting=meeting, acting_user=request.user, confirm_violations=request.POST.get("confirm_violations") == "1",
             fingerprint=request.POST.get("fingerprint", ""), request=request,
         )
-    except services.Refused as problem:
-        return _refused(request, meeting, problem)
+    except Refused as refused:
+        return _refused(request, meeting, refused)
     text = "グループ分けを承認しました。"
     if approval.violation_count:
         text += f"ルールに合わない点{approval.violation_count}件を確認済みとして記録しました。"
@@ -191,8 +189,8 @@ def approval_withdraw(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
     try:
         services.grouping_approval_withdraw(meeting=meeting, acting_user=request.user, request=request)
-    except services.Refused as problem:
-        return _refused(request, meeting, problem)
+    except Refused as refused:
+        return _refused(request, meeting, refused)
     messages.success(request, "グループ分けの承認を取り消しました（承認の記録は残っています）。")
     return _back(meeting, "approval")
 

@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.core.refusals import Refused
 
 from . import charts, report, survey_file
 from .admin_views import meeting_parents
@@ -86,7 +87,8 @@ def _page(request, meeting: Meeting, form: SurveyUploadForm, **extra) -> Templat
         "実施報告書", meeting=meeting, form=form, data=data, meeting_report=data.meetings[0],
         surveys=_surveys(meeting), choice_max_values=survey_file.CHOICE_MAX_VALUES, **extra,
     )
-    return TemplateResponse(request, "meetings/admin/report_meeting.html", context)
+    status = 400 if form.errors or extra.get("refused") else 200  # like every refused or invalid form
+    return TemplateResponse(request, "meetings/admin/report_meeting.html", context, status=status)
 
 
 @require_GET
@@ -109,8 +111,8 @@ def survey_upload(request, pk):
             meeting=meeting, half=form.cleaned_data["half"], data=upload.read(), filename=upload.name,
             acting_user=request.user, request=request,
         )
-    except survey_service.SurveyRefused as refused:
-        return _page(request, meeting, form, problems=refused.problems, filename=upload.name)
+    except Refused as refused:
+        return _page(request, meeting, form, refused=refused, filename=upload.name)
     return _page(request, meeting, SurveyUploadForm(), imported=imported, imported_label=Half(imported.half).label,
                  filename=upload.name)
 

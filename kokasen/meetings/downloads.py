@@ -5,7 +5,7 @@ the ``propose_groups`` command, which has no meeting in the database, calls the 
 
 - ``zoom_csv(meeting, *, room=None) -> bytes``, ``webex_csv(meeting, *, room=None) -> bytes``:
   ``room``: only that room's groups; None: the whole meeting, and then everybody must be in a
-  group (:class:`~kokasen.meetings.exports.ExportError` otherwise)
+  group (:class:`~kokasen.core.refusals.Refused` otherwise)
 - ``groups_workbook(meeting) -> bytes`` (XLSX, one sheet per room)
 - ``facilitator_sheet(meeting, room) -> bytes`` (XLSX)
 - ``second_half_sheet(meeting, *, room=None) -> bytes`` (XLSX)
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from kokasen.core.refusals import Refused
+
 from . import exports
-from .exports import UNASSIGNED_ROOM, ExportError, ExportGroup, ExportMember, ExportRoom, GoalKey, GoalText
+from .exports import UNASSIGNED_ROOM, ExportGroup, ExportMember, ExportRoom, GoalKey, GoalText
 from .models import Participant
 
 
@@ -42,13 +44,13 @@ def _grouped(meeting, room=None) -> list[tuple[int | None, ExportGroup]]:
 
 def meeting_groups(meeting, *, room=None, require_everyone: bool = False) -> list[ExportGroup]:
     """The meeting's groups (of one room, if given) in number order, members in number order.
-    ``require_everyone``: raise ExportError if a participant is in no group."""
+    ``require_everyone``: refused if a participant is in no group."""
     if require_everyone:
         loose = list(meeting.participants.filter(group__isnull=True).order_by("number").values_list("number", flat=True))
         if loose:
             shown = "、".join(str(n) for n in loose[:20]) + ("ほか" if len(loose) > 20 else "")
-            raise ExportError(
-                [f"グループに入っていない参加者が{len(loose)}人います（参加者番号 {shown}）。先にグループに入れてください。"]
+            raise Refused(
+                f"グループに入っていない参加者が{len(loose)}人います（参加者番号 {shown}）。先にグループに入れてください。"
             )
     return [g for _, g in _grouped(meeting, room)]
 
@@ -97,7 +99,7 @@ def groups_workbook(meeting) -> bytes:
 def facilitator_sheet(meeting, room) -> bytes:
     """XLSX for the facilitator of ``room`` (a Room of ``meeting``)."""
     if room.meeting_id != meeting.pk:
-        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
+        raise Refused("この会議室はこの情報交換会のものではありません。")
     return exports.facilitator_workbook(
         meeting_rooms(meeting, room=room)[0], meeting_goals(meeting), title=meeting.title, kind=meeting.kind
     )
@@ -106,7 +108,7 @@ def facilitator_sheet(meeting, room) -> bytes:
 def second_half_sheet(meeting, *, room=None) -> bytes:
     """XLSX for 下半期: every group's local governments with their 上半期 goal and progress."""
     if room is not None and room.meeting_id != meeting.pk:
-        raise ExportError(["この会議室はこの情報交換会のものではありません。"])
+        raise Refused("この会議室はこの情報交換会のものではありません。")
     return exports.second_half_workbook(
         meeting_rooms(meeting, room=room), meeting_goals(meeting), title=meeting.title, kind=meeting.kind
     )

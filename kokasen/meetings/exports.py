@@ -15,9 +15,9 @@ saved meeting) write the same files. The rows of a saved meeting are read by
 - ``facilitator_workbook(room, goals, title=, kind=) -> bytes`` (XLSX)
 - ``second_half_workbook(rooms, goals, title=, kind=) -> bytes`` (XLSX)
 
-The CSV functions raise :class:`ExportError` (Japanese ``reasons``) instead of writing a file the
-meeting tool would refuse or that would put somebody in two rooms: an address twice, too many
-rooms or people.
+The CSV functions raise :class:`~kokasen.core.refusals.Refused` (Japanese reasons) instead of
+writing a file the meeting tool would refuse or that would put somebody in two rooms: an address
+twice, too many rooms or people.
 
 Files
     Every cell goes through :mod:`kokasen.core.spreadsheets` (decision 0024): in the workbooks,
@@ -47,6 +47,7 @@ import openpyxl
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kokasen.core import spreadsheets
+from kokasen.core.refusals import Refused
 
 from .roster_file import CENTER_NO, CENTER_YES, ROSTER_HEADER
 
@@ -64,14 +65,6 @@ PREFECTURE_DEPARTMENTS = (  # the spec's examples (第３-３(1)); a hint in the
     "母子保健担当",
     "市町村支援児童福祉司",
 )
-
-
-class ExportError(ValueError):
-    """The file is not written; ``reasons`` are Japanese sentences for the operator."""
-
-    def __init__(self, reasons: Sequence[str]):
-        self.reasons = list(reasons)
-        super().__init__("\n".join(self.reasons))
 
 
 @dataclass(frozen=True)
@@ -251,7 +244,7 @@ def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str,
     if not rows and not reasons:
         reasons.append("グループに入っている参加者がいません。先にグループ分けをしてください。")
     if reasons:
-        raise ExportError(reasons)
+        raise Refused(*reasons)
     return spreadsheets.csv_bytes(header, rows, bom=False)  # no BOM: see the module's docstring
 
 

@@ -32,7 +32,7 @@ Center list (:func:`parse_center_list`)
     municipality (市区町村; prefectures are refused), センター設置 required (設置済 / 未設置); the
     same code / name rules as the roster. A municipality not in the list has no known status.
 
-Every problem is a :class:`~kokasen.accounts.address_list.Problem` with the row number a
+Every problem is a :class:`~kokasen.core.refusals.Problem` with the row number a
 spreadsheet shows (the header is row 1) and a Japanese message. File problems (size, encoding,
 unreadable, header, too many rows, no data) stop the reading; row problems are all collected.
 A result with any error has no rows: importing is all or nothing.
@@ -46,7 +46,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from kokasen.core.addresses import address_problem, split_addresses
-from kokasen.core.tables import MAX_FILE_BYTES, FileError, Problem, cell_text, file_error, open_table, squash
+from kokasen.core.refusals import Problem, Refused
+from kokasen.core.tables import MAX_FILE_BYTES, cell_text, file_error, open_table, squash
 from kokasen.localgov.codes import name_matches, resolve_code
 
 ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
@@ -143,7 +144,8 @@ def _read_table(
     data: bytes, filename: str, header: tuple[str, ...], max_rows: int, what: str
 ) -> tuple[str, Iterator[tuple[int, list[str], tuple]]]:
     """Check size and header; return the encoding and the non-blank data rows as
-    (row number, stripped texts padded to the header's width, raw values). Raises FileError."""
+    (row number, stripped texts padded to the header's width, raw values). Raises Refused for the
+    whole file."""
     if len(data) > MAX_FILE_BYTES:
         raise file_error(
             f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
@@ -201,7 +203,7 @@ def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> Non
     missing = [c for c in expected if c not in {squash(h) for h in found}]
     if missing:
         problems.append(Problem(1, None, "見つからない列：" + "、".join(f"「{c}」" for c in missing) + "。"))
-    raise FileError(*problems)
+    raise Refused(*problems)
 
 
 # --- local governments ---------------------------------------------------------------------------
@@ -316,7 +318,7 @@ def parse_roster(
         if result.errors:
             result.rows = []
         return result
-    except FileError as exc:
+    except Refused as exc:  # the whole file
         return RosterResult(errors=exc.problems, encoding=encoding)
 
 
@@ -498,5 +500,5 @@ def parse_center_list(data: bytes, filename: str, *, governments: Governments) -
         if result.errors:
             result.entries = []
         return result
-    except FileError as exc:
+    except Refused as exc:  # the whole file
         return CenterListResult(errors=exc.problems, encoding=encoding)

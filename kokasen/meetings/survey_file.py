@@ -31,7 +31,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from kokasen.core.tables import FileError, Problem, cell_text, file_error, open_table, squash
+from kokasen.core.refusals import Problem, Refused
+from kokasen.core.tables import cell_text, file_error, open_table, squash
 from kokasen.localgov.codes import name_matches, resolve_code
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -164,7 +165,7 @@ def parse_survey(
         result = _read(rows, known, prefecture_of)
         result.encoding = encoding
         return result
-    except FileError as exc:
+    except Refused as exc:  # the whole file
         return SurveyResult(errors=exc.problems, encoding=encoding)
 
 
@@ -212,7 +213,7 @@ class _Columns:
 
 def _read_headings(headings: list[str], result: SurveyResult) -> _Columns:
     """Sort the heading row into 団体コード / 団体名, ignored columns (``result.ignored``) and
-    questions (``result.questions``). Raises FileError for a heading row that cannot be used."""
+    questions (``result.questions``). Raises Refused for a heading row that cannot be used."""
     columns = _Columns()
     seen: dict[str, int] = {}
     for i, heading in enumerate(headings):

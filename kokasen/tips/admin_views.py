@@ -20,11 +20,13 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from kokasen.accounts import admin_screens
+from kokasen.core import refusals
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 
 from . import access, selectors, services
 from .forms import BoardSettingsForm, RejectForm
-from .models import BoardSettings, Post, PostState, Topic, TransitionError
+from .models import BoardSettings, Post, PostState, Topic
 
 PER_PAGE = 50
 
@@ -74,8 +76,8 @@ def bulk(request):
             post_ids=ids, decision=decision, acting_user=request.user, reason=request.POST.get("reason", ""),
             request=request,
         )
-    except services.Refused as refused:
-        messages.error(request, refused.messages[0])
+    except Refused as refused:
+        refusals.show_as_messages(request, refused)
         return redirect("tips_admin:queue")
     label = "承認" if decision == "approve" else "不承認に"
     messages.success(request, f"{len(decided)}件を{label}しました。" + (f"（確認済みの{len(skipped)}件は変更していません）" if skipped else ""))
@@ -109,9 +111,9 @@ def post_detail(request, pk):
                 services.post_hide(post=post, acting_user=request.user, reason=data["reason"], request=request)
                 messages.success(request, "投稿を非表示にしました。")
             else:
-                raise services.Refused("操作を選んでください。")
-        except (services.Refused, TransitionError) as problem:
-            form.add_error(None, problem.messages[0] if isinstance(problem, services.Refused) else str(problem))
+                raise Refused("操作を選んでください。")
+        except Refused as refused:
+            refusals.show_on_form(form, refused)
         else:
             return redirect("tips_admin:queue")
     history = AuditEvent.objects.filter(target_type="tips.post", target_id=str(post.pk)).order_by("created_at")

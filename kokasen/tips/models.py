@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from kokasen.core.refusals import Refused
+
 
 class ModerationMode(models.TextChoices):
     PRE = "pre", "事前承認（承認後に公開）"
@@ -193,16 +195,6 @@ QUEUE_STATES = (PostState.PENDING, PostState.PUBLISHED)
 EDITABLE_STATES = (PostState.PENDING, PostState.PUBLISHED)
 
 
-class TransitionError(Exception):
-    """A move the state machine does not allow (e.g. approving a withdrawn post)."""
-
-    def __init__(self, current: str, wanted: str):
-        self.current, self.wanted = current, wanted
-        super().__init__(
-            f"「{PostState(current).label}」の投稿を「{PostState(wanted).label}」にすることはできません。"
-        )
-
-
 class Post(models.Model):
     topic = models.ForeignKey(Topic, verbose_name="お題", on_delete=models.PROTECT, related_name="posts")
     author = models.ForeignKey(
@@ -260,8 +252,9 @@ class Post(models.Model):
         return wanted in TRANSITIONS[PostState(self.state)]
 
     def transition(self, wanted: str) -> str:
-        """Move to ``wanted`` or raise TransitionError; returns the previous state."""
+        """Move to ``wanted`` and return the previous state; Refused for a move the state machine
+        does not allow (approving a post withdrawn or decided meanwhile, say)."""
         if not self.can_transition(wanted):
-            raise TransitionError(self.state, wanted)
+            raise Refused(f"「{PostState(self.state).label}」の投稿を「{PostState(wanted).label}」にすることはできません。")
         previous, self.state = self.state, wanted
         return previous

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.utils import timezone
 from kokasen.accounts.selectors import staff_addresses
 from kokasen.core import text
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue, message_queue
@@ -36,10 +37,6 @@ def post_limit() -> Limit:
     """Posts per account per hour (settings.TIPS_POSTS_PER_HOUR), in the shared cache."""
     return Limit("tips-post", getattr(settings, "TIPS_POSTS_PER_HOUR", 10), 3600)
 REASON_MAX = 1000
-
-
-class Refused(ValidationError):
-    """A submission or edit the board does not accept; ``message`` is for the user."""
 
 
 def _touch(topic_id: int) -> None:
@@ -250,7 +247,7 @@ def _decide(*, post: Post, acting_user, wanted: str, reason: str = "", body: str
     if not access.is_board_staff(acting_user, verified=False):
         raise PermissionDenied
     post = Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
-    previous = post.transition(wanted)  # raises TransitionError on a move that is not allowed
+    previous = post.transition(wanted)  # Refused: a move the state machine does not allow
     detail = {"from": previous, "to": wanted}
     if reason:
         post.reason = reason
@@ -308,7 +305,8 @@ def post_hide(*, post: Post, acting_user, reason: str = "", request=None) -> Pos
 
 def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason: str = "", request=None):
     """Approve or reject several posts; each is its own transaction and audit record.
-    Returns (decided, skipped) lists of ids: posts no longer waiting are skipped."""
+    Returns (decided, skipped) lists of ids: posts no longer waiting are skipped, also when one
+    was withdrawn or decided by someone else while the earlier ones were being decided."""
     if not access.is_board_staff(acting_user, verified=False):
         raise PermissionDenied
     if decision == "reject":
@@ -318,12 +316,16 @@ def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason
         if post.state not in QUEUE_STATES:
             skipped.append(post.pk)
             continue
-        if decision == "approve":
-            post_approve(post=post, acting_user=acting_user, request=request)
-        elif decision == "reject":
-            post_reject(post=post, acting_user=acting_user, reason=reason, request=request)
-        else:
+        if decision not in ("approve", "reject"):
             raise ValueError(decision)
+        try:
+            if decision == "approve":
+                post_approve(post=post, acting_user=acting_user, request=request)
+            else:
+                post_reject(post=post, acting_user=acting_user, reason=reason, request=request)
+        except Refused:  # its state changed since the list was read: the move is not allowed any more
+            skipped.append(post.pk)
+            continue
         decided.append(post.pk)
     return decided, skipped
 

@@ -11,7 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from kokasen.core import caching
+from kokasen.core import caching, refusals
+from kokasen.core.refusals import Refused
 from kokasen.members.access import members_area_required
 
 from . import access, selectors, services
@@ -100,8 +101,8 @@ def topic_detail(request, pk):
                 post = services.post_submit(
                     topic=topic, author=user, body=form.cleaned_data["body"], contact=form.contact(), request=request
                 )
-            except services.Refused as refused:
-                form.add_error(None, refused.messages[0])
+            except Refused as refused:
+                refusals.show_on_form(form, refused)
             else:
                 if post.is_visible:
                     messages.success(request, "投稿を公開しました。こども家庭庁があとで内容を確認します。")
@@ -149,8 +150,8 @@ def post_edit(request, pk):
                     post=post, acting_user=request.user, body=form.cleaned_data["body"], contact=form.contact(),
                     request=request,
                 )
-            except services.Refused as refused:
-                form.add_error(None, refused.messages[0])
+            except Refused as refused:
+                refusals.show_on_form(form, refused)
             else:
                 messages.success(request, "投稿を変更しました。")
                 return redirect(reverse("tips:topic", args=[post.topic_id]) + "#own-posts")
@@ -171,7 +172,11 @@ def post_withdraw(request, pk):
         messages.error(request, "確認が済んだ投稿は取り下げできません。")
         return redirect("tips:topic", pk=post.topic_id)
     if request.method == "POST":
-        services.post_withdraw(post=post, acting_user=request.user, request=request)
-        messages.success(request, "投稿を取り下げました。")
+        try:
+            services.post_withdraw(post=post, acting_user=request.user, request=request)
+        except Refused as refused:  # decided by the agency since this page was read
+            refusals.show_as_messages(request, refused)
+        else:
+            messages.success(request, "投稿を取り下げました。")
         return redirect("tips:topic", pk=post.topic_id)
     return TemplateResponse(request, "tips/post_withdraw.html", {"post": post})

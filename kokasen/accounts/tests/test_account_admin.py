@@ -182,6 +182,7 @@ def test_import_screen_reports_problems_and_imports_nothing(admin_client):
         reverse("accounts_admin:import"), {"file": SimpleUploadedFile("list.csv", data, "text/csv")}
     )
     content = response.content.decode()
+    assert response.status_code == 400  # like every refused upload (was 200 here: decision 0027)
     assert "問題が 1 件あります。何も取り込んでいません。" in content
     assert "3行目" in content and "メールアドレス「bad-address」の形式が正しくありません。" in content
     assert "この内容で取り込む" not in content
@@ -211,6 +212,22 @@ def test_import_screen_checks_shows_and_imports_after_confirmation(admin_client)
     # The confirmation cannot be replayed.
     admin_client.post(reverse("accounts_admin:import_confirm"), {"digest": digest})
     assert AuditEvent.objects.filter(action="accounts.address_list_imported").count() == 1
+
+
+def test_a_list_refused_at_confirmation_shows_why_and_imports_nothing(admin_client):
+    """Between the check and the confirmation an account took a code's user ID: the list is
+    refused with the row, answered 400 like every refused upload (was 200: decision 0027)."""
+    data = csv_bytes(rows_for(sample_governments()), "cp932")
+    checked = admin_client.post(
+        reverse("accounts_admin:import"), {"file": SimpleUploadedFile("list.csv", data, "text/csv")}
+    ).content.decode()
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', checked).group(1)
+    User.objects.create_user("011002", password="x" * 16)
+    response = admin_client.post(reverse("accounts_admin:import_confirm"), {"digest": digest})
+    content = response.content.decode()
+    assert response.status_code == 400 and "list.csv に問題が 1 件あります。何も取り込んでいません。" in content
+    assert "ユーザーID「011002」は、札幌市のアカウントではない別のアカウントが使っています。" in content
+    assert User.objects.filter(local_government__isnull=False).count() == 0
 
 
 def test_outbox_listing_shows_status_counts_and_filters(admin_client, accounts, smtp_server):

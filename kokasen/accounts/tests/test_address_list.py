@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from kokasen.accounts.address_list import MAX_DATA_ROWS, AddressListResult, Entry, parse_address_list
-from kokasen.core.tables import MAX_FILE_BYTES, UNDECODABLE, Problem
+from kokasen.core.refusals import Problem
+from kokasen.core.tables import MAX_FILE_BYTES, UNDECODABLE
 from kokasen.localgov.codes import check_digit
 
 # Real codes and names (総務省), plus one invented code to test the ambiguous 5-digit reading.

@@ -23,6 +23,7 @@ from kokasen.accounts import enrolment, roles, services, two_factor
 from kokasen.accounts.mail_kinds import STAFF_ENROLMENT_INVITATION
 from kokasen.accounts.models import StaffEnrolmentInvitation
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.notifications import sender
 from kokasen.notifications.models import OutboxMessage
 from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
@@ -271,7 +272,7 @@ def test_one_invitation_confirms_at_most_one_device(client):
 
 def test_a_user_with_a_device_never_gets_a_second_one_even_with_an_invitation(client):
     user = make_staff(roles.AGENCY_ADMIN, username="kanri-taro", password=PASSWORD)
-    with pytest.raises(services.EnrolmentRefused, match="認証アプリを登録済み"):
+    with pytest.raises(Refused, match="認証アプリを登録済み"):
         services.enrolment_invitation_issue(user=user, print_link=True)
     # Even an invitation row left over from before the device existed does not help.
     token = enrolment.new_token()
@@ -287,10 +288,10 @@ def test_a_user_with_a_device_never_gets_a_second_one_even_with_an_invitation(cl
 
 def test_only_staff_accounts_are_invited(agency_admin):
     member = make_member(CODE_A)
-    with pytest.raises(services.EnrolmentRefused, match="職員のアカウントではない"):
+    with pytest.raises(Refused, match="職員のアカウントではない"):
         services.enrolment_invitation_issue(user=member, acting_user=agency_admin)
     no_mail = new_staff(email="")
-    with pytest.raises(services.EnrolmentRefused, match="メールアドレスが登録されていない"):
+    with pytest.raises(Refused, match="メールアドレスが登録されていない"):
         services.enrolment_invitation_issue(user=no_mail, acting_user=agency_admin)
     operator = make_staff(roles.OPERATOR)
     with pytest.raises(services.PermissionDenied):

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from kokasen.accounts import roles, selectors, services
 from kokasen.accounts.models import RegisteredAddress
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.core.tables import UNDECODABLE
 from kokasen.localgov.models import LocalGovernment
 from kokasen.notifications import message_templates, sender
@@ -127,7 +128,7 @@ def test_a_broken_list_through_the_command_reports_every_bad_row_and_imports_not
 def test_a_broken_list_through_the_service_is_refused(case, provisioned):
     data, expected = BROKEN[case]
     result = read(data)
-    with pytest.raises(services.AddressListRejected) as raised:
+    with pytest.raises(Refused) as raised:
         services.address_list_import(result=result)
     assert [str(p) for p in raised.value.problems] == expected
     assert snapshot() == provisioned
@@ -154,7 +155,7 @@ def test_a_failure_part_way_rolls_everything_back(provisioned, monkeypatch):
 def test_a_username_taken_by_another_account_is_refused(provisioned):
     User.objects.create_user("011002", password="x" * 16)  # e.g. a staff account named like a code
     before = snapshot()
-    with pytest.raises(services.AddressListRejected) as raised:
+    with pytest.raises(Refused) as raised:
         services.address_list_import(result=read(csv_bytes(rows_for(sample_governments()))))
     assert [str(p) for p in raised.value.problems] == [
         "4行目（団体コード）：ユーザーID「011002」は、札幌市のアカウントではない別のアカウントが使っています。"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.feedback import services
 from kokasen.feedback.models import Opinion
 from kokasen.notifications.models import OutboxMessage
@@ -52,7 +53,7 @@ def test_staff_cannot_send_opinions_as_members(client, agency_admin):
 def test_rate_limit(member_a):
     for i in range(services.opinion_limit().limit):
         services.opinion_submit(author=member_a, body=f"意見{i}")
-    with pytest.raises(services.Refused, match="しばらくしてから"):
+    with pytest.raises(Refused, match="しばらくしてから"):
         services.opinion_submit(author=member_a, body="多すぎる意見")
 
 

@@ -1,10 +1,10 @@
 """The grouping engine's public types: what goes in (:class:`Participant`, :class:`GroupingParams`)
 and what comes out (:class:`GroupingResult` with a :class:`GroupReport` per group, :class:`Violation`,
-:class:`GroupingError`)."""
+and, when there is none, :class:`kokasen.core.refusals.Refused` with the Japanese reasons)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 KIND_PREFECTURE = "prefecture"
@@ -95,11 +95,3 @@ class GroupingResult:
     @property
     def violations(self) -> list[Violation]:
         return [v for r in self.reports for v in r.violations]
-
-
-class GroupingError(ValueError):
-    """No valid grouping, or unusable input. ``reasons`` are Japanese sentences."""
-
-    def __init__(self, reasons: Sequence[str]):
-        self.reasons = list(reasons)
-        super().__init__("\n".join(self.reasons))

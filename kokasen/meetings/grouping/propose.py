@@ -7,11 +7,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kokasen.core.refusals import Refused
+
 from .mixing import EXACT_UNITS, exact_max_mixed, mix_bound, unmixed_reason, why_no_mixing
 from .model import (
     KIND_PREFECTURE,
     KIND_TOWN,
-    GroupingError,
     GroupingParams,
     GroupingResult,
     GroupReport,
@@ -39,14 +40,14 @@ class _SectionPlan:
 
 
 def propose_groups(participants: Iterable[Participant], params: GroupingParams | None = None) -> GroupingResult:
-    """Propose a grouping. Raises :class:`GroupingError` (Japanese reasons) when none is valid."""
+    """Propose a grouping. Raises :class:`Refused` (Japanese reasons) when none is valid."""
     params = params or GroupingParams()
     errors = params.errors()
     if errors:
-        raise GroupingError(errors)
+        raise Refused(*errors)
     participants = list(participants)
     if not participants:
-        raise GroupingError(["参加者がいません。名簿を確認してください。"])
+        raise Refused("参加者がいません。名簿を確認してください。")
     units = build_units(participants, params)
     plans = _plan_sections(units, params)
     mixed = sum(p.mixed for p in plans)
@@ -71,7 +72,7 @@ def propose_groups(participants: Iterable[Participant], params: GroupingParams |
 
 
 def _plan_sections(units: list[Unit], params: GroupingParams) -> list[_SectionPlan]:
-    """Every section's plan; :class:`GroupingError` with the reasons of every section that has none."""
+    """Every section's plan; :class:`Refused` with the reasons of every section that has none."""
     sections: dict[str, list[Unit]] = defaultdict(list)
     for u in units:
         sections[u.department].append(u)
@@ -79,10 +80,10 @@ def _plan_sections(units: list[Unit], params: GroupingParams) -> list[_SectionPl
     for dept in sorted(sections):
         try:
             plans.append(_plan_section(dept, sections[dept], params))
-        except GroupingError as refused:
-            reasons += refused.reasons
+        except Refused as refused:
+            reasons += refused.messages
     if reasons:
-        raise GroupingError(reasons)
+        raise Refused(*reasons)
     return plans
 
 
@@ -117,21 +118,21 @@ def _plan_section(dept: str, units: list[Unit], params: GroupingParams) -> _Sect
 
 def _first_grouping(sec: Section, params: GroupingParams, label: str) -> list[list[int]]:
     """The window programme's grouping with the target group count (or the next one), else with
-    any feasible count, else the size-only search's; :class:`GroupingError` saying why there is none."""
+    any feasible count, else the size-only search's; :class:`Refused` saying why there is none."""
     lo, hi = params.min_size, params.max_size
     kmin, kmax = sec.k_range()
     if sec.people < lo:
-        raise GroupingError([
+        raise Refused(
             f"{label}の参加者は{sec.people}人で、1グループの最小人数（{lo}人）に足りません。"
             "最小人数を下げるか、参加者を増やしてください。"
-        ])
+        )
     if kmin > kmax and kmin <= sec.people // lo:
         raise _unsplittable(sec, label, lo, hi)
     if kmin > kmax:
-        raise GroupingError([
+        raise Refused(
             f"{label}の参加者{sec.people}人は、{lo}〜{hi}人のグループに分けられません"
             f"（{hi}人ずつでは{kmin}グループ必要ですが、{lo}人ずつでは{kmax}グループしか作れません）。"
-        ])
+        )
     k = sec.k_target(params.target)
     for kk in sorted(range(kmin, kmax + 1), key=lambda c: (abs(c - k), c))[:2]:
         groups = window_dp(sec, (kk, kk), kk, BAND)
@@ -144,18 +145,18 @@ def _first_grouping(sec: Section, params: GroupingParams, label: str) -> list[li
     if found is None:
         raise _unsplittable(sec, label, lo, hi)
     if found == "unknown":
-        raise GroupingError([
+        raise Refused(
             f"{label}では、団体を分けずに{lo}〜{hi}人のグループにする方法が見つかりませんでした"
             f"（団体ごとの人数: {_size_summary(sec.units)}）。人数の上限・下限を変えてお試しください。"
-        ])
+        )
     return groups_from_bins(sec, found)
 
 
-def _unsplittable(sec: Section, label: str, lo: int, hi: int) -> GroupingError:
-    return GroupingError([
+def _unsplittable(sec: Section, label: str, lo: int, hi: int) -> Refused:
+    return Refused(
         f"{label}の参加者{sec.people}人は、団体を分けずに{lo}〜{hi}人のグループにする方法がありません"
         f"（団体ごとの人数: {_size_summary(sec.units)}）。"
-    ])
+    )
 
 
 def _size_summary(units: list[Unit]) -> str:

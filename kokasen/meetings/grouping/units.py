@@ -8,7 +8,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .model import KIND_PREFECTURE, KIND_TOWN, GroupingError, GroupingParams, Participant
+from kokasen.core.refusals import Refused
+
+from .model import KIND_PREFECTURE, KIND_TOWN, GroupingParams, Participant
 
 W_CENTER, WITHOUT_CENTER, UNKNOWN_CENTER = 1, 2, 0
 EPS = 1e-12  # costs closer than this are equal
@@ -37,7 +39,7 @@ def unit_key(p: Participant, kind: str) -> tuple[str, str]:
 
 
 def build_units(participants: Sequence[Participant], params: GroupingParams) -> list[Unit]:
-    """The roster's units. Raises :class:`GroupingError` naming every unusable or inconsistent row."""
+    """The roster's units. Raises :class:`Refused` naming every unusable or inconsistent row."""
     by_key = _participants_by_unit(participants, params)
     return [_unit(lg, dept, members, params.kind) for (lg, dept), members in by_key.items()]
 
@@ -72,7 +74,7 @@ def _participants_by_unit(
         if params.kind == KIND_TOWN and len({p.has_center for p in members}) > 1:
             errors.append(f"{members[0].name}（{lg}）のセンター設置状況が参加者によって異なります。")
     if errors:
-        raise GroupingError(errors)
+        raise Refused(*errors)
     return by_key
 
 

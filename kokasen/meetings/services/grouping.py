@@ -24,13 +24,14 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
@@ -40,10 +41,6 @@ from ..models import CenterStatus, Group, GroupingApproval, GroupingNotes, Meeti
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
 CONFIRM_REPLACE_LABEL = "これまでの手作業の変更と承認を取り消して、グループ分けを提案し直す"
 DEFAULT_TARGET_SIZE = 6
-
-
-class Refused(ValidationError):
-    """A grouping change that is not made; ``messages`` are Japanese, for the admin screen."""
 
 
 # --- the roster as the engine sees it ------------------------------------------------------------
@@ -239,14 +236,14 @@ class ProposeOutcome:
 def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeOutcome:
     """Run the engine on the roster and replace every group of the meeting with its proposal.
 
-    On ``grouping.GroupingError`` (no valid grouping, unusable roster) it raises it unchanged
-    (Japanese ``reasons``) and nothing is written. The new groups have no room (rooms must be
+    When the engine refuses (no valid grouping, unusable roster) its ``Refused`` goes up unchanged
+    and nothing is written. The new groups have no room (rooms must be
     assigned again); the approval is cleared; the engine's notes are kept on the meeting."""
     _require_staff(acting_user)
     with _editing(meeting) as meeting:
         roster = _roster(meeting)
         params = engine_params(meeting)
-        result = grouping.propose_groups([e for _, e in roster], params)  # GroupingError: nothing written
+        result = grouping.propose_groups([e for _, e in roster], params)  # Refused: nothing written
         old_groups = Group.objects.filter(meeting=meeting)
         rooms_cleared = old_groups.filter(room__isnull=False).exists()
         replaced = old_groups.count()

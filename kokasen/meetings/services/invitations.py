@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 from kokasen.notifications.services import message_queue
@@ -40,12 +41,6 @@ from ..mail_kinds import KIND_FACILITATOR, KIND_PARTICIPANT
 from ..models import Group, Half, Meeting, MeetingSession, Participant, Room
 
 WEEKDAYS = "月火水木金土日"
-
-
-class InvitationsRefused(Exception):
-    def __init__(self, errors: list[str]):
-        super().__init__(" ".join(errors))
-        self.errors = list(errors)
 
 
 def participant_key_prefix(meeting: Meeting, half: str, participant: Participant) -> str:
@@ -141,19 +136,20 @@ def _digest(*parts) -> str:
 
 def _session(meeting: Meeting, half: str) -> MeetingSession:
     if half not in Half.values:
-        raise InvitationsRefused(["上半期か下半期かを選んでください。"])
+        raise Refused("上半期か下半期かを選んでください。")
     session = MeetingSession.objects.filter(meeting=meeting, half=half).first()
     if session is None:
-        raise InvitationsRefused([f"{Half(half).label}の開催回がありません。情報交換会の編集画面で入力してください。"])
+        raise Refused(f"{Half(half).label}の開催回がありません。情報交換会の編集画面で入力してください。")
     return session
 
 
-def invitations_problems(*, meeting: Meeting, half: str) -> list[str]:
-    """Why invitations for this half cannot be queued yet ([] when they can)."""
+def invitations_refusal(*, meeting: Meeting, half: str) -> Refused | None:
+    """Why invitations for this half cannot be queued yet: the refusal :func:`invitations_queue`
+    would raise (None when they can be queued). The screen shows it before the button is pressed."""
     try:
         session = _session(meeting, half)
-    except InvitationsRefused as refused:
-        return refused.errors
+    except Refused as refused:
+        return refused
     problems = []
     label = session.get_half_display()
     if session.starts_at is None:
@@ -161,7 +157,7 @@ def invitations_problems(*, meeting: Meeting, half: str) -> list[str]:
     participants = meeting.participants.all()
     if not participants.exists():
         problems.append("参加者がいません。先に参加者名簿を取り込んでください。")
-        return problems
+        return Refused(*problems)
     if meeting.grouping_approved_at is None:
         problems.append("グループ分けがまだ承認されていません。グループ分けの画面で承認してから、案内を送ってください。")
     ungrouped = participants.filter(group__isnull=True).count()
@@ -175,7 +171,7 @@ def invitations_problems(*, meeting: Meeting, half: str) -> list[str]:
     if no_url.exists():
         names = "、".join(r.name for r in no_url.order_by("number"))
         problems.append(f"会議URLが入力されていない会議室があります（{names}）。会議室の画面で入力してください。")
-    return problems
+    return Refused(*problems) if problems else None
 
 
 def facilitators_missing(meeting: Meeting) -> list[Room]:
@@ -245,9 +241,9 @@ def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None)
     if not roles.is_staff_role(acting_user, verified=False):
         raise PermissionDenied
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    problems = invitations_problems(meeting=meeting, half=half)
-    if problems:
-        raise InvitationsRefused(problems)
+    refusal = invitations_refusal(meeting=meeting, half=half)
+    if refusal:
+        raise refusal
     session = _session(meeting, half)
     timing = (session.starts_at.isoformat(), session.ends_at.isoformat() if session.ends_at else "")
     participants = (
@@ -303,7 +299,7 @@ def invitations_status(meeting: Meeting, half: str) -> dict:
 
 def invitation_preview(meeting: Meeting, half: str) -> tuple[str, str] | None:
     """The first participant's message as it would be queued (None when not possible yet)."""
-    if invitations_problems(meeting=meeting, half=half):
+    if invitations_refusal(meeting=meeting, half=half):
         return None
     participant = (
         Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room").order_by("number")

@@ -10,14 +10,9 @@ from django.db import transaction
 
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 
 from ..models import DEFAULT_AGENDA, Goal, Half, Meeting, MeetingKind, MeetingSession, Participant
-
-
-class MeetingRefused(Exception):
-    def __init__(self, errors: list[str]):
-        super().__init__(" ".join(errors))
-        self.errors = list(errors)
 
 
 def _check(acting_user) -> None:
@@ -53,7 +48,7 @@ def meeting_save(*, form, session_forms: dict, presentation_formsets: dict, acti
     if not created and form.instance.participants.exists():
         old = Meeting.objects.get(pk=form.instance.pk)
         if (old.kind, old.area) != (form.instance.kind, form.instance.area):
-            raise MeetingRefused(["参加者名簿を取り込んだ後は、種類とエリアを変更できません。"])
+            raise Refused("参加者名簿を取り込んだ後は、種類とエリアを変更できません。")
     meeting = form.save()
     detail = {"changed": list(form.changed_data), "sessions": {}}
     for half in Half.values:
@@ -85,7 +80,7 @@ def attendance_record(*, meeting: Meeting, half: str, shown_ids, present_ids, ac
     ``present_ids`` attended, the others shown did not. Returns how many rows changed."""
     _check(acting_user)
     if half not in HALF_FIELD:
-        raise MeetingRefused(["上半期か下半期かを選んでください。"])
+        raise Refused("上半期か下半期かを選んでください。")
     field = HALF_FIELD[half]
     shown = Participant.objects.filter(meeting=meeting, pk__in=list(shown_ids))
     present = set(present_ids)
@@ -116,7 +111,7 @@ def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> 
     its own. Returns the (code, department) whose texts changed (audited once)."""
     _check(acting_user)
     if meeting.kind != MeetingKind.PREFECTURE and any(department for _, department in values):
-        raise MeetingRefused(["町村の情報交換会の目標は団体ごとに記録します（部署ごとには分けません）。"])
+        raise Refused("町村の情報交換会の目標は団体ごとに記録します（部署ごとには分けません）。")
     existing = {(g.local_government_id, g.department): g for g in Goal.objects.filter(meeting=meeting)}
     changed = []
     for (lg, department), (goal, progress) in values.items():

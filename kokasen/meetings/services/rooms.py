@@ -26,16 +26,9 @@ from django.db.models import Count
 
 from kokasen.accounts import roles
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 
 from ..models import Group, Meeting, Room
-
-
-class RoomsRefused(Exception):
-    """The groups cannot be spread over rooms; ``errors`` are Japanese sentences for staff."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__(" ".join(errors))
-        self.errors = list(errors)
 
 
 @dataclass
@@ -112,17 +105,17 @@ def _improve(rooms: list[RoomPlan]) -> None:
 
 def plan_rooms(groups: list[tuple[int, int]], capacity: int) -> list[RoomPlan]:
     """Spread ``groups`` ((number, people) pairs) over rooms of at most ``capacity`` people.
-    Deterministic. Raises RoomsRefused for a group above the capacity."""
+    Deterministic. Refused for a group above the capacity."""
     if capacity < 1:
-        raise RoomsRefused(["1つの会議URLの定員を1人以上にしてください。"])
+        raise Refused("1つの会議URLの定員を1人以上にしてください。")
     too_big = [(n, size) for n, size in groups if size > capacity]
     if too_big:
-        raise RoomsRefused(
-            [
+        raise Refused(
+            *(
                 f"グループ{n}（{size}人）は、1つの会議URLの定員（{capacity}人）を超えています。"
                 "グループは会議URLをまたいで分けられないため、定員を見直すか、グループを分け直してください。"
                 for n, size in too_big
-            ]
+            )
         )
     people = sum(size for _, size in groups)
     count = max(1, math.ceil(people / capacity))
@@ -154,12 +147,10 @@ def rooms_assign(*, meeting: Meeting, acting_user, request=None) -> RoomsResult:
         .order_by("number")
     )
     if not groups:
-        raise RoomsRefused(["グループがまだありません。先にグループ分けをしてください。"])
+        raise Refused("グループがまだありません。先にグループ分けをしてください。")
     ungrouped = meeting.participants.filter(group__isnull=True).count()
     if ungrouped:
-        raise RoomsRefused(
-            [f"グループに入っていない参加者が{ungrouped}人います。先にすべての参加者をグループに入れてください。"]
-        )
+        raise Refused(f"グループに入っていない参加者が{ungrouped}人います。先にすべての参加者をグループに入れてください。")
     plans = plan_rooms([(g.number, g.people) for g in groups], meeting.capacity_per_url)
     existing = {room.number: room for room in Room.objects.filter(meeting=meeting)}
     by_number = {g.number: g for g in groups}

@@ -1,8 +1,8 @@
 """Writes of rosters: a meeting's participants from a roster file, and the agency's center list.
 
 Both functions read and check the whole file first (``kokasen/meetings/roster_file.py``), then write in
-one transaction with their audit record; any problem raises :class:`RosterRefused` and changes
-nothing. The admin screens (``admin_views.py``) and the commands call them:
+one transaction with their audit record; any problem raises
+:class:`~kokasen.core.refusals.Refused` and changes nothing. The admin screens (``admin_views.py``) and the commands call them:
 
 ``roster_import(*, meeting, data, filename, acting_user, request=None) -> RosterImportResult``
     Replaces every participant of ``meeting`` with the file's rows, numbered 1..N in the order
@@ -22,8 +22,8 @@ nothing. The admin screens (``admin_views.py``) and the commands call them:
     one municipality per row, 設置済 / 未設置). Municipalities missing from the file have no known
     status afterwards. Participants already imported keep the status they have.
 
-``RosterRefused.errors`` is a list of ``Problem`` (``str(problem)`` reads 「3行目（団体コード）：…」),
-``RosterRefused.messages`` the same as strings.
+The refusal's ``problems`` are the file's problems (row, column, message; shown as a table on
+the upload screens), its ``messages`` the same as strings (「3行目（団体コード）：…」).
 """
 
 from __future__ import annotations
@@ -34,23 +34,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from kokasen.core.audit import audit_record
-from kokasen.core.tables import Problem
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
 from .. import roster_file
 from ..models import CenterStatus, Meeting, MeetingKind, Participant
-
-
-class RosterRefused(ValueError):
-    """Nothing was imported; ``errors`` says why (Japanese, with row numbers)."""
-
-    def __init__(self, errors: list[Problem]):
-        self.errors = list(errors)
-        super().__init__("\n".join(self.messages))
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(e) for e in self.errors]
 
 
 @dataclass
@@ -101,13 +89,12 @@ def roster_read(*, data: bytes, filename: str, kind: str | None = None, area: st
     return result, filled
 
 
-def _approval_problem(meeting: Meeting) -> Problem | None:
+def _approval_problem(meeting: Meeting) -> str | None:
     if meeting.grouping_approved_at is not None:
         when = timezone.localtime(meeting.grouping_approved_at).strftime("%Y年%m月%d日 %H:%M")
-        return Problem(
-            None, None,
+        return (
             f"この情報交換会のグループ分けは承認済みです（{when}）。名簿を入れ替えると承認したグループ分けが使えなくなるため、"
-            "取り込みませんでした。名簿を入れ替える場合は、先にグループ分けの承認を取り消してください。",
+            "取り込みませんでした。名簿を入れ替える場合は、先にグループ分けの承認を取り消してください。"
         )
     return None
 
@@ -118,17 +105,15 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # concurrent imports queue up
     refused = _approval_problem(meeting)
     if refused:
-        raise RosterRefused([refused])
+        raise Refused(refused)
     if meeting.participants.filter(attended_first__isnull=False).exists() or meeting.participants.filter(
         attended_second__isnull=False
     ).exists():
-        raise RosterRefused(
-            [Problem(None, None, "出欠が記録されている参加者がいるため、名簿を入れ替えられません（入れ替えると出欠の記録が消えます）。")]
-        )
+        raise Refused("出欠が記録されている参加者がいるため、名簿を入れ替えられません（入れ替えると出欠の記録が消えます）。")
     kind = roster_file.KIND_PREFECTURE if meeting.kind == MeetingKind.PREFECTURE else roster_file.KIND_TOWN
     result, filled = roster_read(data=data, filename=filename, kind=kind, area=meeting.area if kind == roster_file.KIND_TOWN else None)
     if not result.ok:
-        raise RosterRefused(result.errors)
+        raise Refused(*result.errors)
 
     governments = LocalGovernment.objects.in_bulk({r.code for r in result.rows}, field_name="code")
     replaced = meeting.participants.count()
@@ -175,7 +160,7 @@ def center_list_import(*, data: bytes, filename: str, acting_user, request=None)
     """Replace the agency's center list (CenterStatus) with the file, all or nothing."""
     result = roster_file.parse_center_list(data, filename, governments=known_governments())
     if not result.ok:
-        raise RosterRefused(result.errors)
+        raise Refused(*result.errors)
     ids = dict(LocalGovernment.objects.filter(code__in=[e.code for e in result.entries]).values_list("code", "pk"))
     replaced, _ = CenterStatus.objects.all().delete()
     CenterStatus.objects.bulk_create(

@@ -15,18 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from kokasen.core.audit import audit_record
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
 from .. import survey_file
 from ..models import Half, Meeting, SurveyResponse
-
-
-class SurveyRefused(Exception):
-    """The file cannot be imported; ``problems`` are survey_file.Problem with Japanese messages."""
-
-    def __init__(self, problems):
-        super().__init__(*problems)
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -55,12 +48,13 @@ def survey_read(*, data: bytes, filename: str) -> survey_file.SurveyResult:
 
 
 def survey_import(*, meeting: Meeting, half: str, data: bytes, filename: str, acting_user, request=None) -> SurveyImported:
-    """Replace the meeting's survey answers for ``half`` with the file's. SurveyRefused: nothing changed."""
+    """Replace the meeting's survey answers for ``half`` with the file's. Refused (the file's
+    problems): nothing changed."""
     if half not in Half.values:
-        raise SurveyRefused([survey_file.Problem(None, None, "上半期か下半期かを選んでください。")])
+        raise Refused("上半期か下半期かを選んでください。")
     result = survey_read(data=data, filename=filename)
     if not result.ok:
-        raise SurveyRefused(result.errors)
+        raise Refused(*result.errors)
     kinds = result.kinds()
     headings = [_heading(q, k) for q, k in zip(result.questions, kinds, strict=True)]
     codes = {r.code for r in result.responses if r.code}

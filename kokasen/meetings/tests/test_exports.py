@@ -7,9 +7,10 @@ import io
 import openpyxl
 import pytest
 
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import downloads, exports
-from kokasen.meetings.exports import ExportError, ExportGroup, ExportMember
+from kokasen.meetings.exports import ExportGroup, ExportMember
 from kokasen.meetings.models import Goal, Group, MeetingKind, Room
 from kokasen.meetings.roster_file import ROSTER_HEADER, parse_roster
 from kokasen.meetings.tests.builders import add_participants, make_meeting
@@ -67,25 +68,25 @@ def test_webex_csv_header():
 
 def test_a_person_in_two_groups_is_refused():
     groups = [ExportGroup("A", (member(1),)), ExportGroup("B", (member(2, email="P1@example.lg.jp"),))]
-    with pytest.raises(ExportError) as error:
+    with pytest.raises(Refused) as error:
         exports.zoom_csv(groups)
-    assert error.value.reasons == [
+    assert error.value.messages == [
         "メールアドレス「P1@example.lg.jp」が「A」と「B」の両方にあります。1人は1つのグループにだけ入れてください。"
     ]
-    with pytest.raises(ExportError):
+    with pytest.raises(Refused):
         exports.webex_csv(groups)
 
 
 def test_tool_limits_are_enforced():
     many = [ExportGroup(f"G{i}", (member(i),)) for i in range(101)]
-    with pytest.raises(ExportError, match="Zoomで事前に割り当てられる100を超えています"):
+    with pytest.raises(Refused, match="Zoomで事前に割り当てられる100を超えています"):
         exports.zoom_csv(many)
-    with pytest.raises(ExportError, match="Webexで事前に割り当てられる100を超えています"):
+    with pytest.raises(Refused, match="Webexで事前に割り当てられる100を超えています"):
         exports.webex_csv(many)
     people = [ExportGroup(f"G{g}", tuple(member(g * 100 + i) for i in range(100))) for g in range(11)]
-    with pytest.raises(ExportError, match="1,000人を超えています"):
+    with pytest.raises(Refused, match="1,000人を超えています"):
         exports.zoom_csv(people)
-    with pytest.raises(ExportError, match="グループに入っている参加者がいません"):
+    with pytest.raises(Refused, match="グループに入っている参加者がいません"):
         exports.zoom_csv([])
 
 
@@ -94,7 +95,7 @@ def test_csv_formula_injection_is_neutralised_but_addresses_stay_valid():
     rows = read_csv(exports.zoom_csv(groups))
     assert rows[1] == ["'=HYPERLINK(\"http://evil\")", "p1@example.lg.jp"]
     assert rows[2][0] == "'@SUM(1)"
-    with pytest.raises(ExportError, match="先頭の文字のため書き出せません"):
+    with pytest.raises(Refused, match="先頭の文字のため書き出せません"):
         exports.zoom_csv([ExportGroup("G", (member(1, email="-x@example.lg.jp"),))])
 
 
@@ -190,7 +191,7 @@ def test_zoom_csv_from_a_meeting_per_room_and_whole(meeting):
     room = read_csv(downloads.zoom_csv(meeting, room=meeting.room2))
     assert {r for r, _ in room[1:]} == {"グループ2"} and len(room) == 7
     meeting.participants.filter(number=12).update(group=None)
-    with pytest.raises(ExportError, match=r"グループに入っていない参加者が1人います（参加者番号 12）"):
+    with pytest.raises(Refused, match=r"グループに入っていない参加者が1人います（参加者番号 12）"):
         downloads.zoom_csv(meeting)
 
 

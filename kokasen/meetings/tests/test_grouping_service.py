@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 
 from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import grouping
 from kokasen.meetings.models import CenterStatus, Group, GroupingApproval, MeetingKind, Participant, Room
@@ -179,16 +180,16 @@ def test_a_grouping_error_changes_nothing_and_says_why_in_japanese(proposed, ope
     events = AuditEvent.objects.count()
     proposed.min_group_size = proposed.max_group_size = 7  # 60 people in towns of 3 cannot make sevens
     proposed.save()
-    with pytest.raises(grouping.GroupingError) as caught:
+    with pytest.raises(Refused) as caught:
         services.grouping_propose(meeting=proposed, acting_user=operator)
-    assert any("7〜7人のグループに分けられません" in r for r in caught.value.reasons)
+    assert any("7〜7人のグループに分けられません" in r for r in caught.value.messages)
     assert state(proposed) == before and AuditEvent.objects.count() == events
 
 
 def test_an_empty_roster_is_refused():
-    with pytest.raises(grouping.GroupingError) as caught:
+    with pytest.raises(Refused) as caught:
         services.grouping_propose(meeting=make_meeting(MeetingKind.TOWN), acting_user=make_staff(roles.AGENCY_ADMIN))
-    assert caught.value.reasons == ["参加者がいません。名簿を確認してください。"]
+    assert caught.value.messages == ["参加者がいません。名簿を確認してください。"]
 
 
 def test_propose_again_clears_rooms_and_the_approval_but_keeps_the_history(proposed, operator):
@@ -283,18 +284,18 @@ def test_moves_that_make_no_sense_are_refused_and_change_nothing(proposed, opera
     services.group_create(meeting=other, acting_user=operator)
     person = group_of(proposed, 1).participants.first()
     before = state(proposed)
-    with pytest.raises(services.Refused, match="すでにグループ1にいます"):
+    with pytest.raises(Refused, match="すでにグループ1にいます"):
         services.participant_move(meeting=proposed, participant=person, to_group=1, acting_user=operator)
-    with pytest.raises(services.Refused, match="グループ99はありません"):
+    with pytest.raises(Refused, match="グループ99はありません"):
         services.participant_move(meeting=proposed, participant=person, to_group=99, acting_user=operator)
-    with pytest.raises(services.Refused, match="この会議のものではありません"):
+    with pytest.raises(Refused, match="この会議のものではありません"):
         services.participant_move(
             meeting=proposed, participant=person, to_group=Group.objects.get(meeting=other), acting_user=operator
         )
     stranger = other.participants.first()
-    with pytest.raises(services.Refused, match="この会議の参加者ではありません"):
+    with pytest.raises(Refused, match="この会議の参加者ではありません"):
         services.participant_move(meeting=proposed, participant=stranger, to_group=2, acting_user=operator)
-    with pytest.raises(services.Refused, match="参加者はいません"):
+    with pytest.raises(Refused, match="参加者はいません"):
         services.local_government_move(
             meeting=proposed, local_government=LocalGovernment.objects.get(code=CODE_A), to_group=2, acting_user=operator
         )
@@ -307,7 +308,7 @@ def test_empty_groups_can_be_added_filled_and_deleted(proposed, operator):
     assert [v.message for v in services.current_report(proposed).groups[10].violations] == [
         "0人で、最小人数（5人）に足りません。"
     ]
-    with pytest.raises(services.Refused, match="参加者がいるため削除できません"):
+    with pytest.raises(Refused, match="参加者がいるため削除できません"):
         services.group_delete_empty(meeting=proposed, group=group_of(proposed, 3), acting_user=operator)
     # empty group 3 by moving its towns away, then delete it: 4..11 move up one number
     for p in group_of(proposed, 3).participants.all():
@@ -334,7 +335,7 @@ def test_approval_records_a_snapshot_and_a_later_move_clears_it(proposed, operat
     assert all(g["violations"] == [] for g in snap["groups"]) and snap["violations_confirmed"] is False
     assert approval.objective == pytest.approx(report.objective) and approval.violation_count == 0
     assert "試験" not in str(snap)  # numbers, never names (S2)
-    with pytest.raises(services.Refused, match="すでに承認されています"):
+    with pytest.raises(Refused, match="すでに承認されています"):
         services.grouping_approve(meeting=proposed, acting_user=operator)
 
     person = group_of(proposed, 1).participants.first()
@@ -349,7 +350,7 @@ def test_approval_records_a_snapshot_and_a_later_move_clears_it(proposed, operat
 def test_approval_with_violations_needs_the_explicit_confirmation_and_records_them(proposed, operator):
     person = group_of(proposed, 1).participants.first()
     services.participant_move(meeting=proposed, participant=person, to_group=2, acting_user=operator)
-    with pytest.raises(services.Refused) as refused:
+    with pytest.raises(Refused) as refused:
         services.grouping_approve(meeting=proposed, acting_user=operator)
     assert services.CONFIRM_VIOLATIONS_LABEL in refused.value.messages[0]
     assert not GroupingApproval.objects.exists() and not AuditEvent.objects.filter(action="meetings.grouping_approved").exists()
@@ -367,7 +368,7 @@ def test_approval_is_refused_when_the_grouping_changed_since_the_screen(proposed
         meeting=proposed, local_government=group_of(proposed, 1).participants.first().local_government,
         to_group=2, acting_user=operator,
     )
-    with pytest.raises(services.Refused, match="画面を表示した後にグループ分けが変更されました"):
+    with pytest.raises(Refused, match="画面を表示した後にグループ分けが変更されました"):
         services.grouping_approve(meeting=proposed, acting_user=operator, fingerprint=shown, confirm_violations=True)
 
 
@@ -377,7 +378,7 @@ def test_people_outside_every_group_are_shown_and_counted(proposed, operator):
     assert [p.number for p in report.unassigned] == [61, 62]
     assert [v.rule for v in report.other_violations] == ["membership", "membership"]
     assert "どのグループにも入っていません" in report.other_violations[0].message
-    with pytest.raises(services.Refused):
+    with pytest.raises(Refused):
         services.grouping_approve(meeting=proposed, acting_user=operator)
 
 
@@ -394,7 +395,7 @@ def test_only_staff_may_change_the_grouping(meeting):
 
 
 def test_an_approval_can_be_withdrawn_without_changing_the_groups(proposed, operator):
-    with pytest.raises(services.Refused, match="承認されていません"):
+    with pytest.raises(Refused, match="承認されていません"):
         services.grouping_approval_withdraw(meeting=proposed, acting_user=operator)
     services.grouping_approve(meeting=proposed, acting_user=operator)
     groups = stored_groups(proposed)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.meetings.models import CasePresentation, Half, MeetingSession, Participant, Room
 from kokasen.meetings.services import invitations, rooms
 from kokasen.meetings.tests.test_rooms import grouped_meeting
@@ -141,13 +142,13 @@ def test_refusals_in_japanese_queue_nothing(operator):
     meeting.save()
     Room.objects.filter(meeting=meeting, number=2).update(url="")
     MeetingSession.objects.filter(meeting=meeting, half=Half.SECOND).update(starts_at=None)
-    with pytest.raises(invitations.InvitationsRefused) as refused:
+    with pytest.raises(Refused) as refused:
         invitations.invitations_queue(meeting=meeting, half=Half.FIRST, acting_user=operator)
-    assert any("グループ分けがまだ承認されていません" in e for e in refused.value.errors)
-    assert any("会議URLが入力されていない会議室があります（会議室2）" in e for e in refused.value.errors)
-    with pytest.raises(invitations.InvitationsRefused) as refused:
+    assert any("グループ分けがまだ承認されていません" in e for e in refused.value.messages)
+    assert any("会議URLが入力されていない会議室があります（会議室2）" in e for e in refused.value.messages)
+    with pytest.raises(Refused) as refused:
         invitations.invitations_queue(meeting=meeting, half=Half.SECOND, acting_user=operator)
-    assert any("下半期の開始日時が入力されていません" in e for e in refused.value.errors)
+    assert any("下半期の開始日時が入力されていません" in e for e in refused.value.messages)
     assert OutboxMessage.objects.count() == 0
 
 

@@ -358,6 +358,7 @@ def test_report_page_downloads_and_survey_upload(client, town_meeting, operator)
     bad.name = "bad.csv"
     refused = client.post(url, {"half": "first", "file": bad})
     html = refused.content.decode()
+    assert refused.status_code == 400  # like every refused upload (was 200 here: decision 0027)
     assert "何も取り込んでいません" in html and "<td>2行目</td><td>団体コード</td>" in html and "検査数字" in html
     assert SurveyResponse.objects.filter(meeting=town_meeting, half="first").count() == 4
 

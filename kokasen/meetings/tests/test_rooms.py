@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.models import Group, Participant, Room
 from kokasen.meetings.services import rooms
@@ -79,9 +80,9 @@ def test_balanced_better_than_filling_rooms_in_order():
 
 
 def test_a_group_larger_than_the_capacity_is_refused_in_japanese():
-    with pytest.raises(rooms.RoomsRefused) as refused:
+    with pytest.raises(Refused) as refused:
         rooms.plan_rooms([(1, 6), (2, 12)], capacity=10)
-    (message,) = refused.value.errors
+    (message,) = refused.value.messages
     assert "グループ2（12人）は、1つの会議URLの定員（10人）を超えています" in message
     assert "分けられない" in message
 
@@ -123,11 +124,11 @@ def test_assign_spreads_groups_keeps_room_details_and_is_audited(operator):
 @pytest.mark.django_db
 def test_assign_refuses_without_groups_or_with_loose_participants(operator):
     meeting = make_meeting()
-    with pytest.raises(rooms.RoomsRefused, match="グループがまだありません"):
+    with pytest.raises(Refused, match="グループがまだありません"):
         rooms.rooms_assign(meeting=meeting, acting_user=operator)
     meeting = grouped_meeting(towns=4)
     Participant.objects.filter(pk=meeting.participants.order_by("number").first().pk).update(group=None)
-    with pytest.raises(rooms.RoomsRefused, match="グループに入っていない参加者が1人います"):
+    with pytest.raises(Refused, match="グループに入っていない参加者が1人います"):
         rooms.rooms_assign(meeting=meeting, acting_user=operator)
     assert not Room.objects.filter(meeting=meeting).exists()
 
@@ -138,7 +139,7 @@ def test_assign_refuses_a_group_above_capacity_and_changes_nothing(operator):
     rooms.rooms_assign(meeting=meeting, acting_user=operator)
     meeting.capacity_per_url = 5
     meeting.save()
-    with pytest.raises(rooms.RoomsRefused, match="定員（5人）を超えています"):
+    with pytest.raises(Refused, match="定員（5人）を超えています"):
         rooms.rooms_assign(meeting=meeting, acting_user=operator)
     assert Room.objects.filter(meeting=meeting).count() == 1
     assert not Group.objects.filter(meeting=meeting, room__isnull=True).exists()

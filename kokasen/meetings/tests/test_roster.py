@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.localgov.data import read_rows
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import roster_file as roster
@@ -26,7 +27,7 @@ from kokasen.meetings.roster_file import (
     parse_roster,
     participant_order,
 )
-from kokasen.meetings.services.roster import RosterRefused, center_list_import, roster_import
+from kokasen.meetings.services.roster import center_list_import, roster_import
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 
 GOV = {
@@ -367,7 +368,7 @@ def test_a_bad_row_changes_nothing():
     meeting = make_meeting(MeetingKind.TOWN, area="west")
     before = [p.pk for p in add_participants(meeting, [KAWAKITA], per_local_government=2)]
     data = as_csv([GOOD[0], GOOD[1], row(code=YOKOHAMA, name="横浜市", email="y@example.lg.jp")])
-    with pytest.raises(RosterRefused) as refused:
+    with pytest.raises(Refused) as refused:
         roster_import(meeting=meeting, data=data, filename="r.csv", acting_user=None)
     assert refused.value.messages == [
         "4行目（団体コード）：神奈川県横浜市は政令指定都市です。町村職員の情報交換会の名簿には、町と村だけを入れられます。"
@@ -385,7 +386,7 @@ def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
     add_participants(meeting, [KAWAKITA], per_local_government=2)
     meeting.grouping_approved_at, meeting.grouping_approved_by = timezone.now(), make_staff(roles.AGENCY_ADMIN)
     meeting.save()
-    with pytest.raises(RosterRefused) as refused:
+    with pytest.raises(Refused) as refused:
         roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=None)
     assert "グループ分けは承認済みです" in refused.value.messages[0]
     assert "先にグループ分けの承認を取り消してください" in refused.value.messages[0]
@@ -393,7 +394,7 @@ def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
     meeting.grouping_approved_at = meeting.grouping_approved_by = None
     meeting.save()
     Participant.objects.filter(meeting=meeting, number=1).update(attended_first=True)
-    with pytest.raises(RosterRefused) as refused:
+    with pytest.raises(Refused) as refused:
         roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=None)
     assert "出欠が記録されている参加者がいる" in refused.value.messages[0]
     assert meeting.participants.count() == 2
@@ -421,7 +422,7 @@ def test_center_list_import_replaces_the_list_all_or_nothing(tmp_path):
     assert AuditEvent.objects.filter(action="meetings.center_list_imported").count() == 1
 
     bad = as_csv([[NYUZEN, "", "設置済"], ["163229", "", "設置済"]], header=CENTER_LIST_HEADER)
-    with pytest.raises(RosterRefused):
+    with pytest.raises(Refused):
         center_list_import(data=bad, filename="c.csv", acting_user=None)
     assert CenterStatus.objects.count() == 2  # unchanged
 

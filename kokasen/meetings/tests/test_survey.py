@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from kokasen.core.models import AuditEvent
+from kokasen.core.refusals import Refused
 from kokasen.meetings import survey_file as survey
 from kokasen.meetings.models import Half, MeetingKind, SurveyResponse
 from kokasen.meetings.services import survey as service
@@ -172,7 +173,7 @@ def test_import_stores_ordered_pairs_replaces_the_half_and_is_audited(operator):
 def test_refused_import_changes_nothing(operator, data):
     meeting = make_meeting(MeetingKind.TOWN, area="west")
     kept = SurveyResponse.objects.create(meeting=meeting, half=Half.FIRST, row_number=2, answers=[["満足度 [選択]", "満足"]])
-    with pytest.raises(service.SurveyRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.survey_import(meeting=meeting, half=Half.FIRST, data=data, filename="survey.csv", acting_user=operator)
     assert refused.value.problems and all(str(p) for p in refused.value.problems)
     assert list(SurveyResponse.objects.filter(meeting=meeting)) == [kept]

@@ -47,6 +47,41 @@ def test_bulk_from_the_queue(client, topic, member_a, member_b, agency_admin):
     assert AuditEvent.objects.filter(action="tips.post_approved", actor=agency_admin).count() == 2
 
 
+def test_bulk_skips_a_post_withdrawn_while_the_earlier_ones_were_decided(
+    client, topic, member_a, member_b, agency_admin, monkeypatch
+):
+    """Defect fixed with decision 0027: the state machine's refusal (then TransitionError) was
+    not caught, so a post withdrawn by its poster during a bulk approval ended it with a 500
+    after the earlier posts were already approved."""
+    first, second = (services.post_submit(topic=topic, author=m, body=b) for m, b in ((member_a, "一"), (member_b, "二")))
+    approve = services.post_approve
+
+    def approve_while_the_poster_withdraws(*, post, **kwargs):
+        if post.pk == first.pk:
+            services.post_withdraw(post=second, acting_user=member_b)
+        return approve(post=post, **kwargs)
+
+    monkeypatch.setattr(services, "post_approve", approve_while_the_poster_withdraws)
+    login_staff(client, agency_admin)
+    response = client.post(reverse("tips_admin:bulk"), {"post": [first.pk, second.pk], "decision": "approve"}, follow=True)
+    assert response.status_code == 200
+    assert "1件を承認しました。（確認済みの1件は変更していません）" in response.content.decode()
+    assert dict(Post.objects.values_list("pk", "state")) == {first.pk: "approved", second.pk: "withdrawn"}
+
+
+def test_withdrawing_a_post_decided_meanwhile_says_why(client, topic, member_a, agency_admin, monkeypatch):
+    """Defect fixed with decision 0027: the poster's withdraw page read the post, a moderator
+    approved it, and the service's refusal (not caught by the view) answered 500."""
+    post = services.post_submit(topic=topic, author=member_a, body="取り下げたい投稿")
+    read_before_the_decision = Post.objects.get(pk=post.pk)
+    services.post_approve(post=post, acting_user=agency_admin)
+    monkeypatch.setattr("kokasen.tips.selectors.post_own_editable", lambda **kwargs: read_before_the_decision)
+    login_member(client, member_a)
+    response = client.post(reverse("tips:post_withdraw", args=[post.pk]), follow=True)
+    assert response.status_code == 200 and "確認が済んだ投稿は変更できません。" in response.content.decode()
+    assert Post.objects.get(pk=post.pk).state == "approved"
+
+
 def test_topics_screen(client, agency_admin):
     login_staff(client, agency_admin)
     response = client.post(reverse("tips_topics:add"), {

@@ -3,6 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kokasen.accounts import selectors, services
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
 
 
 class Command(BaseCommand):
@@ -28,12 +30,11 @@ class Command(BaseCommand):
                 plan = services.address_list_plan(result=result)
             else:
                 plan = services.address_list_import(result=result, source=file.name)
-        except services.AddressListRejected as rejected:
-            for problem in rejected.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                f"{file.name}：問題が {len(rejected.problems)} 件あります。何も取り込んでいません。"
-                "ファイルを直してから、もう一度実行してください。"
+        except Refused as refused:
+            raise refusals.command_error(
+                self, refused,
+                f"{file.name}：問題が {len(refused.messages)} 件あります。何も取り込んでいません。"
+                "ファイルを直してから、もう一度実行してください。",
             ) from None
         addresses = sum(len(e.addresses) for e in result.entries)
         summary = (

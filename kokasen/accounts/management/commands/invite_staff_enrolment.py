@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kokasen.accounts import services
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
 
 
 class Command(BaseCommand):
@@ -28,21 +30,21 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"ユーザー「{username}」は見つかりません。")
-        refusal = services.enrolment_refusal(
-            user=user, acting_user=None, action="reset" if reset else "invite", print_link=print_link
-        )
-        if refusal:
-            if not print_link and not user.email:
-                refusal += "（--print を付けて実行すると、招待のURLをここに表示します。）"
-            raise CommandError(refusal)
         label = f"コマンドライン（{_os_user()}）"
         try:
+            refusal = services.enrolment_refusal(
+                user=user, acting_user=None, action="reset" if reset else "invite", print_link=print_link
+            )
+            if refusal:  # asked first, to add the way out that only the command has
+                if not print_link and not user.email:
+                    refusal += "（--print を付けて実行すると、招待のURLをここに表示します。）"
+                raise Refused(refusal)
             if reset:
                 issued = services.totp_device_reset(user=user, print_link=print_link, issued_by_label=label)
             else:
                 issued = services.enrolment_invitation_issue(user=user, print_link=print_link, issued_by_label=label)
-        except services.EnrolmentRefused as refused:
-            raise CommandError(str(refused)) from None
+        except Refused as refused:
+            raise refusals.command_error(self, refused) from None
         if reset:
             self.stdout.write(f"「{username}」の認証アプリの登録を削除しました。")
         if issued is None:

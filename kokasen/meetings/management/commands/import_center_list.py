@@ -2,6 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
 from kokasen.meetings.services import roster as service
 
 
@@ -23,12 +25,11 @@ class Command(BaseCommand):
             raise CommandError(f"ファイル {file} を読めません（{exc.strerror}）。") from None
         try:
             result = service.center_list_import(data=data, filename=file.name, acting_user=None)
-        except service.RosterRefused as refused:
-            for message in refused.messages:
-                self.stderr.write(message)
-            raise CommandError(
-                f"{file.name}：問題が {len(refused.errors)} 件あります。何も取り込んでいません。"
-                "ファイルを直してから、もう一度実行してください。"
+        except Refused as refused:
+            raise refusals.command_error(
+                self, refused,
+                f"{file.name}：問題が {len(refused.messages)} 件あります。何も取り込んでいません。"
+                "ファイルを直してから、もう一度実行してください。",
             ) from None
         self.stdout.write(
             f"センター設置状況を取り込みました：{result.entries:,} 団体（設置済 {result.with_center:,}、"

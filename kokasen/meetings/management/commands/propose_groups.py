@@ -15,12 +15,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.core import refusals
+from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import exports, grouping
 from kokasen.meetings import roster_file
 from kokasen.meetings.services import roster as service
 
 TARGET_SIZE = 6  # the spec's 「６名程度」
+NOTHING_WRITTEN = "ファイルは書き出していません。"
 
 
 def group_name(number: int, department: str = "") -> str:
@@ -48,11 +51,6 @@ class Command(BaseCommand):
                             help="flag groups whose largest population exceeds this many times the smallest")
         parser.add_argument("--area", choices=("east", "west"), help="town meetings: refuse towns of the other area")
 
-    def _refuse(self, reasons, summary):
-        for reason in reasons:
-            self.stderr.write(str(reason))
-        raise CommandError(summary + "ファイルは書き出していません。")
-
     def handle(self, *args, roster, meeting_kind, out, zoom_csv=None, min_size=5, max_size=7,
                max_population_ratio=3.0, area=None, **options):
         try:
@@ -65,7 +63,8 @@ class Command(BaseCommand):
 
         result, _ = service.roster_read(data=data, filename=roster.name, kind=meeting_kind, area=area)
         if not result.ok:
-            self._refuse(result.errors, f"{roster.name}：名簿に問題が {len(result.errors)} 件あります。グループ分けをしていません。")
+            summary = f"{roster.name}：名簿に問題が {len(result.errors)} 件あります。グループ分けをしていません。"
+            raise refusals.command_error(self, Refused(*result.errors), summary + NOTHING_WRITTEN)
         rows = sorted(result.rows, key=roster_file.participant_order)
         numbered = dict(enumerate(rows, start=1))
         population = dict(
@@ -86,8 +85,9 @@ class Command(BaseCommand):
         )
         try:
             proposal = grouping.propose_groups(people, params)
-        except grouping.GroupingError as error:
-            self._refuse(error.reasons, f"{roster.name}：この名簿ではグループ分けができません。")
+        except Refused as refused:
+            summary = f"{roster.name}：この名簿ではグループ分けができません。"
+            raise refusals.command_error(self, refused, summary + NOTHING_WRITTEN) from None
 
         groups = []
         for report in proposal.reports:
@@ -114,8 +114,8 @@ class Command(BaseCommand):
         if zoom_csv is not None:
             try:
                 csv_data = exports.zoom_csv(groups)
-            except exports.ExportError as error:
-                self._refuse(error.reasons, "Zoom の割り当て CSV を作れません。")
+            except Refused as refused:
+                raise refusals.command_error(self, refused, "Zoom の割り当て CSV を作れません。" + NOTHING_WRITTEN) from None
         written = self._write([(out, workbook), *([(zoom_csv, csv_data)] if csv_data is not None else [])])
         for line in summary:
             self.stdout.write(line)
