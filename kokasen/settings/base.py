@@ -253,6 +253,20 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 # A staff user's invitation to enrol a first TOTP device (docs/decisions/0020) stays valid this long.
 STAFF_ENROLMENT_INVITATION_HOURS = env_int("STAFF_ENROLMENT_INVITATION_HOURS", 72)
 
+# --- Virus checking (REQUIREMENTS S5; kokasen/core/virus_scan.py, docs/decisions/0028) ---
+# clamd's unix socket (Debian's clamav-daemon; deploy/clamav/clamd.conf) or tcp://HOST:PORT.
+# Every upload and every file handed to the agency (manage.py scan_file) is scanned; when clamd
+# cannot answer, the file is refused (fail closed) and /readyz is red.
+CLAMD_ADDRESS = env_str("CLAMD_ADDRESS", "/run/clamav/clamd.ctl")
+# Connecting and PING/VERSION; and each wait during a scan (a 2 GB video takes a while).
+CLAMD_TIMEOUT_SECONDS = 2
+CLAMD_SCAN_TIMEOUT_SECONDS = env_int("CLAMD_SCAN_TIMEOUT_SECONDS", 300)
+# /readyz is red when clamd's signatures (the daily database) are older than this: freshclam
+# has stopped updating them. ClamAV itself warns at 7 days.
+CLAMD_SIGNATURES_MAX_AGE_HOURS = env_int("CLAMD_SIGNATURES_MAX_AGE_HOURS", 7 * 24)
+# False only in dev.py and test.py: an empty CLAMD_ADDRESS then lets files through unscanned.
+VIRUS_SCAN_REQUIRED = True
+
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "https://localhost")
