@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # /healthz and /readyz, and the operator's scan_file command.
+    "kokasen.ops",
     # load_demo and its sample data (development and tests only: the command refuses elsewhere).
     "kokasen.demo",
     "wagtail.contrib.forms",
@@ -194,6 +196,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A monitor on this machine may ask gunicorn directly over plain HTTP (kokasen/ops).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -266,6 +270,17 @@ CLAMD_SCAN_TIMEOUT_SECONDS = env_int("CLAMD_SCAN_TIMEOUT_SECONDS", 300)
 CLAMD_SIGNATURES_MAX_AGE_HOURS = env_int("CLAMD_SIGNATURES_MAX_AGE_HOURS", 7 * 24)
 # False only in dev.py and test.py: an empty CLAMD_ADDRESS then lets files through unscanned.
 VIRUS_SCAN_REQUIRED = True
+
+# --- Monitoring: /healthz and /readyz (kokasen/ops, docs/operations.md "Monitoring") ---
+# Who may ask besides loopback: the monitor's networks (comma-separated). Everyone else gets
+# 404, from nginx (deploy/nginx/health-networks.conf, written by the installer) and the app.
+HEALTH_ALLOWED_NETWORKS = env_networks("HEALTH_ALLOWED_NETWORKS", [])
+# /readyz is red below this much free space where uploads are written (MEDIA_ROOT, the upload
+# temporary folder): room for two of the largest uploads (2 GB videos) in flight.
+HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 4096)
+# /readyz is red when a queued e-mail is older than this (send_outbox runs every minute and
+# retries after 1, 5 and 30 minutes: the mail server has refused for half an hour).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"
