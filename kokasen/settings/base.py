@@ -124,8 +124,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # lockouts and rate limits.
 _redis_url = env_str("REDIS_URL", "")
 if _redis_url:
-    # Django's backend, reusing its Redis client (kokasen/core/redis_cache.py).
-    CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": _redis_url}}
+    # Django's backend, reusing its Redis client (kokasen/core/redis_cache.py), and carrying on
+    # when Redis is down or hangs (kokasen/core/resilient_cache.py, decision 0028): reads miss,
+    # writes are dropped, the login defences' and other rate counters ("throttle:", "login:")
+    # count in each worker's memory, and one warning per minute per worker is logged. Each Redis
+    # call waits at most the socket timeouts below; after a failure Redis is left alone for
+    # "retry_seconds", so a hanging Redis costs a page at most one timeout per worker per 5 s.
+    CACHES = {
+        "default": {
+            "BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache",
+            "LOCATION": _redis_url,
+            "OPTIONS": {
+                "socket_connect_timeout": 0.3,
+                "socket_timeout": 0.5,
+                "retry_seconds": 5,
+                "log_seconds": 60,
+                "local_prefixes": ["throttle:", "login:"],
+            },
+        }
+    }
 else:
     # Room for the login defences' counters (Django's default of 300 entries would evict them).
     CACHES = {
