@@ -10,7 +10,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # systemd: `systemd-analyze verify` on deploy/systemd/ (kokasen/core/tests/test_deploy_systemd.py).
 # nftables, iproute2: `nft -c` on deploy/nftables/ and the ruleset between two test network namespaces.
 # fail2ban: fail2ban-regex and `fail2ban-client -t` on deploy/fail2ban/; logrotate: `logrotate -d` on deploy/logrotate/.
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate
+# clamav-daemon (clamd), clamav (sigtool): the virus-checking tests run a real clamd with a test signature
+# database made by sigtool (kokasen/testing/clamd.py); no official signatures are downloaded. Debian's own
+# clamav-daemon and clamav-freshclam services need not run for the tests.
+# redis-server: the Redis-outage tests start their own Redis and stop it part way (kokasen/core/tests/test_resilient_cache.py).
+APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

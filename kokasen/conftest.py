@@ -288,3 +288,22 @@ def fresh_sqlite_file(migrated_sqlite_file, tmp_path):
         if source.exists():
             shutil.copyfile(source, copy.with_name(copy.name + suffix))
     return copy
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory):
+    """A real clamd (Debian's clamav-daemon) with a test signature database made by sigtool, on a
+    unix socket and a loopback TCP port, for the whole session (kokasen/testing/clamd.py). Files
+    containing ``kokasen.testing.clamd.TEST_SIGNATURE_TEXT`` are reported infected. A missing
+    clamd or sigtool fails the test, naming the package."""
+    from kokasen.testing.clamd import ClamdMissing, ClamdServer
+    from kokasen.testing.smtp import free_port
+
+    try:
+        server = ClamdServer(tmp_path_factory.mktemp("clamd"), tcp_port=free_port()).start()
+    except ClamdMissing as missing:
+        pytest.fail(str(missing))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,9 +7,13 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from kokasen.accounts import views_login as account_login_views
 from kokasen.members import views as member_views
+from kokasen.ops import views as ops_views
 from kokasen.pages import views as page_views
 
 urlpatterns = [
+    # The monitor's: loopback and HEALTH_ALLOWED_NETWORKS only, 404 for others (kokasen/ops).
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
     # The admins' own login forms would be a password-only way in: send them to /login/.
     path("admin/login/", account_login_views.admin_login_redirect),
     path("django-admin/login/", account_login_views.admin_login_redirect),

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # /healthz and /readyz, and the operator's scan_file command.
+    "kokasen.ops",
     # load_demo and its sample data (development and tests only: the command refuses elsewhere).
     "kokasen.demo",
     "wagtail.contrib.forms",
@@ -122,8 +124,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # lockouts and rate limits.
 _redis_url = env_str("REDIS_URL", "")
 if _redis_url:
-    # Django's backend, reusing its Redis client (kokasen/core/redis_cache.py).
-    CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": _redis_url}}
+    # Django's backend, reusing its Redis client (kokasen/core/redis_cache.py), and carrying on
+    # when Redis is down or hangs (kokasen/core/resilient_cache.py, decision 0028): reads miss,
+    # writes are dropped, the login defences' and other rate counters ("throttle:", "login:")
+    # count in each worker's memory, and one warning per minute per worker is logged. Each Redis
+    # call waits at most the socket timeouts below; after a failure Redis is left alone for
+    # "retry_seconds", so a hanging Redis costs a page at most one timeout per worker per 5 s.
+    CACHES = {
+        "default": {
+            "BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache",
+            "LOCATION": _redis_url,
+            "OPTIONS": {
+                "socket_connect_timeout": 0.3,
+                "socket_timeout": 0.5,
+                "retry_seconds": 5,
+                "log_seconds": 60,
+                "local_prefixes": ["throttle:", "login:"],
+            },
+        }
+    }
 else:
     # Room for the login defences' counters (Django's default of 300 entries would evict them).
     CACHES = {
@@ -194,6 +213,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A monitor on this machine may ask gunicorn directly over plain HTTP (kokasen/ops).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -252,6 +273,31 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 # A staff user's invitation to enrol a first TOTP device (docs/decisions/0020) stays valid this long.
 STAFF_ENROLMENT_INVITATION_HOURS = env_int("STAFF_ENROLMENT_INVITATION_HOURS", 72)
+
+# --- Virus checking (REQUIREMENTS S5; kokasen/core/virus_scan.py, docs/decisions/0028) ---
+# clamd's unix socket (Debian's clamav-daemon; deploy/clamav/clamd.conf) or tcp://HOST:PORT.
+# Every upload and every file handed to the agency (manage.py scan_file) is scanned; when clamd
+# cannot answer, the file is refused (fail closed) and /readyz is red.
+CLAMD_ADDRESS = env_str("CLAMD_ADDRESS", "/run/clamav/clamd.ctl")
+# Connecting and PING/VERSION; and each wait during a scan (a 2 GB video takes a while).
+CLAMD_TIMEOUT_SECONDS = 2
+CLAMD_SCAN_TIMEOUT_SECONDS = env_int("CLAMD_SCAN_TIMEOUT_SECONDS", 300)
+# /readyz is red when clamd's signatures (the daily database) are older than this: freshclam
+# has stopped updating them. ClamAV itself warns at 7 days.
+CLAMD_SIGNATURES_MAX_AGE_HOURS = env_int("CLAMD_SIGNATURES_MAX_AGE_HOURS", 7 * 24)
+# False only in dev.py and test.py: an empty CLAMD_ADDRESS then lets files through unscanned.
+VIRUS_SCAN_REQUIRED = True
+
+# --- Monitoring: /healthz and /readyz (kokasen/ops, docs/operations.md "Monitoring") ---
+# Who may ask besides loopback: the monitor's networks (comma-separated). Everyone else gets
+# 404, from nginx (deploy/nginx/health-networks.conf, written by the installer) and the app.
+HEALTH_ALLOWED_NETWORKS = env_networks("HEALTH_ALLOWED_NETWORKS", [])
+# /readyz is red below this much free space where uploads are written (MEDIA_ROOT, the upload
+# temporary folder): room for two of the largest uploads (2 GB videos) in flight.
+HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 4096)
+# /readyz is red when a queued e-mail is older than this (send_outbox runs every minute and
+# retries after 1, 5 and 30 minutes: the mail server has refused for half an hour).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"

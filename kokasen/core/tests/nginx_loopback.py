@@ -19,6 +19,7 @@ NGINX_DIR = ROOT / "deploy" / "nginx"
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
 LOG_DIR = "/var/log/nginx/kokasen/"
 ADMIN_NETWORKS = "/etc/nginx/kokasen/admin-networks.conf"
+HEALTH_NETWORKS = "/etc/nginx/kokasen/health-networks.conf"
 
 
 def nginx_binary() -> str:
@@ -35,18 +36,24 @@ def replace_all(text: str, replacements, name: str = "the configuration") -> str
     return text
 
 
-def write_http_conf(folder: Path, *, admin_networks: str | None = None, replacements=()) -> Path:
-    """kokasen-http.conf for ``folder`` (its admin networks file beside it); returns its path."""
+def write_http_conf(folder: Path, *, admin_networks: str | None = None, health_networks: str | None = None,
+                    replacements=()) -> Path:
+    """kokasen-http.conf for ``folder`` (its admin and monitor networks files beside it; the
+    installed defaults unless given); returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "logs").mkdir(exist_ok=True)
-    networks = folder / "admin-networks.conf"
-    if admin_networks is None:
-        shutil.copyfile(NGINX_DIR / "admin-networks.conf", networks)
-    else:
-        networks.write_text(admin_networks, encoding="utf-8")
+    written = []
+    for name, installed, text in (("admin-networks.conf", ADMIN_NETWORKS, admin_networks),
+                                  ("health-networks.conf", HEALTH_NETWORKS, health_networks)):
+        networks = folder / name
+        if text is None:
+            shutil.copyfile(NGINX_DIR / name, networks)
+        else:
+            networks.write_text(text, encoding="utf-8")
+        written.append((installed, str(networks)))
     text = replace_all(
         (NGINX_DIR / "kokasen-http.conf").read_text(encoding="utf-8"),
-        [(ADMIN_NETWORKS, str(networks)), *replacements],
+        [*written, *replacements],
         "kokasen-http.conf",
     )
     path = folder / "kokasen-http.conf"

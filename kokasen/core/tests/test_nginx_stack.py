@@ -240,7 +240,8 @@ def test_nginx_accepts_every_file_of_deploy_nginx_inside_debians_nginx_conf(stac
     # The only warning: the self-signed test certificate names no OCSP responder to staple answers of.
     warnings = [line for line in stack.checked.stderr.splitlines() if "[warn]" in line]
     assert all('"ssl_stapling" ignored' in line for line in warnings), warnings
-    loaded = {"kokasen-http.conf", "admin-networks.conf", "portal.conf", "catch-all.conf", "static-export.conf"}
+    loaded = {"kokasen-http.conf", "admin-networks.conf", "health-networks.conf", "portal.conf", "catch-all.conf",
+              "static-export.conf"}
     assert {path.name for path in NGINX_DIR.glob("*.conf")} == loaded, "a new file in deploy/nginx/: test it here"
 
 
