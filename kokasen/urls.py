@@ -14,16 +14,19 @@ urlpatterns = [
     # The monitor's: loopback and HEALTH_ALLOWED_NETWORKS only, 404 for others (kokasen/ops).
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
-    # The admins' own login forms would be a password-only way in: send them to /login/.
+    # The admins' own login forms would be a password-only way in: send them to /login/. So is
+    # Wagtail's front-end login (wagtail_urls below), which also skips the login defences.
     path("admin/login/", account_login_views.admin_login_redirect),
     path("django-admin/login/", account_login_views.admin_login_redirect),
+    path("_util/login/", account_login_views.admin_login_redirect),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     # Same URL as Wagtail's document view, with range requests and X-Accel-Redirect
     # (kokasen/members/views.py explains why this is a view and not a hook).
     re_path(r"^documents/(\d+)/(.*)$", member_views.serve_document, name="members_document_serve"),
-    # Wagtail's password form for restricted collections: never used here (404).
+    # Wagtail's password forms for restricted collections and pages: never used here (404).
     re_path(r"^documents/authenticate_with_password/", member_views.no_password_restrictions),
+    re_path(r"^_util/authenticate_with_password/", member_views.no_password_restrictions),
     path("documents/", include(wagtaildocs_urls)),
     # Originals and renditions of images in restricted collections (never under /media/):
     # the same access check as documents (kokasen/members/images.py, docs/decisions/0019).

@@ -1,19 +1,12 @@
-"""What every custom Wagtail admin screen of ours starts with: the staff check and the page
-header with its breadcrumbs (ホーム › parents › title); and the same staff check as a Wagtail
+"""What every custom Wagtail admin screen of ours shares: the page header with its breadcrumbs
+(ホーム › parents › title); and the staff check of ``access.staff_required`` as a Wagtail
 permission policy, for the screens made with Wagtail's ModelViewSet (decision 0024)."""
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import reverse
 from wagtail.permission_policies import BasePermissionPolicy
 
 from . import roles
-
-
-def require_staff(request) -> None:
-    """管理者 or 受託者 with the TOTP step passed (roles.is_staff_role); others get a 403."""
-    if not roles.is_staff_role(request.user):
-        raise PermissionDenied
 
 
 def screen_context(title: str, *, icon: str, parents=(), **extra) -> dict:
@@ -27,8 +20,8 @@ def screen_context(title: str, *, icon: str, parents=(), **extra) -> dict:
 
 class StaffPermissionPolicy(BasePermissionPolicy):
     """Wagtail's permission policy for a model that only the staff roles handle in the admin:
-    管理者 and 受託者 with TOTP passed (:func:`roles.is_staff_role`, what :func:`require_staff`
-    asks) may do ``actions`` ("view", "add", "change", "delete") through Wagtail's generic views;
+    管理者 and 受託者 with TOTP passed (:func:`roles.is_staff_role`, what
+    :func:`access.staff_required` asks) may do ``actions`` ("view", "add", "change", "delete") through Wagtail's generic views;
     nobody else, whatever Django permissions they hold. Register it with
     ``wagtail.permissions.register_permission_policy`` before the model's viewset."""
 

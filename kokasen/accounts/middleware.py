@@ -7,13 +7,10 @@ is sent to the TOTP step whenever it asks for an admin (``ADMIN_PATH_PREFIXES``)
 Must come right after django_otp's OTPMiddleware, which adds ``user.is_verified()``.
 """
 
-from urllib.parse import urlencode
-
 from django.conf import settings
-from django.shortcuts import redirect
-from django.urls import reverse
 
-from .two_factor import requires_two_factor
+from .access import totp_step
+from .roles import requires_two_factor
 
 
 class StaffTwoFactorMiddleware:
@@ -25,6 +22,5 @@ class StaffTwoFactorMiddleware:
             user = request.user
             # is_verified() is cheap (session); requires_two_factor() asks the database.
             if user.is_authenticated and not user.is_verified() and requires_two_factor(user):
-                query = urlencode({"next": request.get_full_path()})
-                return redirect(f"{reverse('accounts:login_totp')}?{query}")
+                return totp_step(request)
         return self.get_response(request)

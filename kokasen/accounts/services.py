@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -22,7 +21,7 @@ from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Problem, Refused
 from kokasen.localgov.models import LocalGovernment
 
-from . import credentials, enrolment, notices, roles
+from . import access, credentials, enrolment, notices, roles
 from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
@@ -229,8 +228,7 @@ def enrolment_refusal(*, user, acting_user, action: str, print_link: bool = Fals
     be a 管理者 or superuser (PermissionDenied otherwise)."""
     name = user.get_username()
     if acting_user is not None:
-        if not roles.is_agency_admin(acting_user, verified=False):
-            raise PermissionDenied
+        access.require(acting_user, access.AGENCY_ADMIN)
         if acting_user.pk == user.pk:
             return "ご自身の認証アプリの招待やリセットはできません。ほかの管理者に依頼してください。"
         if user.is_superuser and not acting_user.is_superuser:

@@ -30,11 +30,6 @@ DEVICE_NAME = "認証アプリ"
 requires_two_factor = roles.requires_two_factor
 
 
-def is_security_staff(user) -> bool:
-    """May open the 「ログインとロック」 and 「自治体アカウント」 admin screens."""
-    return roles.is_staff_role(user)
-
-
 def confirmed_devices(user):
     return TOTPDevice.objects.devices_for_user(user, confirmed=True)
 

@@ -8,7 +8,6 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -20,7 +19,8 @@ from kokasen.core.refusals import Refused
 from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 
-from . import selectors, services, two_factor
+from . import selectors, services
+from .access import staff_required
 from .address_list import AddressListResult, Entry
 from .forms_provisioning import AddressListUploadForm
 
@@ -59,16 +59,11 @@ def _header(title, *parents, icon="group"):
     }
 
 
-def _require_staff(request):
-    if not two_factor.is_security_staff(request.user):
-        raise PermissionDenied
-
-
 # --- account listing and actions ------------------------------------------------------------
 
 
+@staff_required
 def accounts_index(request):
-    _require_staff(request)
     query = request.GET.get("q", "").strip()[:50]
     active = request.GET.get("active", "")
     page = Paginator(selectors.member_accounts(query=query, active=active), PER_PAGE).get_page(request.GET.get("p"))
@@ -86,8 +81,8 @@ def _member(pk):
 
 
 @require_http_methods(["GET", "POST"])
+@staff_required
 def account_action(request, pk, action):
-    _require_staff(request)
     if action not in ACTIONS:
         raise Http404
     user = _member(pk)
@@ -119,8 +114,8 @@ def _digest(entries) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@staff_required
 def address_list_upload(request):
-    _require_staff(request)
     form = AddressListUploadForm(request.POST or None, request.FILES or None)
     context = {**_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
                "form": form}
@@ -150,8 +145,8 @@ def address_list_upload(request):
 
 
 @require_POST
+@staff_required
 def address_list_confirm(request):
-    _require_staff(request)
     stored = request.session.get(SESSION_KEY)
     if not stored or stored["digest"] != request.POST.get("digest"):
         messages.error(request, "確認した内容が見つかりません。ファイルをもう一度選んでください。")
@@ -184,8 +179,8 @@ def address_list_confirm(request):
 # --- outbox ---------------------------------------------------------------------------------
 
 
+@staff_required
 def outbox_index(request):
-    _require_staff(request)
     status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
     page = Paginator(selectors.outbox_messages(status=status, kind=kind), PER_PAGE).get_page(request.GET.get("p"))
     counts = selectors.outbox_counts()

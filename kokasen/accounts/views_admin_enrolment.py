@@ -3,15 +3,15 @@ every active staff account with its authenticator-app state and open invitation,
 「招待を送る」 and 「認証アプリをリセット」 (each a POST after a confirmation page; the services
 check who may do what and audit it), and the latest ``totp.*`` events.
 
-Only 管理者 (and superusers) with a verified TOTP session. A 受託者 is refused
-(PermissionDenied, which Wagtail answers with a redirect to the admin home and its 「権限が
-ありません」 message); Wagtail's own ``access_admin`` check and StaffTwoFactorMiddleware come
-first (visitors and members to the login page, an unverified staff session to the TOTP step).
+Only 管理者 (and superusers) with a verified TOTP session (``access.agency_admin_required``).
+A 受託者 is refused (PermissionDenied, which Wagtail answers with a redirect to the admin home
+and its 「権限がありません」 message); Wagtail's own ``access_admin`` check and
+StaffTwoFactorMiddleware come first (visitors and members to the login page, an unverified
+staff session to the TOTP step).
 """
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -23,6 +23,7 @@ from kokasen.core import refusals
 from kokasen.core.refusals import Refused
 
 from . import enrolment, roles, selectors, services
+from .access import agency_admin_required
 from .admin_screens import screen_context
 
 TITLE = "職員の二要素認証"
@@ -66,11 +67,6 @@ REASON_LABELS = {
 }
 
 
-def _require_agency_admin(request):
-    if not roles.is_agency_admin(request.user):
-        raise PermissionDenied
-
-
 def _role_label(user) -> str:
     names = roles.group_names(user)
     parts = (["スーパーユーザー"] if user.is_superuser else []) + [n for n in roles.STAFF_GROUPS if n in names]
@@ -97,8 +93,8 @@ def _row(user, actor):
 
 
 @require_safe
+@agency_admin_required
 def staff_two_factor_index(request):
-    _require_agency_admin(request)
     rows = [_row(user, request.user) for user in selectors.staff_accounts()]
     events = list(selectors.enrolment_events())
     for event in events:
@@ -112,8 +108,8 @@ def staff_two_factor_index(request):
 
 
 @require_http_methods(["GET", "POST"])
+@agency_admin_required
 def staff_two_factor_action(request, pk, action):
-    _require_agency_admin(request)
     if action not in ACTIONS:
         raise Http404
     user = get_object_or_404(selectors.staff_accounts(), pk=pk)

@@ -2,12 +2,12 @@
 buttons, and the recent login audit events (filter by result, search by account).
 
 Only 管理者 and 受託者 (and superusers) with a verified TOTP session may open it
-(``two_factor.is_security_staff``); Wagtail's own ``access_admin`` check comes first.
+(``access.staff_required``); Wagtail's own ``access_admin`` check comes first.
 """
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import validate_ipv46_address
 from django.db.models import Q
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from kokasen.core.models import AuditEvent
 
-from . import lockout, two_factor
+from . import lockout
+from .access import staff_required
 
 RESULT_LABELS = {
     "login.succeeded": "ログイン成功",
@@ -37,11 +38,6 @@ RESULT_LABELS = {
 PER_PAGE = 50
 
 
-def _require_security_staff(request):
-    if not two_factor.is_security_staff(request.user):
-        raise PermissionDenied
-
-
 def _events(request):
     events = AuditEvent.objects.filter(action__in=lockout.LOGIN_ACTIONS).select_related("actor")
     result = request.GET.get("result", "")
@@ -53,8 +49,8 @@ def _events(request):
     return events, result, query
 
 
+@staff_required
 def security_index(request):
-    _require_security_staff(request)
     events, result, query = _events(request)
     page = Paginator(events, PER_PAGE).get_page(request.GET.get("p"))
     for event in page:
@@ -85,8 +81,8 @@ def security_index(request):
 
 
 @require_POST
+@staff_required
 def security_release_account(request):
-    _require_security_staff(request)
     username = request.POST.get("username", "").strip()
     if not username:
         messages.error(request, "解除するユーザーIDが指定されていません。")
@@ -97,8 +93,8 @@ def security_release_account(request):
 
 
 @require_POST
+@staff_required
 def security_release_address(request):
-    _require_security_staff(request)
     address = request.POST.get("address", "").strip()
     try:
         validate_ipv46_address(address)

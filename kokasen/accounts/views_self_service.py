@@ -8,10 +8,8 @@ requests are throttled per code and per client address (kokasen.core.throttle).
 from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -24,6 +22,7 @@ from kokasen.core.client_address import client_ip, throttle_key
 from kokasen.core.throttle import Limit
 
 from . import services
+from .access import member_required
 from .forms_provisioning import PasswordResetRequestForm, accessible
 
 # A local government rarely needs more than one link an hour; an address (a municipal
@@ -109,12 +108,10 @@ def password_reset_complete(request):
 
 @sensitive_post_parameters()
 @never_cache
-@login_required
+@member_required  # staff manage their account in the admin
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
-    if user.local_government_id is None:
-        raise PermissionDenied  # staff manage their account in the admin
     form = _password_fields(PasswordChangeForm(user, request.POST or None))
     if request.method == "POST" and form.is_valid():
         services.account_password_set(

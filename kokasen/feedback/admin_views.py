@@ -18,6 +18,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from kokasen.accounts import admin_screens
+from kokasen.accounts.access import staff_required
 from kokasen.core import refusals, spreadsheets
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
@@ -29,11 +30,10 @@ from .models import Opinion
 PER_PAGE = 50
 COLUMNS = ["受付番号", "受付日時", "団体コード", "団体名", "分類", "ご意見", "連絡先（部署・氏名）", "連絡先メールアドレス", "対応状況", "内部メモ", "更新日時"]
 WIDTHS = [10, 17, 11, 20, 22, 60, 24, 30, 11, 40, 17]
-# Who may use the list and the detail: roles.is_staff_role, as every staff screen. Nobody adds,
-# changes or deletes opinions through Wagtail's generic views (status and notes: detail below).
+# Who may use the list and the detail: the staff roles, as every staff screen (the list through
+# this policy, the detail through staff_required). Nobody adds, changes or deletes opinions through
+# Wagtail's generic views (status and notes: detail below).
 policy = admin_screens.StaffPermissionPolicy(Opinion, actions={"view"})
-
-_staff = admin_screens.require_staff
 
 
 def _local(moment):
@@ -147,8 +147,8 @@ def _crumbs(title, parent=None):
     return admin_screens.screen_context(title, icon="mail", parents=parents)
 
 
+@staff_required
 def detail(request, pk):
-    _staff(request)
     try:
         opinion = selectors.opinion_for_staff(user=request.user, pk=pk)
     except Opinion.DoesNotExist:

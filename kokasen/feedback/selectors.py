@@ -1,8 +1,6 @@
 """Reads of the 意見箱 — for 管理者 and 受託者 only."""
 
-from django.core.exceptions import PermissionDenied
-
-from kokasen.accounts import roles
+from kokasen.accounts import access
 
 from .models import Opinion
 
@@ -10,8 +8,7 @@ from .models import Opinion
 def opinions_for_staff(*, user):
     """Every opinion, newest first, for 管理者 and 受託者 (PermissionDenied for anyone else). The
     admin list filters and searches it (admin_views.OpinionIndexView)."""
-    if not roles.is_staff_role(user, verified=False):
-        raise PermissionDenied
+    access.require(user, access.STAFF)
     return Opinion.objects.select_related("local_government", "handled_by").order_by("-created_at", "-pk")
 
 

@@ -1,11 +1,10 @@
 """Writes of the 意見箱: a member sends an opinion; staff change its status and notes."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 
-from kokasen.accounts import roles
+from kokasen.accounts import access
 from kokasen.accounts.selectors import staff_addresses
 from kokasen.core import text
 from kokasen.core.audit import audit_record
@@ -28,8 +27,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
                    request=None) -> Opinion:
     """Store a member's opinion and queue one Bcc notice to 管理者 and 受託者 (without the
     opinion's text: it is read in the admin, not spread by e-mail)."""
-    if not roles.is_member(author):
-        raise PermissionDenied
+    access.require(author, access.MEMBER)
     body = text.clean(body or "")
     if not body:
         raise Refused("ご意見を入力してください。")
@@ -64,8 +62,7 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
 
 @transaction.atomic
 def opinion_update(*, opinion: Opinion, acting_user, status: str, internal_notes: str, request=None) -> Opinion:
-    if not roles.is_staff_role(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     if status not in Opinion.Status.values:
         raise Refused("対応状況を一覧から選んでください。")
     notes = text.clean(internal_notes or "")

@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.accounts.access import staff_required
 from kokasen.core import refusals, spreadsheets
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
@@ -31,9 +32,6 @@ from .forms import (
 )
 from .models import Group, Half, Meeting, MeetingKind, Room
 from .services import invitations, meetings, roster, rooms
-
-
-_staff = admin_screens.require_staff
 
 
 def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
@@ -61,8 +59,8 @@ def _meeting(pk) -> Meeting:
 # --- list, create, edit -----------------------------------------------------------------------
 
 
+@staff_required
 def index(request):
-    _staff(request)
     rows = list(selectors.meetings_overview())
     return TemplateResponse(request, "meetings/admin/index.html", _context("情報交換会", meetings=rows))
 
@@ -84,8 +82,8 @@ def _forms(request, meeting: Meeting | None):
     return form, session_forms, formsets
 
 
+@staff_required
 def meeting_edit(request, pk=None):
-    _staff(request)
     meeting = _meeting(pk) if pk else None
     form, session_forms, formsets = _forms(request, meeting)
     status = 200
@@ -113,8 +111,8 @@ def meeting_edit(request, pk=None):
 # --- a meeting's page -------------------------------------------------------------------------
 
 
+@staff_required
 def meeting_detail(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     sessions = meetings.new_sessions(meeting)
     context = _context(
@@ -133,8 +131,8 @@ def meeting_detail(request, pk):
 # --- uploads ----------------------------------------------------------------------------------
 
 
+@staff_required
 def roster_upload(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
     context = _context("参加者名簿の取り込み", parents=meeting_parents(meeting), meeting=meeting, form=form)
@@ -166,8 +164,8 @@ def roster_upload(request, pk):
     return TemplateResponse(request, "meetings/admin/roster_upload.html", context, status=status)
 
 
+@staff_required
 def center_list_upload(request):
-    _staff(request)
     meeting = Meeting.objects.filter(pk=request.GET.get("meeting") or 0).first() if (
         request.GET.get("meeting", "").isdigit()) else None
     form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
@@ -197,8 +195,8 @@ def center_list_upload(request):
 # --- participants and attendance --------------------------------------------------------------
 
 
+@staff_required
 def participants(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     source = request.POST if request.method == "POST" else request.GET
     half = source.get("half", Half.FIRST)
@@ -231,8 +229,8 @@ def participants(request, pk):
 # --- rooms ------------------------------------------------------------------------------------
 
 
+@staff_required
 def rooms_edit(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     queryset = Room.objects.filter(meeting=meeting).order_by("number")
     formset = RoomFormSet(_posted(request), queryset=queryset, prefix="rooms")
@@ -256,8 +254,8 @@ def rooms_edit(request, pk):
 
 
 @require_POST
+@staff_required
 def rooms_assign(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     try:
         result = rooms.rooms_assign(meeting=meeting, acting_user=request.user, request=request)
@@ -275,8 +273,8 @@ def rooms_assign(request, pk):
 # --- goals and progress -----------------------------------------------------------------------
 
 
+@staff_required
 def goals(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     form = GoalsForm(_posted(request), units=selectors.goal_units(meeting), goals=selectors.goals_by_unit(meeting))
     prefecture = meeting.kind == MeetingKind.PREFECTURE
@@ -297,8 +295,8 @@ def goals(request, pk):
 # --- invitations ------------------------------------------------------------------------------
 
 
+@staff_required
 def invitations_page(request, pk):
-    _staff(request)
     meeting = _meeting(pk)
     if request.method == "POST":
         half = request.POST.get("half", "")
@@ -364,10 +362,10 @@ def _build(meeting, what: str, room):
     return function(meeting, room=room)
 
 
+@staff_required
 def download(request, pk, what):
     """A file of the meeting. The tool CSVs and the facilitator sheet are per room (one CSV is
     one meeting URL); with at most one room the CSVs can also cover the whole meeting."""
-    _staff(request)
     meeting = _meeting(pk)
     if what not in DOWNLOADS:
         raise Http404
@@ -393,8 +391,8 @@ def download(request, pk, what):
     return _file_response(data, f"meeting{meeting.pk}-{stem}{suffix}.{extension}", content_type)
 
 
+@staff_required
 def roster_template(request):
-    _staff(request)
     kind = request.GET.get("kind") if request.GET.get("kind") in MeetingKind.values else None
     name = f"roster-template-{kind}.xlsx" if kind else "roster-template.xlsx"
     return _file_response(exports.roster_template(kind), name, XLSX)

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.accounts.access import staff_required
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
@@ -24,9 +25,6 @@ from .services import grouping as services
 # per row would make the page grow with groups × participants).
 SELECT_MAX_GROUPS = 40
 HISTORY_LIMIT = 20
-
-
-_staff = admin_screens.require_staff
 
 
 def _context(meeting: Meeting, /, **extra) -> dict:
@@ -74,14 +72,14 @@ def _refused(request, meeting, refused: Refused, lead: str = "") -> TemplateResp
 
 
 @require_GET
+@staff_required
 def grouping_screen(request, pk):
-    _staff(request)
     return _screen(request, get_object_or_404(Meeting, pk=pk))
 
 
 @require_POST
+@staff_required
 def propose(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     reasons = services.propose_needs_confirmation(meeting)
     if reasons and request.POST.get("confirm_replace") != "1":
@@ -103,8 +101,8 @@ def propose(request, pk):
 
 
 @require_POST
+@staff_required
 def move_participant(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     participant = Participant.objects.filter(meeting=meeting, pk=request.POST.get("participant") or 0).first()
     try:
@@ -121,8 +119,8 @@ def move_participant(request, pk):
 
 
 @require_POST
+@staff_required
 def move_local_government(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     lg = LocalGovernment.objects.filter(pk=request.POST.get("local_government") or 0).first()
     department = request.POST.get("department") if meeting.kind == MeetingKind.PREFECTURE else None
@@ -141,8 +139,8 @@ def move_local_government(request, pk):
 
 
 @require_POST
+@staff_required
 def group_add(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     group = services.group_create(
         meeting=meeting, acting_user=request.user, department=request.POST.get("department", ""), request=request
@@ -152,8 +150,8 @@ def group_add(request, pk):
 
 
 @require_POST
+@staff_required
 def group_delete(request, pk, group_pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     group = get_object_or_404(Group, pk=group_pk, meeting=meeting)
     number = group.number
@@ -166,8 +164,8 @@ def group_delete(request, pk, group_pk):
 
 
 @require_POST
+@staff_required
 def approve(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     try:
         approval = services.grouping_approve(
@@ -184,8 +182,8 @@ def approve(request, pk):
 
 
 @require_POST
+@staff_required
 def approval_withdraw(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     try:
         services.grouping_approval_withdraw(meeting=meeting, acting_user=request.user, request=request)

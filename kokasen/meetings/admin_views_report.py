@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from kokasen.accounts import admin_screens
+from kokasen.accounts.access import staff_required
 from kokasen.core.refusals import Refused
 
 from . import charts, report, survey_file
@@ -63,9 +64,6 @@ class SurveyUploadForm(forms.Form):
         return upload
 
 
-_staff = admin_screens.require_staff
-
-
 def _context(title: str, *, meeting: Meeting | None = None, **extra) -> dict:
     return admin_screens.screen_context(title, icon="doc-full", parents=meeting_parents(meeting), meeting=meeting, **extra)
 
@@ -92,15 +90,15 @@ def _page(request, meeting: Meeting, form: SurveyUploadForm, **extra) -> Templat
 
 
 @require_GET
+@staff_required
 def meeting_report(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     return _page(request, meeting, SurveyUploadForm())
 
 
 @require_POST
+@staff_required
 def survey_upload(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     form = SurveyUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -118,8 +116,8 @@ def survey_upload(request, pk):
 
 
 @require_POST
+@staff_required
 def survey_delete(request, pk):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     half = request.POST.get("half", "")
     if half not in Half.values:
@@ -145,16 +143,16 @@ def _download(request, meetings: list[Meeting], fmt: str, stem: str):
 
 
 @require_GET
+@staff_required
 def meeting_download(request, pk, fmt):
-    _staff(request)
     meeting = get_object_or_404(Meeting, pk=pk)
     response = _download(request, [meeting], fmt, f"情報交換会実施報告書_{meeting.pk}")
     return response or redirect("meetings_admin:report", pk=meeting.pk)
 
 
 @require_GET
+@staff_required
 def combined(request):
-    _staff(request)
     meetings = list(Meeting.objects.order_by("created_at", "pk"))
     chosen = [int(v) for v in request.GET.getlist("meeting") if v.isdigit()]
     fmt = request.GET.get("format", "")

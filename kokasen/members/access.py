@@ -22,16 +22,13 @@ from django.utils.cache import add_never_cache_headers
 from kokasen.accounts import roles
 
 READER_GROUPS = (roles.MEMBER, roles.AGENCY_ADMIN, roles.OPERATOR)
-STAFF_GROUPS = roles.STAFF_GROUPS
-# Anyone who could enter an admin logs in with TOTP, and counts as staff here too.
-is_staff_user = roles.requires_two_factor
 
 
 def can_read_members_area(user) -> bool:
     """True for an active, logged-in member of 自治体/管理者/受託者 (staff: TOTP passed)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if is_staff_user(user):
+    if roles.requires_two_factor(user):  # anyone who could enter an admin counts as staff here
         return roles.is_verified(user)
     return roles.MEMBER in roles.group_names(user)
 
@@ -40,7 +37,7 @@ def refuse(request):
     """The answer to someone who may not read the area: the login page for visitors (and
     staff who have not finished the TOTP step), a plain 403 page for other accounts."""
     user = request.user
-    if not user.is_authenticated or (user.is_active and is_staff_user(user)):
+    if not user.is_authenticated or (user.is_active and roles.requires_two_factor(user)):
         response = redirect_to_login(request.get_full_path(), settings.WAGTAIL_FRONTEND_LOGIN_URL)
     else:
         response = TemplateResponse(request, "members/forbidden.html", status=403)
@@ -50,8 +47,9 @@ def refuse(request):
 
 def members_area_required(view):
     """For the views of the members area outside Wagtail's pages (the 小ネタ board, the 意見箱
-    form): readers of the area only (``can_read_members_area``), everyone else ``refuse``d;
-    the answers are never cached by shared caches (private content)."""
+    form): readers of the area only (``can_read_members_area``: members and staff who passed the
+    TOTP step), everyone else ``refuse``d; the answers are never cached by shared caches (private
+    content). The fourth word of the access vocabulary (``kokasen.accounts.access``, decision 0026)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):

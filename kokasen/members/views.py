@@ -49,7 +49,7 @@ def serve_image(request, name):
 
 
 def no_password_restrictions(request, *args, **kwargs):
-    """Wagtail's password form for collection restrictions. The portal never uses password
-    restrictions (they store the password in plain text; members are a group), so the form
-    does not exist here: 404, like any other unknown address."""
+    """Wagtail's password forms for collection and page restrictions. The portal never uses
+    password restrictions (they store the password in plain text; members are a group), so the
+    forms do not exist here: 404, like any other unknown address."""
     raise Http404

@@ -6,7 +6,6 @@ manage topics; only 管理者 change settings.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
@@ -20,18 +19,16 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from kokasen.accounts import admin_screens
+from kokasen.accounts.access import agency_admin_required, staff_required
 from kokasen.core import refusals
 from kokasen.core.models import AuditEvent
 from kokasen.core.refusals import Refused
 
-from . import access, selectors, services
+from . import selectors, services
 from .forms import BoardSettingsForm, RejectForm
 from .models import BoardSettings, Post, PostState, Topic
 
 PER_PAGE = 50
-
-
-_staff = admin_screens.require_staff  # access.is_board_staff is roles.is_staff_role
 
 
 def _context(title: str, *, parent: tuple[str, str] | None = None, **extra) -> dict:
@@ -41,8 +38,8 @@ def _context(title: str, *, parent: tuple[str, str] | None = None, **extra) -> d
 # --- the queue --------------------------------------------------------------------------------
 
 
+@staff_required
 def queue(request):
-    _staff(request)
     state = request.GET.get("state", "queue")
     topic_id = request.GET.get("topic", "")
     query = request.GET.get("q", "").strip()[:100]
@@ -64,8 +61,8 @@ def queue(request):
 
 
 @require_POST
+@staff_required
 def bulk(request):
-    _staff(request)
     ids = [int(i) for i in request.POST.getlist("post") if i.isdigit()]
     decision = request.POST.get("decision", "")
     if not ids or decision not in ("approve", "reject"):
@@ -93,8 +90,8 @@ class ModerationEditForm(forms.Form):
                              max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+@staff_required
 def post_detail(request, pk):
-    _staff(request)
     post = get_object_or_404(Post.objects.select_related("topic", "local_government", "author", "decided_by"), pk=pk)
     form = ModerationEditForm(request.POST or None, initial={"body": post.body, "reason": post.reason})
     if request.method == "POST" and form.is_valid():
@@ -217,8 +214,8 @@ class TopicEditView(_TopicFormMixin, generic.EditView):
 
 
 @require_POST
+@staff_required
 def topic_close(request, pk):
-    _staff(request)
     services.topic_close(topic=get_object_or_404(Topic, pk=pk), acting_user=request.user, request=request)
     messages.success(request, "お題の受付を終了しました。")
     return redirect("tips_topics:index")
@@ -264,9 +261,8 @@ class TopicViewSet(ModelViewSet):
 # --- settings ---------------------------------------------------------------------------------
 
 
+@agency_admin_required
 def board_settings(request):
-    if not access.can_configure(request.user):
-        raise PermissionDenied
     board = BoardSettings.load()
     form = BoardSettingsForm(request.POST or None, instance=board)
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,9 @@
 """Every write on the 小ネタ board: submissions, the poster's edits, moderation decisions,
 settings changes and the staff digest. Each runs in one transaction with its audit record.
+
+Who acts is checked here with ``accounts.access.require``: members (自治体) post, and edit or
+withdraw their own posts while they wait for review; 管理者 and 受託者 moderate and manage topics;
+only 管理者 change the board settings (docs/security.md).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from kokasen.accounts import access
 from kokasen.accounts.selectors import staff_addresses
 from kokasen.core import text
 from kokasen.core.audit import audit_record
@@ -21,7 +26,6 @@ from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue, message_queue
 
-from . import access
 from .models import (
     CONTACT_FIELDS,
     QUEUE_STATES,
@@ -80,8 +84,7 @@ def _notify_poster(post: Post, kind: str) -> None:
 def board_settings_update(*, acting_user, values: dict, request=None) -> BoardSettings:
     """Change the board settings; one audit record lists every changed value, old and new.
     Posts already submitted keep their state whatever the new mode is."""
-    if not access.can_configure(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.AGENCY_ADMIN)
     board = BoardSettings.objects.select_for_update().filter(pk=1).first() or BoardSettings.load()
     before = board.snapshot()
     groups = values.pop("exempt_groups", None)
@@ -104,8 +107,7 @@ def board_settings_update(*, acting_user, values: dict, request=None) -> BoardSe
 @transaction.atomic
 def topic_save(*, form, acting_user, request=None) -> Topic:
     """Create or change a topic from the admin's validated ModelForm, audited."""
-    if not access.is_board_staff(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     created = form.instance.pk is None
     topic = form.save()
     _touch(topic.pk)
@@ -118,8 +120,7 @@ def topic_save(*, form, acting_user, request=None) -> Topic:
 
 @transaction.atomic
 def topic_close(*, topic: Topic, acting_user, request=None) -> Topic:
-    if not access.is_board_staff(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     if topic.closed_at is None:
         topic.closed_at = timezone.now()
         topic.save(update_fields=["closed_at"])
@@ -169,8 +170,7 @@ def _clean_fields(*, board: BoardSettings, body: str, contact: dict) -> tuple[st
 @transaction.atomic
 def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None, request=None) -> Post:
     """A member's new post on an open topic; its state follows the mode at this moment."""
-    if not access.is_member(author):
-        raise PermissionDenied
+    access.require(author, access.MEMBER)
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.is_open:
         raise Refused("このお題の受付は終了しています。" if topic.is_visible else "このお題はまだ受付を開始していません。")
@@ -244,8 +244,7 @@ def post_withdraw(*, post: Post, acting_user, request=None) -> Post:
 
 
 def _decide(*, post: Post, acting_user, wanted: str, reason: str = "", body: str | None = None, request=None) -> Post:
-    if not access.is_board_staff(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     post = Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
     previous = post.transition(wanted)  # Refused: a move the state machine does not allow
     detail = {"from": previous, "to": wanted}
@@ -307,8 +306,7 @@ def posts_bulk_decide(*, post_ids: list[int], decision: str, acting_user, reason
     """Approve or reject several posts; each is its own transaction and audit record.
     Returns (decided, skipped) lists of ids: posts no longer waiting are skipped, also when one
     was withdrawn or decided by someone else while the earlier ones were being decided."""
-    if not access.is_board_staff(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     if decision == "reject":
         reason = _reason(reason, required=True)
     decided, skipped = [], []

@@ -11,11 +11,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from kokasen.accounts import roles
 from kokasen.core import caching, refusals
 from kokasen.core.refusals import Refused
 from kokasen.members.access import members_area_required
 
-from . import access, selectors, services
+from . import selectors, services
 from .forms import PostForm
 from .models import BoardSettings, ModerationMode
 
@@ -89,7 +90,7 @@ def topic_detail(request, pk):
     topic = selectors.topic_for_reader(pk=pk)
     board = BoardSettings.load() if request.method == "POST" else BoardSettings.load_for_display()
     user = request.user
-    can_post = access.is_member(user) and topic.is_open and board.mode != ModerationMode.CLOSED
+    can_post = roles.is_member(user) and topic.is_open and board.mode != ModerationMode.CLOSED
     form = None
     if request.method == "POST":
         if not can_post:
@@ -127,9 +128,9 @@ def topic_detail(request, pk):
         "form": form,
         "can_post": can_post,
         "form_html": form_html,
-        "own_posts_html": _own_posts_html(topic, user) if access.is_member(user) else "",
+        "own_posts_html": _own_posts_html(topic, user) if roles.is_member(user) else "",
         "mode_closed": board.mode == ModerationMode.CLOSED,
-        "is_member": access.is_member(user),
+        "is_member": roles.is_member(user),
     }
     return TemplateResponse(request, "tips/topic_detail.html", context, status=400 if form and form.errors else 200)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -294,7 +295,7 @@ def test_only_staff_accounts_are_invited(agency_admin):
     with pytest.raises(Refused, match="メールアドレスが登録されていない"):
         services.enrolment_invitation_issue(user=no_mail, acting_user=agency_admin)
     operator = make_staff(roles.OPERATOR)
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.enrolment_invitation_issue(user=no_mail, acting_user=operator)
     assert not StaffEnrolmentInvitation.objects.exists() and not events("totp.invitation_issued").exists()
 

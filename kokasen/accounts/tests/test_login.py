@@ -129,6 +129,22 @@ def test_posting_a_password_to_the_admin_login_logs_nobody_in(client):
     assert not events("login.succeeded").exists()
 
 
+def test_wagtails_front_end_login_is_no_way_in_either(client):
+    """Defect fixed with decision 0026: Wagtail's own front-end login form (/_util/login/, a
+    plain Django LoginView) logged a local government in with the password alone, without the
+    login defences: 12 wrong passwords in a row were neither refused nor audited, then the
+    right one logged in. It now sends everyone to /login/ like the admins' login pages."""
+    make_member(CODE_A, password=PASSWORD)
+    response = client.get("/_util/login/?next=/members/")
+    assert response.status_code == 302 and response["Location"] == "/login/?next=%2Fmembers%2F"
+    for _ in range(12):
+        client.post("/_util/login/", {"username": CODE_A, "password": "wrong password"})
+    response = client.post("/_util/login/", {"username": CODE_A, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert not is_logged_in(client)
+    assert not events("login.succeeded").exists()
+
+
 # --- the header -------------------------------------------------------------------------------
 
 

@@ -152,3 +152,19 @@ def test_account_page_needs_a_local_government_login(client):
     assert client.get(reverse("accounts:profile")).status_code == 403
     login_member(client, make_member("012025"))
     assert client.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_account_page_is_refused_once_the_local_government_role_is_removed(client):
+    """Defect fixed with decision 0026: /account/ asked only for a local government on the
+    account, so an account whose 自治体 role was taken away still saw its code, name and
+    registered addresses and could change its password. Removing a role takes effect on the
+    next request, here as everywhere (docs/security.md)."""
+    member = make_member("012025")
+    login_member(client, member)
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    member.groups.clear()
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 403 and "012025" not in response.content.decode()
+    assert client.post(reverse("accounts:profile"), {
+        "old_password": "x", "new_password1": "new-password-sapporo-1", "new_password2": "new-password-sapporo-1",
+    }).status_code == 403

@@ -24,12 +24,11 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kokasen.accounts import roles
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
@@ -165,11 +164,6 @@ def propose_needs_confirmation(meeting: Meeting) -> list[str]:
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def _require_staff(acting_user) -> None:
-    if not roles.is_staff_role(acting_user, verified=False):
-        raise PermissionDenied
-
-
 def _lock(meeting: Meeting) -> Meeting:
     return Meeting.objects.select_for_update().get(pk=meeting.pk)
 
@@ -239,7 +233,7 @@ def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeO
     When the engine refuses (no valid grouping, unusable roster) its ``Refused`` goes up unchanged
     and nothing is written. The new groups have no room (rooms must be
     assigned again); the approval is cleared; the engine's notes are kept on the meeting."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         roster = _roster(meeting)
         params = engine_params(meeting)
@@ -338,7 +332,7 @@ def _proposal_notes(result: grouping.GroupingResult, params: grouping.GroupingPa
 def participant_move(*, meeting: Meeting, participant: Participant, to_group: Group | int, acting_user, request=None):
     """Move one person to another group (even away from their local government: the screen then
     shows the split). Clears the approval."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         participant = Participant.objects.select_related("group", "local_government").filter(
             pk=participant.pk, meeting=meeting
@@ -380,7 +374,7 @@ def local_government_move(
 ) -> list[Participant]:
     """Move everybody of one local government (prefecture meetings with ``department``: of that
     prefecture and department, the engine's unit) to one group; reunites a split one."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         target = _group_of(meeting, to_group)
         people = Participant.objects.filter(meeting=meeting, local_government=local_government).select_related("group")
@@ -418,7 +412,7 @@ def local_government_move(
 
 def group_create(*, meeting: Meeting, acting_user, department: str = "", request=None) -> Group:
     """An empty group with the next number (shown with its size violation until filled)."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         number = (Group.objects.filter(meeting=meeting).aggregate(n=Max("number"))["n"] or 0) + 1
         department = department.strip()[:100] if _is_prefecture(meeting) else ""
@@ -438,7 +432,7 @@ def group_create(*, meeting: Meeting, acting_user, department: str = "", request
 
 def group_delete_empty(*, meeting: Meeting, group: Group, acting_user, request=None) -> None:
     """Delete a group nobody is in; the later groups move up one number (default names follow)."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         group = Group.objects.filter(pk=group.pk, meeting=meeting).first()
         if group is None:
@@ -471,7 +465,7 @@ def grouping_approve(
 
     With violations, only with ``confirm_violations``. With ``fingerprint`` (what the screen showed),
     refused when the grouping changed since."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         report = current_report(meeting)
         if not report.groups:
@@ -516,7 +510,7 @@ def grouping_approve(
 def grouping_approval_withdraw(*, meeting: Meeting, acting_user, request=None) -> None:
     """Take the approval back without changing any group (e.g. before replacing the roster). The
     ``GroupingApproval`` history stays; the withdrawal is audited."""
-    _require_staff(acting_user)
+    access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         if meeting.grouping_approved_at is None:
             raise Refused("このグループ分けは承認されていません。")

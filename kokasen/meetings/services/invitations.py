@@ -25,12 +25,11 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from kokasen.accounts import roles
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 from kokasen.notifications import emails
@@ -238,8 +237,7 @@ def _room_groups(meeting: Meeting) -> dict[int, list[dict]]:
 def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None) -> int:
     """Queue the invitations of one half (see the module docstring); returns how many
     messages were newly queued (0 when everything was queued before)."""
-    if not roles.is_staff_role(acting_user, verified=False):
-        raise PermissionDenied
+    access.require(acting_user, access.STAFF)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     refusal = invitations_refusal(meeting=meeting, half=half)
     if refusal:

@@ -5,19 +5,15 @@ department at prefecture meetings). Each runs in one transaction with its audit 
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from kokasen.accounts import roles
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 
 from ..models import DEFAULT_AGENDA, Goal, Half, Meeting, MeetingKind, MeetingSession, Participant
 
 
-def _check(acting_user) -> None:
-    if not roles.is_staff_role(acting_user, verified=False):
-        raise PermissionDenied
 
 
 def new_sessions(meeting: Meeting | None = None) -> dict[str, MeetingSession]:
@@ -43,7 +39,7 @@ def meeting_save(*, form, session_forms: dict, presentation_formsets: dict, acti
     """Create or change a meeting from the admin's validated forms: the meeting's ModelForm,
     one MeetingSession ModelForm per half and (when editing) one CasePresentation inline
     formset per half."""
-    _check(acting_user)
+    access.require(acting_user, access.STAFF)
     created = form.instance.pk is None
     if not created and form.instance.participants.exists():
         old = Meeting.objects.get(pk=form.instance.pk)
@@ -78,7 +74,7 @@ HALF_FIELD = {Half.FIRST: "attended_first", Half.SECOND: "attended_second"}
 def attendance_record(*, meeting: Meeting, half: str, shown_ids, present_ids, acting_user, request=None) -> int:
     """Record one half's attendance of the participants shown on the screen: those in
     ``present_ids`` attended, the others shown did not. Returns how many rows changed."""
-    _check(acting_user)
+    access.require(acting_user, access.STAFF)
     if half not in HALF_FIELD:
         raise Refused("上半期か下半期かを選んでください。")
     field = HALF_FIELD[half]
@@ -109,7 +105,7 @@ def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> 
     progress), both already validated. The department is "" at town meetings (one goal per
     town); prefecture meetings are grouped per department, so each (prefecture, department) has
     its own. Returns the (code, department) whose texts changed (audited once)."""
-    _check(acting_user)
+    access.require(acting_user, access.STAFF)
     if meeting.kind != MeetingKind.PREFECTURE and any(department for _, department in values):
         raise Refused("町村の情報交換会の目標は団体ごとに記録します（部署ごとには分けません）。")
     existing = {(g.local_government_id, g.department): g for g in Goal.objects.filter(meeting=meeting)}

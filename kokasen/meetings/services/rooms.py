@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 
-from kokasen.accounts import roles
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 
@@ -132,15 +132,10 @@ def plan_rooms(groups: list[tuple[int, int]], capacity: int) -> list[RoomPlan]:
 # --- the database side ----------------------------------------------------------------------
 
 
-def _check(acting_user) -> None:
-    if not roles.is_staff_role(acting_user, verified=False):
-        raise PermissionDenied
-
-
 @transaction.atomic
 def rooms_assign(*, meeting: Meeting, acting_user, request=None) -> RoomsResult:
     """Put every group of the meeting into a room (see the module docstring). All or nothing."""
-    _check(acting_user)
+    access.require(acting_user, access.STAFF)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     groups = list(
         Group.objects.filter(meeting=meeting).select_related("room").annotate(people=Count("participants"))
@@ -191,7 +186,7 @@ ROOM_FIELDS = ("name", "url", "facilitator_name", "facilitator_email")
 def rooms_update(*, meeting: Meeting, formset, acting_user, request=None) -> list[str]:
     """Save the rooms' names, URLs and facilitators from the admin's validated model formset
     (one audit record with the changes). Returns the names of the rooms that changed."""
-    _check(acting_user)
+    access.require(acting_user, access.STAFF)
     changes, changed_names = {}, []
     for form in formset.forms:
         room = form.instance

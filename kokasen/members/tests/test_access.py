@@ -226,3 +226,16 @@ def test_member_files_live_in_the_protected_collection(demo_site):
     assert collection.name == "会員限定資料"
     assert collection.get_parent() == Collection.get_first_root_node()
     assert _handout().collection == collection and _video().collection == collection
+
+
+def test_wagtails_page_password_form_does_not_exist(client, demo_site):
+    """Defect fixed with decision 0026: /_util/authenticate_with_password/<restriction>/<page>/
+    answered everyone with a password form for the members area's group restriction, although
+    the portal uses no password restrictions and the documents' form is a 404 (decision 0009)."""
+    home = MembersHomePage.objects.get()
+    restriction = PageViewRestriction.objects.get(page=home)
+    url = f"/_util/authenticate_with_password/{restriction.pk}/{home.pk}/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"password": "", "return_url": home.url}).status_code == 404
+    login_member(client, make_member(CODE_A))
+    assert client.get(url).status_code == 404
