@@ -61,10 +61,11 @@ bench: setup
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
-## lint: ruff, the import layers (decision 0022), Django's system checks, and no model change without its migration
+## lint: ruff, the import layers (decision 0022), the template linter, Django's system checks, and no model change without its migration
 lint: setup
 	$(VENV)/bin/ruff check kokasen
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/djlint templates --lint
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
