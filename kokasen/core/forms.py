@@ -8,6 +8,10 @@ INPUT_CLASS = "app-form__input"  # static/css/components/form.css
 TEXTAREA_CLASS = "app-form__input app-form__textarea"
 
 
+# The live count under a text area (static/js/components/char-count.js fills {n} and {max}).
+COUNT_TEXT = "{n}／{max}文字"
+
+
 def short_text_field(*, label: str, limit: int, required: bool = True, help_text: str = "", rows: int = 6):
     """A textarea whose limit counts characters as people see them (text.grapheme_count)."""
 
@@ -25,7 +29,7 @@ def short_text_field(*, label: str, limit: int, required: bool = True, help_text
         validators=[check],
         error_messages={"required": f"{label}を入力してください。"},
         widget=forms.Textarea(
-            attrs={"class": TEXTAREA_CLASS, "rows": rows, "data-max-chars": str(limit), "spellcheck": "true"}
+            attrs={"class": TEXTAREA_CLASS, "rows": rows, "data-max-chars": str(limit), "data-count-text": COUNT_TEXT, "spellcheck": "true"}
         ),
     )
 

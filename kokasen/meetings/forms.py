@@ -7,6 +7,7 @@ from django.core.validators import URLValidator
 from django.forms import inlineformset_factory, modelformset_factory
 from wagtail.documents import get_document_model
 
+from kokasen.core.forms import COUNT_TEXT
 from kokasen.core.tables import MAX_FILE_BYTES
 from kokasen.localgov.models import LocalGovernment
 
@@ -250,7 +251,7 @@ class GoalsForm(forms.Form):
                     label=f"{who}の{label}", required=False, strip=True,
                     initial=getattr(goal, part, "") if goal else "",
                     validators=[_text_limit(f"{who}の{label}")],
-                    widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": str(GOAL_MAX)}),
+                    widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": str(GOAL_MAX), "data-count-text": COUNT_TEXT}),
                 )
             self.rows.append((lg, department, self[f"goal_{suffix}"], self[f"progress_{suffix}"]))
 

@@ -1,5 +1,6 @@
 /*
- * Live character count under textareas with data-max-chars (小ネタ, 意見箱).
+ * Live character count under textareas with data-max-chars. Its words come from the HTML
+ * (data-count-text, with {n} and {max}), as every text of the site does.
  * Counts what people see as characters (Intl.Segmenter graphemes), as the server does;
  * the server's check is the one that counts: without JS the form works the same.
  */
@@ -9,6 +10,7 @@
   const count = (text) => (segmenter ? [...segmenter.segment(text.trim())].length : [...text.trim()].length);
   for (const area of document.querySelectorAll("textarea[data-max-chars]")) {
     const max = Number(area.dataset.maxChars);
+    const text = area.dataset.countText || "{n} / {max}";
     const out = document.createElement("p");
     out.className = "app-tips-count";
     out.id = `${area.id}-count`;
@@ -19,7 +21,7 @@
     let timer = null;
     const update = () => {
       const n = count(area.value);
-      out.textContent = `${n}／${max}文字`;
+      out.textContent = text.replace("{n}", String(n)).replace("{max}", String(max));
       out.dataset.over = String(n > max);
     };
     area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 300); });

@@ -57,11 +57,14 @@
 
   const render = (container, query, hits) => {
     container.replaceChildren();
-    const status = element("p", "app-search-results__count", `「${query}」を含むページ：${hits.length}件`);
+    // The words come from the HTML (data-count-text, data-empty-text), as every text of the site does.
+    const words = container.dataset;
+    const status = element("p", "app-search-results__count",
+      (words.countText || "{query}: {count}").replace(/\{(query|count)\}/g, (_, key) => (key === "query" ? query : String(hits.length))));
     status.setAttribute("role", "status");
     container.append(status);
     if (hits.length === 0) {
-      container.append(element("p", "", "該当するページは見つかりませんでした。言葉を短くするか、別の言葉でお試しください。"));
+      container.append(element("p", "", words.emptyText || ""));
       return;
     }
     const list = element("ol", "app-search-results__list");
