@@ -32,7 +32,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection, transaction
 from django.test import Client
 from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django.utils import timezone
@@ -603,13 +604,26 @@ def _headers(case) -> dict:
     return {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (case.headers or {}).items()}
 
 
+def finish(response) -> None:
+    """Close a streamed answer left unread (a file handle). The test client has already closed
+    every other one; closing again would send request_finished, whose close_old_connections
+    drops the test's open transaction on PostgreSQL."""
+    if not response.streaming:
+        return
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def request(client, method, url, case, scene, *, expected):
     """One request; a POST inside a savepoint rolled back afterwards, with the session cookie
     put back, and checked to change nothing when ``expected`` is a refusal."""
     if method == "GET":
         response = client.get(url, **_headers(case))
         got = describe(response, url)
-        response.close()
+        finish(response)
         return got, None
     cookies = SimpleCookie(client.cookies.output(header="", sep=";"))
     data = _value(case.data, scene) or {}
@@ -618,7 +632,7 @@ def request(client, method, url, case, scene, *, expected):
         before = rows_written()
         response = client.post(url, data, **_headers(case))
         got = describe(response, url)
-        response.close()
+        finish(response)
         written = rows_written() - before
         if expected in REFUSALS and written:
             changed = f"a refused POST wrote {written} rows"
