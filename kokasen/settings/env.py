@@ -5,6 +5,7 @@ instead of being silently read as a default. Every secret may also be given as
 ``<NAME>_FILE`` pointing at a file that holds it (systemd credentials, Docker secrets).
 """
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -65,8 +66,6 @@ def env_secret(name: str, default: str | None = None) -> str:
 
 def env_networks(name: str, default: list[str]) -> list[str]:
     """A comma-separated list of IP networks (``127.0.0.1/32, 10.0.0.0/8``), checked now."""
-    import ipaddress
-
     values = env_list(name, default)
     for value in values:
         try:
@@ -75,6 +74,18 @@ def env_networks(name: str, default: list[str]) -> list[str]:
             raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or network.") from None
     return values
 
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address, as in EMAIL_HOST) is this machine: "localhost" or
+    a loopback address. No name is looked up: anything else counts as another machine."""
+    host = host.strip().strip("[]").lower()
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 # --- The server's environment file (docs/configuration.md, decision 0021) ---------------------
 

@@ -12,7 +12,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import DEFAULT_ENV_FILE, REQUIRED_PRODUCTION_VARIABLES, load_env_file, server_env_file
+from .env import DEFAULT_ENV_FILE, REQUIRED_PRODUCTION_VARIABLES, is_loopback_host, load_env_file, server_env_file
 
 _env_file = server_env_file()  # a file named by KOKASEN_ENV_FILE must exist; the default is read if present
 if _env_file is not None:
@@ -47,5 +47,16 @@ SILENCED_SYSTEM_CHECKS = ["security.W004"]
 
 # The one mail backend that delivers (notifications/delivery.py refuses the others anyway).
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# Mail to the relay is encrypted: STARTTLS (EMAIL_USE_TLS) or implicit TLS (EMAIL_USE_SSL), with
+# the relay's certificate checked against the system's certificate authorities (Django's SMTP
+# backend uses ssl.create_default_context()). Plain SMTP only to a mail server on this machine
+# (loopback), which then relays with TLS itself (docs/configuration.md "Mail").
+if not (EMAIL_USE_TLS or EMAIL_USE_SSL) and not is_loopback_host(EMAIL_HOST):  # noqa: F405
+    raise ImproperlyConfigured(
+        f"本番ではメールの中継サーバー（EMAIL_HOST = {EMAIL_HOST}）との通信を暗号化します。"  # noqa: F405
+        "EMAIL_USE_TLS=true（STARTTLS、通常ポート 587）か EMAIL_USE_SSL=true（ポート 465）を"
+        "環境ファイルに書いてください（docs/configuration.md）。"
+    )
 # Read by load_demo, which refuses to fill a production database with sample content.
 KOKASEN_PRODUCTION = True

@@ -20,6 +20,7 @@ PRODUCTION_VALUES = {
     "ALLOWED_HOSTS": "portal.example.go.jp",
     "REDIS_URL": "redis://127.0.0.1:6379/0",  # not connected to by these commands
     "EMAIL_HOST": "smtp.example.go.jp",
+    "EMAIL_USE_TLS": "true",
     "DEFAULT_FROM_EMAIL": "こども家庭庁 運営事務局 <noreply@portal.example.go.jp>",
     "PORTAL_BASE_URL": "https://portal.example.go.jp",
 }
@@ -124,7 +125,8 @@ def test_the_example_environment_file_names_every_required_variable(tmp_path):
     example.chmod(0o640)
     values = env.read_env_file(example)
     assert set(env.REQUIRED_PRODUCTION_VARIABLES) - {"SECRET_KEY"} <= set(values) and "SECRET_KEY_FILE" in values
-    assert set(PRODUCTION_VALUES) | {"DATABASE_URL"} == set(env.REQUIRED_PRODUCTION_VARIABLES)
+    assert set(PRODUCTION_VALUES) - {"EMAIL_USE_TLS"} | {"DATABASE_URL"} == set(env.REQUIRED_PRODUCTION_VARIABLES)
+    assert values["EMAIL_USE_TLS"] == "true"  # mail to a relay elsewhere is encrypted
 
 
 # --- the production settings and the wrapper -----------------------------------------------------
@@ -195,3 +197,24 @@ def test_hsts_is_left_to_nginx_in_production(tmp_path):
     assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
     result = run([str(WRAPPER), "check"], {**environment, "SECURE_HSTS_SECONDS": "600"})
     assert result.returncode != 0 and "HSTS は nginx がすべての応答に付けます" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "starts"),
+    [
+        ({"EMAIL_USE_TLS": None}, False),  # plain SMTP to another machine
+        ({"EMAIL_USE_TLS": "false", "EMAIL_PORT": "25"}, False),
+        ({"EMAIL_USE_TLS": None, "EMAIL_USE_SSL": "true", "EMAIL_PORT": "465"}, True),
+        ({"EMAIL_USE_TLS": "true"}, True),
+        ({"EMAIL_USE_TLS": None, "EMAIL_HOST": "127.0.0.1"}, True),  # a local MTA that relays with TLS
+        ({"EMAIL_USE_TLS": None, "EMAIL_HOST": "localhost"}, True),
+        ({"EMAIL_USE_TLS": None, "EMAIL_HOST": "::1"}, True),
+        ({"EMAIL_USE_TLS": None, "EMAIL_HOST": "127.example.go.jp"}, False),
+    ],
+)
+def test_mail_to_the_relay_is_encrypted_in_production(tmp_path, values, starts):
+    environment = clean_environment(KOKASEN_ENV_FILE=str(production_env_file(tmp_path, **values)))
+    result = run([str(WRAPPER), "check"], environment)
+    assert (result.returncode == 0) is starts, result.stderr
+    if not starts:
+        assert "EMAIL_USE_TLS=true（STARTTLS、通常ポート 587）" in result.stderr
