@@ -18,7 +18,7 @@ APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench export lint clean
+.PHONY: setup run test test-tools bench export lint audit clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -69,5 +69,20 @@ lint: setup
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
+## audit: pip-audit over the pinned requirements (strict: a package it cannot look up is a failure),
+## minus the reviewed ids of pip-audit-allowlist.txt. Needs https://pypi.org/pypi/<name>/<version>/json
+## or https://api.osv.dev (-s osv): neither answers on the project's build machines, so this is not
+## part of `make lint` (docs/security.md "Dependencies", decision 0031).
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+	  $$(sed -n 's/^\([A-Za-z0-9-]\{1,\}\).*/--ignore-vuln \1/p' pip-audit-allowlist.txt) \
+	  -r requirements.txt -r requirements-dev.txt
+
 clean:
-	rm -rf $(VENV) var artifacts tools/node_modules
+	rm -rf $(VENV) $(AUDIT_VENV) var artifacts tools/node_modules
