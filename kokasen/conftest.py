@@ -307,3 +307,12 @@ def clamd_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def hanging_port():
+    """A loopback port that accepts connections and never answers (kokasen/testing/sockets.py)."""
+    from kokasen.testing.sockets import hanging_listener
+
+    with hanging_listener() as port:
+        yield port

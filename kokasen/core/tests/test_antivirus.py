@@ -5,8 +5,6 @@ with sigtool (kokasen/testing/clamd.py; no official signatures, no freshclam).""
 from __future__ import annotations
 
 import io
-import socket
-import threading
 import time
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -25,30 +23,8 @@ INFECTED = b"%PDF-1.4\n" + b"x" * 5000 + TEST_SIGNATURE_TEXT + b"\n%%EOF\n"
 
 
 @pytest.fixture
-def hanging_server():
-    """Accepts connections and never answers (a clamd that hangs)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def serve():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(timeout=5)
-    for conn in accepted:
-        conn.close()
-    listener.close()
+def hanging_server(hanging_port):
+    return f"tcp://127.0.0.1:{hanging_port}"
 
 
 # --- PING, VERSION -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ answer within a second when the database, Redis or clamd hang or are gone."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -16,32 +15,6 @@ from kokasen.testing.smtp import free_port
 
 CHECKS = ["database", "migrations", "cache", "disk", "outbox", "antivirus"]
 NGINX = "127.0.0.1"
-
-
-@pytest.fixture
-def hanging_port():
-    """A server that accepts connections and never answers (a hanging PostgreSQL, Redis or clamd)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted, stop = [], threading.Event()
-
-    def serve():
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(timeout=5)
-    for conn in accepted:
-        conn.close()
-    listener.close()
 
 
 @pytest.fixture(autouse=True)
