@@ -82,113 +82,19 @@ def rule_violations(groups, participants, params) -> list[str]:
 
 
 def milp(participants, params, k, time_limit, mix_time_limit):
+    """Solve the model (see the module docstring) in its two phases; the figures the table prints."""
     import highspy
-    import numpy as np
 
-    units: dict[str, list] = {}
-    for p in participants:
-        units.setdefault(p.code, []).append(p)
-    order = sorted(units, key=lambda c: (units[c][0].population, c))
-    x = [float(np.log(units[c][0].population)) for c in order]
-    s = [len(units[c]) for c in order]
-    cls = [1 if units[c][0].has_center else 2 for c in order]
-    n = len(order)
-    lo, hi = params.min_size, params.max_size
-
-    col = 0
-    a = {}
-    for v in range(n):
-        for u in range(v, n):
-            a[u, v] = col
-            col += 1
-    z = [a[v, v] for v in range(n)]  # a_vv doubles as z_v
-    r = list(range(col, col + n))
-    col += n
-    y = list(range(col, col + n))
-    col += n
-    ncols = col
-
-    rows_lo, rows_hi, starts, idx, val = [], [], [], [], []
-
-    def row(lb, ub, entries):
-        starts.append(len(idx))
-        for j, c in entries:
-            idx.append(j)
-            val.append(c)
-        rows_lo.append(lb)
-        rows_hi.append(ub)
-
-    inf = highspy.kHighsInf
-    for u in range(n):
-        row(1, 1, [(a[u, v], 1.0) for v in range(u + 1)])
-    for v in range(n):
-        for u in range(v + 1, n):
-            row(-inf, 0, [(a[u, v], 1.0), (z[v], -1.0)])
-            d = x[u] - x[v]
-            if d > 0:
-                row(0, inf, [(r[v], 1.0), (a[u, v], -d)])
-        others = [(a[u, v], float(s[u])) for u in range(v + 1, n)]  # a_vv is z_v itself
-        row(0, inf, others + [(z[v], float(s[v] - lo))])
-        row(-inf, 0, others + [(z[v], float(s[v] - hi))])
-        row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 1])
-        row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 2])
-    row(k, k, [(zv, 1.0) for zv in z])
-
-    def build(limit):
-        h = highspy.Highs()
-        h.silent()
-        lb = np.zeros(ncols)
-        ub = np.ones(ncols)
-        ub[r] = inf
-        h.addVars(ncols, lb, ub)
-        integral = [j for j in range(ncols) if j < r[0]]
-        h.changeColsIntegrality(
-            len(integral), np.array(integral, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * len(integral))
-        )
-        status = h.addRows(
-            len(rows_lo),
-            np.array(rows_lo),
-            np.array(rows_hi),
-            len(idx),
-            np.array(starts, dtype=np.int32),
-            np.array(idx, dtype=np.int32),
-            np.array(val),
-        )
-        if status != highspy.HighsStatus.kOk or h.getNumRow() != len(rows_lo):
-            raise RuntimeError(f"HiGHS refused the model: {status}")
-        h.setOptionValue("time_limit", float(limit))
-        h.setOptionValue("random_seed", 1)
-        h.setOptionValue("threads", 1)
-        return h
-
+    units, order = _units_in_population_order(participants)
+    model = _Model(units, order, params.min_size, params.max_size, k, highspy.kHighsInf)
     t0 = time.perf_counter()
-    # phase 1: maximise mixed groups
-    h = build(mix_time_limit)
-    cost = np.zeros(ncols)
-    cost[y] = -1.0
-    h.changeColsCost(ncols, np.arange(ncols, dtype=np.int32), cost)
-    h.run()
-    info = h.getInfo()
-    mixed_found = round(-info.objective_function_value) if info.primal_solution_status else 0
-    dual = -info.mip_dual_bound
-    mixed_bound = int(dual + 1e-6) if abs(dual) < inf else None  # None: no bound within the time limit
-    # phase 2: minimise spread with at least that many mixed groups
-    h2 = build(time_limit)
-    h2.addRow(mixed_found, inf, len(y), np.array(y, dtype=np.int32), np.ones(len(y)))
-    cost = np.zeros(ncols)
-    cost[r] = 1.0
-    h2.changeColsCost(ncols, np.arange(ncols, dtype=np.int32), cost)
-    h2.run()
+    h, mixed_found, mixed_bound = _most_mixed(model, mix_time_limit)
+    h2 = _least_spread(model, time_limit, mixed_found)
     info2 = h2.getInfo()
     elapsed = time.perf_counter() - t0
     groups = None
     if info2.primal_solution_status:
-        sol = list(h2.getSolution().col_value)
-        members: dict[int, list] = {}
-        for (u, v), j in a.items():
-            if sol[j] > 0.5:
-                members.setdefault(v, []).append(u)
-        groups = [tuple(p.id for u in sorted(m) for p in units[order[u]]) for _, m in sorted(members.items())]
+        groups = model.groups(list(h2.getSolution().col_value))
     return {
         "groups": groups,
         "objective": info2.objective_function_value if groups else None,
@@ -200,6 +106,135 @@ def milp(participants, params, k, time_limit, mix_time_limit):
         "status2": h2.modelStatusToString(h2.getModelStatus()),
         "time": elapsed,
     }
+
+
+def _units_in_population_order(participants) -> tuple[dict[str, list], list[str]]:
+    """The participants by local-government code, and the codes in population order."""
+    units: dict[str, list] = {}
+    for p in participants:
+        units.setdefault(p.code, []).append(p)
+    return units, sorted(units, key=lambda c: (units[c][0].population, c))
+
+
+class _Model:
+    """The MILP's columns (``a``, ``z``, ``r``, ``y``) and rows in compressed form, as HiGHS takes them."""
+
+    def __init__(self, units: dict[str, list], order: list[str], lo: int, hi: int, k: int, inf: float):
+        import numpy as np
+
+        self.units, self.order, self.inf = units, order, inf
+        self.x = [float(np.log(units[c][0].population)) for c in order]
+        self.s = [len(units[c]) for c in order]
+        self.cls = [1 if units[c][0].has_center else 2 for c in order]
+        n = len(order)
+        col = 0
+        self.a = {}
+        for v in range(n):
+            for u in range(v, n):
+                self.a[u, v] = col
+                col += 1
+        self.z = [self.a[v, v] for v in range(n)]  # a_vv doubles as z_v
+        self.r = list(range(col, col + n))
+        self.y = list(range(col + n, col + 2 * n))
+        self.ncols = col + 2 * n
+        self.rows_lo, self.rows_hi, self.starts, self.idx, self.val = [], [], [], [], []
+        for u in range(n):
+            self.row(1, 1, [(self.a[u, v], 1.0) for v in range(u + 1)])
+        for v in range(n):
+            self._group_rows(v, lo, hi)
+        self.row(k, k, [(zv, 1.0) for zv in self.z])
+
+    def row(self, lb, ub, entries) -> None:
+        self.starts.append(len(self.idx))
+        for j, c in entries:
+            self.idx.append(j)
+            self.val.append(c)
+        self.rows_lo.append(lb)
+        self.rows_hi.append(ub)
+
+    def _group_rows(self, v: int, lo: int, hi: int) -> None:
+        """The rows of the group led by unit ``v``: membership, spread, size, mixed."""
+        a, z, r, y, x, s, cls, inf = self.a, self.z, self.r, self.y, self.x, self.s, self.cls, self.inf
+        n = len(self.order)
+        for u in range(v + 1, n):
+            self.row(-inf, 0, [(a[u, v], 1.0), (z[v], -1.0)])
+            d = x[u] - x[v]
+            if d > 0:
+                self.row(0, inf, [(r[v], 1.0), (a[u, v], -d)])
+        others = [(a[u, v], float(s[u])) for u in range(v + 1, n)]  # a_vv is z_v itself
+        self.row(0, inf, others + [(z[v], float(s[v] - lo))])
+        self.row(-inf, 0, others + [(z[v], float(s[v] - hi))])
+        self.row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 1])
+        self.row(-inf, 0, [(y[v], 1.0)] + [(a[u, v], -1.0) for u in range(v, n) if cls[u] == 2])
+
+    def highs(self, limit: float):
+        """A silent, single-threaded, seeded HiGHS holding the model, time-limited to ``limit`` seconds."""
+        import highspy
+        import numpy as np
+
+        h = highspy.Highs()
+        h.silent()
+        lb = np.zeros(self.ncols)
+        ub = np.ones(self.ncols)
+        ub[self.r] = self.inf
+        h.addVars(self.ncols, lb, ub)
+        integral = [j for j in range(self.ncols) if j < self.r[0]]
+        h.changeColsIntegrality(
+            len(integral), np.array(integral, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * len(integral))
+        )
+        status = h.addRows(
+            len(self.rows_lo),
+            np.array(self.rows_lo),
+            np.array(self.rows_hi),
+            len(self.idx),
+            np.array(self.starts, dtype=np.int32),
+            np.array(self.idx, dtype=np.int32),
+            np.array(self.val),
+        )
+        if status != highspy.HighsStatus.kOk or h.getNumRow() != len(self.rows_lo):
+            raise RuntimeError(f"HiGHS refused the model: {status}")
+        h.setOptionValue("time_limit", float(limit))
+        h.setOptionValue("random_seed", 1)
+        h.setOptionValue("threads", 1)
+        return h
+
+    def groups(self, sol: list[float]) -> list[tuple]:
+        """The participant ids of each group of a solution, groups in their leader's order."""
+        members: dict[int, list] = {}
+        for (u, v), j in self.a.items():
+            if sol[j] > 0.5:
+                members.setdefault(v, []).append(u)
+        return [tuple(p.id for u in sorted(m) for p in self.units[self.order[u]]) for _, m in sorted(members.items())]
+
+
+def _most_mixed(model: _Model, limit: float):
+    """Phase 1, maximise the mixed groups: (the solver, mixed groups found, the proven bound or None
+    when there is none within the time limit)."""
+    import numpy as np
+
+    h = model.highs(limit)
+    cost = np.zeros(model.ncols)
+    cost[model.y] = -1.0
+    h.changeColsCost(model.ncols, np.arange(model.ncols, dtype=np.int32), cost)
+    h.run()
+    info = h.getInfo()
+    mixed_found = round(-info.objective_function_value) if info.primal_solution_status else 0
+    dual = -info.mip_dual_bound
+    mixed_bound = int(dual + 1e-6) if abs(dual) < model.inf else None
+    return h, mixed_found, mixed_bound
+
+
+def _least_spread(model: _Model, limit: float, mixed_found: int):
+    """Phase 2, minimise the spread with at least ``mixed_found`` mixed groups: the solver, run."""
+    import numpy as np
+
+    h2 = model.highs(limit)
+    h2.addRow(mixed_found, model.inf, len(model.y), np.array(model.y, dtype=np.int32), np.ones(len(model.y)))
+    cost = np.zeros(model.ncols)
+    cost[model.r] = 1.0
+    h2.changeColsCost(model.ncols, np.arange(model.ncols, dtype=np.int32), cost)
+    h2.run()
+    return h2
 
 
 def main(argv=None) -> int:

@@ -327,67 +327,28 @@ def _at(row: int, problem: Problem) -> Problem:
 
 
 def _check_roster_row(row, texts, values, directory, kind, area, email_rows, center_rows):
-    problems: list[Problem] = []
-    width = len(ROSTER_HEADER)
-    for i, text in enumerate(texts[width:], start=width + 1):
-        if text:
-            problems.append(Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。"))
-    cells = dict(zip(ROSTER_HEADER, texts[:width]))
-    too_long = set()
-    for column, text in cells.items():
-        limit = MAX_TEXT if column in (COL_DEPARTMENT, COL_POSITION, COL_PERSON) else MAX_CELL_CHARS
-        if len(text) > limit:
-            too_long.add(column)
-            problems.append(
-                Problem(row, column, f"文字数が多すぎます（{len(text):,} 文字）。{limit:,} 文字以内にしてください。")
-            )
-
+    """(problems, None) or ([], the RosterRow) for one data row; ``email_rows`` and ``center_rows``
+    remember earlier rows' addresses and center answers."""
+    cells = dict(zip(ROSTER_HEADER, texts))
+    problems = _extra_cell_problems(row, texts, len(ROSTER_HEADER))
+    too_long, found = _too_long(row, cells)
+    problems += found
     code = government = None
     if not too_long & {COL_CODE, COL_NAME}:
-        code, problem = directory.resolve(values[0] if cells[COL_CODE] else "", cells[COL_NAME])
-        if problem:
-            problems.append(_at(row, problem))
-        else:
-            government = directory.governments[code]
-            problems.extend(_kind_problems(row, government, kind, area))
-
+        code, government, found = _row_government(row, cells, values, directory, kind, area)
+        problems += found
     department = _department(cells[COL_DEPARTMENT])
-    if len(department) > MAX_TEXT and COL_DEPARTMENT not in too_long:  # NFKC can lengthen (㍿ → 株式会社)
-        problems.append(Problem(row, COL_DEPARTMENT, f"文字数が多すぎます。{MAX_TEXT:,} 文字以内にしてください。"))
-    if kind == KIND_PREFECTURE and not department and COL_DEPARTMENT not in too_long:
-        problems.append(
-            Problem(row, COL_DEPARTMENT, "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。")
-        )
+    if COL_DEPARTMENT not in too_long:
+        problems += _department_problems(row, department, kind)
     if not cells[COL_PERSON]:
         problems.append(Problem(row, COL_PERSON, "氏名がありません。"))
-
-    email = None
+    email = has_center = None
     if COL_EMAIL not in too_long:
-        email, reason = _email(cells[COL_EMAIL])
-        if reason:
-            problems.append(Problem(row, COL_EMAIL, reason))
-        else:
-            first = email_rows.setdefault(email.lower(), row)
-            if first != row:
-                problems.append(
-                    Problem(row, COL_EMAIL, f"メールアドレス「{email}」は{first}行目と同じです。1人につき別々のアドレスにしてください。")
-                )
-
-    has_center = None
+        email, found = _row_email(row, cells[COL_EMAIL], email_rows)
+        problems += found
     if COL_CENTER not in too_long:
-        has_center, reason = _center(cells[COL_CENTER])
-        if reason:
-            problems.append(Problem(row, COL_CENTER, reason))
-        elif has_center is not None and government is not None:
-            value, first = center_rows.setdefault(code, (has_center, row))
-            if value != has_center:
-                problems.append(
-                    Problem(
-                        row, COL_CENTER,
-                        f"同じ団体（{government.label}）の{first}行目では「{_center_label(value)}」になっています。"
-                        "センター設置は団体ごとに同じ値にしてください。",
-                    )
-                )
+        has_center, found = _row_center(row, cells[COL_CENTER], code, government, center_rows)
+        problems += found
     if problems:
         return problems, None
     return [], RosterRow(
@@ -400,6 +361,89 @@ def _check_roster_row(row, texts, values, directory, kind, area, email_rows, cen
         email=email,
         has_center=has_center,
     )
+
+
+def _extra_cell_problems(row: int, texts: list[str], width: int) -> list[Problem]:
+    """A problem for each value right of the header's ``width`` columns."""
+    return [
+        Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。")
+        for i, text in enumerate(texts[width:], start=width + 1)
+        if text
+    ]
+
+
+def _too_long(row: int, cells: dict[str, str]) -> tuple[set[str], list[Problem]]:
+    """The roster columns whose text is too long, and a problem for each."""
+    too_long, problems = set(), []
+    for column, text in cells.items():
+        limit = MAX_TEXT if column in (COL_DEPARTMENT, COL_POSITION, COL_PERSON) else MAX_CELL_CHARS
+        if len(text) > limit:
+            too_long.add(column)
+            problems.append(
+                Problem(row, column, f"文字数が多すぎます（{len(text):,} 文字）。{limit:,} 文字以内にしてください。")
+            )
+    return too_long, problems
+
+
+def _row_government(
+    row: int, cells: dict[str, str], values: tuple, directory: _Directory, kind: str | None, area: str | None
+) -> tuple[str | None, KnownGovernment | None, list[Problem]]:
+    """(code, KnownGovernment, []) for the row's 団体コード and 団体名, or (None, None, problems)
+    when they name none; a government the meeting does not take also has problems."""
+    code, problem = directory.resolve(values[0] if cells[COL_CODE] else "", cells[COL_NAME])
+    if problem:
+        return None, None, [_at(row, problem)]
+    government = directory.governments[code]
+    return code, government, _kind_problems(row, government, kind, area)
+
+
+def _department_problems(row: int, department: str, kind: str | None) -> list[Problem]:
+    """The normalised 部署 too long (NFKC can lengthen it: ㍿ → 株式会社), or missing at a meeting
+    that forms groups per department."""
+    problems = []
+    if len(department) > MAX_TEXT:
+        problems.append(Problem(row, COL_DEPARTMENT, f"文字数が多すぎます。{MAX_TEXT:,} 文字以内にしてください。"))
+    if kind == KIND_PREFECTURE and not department:
+        problems.append(
+            Problem(row, COL_DEPARTMENT, "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。")
+        )
+    return problems
+
+
+def _row_email(row: int, text: str, email_rows: dict[str, int]) -> tuple[str | None, list[Problem]]:
+    """The row's normalised address (None if unusable) and its problems, the repeat of an earlier
+    row's address included."""
+    email, reason = _email(text)
+    if reason:
+        return None, [Problem(row, COL_EMAIL, reason)]
+    first = email_rows.setdefault(email.lower(), row)
+    if first != row:
+        return email, [
+            Problem(row, COL_EMAIL, f"メールアドレス「{email}」は{first}行目と同じです。1人につき別々のアドレスにしてください。")
+        ]
+    return email, []
+
+
+def _row_center(
+    row: int, text: str, code: str | None, government: KnownGovernment | None, center_rows: dict[str, tuple[bool, int]]
+) -> tuple[bool | None, list[Problem]]:
+    """The row's センター設置 (None if blank or unusable) and its problems, an answer other than an
+    earlier row's for the same local government included."""
+    has_center, reason = _center(text)
+    if reason:
+        return has_center, [Problem(row, COL_CENTER, reason)]
+    if has_center is None or government is None:
+        return has_center, []
+    value, first = center_rows.setdefault(code, (has_center, row))
+    if value == has_center:
+        return has_center, []
+    return has_center, [
+        Problem(
+            row, COL_CENTER,
+            f"同じ団体（{government.label}）の{first}行目では「{_center_label(value)}」になっています。"
+            "センター設置は団体ごとに同じ値にしてください。",
+        )
+    ]
 
 
 def _kind_problems(row: int, government: KnownGovernment, kind: str | None, area: str | None) -> list[Problem]:
@@ -468,37 +512,49 @@ def parse_center_list(data: bytes, filename: str, *, governments: Governments) -
         result = CenterListResult(encoding=encoding)
         seen: dict[str, int] = {}
         for row, texts, values in rows:
-            problems: list[Problem] = []
-            for i, text in enumerate(texts[3:], start=4):
-                if text:
-                    problems.append(Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。"))
-            code_text, name, center_text = texts[:3]
-            code = None
-            if len(code_text) > MAX_CELL_CHARS or len(name) > MAX_CELL_CHARS:
-                problems.append(Problem(row, None, "文字数が多すぎるセルがあります。"))
-            else:
-                code, problem = directory.resolve(values[0] if code_text else "", name)
-                if problem:
-                    problems.append(_at(row, problem))
-            if code is not None:
-                government = directory.governments[code]
-                if government.kind == "prefecture":
-                    problems.append(
-                        Problem(row, COL_CODE, f"{government.label}は都道府県です。一覧には市区町村だけを入れてください。")
-                    )
-                first = seen.setdefault(code, row)
-                if first != row:
-                    problems.append(Problem(row, COL_CODE, f"{government.label}は{first}行目にもあります。1団体1行にしてください。"))
-            has_center, reason = _center(center_text)
-            if reason:
-                problems.append(Problem(row, COL_CENTER, reason))
-            elif has_center is None:
-                problems.append(Problem(row, COL_CENTER, f"センター設置がありません。「{CENTER_YES}」か「{CENTER_NO}」を入力してください。"))
+            problems, entry = _check_center_row(row, texts, values, directory, seen)
             result.errors.extend(problems)
-            if not problems:
-                result.entries.append(CenterEntry(row, code, directory.governments[code].label, has_center))
+            if entry is not None:
+                result.entries.append(entry)
         if result.errors:
             result.entries = []
         return result
     except Refused as exc:  # the whole file
         return CenterListResult(errors=exc.problems, encoding=encoding)
+
+
+def _check_center_row(row, texts, values, directory, seen) -> tuple[list[Problem], CenterEntry | None]:
+    """(problems, None) or ([], the CenterEntry) for one row of the center list; ``seen`` remembers
+    the row of each code."""
+    problems = _extra_cell_problems(row, texts, len(CENTER_LIST_HEADER))
+    code_text, name, center_text = texts[:3]
+    code = None
+    if len(code_text) > MAX_CELL_CHARS or len(name) > MAX_CELL_CHARS:
+        problems.append(Problem(row, None, "文字数が多すぎるセルがあります。"))
+    else:
+        code, problem = directory.resolve(values[0] if code_text else "", name)
+        if problem:
+            problems.append(_at(row, problem))
+    if code is not None:
+        problems += _listed_government_problems(row, code, directory.governments[code], seen)
+    has_center, reason = _center(center_text)
+    if reason:
+        problems.append(Problem(row, COL_CENTER, reason))
+    elif has_center is None:
+        problems.append(Problem(row, COL_CENTER, f"センター設置がありません。「{CENTER_YES}」か「{CENTER_NO}」を入力してください。"))
+    if problems:
+        return problems, None
+    return [], CenterEntry(row, code, directory.governments[code].label, has_center)
+
+
+def _listed_government_problems(
+    row: int, code: str, government: KnownGovernment, seen: dict[str, int]
+) -> list[Problem]:
+    """A prefecture in the center list, or a municipality listed twice."""
+    problems = []
+    if government.kind == "prefecture":
+        problems.append(Problem(row, COL_CODE, f"{government.label}は都道府県です。一覧には市区町村だけを入れてください。"))
+    first = seen.setdefault(code, row)
+    if first != row:
+        problems.append(Problem(row, COL_CODE, f"{government.label}は{first}行目にもあります。1団体1行にしてください。"))
+    return problems

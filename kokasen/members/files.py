@@ -151,7 +151,17 @@ def serve_file(
     if inline is None:
         inline = is_inline(mime)
     modified_ts = int(modified.timestamp()) if modified else None
+    headers = _file_headers(mime, download_name, inline=inline, etag=etag, modified_ts=modified_ts)
+    response = get_conditional_response(request, etag=etag, last_modified=modified_ts)
+    if response is None:
+        response = _file_response(request, fieldfile, mime=mime, etag=etag, modified_ts=modified_ts)
+    return _finish(response, headers, restricted=restricted)
 
+
+def _file_headers(
+    mime: str, download_name: str, *, inline: bool, etag: str | None, modified_ts: int | None
+) -> dict[str, str]:
+    """The headers every answer about the file carries (a 304 or 416 only some: :func:`_finish`)."""
     headers = {
         "Content-Type": mime,
         "Content-Disposition": content_disposition_header(not inline, download_name),
@@ -163,49 +173,57 @@ def serve_file(
         headers["ETag"] = etag
     if modified_ts is not None:
         headers["Last-Modified"] = http_date(modified_ts)
+    return headers
 
-    def finish(response):
-        validators_only = response.status_code in (304, 416)
-        for name, value in headers.items():
-            if not validators_only or name in ("ETag", "Last-Modified", "Accept-Ranges", "X-Content-Type-Options"):
-                response[name] = value
-        if restricted:
-            patch_cache_control(response, private=True, no_cache=True)
-        else:
-            patch_cache_control(response, public=True, max_age=300)
-        return response
 
-    not_modified = get_conditional_response(request, etag=etag, last_modified=modified_ts)
-    if not_modified is not None:
-        return finish(not_modified)
-
+def _file_response(request, fieldfile, *, mime: str, etag: str | None, modified_ts: int | None) -> HttpResponse:
+    """nginx's X-Accel-Redirect when it serves the files, else the whole file, the range asked
+    for (206), or 416 for a range beyond it."""
     prefix = getattr(settings, "PROTECTED_FILES_X_ACCEL_PREFIX", "")
     if prefix:
         response = HttpResponse(b"", content_type=mime)
         response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{fieldfile.name}")
-        return finish(response)
-
+        return response
     size = fieldfile.size
-    byte_range = None
-    if request.method == "GET" and _if_range_matches(request.headers.get("If-Range"), etag, modified_ts):
-        try:
-            byte_range = parse_range(request.headers.get("Range"), size)
-        except Unsatisfiable:
-            response = HttpResponse(status=416, content_type="text/plain; charset=utf-8")
-            response["Content-Range"] = f"bytes */{size}"
-            return finish(response)
-
+    try:
+        byte_range = _requested_range(request, etag, modified_ts, size)
+    except Unsatisfiable:
+        response = HttpResponse(status=416, content_type="text/plain; charset=utf-8")
+        response["Content-Range"] = f"bytes */{size}"
+        return response
     fileobj = fieldfile.storage.open(fieldfile.name, "rb")
     if byte_range is None:
         response = FileResponse(fileobj, content_type=mime)
         response["Content-Length"] = str(size)
-        return finish(response)
+        return response
     start, end = byte_range
     length = end - start + 1
     response = StreamingHttpResponse(_range_file(fileobj, start, length), status=206, content_type=mime)
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return finish(response)
+    return response
+
+
+def _requested_range(request, etag: str | None, modified_ts: int | None, size: int) -> tuple[int, int] | None:
+    """The byte range to send (:func:`parse_range`) of a GET whose If-Range, if any, names the
+    current file; None for the whole file. Raises Unsatisfiable."""
+    if request.method == "GET" and _if_range_matches(request.headers.get("If-Range"), etag, modified_ts):
+        return parse_range(request.headers.get("Range"), size)
+    return None
+
+
+def _finish(response: HttpResponse, headers: dict[str, str], *, restricted: bool) -> HttpResponse:
+    """``response`` with the file's headers (a 304 or 416 only the validators, Accept-Ranges and
+    nosniff) and its caching: private for a restricted collection, else public for 5 minutes."""
+    validators_only = response.status_code in (304, 416)
+    for name, value in headers.items():
+        if not validators_only or name in ("ETag", "Last-Modified", "Accept-Ranges", "X-Content-Type-Options"):
+            response[name] = value
+    if restricted:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=300)
+    return response
 
 
 def _if_range_matches(if_range: str | None, etag: str | None, modified_ts: int | None) -> bool:

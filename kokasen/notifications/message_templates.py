@@ -76,38 +76,57 @@ def _names(text: str) -> list[str]:
 
 def problems(kind: str, subject: str, body: str) -> dict[str, list[str]]:
     """Japanese problems per field ({} when the template is usable)."""
-    errors: dict[str, list[str]] = {}
     editable = _editable(kind)
     if editable is None:
         return {"kind": ["種類を選んでください。"]}
-    allowed = editable.placeholders
-    listed = "、".join(f"{{{n}}}" for n in allowed)
+    allowed = tuple(editable.placeholders)
     secrets = {k.editable.secret for k in emails.kinds() if k.editable and k.editable.secret}
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
-
-    for field, text, names in (("subject", subject, editable.subject), ("body", body, tuple(allowed))):
-        for name in dict.fromkeys(_names(text)):
-            if name in secrets and field == "subject":
-                add(field, f"件名に {{{name}}} は入れられません（件名は暗号化されずに残ることがあります）。")
-            elif name not in names:
-                shown = "、".join(f"{{{n}}}" for n in names) if field == "subject" else listed
-                add(field, f"{{{name}}} は使えない差し込み項目です。使えるのは {shown} です。")
-        for name in dict.fromkeys(_FULL_WIDTH.findall(text)):
-            if name in allowed:
-                add(field, f"「｛{name}｝」は全角の波かっこです。半角の {{{name}}} で囲んでください。")
-        if SLOT_PREFIX in text:
-            add(field, "「[[kokasen:」で始まる文字列は使えません。")
-    if not subject.strip():
-        add("subject", "件名を入力してください。")
-    if len(subject) > 200:
-        add("subject", "件名は200文字以内にしてください。")
-    found = set(_names(body))
-    for name in editable.required:
-        if name not in found:
-            add("body", f"本文に {{{name}}} がありません。必ず入れてください。")
+    errors: dict[str, list[str]] = {}
+    for field, found in (
+        ("subject", _placeholder_problems(subject, editable.subject, allowed, secrets, in_subject=True)),
+        ("body", _placeholder_problems(body, allowed, allowed, secrets, in_subject=False)),
+        ("subject", _subject_problems(subject)),
+        ("body", _missing_problems(body, editable.required)),
+    ):
+        if found:
+            errors.setdefault(field, []).extend(found)
     return errors
+
+
+def _placeholder_problems(
+    text: str, names: tuple[str, ...], allowed: tuple[str, ...], secrets: set[str], *, in_subject: bool
+) -> list[str]:
+    """Placeholders the field may not hold (``names`` are those it may), a secret in the subject,
+    full-width braces around a placeholder of the kind (``allowed``), and the slot marker."""
+    found = []
+    for name in dict.fromkeys(_names(text)):
+        if name in secrets and in_subject:
+            found.append(f"件名に {{{name}}} は入れられません（件名は暗号化されずに残ることがあります）。")
+        elif name not in names:
+            shown = "、".join(f"{{{n}}}" for n in names)
+            found.append(f"{{{name}}} は使えない差し込み項目です。使えるのは {shown} です。")
+    for name in dict.fromkeys(_FULL_WIDTH.findall(text)):
+        if name in allowed:
+            found.append(f"「｛{name}｝」は全角の波かっこです。半角の {{{name}}} で囲んでください。")
+    if SLOT_PREFIX in text:
+        found.append("「[[kokasen:」で始まる文字列は使えません。")
+    return found
+
+
+def _subject_problems(subject: str) -> list[str]:
+    """A subject that is empty or too long."""
+    found = []
+    if not subject.strip():
+        found.append("件名を入力してください。")
+    if len(subject) > 200:
+        found.append("件名は200文字以内にしてください。")
+    return found
+
+
+def _missing_problems(body: str, required: tuple[str, ...]) -> list[str]:
+    """The ``required`` placeholders that the body lacks."""
+    found = set(_names(body))
+    return [f"本文に {{{name}}} がありません。必ず入れてください。" for name in required if name not in found]
 
 
 def fill(kind: emails.Kind, values: dict[str, str], *, template: Text | None = None, secret: str = "") -> Text:

@@ -170,70 +170,113 @@ def _exact_partition(sec: Section, pool: list[int], m: int, old_unmixed: int, ol
     """The group (0..m-1) of each unit of ``pool`` in the partition into ``m`` valid groups with no
     more unmixed groups than ``old_unmixed`` and the least spread below ``old_spread``; None when
     there is none."""
-    units, lo, hi = sec.units, sec.lo, sec.hi
-    xs = [units[i].logpop for i in pool]
-    sz = [units[i].size for i in pool]
-    cl = [units[i].center for i in pool]
-    n = len(pool)
-    suffix = [0] * (n + 1)
-    for t in range(n - 1, -1, -1):
-        suffix[t] = suffix[t + 1] + sz[t]
-    best = [old_spread - 1e-9, None]
-    assign = [0] * n
-    g_size = [0] * m
-    g_lo = [None] * m
-    g_hi = [None] * m
-    g_w = [0] * m
-    g_n = [0] * m
-    used = 0
+    return _ExactPartition(sec, pool, m, old_unmixed).best_below(old_spread)
 
-    def rec(t, spread):
-        nonlocal used
-        if spread >= best[0]:
-            return
-        if t == n:
-            if used == m and all(g_size[g] >= lo for g in range(m)):
-                unmixed = sum(1 for g in range(m) if not (g_w[g] and g_n[g])) if sec.mixing else 0
-                if unmixed <= old_unmixed:
-                    best[0], best[1] = spread, assign[:]
-            return
-        need = sum(max(0, lo - g_size[g]) for g in range(used)) + lo * (m - used)
-        if need > suffix[t]:
-            return
-        x = xs[t]
-        for g in range(min(used + 1, m)):
-            if g_size[g] + sz[t] > hi:
-                continue
-            new_group = g == used
-            if new_group:
-                used += 1
-            saved = (g_lo[g], g_hi[g])
-            add = 0.0
-            if x is not None:
-                if g_lo[g] is None:
-                    g_lo[g] = g_hi[g] = x
-                else:
-                    if x > g_hi[g]:
-                        add += x - g_hi[g]
-                        g_hi[g] = x
-                    if x < g_lo[g]:
-                        add += g_lo[g] - x
-                        g_lo[g] = x
-            g_size[g] += sz[t]
-            if cl[t] == W_CENTER:
-                g_w[g] += 1
-            elif cl[t] == WITHOUT_CENTER:
-                g_n[g] += 1
-            assign[t] = g
-            rec(t + 1, spread + add)
-            if cl[t] == W_CENTER:
-                g_w[g] -= 1
-            elif cl[t] == WITHOUT_CENTER:
-                g_n[g] -= 1
-            g_size[g] -= sz[t]
-            g_lo[g], g_hi[g] = saved
-            if new_group:
-                used -= 1
 
-    rec(0, 0.0)
-    return best[1]
+class _ExactPartition:
+    """Branch and bound over the units of a pool in their order: each unit joins one of the groups
+    opened so far or opens the next one. A branch stops when its spread reaches the best found or
+    the units left cannot bring every group up to the minimum size."""
+
+    def __init__(self, sec: Section, pool: list[int], m: int, old_unmixed: int):
+        units = sec.units
+        self.lo, self.hi, self.mixing = sec.lo, sec.hi, sec.mixing
+        self.m = m
+        self.old_unmixed = old_unmixed
+        self.xs = [units[i].logpop for i in pool]
+        self.sz = [units[i].size for i in pool]
+        self.cl = [units[i].center for i in pool]
+        self.n = len(pool)
+        self.suffix = _people_from(self.sz)
+        self.assign = [0] * self.n
+        self.g_size = [0] * m
+        self.g_lo: list[float | None] = [None] * m
+        self.g_hi: list[float | None] = [None] * m
+        self.g_w = [0] * m
+        self.g_n = [0] * m
+        self.used = 0
+        self.best_spread = 0.0
+        self.best: list[int] | None = None
+
+    def best_below(self, old_spread: float) -> list[int] | None:
+        self.best_spread, self.best = old_spread - 1e-9, None
+        self._place_from(0, 0.0)
+        return self.best
+
+    def _place_from(self, t: int, spread: float) -> None:
+        """Every way to place units ``t``.. with the groups as they are, keeping the best complete one."""
+        if spread >= self.best_spread:
+            return
+        if t == self.n:
+            self._keep_if_better(spread)
+            return
+        if self._short_of_people(t):
+            return
+        g_size, s, hi = self.g_size, self.sz[t], self.hi
+        for g in range(min(self.used + 1, self.m)):
+            if g_size[g] + s <= hi:
+                self._place(t, g, spread)
+
+    def _place(self, t: int, g: int, spread: float) -> None:
+        """Unit ``t`` in group ``g`` (opening it when it is the next one), the rest placed, then undone."""
+        new_group = g == self.used
+        if new_group:
+            self.used += 1
+        saved = (self.g_lo[g], self.g_hi[g])
+        add = self._widen(g, self.xs[t])
+        self._count(t, g, 1)
+        self.assign[t] = g
+        self._place_from(t + 1, spread + add)
+        self._count(t, g, -1)
+        self.g_lo[g], self.g_hi[g] = saved
+        if new_group:
+            self.used -= 1
+
+    def _widen(self, g: int, x: float | None) -> float:
+        """Stretch group ``g``'s population range to ``x``; returns how much its spread grew."""
+        add = 0.0
+        if x is None:
+            return add
+        g_lo, g_hi = self.g_lo, self.g_hi
+        if g_lo[g] is None:
+            g_lo[g] = g_hi[g] = x
+            return add
+        if x > g_hi[g]:
+            add += x - g_hi[g]
+            g_hi[g] = x
+        if x < g_lo[g]:
+            add += g_lo[g] - x
+            g_lo[g] = x
+        return add
+
+    def _count(self, t: int, g: int, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) unit ``t``'s people and center class in group ``g``."""
+        self.g_size[g] += sign * self.sz[t]
+        if self.cl[t] == W_CENTER:
+            self.g_w[g] += sign
+        elif self.cl[t] == WITHOUT_CENTER:
+            self.g_n[g] += sign
+
+    def _short_of_people(self, t: int) -> bool:
+        """True when units ``t``.. cannot bring every group, open or not, up to the minimum size."""
+        lo = self.lo
+        need = sum(max(0, lo - self.g_size[g]) for g in range(self.used)) + lo * (self.m - self.used)
+        return need > self.suffix[t]
+
+    def _keep_if_better(self, spread: float) -> None:
+        """Keep the complete assignment (its spread is below the best) if every group is open, big
+        enough, and no more are unmixed than before."""
+        m = self.m
+        if self.used != m or any(self.g_size[g] < self.lo for g in range(m)):
+            return
+        unmixed = sum(1 for g in range(m) if not (self.g_w[g] and self.g_n[g])) if self.mixing else 0
+        if unmixed <= self.old_unmixed:
+            self.best_spread, self.best = spread, self.assign[:]
+
+
+def _people_from(sizes: list[int]) -> list[int]:
+    """``out[t]``: the people of ``sizes[t:]`` (``out[len(sizes)]`` is 0)."""
+    suffix = [0] * (len(sizes) + 1)
+    for t in range(len(sizes) - 1, -1, -1):
+        suffix[t] = suffix[t + 1] + sizes[t]
+    return suffix

@@ -47,14 +47,7 @@ def window_dp(
             avail = [p for p in range(1, WINDOW + 1) if i + p < n and not (mask >> (p - 1)) & 1]
             base_assigned = prefix[i] + sum(sizes[i + p] for p in range(1, WINDOW + 1) if (mask >> (p - 1)) & 1)
             for chosen, people, c in groups_from(i, avail):
-                full = mask  # the next state: the first unit left unassigned, the window from there
-                for p in chosen:
-                    full |= 1 << (p - 1)
-                t = 0
-                while (full >> t) & 1:
-                    t += 1
-                ni = i + 1 + t
-                nmask = full >> (t + 1)
+                ni, nmask = _next_state(i, mask, chosen)
                 assigned = base_assigned + people
                 rest = total - assigned
                 rmin, rmax = -(-rest // hi), rest // lo
@@ -73,6 +66,18 @@ def window_dp(
                     if old is None or nc < old[0] - EPS:
                         target[nj] = (nc, i, mask, chosen, j)
     return _best_path(dp, k_allowed, prefer)
+
+
+def _next_state(i: int, mask: int, chosen: tuple[int, ...]) -> tuple[int, int]:
+    """The state after a group of unit ``i`` and the window positions ``chosen`` is formed in state
+    (``i``, ``mask``): the first unit left unassigned, and which units of its window are assigned."""
+    full = mask
+    for p in chosen:
+        full |= 1 << (p - 1)
+    t = 0
+    while (full >> t) & 1:
+        t += 1
+    return i + 1 + t, full >> (t + 1)
 
 
 def _group_finder(sec: Section, sizes: list[int], xs: list[float | None], cls: list[int]):
@@ -144,51 +149,62 @@ def size_partition(sizes: list[int], lo: int, hi: int) -> list[list[int]] | None
     """
     counts = Counter(sizes)
     values = sorted(counts, reverse=True)
-    failed: set[tuple[int, ...]] = set()
-    nodes = 0
+    try:
+        return _SizeSearch(values, lo, hi).solve(tuple(counts[v] for v in values))
+    except _SearchCut:
+        return "unknown"
 
-    class _Cut(Exception):
-        pass
 
-    def solve(state: tuple[int, ...]) -> list[list[int]] | None:
-        nonlocal nodes
+class _SearchCut(Exception):
+    """The size-only search visited more than :data:`SIZE_SEARCH_NODES` states."""
+
+
+class _SizeSearch:
+    """Depth-first search over the counts left of each size (``values``, largest first): a bin
+    takes one of the largest size left, then sizes no larger; once it reaches ``lo`` it is tried
+    closed before it grows. States known to fail are remembered."""
+
+    def __init__(self, values: list[int], lo: int, hi: int):
+        self.values, self.lo, self.hi = values, lo, hi
+        self.failed: set[tuple[int, ...]] = set()
+        self.nodes = 0
+
+    def solve(self, state: tuple[int, ...]) -> list[list[int]] | None:
+        """The bins of the sizes counted in ``state``, or None; raises :class:`_SearchCut`."""
         if not any(state):
             return []
-        if state in failed:
+        if state in self.failed:
             return None
-        nodes += 1
-        if nodes > SIZE_SEARCH_NODES:
-            raise _Cut
+        self.nodes += 1
+        if self.nodes > SIZE_SEARCH_NODES:
+            raise _SearchCut
         first = next(a for a, c in enumerate(state) if c)
         base = list(state)
         base[first] -= 1
-        start = values[first]
-
-        def fill(a, people, taken, cur):
-            if people >= lo:
-                rest = solve(tuple(cur))
-                if rest is not None:
-                    return [taken[:]] + rest
-            for b in range(a, len(values)):
-                if cur[b] and people + values[b] <= hi:
-                    cur[b] -= 1
-                    taken.append(values[b])
-                    got = fill(b, people + values[b], taken, cur)
-                    taken.pop()
-                    cur[b] += 1
-                    if got is not None:
-                        return got
-            return None
-
-        got = fill(first, start, [start], base)
+        start = self.values[first]
+        got = self._fill(first, start, [start], base)
         if got is None:
-            failed.add(state)
+            self.failed.add(state)
         return got
 
-    try:
-        return solve(tuple(counts[v] for v in values))
-    except _Cut:
-        return "unknown"
+    def _fill(self, a: int, people: int, taken: list[int], cur: list[int]) -> list[list[int]] | None:
+        """The bins when the open bin ``taken`` (``people``) may still take sizes ``values[a:]`` from
+        the counts ``cur``, closing as soon as it may, or None."""
+        values = self.values
+        if people >= self.lo:
+            rest = self.solve(tuple(cur))
+            if rest is not None:
+                return [taken[:]] + rest
+        for b in range(a, len(values)):
+            if cur[b] and people + values[b] <= self.hi:
+                cur[b] -= 1
+                taken.append(values[b])
+                got = self._fill(b, people + values[b], taken, cur)
+                taken.pop()
+                cur[b] += 1
+                if got is not None:
+                    return got
+        return None
 
 
 def groups_from_bins(sec: Section, bins: list[list[int]]) -> list[list[int]]:
