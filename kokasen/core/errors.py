@@ -23,6 +23,8 @@ from django.http import HttpResponse
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
+from .upload_scan import VirusCheckFailed
+
 log = logging.getLogger(__name__)
 
 PLAIN_FRAME = "errors/frame_plain.html"
@@ -70,6 +72,8 @@ def error_response(request, template_name: str, status: int, context: dict | Non
 def bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
         return request_too_large(request)
+    if isinstance(exception, VirusCheckFailed):  # a file clamd did not pass, used outside a form
+        return HttpResponse(render_plain("errors/upload_refused.html", {"message": exception.message}), status=400)
     return HttpResponse(render_plain("errors/400.html"), status=400)
 
 

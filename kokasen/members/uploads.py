@@ -73,7 +73,7 @@ def extension_of(name: str) -> str:
 def megabytes(size: int) -> str:
     if size >= 1024**3 and size % 1024**3 == 0:
         return f"{size // 1024**3} GB"
-    return f"{size / 1024**2:.0f} MB" if size % 1024**2 == 0 else f"{size / 1024**2:.1f} MB"
+    return f"{size / 1024**2:,.0f} MB" if size % 1024**2 == 0 else f"{size / 1024**2:,.1f} MB"
 
 
 def _is_text(stream, head: bytes) -> bool:

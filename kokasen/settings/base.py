@@ -205,6 +205,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Django's two upload handlers, each scanning every file with clamd as soon as it has arrived,
+# before any view or form sees it; a file clamd does not pass never reaches request.FILES
+# (kokasen/core/upload_scan.py, docs/decisions/0028-health-and-antivirus.md, "the upload paths").
+FILE_UPLOAD_HANDLERS = [
+    "kokasen.core.upload_scan.ScanningMemoryFileUploadHandler",
+    "kokasen.core.upload_scan.ScanningTemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security (relaxed only in dev.py / test.py) ---
@@ -316,7 +323,9 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "m
 # set, by nginx through X-Accel-Redirect (deploy/nginx/portal.conf).
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "kokasen.members.forms.SafeDocumentForm"
 DOCUMENT_MAX_UPLOAD_SIZE = env_int("DOCUMENT_MAX_UPLOAD_SIZE", 50 * 1024 * 1024)
-VIDEO_MAX_UPLOAD_SIZE = env_int("VIDEO_MAX_UPLOAD_SIZE", 2 * 1024 * 1024 * 1024)
+# 2,000 MB: clamd scans at most 2 GiB of one file (libclamav's limit, decision 0028), so every
+# video allowed can be scanned to the end. nginx: client_max_body_size 2001m on /admin/documents/.
+VIDEO_MAX_UPLOAD_SIZE = env_int("VIDEO_MAX_UPLOAD_SIZE", 2000 * 1024 * 1024)
 PROTECTED_FILES_X_ACCEL_PREFIX = env_str("PROTECTED_FILES_X_ACCEL_PREFIX", "")
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "svg"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -341,7 +350,7 @@ SHORT_FORM_URL_NAMES = ["tips:index", "feedback:send"]
 # are read: on admin paths above the largest upload (documents, videos, images) plus this
 # margin for the form's other fields; elsewhere above MAX_BODY_SIZE_OUTSIDE_ADMIN (nothing
 # outside the admins takes a file). nginx has the same limits (deploy/nginx/portal.conf:
-# 2 GB + 1 MB = 2049m for /admin/documents/, 11m for /admin/images/, 10m elsewhere).
+# 2,000 MB + 1 MB = 2001m for /admin/documents/, 11m for /admin/images/, 10m elsewhere).
 UPLOAD_BODY_MARGIN = 1024 * 1024
 MAX_BODY_SIZE_OUTSIDE_ADMIN = 10 * 1024 * 1024
 

@@ -118,7 +118,7 @@ def test_more_than_clamd_takes_is_refused_as_too_large(clamd_server, tmp_path):
     """A clamd whose StreamMaxLength is 1 MB closes the stream part way: not clean."""
     small = ClamdServer(tmp_path / "small", database=clamd_server.database)
     text = small.config.read_text()
-    small.config.write_text(text.replace("StreamMaxLength 2100M", "StreamMaxLength 1M"))
+    small.config.write_text(text.replace("StreamMaxLength 2047M", "StreamMaxLength 1M"))
     with small:
         result = Clamd(small.socket_path).scan_bytes(b"x" * (3 * 1024 * 1024))
     assert result.is_unavailable and result.reason is Reason.SIZE_LIMIT, result

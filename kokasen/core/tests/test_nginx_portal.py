@@ -193,8 +193,8 @@ def posts_reaching_the_app(seen) -> list:
     return [entry for entry in seen if entry[0] == "POST"]
 
 
-# Each within its location's limit: 2 GB for documents, 5 MB (an import's limit) elsewhere.
-UPLOADS = [("/admin/documents/multiple/add/", 2 * 1024 * MB), ("/admin/documents/chooser/create/", 2 * 1024 * MB),
+# Each within its location's limit: 2,000 MB for documents, 5 MB (an import's limit) elsewhere.
+UPLOADS = [("/admin/documents/multiple/add/", 2000 * MB), ("/admin/documents/chooser/create/", 2000 * MB),
            ("/admin/images/multiple/add/", 5 * MB), ("/admin/meetings/1/roster/", 5 * MB),
            ("/admin/local-government-accounts/import/", 5 * MB), ("/django-admin/wagtaildocs/document/add/", 5 * MB)]
 
@@ -229,7 +229,7 @@ def test_nginx_passes_a_verified_staff_upload_with_its_body(portal, smtp_certifi
 
 
 @pytest.mark.parametrize("path,limit_mb", [
-    ("/admin/documents/multiple/add/", 2049), ("/admin/images/multiple/add/", 11), ("/django-admin/x/", 11),
+    ("/admin/documents/multiple/add/", 2001), ("/admin/images/multiple/add/", 11), ("/django-admin/x/", 11),
     ("/login/", 10), ("/", 10),
 ])
 def test_nginx_refuses_a_body_over_the_limit_of_its_location_from_content_length_alone(
