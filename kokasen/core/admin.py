@@ -1,6 +1,19 @@
 from django.contrib import admin
 
+# Wagtail registers its document and image models in the Django admin (imported here first, so
+# that the registrations exist whatever the order of INSTALLED_APPS). Their plain model forms
+# would skip what Wagtail's own screens apply (collection permissions, the members' file checks,
+# safe names), so documents and images are uploaded in the Wagtail admin only.
+from wagtail.documents import admin as _documents_admin  # noqa: F401
+from wagtail.documents import get_document_model
+from wagtail.images import admin as _images_admin  # noqa: F401
+from wagtail.images import get_image_model
+
 from .models import AuditEvent
+
+for model in (get_document_model(), get_image_model()):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 @admin.register(AuditEvent)

@@ -80,7 +80,7 @@ class Scene:
 @pytest.fixture
 def scene(db):
     user = make_staff(roles.AGENCY_ADMIN)
-    user.is_staff = user.is_superuser = True  # the Django admin's add forms too
+    user.is_staff = user.is_superuser = True  # Wagtail's redirect import is for superusers
     user.save()
     client = Client()
     login_staff(client, user)
@@ -223,13 +223,7 @@ PATHS = [
         lambda: ("差し替え後の資料.pdf", PDF),
         lambda r, s: r.status_code == 302 and get_document_model().objects.get(pk=s.document.pk).file.read() == PDF,
     ),
-    UploadPath(
-        "django-admin-document",
-        lambda s, n, d: s.client.post(reverse("admin:wagtaildocs_document_add"), _document_fields(s, n, d)),
-        lambda: ("配布資料.pdf", PDF),
-        lambda r, s: r.status_code == 302 and get_document_model().objects.filter(title="ウイルス検査の確認").exists(),
-    ),
-    # Images, Wagtail admin and Django admin.
+    # Images, Wagtail admin.
     UploadPath(
         "images-add",
         lambda s, n, d: s.client.post(reverse("wagtailimages:add"), _document_fields(s, n, d)),
@@ -257,12 +251,6 @@ PATHS = [
                                       _document_fields(s, n, d, title=s.image.title)),
         lambda: ("差し替え後の図.png", png_bytes((10, 120, 40))),
         lambda r, s: r.status_code == 302 and get_image_model().objects.get(pk=s.image.pk).file.name != s.image.file.name,
-    ),
-    UploadPath(
-        "django-admin-image",
-        lambda s, n, d: s.client.post(reverse("admin:wagtailimages_image_add"), _document_fields(s, n, d)),
-        lambda: ("図.png", png_bytes()),
-        lambda r, s: r.status_code == 302 and get_image_model().objects.filter(title="ウイルス検査の確認").exists(),
     ),
     # Wagtail's own screens: the profile picture and the redirect import.
     UploadPath(
@@ -319,11 +307,10 @@ FORMS = {
 }
 # Every FileField of every model -> the paths that fill it ([]: never from an upload).
 MODEL_FILE_FIELDS = {
-    # WAGTAILDOCS_DOCUMENT_FORM_BASE (members.forms.SafeDocumentForm) and the Django admin.
+    # WAGTAILDOCS_DOCUMENT_FORM_BASE (members.forms.SafeDocumentForm); not in the Django admin (core/admin.py).
     "wagtaildocs.Document.file": ["documents-add", "video-add", "documents-multiple", "documents-chooser",
-                                  "documents-replace", "django-admin-document"],
-    "wagtailimages.Image.file": ["images-add", "images-multiple", "images-chooser", "images-replace",
-                                 "django-admin-image"],
+                                  "documents-replace"],
+    "wagtailimages.Image.file": ["images-add", "images-multiple", "images-chooser", "images-replace"],
     # Wagtail keeps a multiple-upload file here when the file passed and another field did not.
     "wagtailcore.UploadedFile.file": ["documents-multiple", "images-multiple"],
     "wagtailusers.UserProfile.avatar": ["avatar"],
@@ -503,3 +490,15 @@ def test_every_upload_handler_scans():
     replacing = [str(p) for p in project.rglob("*.py") if "upload_handlers" in p.read_text(encoding="utf-8")
                  and p.name != Path(__file__).name]
     assert replacing == [], "a view that sets request.upload_handlers would skip the scan"
+
+
+def test_the_django_admin_offers_no_document_or_image_upload(staff_client):
+    """Documents and images are uploaded through Wagtail's screens only (core/admin.py)."""
+    from django.contrib import admin
+    from django.urls import NoReverseMatch
+
+    assert not admin.site.is_registered(get_document_model())
+    assert not admin.site.is_registered(get_image_model())
+    for name in ("admin:wagtaildocs_document_add", "admin:wagtailimages_image_add"):
+        with pytest.raises(NoReverseMatch):
+            reverse(name)
