@@ -340,6 +340,7 @@ def join(items):
 print(f"{join(nets)}|{join(n for n in nets if n.version == 4)}|{join(n for n in nets if n.version == 6)}")
 PY
 }
+as_set() { tr ',' '\n' <<<"$1" | sort -u | paste -sd, -; }  # the same networks in any order
 conflicts=()
 from_file() {  # VAR NAME: the env file's value of NAME, or complain if a flag said otherwise
     local var=$1 name=$2 current
@@ -363,7 +364,8 @@ if [[ -f $ENV_FILE ]]; then
         if [[ -n ${GIVEN[$var]:-} ]]; then  # compare the normalized lists
             given=$(networks "${pair#*:}" "${!var}") || exit 2
             current=$(networks "${pair#*:}" "$(env_value "${pair#*:}")") || exit 2
-            [[ ${given%%|*} == "${current%%|*}" ]] || conflicts+=("${pair#*:}（環境ファイル: ${current%%|*}、指定: ${given%%|*}）")
+            [[ $(as_set "${given%%|*}") == "$(as_set "${current%%|*}")" ]] ||
+                conflicts+=("${pair#*:}（環境ファイル: ${current%%|*}、指定: ${given%%|*}）")
             unset "GIVEN[$var]"
         fi
         from_file "$var" "${pair#*:}"
@@ -571,6 +573,12 @@ if [[ ! -f $ENV_FILE ]]; then
     changed "環境ファイル $ENV_FILE"
 fi
 ensure_attrs "$ENV_FILE" 0640 root "$SYSTEM_USER"
+# The file as the running services last saw it: an edit by the operator restarts gunicorn below.
+applied=$CONF_DIR/.kokasen.env.applied
+if [[ $(cat "$applied" 2>/dev/null || true) != "$(sha256sum <"$ENV_FILE")" ]]; then
+    (umask 077 && sha256sum <"$ENV_FILE" >"$applied")
+    [[ -n ${TOUCHED[環境ファイル]:-} ]] || changed "環境ファイルの変更を反映（gunicorn を再起動）"
+fi
 
 # =============================================================================================
 step "TLS 証明書"
@@ -620,19 +628,24 @@ manage() {  # a management command as the service user, with the installed setti
     (cd / && runuser -u "$SYSTEM_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
         HOME="$SRV" KOKASEN_ENV_FILE="$ENV_FILE" "$APP/deploy/bin/kokasen-manage" "$@")
 }
-if ! manage migrate --check >>"$INSTALL_LOG" 2>&1; then
+manage install_state >"$WORK/state" 2>>"$INSTALL_LOG" || { tail -n 20 "$INSTALL_LOG" >&2; die "データベースに接続できません（$INSTALL_LOG）。"; }
+if ! grep -qx 'migrations_pending=0' "$WORK/state"; then
     note "データベースを更新しています（migrate）…"
     logged manage migrate --no-input
     changed "データベース（migrate）"
+    manage install_state >"$WORK/state" 2>>"$INSTALL_LOG"   # asked again after the migrations
 fi
 manage collectstatic --no-input >"$WORK/collectstatic" 2>>"$INSTALL_LOG" || { cat "$WORK/collectstatic" >&2; die "collectstatic が失敗しました。"; }
 copied=$(grep -Eo '^[0-9]+ static files? copied' "$WORK/collectstatic" | cut -d' ' -f1 || true)
 if ((${copied:-0})); then
     changed "静的ファイル $copied 件（collectstatic）"
 fi
-manage setup_members_area >"$WORK/members" 2>>"$INSTALL_LOG" || { cat "$WORK/members" >&2; die "setup_members_area が失敗しました。"; }
-if grep -q '件' "$WORK/members"; then
-    changed "会員エリアの閲覧制限: $(tr '\n' ' ' <"$WORK/members")"
+# Once per deploy (docs/operations.md, Scheduled jobs): when the code or the database changed.
+if [[ -n ${TOUCHED[アプリケーション]:-}${TOUCHED[データベースと静的ファイル]:-} ]]; then
+    manage setup_members_area >"$WORK/members" 2>>"$INSTALL_LOG" || { cat "$WORK/members" >&2; die "setup_members_area が失敗しました。"; }
+    if grep -q '件' "$WORK/members"; then
+        changed "会員エリアの閲覧制限: $(tr '\n' ' ' <"$WORK/members")"
+    fi
 fi
 for page in "$SOURCE_DIR"/deploy/nginx/errors/*.html; do
     put_file "$page" "$ERRORS/$(basename "$page")" 0644
@@ -645,7 +658,7 @@ note "Django の本番チェック（check --deploy）: 警告なし"
 
 # =============================================================================================
 step "最初の管理者"
-if [[ $(manage create_first_admin --check 2>>"$INSTALL_LOG") != "superuser=yes" ]]; then
+if ! grep -qx 'superuser=yes' "$WORK/state"; then
     [[ -n $ADMIN_EMAIL ]] || usage_error "管理者がまだいません: --admin-email を指定してください。"
     manage create_first_admin --username "$ADMIN_USER" --email "$ADMIN_EMAIL" >"$WORK/admin" 2>>"$INSTALL_LOG" ||
         die "最初の管理者を作れませんでした（$INSTALL_LOG）。"
@@ -666,9 +679,16 @@ fi
 # =============================================================================================
 step "ClamAV"
 put_file "$SOURCE_DIR/deploy/clamav/clamd.conf" "$ETC/clamav/clamd.conf" 0644
-debian_services clamav-freshclam clamav-daemon
-if [[ $ONLINE == 1 ]] && ! compgen -G "/var/lib/clamav/daily.c[vl]d" >/dev/null; then
-    note "ウイルス定義を取得中です（freshclam）。取得後に kokasen-clamd.path が clamd を起動します。"
+debian_services clamav-freshclam
+if [[ $REAL == 1 ]]; then
+    unit_enable clamav-daemon
+    # Debian's unit does not start without signatures (a condition, not an error): start it only
+    # when they are there; kokasen-clamd.path starts it once freshclam has fetched them.
+    if compgen -G "/var/lib/clamav/main.c[vl]d" >/dev/null && compgen -G "/var/lib/clamav/daily.c[vl]d" >/dev/null; then
+        unit_start clamav-daemon
+    elif [[ $ONLINE == 1 ]]; then
+        note "ウイルス定義を取得中です（freshclam）。取得後に kokasen-clamd.path が clamd を起動します。"
+    fi
 fi
 unit_reload_if ClamAV clamav-daemon restart
 

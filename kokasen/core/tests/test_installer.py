@@ -54,6 +54,7 @@ class Installation:
     instance: str
     first: subprocess.CompletedProcess
     second: subprocess.CompletedProcess
+    after_edit: subprocess.CompletedProcess
     secret_after_first: str
 
     @property
@@ -136,7 +137,15 @@ def installation():
         secret = (root / "etc" / "kokasen" / "secret_key").read_text()
         second = run_installer(root, instance, *OPTIONS)  # the same command again
         assert second.returncode == 0, second.stdout + second.stderr
-        yield Installation(root, instance, first, second, secret)
+        # The operator adds an admin network in the environment file and runs the installer again.
+        env_file = root / "etc" / "kokasen" / "kokasen.env"
+        text = env_file.read_text(encoding="utf-8")
+        assert "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24\n" in text
+        env_file.write_text(text.replace("\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24\n",
+                                         "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24,2001:db8:2::/48\n"), encoding="utf-8")
+        after_edit = run_installer(root, instance)
+        assert after_edit.returncode == 0, after_edit.stdout + after_edit.stderr
+        yield Installation(root, instance, first, second, after_edit, secret)
     finally:
         postgresql(f'DROP DATABASE IF EXISTS "{instance}"', f'DROP ROLE IF EXISTS "{instance}"')
         subprocess.run(["userdel", instance], capture_output=True)
@@ -150,6 +159,13 @@ def test_the_first_run_installs_and_the_second_changes_nothing(installation):
     assert changes(installation.second) == 0, installation.second.stdout
     assert "変更なし" in installation.second.stdout and "変更:" not in installation.second.stdout
     assert "Django の本番チェック（check --deploy）: 警告なし" in installation.second.stdout
+
+
+def test_an_edited_environment_file_reaches_nginx_and_nothing_else_changes(installation):
+    lines = [line.strip() for line in installation.after_edit.stdout.splitlines() if "変更:" in line]
+    assert changes(installation.after_edit) == 2 == len(lines), installation.after_edit.stdout
+    assert lines[0] == "変更: 環境ファイルの変更を反映（gunicorn を再起動）"
+    assert lines[1].endswith("/etc/nginx/kokasen/admin-networks.conf")
 
 
 def test_the_environment_file_and_secrets_are_written_once_for_the_service_user_only(installation):
@@ -229,7 +245,8 @@ def test_nginx_nftables_fail2ban_and_logrotate_configurations_pass_their_own_che
     assert enabled == ["kokasen-catch-all", "kokasen-portal"]  # Debian's default removed
     portal = (root / "etc/nginx/sites-available/kokasen-portal").read_text()
     assert portal.count(f"server_name {DOMAIN};") == 2
-    assert (root / "etc/nginx/kokasen/admin-networks.conf").read_text().splitlines()[1:] == ["default 1;", "192.0.2.0/24 0;"]
+    admin_networks = (root / "etc/nginx/kokasen/admin-networks.conf").read_text().splitlines()[1:]
+    assert admin_networks == ["default 1;", "192.0.2.0/24 0;", "2001:db8:2::/48 0;"]
     assert (root / "etc/nginx/kokasen/health-networks.conf").read_text().rstrip().endswith("192.0.2.10/32 0;")
     ruleset = root / "etc/nftables.conf"
     assert "elements = { 198.51.100.0/24 }" in ruleset.read_text() and "elements = { 2001:db8:1::/48 }" in ruleset.read_text()
@@ -275,7 +292,7 @@ def test_the_code_is_the_checkout_compiled_and_owned_by_root(installation):
 def test_an_option_that_contradicts_the_environment_file_is_refused(installation):
     before = installation.env_file.read_text()
     result = run_installer(installation.root, installation.instance, "--domain", "other.example.go.jp",
-                           "--admin-networks", "192.0.2.0/24")
+                           "--admin-networks", "2001:db8:2:0::/48, 192.0.2.0/24")  # the same networks, written otherwise
     assert result.returncode == 2
     assert "環境ファイル" in result.stderr and "PORTAL_BASE_URL" in result.stderr and "ADMIN_ALLOWED_NETWORKS" not in result.stderr
     assert installation.env_file.read_text() == before

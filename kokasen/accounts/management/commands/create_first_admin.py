@@ -12,25 +12,18 @@ class Command(BaseCommand):
     help = (
         "The first 管理者 of a fresh installation (deploy/install.sh runs it): a superuser in the "
         "管理者 group with a generated password, and a printed one-time invitation to enrol an "
-        "authenticator app (decision 0020). Refused once any superuser exists; --check only says "
-        "whether one does. Prints KEY=value lines for the installer, which keeps them in a file "
+        "authenticator app (decision 0020). Refused once any superuser exists (install_state says "
+        "whether one does). Prints KEY=value lines for the installer, which keeps them in a file "
         "only root can read."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
         parser.add_argument("--email", default="")
-        parser.add_argument(
-            "--check", action="store_true", help="print superuser=yes or superuser=no and change nothing"
-        )
 
-    def handle(self, *args, username, email, check=False, **options):
+    def handle(self, *args, username, email, **options):
         User = get_user_model()
-        exists = User.objects.filter(is_superuser=True).exists()
-        if check:
-            self.stdout.write(f"superuser={'yes' if exists else 'no'}")
-            return
-        if exists:
+        if User.objects.filter(is_superuser=True).exists():
             raise CommandError("管理者（スーパーユーザー）はすでにいます。招待の再発行は invite_staff_enrolment を使ってください。")
         if not email or "@" not in email:
             raise CommandError("--email に最初の管理者のメールアドレスを指定してください。")
