@@ -89,6 +89,8 @@ while (($#)); do
     case $1 in
         -h | --help) usage; exit 0 ;;
         --self-signed) SELF_SIGNED=1; GIVEN[SELF_SIGNED]=1; shift; continue ;;
+        --domain | --cert | --key | --chain | --*-networks | --fail2ban-ignore | --smtp-* | --mail-from | --admin-* | --root | --instance) ;;
+        *) usage_error "不明なオプション: $1" ;;
     esac
     (($# >= 2)) || usage_error "$1 には値が必要です"
     case $1 in
@@ -186,7 +188,6 @@ render() {
     fi
 }
 
-mode_of() { stat -c '%a' "$1"; }
 # The mode, owner and group of PATH as wanted; counted when they were not.
 ensure_attrs() {
     local path=$1 mode=$2 owner=$3 group=$4
@@ -387,13 +388,14 @@ else
     [[ -n $ADMIN_EMAIL ]] || usage_error "--admin-email が必要です（初回。最初の管理者のメールアドレス）"
     SMTP_PORT=${SMTP_PORT:-587}
     MAIL_FROM=${MAIL_FROM:-"こども家庭庁 運営事務局 <noreply@$DOMAIN>"}
+    [[ $SMTP_PORT =~ ^[0-9]+$ ]] || usage_error "--smtp-port は数字です: $SMTP_PORT"
 fi
 [[ $DOMAIN =~ ^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$ ]] || usage_error "ドメイン名として正しくありません: $DOMAIN"
-[[ $SMTP_PORT =~ ^[0-9]+$ ]] || usage_error "--smtp-port は数字です: $SMTP_PORT"
 [[ -z $ADMIN_EMAIL || $ADMIN_EMAIL == ?*@?* ]] || usage_error "--admin-email がメールアドレスではありません: $ADMIN_EMAIL"
 [[ -z $SMTP_PASSWORD_FILE || -r $SMTP_PASSWORD_FILE ]] || usage_error "--smtp-password-file を読めません: $SMTP_PASSWORD_FILE"
 IFS='|' read -r SSH_NETS SSH_V4 SSH_V6 < <(networks SSH_ALLOWED_NETWORKS "$SSH_NETS" || echo "!")
-[[ $SSH_NETS != "!" && -n $SSH_NETS ]] || exit 2
+[[ $SSH_NETS != "!" ]] || exit 2
+[[ -n $SSH_NETS ]] || usage_error "SSH_ALLOWED_NETWORKS が空です: SSH を許すネットワークを指定してください。"
 for pair in ADMIN_NETS:ADMIN_ALLOWED_NETWORKS HEALTH_NETS:HEALTH_ALLOWED_NETWORKS F2B_IGNORE:FAIL2BAN_IGNORE_NETWORKS; do
     var=${pair%%:*}
     parsed=$(networks "${pair#*:}" "${!var}") || exit 2
