@@ -14,7 +14,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # database made by sigtool (kokasen/testing/clamd.py); no official signatures are downloaded. Debian's own
 # clamav-daemon and clamav-freshclam services need not run for the tests.
 # redis-server: the Redis-outage tests start their own Redis and stop it part way (kokasen/core/tests/test_resilient_cache.py).
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server
+# deploy/install.sh runs twice into a scratch root (kokasen/core/tests/test_installer.py): every package it
+# installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
+# for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
+APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -62,9 +66,10 @@ bench: setup
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
-## lint: ruff, the import layers (decision 0022), the template linter, Django's system checks, and no model change without its migration
+## lint: ruff, the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
 lint: setup
 	$(VENV)/bin/ruff check kokasen
+	shellcheck deploy/install.sh deploy/bin/*
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/djlint templates --lint
 	$(PY) manage.py check
