@@ -151,7 +151,20 @@ def record_from_json(entry) -> Record | None:
     """A decoded kokasen_json object as a Record (None: not one)."""
     if type(entry) is not dict:
         return None
-    try:
+    try:  # the fast path: every field of kokasen_json, with nginx's types
+        uri, status, size, seconds, moment = (entry["uri"], entry["status"], entry["bytes"], entry["request_time"],
+                                              entry["time"])
+        if type(status) is int and type(size) is int and type(seconds) in (float, int) and type(uri) is str:
+            ts = _iso_cache.get(moment)
+            if ts is None:
+                ts = _iso_ts(moment)
+            cut = uri.find("?")
+            path, query = (uri, "") if cut < 0 else (uri[:cut], uri[cut + 1:])
+            return Record(ts, entry["client"], entry["method"], path, query, status, size, seconds,
+                          entry["user_agent"], entry["referrer"], entry["host"], entry["request_id"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    try:  # any other JSON log with at least time, client, uri and status
         path, query = _split_uri(entry["uri"])
         status = entry["status"]
         if type(status) is not int:
@@ -525,8 +538,10 @@ class LogReader:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        lines = [_clean(line) for line in lines]
-        lines = [line for line in lines if line]
+        if "\r" in text or "\x00" in text:
+            lines = [_clean(line) for line in lines]
+        if "" in lines:
+            lines = [line for line in lines if line]
         chunk = Chunk(path, [])
         for line, record in zip(lines, _parse_block(lines)):
             if record is None:

@@ -141,6 +141,7 @@ _PROBE = re.compile(
     r"|[^\" ]*(?:\.\./|%2e%2e|%252e)[^\" ]*)",
     re.IGNORECASE,
 )
+_PLAIN_METHODS = frozenset(("GET", "HEAD", "POST"))
 _SCANNER_METHODS = frozenset(("CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "TRACE",
                               "TRACK", "DEBUG", "SEARCH"))
 # Tools that attack or map web applications (research crawlers such as Censys are left out:
@@ -320,6 +321,10 @@ class LogRules:
         limits = {g: t.p95_limit(g) for g in GROUPS if t.p95_limit(g) is not None}
         count = 0
         last_ts = self.last_ts or 0
+        # Records come nearly in time order: the five-minute window of everyone's errors and the
+        # histograms of the current window are looked up once per window, not once per record.
+        server_window, server_entry = None, None
+        histograms: dict[str, tuple] = {}
         for record in records:
             count += 1
             ts = record.ts
@@ -340,10 +345,11 @@ class LogRules:
                 refused[(address, minute)] += 1
                 continue
             # Scanners: paths nobody else asks for, tools by name.
-            scan_key = (record.method, path, record.query)
+            method, query = record.method, record.query
+            scan_key = path if not query and method in _PLAIN_METHODS else (method, path, query)
             scanning = scan_cache.get(scan_key)
             if scanning is None:
-                scanning = is_scanner_request(record.method, path, record.query)
+                scanning = is_scanner_request(method, path, query)
                 if len(scan_cache) < 200_000:
                     scan_cache[scan_key] = scanning
             agent = record.user_agent
@@ -369,7 +375,7 @@ class LogRules:
                     entry[3] = ts
                 if ts > entry[4]:
                     entry[4] = ts
-                sample = (record.method, safe_uri(path, record.query), status)
+                sample = (method, safe_uri(path, query), status)
                 if sample in entry[5] or len(entry[5]) < 50:
                     entry[5][sample] += 1
             # Floods, per address and path group.
@@ -380,7 +386,7 @@ class LogRules:
                 if paths is None:
                     paths = hot[(address, minute)] = Counter()
                 if len(paths) < 200:
-                    paths[(record.method, safe_uri(path, record.query), status)] += 1
+                    paths[(method, safe_uri(path, query), status)] += 1
             window = ts - ts % 300
             # Errors the client caused (scanner requests are the scanner rule's).
             if not (scanning or tool):
@@ -395,24 +401,31 @@ class LogRules:
                         entry[2], entry[3] = Counter(), Counter()
                     entry[2][status] += 1
                     if len(entry[3]) < 50:
-                        entry[3][(record.method, safe_uri(path, record.query))] += 1
-            entry = servers.get(window)
-            if entry is None:
-                entry = servers[window] = [0, 0, Counter(), Counter()]
-            entry[0] += 1
+                        entry[3][(method, safe_uri(path, query))] += 1
+            if window != server_window:
+                server_entry = servers.get(window)
+                if server_entry is None:
+                    server_entry = servers[window] = [0, 0, Counter(), Counter()]
+                server_window = window
+            server_entry[0] += 1
             if status >= 500:
-                entry[1] += 1
-                entry[2][status] += 1
-                if len(entry[3]) < 50:
-                    entry[3][(record.method, safe_uri(path, record.query))] += 1
+                server_entry[1] += 1
+                server_entry[2][status] += 1
+                if len(server_entry[3]) < 50:
+                    server_entry[3][(method, safe_uri(path, query))] += 1
             # Response times per path group (not files and static: their time is the download's).
             seconds = record.request_time
             if seconds is not None:
                 limit = limits.get(group)
                 if limit is not None:
-                    histogram = times.get((group, window))
-                    if histogram is None:
-                        histogram = times[(group, window)] = {}
+                    current = histograms.get(group)
+                    if current is None or current[0] != window:
+                        histogram = times.get((group, window))
+                        if histogram is None:
+                            histogram = times[(group, window)] = {}
+                        histograms[group] = (window, histogram)
+                    else:
+                        histogram = current[1]
                     index = bisect.bisect_left(_EDGES, seconds)
                     histogram[index] = histogram.get(index, 0) + 1
                     if seconds > limit:
@@ -420,7 +433,7 @@ class LogRules:
                         if slow is None:
                             slow = self.slowest[(group, window)] = Counter()
                         if len(slow) < 50:
-                            slow[safe_uri(path, record.query)] += 1
+                            slow[safe_uri(path, query)] += 1
         self.lines += count
         self.last_ts = last_ts or None
         self._since_compact += count
