@@ -49,6 +49,10 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
+def _mailed_rank(alert: Alert) -> int:
+    return severity_rank(alert.notified_severity) if alert.notified_at and alert.notified_severity else -1
+
+
 def merge_by_address(findings: list[Finding]) -> list[Finding]:
     """One finding per address among the address rules: the first rule of ADDRESS_RULES names
     it; the others are listed in its evidence (``related``), their counts added."""
@@ -113,7 +117,8 @@ def apply(findings: list[Finding], *, checked: list[tuple[str, str]], now: datet
             alert.save()
             alert.refresh_from_db(fields=["count"])
             outcome.updated.append(alert)
-            if alert.notified_at and severity_rank(alert.severity) > severity_rank(alert.notified_severity or "info"):
+            # Mailed at a lower severity, or never (information that became a warning; no recipients then).
+            if severity_rank(alert.severity) > _mailed_rank(alert):
                 outcome.raised.append(alert)
         touched.add(alert.pk)
     checked_now = set(checked)

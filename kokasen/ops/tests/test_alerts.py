@@ -70,6 +70,13 @@ def test_a_higher_severity_is_mailed_again_a_lower_one_is_not():
     assert OutboxMessage.objects.count() == 2 and Alert.objects.get().severity == "critical"
 
 
+def test_information_that_becomes_a_warning_is_mailed_then():
+    apply([finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="info")])
+    assert not OutboxMessage.objects.exists()
+    apply([finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="warning")], now=NOW + timedelta(minutes=5))
+    assert OutboxMessage.objects.count() == 1 and Alert.objects.get().notified_severity == "warning"
+
+
 def test_information_is_shown_not_mailed(settings):
     apply([finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="info")])
     assert Alert.objects.count() == 1 and not OutboxMessage.objects.exists()
