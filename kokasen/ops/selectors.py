@@ -79,7 +79,7 @@ def audit_events(*, action: str = "", actor: str = "", target: str = "", address
 
 def action_choices() -> list[tuple[str, str]]:
     """The actions recorded so far, grouped by their first word (``login.`` …), for the filter."""
-    actions = sorted(set(AuditEvent.objects.values_list("action", flat=True).distinct()))
+    actions = sorted(set(AuditEvent.objects.order_by().values_list("action", flat=True).distinct()))
     prefixes = sorted({action.split(".", 1)[0] + "." for action in actions if "." in action})
     return [(prefix, f"{prefix}*（すべて）") for prefix in prefixes] + [(action, action) for action in actions]
 
