@@ -434,12 +434,20 @@ class LogReader:
     ``consumer`` names who reads ("ops", "analytics"): each has its own positions.
     ``final=True`` treats every file as complete (a file given by hand, not a live log): its
     last line counts even without a line break. Positions of files gone for ``forget_after``
-    are dropped at ``commit()``."""
+    (None: never) are dropped at ``commit()``.
+
+    Files given by hand (an import, an upload): ``rotated=False`` reads that file only, and a
+    common ``stream`` name ("imports") keeps their positions together, so that the same file
+    given again, under any name or gzipped, adds nothing, and a longer copy of it only its new
+    lines: ``LogReader(path, consumer="analytics", store=…, stream="imports", rotated=False,
+    final=True, forget_after=None)``."""
 
     def __init__(self, live: str | os.PathLike, *, consumer: str, store: PositionStore, now: datetime | None = None,
-                 final: bool = False, block_size: int = BLOCK_SIZE, forget_after: timedelta = timedelta(days=7)):
+                 final: bool = False, block_size: int = BLOCK_SIZE, forget_after: timedelta | None = timedelta(days=7),
+                 rotated: bool = True, stream: str | None = None):
         self.live = Path(live)
-        self.stream = str(self.live)
+        self.rotated = rotated
+        self.stream = stream or str(self.live)
         self.consumer = consumer
         self.store = store
         self.now = now or datetime.now(timezone.utc)
@@ -457,7 +465,7 @@ class LogReader:
         than its gzip copy in progress, the larger of a copy and its source (copytruncate)."""
         chosen: dict[str, _Candidate] = {}
         order = []
-        for path in rotated_siblings(self.live):
+        for path in rotated_siblings(self.live) if self.rotated else ([self.live] if self.live.exists() else []):
             try:
                 stat = path.stat()
             except OSError:
@@ -563,7 +571,9 @@ class LogReader:
             if before is None or replace(before, last_seen=None) != replace(position, last_seen=None) or (
                     before.last_seen is None or before.last_seen < self.now - timedelta(days=1)):
                 changed.append(position)
-        self.store.save(self.consumer, self.stream, changed, forget_before=self.now - self.forget_after)
+        forget_before = (self.now - self.forget_after if self.forget_after is not None
+                         else datetime(1, 1, 2, tzinfo=timezone.utc))
+        self.store.save(self.consumer, self.stream, changed, forget_before=forget_before)
 
 
 def _clean(line: str) -> str:

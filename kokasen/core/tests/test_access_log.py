@@ -264,6 +264,32 @@ def test_numbered_rotation_names_oldest_first(tmp_path):
     assert ids(read_all(live, MemoryStore())[0]) == ["id-0", "id-1", "id-2", "id-3"]
 
 
+def test_files_given_by_hand_under_any_name_add_only_what_is_new(tmp_path):
+    """The analytics' import of the agency's own logs: the same file again (renamed, gzipped)
+    adds nothing, a longer copy only its new lines; siblings of a given file are not read."""
+    first = tmp_path / "upload-1.log"
+    write(first, [json_line(n) for n in range(3)])
+    write(tmp_path / "upload-1.log.1", [json_line(90)])  # not given: not read
+    store = MemoryStore()
+
+    def given(path):
+        reader = LogReader(path, consumer="analytics", store=store, stream="imports", rotated=False, final=True,
+                           forget_after=None, now=datetime(2027, 1, 1, tzinfo=timezone.utc))
+        records = [r for chunk in reader.read() for r in chunk.records]
+        reader.commit()
+        return ids(records)
+
+    assert given(first) == ["id-0", "id-1", "id-2"]
+    again = tmp_path / "upload-2.log.gz"
+    with open(first, "rb") as source, gzip.open(again, "wb") as target:
+        target.write(source.read())
+    assert given(again) == []
+    longer = tmp_path / "upload-3.log"
+    write(longer, [json_line(n) for n in range(5)])
+    assert given(longer) == ["id-3", "id-4"]
+    assert given(tmp_path / "missing.log") == []
+
+
 def test_a_file_given_by_hand_counts_its_last_line_and_is_read_once(tmp_path):
     given = tmp_path / "agency-access.log"
     with open(given, "w") as file:
