@@ -152,6 +152,7 @@ def _rows(alerts: list[Alert]) -> list[dict]:
         "first_seen": timezone.localtime(alert.first_seen),
         "last_seen": timezone.localtime(alert.last_seen),
         "count": alert.count,
+        "state": alert.rule in STATE_RULES or alert.rule == "database_unreachable",  # counted in checks, not events
         "related": [RULES.get(rule, rule) for rule in alert.related_rules],
         "resolution": alert.resolution,
         "url": emails.absolute(f"/admin/ops/alerts/{alert.pk}/"),
