@@ -64,6 +64,7 @@ bench: setup
 	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)
+	$(PY) -m kokasen.bench.ops_scan  # ops_scan on ~1,000,000 lines of municipal traffic: lines/s of the reader and the scan
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
 ## lint: ruff, the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration

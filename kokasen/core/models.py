@@ -32,3 +32,35 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+
+class AccessLogPosition(models.Model):
+    """How far one consumer has read one file of an access log (kokasen/core/access_log.py).
+
+    A file is known by the hash of its first line (``fingerprint``), which survives logrotate's
+    renaming, copying and compressing; ``offset`` is the number of bytes of its content consumed,
+    always at the end of a whole line. Written by the consumer in the transaction that stores what
+    it made of those lines, so that no line is counted twice or lost."""
+
+    consumer = models.CharField("読み手", max_length=40)
+    stream = models.CharField("ログ", max_length=500)
+    fingerprint = models.CharField("先頭行のハッシュ", max_length=64)
+    path = models.CharField("最後に見たファイル", max_length=500, blank=True)
+    inode = models.BigIntegerField(default=0)
+    device = models.BigIntegerField(default=0)
+    size = models.BigIntegerField(default=0)
+    mtime_ns = models.BigIntegerField(default=0)
+    offset = models.BigIntegerField("読んだバイト数", default=0)
+    lines = models.BigIntegerField("読んだ行数", default=0)
+    bad_lines = models.BigIntegerField("読めなかった行数", default=0)
+    last_seen = models.DateTimeField("最後に見た日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "アクセスログの読み取り位置"
+        verbose_name_plural = "アクセスログの読み取り位置"
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "stream", "fingerprint"], name="access_log_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.consumer} {self.path or self.stream} {self.offset}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_networks, env_secret, env_str
+from .env import env_bool, env_float, env_int, env_list, env_networks, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_DIR = BASE_DIR / "kokasen"
@@ -305,6 +305,75 @@ HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 4096)
 # /readyz is red when a queued e-mail is older than this (send_outbox runs every minute and
 # retries after 1, 5 and 30 minutes: the mail server has refused for half an hour).
 HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
+
+# --- Detection and alerts: ops_scan every 5 minutes (kokasen/ops, docs/decisions/0030) ---
+# A path setting set to "off" turns its check off (an empty value means the default).
+def _path_or_off(name: str, default: str) -> str:
+    value = env_str(name, default)
+    return "" if value.strip().lower() == "off" else value
+
+
+# The logs ops_scan reads (the JSON access log and the sample of what nginx refused); "off": none.
+OPS_ACCESS_LOGS = [path for path in env_list(
+    "OPS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json", "/var/log/nginx/kokasen/refused.log"]
+) if path.lower() != "off"]
+# Who gets the alerts: these addresses, or else every active 受託者 account's address. Set it:
+# when the database is down the alert goes straight to these addresses over SMTP.
+OPS_ALERT_EMAILS = env_list("OPS_ALERT_EMAILS", [])
+OPS_MAIL_MIN_SEVERITY = env_str("OPS_MAIL_MIN_SEVERITY", "warning")  # info, warning or critical
+# An alert of the logs or the audit trail ends after this long without a new occurrence.
+OPS_ALERT_QUIET_MINUTES = env_int("OPS_ALERT_QUIET_MINUTES", 60)
+# The direct mail while the database is down is repeated at most this often.
+OPS_FALLBACK_REPEAT_MINUTES = env_int("OPS_FALLBACK_REPEAT_MINUTES", 60)
+# Where ops_scan keeps its lock and the record of a database outage (writable by the timer's unit).
+OPS_STATE_DIR = Path(env_str("OPS_STATE_DIR", str(BASE_DIR / "var")))
+OPS_TLS_CERTIFICATE = _path_or_off("OPS_TLS_CERTIFICATE", "/etc/ssl/kokasen/fullchain.pem")
+OPS_CERTIFICATE_WARNING_DAYS = env_int("OPS_CERTIFICATE_WARNING_DAYS", 21)
+OPS_CERTIFICATE_CRITICAL_DAYS = env_int("OPS_CERTIFICATE_CRITICAL_DAYS", 7)
+# Written by the backup job after each good backup (JSON with "finished_at", or the file's time).
+OPS_BACKUP_STATUS_FILE = _path_or_off("OPS_BACKUP_STATUS_FILE", "/var/lib/kokasen/backup/last-success.json")
+OPS_BACKUP_MAX_AGE_HOURS = env_int("OPS_BACKUP_MAX_AGE_HOURS", 26)
+# The folder nginx serves the static export from, checked against the hashes written at export time.
+OPS_STATIC_EXPORT_DIR = _path_or_off("OPS_STATIC_EXPORT_DIR", "/srv/kokasen-static")
+# A staff login from a network none of that account's logins came from in this many days is
+# reported; networks are /24 (IPv4) and /48 (IPv6); the offices' networks are never reported.
+OPS_STAFF_KNOWN_NETWORKS = env_networks("OPS_STAFF_KNOWN_NETWORKS", [])
+OPS_STAFF_NETWORK_PREFIX_V4 = env_int("OPS_STAFF_NETWORK_PREFIX_V4", 24)
+OPS_STAFF_NETWORK_PREFIX_V6 = env_int("OPS_STAFF_NETWORK_PREFIX_V6", 48)
+OPS_STAFF_NETWORK_MEMORY_DAYS = env_int("OPS_STAFF_NETWORK_MEMORY_DAYS", 365)
+# The rules' thresholds (each also an environment variable OPS_<NAME>). Sized for municipal
+# traffic: ~60 local governments behind one gateway address, whose busiest minute (a mail to all
+# at 9:00) is ~720 page requests and ~180 login requests (decision 0025's model); nginx refuses
+# more than 20 pages/s and 2 logins/s per address before anything is logged.
+OPS_THRESHOLDS = {
+    "SCANNER_WINDOW_MINUTES": 10,
+    "SCANNER_PATH_HITS": 10,  # requests for scanner paths (.php, /.env, /wp-admin …) from one address
+    "SCANNER_TOOL_HITS": 1,  # requests with an attack tool's user agent (sqlmap, nikto …)
+    "FLOOD_PAGES_PER_MINUTE": 900,  # per address and path group, in one minute
+    "FLOOD_LOGIN_PER_MINUTE": 240,
+    "FLOOD_RESET_PER_MINUTE": 45,
+    "FLOOD_ADMIN_PER_MINUTE": 1200,
+    "FLOOD_SEARCH_PER_MINUTE": 150,
+    "FLOOD_FILES_PER_MINUTE": 1500,
+    "FLOOD_STATIC_PER_MINUTE": 5000,
+    "FLOOD_REFUSED_PER_MINUTE": 640,  # requests nginx refused (refused.log lines × 16)
+    "CLIENT_ERRORS_PER_5_MINUTES": 300,  # 4xx answers to one address …
+    "CLIENT_ERRORS_MIN_SHARE": 0.5,  # … that are at least this share of its requests
+    "SERVER_ERRORS_PER_5_MINUTES": 20,  # 5xx answers in all …
+    "SERVER_ERRORS_MIN_SHARE": 0.02,  # … that are at least this share of all requests
+    "P95_MIN_REQUESTS": 50,  # a path group's five minutes with fewer requests is not judged
+    "P95_PAGES_SECONDS": 2.0,
+    "P95_LOGIN_SECONDS": 2.0,
+    "P95_SEARCH_SECONDS": 3.0,
+    "P95_ADMIN_SECONDS": 5.0,
+    "LOGIN_FAILURES_PER_15_MINUTES": 100,  # from all addresses not reported as one source
+    "LOCKOUTS_PER_HOUR": 10,  # user IDs protected and addresses slowed
+    "SPRAY_ACCOUNTS_PER_HOUR": 20,  # user IDs without a success from one address
+}
+OPS_THRESHOLDS = {
+    name: (env_float if isinstance(default, float) else env_int)(f"OPS_{name}", default)
+    for name, default in OPS_THRESHOLDS.items()
+}
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = "こども家庭センターポータル"

@@ -35,3 +35,8 @@ WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 # CLAMD_ADDRESS=/run/clamav/clamd.ctl); otherwise uploads pass unscanned here.
 CLAMD_ADDRESS = os.environ.get("CLAMD_ADDRESS", "")
 VIRUS_SCAN_REQUIRED = False
+# ops_scan: no server logs, certificate, backup record or static export on a developer's machine.
+OPS_ACCESS_LOGS = []
+OPS_TLS_CERTIFICATE = ""
+OPS_BACKUP_STATUS_FILE = ""
+OPS_STATIC_EXPORT_DIR = ""

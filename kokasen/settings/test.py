@@ -26,3 +26,8 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # real clamd): uploads pass unscanned here only (VIRUS_SCAN_REQUIRED is True everywhere else).
 CLAMD_ADDRESS = ""
 VIRUS_SCAN_REQUIRED = False
+# ops_scan: no server logs, certificate, backup record or static export here (a test names its own).
+OPS_ACCESS_LOGS = []
+OPS_TLS_CERTIFICATE = ""
+OPS_BACKUP_STATUS_FILE = ""
+OPS_STATIC_EXPORT_DIR = ""

@@ -91,3 +91,22 @@ def test_every_periodic_command_has_a_timer_and_is_documented():
 def test_units_run_through_the_wrapper_or_gunicorn(path):
     start = unit(path)["Service"]["ExecStart"].split()
     assert start[0] in ("/srv/kokasen/app/deploy/bin/kokasen-manage", "/srv/kokasen/app/.venv/bin/gunicorn")
+
+
+def test_ops_scan_runs_every_five_minutes_and_may_read_nginx_logs():
+    """Detection and alerts (decision 0030): the timer fires at :00, :05, … as systemd itself
+    computes it, and the service is in the group that may read /var/log/nginx/kokasen/."""
+    service = unit(UNITS / "kokasen-ops-scan.service")["Service"]
+    assert service["ExecStart"].split()[1:] == ["ops_scan", "--verbosity", "0"]
+    assert service["SupplementaryGroups"] == "adm"
+    assert "/srv/kokasen/app/var" in service["ReadWritePaths"]  # the lock and the outage record (OPS_STATE_DIR)
+    calendar = unit(UNITS / "kokasen-ops-scan.timer")["Timer"]["OnCalendar"]
+    result = subprocess.run([shutil.which("systemd-analyze"), "calendar", "--iterations=4", calendar],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    stamps = re.findall(r"(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})", result.stdout)
+    from datetime import datetime
+
+    times = [datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S") for stamp in stamps[:4]]
+    assert len(times) == 4 and all(t.minute % 5 == 0 and t.second == 0 for t in times)
+    assert {(b - a).total_seconds() for a, b in zip(times, times[1:])} == {300.0}

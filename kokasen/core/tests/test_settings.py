@@ -41,18 +41,21 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 def test_env_helpers_read_typed_values(monkeypatch, tmp_path):
     monkeypatch.setenv("X_BOOL", "yes")
     monkeypatch.setenv("X_INT", "42")
+    monkeypatch.setenv("X_FLOAT", "0.25")
     monkeypatch.setenv("X_LIST", "a, b,,c")
     secret = tmp_path / "secret"
     secret.write_text("s3cret\n")
     monkeypatch.setenv("X_SECRET_FILE", str(secret))
     assert env.env_bool("X_BOOL", False) is True
     assert env.env_int("X_INT", 0) == 42
+    assert env.env_float("X_FLOAT", 1.0) == 0.25 and env.env_float("X_UNSET", 2.0) == 2.0
     assert env.env_list("X_LIST", []) == ["a", "b", "c"]
     assert env.env_secret("X_SECRET") == "s3cret"
     assert env.env_bool("X_UNSET", True) is True
 
 
-@pytest.mark.parametrize("name,value,reader", [("X_BOOL", "maybe", env.env_bool), ("X_INT", "4x", env.env_int)])
+@pytest.mark.parametrize("name,value,reader", [("X_BOOL", "maybe", env.env_bool), ("X_INT", "4x", env.env_int),
+                                               ("X_FLOAT", "0,5", env.env_float)])
 def test_env_helpers_refuse_malformed_values(monkeypatch, name, value, reader):
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured):

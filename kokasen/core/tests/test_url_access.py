@@ -52,6 +52,7 @@ from kokasen.members.services import members_collection
 from kokasen.members.tests.imaging import make_image
 from kokasen.notifications import message_templates
 from kokasen.notifications.models import MessageTemplate
+from kokasen.ops.models import Alert
 from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
 from kokasen.tips import services as tips_services
 from kokasen.tips.models import Topic
@@ -143,6 +144,10 @@ class Scene:
         )
         self.image = make_image("アクセス確認の図", members_collection(), "access-chart.png")
         self.members_home = MembersHomePage.objects.get()
+        self.alert = Alert.objects.create(
+            rule="scanner", key="192.0.2.9", severity="warning", summary="192.0.2.9 から脆弱性スキャン",
+            first_seen=timezone.now(), last_seen=timezone.now(), count=10,
+        )
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)
 
 
@@ -383,6 +388,15 @@ ROWS: dict[str, list[Case]] = {
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/grouping/withdraw/", staff(405, 405),
              post=staff_post(SHOWN, SHOWN), data={}),
     ],
+    # 「運用・セキュリティ」 (kokasen/ops, decision 0030): 管理者 and 受託者.
+    "admin/ops/": [Case("/admin/ops/", staff())],
+    "admin/ops/alerts/<int:pk>/": [Case(lambda s: f"/admin/ops/alerts/{s.alert.pk}/", staff())],
+    "admin/ops/alerts/<int:pk>/acknowledge/": [
+        Case(lambda s: f"/admin/ops/alerts/{s.alert.pk}/acknowledge/", staff(405, 405), post=staff_post(),
+             data={"note": "fail2ban が遮断したことを確認しました。"}),
+    ],
+    "admin/ops/history/": [Case("/admin/ops/history/?rule=scanner", staff())],
+    "admin/ops/audit/": [Case("/admin/ops/audit/?action=login.&since=2026-01-01", staff())],
     "admin/meetings/report/": [Case("/admin/meetings/report/", staff())],
     "admin/meetings/<int:pk>/report/": [Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/", staff())],
     "admin/meetings/<int:pk>/report/survey/": [

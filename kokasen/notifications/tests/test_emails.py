@@ -20,7 +20,7 @@ def test_every_e_mail_the_apps_send_is_a_registered_kind_with_a_label():
     sent_by_the_apps = {
         "credentials", "password_reissued", "password_reset", "staff_enrolment_invitation",
         "tips_digest", "tips_approved", "tips_rejected", "tips_hidden", "feedback_received",
-        "meeting_invitation", "meeting_facilitator",
+        "meeting_invitation", "meeting_facilitator", "ops_alert", "ops_recovery", "ops_database_unreachable",
     }
     assert set(KINDS) == sent_by_the_apps
     labels = emails.labels()
