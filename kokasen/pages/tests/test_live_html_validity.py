@@ -1,6 +1,6 @@
 """The live (not exported) pages are valid HTML: the Nu HTML Checker over the pages only the
-live site has (the 小ネタ board with posts, the account page with and without errors) and a
-few public ones, and every ``<time datetime>`` checked against the HTML standard's grammar.
+live site has (the 小ネタ board with posts, the account page with and without errors, the members' forms table)
+and a few public ones, and every ``<time datetime>`` checked against the HTML standard's grammar.
 
 The live 小ネタ page once carried ``datetime="2026-11-25T10:30:00.123456+09:00"``: Django's
 ``date:'c'`` writes microseconds, and HTML allows at most three digits of a second (issue 18).
@@ -30,6 +30,7 @@ DATETIME_ATTRIBUTE = re.compile(r'<time[^>]*\sdatetime="([^"]*)"')
 @pytest.fixture
 def live_pages(client, demo_site, member_a, member_b, agency_admin, tmp_path):
     """{name: file} of rendered pages, written out for vnu."""
+    from kokasen.members.models import FormsLibraryPage
     from kokasen.pages.models import ArticlePage, NewsPage
     from kokasen.tips import services
     from kokasen.tips.models import Topic
@@ -55,6 +56,7 @@ def live_pages(client, demo_site, member_a, member_b, agency_admin, tmp_path):
         "tips-index": reverse("tips:index"),
         "tips-topic": reverse("tips:topic", args=[topic.pk]),
         "account": reverse("accounts:profile"),
+        "members-forms-table": FormsLibraryPage.objects.live().first().url,
     }
     files = {}
 
