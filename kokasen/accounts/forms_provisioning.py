@@ -46,10 +46,14 @@ class AddressListUploadForm(forms.Form):
 
 def accessible(form):
     """Give every widget the portal's class, its hint and error ids in aria-describedby and
-    aria-invalid when it has an error (templates/accounts/includes/field.html shows them)."""
+    aria-invalid when it has an error (templates/accounts/includes/field.html shows them).
+    A form with errors autofocuses its error summary (components/error_summary.html), so no
+    field keeps Django's own ``autofocus``: a page has at most one."""
     for bound in form:
         attrs = bound.field.widget.attrs
         attrs["class"] = "app-form__input"
+        if form.errors:
+            attrs.pop("autofocus", None)
         described = [f"{bound.auto_id}-hint"] if bound.help_text else []
         if bound.errors:
             described.insert(0, f"{bound.auto_id}-error")

@@ -35,9 +35,12 @@ NEW_PASSWORD_HINT = (
 
 
 def _password_fields(form):
-    """Autocomplete hints, and a plain-text hint instead of Django's HTML list."""
+    """Autocomplete hints, and a plain-text hint instead of Django's HTML list. No autofocus
+    (PasswordChangeForm puts one on the current password): on the account page the form sits
+    below the account details, and focusing it would open the page scrolled past its heading."""
     for name, field in form.fields.items():
         field.widget.attrs["autocomplete"] = "current-password" if name == "old_password" else "new-password"
+        field.widget.attrs.pop("autofocus", None)
     form.fields["new_password1"].help_text = NEW_PASSWORD_HINT
     return form
 
