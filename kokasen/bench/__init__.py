@@ -1,5 +1,5 @@
 """Benchmarks (`make bench`): each module builds what it measures on a throw-away database and
-prints figures for people to read; nothing is asserted. Not product code: no app imports them
+prints figures for people to read (on the Django of ``scratch.py``); nothing is asserted. Not product code: no app imports them
 (decision 0022).
 
 - ``python -m kokasen.bench.export``: the static export (demo + 1,000 articles + 200 news).
@@ -7,6 +7,8 @@ prints figures for people to read; nothing is asserted. Not product code: no app
   send rate over STARTTLS to a loopback SMTP server.
 - ``python -m kokasen.bench.tips_board``: the 小ネタ topic page with 1,000 posts, in-process and
   under gunicorn.
+- ``python -m kokasen.bench.virus_scan`` and ``ops_scan``: clamd streaming the largest upload; ``ops_scan``
+  over a generated month of municipal traffic.
 - ``python -m kokasen.bench.grouping``: the meeting grouping engine against sort-and-cut and the
   HiGHS solver (requirements-bench.txt).
 """

@@ -17,18 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def setup_django(workdir: Path):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kokasen.settings.dev"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(workdir / "media")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from kokasen.bench.scratch import setup_django
 
 
 def address_list() -> bytes:

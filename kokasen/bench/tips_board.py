@@ -28,6 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from kokasen.bench import scratch
+
 POSTS = 1000
 BENCH_REDIS = "redis://127.0.0.1:6379/15"
 
@@ -42,25 +44,16 @@ def redis_running() -> bool:
 
 
 def setup_django(workdir: Path):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kokasen.settings.base"
     os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["DATABASE_CONN_MAX_AGE"] = "600"
-    os.environ["MEDIA_ROOT"] = str(workdir / "media")
-    os.environ["STATIC_ROOT"] = str(workdir / "static")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    environment = {
+        "ALLOWED_HOSTS": "127.0.0.1,testserver", "SECURE_SSL_REDIRECT": "false", "DATABASE_CONN_MAX_AGE": "600",
+        "STATIC_ROOT": str(workdir / "static"),
+    }
     # Production shares sessions and caches through Redis; use it when it runs here (a
     # database of its own, emptied first), else every worker has its own memory cache.
     if redis_running():
-        os.environ["REDIS_URL"] = BENCH_REDIS
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+        environment["REDIS_URL"] = BENCH_REDIS
+    scratch.setup_django(workdir, "kokasen.settings.base", **environment)
     from kokasen.demo.loader import DemoLoader
 
     DemoLoader(log=lambda *a: None).run()
