@@ -1,5 +1,5 @@
 """Shared test helpers (not product code; decision 0022): the personas (``personas.py``) and a
-real SMTP server on loopback (``smtp.py``), a real clamd with a test signature (``clamd.py``), a port that never answers (``sockets.py``). The fixtures built on them (``member_a``,
+real SMTP server on loopback (``smtp.py``), a real clamd with a test signature (``clamd.py``), a port that never answers (``sockets.py``), Debian's Chromium under Playwright (``browser.py``). The fixtures built on them (``member_a``,
 ``member_b``, ``agency_admin``, ``operator``, ``staff_client``, ``member_client``,
 ``smtp_server`` …) are in ``kokasen/conftest.py``.
 

@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 import pytest
 
-from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS, CHROMIUM, CHROMIUM_ARGS
+from kokasen.testing.browser import chromium
+from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS
 
 pytestmark = pytest.mark.browser
 
@@ -61,14 +62,8 @@ def site(live_site, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make` installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def problems_of(page):

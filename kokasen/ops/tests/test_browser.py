@@ -3,17 +3,16 @@ opens the critical one, acknowledges it with a note, finds the acknowledgement i
 trail. No console errors (the admin's CSP) along the way. Screenshots in artifacts/screenshots/."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+
+from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture
@@ -58,16 +57,13 @@ def scene(live_site, django_db_blocker):
 
 
 def test_the_operator_acknowledges_an_alert(scene, django_db_blocker, artifacts_dir):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     shots = artifacts_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     base, critical = scene["base"], scene["alerts"][0]
     errors = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
         context.add_cookies([scene["cookie"]])
         page = context.new_page()
@@ -92,7 +88,6 @@ def test_the_operator_acknowledges_an_alert(scene, django_db_blocker, artifacts_
         expect(page.locator("table.listing tbody tr")).to_have_count(1)
         expect(page.locator("table.listing")).to_contain_text("ops.alert_acknowledged")
         page.screenshot(path=str(shots / "ops-audit.png"), full_page=True)
-        browser.close()
     assert errors == []
     with django_db_blocker.unblock():
         critical.refresh_from_db()

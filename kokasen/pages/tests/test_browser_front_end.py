@@ -20,17 +20,16 @@ in which Django refuses database work) and deleted at the end; the live server i
 """
 
 import re
-from pathlib import Path
 
 import pytest
+
+from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 WIDTHS = (320, 375, 768, 1024, 1280)
 
 
@@ -109,14 +108,8 @@ def site(live_site, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make` installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

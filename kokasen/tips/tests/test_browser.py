@@ -8,17 +8,16 @@ which shares the session's database: the rows are made up front and deleted at t
 """
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+
+from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 PASSWORD = "tips-browser-pass-2025"
 BODY = "初回訪問では「赤ちゃんの成長を一緒に見守る保健師です」と自己紹介しています。"
 ADDRESS = "hokenshi@city.sapporo.example.jp"
@@ -68,9 +67,7 @@ def board(live_site, django_db_blocker):
 
 
 def test_member_posts_agency_approves_other_member_contacts(board, django_db_blocker, artifacts_dir):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from kokasen.testing import CODE_A
     from kokasen.tips.models import Post, PostState
@@ -81,8 +78,7 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
     topic_url = f"{base}/members/tips/{topic.pk}/"
     problems = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
 
         def new_page(cookie=None):
             context = browser.new_context(locale="ja-JP")
@@ -133,7 +129,6 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
         assert href.startswith(f"mailto:{ADDRESS}?subject=")
         assert "%E3%80%90%E5%B0%8F%E3%83%8D%E3%82%BF%E3%80%91" in href  # 【小ネタ】, percent-encoded
         reader.screenshot(path=str(artifacts_dir / "tips-approved.png"), full_page=True)
-        browser.close()
 
     assert problems == []
     with django_db_blocker.unblock():
