@@ -20,6 +20,7 @@ from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 
 from . import downloads, exports, selectors
+from .centers import center_label
 from .forms import (
     GOAL_MAX,
     GoalsForm,
@@ -218,7 +219,7 @@ def participants(request, pk):
     centers = selectors.center_by_local_government(meeting)
     context = _context(
         "参加者", parents=meeting_parents(meeting), meeting=meeting,
-        rows=[(p, getattr(p, field), centers.get(p.local_government_id)) for p in rows],
+        rows=[(p, getattr(p, field), center_label(centers.get(p.local_government_id))) for p in rows],
         half=half, half_label=Half(half).label, halves=Half.choices,
         local_governments=selectors.roster_local_governments(meeting), lg_id=lg_id,
         groups=Group.objects.filter(meeting=meeting).order_by("number"), group_id=group_id,

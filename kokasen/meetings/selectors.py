@@ -31,7 +31,9 @@ def roster_local_governments(meeting: Meeting):
 
 def center_by_local_government(meeting: Meeting) -> dict[int, bool | None]:
     """Whether each roster local government has a center: the roster's センター設置 column
-    where given, else the agency's list (CenterStatus), else None (unknown)."""
+    where given, else the agency's list (CenterStatus), else None (unknown). The one source of
+    the status (issue 16): the screens, the engine (services/grouping.py), the report and every
+    workbook and CSV (downloads.py) read it here; the words are centers.py's."""
     listed = dict(
         CenterStatus.objects.filter(local_government__in=roster_local_governments(meeting)).values_list(
             "local_government_id", "has_center"

@@ -89,10 +89,10 @@ def limiting_factor(sec: Section, k_lo: int, k: int) -> str:
     if len(n) < k and len(n) <= min(len(w), pairs):
         return f"{need}センター未設置の町村は{len(n)}団体しかないため、混在できるのは{len(n)}グループまでです。"
     if len(w) < k and len(w) <= pairs:
-        return f"{need}センター設置済みの町村は{len(w)}団体しかないため、混在できるのは{len(w)}グループまでです。"
+        return f"{need}センター設置済の町村は{len(w)}団体しかないため、混在できるのは{len(w)}グループまでです。"
     if pairs < k:
         return (
-            f"設置済みと未設置の町村を同じグループに入れると{sec.hi}人を超える組み合わせが多く、"
+            f"設置済と未設置の町村を同じグループに入れると{sec.hi}人を超える組み合わせが多く、"
             f"混在できる組は同時に{pairs}組までです。"
         )
     return f"町村は{len(sec.units)}団体で、{k}グループでは2団体以上のグループを{len(sec.units) - k}グループまでしか作れません。"

@@ -317,7 +317,7 @@ def _meeting_notes(
     """The mixing figures first, then why a section could not mix, then the towns of unknown status."""
     notes = [note for plan in plans for note in plan.notes]
     if params.kind == KIND_TOWN and bound:
-        head = f"{groups}グループのうち{mixed}グループで、センター設置済みと未設置の町村が混在しています。"
+        head = f"{groups}グループのうち{mixed}グループで、センター設置済と未設置の町村が混在しています。"
         notes.insert(0, head + "".join(_mixing_sentences(plan, bound, proven) for plan in plans if plan.bound))
     unknown_center = [u.name for u in units if params.kind == KIND_TOWN and u.center == UNKNOWN_CENTER]
     if unknown_center:
