@@ -281,3 +281,25 @@ def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_gro
         to_group=unmixed[0].number, acting_user=agency_admin,
     )
     assert "提案時の説明" not in section(screen(staff_client, meeting), unmixed[0].number)
+
+
+def test_all_groups_mixed_at_a_count_nearer_six_is_said_so_without_claiming_the_maximum(staff_client):
+    # issue 16: other counts could mix more groups (more, smaller groups); the screen says all mix
+    from kokasen.meetings.models import MeetingKind
+    from kokasen.meetings.tests.builders import add_participants, make_meeting
+
+    from .test_grouping_service import west_town_codes
+
+    codes = west_town_codes(20)
+    meeting = make_meeting(MeetingKind.TOWN)
+    centers = {code: n % 2 == 0 for n, code in enumerate(codes)}
+    add_participants(meeting, codes[:10], per_local_government=2, has_center=lambda lg: centers[lg.code])
+    add_participants(meeting, codes[10:], per_local_government=3, has_center=lambda lg: centers[lg.code])
+    assert propose(staff_client, meeting).status_code == 302
+    notes = meeting.__class__.objects.get(pk=meeting.pk).proposal
+    groups = len(notes.groups)
+    assert notes.mixed_groups == groups < notes.mixed_upper_bound and not notes.mixed_maximum_proven
+    html = screen(staff_client, meeting)
+    assert f"提案したすべてのグループ（{groups}）で混在しています" in html
+    assert f"混在させられるグループ数の上限は{notes.mixed_upper_bound}ですが" in html
+    assert "可能な最大であることを確認しています" not in html
