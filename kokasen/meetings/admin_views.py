@@ -20,6 +20,8 @@ from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 
 from . import downloads, exports, selectors
+from .centers import center_label
+from .ids import as_id, as_ids
 from .forms import (
     GOAL_MAX,
     GoalsForm,
@@ -166,8 +168,8 @@ def roster_upload(request, pk):
 
 @staff_required
 def center_list_upload(request):
-    meeting = Meeting.objects.filter(pk=request.GET.get("meeting") or 0).first() if (
-        request.GET.get("meeting", "").isdigit()) else None
+    meeting_id = as_id(request.GET.get("meeting"))
+    meeting = Meeting.objects.filter(pk=meeting_id).first() if meeting_id is not None else None
     form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
     parents = meeting_parents(meeting)
     context = _context("センター設置状況の取り込み", parents=parents, meeting=meeting, form=form)
@@ -204,8 +206,8 @@ def participants(request, pk):
         half = Half.FIRST
     lg_id, group_id = source.get("local_government", ""), source.get("group", "")
     if request.method == "POST":
-        shown = [int(i) for i in request.POST.getlist("shown") if i.isdigit()]
-        present = [int(i) for i in request.POST.getlist("present") if i.isdigit()]
+        shown = as_ids(request.POST.getlist("shown"))
+        present = as_ids(request.POST.getlist("present"))
         changed = meetings.attendance_record(
             meeting=meeting, half=half, shown_ids=shown, present_ids=present, acting_user=request.user, request=request
         )
@@ -218,7 +220,7 @@ def participants(request, pk):
     centers = selectors.center_by_local_government(meeting)
     context = _context(
         "参加者", parents=meeting_parents(meeting), meeting=meeting,
-        rows=[(p, getattr(p, field), centers.get(p.local_government_id)) for p in rows],
+        rows=[(p, getattr(p, field), center_label(centers.get(p.local_government_id))) for p in rows],
         half=half, half_label=Half(half).label, halves=Half.choices,
         local_governments=selectors.roster_local_governments(meeting), lg_id=lg_id,
         groups=Group.objects.filter(meeting=meeting).order_by("number"), group_id=group_id,
@@ -371,8 +373,8 @@ def download(request, pk, what):
         raise Http404
     _, stem, content_type, per_room = DOWNLOADS[what]
     room = None
-    if request.GET.get("room", "").isdigit():
-        room = get_object_or_404(Room, pk=int(request.GET["room"]), meeting=meeting)
+    if as_id(request.GET.get("room")) is not None:
+        room = get_object_or_404(Room, pk=as_id(request.GET["room"]), meeting=meeting)
     elif what == "facilitator" or (per_room and meeting.rooms.count() > 1):
         messages.error(request, "会議室が複数あるため、会議室ごとにダウンロードしてください。")
         return redirect("meetings_admin:detail", meeting.pk)

@@ -18,6 +18,7 @@ from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 
 from .admin_views import meeting_parents
+from .ids import as_id
 from .models import Group, Meeting, MeetingKind, Participant
 from .services import grouping as services
 
@@ -60,11 +61,17 @@ def _back(meeting: Meeting, anchor: str = ""):
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
+def _posted_number(request, name: str) -> int | None:
+    """The POSTed field as an id (:func:`ids.as_id`): a garbled id is the screen's
+    「見つかりません」 (400), never a 500."""
+    return as_id(request.POST.get(name))
+
+
 def _target_group(request, meeting: Meeting) -> int:
-    raw = request.POST.get("to_group", "").strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if not raw.isdigit():
+    number = _posted_number(request, "to_group")
+    if number is None:
         raise Refused("移動先のグループの番号を選ぶか入力してください。")
-    return int(raw)
+    return number
 
 
 def _refused(request, meeting, refused: Refused, lead: str = "") -> TemplateResponse:
@@ -104,7 +111,7 @@ def propose(request, pk):
 @staff_required
 def move_participant(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
-    participant = Participant.objects.filter(meeting=meeting, pk=request.POST.get("participant") or 0).first()
+    participant = Participant.objects.filter(meeting=meeting, pk=_posted_number(request, "participant") or 0).first()
     try:
         if participant is None:
             raise Refused("参加者が見つかりません。画面を読み込み直してください。")
@@ -122,7 +129,7 @@ def move_participant(request, pk):
 @staff_required
 def move_local_government(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
-    lg = LocalGovernment.objects.filter(pk=request.POST.get("local_government") or 0).first()
+    lg = LocalGovernment.objects.filter(pk=_posted_number(request, "local_government") or 0).first()
     department = request.POST.get("department") if meeting.kind == MeetingKind.PREFECTURE else None
     try:
         if lg is None:

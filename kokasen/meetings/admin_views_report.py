@@ -32,6 +32,7 @@ from .models import Half, Meeting, SurveyResponse
 from .report_docx import render_docx
 from .report_pdf import render_pdf
 from .services import survey as survey_service
+from .ids import as_ids
 
 FORMATS = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", render_docx),
@@ -154,7 +155,7 @@ def meeting_download(request, pk, fmt):
 @staff_required
 def combined(request):
     meetings = list(Meeting.objects.order_by("created_at", "pk"))
-    chosen = [int(v) for v in request.GET.getlist("meeting") if v.isdigit()]
+    chosen = as_ids(request.GET.getlist("meeting"))
     fmt = request.GET.get("format", "")
     error = ""
     if "format" in request.GET:

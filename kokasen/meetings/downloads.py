@@ -20,13 +20,14 @@ from kokasen.core.refusals import Refused
 from . import exports
 from .exports import UNASSIGNED_ROOM, ExportGroup, ExportMember, ExportRoom, GoalKey, GoalText
 from .models import Participant
+from .selectors import center_by_local_government
 
 
-def _member(p) -> ExportMember:
+def _member(p, centers: dict[int, bool | None]) -> ExportMember:
     lg = p.local_government
     return ExportMember(
         number=p.number, code=lg.code, local_government=str(lg), department=p.department, position=p.position,
-        name=p.name, email=p.email, has_center=p.has_center, population=lg.population,
+        name=p.name, email=p.email, has_center=centers.get(lg.pk), population=lg.population,
     )
 
 
@@ -36,8 +37,14 @@ def _grouped(meeting, room=None) -> list[tuple[int | None, ExportGroup]]:
     )
     if room is not None:
         groups = groups.filter(room=room)
+    centers = center_by_local_government(meeting)
     return [
-        (g.room_id, ExportGroup(name=g.name, department=g.department, members=tuple(_member(p) for p in g.participants.all())))
+        (
+            g.room_id,
+            ExportGroup(
+                name=g.name, department=g.department, members=tuple(_member(p, centers) for p in g.participants.all())
+            ),
+        )
         for g in groups
     ]
 

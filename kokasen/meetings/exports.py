@@ -49,7 +49,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kokasen.core import spreadsheets
 from kokasen.core.refusals import Refused
 
-from .roster_file import CENTER_NO, CENTER_YES, ROSTER_HEADER
+from .centers import CENTER_NO, CENTER_YES, center_label
+from .roster_file import ROSTER_HEADER
 
 ZOOM_HEADER = ("Pre-assign Room Name", "Email Address")
 # Webex's own template could not be read (see the decision file): two columns, session name then
@@ -132,8 +133,7 @@ _preface = spreadsheets.write_preface
 _save = spreadsheets.xlsx_bytes
 
 
-def _center_text(value: bool | None) -> str:
-    return "不明" if value is None else CENTER_YES if value else CENTER_NO
+_center_text = center_label
 
 
 def _population_text(value: int | None) -> str:

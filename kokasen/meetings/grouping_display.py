@@ -18,6 +18,7 @@ from datetime import datetime
 from kokasen.localgov.models import LocalGovernment
 
 from . import grouping
+from .centers import CENTER_NO, CENTER_UNKNOWN, CENTER_YES, center_label
 from .models import Group, GroupingNotes, Meeting, Participant
 
 
@@ -63,6 +64,10 @@ class LocalGovernmentRow:
         return len(self.participants)
 
     @property
+    def center_text(self) -> str:
+        return center_label(self.has_center)
+
+    @property
     def population_text(self) -> str:
         return f"{self.population:,}人" if self.population else "不明"
 
@@ -104,11 +109,11 @@ class GroupRow:
     def center_label(self) -> str:
         parts = []
         if self.with_center:
-            parts.append(f"設置済み{self.with_center}団体")
+            parts.append(f"{CENTER_YES}{self.with_center}団体")
         if self.without_center:
-            parts.append(f"未設置{self.without_center}団体")
+            parts.append(f"{CENTER_NO}{self.without_center}団体")
         if self.unknown_center:
-            parts.append(f"不明{self.unknown_center}団体")
+            parts.append(f"{CENTER_UNKNOWN}{self.unknown_center}団体")
         return "・".join(parts) or "—"
 
 

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from . import survey_file
-from .models import CenterStatus, Half, Meeting, MeetingKind, SurveyResponse
+from .centers import CENTER_PHRASES
+from .selectors import center_by_local_government
+from .models import Half, Meeting, MeetingKind, SurveyResponse
 
 REPORT_TITLE = "情報交換会実施報告書"
-CENTER_LABELS = {True: "センター設置済", False: "センター未設置", None: "設置状況不明"}
+CENTER_LABELS = CENTER_PHRASES
 NO_DEPARTMENT = "（部署の記入なし）"
 CATEGORY_PREFECTURE = "都道府県"
 HALVES = (Half.FIRST, Half.SECOND)
@@ -317,14 +319,10 @@ def _category(meeting: Meeting) -> str:
 def _meeting_report(meeting: Meeting) -> MeetingReport:
     people = list(meeting.participants.select_related("local_government", "group", "group__room").order_by("number"))
     redact = Redactor((p.number, p.name, p.email) for p in people)
-    center_of_lg = dict(
-        CenterStatus.objects.filter(local_government_id__in={p.local_government_id for p in people}).values_list(
-            "local_government_id", "has_center"
-        )
-    )
+    center_of_lg = center_by_local_government(meeting)
 
     def center(p) -> bool | None:
-        return p.has_center if p.has_center is not None else center_of_lg.get(p.local_government_id)
+        return center_of_lg.get(p.local_government_id)
 
     sessions = tuple(
         _session_report(meeting, session, people, center, redact)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import charts, survey_file
+from .centers import center_label
 from .models import MeetingKind
 from .report import NO_DEPARTMENT, Count, MeetingReport, QuestionResult, ReportData, SessionReport
 
@@ -238,7 +239,7 @@ def _group_composition(doc: _Outline, number: str, meeting: MeetingReport) -> No
     for g in meeting.groups:
         members = "\n".join(
             f"{m.local_government}（{f'{m.population:,}人' if m.population else '人口不明'}"
-            f"{'' if prefecture else '・' + {True: '設置済', False: '未設置', None: '不明'}[m.has_center]}）"
+            f"{'' if prefecture else '・' + center_label(m.has_center)}）"
             f"：{'、'.join(m.participants)}"
             for m in g.members
         ) or "（参加者なし）"

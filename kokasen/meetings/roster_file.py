@@ -50,11 +50,12 @@ from kokasen.core.refusals import Problem, Refused
 from kokasen.core.tables import MAX_FILE_BYTES, cell_text, file_error, open_table, squash
 from kokasen.localgov.codes import name_matches, resolve_code
 
+from .centers import CENTER_NO, CENTER_YES  # one spelling (centers.py); roster_file re-exports them
+
 ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
 CENTER_LIST_HEADER = ("団体コード", "団体名", "センター設置")
 COL_CODE, COL_NAME, COL_DEPARTMENT, COL_POSITION, COL_PERSON, COL_EMAIL, COL_CENTER = ROSTER_HEADER
 
-CENTER_YES, CENTER_NO = "設置済", "未設置"
 _CENTER_VALUES = {"設置済": True, "設置済み": True, "未設置": False}
 
 MAX_ROSTER_ROWS = 5_000  # every town and village of Japan (926) × 4 people is about 3,700

@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch, Q
 
 from kokasen.localgov.models import LocalGovernment
 
+from .ids import as_id
 from .models import CenterStatus, Goal, Group, Meeting, MeetingKind, MeetingSession, Participant, Room
 
 
@@ -31,7 +32,9 @@ def roster_local_governments(meeting: Meeting):
 
 def center_by_local_government(meeting: Meeting) -> dict[int, bool | None]:
     """Whether each roster local government has a center: the roster's センター設置 column
-    where given, else the agency's list (CenterStatus), else None (unknown)."""
+    where given, else the agency's list (CenterStatus), else None (unknown). The one source of
+    the status (issue 16): the screens, the engine (services/grouping.py), the report and every
+    workbook and CSV (downloads.py) read it here; the words are centers.py's."""
     listed = dict(
         CenterStatus.objects.filter(local_government__in=roster_local_governments(meeting)).values_list(
             "local_government_id", "has_center"
@@ -76,12 +79,12 @@ def meeting_summary(meeting: Meeting) -> dict:
 
 def participants(meeting: Meeting, *, local_government_id: str = "", group_id: str = ""):
     rows = Participant.objects.filter(meeting=meeting).select_related("local_government", "group__room")
-    if local_government_id.isdigit():
-        rows = rows.filter(local_government_id=int(local_government_id))
+    if as_id(local_government_id) is not None:
+        rows = rows.filter(local_government_id=as_id(local_government_id))
     if group_id == "none":
         rows = rows.filter(group__isnull=True)
-    elif group_id.isdigit():
-        rows = rows.filter(group_id=int(group_id))
+    elif as_id(group_id) is not None:
+        rows = rows.filter(group_id=as_id(group_id))
     return rows.order_by("number")
 
 

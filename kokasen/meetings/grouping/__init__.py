@@ -13,11 +13,12 @@ Rules, in order of priority
        own); every group has between ``min_size`` and ``max_size`` people. The only exception is a
        unit that alone brings more than ``max_size`` people: it becomes a group of its own, flagged
        as oversize (it cannot be split, and adding anybody would make it worse).
-    2. The number of groups of a department (or of the meeting) is fixed to the feasible count
+    2. Town meetings: every group is *mixed* (at least one town with a center and one without)
+       whenever some admissible group count allows it; otherwise as few groups as possible are
+       unmixed (``count``). This comes before the group size and population similarity.
+    3. Among those counts (prefecture meetings: all counts), the number of groups is the one
        closest to ``people / target_size`` (ties: fewer groups). This is what keeps groups "about
        6"; without it every spread measure would favour as many small groups as the bounds allow.
-    3. Town meetings: the number of *mixed* groups (at least one town with a center and one
-       without) is maximised. This comes before population similarity.
     4. The objective below is minimised.
 
 Objective (one number, the benchmark compares it)
@@ -47,10 +48,12 @@ Algorithm
     decides whether any valid grouping exists, and says why not in Japanese.
 
 Maximum number of mixed groups
-    An upper bound is ``min(groups, towns with a center, towns without, disjoint (with, without)
-    pairs that fit in max_size, units - groups)``. When the result reaches it, the maximum is
-    proven; on small rosters (at most ``mixing.EXACT_UNITS`` units) an exhaustive search proves it
-    otherwise. The report says which case applies.
+    For ``k`` groups an upper bound is ``min(k, towns with a center, towns without, disjoint (with,
+    without) pairs that fit in max_size, units - k)``; on small rosters (at most
+    ``mixing.EXACT_UNITS`` units) an exhaustive search gives the exact maximum. The result's
+    ``mixed_upper_bound`` is the largest over every admissible ``k``, so "the maximum possible for
+    this roster" holds whatever the group count; the notes say whether it is reached, that no count
+    has fewer unmixed groups, and what limits mixing, with the numbers.
 
 Determinism
     No randomness; every order used is a sort on population, code, department and participant id,
@@ -58,7 +61,8 @@ Determinism
 
 Modules
     ``model`` (the types imported below), ``units`` (units, their order, the cost of a group), ``window``
-    (the first grouping of a section), ``search`` (the local search), ``mixing`` (the mixing bound,
+    (the first grouping of a section), ``count`` (the group count of a town meeting), ``fill`` (units
+    placed in a size-only partition to mix), ``search`` (the local search), ``mixing`` (the mixing bound,
     its proof, the explanations), ``rules`` (:func:`violations`, :func:`objective`) and ``propose``
     (:func:`propose_groups`, section by section). Import from this package, not from them.
 """

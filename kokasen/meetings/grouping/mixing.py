@@ -78,9 +78,9 @@ def why_no_mixing(sec: Section) -> list[str]:
     has_w = any(u.center == W_CENTER for u in sec.units)
     has_n = any(u.center == WITHOUT_CENTER for u in sec.units)
     if has_w and not has_n:
-        return ["参加する町村はすべてセンター設置済みのため、設置済みと未設置を混在させるグループは作れません。"]
+        return ["参加する町村はすべてセンター設置済のため、設置済と未設置を混在させるグループは作れません。"]
     if has_n and not has_w:
-        return ["参加する町村はすべてセンター未設置のため、設置済みと未設置を混在させるグループは作れません。"]
+        return ["参加する町村はすべてセンター未設置のため、設置済と未設置を混在させるグループは作れません。"]
     if not has_w and not has_n:
         return ["センター設置状況がわかる町村がないため、混在の判定ができません。"]
     return []
@@ -90,11 +90,11 @@ def unmixed_reason(members: list[Unit], mixed: int, bound: int, proven: bool) ->
     """Why a town meeting's group is not mixed, with the mixing figures of the whole grouping."""
     classes = {u.center for u in members}
     if W_CENTER in classes and WITHOUT_CENTER not in classes:
-        kind = "センター設置済みの町村だけ"
+        kind = "センター設置済の町村だけ"
         missing = "未設置"
     elif WITHOUT_CENTER in classes and W_CENTER not in classes:
         kind = "センター未設置の町村だけ"
-        missing = "設置済み"
+        missing = "設置済"
     else:
         return "センター設置状況がわかる町村がないため、混在の判定ができません。"
     if proven:

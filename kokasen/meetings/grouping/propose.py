@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from kokasen.core.refusals import Refused
 
+from .count import MAX_TRIES, CountBounds, count_bounds, limiting_factor
+from .fill import mixed_groups_from_bins
 from .mixing import EXACT_UNITS, exact_max_mixed, mix_bound, unmixed_reason, why_no_mixing
 from .model import (
     KIND_PREFECTURE,
@@ -36,6 +38,10 @@ class _SectionPlan:
     mixed: int = 0
     bound: int = 0
     proven: bool = True
+    unmixed: int = 0
+    fewest: bool = False  # no admissible group count has fewer unmixed groups
+    count: CountBounds | None = None  # the mixing figures of every admissible group count
+    limit: str = ""  # why some groups cannot mix, with the numbers
     notes: list[str] = field(default_factory=list)
 
 
@@ -89,7 +95,8 @@ def _plan_sections(units: list[Unit], params: GroupingParams) -> list[_SectionPl
 
 def _plan_section(dept: str, units: list[Unit], params: GroupingParams) -> _SectionPlan:
     """A unit larger than ``max_size`` is a group of its own; the others are grouped by the window
-    programme (or the size-only search), then improved by the local search."""
+    programme (or the size-only search), then improved by the local search. A section that can mix
+    chooses its group count by mixing first (:mod:`.count`)."""
     sec_units = sort_units(units)
     plan = _SectionPlan(dept, groups=[[u] for u in sec_units if u.size > params.max_size])
     rest = [u for u in sec_units if u.size <= params.max_size]
@@ -97,28 +104,94 @@ def _plan_section(dept: str, units: list[Unit], params: GroupingParams) -> _Sect
         return plan
     sec = Section(rest, params, mixing=params.kind == KIND_TOWN)
     label = f"部署「{dept}」" if params.kind == KIND_PREFECTURE else "この会議"
-    groups = _first_grouping(sec, params, label)
-    k = len(groups)
-    bound = mix_bound(sec, k)
-    groups = local_search(sec, groups, bound)
+    _check_splittable(sec, params, label)
+    found = _mixing_grouping(sec, params) if sec.mixing else None
+    if found is None:
+        groups = _first_grouping(sec, params, label)
+        groups = local_search(sec, groups, mix_bound(sec, len(groups)))
+    else:
+        groups, plan.count = found
     if sec.mixing:
-        plan.mixed = sum(is_mixed(sec.units[i] for i in g) for g in groups)
-        plan.proven = plan.mixed >= bound
-        if not plan.proven and len(rest) <= EXACT_UNITS:
-            exact = exact_max_mixed(sec, k)
-            if exact is not None:
-                bound = exact
-                plan.proven = plan.mixed >= exact
-        plan.bound = bound
+        _mixing_figures(plan, sec, groups)
     plan.groups += [[sec.units[i] for i in g] for g in groups]
     if params.kind == KIND_TOWN:
         plan.notes = why_no_mixing(sec)
     return plan
 
 
-def _first_grouping(sec: Section, params: GroupingParams, label: str) -> list[list[int]]:
-    """The window programme's grouping with the target group count (or the next one), else with
-    any feasible count, else the size-only search's; :class:`Refused` saying why there is none."""
+def _mixing_figures(plan: _SectionPlan, sec: Section, groups: list[list[int]]) -> None:
+    """Mixed groups, the most mixed groups possible over every admissible group count (for this
+    count only when it came from the fallback), whether that is reached, and whether no admissible
+    count has fewer unmixed groups."""
+    k = len(groups)
+    plan.mixed = sum(is_mixed(sec.units[i] for i in g) for g in groups)
+    plan.unmixed = k - plan.mixed
+    count = plan.count
+    if count is not None and k in count.bound:
+        plan.bound = count.most_mixed  # over every admissible count, as the notes say
+        plan.proven = plan.mixed >= plan.bound
+        plan.fewest = plan.unmixed <= count.fewest_unmixed
+        plan.limit = "" if plan.unmixed == 0 else limiting_factor(sec, count.k_lo, k)
+        return
+    bound = mix_bound(sec, k)  # the count came from the fallback: proof for this count only
+    plan.proven = plan.mixed >= bound
+    if not plan.proven and len(sec.units) <= EXACT_UNITS:
+        exact = exact_max_mixed(sec, k)
+        if exact is not None:
+            bound = exact
+            plan.proven = plan.mixed >= exact
+    plan.bound = bound
+    plan.count = None
+
+
+def _mixing_grouping(sec: Section, params: GroupingParams) -> tuple[list[list[int]], CountBounds] | None:
+    """The grouping of a section that can mix, trying group counts in the order of
+    :meth:`CountBounds.order` until no count left can beat the best found (at most
+    :data:`MAX_TRIES` counts); None when no count tried gave a grouping. A count that the size-only
+    search shows has no valid grouping is dropped from the figures."""
+    count = count_bounds(sec)
+    ideal = sec.people / params.target
+    best, best_key, tries = None, None, 0
+    for k in count.order(ideal):
+        if tries == MAX_TRIES or (best_key is not None and count.key(k, k - count.bound[k], ideal) >= best_key):
+            break
+        groups = _grouping_with(sec, k, count.bound[k])
+        if groups is None:
+            del count.bound[k]
+            continue
+        tries += 1
+        key = count.key(k, _unmixed(sec, groups), ideal)
+        if groups and (best_key is None or key < best_key):
+            best, best_key = groups, key
+    return None if best is None else (best, count)
+
+
+def _unmixed(sec: Section, groups: list[list[int]]) -> int:
+    return sum(not is_mixed(sec.units[i] for i in g) for g in groups)
+
+
+def _grouping_with(sec: Section, k: int, bound: int) -> list[list[int]] | None:
+    """The best of the window programme's grouping into ``k`` groups and the size-only search's
+    (units placed to mix), each after the local search; ``[]`` when neither found one, None when
+    the size-only search shows there is none."""
+    groups = window_dp(sec, (k, k), k, BAND)
+    if groups is not None:
+        groups = local_search(sec, groups, bound)
+        if k - _unmixed(sec, groups) >= bound:
+            return groups
+    bins = size_partition([u.size for u in sec.units], sec.lo, sec.hi, k)
+    if bins is None:
+        return None
+    if bins == "unknown":
+        return groups or []
+    other = local_search(sec, mixed_groups_from_bins(sec, bins), bound)
+    if groups is None:
+        return other
+    return min(groups, other, key=lambda g: (_unmixed(sec, g), sum(sec.cost(x) for x in g)))
+
+
+def _check_splittable(sec: Section, params: GroupingParams, label: str) -> None:
+    """:class:`Refused` when the section is too small or its sizes cannot be grouped at all."""
     lo, hi = params.min_size, params.max_size
     kmin, kmax = sec.k_range()
     if sec.people < lo:
@@ -133,6 +206,13 @@ def _first_grouping(sec: Section, params: GroupingParams, label: str) -> list[li
             f"{label}の参加者{sec.people}人は、{lo}〜{hi}人のグループに分けられません"
             f"（{hi}人ずつでは{kmin}グループ必要ですが、{lo}人ずつでは{kmax}グループしか作れません）。"
         )
+
+
+def _first_grouping(sec: Section, params: GroupingParams, label: str) -> list[list[int]]:
+    """The window programme's grouping with the target group count (or the next one), else with
+    any feasible count, else the size-only search's; :class:`Refused` saying why there is none."""
+    lo, hi = params.min_size, params.max_size
+    kmin, kmax = sec.k_range()
     k = sec.k_target(params.target)
     for kk in sorted(range(kmin, kmax + 1), key=lambda c: (abs(c - k), c))[:2]:
         groups = window_dp(sec, (kk, kk), kk, BAND)
@@ -237,21 +317,34 @@ def _meeting_notes(
     """The mixing figures first, then why a section could not mix, then the towns of unknown status."""
     notes = [note for plan in plans for note in plan.notes]
     if params.kind == KIND_TOWN and bound:
-        if proven:
-            notes.insert(
-                0,
-                f"{groups}グループのうち{mixed}グループで、センター設置済みと未設置の町村が混在しています。"
-                f"この名簿で混在させられるのは最大{bound}グループで、その最大に達しています。",
-            )
-        else:
-            notes.insert(
-                0,
-                f"{groups}グループのうち{mixed}グループで、センター設置済みと未設置の町村が混在しています。"
-                f"理論上の上限は{bound}グループですが、上限に達しているかは確認できていません。",
-            )
+        head = f"{groups}グループのうち{mixed}グループで、センター設置済と未設置の町村が混在しています。"
+        notes.insert(0, head + "".join(_mixing_sentences(plan, bound, proven) for plan in plans if plan.bound))
     unknown_center = [u.name for u in units if params.kind == KIND_TOWN and u.center == UNKNOWN_CENTER]
     if unknown_center:
         notes.append(
             "センター設置状況が不明な団体は、混在の判定に数えていません: " + "、".join(sorted(unknown_center)) + "。"
         )
     return notes
+
+
+def _mixing_sentences(plan: _SectionPlan, bound: int, proven: bool) -> str:
+    """What the mixing figures of a section prove, over every admissible group count when the
+    count was chosen by mixing, with the numbers that limit it."""
+    count = plan.count
+    if count is None:
+        if proven:
+            return f"この名簿で混在させられるのは最大{bound}グループで、その最大に達しています。"
+        return f"理論上の上限は{bound}グループですが、上限に達しているかは確認できていません。"
+    if plan.unmixed == 0:
+        return "グループ数は、すべてのグループが混在する数のうち、1グループの目安の人数に最も近いものにしています。"
+    counts = f"グループ数は{count.k_lo}にしかできず" if count.k_lo == count.k_hi else f"グループ数を{count.k_lo}〜{count.k_hi}のどれにしても"
+    if not plan.fewest:
+        return (
+            f"理論上の上限は{bound}グループですが、上限に達しているかは確認できていません"
+            f"（{counts}、混在しないグループは少なくとも{count.fewest_unmixed}グループです）。{plan.limit}"
+        )
+    fewest = f"混在しないグループを{plan.unmixed}グループより少なくする分け方もありません。"
+    if count.most_mixed == plan.mixed:
+        most = f"この名簿で混在させられるのは最大{count.most_mixed}グループで、その最大に達しています。"
+        return f"{counts}、{most}{fewest}{plan.limit}"
+    return f"{counts}、{fewest}{plan.limit}"

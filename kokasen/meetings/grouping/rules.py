@@ -116,9 +116,9 @@ def _no_mix(number: int, members: list[Participant]) -> list[Violation]:
     if True in centers and False in centers:
         return []
     if True in centers:
-        msg = "センター設置済みの町村だけのグループで、未設置の町村と混在していません。"
+        msg = "センター設置済の町村だけのグループで、未設置の町村と混在していません。"
     elif False in centers:
-        msg = "センター未設置の町村だけのグループで、設置済みの町村と混在していません。"
+        msg = "センター未設置の町村だけのグループで、設置済の町村と混在していません。"
     else:
         msg = "センター設置状況がわかる町村がなく、混在しているか判定できません。"
     return [Violation("no_mix", number, msg)]

@@ -141,8 +141,9 @@ def _best_path(dp: list[dict[int, dict[int, tuple]]], k_allowed: tuple[int, int]
     return groups
 
 
-def size_partition(sizes: list[int], lo: int, hi: int) -> list[list[int]] | None | str:
-    """Partition of the multiset ``sizes`` into bins with sums in [lo, hi].
+def size_partition(sizes: list[int], lo: int, hi: int, bins: int | None = None) -> list[list[int]] | None | str:
+    """Partition of the multiset ``sizes`` into bins with sums in [lo, hi] (exactly ``bins`` of
+    them when given).
 
     Returns a list of bins (lists of sizes), None when none exists, or "unknown" when the search
     was cut off.
@@ -150,7 +151,7 @@ def size_partition(sizes: list[int], lo: int, hi: int) -> list[list[int]] | None
     counts = Counter(sizes)
     values = sorted(counts, reverse=True)
     try:
-        return _SizeSearch(values, lo, hi).solve(tuple(counts[v] for v in values))
+        return _SizeSearch(values, lo, hi, bins).solve(tuple(counts[v] for v in values))
     except _SearchCut:
         return "unknown"
 
@@ -164,16 +165,26 @@ class _SizeSearch:
     takes one of the largest size left, then sizes no larger; once it reaches ``lo`` it is tried
     closed before it grows. States known to fail are remembered."""
 
-    def __init__(self, values: list[int], lo: int, hi: int):
+    def __init__(self, values: list[int], lo: int, hi: int, bins: int | None = None):
         self.values, self.lo, self.hi = values, lo, hi
+        self.bins = bins
         self.failed: set[tuple[int, ...]] = set()
         self.nodes = 0
 
-    def solve(self, state: tuple[int, ...]) -> list[list[int]] | None:
-        """The bins of the sizes counted in ``state``, or None; raises :class:`_SearchCut`."""
+    def solve(self, state: tuple[int, ...], done: int = 0) -> list[list[int]] | None:
+        """The bins of the sizes counted in ``state`` (``done`` bins already closed), or None;
+        raises :class:`_SearchCut`."""
         if not any(state):
-            return []
-        if state in self.failed:
+            return [] if self.bins is None or done == self.bins else None
+        if self.bins is not None:
+            left = self.bins - done
+            people = sum(c * v for c, v in zip(state, self.values))
+            if not self.lo * left <= people <= self.hi * left:
+                return None
+            state_key = state + (done,)
+        else:
+            state_key = state
+        if state_key in self.failed:
             return None
         self.nodes += 1
         if self.nodes > SIZE_SEARCH_NODES:
@@ -182,24 +193,24 @@ class _SizeSearch:
         base = list(state)
         base[first] -= 1
         start = self.values[first]
-        got = self._fill(first, start, [start], base)
+        got = self._fill(first, start, [start], base, done)
         if got is None:
-            self.failed.add(state)
+            self.failed.add(state_key)
         return got
 
-    def _fill(self, a: int, people: int, taken: list[int], cur: list[int]) -> list[list[int]] | None:
+    def _fill(self, a: int, people: int, taken: list[int], cur: list[int], done: int) -> list[list[int]] | None:
         """The bins when the open bin ``taken`` (``people``) may still take sizes ``values[a:]`` from
         the counts ``cur``, closing as soon as it may, or None."""
         values = self.values
         if people >= self.lo:
-            rest = self.solve(tuple(cur))
+            rest = self.solve(tuple(cur), done + 1)
             if rest is not None:
                 return [taken[:]] + rest
         for b in range(a, len(values)):
             if cur[b] and people + values[b] <= self.hi:
                 cur[b] -= 1
                 taken.append(values[b])
-                got = self._fill(b, people + values[b], taken, cur)
+                got = self._fill(b, people + values[b], taken, cur, done)
                 taken.pop()
                 cur[b] += 1
                 if got is not None:

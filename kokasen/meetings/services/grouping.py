@@ -35,7 +35,8 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
 from .. import grouping_display as display
-from ..models import CenterStatus, Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
+from ..models import Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
+from ..selectors import center_by_local_government
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
 CONFIRM_REPLACE_LABEL = "これまでの手作業の変更と承認を取り消して、グループ分けを提案し直す"
@@ -56,15 +57,12 @@ def _roster(meeting: Meeting) -> list[tuple[Participant, grouping.Participant]]:
         .select_related("local_government", "group")
         .order_by("number")
     )
-    lg_ids = {p.local_government_id for p in rows if p.has_center is None}
-    centers = dict(
-        CenterStatus.objects.filter(local_government_id__in=lg_ids).values_list("local_government_id", "has_center")
-    )
+    centers = center_by_local_government(meeting)
     prefecture = _is_prefecture(meeting)
     out = []
     for p in rows:
         lg = p.local_government
-        has_center = p.has_center if p.has_center is not None else centers.get(p.local_government_id)
+        has_center = centers.get(p.local_government_id)
         out.append(
             (
                 p,

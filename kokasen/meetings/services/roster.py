@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
@@ -102,6 +103,7 @@ def _approval_problem(meeting: Meeting) -> str | None:
 @transaction.atomic
 def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, request=None) -> RosterImportResult:
     """Replace ``meeting``'s participants with the roster file, all or nothing (module docstring)."""
+    access.require(acting_user, access.STAFF)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # concurrent imports queue up
     refused = _approval_problem(meeting)
     if refused:
@@ -157,7 +159,11 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
 
 @transaction.atomic
 def center_list_import(*, data: bytes, filename: str, acting_user, request=None) -> CenterListImportResult:
-    """Replace the agency's center list (CenterStatus) with the file, all or nothing."""
+    """Replace the agency's center list (CenterStatus) with the file, all or nothing.
+    ``acting_user`` None is the server's command line (``import_center_list``), as for staff
+    enrolment; anyone else must be 管理者 or 受託者."""
+    if acting_user is not None:
+        access.require(acting_user, access.STAFF)
     result = roster_file.parse_center_list(data, filename, governments=known_governments())
     if not result.ok:
         raise Refused(*result.errors)

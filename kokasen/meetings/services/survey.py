@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from kokasen.accounts import access
 from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
@@ -50,6 +51,7 @@ def survey_read(*, data: bytes, filename: str) -> survey_file.SurveyResult:
 def survey_import(*, meeting: Meeting, half: str, data: bytes, filename: str, acting_user, request=None) -> SurveyImported:
     """Replace the meeting's survey answers for ``half`` with the file's. Refused (the file's
     problems): nothing changed."""
+    access.require(acting_user, access.STAFF)
     if half not in Half.values:
         raise Refused("上半期か下半期かを選んでください。")
     result = survey_read(data=data, filename=filename)
@@ -99,6 +101,7 @@ def survey_import(*, meeting: Meeting, half: str, data: bytes, filename: str, ac
 
 def survey_delete(*, meeting: Meeting, half: str, acting_user, request=None) -> int:
     """Remove the meeting's survey answers for ``half`` (audited); returns how many."""
+    access.require(acting_user, access.STAFF)
     with transaction.atomic():
         deleted, _ = SurveyResponse.objects.filter(meeting=meeting, half=half).delete()
         audit_record(

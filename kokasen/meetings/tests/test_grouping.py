@@ -153,8 +153,12 @@ def test_every_town_group_mixes_when_the_roster_allows_it():
     rng = random.Random(11)
     participants = random_roster(rng, 90, rate=0.5)
     result = propose_groups(participants, TOWN)
-    assert result.mixed_maximum_proven
-    assert result.mixed_groups == result.mixed_upper_bound
+    # Issue 16 named a defect here: the upper bound was the bound for the chosen group count only.
+    # It is now the bound over every admissible count (with 18 groups of about 5 people, up to 18
+    # could mix), while the engine keeps 15 groups, all mixed, because 15 is nearer 6 people a group.
+    assert all(r.mixed for r in result.reports)
+    assert result.mixed_groups == len(result.groups) == 15
+    assert result.mixed_upper_bound == 18 and not result.mixed_maximum_proven
 
 
 def test_when_mixing_is_impossible_for_some_groups_the_report_says_why():

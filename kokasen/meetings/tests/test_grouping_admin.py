@@ -67,7 +67,7 @@ def test_propose_from_the_screen_shows_every_group_with_members_population_mix_a
     report = services.current_report(meeting)
     assert report.groups[0].population_label in card
     assert re.search(r"[0-9.,万]+〜[0-9.,万]+人（[0-9.]+倍）", card)
-    assert "設置済み1団体・未設置1団体（混在）" in card
+    assert "設置済1団体・未設置1団体（混在）" in card
     assert "このグループはルールに合っています。" in card and "ルール違反" not in card
     assert "10グループのうち10グループで" in html  # the engine's note on mixing
     assert "可能な最大であることを確認しています" in html
@@ -264,14 +264,14 @@ def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_gro
     add_participants(meeting, codes, per_local_government=3, has_center=lambda lg: lg.code not in codes[:2])
     assert propose(staff_client, meeting).status_code == 302
     html = screen(staff_client, meeting)
-    assert "10グループのうち2グループで、センター設置済みと未設置の町村が混在しています。" in html
+    assert "10グループのうち2グループで、センター設置済と未設置の町村が混在しています。" in html
     assert "この名簿で混在させられるのは最大2グループで、その最大に達しています。" in html
     report = services.current_report(meeting)
     unmixed = [g for g in report.groups if not g.mixed]
     assert len(unmixed) == 8
     card = section(html, unmixed[0].number)
     assert "提案時の説明" in card and "混在できない理由：未設置の町村が足りないか" in card
-    assert "センター設置済みの町村だけのグループで、未設置の町村と混在していません。" in card  # the violation too
+    assert "センター設置済の町村だけのグループで、未設置の町村と混在していません。" in card  # the violation too
     mixed = next(g for g in report.groups if g.mixed)
     assert "提案時の説明" not in section(html, mixed.number)
     # once changed by hand, the proposal's explanation no longer describes the group
@@ -281,3 +281,25 @@ def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_gro
         to_group=unmixed[0].number, acting_user=agency_admin,
     )
     assert "提案時の説明" not in section(screen(staff_client, meeting), unmixed[0].number)
+
+
+def test_all_groups_mixed_at_a_count_nearer_six_is_said_so_without_claiming_the_maximum(staff_client):
+    # issue 16: other counts could mix more groups (more, smaller groups); the screen says all mix
+    from kokasen.meetings.models import MeetingKind
+    from kokasen.meetings.tests.builders import add_participants, make_meeting
+
+    from .test_grouping_service import west_town_codes
+
+    codes = west_town_codes(20)
+    meeting = make_meeting(MeetingKind.TOWN)
+    centers = {code: n % 2 == 0 for n, code in enumerate(codes)}
+    add_participants(meeting, codes[:10], per_local_government=2, has_center=lambda lg: centers[lg.code])
+    add_participants(meeting, codes[10:], per_local_government=3, has_center=lambda lg: centers[lg.code])
+    assert propose(staff_client, meeting).status_code == 302
+    notes = meeting.__class__.objects.get(pk=meeting.pk).proposal
+    groups = len(notes.groups)
+    assert notes.mixed_groups == groups < notes.mixed_upper_bound and not notes.mixed_maximum_proven
+    html = screen(staff_client, meeting)
+    assert f"提案したすべてのグループ（{groups}）で混在しています" in html
+    assert f"混在させられるグループ数の上限は{notes.mixed_upper_bound}ですが" in html
+    assert "可能な最大であることを確認しています" not in html

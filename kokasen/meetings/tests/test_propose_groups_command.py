@@ -51,7 +51,7 @@ def test_town_roster_to_groups_workbook_and_zoom_csv(tmp_path):
 
     assert stderr == ""
     assert "7グループに分けました（参加者42人、14団体、1グループ5〜7人）。" in stdout
-    assert "センター設置済みと未設置の町村が混在するグループ：" in stdout and "人口の近さの指標" in stdout
+    assert "センター設置済と未設置の町村が混在するグループ：" in stdout and "人口の近さの指標" in stdout
     assert "書き出しました：" in stdout
 
     wb = openpyxl.load_workbook(out_xlsx)

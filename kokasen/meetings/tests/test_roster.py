@@ -29,6 +29,14 @@ from kokasen.meetings.roster_file import (
 )
 from kokasen.meetings.services.roster import center_list_import, roster_import
 from kokasen.meetings.tests.builders import add_participants, make_meeting
+from kokasen.testing import make_staff
+
+
+def operator():
+    """A 受託者: the roster service checks the acting user's role (issue 16)."""
+    from kokasen.accounts import roles
+
+    return make_staff(roles.OPERATOR)
 
 GOV = {
     r.code: KnownGovernment(r.code, r.name, r.prefecture, r.kind, r.area, r.population) for r in read_rows()
@@ -343,7 +351,7 @@ def test_roster_import_replaces_participants_in_a_deterministic_order():
     meeting.grouping_notes = {"notes": ["前の名簿のグループ分けの説明"]}
     meeting.save()
     set_centers({NYUZEN: True})
-    staff = None
+    staff = operator()
     data = as_csv([GOOD[2], GOOD[1], GOOD[0]])  # order in the file does not decide the numbers
     result = roster_import(meeting=meeting, data=data, filename="名簿.csv", acting_user=staff)
     assert (result.participants, result.local_governments, result.replaced, result.groups_removed) == (3, 3, 2, 1)
@@ -369,7 +377,7 @@ def test_a_bad_row_changes_nothing():
     before = [p.pk for p in add_participants(meeting, [KAWAKITA], per_local_government=2)]
     data = as_csv([GOOD[0], GOOD[1], row(code=YOKOHAMA, name="横浜市", email="y@example.lg.jp")])
     with pytest.raises(Refused) as refused:
-        roster_import(meeting=meeting, data=data, filename="r.csv", acting_user=None)
+        roster_import(meeting=meeting, data=data, filename="r.csv", acting_user=operator())
     assert refused.value.messages == [
         "4行目（団体コード）：神奈川県横浜市は政令指定都市です。町村職員の情報交換会の名簿には、町と村だけを入れられます。"
     ]
@@ -387,7 +395,7 @@ def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
     meeting.grouping_approved_at, meeting.grouping_approved_by = timezone.now(), make_staff(roles.AGENCY_ADMIN)
     meeting.save()
     with pytest.raises(Refused) as refused:
-        roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=None)
+        roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=operator())
     assert "グループ分けは承認済みです" in refused.value.messages[0]
     assert "先にグループ分けの承認を取り消してください" in refused.value.messages[0]
 
@@ -395,7 +403,7 @@ def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
     meeting.save()
     Participant.objects.filter(meeting=meeting, number=1).update(attended_first=True)
     with pytest.raises(Refused) as refused:
-        roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=None)
+        roster_import(meeting=meeting, data=as_csv(GOOD), filename="r.csv", acting_user=operator())
     assert "出欠が記録されている参加者がいる" in refused.value.messages[0]
     assert meeting.participants.count() == 2
 
@@ -405,7 +413,7 @@ def test_prefecture_roster_import():
     meeting = make_meeting(MeetingKind.PREFECTURE)
     data = as_xlsx([row(code=TOKYO, name="東京都", dept="母子保健担当", center=""),
                     row(code="", name="大阪府", dept="母子保健担当", email="o@example.lg.jp", center="")])
-    result = roster_import(meeting=meeting, data=data, filename="r.xlsx", acting_user=None)
+    result = roster_import(meeting=meeting, data=data, filename="r.xlsx", acting_user=operator())
     assert result.participants == 2 and result.encoding == "xlsx"
     assert list(meeting.participants.values_list("local_government__code", "department")) == [
         (TOKYO, "母子保健担当"), (OSAKA, "母子保健担当")

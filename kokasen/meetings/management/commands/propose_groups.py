@@ -136,7 +136,7 @@ class Command(BaseCommand):
                 else "最大に達しているかは確認できていません"
             )
             lines.append(
-                f"センター設置済みと未設置の町村が混在するグループ：{proposal.mixed_groups}／{len(proposal.reports)}"
+                f"センター設置済と未設置の町村が混在するグループ：{proposal.mixed_groups}／{len(proposal.reports)}"
                 f"（混在させられる最大は{proposal.mixed_upper_bound}グループ。{state}）。"
             )
         lines.append(
