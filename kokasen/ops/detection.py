@@ -221,6 +221,29 @@ def percentile(histogram: dict, share: float) -> float:
     return 0.0
 
 
+class _Memo(dict):
+    """``compute(key)``, remembered for up to ``size`` keys (beyond that computed each time): a
+    hit is one dict look-up, with no test in the caller's loop."""
+
+    __slots__ = ("compute", "size")
+
+    def __init__(self, compute, size: int | None = None):
+        super().__init__()
+        self.compute, self.size = compute, size
+
+    def __missing__(self, key):
+        value = self.compute(key)
+        if self.size is None or len(self) < self.size:
+            self[key] = value
+        return value
+
+
+def _is_scanner_key(key: str | tuple) -> bool:
+    """``is_scanner_request`` for LogRules' memo: a plain request (GET, HEAD or POST, no query)
+    is keyed by its path alone, any other by (method, path, query)."""
+    return is_scanner_request("GET", key, "") if isinstance(key, str) else is_scanner_request(*key)
+
+
 # --- thresholds ------------------------------------------------------------------------------------
 
 
@@ -283,17 +306,18 @@ class LogRules:
         self.now_ts = int(now.timestamp())
         self.scan_window = thresholds.scanner_window_minutes * 60
         self.fold = fold or (lambda address: address)
-        self._fold_cache: dict[str, str] = {}
-        self._group_cache: dict[str, str] = {}
-        self._scan_cache: dict[tuple, bool] = {}
-        self._tool_cache: dict[str, str | None] = {}
+        self._fold_cache = _Memo(self.fold)
+        self._group_cache = _Memo(path_group, 200_000)
+        self._scan_cache = _Memo(_is_scanner_key, 200_000)  # a plain GET/HEAD/POST by its path alone
+        self._tool_cache = _Memo(scanner_tool, 50_000)
         # Open windows.
         # scanner: (address, window) -> [path hits, tool hits, answered 2xx, first, last, requests Counter, tools set]
         self.scanner: dict[tuple, list] = {}
         self.flood: dict[tuple, int] = defaultdict(int)  # (address, group, minute) -> requests
         self.refused: dict[tuple, int] = defaultdict(int)  # (address, minute) -> refused.log lines
         self.flood_paths: dict[tuple, Counter] = {}  # (address, minute) -> requests, once the minute is busy
-        self.clients: dict[tuple, list] = {}  # (address, window) -> [requests, 4xx, statuses, paths]
+        self.clients: dict[tuple, list] = defaultdict(lambda: [0, 0, None, None])  # (address, window) ->
+        #   [requests, 4xx, statuses, paths]
         self.servers: dict[int, list] = {}  # window -> [requests, 5xx, statuses, paths]
         self.times: dict[tuple, dict] = {}  # (group, window) -> {bucket: requests}
         self.slowest: dict[tuple, Counter] = {}  # (group, window) -> paths over the limit
@@ -312,134 +336,141 @@ class LogRules:
     # -- feeding --
 
     def feed(self, records: Iterable) -> None:
-        fold_cache, group_cache, scan_cache, tool_cache = (self._fold_cache, self._group_cache, self._scan_cache,
-                                                           self._tool_cache)
-        scan_window, t = self.scan_window, self.t
-        flood, refused, clients, servers, times = self.flood, self.refused, self.clients, self.servers, self.times
-        scanner, hot = self.scanner, self.flood_paths
+        """Count ``records`` into their open windows. The hot loop of ops_scan: what every record
+        does stays here, with the look-ups memoised (``_Memo``); what few records do (scanners,
+        busy minutes, errors, slow responses, a new window) is a small method."""
+        addresses, groups, scans, tools = self._fold_cache, self._group_cache, self._scan_cache, self._tool_cache
+        flood, refused, clients = self.flood, self.refused, self.clients
+        t = self.t
         busy = min(t.flood_pages_per_minute, t.flood_login_per_minute, t.flood_reset_per_minute) // 2
         limits = {g: t.p95_limit(g) for g in GROUPS if t.p95_limit(g) is not None}
+        bisect_left, edges = bisect.bisect_left, _EDGES
         count = 0
         last_ts = self.last_ts or 0
         # Records come nearly in time order: the five-minute window of everyone's errors and the
         # histograms of the current window are looked up once per window, not once per record.
         server_window, server_entry = None, None
-        histograms: dict[str, tuple] = {}
+        histograms: dict[str, dict] = {}  # group -> histogram of server_window
         for record in records:
             count += 1
             ts = record.ts
             if ts > last_ts:
                 last_ts = ts
-            client = record.client
-            address = fold_cache.get(client)
-            if address is None:
-                address = fold_cache[client] = self.fold(client)
+            address = addresses[record.client]
             path = record.path
-            group = group_cache.get(path)
-            if group is None:
-                group = path_group(path)
-                if len(group_cache) < 200_000:
-                    group_cache[path] = group
+            group = groups[path]
             minute = ts - ts % 60
             if record.refused:
                 refused[(address, minute)] += 1
                 continue
-            # Scanners: paths nobody else asks for, tools by name.
-            method, query = record.method, record.query
-            scan_key = path if not query and method in _PLAIN_METHODS else (method, path, query)
-            scanning = scan_cache.get(scan_key)
-            if scanning is None:
-                scanning = is_scanner_request(method, path, query)
-                if len(scan_cache) < 200_000:
-                    scan_cache[scan_key] = scanning
-            agent = record.user_agent
-            tool = tool_cache.get(agent, 0)
-            if tool == 0:
-                tool = scanner_tool(agent)
-                if len(tool_cache) < 50_000:
-                    tool_cache[agent] = tool
-            status = record.status
-            if scanning or tool:
-                key = (address, ts - ts % scan_window)
-                entry = scanner.get(key)
-                if entry is None:
-                    entry = scanner[key] = [0, 0, 0, ts, ts, Counter(), set()]
-                if scanning:
-                    entry[0] += 1
-                    if 200 <= status < 300:
-                        entry[2] += 1
-                if tool:
-                    entry[1] += 1
-                    entry[6].add(tool)
-                if ts < entry[3]:
-                    entry[3] = ts
-                if ts > entry[4]:
-                    entry[4] = ts
-                sample = (method, safe_uri(path, query), status)
-                if sample in entry[5] or len(entry[5]) < 50:
-                    entry[5][sample] += 1
+            method, query, status = record.method, record.query, record.status
+            scanning = scans[path if not query and method in _PLAIN_METHODS else (method, path, query)]
+            tool = tools[record.user_agent]
             # Floods, per address and path group.
             fkey = (address, group, minute)
             n = flood[fkey] = flood[fkey] + 1
             if n >= busy:
-                paths = hot.get((address, minute))
-                if paths is None:
-                    paths = hot[(address, minute)] = Counter()
-                if len(paths) < 200:
-                    paths[(method, safe_uri(path, query), status)] += 1
+                self._count_busy_minute(address, minute, method, path, query, status)
             window = ts - ts % 300
-            # Errors the client caused (scanner requests are the scanner rule's).
-            if not (scanning or tool):
-                ckey = (address, window)
-                entry = clients.get(ckey)
-                if entry is None:
-                    entry = clients[ckey] = [0, 0, None, None]
+            if scanning or tool:  # scanners: paths nobody else asks for, tools by name
+                self._count_scanner(address, ts, scanning, tool, method, path, query, status)
+            else:  # errors the client caused (scanner requests are the scanner rule's)
+                entry = clients[(address, window)]
                 entry[0] += 1
                 if 400 <= status < 500:
-                    entry[1] += 1
-                    if entry[2] is None:
-                        entry[2], entry[3] = Counter(), Counter()
-                    entry[2][status] += 1
-                    if len(entry[3]) < 50:
-                        entry[3][(method, safe_uri(path, query))] += 1
+                    self._count_client_error(entry, status, method, path, query)
             if window != server_window:
-                server_entry = servers.get(window)
-                if server_entry is None:
-                    server_entry = servers[window] = [0, 0, Counter(), Counter()]
-                server_window = window
+                server_window, server_entry = window, self._server_window(window)
+                histograms.clear()
             server_entry[0] += 1
             if status >= 500:
-                server_entry[1] += 1
-                server_entry[2][status] += 1
-                if len(server_entry[3]) < 50:
-                    server_entry[3][(method, safe_uri(path, query))] += 1
+                self._count_server_error(server_entry, status, method, path, query)
             # Response times per path group (not files and static: their time is the download's).
             seconds = record.request_time
-            if seconds is not None:
-                limit = limits.get(group)
-                if limit is not None:
-                    current = histograms.get(group)
-                    if current is None or current[0] != window:
-                        histogram = times.get((group, window))
-                        if histogram is None:
-                            histogram = times[(group, window)] = {}
-                        histograms[group] = (window, histogram)
-                    else:
-                        histogram = current[1]
-                    index = bisect.bisect_left(_EDGES, seconds)
-                    histogram[index] = histogram.get(index, 0) + 1
-                    if seconds > limit:
-                        slow = self.slowest.get((group, window))
-                        if slow is None:
-                            slow = self.slowest[(group, window)] = Counter()
-                        if len(slow) < 50:
-                            slow[safe_uri(path, query)] += 1
+            limit = limits.get(group)
+            if seconds is not None and limit is not None:
+                histogram = histograms.get(group)
+                if histogram is None:
+                    histogram = histograms[group] = self._histogram(group, window)
+                index = bisect_left(edges, seconds)
+                histogram[index] = histogram.get(index, 0) + 1
+                if seconds > limit:
+                    self._count_slow(group, window, path, query)
+        self._fed(count, last_ts)
+
+    def _fed(self, count: int, last_ts: int) -> None:
+        """After a batch: every ``COMPACT_EVERY`` records, judge and drop the windows well behind
+        the newest record."""
         self.lines += count
         self.last_ts = last_ts or None
         self._since_compact += count
         if self._since_compact >= self.COMPACT_EVERY and self.last_ts:
             self.compact(self.last_ts - self.HOLD)
             self._since_compact = 0
+
+    def _count_scanner(self, address: str, ts: int, scanning: bool, tool: str | None, method: str, path: str,
+                       query: str, status: int) -> None:
+        key = (address, ts - ts % self.scan_window)
+        entry = self.scanner.get(key)
+        if entry is None:
+            entry = self.scanner[key] = [0, 0, 0, ts, ts, Counter(), set()]
+        if scanning:
+            entry[0] += 1
+            if 200 <= status < 300:
+                entry[2] += 1
+        if tool:
+            entry[1] += 1
+            entry[6].add(tool)
+        if ts < entry[3]:
+            entry[3] = ts
+        if ts > entry[4]:
+            entry[4] = ts
+        sample = (method, safe_uri(path, query), status)
+        if sample in entry[5] or len(entry[5]) < 50:
+            entry[5][sample] += 1
+
+    def _count_busy_minute(self, address: str, minute: int, method: str, path: str, query: str, status: int) -> None:
+        """The requests of an address's minute once it is busy (the flood's evidence)."""
+        paths = self.flood_paths.get((address, minute))
+        if paths is None:
+            paths = self.flood_paths[(address, minute)] = Counter()
+        if len(paths) < 200:
+            paths[(method, safe_uri(path, query), status)] += 1
+
+    @staticmethod
+    def _count_client_error(entry: list, status: int, method: str, path: str, query: str) -> None:
+        entry[1] += 1
+        if entry[2] is None:
+            entry[2], entry[3] = Counter(), Counter()
+        entry[2][status] += 1
+        if len(entry[3]) < 50:
+            entry[3][(method, safe_uri(path, query))] += 1
+
+    def _server_window(self, window: int) -> list:
+        entry = self.servers.get(window)
+        if entry is None:
+            entry = self.servers[window] = [0, 0, Counter(), Counter()]
+        return entry
+
+    @staticmethod
+    def _count_server_error(entry: list, status: int, method: str, path: str, query: str) -> None:
+        entry[1] += 1
+        entry[2][status] += 1
+        if len(entry[3]) < 50:
+            entry[3][(method, safe_uri(path, query))] += 1
+
+    def _histogram(self, group: str, window: int) -> dict:
+        histogram = self.times.get((group, window))
+        if histogram is None:
+            histogram = self.times[(group, window)] = {}
+        return histogram
+
+    def _count_slow(self, group: str, window: int, path: str, query: str) -> None:
+        slow = self.slowest.get((group, window))
+        if slow is None:
+            slow = self.slowest[(group, window)] = Counter()
+        if len(slow) < 50:
+            slow[safe_uri(path, query)] += 1
 
     # -- judging --
 
@@ -450,11 +481,21 @@ class LogRules:
         def closed(start, length):
             return start + length <= cutoff
 
+        self._judge_scanners(closed)
+        self._judge_floods(closed)
+        self._judge_client_errors(closed)
+        self._judge_server_errors(closed)
+        self._judge_response_times(closed)
+
+    def _judge_scanners(self, closed) -> None:
         t = self.t
         for key in [k for k in self.scanner if closed(k[1], self.scan_window)]:
             entry = self.scanner.pop(key)
             if entry[0] >= t.scanner_path_hits or entry[1] >= t.scanner_tool_hits:
                 self.scanner_hits[key[0]].append(entry)
+
+    def _judge_floods(self, closed) -> None:
+        t = self.t
         for key in [k for k in self.flood if closed(k[2], self.FLOOD)]:
             n = self.flood.pop(key)
             limit = t.flood_limit(key[1])
@@ -466,14 +507,23 @@ class LogRules:
                 self.flood_hits[key[0]].append((key[1], "refused", n, None))
         for key in [k for k in self.flood_paths if closed(k[1], self.FLOOD)]:
             del self.flood_paths[key]
+
+    def _judge_client_errors(self, closed) -> None:
+        t = self.t
         for key in [k for k in self.clients if closed(k[1], self.ERRORS)]:
             total, errors, statuses, paths = self.clients.pop(key)
             if errors >= t.client_errors_per_5_minutes and errors >= t.client_errors_min_share * total:
                 self.client_hits[key[0]].append((key[1], total, errors, statuses, paths))
+
+    def _judge_server_errors(self, closed) -> None:
+        t = self.t
         for window in [w for w in self.servers if closed(w, self.ERRORS)]:
             total, errors, statuses, paths = self.servers.pop(window)
             if errors >= t.server_errors_per_5_minutes and errors >= t.server_errors_min_share * total:
                 self.server_hits.append((window, total, errors, statuses, paths))
+
+    def _judge_response_times(self, closed) -> None:
+        t = self.t
         for key in [k for k in self.times if closed(k[1], self.SLOW)]:
             histogram = self.times.pop(key)
             slow = self.slowest.pop(key, None)

@@ -230,35 +230,58 @@ def municipal_month(*, start: date = date(2026, 11, 2), days: int = 30, seed: in
     for offset in range(days):
         day = start + timedelta(days=offset)
         working = day.weekday() < 5
-        sessions = sessions_per_working_day if working else sessions_per_working_day // 8
-        for _ in range(sessions):
-            addresses, codes = rng.choice(gateways)
-            address, agent = rng.choice(addresses), rng.choice(BROWSERS[:3] if working else BROWSERS)
-            when = _busy_time(rng, day) if working else datetime.combine(day, time(rng.randint(7, 22)), JST)
-            if rng.random() < 0.7:
-                _member_session(w, when, address, rng.choice(codes), agent=agent)
-            else:
-                _visitor(w, when, address, agent)
-        for address, agent in CRAWLERS:
-            for _ in range(rng.randint(40, 120)):
-                w.request(datetime.combine(day, time(0), JST) + timedelta(seconds=rng.uniform(0, 86_000)), address,
-                          "GET", rng.choice(PUBLIC_PAGES + ["/robots.txt", "/members/"]), 200, agent=agent)
+        _sessions(w, day, gateways, sessions_per_working_day if working else sessions_per_working_day // 8,
+                  working=working)
+        _crawlers(w, day)
         if working:
             for username in STAFF:
                 if rng.random() < 0.8:
                     _staff_day(w, day, username)
-        if working and offset in notice_days:  # a notice to every local government at 9:00
-            for addresses, codes in rng.sample(gateways[:47], 3):
-                for code in rng.sample(codes, min(len(codes), 40)):
-                    moment = datetime.combine(day, time(9, 0), JST) + timedelta(seconds=rng.uniform(0, 240))
-                    _member_session(w, moment, rng.choice(addresses), code, agent=rng.choice(BROWSERS[:3]), hurry=True)
-        if working and offset == 20:  # a deploy: the app answers 502 for half a minute
-            moment = datetime.combine(day, time(12, 30), JST)
-            for n in range(8):
-                addresses, _ = rng.choice(gateways)
-                w.request(moment + timedelta(seconds=4 * n), rng.choice(addresses), "GET", "/members/", 502,
-                          agent=BROWSERS[0], seconds=0.001)
+        if working and offset in notice_days:
+            _notice(w, day, gateways)
+        if working and offset == 20:
+            _deploy(w, day, gateways)
     return traffic
+
+
+def _sessions(w: _Writer, day: date, gateways: list, count: int, *, working: bool):
+    """People of the local governments: members who log in (7 in 10) and visitors."""
+    rng = w.rng
+    for _ in range(count):
+        addresses, codes = rng.choice(gateways)
+        address, agent = rng.choice(addresses), rng.choice(BROWSERS[:3] if working else BROWSERS)
+        when = _busy_time(rng, day) if working else datetime.combine(day, time(rng.randint(7, 22)), JST)
+        if rng.random() < 0.7:
+            _member_session(w, when, address, rng.choice(codes), agent=agent)
+        else:
+            _visitor(w, when, address, agent)
+
+
+def _crawlers(w: _Writer, day: date):
+    rng = w.rng
+    for address, agent in CRAWLERS:
+        for _ in range(rng.randint(40, 120)):
+            w.request(datetime.combine(day, time(0), JST) + timedelta(seconds=rng.uniform(0, 86_000)), address,
+                      "GET", rng.choice(PUBLIC_PAGES + ["/robots.txt", "/members/"]), 200, agent=agent)
+
+
+def _notice(w: _Writer, day: date, gateways: list):
+    """A notice to every local government at 9:00: three large gateways' people log in within minutes."""
+    rng = w.rng
+    for addresses, codes in rng.sample(gateways[:47], 3):
+        for code in rng.sample(codes, min(len(codes), 40)):
+            moment = datetime.combine(day, time(9, 0), JST) + timedelta(seconds=rng.uniform(0, 240))
+            _member_session(w, moment, rng.choice(addresses), code, agent=rng.choice(BROWSERS[:3]), hurry=True)
+
+
+def _deploy(w: _Writer, day: date, gateways: list):
+    """A deploy: the app answers 502 for half a minute."""
+    rng = w.rng
+    moment = datetime.combine(day, time(12, 30), JST)
+    for n in range(8):
+        addresses, _ = rng.choice(gateways)
+        w.request(moment + timedelta(seconds=4 * n), rng.choice(addresses), "GET", "/members/", 502,
+                  agent=BROWSERS[0], seconds=0.001)
 
 
 def staff_history(*, before: date = date(2026, 11, 2)) -> Traffic:
