@@ -221,7 +221,7 @@ def _busy_time(rng: random.Random, day: date) -> datetime:
 
 def municipal_month(*, start: date = date(2026, 11, 2), days: int = 30, seed: int = 20261102,
                     sessions_per_working_day: int = 290) -> Traffic:
-    """See the module's docstring. About 110,000 lines with the defaults."""
+    """See the module's docstring. About 144,000 lines with the defaults."""
     rng = random.Random(seed)
     traffic = Traffic()
     w = _Writer(traffic, rng)
