@@ -20,6 +20,7 @@ Every piece that is missing fails with the Debian package that brings it; nothin
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -32,11 +33,13 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from kokasen.core.tests.nginx_loopback import NGINX_DIR, debian_main_conf, nginx_binary, write_http_conf, write_sites
@@ -197,29 +200,94 @@ def gunicorn_command(port: int) -> list[str]:
 # --- Certificates ---------------------------------------------------------------------------------
 
 
-def certificate_authority(folder: Path, names: list[str]) -> dict[str, Path]:
-    """A throw-away CA and a server certificate for ``names`` (and 127.0.0.1) signed by it:
-    {"ca", "cert", "key"}. Clients that trust ``ca`` check the chain and the name like a
-    browser would, so nothing needs to be told to ignore the certificate."""
+def certificate_authority(folder: Path, names: list[str], *, ocsp_port: int) -> dict[str, Path]:
+    """A throw-away CA and a server certificate for ``names`` (and 127.0.0.1) signed by it, valid
+    for a year and naming an OCSP responder on 127.0.0.1:``ocsp_port``: {"ca", "ca_key", "cert",
+    "key", "index"}. Clients that trust ``ca`` check the chain and the name like a browser would,
+    so nothing needs to be told to ignore the certificate; nginx staples the responder's answers
+    as it does the agency's CA's."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key, ca, key, request, cert = (folder / name for name in ("ca.key", "ca.pem", "key.pem", "req.pem", "cert.pem"))
     extensions = folder / "server.ext"
     san = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
     extensions.write_text(
         f"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-        f"extendedKeyUsage=serverAuth\nsubjectAltName={san}\n", encoding="ascii")
+        f"extendedKeyUsage=serverAuth\nsubjectAltName={san}\n"
+        f"authorityInfoAccess=OCSP;URI:http://127.0.0.1:{ocsp_port}/\n", encoding="ascii")
 
-    def openssl(*args):
+    def openssl(*args) -> str:
         done = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"openssl {' '.join(args[:2])}: {done.stderr}"
+        return done.stdout
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "7",
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "400",
             "-subj", "/CN=kokasen stack test CA", "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", f"/CN={names[0]}")
     openssl("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-            "-out", str(cert), "-days", "7", "-sha256", "-extfile", str(extensions))
-    return {"ca": ca, "cert": cert, "key": key}
+            "-out", str(cert), "-days", "365", "-sha256", "-extfile", str(extensions))
+    # The CA's database of issued certificates, as `openssl ca` keeps it, for `openssl ocsp -index`.
+    serial = openssl("x509", "-in", str(cert), "-noout", "-serial").strip().partition("=")[2]
+    not_after = openssl("x509", "-in", str(cert), "-noout", "-enddate").strip().partition("=")[2]
+    expires = time.strftime("%y%m%d%H%M%SZ", time.strptime(not_after, "%b %d %H:%M:%S %Y %Z"))
+    index = folder / "index.txt"
+    index.write_text(f"V\t{expires}\t\t{serial}\tunknown\t/CN={names[0]}\n", encoding="ascii")
+    return {"ca": ca, "ca_key": ca_key, "cert": cert, "key": key, "index": index}
+
+
+class OcspResponder:
+    """The test CA's OCSP responder on 127.0.0.1: ``openssl ocsp`` answers each request (GET with
+    the request in the path, as nginx asks, or POST) from the CA's index. openssl's own server
+    would listen on every interface, hence this small one in front of it."""
+
+    def __init__(self, tls: dict[str, Path], port: int):
+        self.tls, self.port = tls, port
+        self.answered = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    def answer(self, request: bytes) -> bytes:
+        with tempfile.TemporaryDirectory() as scratch:
+            asked, answer = Path(scratch) / "request.der", Path(scratch) / "response.der"
+            asked.write_bytes(request)
+            done = subprocess.run(
+                ["openssl", "ocsp", "-index", str(self.tls["index"]), "-CA", str(self.tls["ca"]),
+                 "-rsigner", str(self.tls["ca"]), "-rkey", str(self.tls["ca_key"]), "-ndays", "1",
+                 "-reqin", str(asked), "-respout", str(answer)], capture_output=True, timeout=30)
+            assert done.returncode == 0, done.stderr.decode(errors="replace")
+            self.answered += 1
+            return answer.read_bytes()
+
+    def start(self) -> OcspResponder:
+        responder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.reply(base64.b64decode(urllib.parse.unquote(self.path.lstrip("/"))))
+
+            def do_POST(self):  # noqa: N802
+                self.reply(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+            def reply(self, request: bytes):
+                body = responder.answer(request)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="OCSP responder", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
 
 # --- A browser-like HTTPS client --------------------------------------------------------------------
@@ -365,7 +433,7 @@ class Stack:
                  export_port: int | None = None, database: str | None = None):
         self.folder = folder
         self.ports = {"http": http_port or free_port(), "https": https_port or free_port(),
-                      "export": export_port or free_port(), "gunicorn": free_port()}
+                      "export": export_port or free_port(), "gunicorn": free_port(), "ocsp": free_port()}
         self.database = database or f"kokasen_stack_{os.getpid()}"
         self.srv = folder / "srv"
         self.logs = folder / "nginx" / "logs"
@@ -375,6 +443,7 @@ class Stack:
         self.clamd = ClamdServer(folder / "clamd")
         self.nginx: subprocess.Popen | None = None
         self.gunicorn: Supervisor | None = None
+        self.ocsp: OcspResponder | None = None
         self._database_created = False
 
     # -- start and stop
@@ -393,7 +462,8 @@ class Stack:
             if shutil.which(name) is None:
                 raise StackMissing(f"{name} is missing: install Debian's {package} package (`make test-tools`)")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.certificates = certificate_authority(self.folder / "tls", [HOST, EXPORT_HOST])
+        self.certificates = certificate_authority(self.folder / "tls", [HOST, EXPORT_HOST], ocsp_port=self.ports["ocsp"])
+        self.ocsp = OcspResponder(self.certificates, self.ports["ocsp"]).start()
         with _postgres() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
             connection.execute(f'CREATE DATABASE "{self.database}"')
@@ -427,6 +497,9 @@ class Stack:
                 self.nginx.terminate()  # our own nginx master, by its process id
                 self.nginx.wait(timeout=30)
             self.nginx = None
+        if self.ocsp is not None:
+            self.ocsp.stop()
+            self.ocsp = None
         self.redis.stop()
         self.clamd.stop()
         if self._database_created:

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -126,6 +127,28 @@ def test_every_security_header_once_on_the_apps_pages_and_nginxs_own(stack):
     for what, response, status, document, from_app in checked:
         assert response.status == status, (what, response.status)
         check_security_headers(response, what, document=document, from_app=from_app)
+
+
+def test_the_apps_pages_are_not_compressed(stack):
+    """BREACH: no compressed page shows a secret next to what the visitor typed (portal.conf)."""
+    browser = stack.browser()
+    for path in ("/", "/login/?next=/members/"):
+        response = browser.get(path, {"Accept-Encoding": "gzip, deflate, br"})
+        assert response.status == 200 and response.values("Content-Encoding") == [], path
+
+
+def test_nginx_staples_the_cas_ocsp_answer(stack):
+    """ssl_stapling with the CA's responder (each nginx worker asks it on its first handshake)."""
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{stack.ports['https']}", "-servername", HOST,
+               "-status", "-CAfile", str(stack.certificates["ca"])]
+    deadline = time.monotonic() + 60
+    while True:
+        done = subprocess.run(command, input="", capture_output=True, text=True, timeout=30)
+        if "Cert Status: good" in done.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "OCSP Response Status: successful" in done.stdout and "Cert Status: good" in done.stdout, done.stdout
+    assert "Verify return code: 0 (ok)" in done.stdout and stack.ocsp.answered >= 1
 
 
 def test_every_security_header_once_on_files_and_media(stack):
