@@ -14,11 +14,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # database made by sigtool (kokasen/testing/clamd.py); no official signatures are downloaded. Debian's own
 # clamav-daemon and clamav-freshclam services need not run for the tests.
 # redis-server: the Redis-outage tests start their own Redis and stop it part way (kokasen/core/tests/test_resilient_cache.py).
+# The full-stack test (kokasen/ops/tests/test_full_stack.py) runs nginx, redis-server, clamd and openssl together,
+# with gunicorn from the venv and PostgreSQL on 127.0.0.1:5432 (this kind of machine runs it; .ci/run starts it).
 APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server
+# make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
+# vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
+MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench export lint clean
+.PHONY: setup run test test-tools bench measure-stack export lint clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -60,6 +65,15 @@ bench: setup
 	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
+
+## measure-stack: the production stack on loopback (nginx on 127.0.0.1:80/443, as root) measured by the
+## MDN HTTP Observatory, testssl.sh, wapiti and a wrk flood; prints each figure with its command (docs/operations.md)
+measure-stack: setup test-tools
+	@missing=""; for p in $(MEASURE_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	$(SUDO) $(PY) -m kokasen.bench.stack
 
 ## lint: ruff, the import layers (decision 0022), the template linter, Django's system checks, and no model change without its migration
 lint: setup
