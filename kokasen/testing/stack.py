@@ -1,9 +1,10 @@
 """The production stack on loopback, in one piece: nginx with deploy/nginx/ (Debian's nginx.conf
 around it, a certificate from a throw-away CA), gunicorn with the command line of
 deploy/systemd/kokasen-web.service and the production settings, PostgreSQL (a database of its
-own on 127.0.0.1:5432, created and dropped here), a private Redis, and clamd with the sigtool test
-database (clamd.py). The demo content, two local governments' accounts, collectstatic and a
-static export are put in place through deploy/bin/kokasen-manage, the production command path.
+own on 127.0.0.1:5432, created and dropped here), a private Redis, clamd with the sigtool test
+database (clamd.py), and the throw-away CA's OCSP responder. The demo content, two local
+governments' accounts, collectstatic and a static export are put in place through
+deploy/bin/kokasen-manage, the production command path (kokasen/demo/stack.py).
 
 Used by the full-stack test (kokasen/ops/tests/test_full_stack.py) and by `make measure-stack`
 (kokasen/bench/stack.py): one piece, so that what is measured is what is tested.
@@ -563,7 +564,7 @@ class Stack:
 
     def _seed(self) -> None:
         info = self.folder / "seed.json"
-        done = self.manage("shell", "-c", "from kokasen.testing.stack import seed; seed()", env={
+        done = self.manage("shell", "-c", "from kokasen.demo.stack import seed; seed()", env={
             "KOKASEN_STACK_MEMBERS": json.dumps(self.members), "KOKASEN_STACK_INFO": str(info),
             "KOKASEN_STACK_EXPORT": str(self.folder / "export")})
         if done.returncode != 0 or not info.exists():
@@ -619,6 +620,23 @@ class Stack:
 
         _wait_for("gunicorn behind nginx (/healthz)", healthy, timeout=timeout, log=self.folder / "gunicorn.log")
 
+    def stapled(self) -> bool:
+        """Whether one TLS handshake with the portal's name got a good stapled OCSP answer."""
+        done = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.ports['https']}", "-servername",
+                               HOST, "-status", "-CAfile", str(self.certificates["ca"])],
+                              input="", capture_output=True, text=True, timeout=30)
+        return "OCSP Response Status: successful" in done.stdout and "Cert Status: good" in done.stdout
+
+    def prime_ocsp_stapling(self, timeout: float = 60) -> bool:
+        """Each nginx worker asks the responder on its first handshake and staples from the next
+        one on: handshake until several in a row are stapled (every worker has its answer)."""
+        deadline, in_a_row = time.monotonic() + timeout, 0
+        while in_a_row < 6 and time.monotonic() < deadline:
+            in_a_row = in_a_row + 1 if self.stapled() else 0
+            if not in_a_row:
+                time.sleep(0.3)
+        return in_a_row >= 6
+
     def flush_logs(self) -> None:
         """nginx buffers its access logs (buffer=64k flush=5s); SIGUSR1 makes it write them."""
         os.kill(self.nginx.pid, signal.SIGUSR1)
@@ -640,50 +658,3 @@ class Stack:
 
     def start_redis(self) -> None:
         self.redis.start()
-
-
-def seed() -> None:
-    """Run inside `kokasen-manage shell` (production settings, the stack's environment file):
-    migrate, the demo content (the loader itself: `load_demo` refuses production settings, and
-    its admin account writes password files into the checkout), the members' accounts, collectstatic
-    and the static export; writes what the tests need to KOKASEN_STACK_INFO."""
-    from django.conf import settings
-    from django.core.management import call_command
-    from wagtail.documents import get_document_model
-    from wagtail.images import get_image_model
-
-    from kokasen.demo.loader import DemoLoader
-
-    from .personas import make_member
-
-    assert settings.KOKASEN_PRODUCTION and not settings.DEBUG, "the stack runs the production settings"
-    timings = {}
-    export = Path(os.environ["KOKASEN_STACK_EXPORT"])
-
-    def step(name, work):
-        started = time.monotonic()
-        work()
-        timings[name] = round(time.monotonic() - started, 1)
-
-    def members():
-        for code, password in json.loads(os.environ["KOKASEN_STACK_MEMBERS"]).items():
-            make_member(code, password=password)
-
-    step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
-    step("demo", DemoLoader(log=lambda *args: None).run)
-    step("members", members)
-    step("collectstatic", lambda: call_command("collectstatic", interactive=False, link=True, verbosity=0))
-    step("export", lambda: call_command("export_static_site", out=str(export), verbosity=0))
-
-    video = get_document_model().objects.filter(file__endswith=".webm").order_by("pk").first()
-    image = get_image_model().objects.filter(collection__depth=1).order_by("pk").first()
-    exported = sorted(export.glob("media/**/*.pdf")) + sorted(export.glob("media/**/*.svg"))
-    assert video is not None and image is not None and exported, "the demo content changed: update stack.seed"
-    info = {
-        "video": {"url": video.url, "path": str(Path(settings.MEDIA_ROOT) / video.file.name), "size": video.file.size},
-        "public_image": image.file.url,
-        "members_page": "/members/roundtables/",
-        "export_file": "/" + exported[0].relative_to(export).as_posix(),
-        "seconds": timings,
-    }
-    Path(os.environ["KOKASEN_STACK_INFO"]).write_text(json.dumps(info), encoding="utf-8")

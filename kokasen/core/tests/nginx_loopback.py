@@ -4,8 +4,10 @@ The tests serve the checked-in files with only addresses, ports, certificates an
 replaced. portal.conf, catch-all.conf and static-export.conf need the http-level definitions of
 kokasen-http.conf (log formats, limit zones, the admin networks), and write their logs to
 /var/log/nginx/kokasen/: ``write_http_conf`` and ``server_replacements`` give both for a
-scratch folder. ``debian_main_conf`` wraps them in Debian's own /etc/nginx/nginx.conf, so that a
-directive that Debian already sets at the http level (a duplicate stops nginx) is caught.
+scratch folder; ``write_sites`` writes portal.conf, catch-all.conf and the static export's
+server for loopback ports (test_nginx_stack.py and the full stack, kokasen/testing/stack.py).
+``debian_main_conf`` wraps them in Debian's own /etc/nginx/nginx.conf, so that a directive that
+Debian already sets at the http level (a duplicate stops nginx) is caught.
 """
 
 from __future__ import annotations
