@@ -14,15 +14,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # database made by sigtool (kokasen/testing/clamd.py); no official signatures are downloaded. Debian's own
 # clamav-daemon and clamav-freshclam services need not run for the tests.
 # redis-server: the Redis-outage tests start their own Redis and stop it part way (kokasen/core/tests/test_resilient_cache.py).
+# The full-stack test (kokasen/ops/tests/test_full_stack.py) runs nginx, redis-server, clamd and openssl together,
+# with gunicorn from the venv and PostgreSQL on 127.0.0.1:5432 (this kind of machine runs it; .ci/run starts it).
 # deploy/install.sh runs twice into a scratch root (kokasen/core/tests/test_installer.py): every package it
 # installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
 # for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
 APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
 	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck
+# make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
+# vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
+MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench export lint audit clean
+.PHONY: setup run test test-tools bench measure-stack export lint audit clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -66,6 +71,15 @@ bench: setup
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)
 	$(PY) -m kokasen.bench.ops_scan  # ops_scan on ~1,000,000 lines of municipal traffic: lines/s of the reader and the scan
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
+
+## measure-stack: the production stack on loopback (nginx on 127.0.0.1:80/443, as root) measured by the
+## MDN HTTP Observatory, testssl.sh, wapiti and a wrk flood; prints each figure with its command (docs/operations.md)
+measure-stack: setup test-tools
+	@missing=""; for p in $(MEASURE_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	$(SUDO) $(PY) -m kokasen.bench.stack
 
 ## lint: ruff, the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
 lint: setup

@@ -72,8 +72,10 @@ class Refusal(enum.Enum):
 
 
 def normalise_username(raw: str) -> str:
-    """The user ID as the login form checks it (NFKC: full-width digits work), for counting."""
-    return unicodedata.normalize("NFKC", raw or "").strip()[:150]
+    """The user ID as the login form checks it (NFKC: full-width digits work), for counting. A NUL
+    (no user ID has one; PostgreSQL cannot even compare text with it) becomes U+FFFD, so that a
+    refused attempt with one is looked up and audited like any other unknown ID."""
+    return unicodedata.normalize("NFKC", raw or "").replace("\x00", "\ufffd").strip()[:150]
 
 
 def _digest(*parts: str) -> str:

@@ -24,7 +24,19 @@ def audit_record(
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_label=(target_label or (str(target) if target is not None else ""))[:200],
+        target_label=storable(target_label or (str(target) if target is not None else ""))[:200],
         ip_address=client_ip(request),
-        detail=detail or {},
+        detail=storable(detail or {}),
     )
+
+
+def storable(value):
+    """``value`` with every NUL in its strings (also inside dicts and lists) replaced by U+FFFD:
+    PostgreSQL stores no NUL in text or JSON, and what a visitor typed is recorded as typed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(item) for item in value]
+    return value

@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "kokasen.accounts.upload_gate.AdminBodyGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A NUL in the query string: 400 before any view (PostgreSQL cannot compare text with it);
+    # inside the header middlewares, so that the 400 page has them all.
+    "kokasen.core.middleware.NulInQueryMiddleware",
     # The Japanese page for empty 405 responses (inside CSRF and X-Frame-Options, which then apply to it).
     "kokasen.core.middleware.MethodNotAllowedPageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",

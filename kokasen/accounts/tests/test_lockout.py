@@ -243,6 +243,19 @@ def test_a_refusal_looks_the_same_for_an_unknown_code_as_for_a_real_one(settings
     assert CODE_A not in pages[CODE_A]
 
 
+def test_a_refused_attempt_with_a_nul_in_the_user_id_is_refused_and_audited(settings):
+    """Found by wapiti on the full stack: the refusal looked the ID up and audited it with its NUL,
+    which PostgreSQL refuses (500)."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    for attempt in range(2):
+        assert login(Client(), f"99999{attempt}", "wrong", address=ATTACKER).status_code == 200
+    response = login(Client(), "/e\x00", "wrong", address=ATTACKER)
+    assert response.status_code == 429
+    event = events("login.throttled").get()
+    assert event.target_label == "/e\ufffd" and event.detail["username"] == "/e\ufffd"
+    assert event.detail["typed"] == "/e\ufffd" and event.ip_address == ATTACKER
+
+
 def test_a_success_clears_the_failures_of_its_place(settings):
     settings.LOGIN_PAIR_FAILURE_LIMIT = 3
     member = make_member(CODE_A, password=PASSWORD)

@@ -4,8 +4,10 @@ The tests serve the checked-in files with only addresses, ports, certificates an
 replaced. portal.conf, catch-all.conf and static-export.conf need the http-level definitions of
 kokasen-http.conf (log formats, limit zones, the admin networks), and write their logs to
 /var/log/nginx/kokasen/: ``write_http_conf`` and ``server_replacements`` give both for a
-scratch folder. ``debian_main_conf`` wraps them in Debian's own /etc/nginx/nginx.conf, so that a
-directive that Debian already sets at the http level (a duplicate stops nginx) is caught.
+scratch folder; ``write_sites`` writes portal.conf, catch-all.conf and the static export's
+server for loopback ports (test_nginx_stack.py and the full stack, kokasen/testing/stack.py).
+``debian_main_conf`` wraps them in Debian's own /etc/nginx/nginx.conf, so that a directive that
+Debian already sets at the http level (a duplicate stops nginx) is caught.
 """
 
 from __future__ import annotations
@@ -91,3 +93,52 @@ def debian_main_conf(folder: Path, includes: list[Path], *, worker_connections: 
     path = folder / "nginx.conf"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_sites(folder: Path, *, ports: dict[str, int], cert: Path, key: Path, app_port: int, srv: Path,
+                export_root: Path, export_host: str, host: str | None = None, address: str = "127.0.0.1",
+                chain: Path | None = None) -> list[Path]:
+    """portal.conf, catch-all.conf and static-export.conf for loopback, written into ``folder``:
+    the portal on ``address``:``ports["http"]`` and ``ports["https"]`` in front of the app on
+    ``app_port``, its files in ``srv`` (static/, media/, errors/ in place of /srv/kokasen/), the
+    catch-all on the same ports, and the static export of ``export_root`` in a TLS server of its
+    own on ``ports["export"]``, written as docs/operations.md describes it. ``host`` replaces the
+    portal's example name; ``chain`` is OCSP's CA chain (default: the certificate). Returns the
+    server files, to be included after kokasen-http.conf."""
+    servers = server_replacements(folder, chain or cert)
+    names = [("server_name portal.example.go.jp;", f"server_name {host};")] if host else []
+    portal = replace_all((NGINX_DIR / "portal.conf").read_text(encoding="utf-8"), [
+        ("    listen 80;\n", f"    listen {address}:{ports['http']};\n"),
+        ("    listen [::]:80;\n", ""),
+        ("    listen 443 ssl http2;\n", f"    listen {address}:{ports['https']} ssl http2;\n"),
+        ("    listen [::]:443 ssl http2;\n", ""),
+        ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
+        ("/etc/ssl/kokasen/privkey.pem", str(key)),
+        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app_port} "),
+        ("/srv/kokasen/", f"{srv}/"),
+        *names,
+        *servers,
+    ], "portal.conf")
+    catch_all = replace_all((NGINX_DIR / "catch-all.conf").read_text(encoding="utf-8"), [
+        ("    listen 80 default_server;\n", f"    listen {address}:{ports['http']} default_server;\n"),
+        ("    listen [::]:80 default_server;\n", ""),
+        ("    listen 443 ssl default_server;\n", f"    listen {address}:{ports['https']} ssl default_server;\n"),
+        ("    listen [::]:443 ssl default_server;\n", ""),
+        *servers[:1],
+    ], "catch-all.conf")
+    export_conf = replace_all((NGINX_DIR / "static-export.conf").read_text(encoding="utf-8"), [
+        ("/srv/kokasen-static", str(export_root)), ("/srv/kokasen/errors/", f"{srv}/errors/"),
+    ], "static-export.conf")
+    (folder / "portal.conf").write_text(portal, encoding="utf-8")
+    (folder / "catch-all.conf").write_text(catch_all, encoding="utf-8")
+    (folder / "static-export.conf").write_text(export_conf, encoding="utf-8")
+    # The export's own server, as docs/operations.md describes it.
+    (folder / "export-server.conf").write_text(
+        f"server {{\n    listen {address}:{ports['export']} ssl;\n    server_name {export_host};\n    server_tokens off;\n"
+        f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n"
+        f"    access_log {folder}/logs/export-access.log combined if=$kokasen_log_request;\n"
+        f"    access_log {folder}/logs/refused.log kokasen_refused if=$kokasen_log_refusal;\n"
+        f"    include {folder / 'static-export.conf'};\n}}\n",
+        encoding="utf-8",
+    )
+    return [folder / "portal.conf", folder / "catch-all.conf", folder / "export-server.conf"]

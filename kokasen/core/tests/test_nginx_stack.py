@@ -34,9 +34,8 @@ from kokasen.core.tests.nginx_loopback import (
     ROOT,
     debian_main_conf,
     nginx_binary,
-    replace_all,
-    server_replacements,
     write_http_conf,
+    write_sites,
 )
 from kokasen.testing.smtp import free_port, self_signed_certificate
 
@@ -170,45 +169,12 @@ def stack(tmp_path_factory):
     StandInApp.seen = []
     threading.Thread(target=app.serve_forever, daemon=True).start()
     ports = {"http": free_port(), "https": free_port(), "export": free_port()}
-    servers = server_replacements(folder, cert)
 
     # The admins only from 127.0.0.2 (ADMIN_ALLOWED_NETWORKS=127.0.0.2/32).
     http_conf = write_http_conf(folder, admin_networks="default 1;\n127.0.0.2 0;\n")
-    portal = replace_all((NGINX_DIR / "portal.conf").read_text(encoding="utf-8"), [
-        ("    listen 80;\n", f"    listen 127.0.0.1:{ports['http']};\n"),
-        ("    listen [::]:80;\n", ""),
-        ("    listen 443 ssl http2;\n", f"    listen 127.0.0.1:{ports['https']} ssl http2;\n"),
-        ("    listen [::]:443 ssl http2;\n", ""),
-        ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
-        ("/etc/ssl/kokasen/privkey.pem", str(key)),
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app.server_address[1]} "),
-        ("/srv/kokasen/", f"{srv}/"),
-        *servers,
-    ], "portal.conf")
-    catch_all = replace_all((NGINX_DIR / "catch-all.conf").read_text(encoding="utf-8"), [
-        ("    listen 80 default_server;\n", f"    listen 127.0.0.1:{ports['http']} default_server;\n"),
-        ("    listen [::]:80 default_server;\n", ""),
-        ("    listen 443 ssl default_server;\n", f"    listen 127.0.0.1:{ports['https']} ssl default_server;\n"),
-        ("    listen [::]:443 ssl default_server;\n", ""),
-        *servers[:1],
-    ], "catch-all.conf")
-    export_conf = replace_all((NGINX_DIR / "static-export.conf").read_text(encoding="utf-8"), [
-        ("/srv/kokasen-static", str(export)), ("/srv/kokasen/errors/", f"{srv}/errors/"),
-    ], "static-export.conf")
-    (folder / "portal.conf").write_text(portal, encoding="utf-8")
-    (folder / "catch-all.conf").write_text(catch_all, encoding="utf-8")
-    (folder / "static-export.conf").write_text(export_conf, encoding="utf-8")
-    # The export's own server, as docs/operations.md describes it.
-    (folder / "export-server.conf").write_text(
-        f"server {{\n    listen 127.0.0.1:{ports['export']} ssl;\n    server_name {EXPORT_HOST};\n    server_tokens off;\n"
-        f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n"
-        f"    access_log {folder}/logs/export-access.log combined if=$kokasen_log_request;\n"
-        f"    access_log {folder}/logs/refused.log kokasen_refused if=$kokasen_log_refusal;\n"
-        f"    include {folder / 'static-export.conf'};\n}}\n",
-        encoding="utf-8",
-    )
-    conf = debian_main_conf(folder, [http_conf, folder / "portal.conf", folder / "catch-all.conf",
-                                     folder / "export-server.conf"])
+    sites = write_sites(folder, ports=ports, cert=cert, key=key, app_port=app.server_address[1], srv=srv,
+                        export_root=export, export_host=EXPORT_HOST)
+    conf = debian_main_conf(folder, [http_conf, *sites])
     command = [binary, "-c", str(conf), "-e", str(folder / "logs" / "main-error.log"), "-g", "daemon off;"]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -316,6 +282,7 @@ def test_exactly_one_hsts_header_and_no_version(stack, what, port, method, path,
         assert header_values(response_headers, "X-Content-Type-Options") == ["nosniff"], what
         assert len(header_values(response_headers, "Content-Security-Policy")) == 1, what
         assert header_values(response_headers, "Referrer-Policy") == ["same-origin"], what
+        assert len(header_values(response_headers, "Permissions-Policy")) == 1, what
 
 
 def test_the_production_settings_leave_hsts_to_nginx():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from django.core.cache import cache
 
 from kokasen.core.resilient_cache import ResilientRedisCache
 from kokasen.testing import make_member
+from kokasen.testing.redis_server import RedisServer
 from kokasen.testing.smtp import free_port
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -30,25 +30,8 @@ NGINX = "127.0.0.1"
 @pytest.fixture
 def redis_server(tmp_path):
     """A private redis-server on a free loopback port (Debian's redis-server package)."""
-    binary = shutil.which("redis-server", path=os.environ.get("PATH", "") + os.pathsep + "/usr/bin:/usr/sbin")
-    assert binary, "redis-server is missing: install Debian's redis-server package (`make test-tools`)"
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield process, port
-    os.kill(process.pid, signal.SIGCONT)  # in case a test left it frozen
-    process.terminate()  # our own redis-server, by its process id
-    process.wait(timeout=30)
+    with RedisServer(tmp_path) as server:
+        yield server.process, server.port
 
 
 def resilient(location, **options) -> dict:
