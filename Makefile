@@ -81,9 +81,10 @@ measure-stack: setup test-tools
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
 
-## lint: ruff, the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
+## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
 lint: setup
 	$(VENV)/bin/ruff check kokasen
+	$(VENV)/bin/ruff format --check kokasen
 	shellcheck deploy/install.sh deploy/bin/*
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/djlint templates --lint

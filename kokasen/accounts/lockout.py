@@ -55,8 +55,16 @@ from kokasen.core.throttle import Limit
 FAILED_ATTEMPT_ACTIONS = ("login.failed", "login.totp_failed")
 REFUSED_ATTEMPT_ACTIONS = ("login.locked_out", "login.throttled")
 LOGIN_ACTIONS = (
-    "login.succeeded", "login.password_accepted", *FAILED_ATTEMPT_ACTIONS, *REFUSED_ATTEMPT_ACTIONS,
-    "lockout.started", "address.slowed", "lockout.released", "throttle.released", "totp.device_confirmed", "logout",
+    "login.succeeded",
+    "login.password_accepted",
+    *FAILED_ATTEMPT_ACTIONS,
+    *REFUSED_ATTEMPT_ACTIONS,
+    "lockout.started",
+    "address.slowed",
+    "lockout.released",
+    "throttle.released",
+    "totp.device_confirmed",
+    "logout",
 )
 
 DEVICE_COOKIE = "kokasen_device"
@@ -223,7 +231,9 @@ def _strike(attempt: Attempt, request) -> None:
     if cache.add(f"login:struck:{attempt.address_key}", 1, timeout=window):
         strikes = _address_strikes().record(attempt.address_key)
         audit_record(
-            action="address.slowed", target_label=attempt.address or "", request=request,
+            action="address.slowed",
+            target_label=attempt.address or "",
+            request=request,
             detail={"address": attempt.address, "strikes": strikes, "window_minutes": window // 60},
         )
 
@@ -235,9 +245,15 @@ def record_failure(attempt: Attempt, request=None) -> None:
         accounts = account_limit()
         if accounts.record(attempt.user_key) == accounts.limit:
             audit_record(
-                action="lockout.started", target_label=attempt.username, request=request,
-                detail={"username": attempt.username, "failures": accounts.limit, "scope": "unknown_places",
-                        "window_minutes": accounts.window // 60},
+                action="lockout.started",
+                target_label=attempt.username,
+                request=request,
+                detail={
+                    "username": attempt.username,
+                    "failures": accounts.limit,
+                    "scope": "unknown_places",
+                    "window_minutes": accounts.window // 60,
+                },
             )
     if attempt.address:
         _address_failures().record(attempt.address_key)
@@ -332,9 +348,13 @@ def accounts_with_failures() -> list[AccountFailures]:
         counted = limit.count(Attempt(row["target_label"], None, None).user_key)
         result.append(
             AccountFailures(
-                username=row["target_label"], failures=row["failures"], last_attempt=row["last"],
-                protected=counted >= limit.limit, counted=counted,
-                addresses=addresses.get(row["target_label"], []), user=users.get(row["target_label"]),
+                username=row["target_label"],
+                failures=row["failures"],
+                last_attempt=row["last"],
+                protected=counted >= limit.limit,
+                counted=counted,
+                addresses=addresses.get(row["target_label"], []),
+                user=users.get(row["target_label"]),
             )
         )
     return sorted(result, key=lambda r: (not r.protected, -r.last_attempt.timestamp()))
@@ -354,10 +374,14 @@ def addresses_with_failures() -> list[AddressFailures]:
         accounts_limit, failures_limit = _address_limits(attempt)
         result.append(
             AddressFailures(
-                address=row["ip_address"], failures=row["failures"],
-                accounts=_address_accounts().count(attempt.address_key), accounts_limit=accounts_limit,
-                outstanding=_address_failures().count(attempt.address_key), failures_limit=failures_limit,
-                slowed=address_slowed(attempt), last_attempt=row["last"],
+                address=row["ip_address"],
+                failures=row["failures"],
+                accounts=_address_accounts().count(attempt.address_key),
+                accounts_limit=accounts_limit,
+                outstanding=_address_failures().count(attempt.address_key),
+                failures_limit=failures_limit,
+                slowed=address_slowed(attempt),
+                last_attempt=row["last"],
             )
         )
     return sorted(result, key=lambda r: (not r.slowed, -r.last_attempt.timestamp()))
@@ -378,8 +402,12 @@ def lockout_release(*, username: str, acting_user, request=None) -> None:
         if user is not None:
             TOTPDevice.objects.filter(user=user).update(throttling_failure_count=0, throttling_failure_timestamp=None)
         audit_record(
-            action="lockout.released", acting_user=acting_user, target=user, target_label=username,
-            detail={"username": username, "count_before": counted}, request=request,
+            action="lockout.released",
+            acting_user=acting_user,
+            target=user,
+            target_label=username,
+            detail={"username": username, "count_before": counted},
+            request=request,
         )
     _bump_generation("u", username)
 
@@ -390,9 +418,14 @@ def throttle_release(*, address: str, acting_user, request=None) -> None:
     attempt = Attempt("", key, None)
     with transaction.atomic():
         audit_record(
-            action="throttle.released", acting_user=acting_user, target_label=address,
-            detail={"address": address, "accounts_before": _address_accounts().count(attempt.address_key),
-                    "failures_before": _address_failures().count(attempt.address_key)},
+            action="throttle.released",
+            acting_user=acting_user,
+            target_label=address,
+            detail={
+                "address": address,
+                "accounts_before": _address_accounts().count(attempt.address_key),
+                "failures_before": _address_failures().count(attempt.address_key),
+            },
             request=request,
         )
     _bump_generation("a", key)

@@ -48,7 +48,13 @@ class TOTPForm(DescribedFieldsMixin, forms.Form):
         max_length=20,
         error_messages={"required": "確認コードを入力してください。"},
         widget=forms.TextInput(
-            attrs={"class": INPUT_CLASS, "autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "7", "size": "8"}
+            attrs={
+                "class": INPUT_CLASS,
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "maxlength": "7",
+                "size": "8",
+            }
         ),
     )
 

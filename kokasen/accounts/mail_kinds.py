@@ -35,31 +35,49 @@ PASSWORD = "パスワード"
 RESET_URL = "再設定URL"
 RESET_VALID = "有効期限"
 
-emails.register(emails.Kind(
-    CREDENTIALS, "アカウント発行のお知らせ（初期パスワード）", slot=PASSWORD_SLOT,
-    editable=emails.Editable(
-        placeholders={**COMMON, PASSWORD: "初期パスワード（送信時に記入）"},
-        required=("ユーザーID", PASSWORD, "ログインURL"), subject=SUBJECT, secret=PASSWORD,
-    ),
-))
-emails.register(emails.Kind(
-    PASSWORD_REISSUED, "パスワード再発行のお知らせ", slot=PASSWORD_SLOT,
-    editable=emails.Editable(
-        placeholders={**COMMON, PASSWORD: "新しいパスワード（送信時に記入）"},
-        required=("ユーザーID", PASSWORD, "ログインURL"), subject=SUBJECT, secret=PASSWORD,
-    ),
-))
-emails.register(emails.Kind(
-    PASSWORD_RESET, "パスワード再設定のご案内（再設定用リンク）", slot=RESET_URL_SLOT,
-    editable=emails.Editable(
-        placeholders={
-            **COMMON,
-            RESET_URL: "再設定用のリンク（送信時に記入）",
-            RESET_VALID: "再設定用リンクの有効期間（例：24時間）",
-        },
-        required=(RESET_URL,), subject=SUBJECT, secret=RESET_URL,
-    ),
-))
+emails.register(
+    emails.Kind(
+        CREDENTIALS,
+        "アカウント発行のお知らせ（初期パスワード）",
+        slot=PASSWORD_SLOT,
+        editable=emails.Editable(
+            placeholders={**COMMON, PASSWORD: "初期パスワード（送信時に記入）"},
+            required=("ユーザーID", PASSWORD, "ログインURL"),
+            subject=SUBJECT,
+            secret=PASSWORD,
+        ),
+    )
+)
+emails.register(
+    emails.Kind(
+        PASSWORD_REISSUED,
+        "パスワード再発行のお知らせ",
+        slot=PASSWORD_SLOT,
+        editable=emails.Editable(
+            placeholders={**COMMON, PASSWORD: "新しいパスワード（送信時に記入）"},
+            required=("ユーザーID", PASSWORD, "ログインURL"),
+            subject=SUBJECT,
+            secret=PASSWORD,
+        ),
+    )
+)
+emails.register(
+    emails.Kind(
+        PASSWORD_RESET,
+        "パスワード再設定のご案内（再設定用リンク）",
+        slot=RESET_URL_SLOT,
+        editable=emails.Editable(
+            placeholders={
+                **COMMON,
+                RESET_URL: "再設定用のリンク（送信時に記入）",
+                RESET_VALID: "再設定用リンクの有効期間（例：24時間）",
+            },
+            required=(RESET_URL,),
+            subject=SUBJECT,
+            secret=RESET_URL,
+        ),
+    )
+)
 emails.register(emails.Kind(STAFF_ENROLMENT_INVITATION, "職員：認証アプリ登録の招待"))
 
 
@@ -82,7 +100,10 @@ def reset_url(message) -> str:
         raise emails.SecretUnavailable("再設定の対象のアカウントがないか、利用停止中です。")
     path = reverse(
         "accounts:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     return emails.absolute(path)
 

@@ -72,9 +72,7 @@ class StaffEnrolmentInvitation(models.Model):
         EMAIL = "email", "メール"
         PRINTED = "printed", "コマンドラインに表示"
 
-    user = models.ForeignKey(
-        User, verbose_name="職員", on_delete=models.CASCADE, related_name="enrolment_invitations"
-    )
+    user = models.ForeignKey(User, verbose_name="職員", on_delete=models.CASCADE, related_name="enrolment_invitations")
     token_hash = models.CharField("トークンのハッシュ", max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField("発行日時", default=timezone.now)
     expires_at = models.DateTimeField("有効期限")

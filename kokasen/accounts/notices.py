@@ -116,7 +116,9 @@ def _staff_enrolment_key_prefix(user) -> str:
     return f"staff-enrolment:{user.pk}:"
 
 
-def staff_enrolment_invitation_queue(*, user, link: str, expires_at, issued_by: str, invitation_id: int) -> OutboxMessage:
+def staff_enrolment_invitation_queue(
+    *, user, link: str, expires_at, issued_by: str, invitation_id: int
+) -> OutboxMessage:
     """The invitation to enrol a first TOTP device, to the staff user's own address only.
 
     The link is written into the stored body (no send-time slot): the token in it is useless
@@ -125,8 +127,11 @@ def staff_enrolment_invitation_queue(*, user, link: str, expires_at, issued_by: 
     if not user.email:
         raise ValueError(f"{user.get_username()} has no e-mail address")
     context = {
-        "name": user.display_name(), "username": user.get_username(), "link": link,
-        "expires_at": expires_at, "issued_by": issued_by,
+        "name": user.display_name(),
+        "username": user.get_username(),
+        "link": link,
+        "expires_at": expires_at,
+        "issued_by": issued_by,
     }
     subject, body = emails.render(STAFF_ENROLMENT_INVITATION, context)
     return outbox.message_queue(

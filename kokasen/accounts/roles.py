@@ -22,27 +22,37 @@ _PAGE_PERMISSIONS = {
 }
 _COLLECTION_PERMISSIONS = {
     AGENCY_ADMIN: [
-        ("wagtailimages", "add_image"), ("wagtailimages", "change_image"),
-        ("wagtailimages", "choose_image"), ("wagtailimages", "delete_image"),
-        ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"),
-        ("wagtaildocs", "choose_document"), ("wagtaildocs", "delete_document"),
+        ("wagtailimages", "add_image"),
+        ("wagtailimages", "change_image"),
+        ("wagtailimages", "choose_image"),
+        ("wagtailimages", "delete_image"),
+        ("wagtaildocs", "add_document"),
+        ("wagtaildocs", "change_document"),
+        ("wagtaildocs", "choose_document"),
+        ("wagtaildocs", "delete_document"),
     ],
     OPERATOR: [
-        ("wagtailimages", "add_image"), ("wagtailimages", "choose_image"),
-        ("wagtaildocs", "add_document"), ("wagtaildocs", "choose_document"),
+        ("wagtailimages", "add_image"),
+        ("wagtailimages", "choose_image"),
+        ("wagtaildocs", "add_document"),
+        ("wagtaildocs", "choose_document"),
     ],
 }
 _MODEL_PERMISSIONS = {
     AGENCY_ADMIN: [
         ("wagtailadmin", "access_admin"),
-        ("pages", "add_menugroup"), ("pages", "change_menugroup"), ("pages", "delete_menugroup"),
+        ("pages", "add_menugroup"),
+        ("pages", "change_menugroup"),
+        ("pages", "delete_menugroup"),
         ("pages", "change_portalsettings"),
-        ("notifications", "add_messagetemplate"), ("notifications", "change_messagetemplate"),
+        ("notifications", "add_messagetemplate"),
+        ("notifications", "change_messagetemplate"),
         ("notifications", "delete_messagetemplate"),
     ],
     OPERATOR: [
         ("wagtailadmin", "access_admin"),
-        ("notifications", "add_messagetemplate"), ("notifications", "change_messagetemplate"),
+        ("notifications", "add_messagetemplate"),
+        ("notifications", "change_messagetemplate"),
     ],
 }
 
@@ -131,9 +141,12 @@ def _holds_admin_access(user) -> bool:
     ModelBackend is the only backend that grants permissions here."""
     cached = getattr(user, "_kokasen_admin_access", None)
     if cached is None:
-        cached = user.is_active and Permission.objects.filter(
-            Q(user=user) | Q(group__user=user), codename="access_admin", content_type__app_label="wagtailadmin"
-        ).exists()
+        cached = (
+            user.is_active
+            and Permission.objects.filter(
+                Q(user=user) | Q(group__user=user), codename="access_admin", content_type__app_label="wagtailadmin"
+            ).exists()
+        )
         user._kokasen_admin_access = cached
     return cached
 

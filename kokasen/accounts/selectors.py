@@ -90,7 +90,9 @@ def staff_accounts():
     return (
         User.objects.filter(pk__in=staff_ids, is_active=True)
         .annotate(has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
-        .prefetch_related("groups", Prefetch("enrolment_invitations", queryset=open_invitations, to_attr="open_invitations"))
+        .prefetch_related(
+            "groups", Prefetch("enrolment_invitations", queryset=open_invitations, to_attr="open_invitations")
+        )
         .order_by("username")
     )
 

@@ -49,7 +49,8 @@ def _conflicts(result: AddressListResult, existing: dict) -> list[Problem]:
     taken = set(User.objects.filter(username__in=[e.code for e in missing]).values_list("username", flat=True))
     return [
         Problem(
-            entry.rows[0], "団体コード",
+            entry.rows[0],
+            "団体コード",
             f"ユーザーID「{entry.code}」は、{entry.name}のアカウントではない別のアカウントが使っています。"
             "システム管理者に連絡してください。",
         )
@@ -123,24 +124,35 @@ def address_list_import(*, result: AddressListResult, acting_user=None, request=
     )
     for user in new_users:
         audit_record(
-            action="account.created", acting_user=acting_user, target=user, request=request,
+            action="account.created",
+            acting_user=acting_user,
+            target=user,
+            request=request,
             detail={"addresses": list(entries[user.username].addresses), "credentials_queued": True},
         )
     for code in plan.update:
         user = existing[code]
         audit_record(
-            action="account.addresses_updated", acting_user=acting_user, target=user, request=request,
+            action="account.addresses_updated",
+            acting_user=acting_user,
+            target=user,
+            request=request,
             detail={
                 "before": [a.address for a in user.registered_addresses.all()],  # prefetched before the change
                 "after": list(entries[code].addresses),
             },
         )
     audit_record(
-        action="accounts.address_list_imported", acting_user=acting_user, request=request,
+        action="accounts.address_list_imported",
+        acting_user=acting_user,
+        request=request,
         target_label=source[:200],
         detail={
-            "encoding": result.encoding, "created": len(plan.create), "updated": len(plan.update),
-            "unchanged": len(plan.unchanged), "queued": plan.queued,
+            "encoding": result.encoding,
+            "created": len(plan.create),
+            "updated": len(plan.update),
+            "unchanged": len(plan.unchanged),
+            "queued": plan.queued,
         },
     )
     return plan
@@ -161,7 +173,10 @@ def account_reissue_password(*, user, acting_user, request=None):
     user.save(update_fields=["password"])
     message = notices.credentials_queue(user=user, secret_nonce=nonce, reissued=True)
     audit_record(
-        action="account.password_reissued", acting_user=acting_user, target=user, request=request,
+        action="account.password_reissued",
+        acting_user=acting_user,
+        target=user,
+        request=request,
         detail={"outbox_message": message.pk, "cancelled_unsent": cancelled},
     )
     return message
@@ -198,7 +213,10 @@ def password_reset_request(*, user, request=None):
     that the account exists and is active)."""
     message = notices.password_reset_link_queue(user=user)
     audit_record(
-        action="account.password_reset_requested", acting_user=None, target=user, request=request,
+        action="account.password_reset_requested",
+        acting_user=None,
+        target=user,
+        request=request,
         detail={"outbox_message": message.pk},
     )
     return message
@@ -308,13 +326,21 @@ def enrolment_invitation_issue(
             user=user, link=link, expires_at=invitation.expires_at, issued_by=issuer, invitation_id=invitation.pk
         )
     audit_record(
-        action="totp.invitation_issued", acting_user=acting_user, target=user, request=request,
+        action="totp.invitation_issued",
+        acting_user=acting_user,
+        target=user,
+        request=request,
         target_label=user.get_username(),
         detail={
-            "username": user.get_username(), "invitation": invitation.pk, "issued_by": label,
-            "delivery": invitation.delivery, "to": user.email if message else "",
+            "username": user.get_username(),
+            "invitation": invitation.pk,
+            "issued_by": label,
+            "delivery": invitation.delivery,
+            "to": user.email if message else "",
             "outbox_message": message.pk if message else None,
-            "expires_at": invitation.expires_at.isoformat(), "revoked_earlier": revoked, "cancelled_unsent": cancelled,
+            "expires_at": invitation.expires_at.isoformat(),
+            "revoked_earlier": revoked,
+            "cancelled_unsent": cancelled,
         },
     )
     return IssuedInvitation(invitation=invitation, link=link, message=message)
@@ -336,13 +362,18 @@ def totp_device_reset(
     revoked = _revoke_open_invitations(user, now)
     cancelled = notices.staff_enrolment_cancel_unsent(user=user)
     audit_record(
-        action="totp.device_reset", acting_user=acting_user, target=user, request=request,
+        action="totp.device_reset",
+        acting_user=acting_user,
+        target=user,
+        request=request,
         target_label=user.get_username(),
         detail={
-            "username": user.get_username(), "by": _issuer_label(acting_user, issued_by_label),
+            "username": user.get_username(),
+            "by": _issuer_label(acting_user, issued_by_label),
             "devices": [name for name, confirmed in devices if confirmed],
             "unconfirmed_devices": sum(1 for _, confirmed in devices if not confirmed),
-            "revoked_invitations": revoked, "cancelled_unsent": cancelled,
+            "revoked_invitations": revoked,
+            "cancelled_unsent": cancelled,
         },
     )
     if not print_link and not user.email:
@@ -374,15 +405,24 @@ def totp_device_enrol(*, device, invitation, request=None) -> bool:
     device.confirmed = True
     revoked = _revoke_open_invitations(user, now)
     audit_record(
-        action="totp.invitation_used", acting_user=None, target=user, request=request,
+        action="totp.invitation_used",
+        acting_user=None,
+        target=user,
+        request=request,
         target_label=user.get_username(),
         detail={
-            "username": user.get_username(), "invitation": invitation.pk, "issued_by": invitation.issued_by_label,
-            "issued_at": invitation.created_at.isoformat(), "revoked_others": revoked,
+            "username": user.get_username(),
+            "invitation": invitation.pk,
+            "issued_by": invitation.issued_by_label,
+            "issued_at": invitation.created_at.isoformat(),
+            "revoked_others": revoked,
         },
     )
     audit_record(
-        action="totp.device_confirmed", acting_user=None, target=user, request=request,
+        action="totp.device_confirmed",
+        acting_user=None,
+        target=user,
+        request=request,
         detail={"username": user.get_username(), "device": device.name, "invitation": invitation.pk},
     )
     return True

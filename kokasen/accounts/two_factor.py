@@ -72,8 +72,10 @@ def password_step_passed(request, user) -> bool:
 def pending_backend(request, user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY
 
-    return request.session.get(PENDING_BACKEND) or request.session.get(BACKEND_SESSION_KEY) or (
-        "django.contrib.auth.backends.ModelBackend"
+    return (
+        request.session.get(PENDING_BACKEND)
+        or request.session.get(BACKEND_SESSION_KEY)
+        or ("django.contrib.auth.backends.ModelBackend")
     )
 
 

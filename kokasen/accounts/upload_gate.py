@@ -55,8 +55,9 @@ def is_admin_path(path: str) -> bool:
 
 def max_body_size(path: str) -> int:
     if is_admin_path(path):
-        largest = max(settings.DOCUMENT_MAX_UPLOAD_SIZE, settings.VIDEO_MAX_UPLOAD_SIZE,
-                      settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE)
+        largest = max(
+            settings.DOCUMENT_MAX_UPLOAD_SIZE, settings.VIDEO_MAX_UPLOAD_SIZE, settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+        )
         return largest + settings.UPLOAD_BODY_MARGIN
     return settings.MAX_BODY_SIZE_OUTSIDE_ADMIN
 
@@ -75,8 +76,6 @@ def _closing(response):
     return response
 
 
-
-
 class AdminBodyGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -88,7 +87,9 @@ class AdminBodyGateMiddleware:
             return _closing(errors.request_too_large(request, limit_bytes=max_body_size(request.path)))
         if is_admin_path(request.path) and has_body(meta.get("CONTENT_LENGTH"), meta.get("HTTP_TRANSFER_ENCODING")):
             if not may_send_admin_body(request.user, request.path):
-                return _closing(errors.error_response(request, "errors/admin_body_refused.html", 403, {"path": request.path}))
+                return _closing(
+                    errors.error_response(request, "errors/admin_body_refused.html", 403, {"path": request.path})
+                )
         return self.get_response(request)
 
 

@@ -54,7 +54,9 @@ def _header(title, *parents, icon="group"):
     items = [{"url": reverse("wagtailadmin_home"), "label": "ホーム"}]
     items += [{"url": reverse(name), "label": label} for name, label in parents]
     return {
-        "page_title": title, "header_title": title, "header_icon": icon,
+        "page_title": title,
+        "header_title": title,
+        "header_icon": icon,
         "breadcrumbs_items": [*items, {"url": "", "label": title}],
     }
 
@@ -70,14 +72,20 @@ def accounts_index(request):
     return TemplateResponse(
         request,
         "accounts/admin/accounts_index.html",
-        {**_header("自治体アカウント"), "page_obj": page, "query": query, "active": active,
-         "total": page.paginator.count},
+        {
+            **_header("自治体アカウント"),
+            "page_obj": page,
+            "query": query,
+            "active": active,
+            "total": page.paginator.count,
+        },
     )
 
 
 def _member(pk):
-    return get_object_or_404(get_user_model().objects.select_related("local_government"), pk=pk,
-                             local_government__isnull=False)
+    return get_object_or_404(
+        get_user_model().objects.select_related("local_government"), pk=pk, local_government__isnull=False
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -93,7 +101,10 @@ def account_action(request, pk, action):
                 messages.error(request, f"{user.local_government}には登録メールアドレスがないため、再発行できません。")
                 return redirect("accounts_admin:index")
             services.account_reissue_password(user=user, acting_user=request.user, request=request)
-            messages.success(request, f"{user.local_government}のパスワードを再発行しました。新しいパスワードのお知らせを送信待ちにしました。")
+            messages.success(
+                request,
+                f"{user.local_government}のパスワードを再発行しました。新しいパスワードのお知らせを送信待ちにしました。",
+            )
         elif action == "disable":
             services.account_disable(user=user, acting_user=request.user, request=request)
             messages.success(request, f"{user.local_government}のアカウントを利用停止にしました。")
@@ -101,8 +112,12 @@ def account_action(request, pk, action):
             services.account_enable(user=user, acting_user=request.user, request=request)
             messages.success(request, f"{user.local_government}のアカウントの利用を再開しました。")
         return redirect("accounts_admin:index")
-    context = {**_header(texts["title"], ("accounts_admin:index", "自治体アカウント")), "account": user,
-               "texts": texts, "action": action}
+    context = {
+        **_header(texts["title"], ("accounts_admin:index", "自治体アカウント")),
+        "account": user,
+        "texts": texts,
+        "action": action,
+    }
     return TemplateResponse(request, "accounts/admin/account_confirm.html", context)
 
 
@@ -117,8 +132,10 @@ def _digest(entries) -> str:
 @staff_required
 def address_list_upload(request):
     form = AddressListUploadForm(request.POST or None, request.FILES or None)
-    context = {**_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
-               "form": form}
+    context = {
+        **_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
+        "form": form,
+    }
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         result = selectors.address_list_read(data=upload.read(), filename=upload.name)
@@ -131,7 +148,10 @@ def address_list_upload(request):
         else:
             stored = [[e.code, e.name, list(e.addresses), list(e.rows)] for e in result.entries]
             request.session[SESSION_KEY] = {
-                "filename": upload.name, "encoding": result.encoding, "entries": stored, "digest": _digest(stored),
+                "filename": upload.name,
+                "encoding": result.encoding,
+                "entries": stored,
+                "digest": _digest(stored),
             }
             status = {**{c: "新規" for c in plan.create}, **{c: "アドレス変更" for c in plan.update}}
             context.update(
@@ -161,9 +181,14 @@ def address_list_confirm(request):
         )
     except Refused as refused:  # the accounts changed since the check
         return TemplateResponse(
-            request, "accounts/admin/address_list.html",
-            {**_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
-             "form": AddressListUploadForm(), "refused": refused, "filename": stored["filename"]},
+            request,
+            "accounts/admin/address_list.html",
+            {
+                **_header("アドレス一覧の取り込み", ("accounts_admin:index", "自治体アカウント"), icon="upload"),
+                "form": AddressListUploadForm(),
+                "refused": refused,
+                "filename": stored["filename"],
+            },
             status=400,
         )
     finally:

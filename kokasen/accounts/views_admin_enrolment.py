@@ -87,7 +87,9 @@ def _row(user, actor):
         "invitation": invitation,
         "invitation_expired": invitation is not None and invitation.expires_at <= timezone.now(),
         "action": action,
-        "action_label": {"invite": "招待を送り直す" if invitation else "招待を送る", "reset": "認証アプリをリセット"}[action],
+        "action_label": {"invite": "招待を送り直す" if invitation else "招待を送る", "reset": "認証アプリをリセット"}[
+            action
+        ],
         "refusal": services.enrolment_refusal(user=user, acting_user=actor, action=action),
     }
 
@@ -146,12 +148,17 @@ def staff_two_factor_action(request, pk, action):
     name = _row_name(user)
     values = {
         "who": f"{name}さん（{username}）" if name else f"「{username}」",
-        "email": user.email or "（未登録）", "hours": settings.STAFF_ENROLMENT_INVITATION_HOURS,
+        "email": user.email or "（未登録）",
+        "hours": settings.STAFF_ENROLMENT_INVITATION_HOURS,
     }
     texts = {key: text.format(**values) for key, text in ACTIONS[action].items()}
     context = screen_context(
-        texts["title"], icon="key", parents=[(reverse("accounts_enrolment:index"), TITLE)],
-        texts=texts, account=user, action=action,
+        texts["title"],
+        icon="key",
+        parents=[(reverse("accounts_enrolment:index"), TITLE)],
+        texts=texts,
+        account=user,
+        action=action,
         refusal=services.enrolment_refusal(user=user, acting_user=request.user, action=action),
     )
     return TemplateResponse(request, "accounts/admin/staff_two_factor_confirm.html", context)

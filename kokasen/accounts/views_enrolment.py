@@ -37,8 +37,12 @@ def enrolment_refused(request, user, *, reason: str):
     if device_id is not None:
         TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).delete()
     audit_record(
-        action="totp.enrolment_refused", acting_user=None, target=user, target_label=user.get_username(),
-        detail={"username": user.get_username(), "reason": reason, "stage": "setup"}, request=request,
+        action="totp.enrolment_refused",
+        acting_user=None,
+        target=user,
+        target_label=user.get_username(),
+        detail={"username": user.get_username(), "reason": reason, "stage": "setup"},
+        request=request,
     )
     context = {
         "pending_user": user,
@@ -57,7 +61,8 @@ def enrolment_invitation(request, token):
     if reason is not None:
         enrolment.forget(request)
         audit_record(
-            action="totp.enrolment_refused", acting_user=None,
+            action="totp.enrolment_refused",
+            acting_user=None,
             target=invitation.user if invitation else None,
             target_label=invitation.user.get_username() if invitation else "",
             detail={"reason": reason, "stage": "link", **({"invitation": invitation.pk} if invitation else {})},
@@ -72,9 +77,12 @@ def enrolment_invitation(request, token):
         auth_logout(request)
     enrolment.remember(request, invitation)
     audit_record(
-        action="totp.invitation_opened", acting_user=None, target=invitation.user,
+        action="totp.invitation_opened",
+        acting_user=None,
+        target=invitation.user,
         target_label=invitation.user.get_username(),
-        detail={"username": invitation.user.get_username(), "invitation": invitation.pk}, request=request,
+        detail={"username": invitation.user.get_username(), "invitation": invitation.pk},
+        request=request,
     )
     pending = two_factor.pending_user(request)
     if pending is not None and pending.pk == invitation.user_id and two_factor.password_step_passed(request, pending):

@@ -22,7 +22,6 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-
 from . import enrolment, lockout, services, two_factor, views_enrolment
 from .login_audit import STAGE_TOTP, record_attempt
 from .login_forms import LoginForm, TOTPForm
@@ -84,7 +83,10 @@ class LoginView(auth_views.LoginView):
         two_factor.start_pending(self.request, user, next_url=next_url)
         has_device = two_factor.confirmed_devices(user).exists()
         record_attempt(
-            self.request, action="login.password_accepted", username=user.get_username(), user=user,
+            self.request,
+            action="login.password_accepted",
+            username=user.get_username(),
+            user=user,
             next_step="totp" if has_device else "totp_setup",
         )
         return redirect("accounts:login_totp" if has_device else "accounts:login_totp_setup")
@@ -117,8 +119,14 @@ class _TOTPStep:
 
     def failed(self, form, *, reason: str, message: str):
         """Count a refused code like a wrong password, in the audit trail and the throttles."""
-        record_attempt(self.request, action="login.totp_failed", username=self.user.get_username(), user=None,
-                       stage=STAGE_TOTP, reason=reason)
+        record_attempt(
+            self.request,
+            action="login.totp_failed",
+            username=self.user.get_username(),
+            user=None,
+            stage=STAGE_TOTP,
+            reason=reason,
+        )
         lockout.record_failure(self.attempt(), self.request)
         form.add_error("otp_token", message)
 
@@ -211,7 +219,9 @@ def login_totp_setup(request):
             elif device.verify_token(form.cleaned_data["otp_token"]):
                 if not services.totp_device_enrol(device=device, invitation=invitation, request=request):
                     # Revoked, expired or used in another browser since this page was shown.
-                    return views_enrolment.enrolment_refused(request, step.user, reason=enrolment.problem_now(invitation))
+                    return views_enrolment.enrolment_refused(
+                        request, step.user, reason=enrolment.problem_now(invitation)
+                    )
                 return step.complete(device)
             else:
                 step.failed(form, reason="wrong_code", message=WRONG_CODE)

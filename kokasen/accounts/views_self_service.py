@@ -68,7 +68,9 @@ def password_reset_request(request):
         else:
             # Also recorded, so that both paths write to the database (and staff see probing).
             audit_record(
-                action="account.password_reset_not_sent", target_label=code, request=request,
+                action="account.password_reset_not_sent",
+                target_label=code,
+                request=request,
                 detail={"throttled": not within_limit},
             )
         return redirect("accounts:password_reset_done")
@@ -117,9 +119,7 @@ def profile(request):
     user = request.user
     form = _password_fields(PasswordChangeForm(user, request.POST or None))
     if request.method == "POST" and form.is_valid():
-        services.account_password_set(
-            form=form, acting_user=user, request=request, action="account.password_changed"
-        )
+        services.account_password_set(form=form, acting_user=user, request=request, action="account.password_changed")
         update_session_auth_hash(request, user)
         messages.success(request, "パスワードを変更しました。次回から新しいパスワードでログインしてください。")
         return redirect("accounts:profile")

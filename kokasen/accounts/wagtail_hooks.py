@@ -49,13 +49,22 @@ def register_account_urls():
 def register_accounts_menu_item():
     menu = Menu(
         items=[
-            StaffMenuItem("アカウント一覧", reverse("accounts_admin:index"), name="accounts", icon_name="group", order=1),
-            StaffMenuItem("アドレス一覧の取り込み", reverse("accounts_admin:import"), name="accounts-import",
-                             icon_name="upload", order=2),
+            StaffMenuItem(
+                "アカウント一覧", reverse("accounts_admin:index"), name="accounts", icon_name="group", order=1
+            ),
+            StaffMenuItem(
+                "アドレス一覧の取り込み",
+                reverse("accounts_admin:import"),
+                name="accounts-import",
+                icon_name="upload",
+                order=2,
+            ),
             StaffMenuItem("送信メール", reverse("accounts_admin:outbox"), name="outbox", icon_name="mail", order=3),
         ]
     )
-    return StaffSubmenuMenuItem("自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900)
+    return StaffSubmenuMenuItem(
+        "自治体アカウント", menu, name="local-government-accounts", icon_name="group", order=8900
+    )
 
 
 # --- 「職員の二要素認証」 (enrolment invitations; docs/decisions/0020-staff-enrolment-invitations.md)

@@ -134,7 +134,9 @@ def main(argv=None):
             )
         size = sum(len(d) for d in result.files.values())
         weights = page_weights(result.files)
-        print(f"output: {len(result.files)} files, {size / 1024 / 1024:.1f} MiB; ZIP {len(zip_bytes) / 1024 / 1024:.1f} MiB")
+        print(
+            f"output: {len(result.files)} files, {size / 1024 / 1024:.1f} MiB; ZIP {len(zip_bytes) / 1024 / 1024:.1f} MiB"
+        )
         print(
             f"page weight (HTML+CSS+JS, gzip): median {statistics.median(weights) / 1024:.1f} KiB, "
             f"max {max(weights) / 1024:.1f} KiB over {len(weights)} pages"
@@ -148,7 +150,9 @@ def main(argv=None):
         started = time.monotonic()
         result = builder.export_site(out_dir=out, jobs=args.jobs, incremental=True)
         elapsed = time.monotonic() - started
-        print(f"re-export after changing one page (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s")
+        print(
+            f"re-export after changing one page (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s"
+        )
         started = time.monotonic()
         zip_bytes = archive.build_zip(result.files)
         print(f"  ZIP rebuilt in {time.monotonic() - started:.2f} s")
@@ -157,7 +161,9 @@ def main(argv=None):
         started = time.monotonic()
         result = builder.export_site(out_dir=out, jobs=args.jobs, incremental=True)
         elapsed = time.monotonic() - started
-        print(f"re-export after editing one page's body (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s")
+        print(
+            f"re-export after editing one page's body (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s"
+        )
     return 0
 
 

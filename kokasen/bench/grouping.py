@@ -265,7 +265,14 @@ def main(argv=None) -> int:
             bound = res.mixed_upper_bound
             rows = [
                 ("engine", res.objective, rule_violations(res.groups, ps, params), res.mixed_groups, t_engine, ""),
-                ("sort+cut", g.objective(cut, ps), rule_violations(cut, ps, params), count_mixed(cut, ps), t_cut, f"{len(cut)} groups"),
+                (
+                    "sort+cut",
+                    g.objective(cut, ps),
+                    rule_violations(cut, ps, params),
+                    count_mixed(cut, ps),
+                    t_cut,
+                    f"{len(cut)} groups",
+                ),
             ]
             m = None
             if not args.no_milp:
@@ -275,7 +282,16 @@ def main(argv=None) -> int:
                     f"(best {m['mixed_found']}, bound {m['mixed_bound']}), spread phase {m['status2']}"
                 )
                 if m["groups"]:
-                    rows.append(("milp", m["objective"], rule_violations(m["groups"], ps, params), count_mixed(m["groups"], ps), m["time"], note))
+                    rows.append(
+                        (
+                            "milp",
+                            m["objective"],
+                            rule_violations(m["groups"], ps, params),
+                            count_mixed(m["groups"], ps),
+                            m["time"],
+                            note,
+                        )
+                    )
                 else:
                     rows.append(("milp", float("nan"), [], 0, m["time"], "no solution in the time limit; " + note))
             print(f"groups: {k}; mixed-group upper bound (engine): {bound}; proven maximum: {res.mixed_maximum_proven}")
@@ -286,8 +302,21 @@ def main(argv=None) -> int:
             if m and m["groups"]:
                 vs_inc = (res.objective / m["objective"] - 1) if m["objective"] else 0.0
                 vs_lb = (res.objective / m["bound"] - 1) if m["bound"] > 0 else float("inf")
-                print(f"engine vs solver: {vs_inc:+.1%} against its best solution, {vs_lb:+.1%} against its lower bound")
-                summary.append((people, rate, res.objective, m["objective"], m["bound"], res.mixed_groups, m["mixed_bound"], t_engine))
+                print(
+                    f"engine vs solver: {vs_inc:+.1%} against its best solution, {vs_lb:+.1%} against its lower bound"
+                )
+                summary.append(
+                    (
+                        people,
+                        rate,
+                        res.objective,
+                        m["objective"],
+                        m["bound"],
+                        res.mixed_groups,
+                        m["mixed_bound"],
+                        t_engine,
+                    )
+                )
             else:
                 summary.append((people, rate, res.objective, None, None, res.mixed_groups, None, t_engine))
     print()
@@ -295,7 +324,9 @@ def main(argv=None) -> int:
     for people, rate, eo, so, sb, em, smb, te in summary:
         so_txt = f"{so:.3f}" if so is not None else "-"
         sb_txt = f"{sb:.3f}" if sb is not None else "-"
-        print(f"  {people:>5} {rate:.0%} | {eo:.3f} | {so_txt} | {sb_txt} | {em} / {smb if smb is not None else '-'} | {te:.2f}")
+        print(
+            f"  {people:>5} {rate:.0%} | {eo:.3f} | {so_txt} | {sb_txt} | {em} / {smb if smb is not None else '-'} | {te:.2f}"
+        )
     return 0
 
 

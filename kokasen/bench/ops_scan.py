@@ -35,8 +35,10 @@ class Timer:
         self.wall, self.cpu = time.monotonic() - self.wall, time.process_time() - self.cpu
 
     def rates(self, lines: int) -> str:
-        return (f"{lines / self.wall:>10,.0f} lines/s, {lines / self.cpu:>10,.0f} lines/CPU-s  "
-                f"({self.wall:.2f} s, CPU {self.cpu:.2f} s")
+        return (
+            f"{lines / self.wall:>10,.0f} lines/s, {lines / self.cpu:>10,.0f} lines/CPU-s  "
+            f"({self.wall:.2f} s, CPU {self.cpu:.2f} s"
+        )
 
 
 def peak_mb() -> float:
@@ -70,8 +72,10 @@ def main(argv=None):
         access, _ = traffic.write_logs(month, logs)
         size = access.stat().st_size
         lines = len(month.lines)
-        print(f"generated {lines:,} lines ({size / 1e6:.0f} MB) and {len(month.audit):,} audit events "
-              f"in {time.monotonic() - started:.1f} s")
+        print(
+            f"generated {lines:,} lines ({size / 1e6:.0f} MB) and {len(month.audit):,} audit events "
+            f"in {time.monotonic() - started:.1f} s"
+        )
         now = datetime.combine(start + timedelta(days=31), datetime.min.time(), traffic.JST)
 
         def read(path):
@@ -112,8 +116,10 @@ def main(argv=None):
         traffic.insert_audit(month.audit)
         with Timer() as timer:
             report = scan.ops_scan(now=now)
-        print(f"whole ops_scan run:       {timer.rates(report.lines)}, {report.audit_events:,} audit events, "
-              f"{len(report.findings)} findings, {Alert.objects.count()} alerts)")
+        print(
+            f"whole ops_scan run:       {timer.rates(report.lines)}, {report.audit_events:,} audit events, "
+            f"{len(report.findings)} findings, {Alert.objects.count()} alerts)"
+        )
         started = time.monotonic()
         again = scan.ops_scan(now=now + timedelta(minutes=5))
         print(f"next run, nothing new:    {time.monotonic() - started:.3f} s ({again.lines} lines)")

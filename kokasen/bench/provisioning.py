@@ -61,7 +61,9 @@ def main(argv=None):
         cert, key = self_signed_certificate(workdir)
         server = subprocess.Popen(
             [sys.executable, "-m", "kokasen.testing.smtp", str(cert), str(key)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         port = int(server.stdout.readline())
         os.environ["SSL_CERT_FILE"] = str(cert)

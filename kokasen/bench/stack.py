@@ -61,8 +61,12 @@ def require_tools(steps) -> None:
     missing = []
     if os.geteuid() != 0:
         missing.append("root (nginx listens on 127.0.0.1:80 and :443)")
-    for step, tool, package in (("testssl", "testssl", "testssl.sh"), ("wapiti", "wapiti", "wapiti"),
-                                ("flood", "wrk", "wrk"), ("observatory", "node", "nodejs")):
+    for step, tool, package in (
+        ("testssl", "testssl", "testssl.sh"),
+        ("wapiti", "wapiti", "wapiti"),
+        ("flood", "wrk", "wrk"),
+        ("observatory", "node", "nodejs"),
+    ):
         if step in steps and shutil.which(tool) is None:
             missing.append(f"{tool} (Debian package {package}; `make measure-stack` installs it)")
     if "observatory" in steps and not (OBSERVATORY / "src" / "scan.js").exists():
@@ -88,8 +92,14 @@ def observatory(stack: Stack) -> None:
     env = {"NODE_EXTRA_CA_CERTS": stack.certificates["ca"]}
     command = ["node", OBSERVATORY.relative_to(ROOT) / "src" / "scan.js", HOST]
     show(command, env)
-    done = subprocess.run([str(part) for part in command], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **{k: str(v) for k, v in env.items()}})
+    done = subprocess.run(
+        [str(part) for part in command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **{k: str(v) for k, v in env.items()}},
+    )
     result = json.loads(done.stdout or "{}")
     if "scan" not in result:
         print(f"  failed: {done.stdout.strip()} {done.stderr.strip()[-500:]}")
@@ -114,43 +124,97 @@ def cipher_rank(finding: str) -> tuple:
 def testssl(stack: Stack, folder: Path) -> None:
     heading("testssl.sh (Debian testssl.sh)")
     report = folder / "testssl.json"
-    command = ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--add-ca", stack.certificates["ca"],
-               "--jsonfile", report, "--protocols", "--each-cipher", "--std", "--fs", "--server-defaults",
-               "--server-preference", "--headers", "--vulnerable", f"{HOST}:{stack.ports['https']}"]
+    command = [
+        "testssl",
+        "--quiet",
+        "--color",
+        "0",
+        "--warnings",
+        "off",
+        "--add-ca",
+        stack.certificates["ca"],
+        "--jsonfile",
+        report,
+        "--protocols",
+        "--each-cipher",
+        "--std",
+        "--fs",
+        "--server-defaults",
+        "--server-preference",
+        "--headers",
+        "--vulnerable",
+        f"{HOST}:{stack.ports['https']}",
+    ]
     show(command)
     started = time.monotonic()
-    subprocess.run([str(part) for part in command], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=1800)
+    subprocess.run(
+        [str(part) for part in command], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800
+    )
     findings = json.loads(report.read_text(encoding="utf-8"))
     by_id = {entry["id"]: entry for entry in findings}
-    protocols = [name for name, key in (("SSLv2", "SSLv2"), ("SSLv3", "SSLv3"), ("TLS 1.0", "TLS1"),
-                                        ("TLS 1.1", "TLS1_1"), ("TLS 1.2", "TLS1_2"), ("TLS 1.3", "TLS1_3"))
-                 if by_id.get(key, {}).get("finding", "").startswith("offered")]
+    protocols = [
+        name
+        for name, key in (
+            ("SSLv2", "SSLv2"),
+            ("SSLv3", "SSLv3"),
+            ("TLS 1.0", "TLS1"),
+            ("TLS 1.1", "TLS1_1"),
+            ("TLS 1.2", "TLS1_2"),
+            ("TLS 1.3", "TLS1_3"),
+        )
+        if by_id.get(key, {}).get("finding", "").startswith("offered")
+    ]
     print(f"  {time.monotonic() - started:.0f} s; protocols offered: {', '.join(protocols)}")
     ciphers = sorted(cipher_rank(entry["finding"]) for entry in findings if entry["id"].startswith("cipher_x"))
     print(f"  {len(ciphers)} cipher suites offered:")
     for fs, aead, bits, name, encryption in ciphers:
-        print(f"    {name:32} {encryption:9} {bits:3} bit  {'forward secret' if fs else 'NO forward secrecy'}, "
-              f"{'AEAD' if aead else 'not AEAD (CBC)'}")
+        print(
+            f"    {name:32} {encryption:9} {bits:3} bit  {'forward secret' if fs else 'NO forward secrecy'}, "
+            f"{'AEAD' if aead else 'not AEAD (CBC)'}"
+        )
     if ciphers:
         fs, aead, bits, name, encryption = ciphers[0]
-        print(f"  weakest: {name} ({encryption}, {bits} bit, {'forward secret' if fs else 'no forward secrecy'}, "
-              f"{'AEAD' if aead else 'CBC'}); every suite forward secret: {all(c[0] for c in ciphers)}, "
-              f"every suite AEAD: {all(c[1] for c in ciphers)}")
+        print(
+            f"  weakest: {name} ({encryption}, {bits} bit, {'forward secret' if fs else 'no forward secrecy'}, "
+            f"{'AEAD' if aead else 'CBC'}); every suite forward secret: {all(c[0] for c in ciphers)}, "
+            f"every suite AEAD: {all(c[1] for c in ciphers)}"
+        )
     severities = Counter(entry["severity"] for entry in findings)
-    print("  findings by severity: " + ", ".join(f"{level} {severities.get(level, 0)}" for level in
-                                                 ("CRITICAL", "HIGH", "MEDIUM", "LOW", "WARN")))
+    print(
+        "  findings by severity: "
+        + ", ".join(f"{level} {severities.get(level, 0)}" for level in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "WARN"))
+    )
     for entry in findings:
         if entry["severity"] in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "WARN"):
             print(f"    {entry['severity']:6} {entry['id']}: {entry['finding']}")
     stapled = stack.prime_ocsp_stapling(timeout=10)
-    show(["openssl", "s_client", "-connect", f"127.0.0.1:{stack.ports['https']}", "-servername", HOST, "-status",
-          "-CAfile", stack.certificates["ca"]])
+    show(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"127.0.0.1:{stack.ports['https']}",
+            "-servername",
+            HOST,
+            "-status",
+            "-CAfile",
+            stack.certificates["ca"],
+        ]
+    )
     print(f"  OCSP stapling: {'a good stapled answer on 6 handshakes in a row' if stapled else 'NOT stapled'}")
     # testssl asks for secure renegotiation without a server name, which the catch-all server
     # refuses (no certificate without the portal's name): ask with the name.
-    check = ["openssl", "s_client", "-connect", f"127.0.0.1:{stack.ports['https']}", "-servername", HOST,
-             "-tls1_2", "-CAfile", stack.certificates["ca"]]
+    check = [
+        "openssl",
+        "s_client",
+        "-connect",
+        f"127.0.0.1:{stack.ports['https']}",
+        "-servername",
+        HOST,
+        "-tls1_2",
+        "-CAfile",
+        stack.certificates["ca"],
+    ]
     show(check)
     done = subprocess.run([str(part) for part in check], input="", capture_output=True, text=True, timeout=60)
     renegotiation = re.search(r"^Secure Renegotiation.*$", done.stdout, re.M)
@@ -163,15 +227,34 @@ def testssl(stack: Stack, folder: Path) -> None:
 def nginx_answers(stack: Stack) -> tuple[int, int]:
     """(requests in access.log, lines in refused.log): refused.log keeps one refusal in 16."""
     stack.flush_logs()
-    count = [sum(1 for _ in open(stack.logs / name, "rb")) if (stack.logs / name).exists() else 0
-             for name in ("access.log", "refused.log")]
+    count = [
+        sum(1 for _ in open(stack.logs / name, "rb")) if (stack.logs / name).exists() else 0
+        for name in ("access.log", "refused.log")
+    ]
     return count[0], count[1]
 
 
 def wapiti_run(stack: Stack, folder: Path, name: str, url: str, cookie: str | None) -> None:
     report = folder / f"wapiti-{name}.json"
-    command = ["wapiti", "-u", url, "--scope", "folder", "--flush-session", "--store-session", folder / "wapiti",
-               "--store-config", folder / "wapiti", "-f", "json", "-o", report, "--no-bugreport", "-v", "0"]
+    command = [
+        "wapiti",
+        "-u",
+        url,
+        "--scope",
+        "folder",
+        "--flush-session",
+        "--store-session",
+        folder / "wapiti",
+        "--store-config",
+        folder / "wapiti",
+        "-f",
+        "json",
+        "-o",
+        report,
+        "--no-bugreport",
+        "-v",
+        "0",
+    ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     shown = [part if "sessionid=" not in str(part) else "Cookie: sessionid=…(a member's session)" for part in command]
@@ -186,16 +269,22 @@ def wapiti_run(stack: Stack, folder: Path, name: str, url: str, cookie: str | No
         print(f"  wapiti failed ({done.returncode}): {done.stderr[-800:]}")
         return
     result = json.loads(report.read_text(encoding="utf-8"))
-    found = {section: {kind: items for kind, items in result.get(section, {}).items() if items}
-             for section in ("vulnerabilities", "anomalies", "additionals")}
+    found = {
+        section: {kind: items for kind, items in result.get(section, {}).items() if items}
+        for section in ("vulnerabilities", "anomalies", "additionals")
+    }
     total = sum(len(items) for kinds in found.values() for items in kinds.values())
-    print(f"  {seconds:.0f} s; {passed} requests reached nginx's access log, about {refused} more were refused by "
-          f"nginx's limits (refused.log keeps one in 16)")
+    print(
+        f"  {seconds:.0f} s; {passed} requests reached nginx's access log, about {refused} more were refused by "
+        f"nginx's limits (refused.log keeps one in 16)"
+    )
     print(f"  findings: {total}")
     for section, kinds in found.items():
         for kind, items in kinds.items():
             for item in items:
-                print(f"    {section} / {kind}: {item.get('method', '')} {item.get('path', '')} — {item.get('info', '')}")
+                print(
+                    f"    {section} / {kind}: {item.get('method', '')} {item.get('path', '')} — {item.get('info', '')}"
+                )
 
 
 def wapiti(stack: Stack, folder: Path, cookie: str) -> None:
@@ -221,8 +310,14 @@ def bystander(stack: Stack, seconds: float) -> tuple[list[float], Counter]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         browser = stack.browser(BYSTANDER)
-        steps = [("GET", "/login/"), ("POST", "/login/"), ("GET", "/members/"), ("GET", stack.info["members_page"]),
-                 ("GET", "/members/initiatives/"), ("GET", "/")]
+        steps = [
+            ("GET", "/login/"),
+            ("POST", "/login/"),
+            ("GET", "/members/"),
+            ("GET", stack.info["members_page"]),
+            ("GET", "/members/initiatives/"),
+            ("GET", "/"),
+        ]
         for method, path in steps:
             started = time.perf_counter()
             if method == "POST":
@@ -249,8 +344,19 @@ def flood(stack: Stack, seconds: int) -> None:
     # share two cores); nginx, gunicorn and the bystander run as usual.
     floods = [
         ["nice", "-n", "19", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency", f"https://{HOST}/login/"],
-        ["nice", "-n", "19", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}",
-         f"https://{HOST}{stack.info['members_page']}"],
+        [
+            "nice",
+            "-n",
+            "19",
+            "wrk",
+            "-t1",
+            "-c50",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Cookie: {cookie}",
+            f"https://{HOST}{stack.info['members_page']}",
+        ],
     ]
     for command in floods:
         show([part if "sessionid=" not in part else "Cookie: sessionid=…(a member's session)" for part in command])
@@ -273,19 +379,32 @@ def flood(stack: Stack, seconds: int) -> None:
         total = re.search(r"(\d+) requests in", output)
         rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
         non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        print(f"  wrk {command[-1]}: {total[1] if total else '?'} requests, {rate[1] if rate else '?'}/s, "
-              f"non-2xx/3xx {non_2xx[1] if non_2xx else 0}")
+        print(
+            f"  wrk {command[-1]}: {total[1] if total else '?'} requests, {rate[1] if rate else '?'}/s, "
+            f"non-2xx/3xx {non_2xx[1] if non_2xx else 0}"
+        )
     quiet_p95, loaded_p95 = percentile(quiet, 0.95), percentile(loaded, 0.95)
-    print(f"  bystander quiet:        {len(quiet)} requests, p50 {percentile(quiet, 0.5):.0f} ms, "
-          f"p95 {quiet_p95:.0f} ms, statuses {dict(quiet_statuses)}")
-    print(f"  bystander under flood:  {len(loaded)} requests, p50 {percentile(loaded, 0.5):.0f} ms, "
-          f"p95 {loaded_p95:.0f} ms, statuses {dict(loaded_statuses)}")
-    print(f"  p95 under flood / quiet: {loaded_p95 / quiet_p95:.2f} (no fail2ban here: on a server its "
-          f"kokasen-refused jail bans a flooding address within seconds, deploy/fail2ban/)")
-    grown = {name: logs_after[name] - logs_before.get(name, 0) for name in logs_after
-             if logs_after[name] != logs_before.get(name, 0)}
-    print(f"  access logs grew {sum(grown.values()) / 1e6:.2f} MB during the flood: "
-          + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in sorted(grown.items())))
+    print(
+        f"  bystander quiet:        {len(quiet)} requests, p50 {percentile(quiet, 0.5):.0f} ms, "
+        f"p95 {quiet_p95:.0f} ms, statuses {dict(quiet_statuses)}"
+    )
+    print(
+        f"  bystander under flood:  {len(loaded)} requests, p50 {percentile(loaded, 0.5):.0f} ms, "
+        f"p95 {loaded_p95:.0f} ms, statuses {dict(loaded_statuses)}"
+    )
+    print(
+        f"  p95 under flood / quiet: {loaded_p95 / quiet_p95:.2f} (no fail2ban here: on a server its "
+        f"kokasen-refused jail bans a flooding address within seconds, deploy/fail2ban/)"
+    )
+    grown = {
+        name: logs_after[name] - logs_before.get(name, 0)
+        for name in logs_after
+        if logs_after[name] != logs_before.get(name, 0)
+    }
+    print(
+        f"  access logs grew {sum(grown.values()) / 1e6:.2f} MB during the flood: "
+        + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in sorted(grown.items()))
+    )
 
 
 def main():
@@ -301,8 +420,10 @@ def main():
         folder = Path(scratch)
         started = time.monotonic()
         with Stack(folder / "stack", http_port=80, https_port=443) as stack:
-            print(f"stack up in {time.monotonic() - started:.0f} s ({stack.info['seconds']}); https://{HOST}/ on "
-                  f"127.0.0.1:443, CA {stack.certificates['ca']}, logs {stack.logs}")
+            print(
+                f"stack up in {time.monotonic() - started:.0f} s ({stack.info['seconds']}); https://{HOST}/ on "
+                f"127.0.0.1:443, CA {stack.certificates['ca']}, logs {stack.logs}"
+            )
             print(f"OCSP stapling primed in every nginx worker: {stack.prime_ocsp_stapling()}")
             member = stack.browser("127.0.0.5")
             assert member.log_in(MEMBER_CODES[0], stack.members[MEMBER_CODES[0]]).status == 302

@@ -46,7 +46,9 @@ def redis_running() -> bool:
 def setup_django(workdir: Path):
     os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
     environment = {
-        "ALLOWED_HOSTS": "127.0.0.1,testserver", "SECURE_SSL_REDIRECT": "false", "DATABASE_CONN_MAX_AGE": "600",
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_CONN_MAX_AGE": "600",
         "STATIC_ROOT": str(workdir / "static"),
     }
     # Production shares sessions and caches through Redis; use it when it runs here (a
@@ -92,9 +94,15 @@ def make_data():
             for i in range(count)
         )
         for i in range(3):
-            Post.objects.create(topic=topic, author=member, local_government=member.local_government,
-                                body=f"承認待ちの自分の投稿{i}", state=PostState.PENDING,
-                                initial_state=PostState.PENDING, mode_at_submission=ModerationMode.PRE)
+            Post.objects.create(
+                topic=topic,
+                author=member,
+                local_government=member.local_government,
+                body=f"承認待ちの自分の投稿{i}",
+                state=PostState.PENDING,
+                initial_state=PostState.PENDING,
+                mode_at_submission=ModerationMode.PRE,
+            )
         topics[count] = topic
     return member, topics
 
@@ -165,18 +173,28 @@ def python_load(url: str, cookie: str, seconds: float, concurrency: int):
         t.join()
     latencies.sort()
     n = len(latencies)
-    print(f"  python load generator (wrk not installed): {n / seconds:.0f} requests/s, "
-          f"p50 {latencies[n // 2]:.1f} ms, p99 {latencies[int(n * 0.99) - 1]:.1f} ms")
+    print(
+        f"  python load generator (wrk not installed): {n / seconds:.0f} requests/s, "
+        f"p50 {latencies[n // 2]:.1f} ms, p99 {latencies[int(n * 0.99) - 1]:.1f} ms"
+    )
 
 
-def under_load(workdir: Path, topic, cookie: tuple[str, str], seconds: int, workers: int, connections: int,
-               app: str = "kokasen.wsgi"):
+def under_load(
+    workdir: Path,
+    topic,
+    cookie: tuple[str, str],
+    seconds: int,
+    workers: int,
+    connections: int,
+    app: str = "kokasen.wsgi",
+):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), app, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        env=env, cwd=workdir,
+        env=env,
+        cwd=workdir,
     )
     url = f"http://127.0.0.1:{port}/members/tips/{topic.pk}/"
     header = f"{cookie[0]}={cookie[1]}"
@@ -194,20 +212,26 @@ def under_load(workdir: Path, topic, cookie: tuple[str, str], seconds: int, work
         for _ in range(200):  # every worker opens its DB connection and warms its templates
             with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": header})) as response:
                 response.read()
-        print(f"under load ({app}): gunicorn {workers} sync workers on 127.0.0.1, {seconds} s, "
-              f"{connections} connections, topic with {POSTS} posts, page 1:")
+        print(
+            f"under load ({app}): gunicorn {workers} sync workers on 127.0.0.1, {seconds} s, "
+            f"{connections} connections, topic with {POSTS} posts, page 1:"
+        )
         wrk = shutil.which("wrk")
         if wrk:
             result = subprocess.run(
                 [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {header}", url],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             out = result.stdout
             rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
             lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
             errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            print(f"  wrk: {float(rps):.0f} requests/s, p50 {lat['50']}, p90 {lat['90']}, p99 {lat['99']}, "
-                  f"non-2xx {errors.group(1) if errors else 0}")
+            print(
+                f"  wrk: {float(rps):.0f} requests/s, p50 {lat['50']}, p90 {lat['90']}, p99 {lat['99']}, "
+                f"non-2xx {errors.group(1) if errors else 0}"
+            )
         else:
             python_load(url, header, seconds, connections)
     finally:
@@ -229,7 +253,9 @@ def main():
         member, topics = make_data()
         cookie = session_cookie(member)
         print(f"setup: {time.perf_counter() - started:.1f} s (migrate, demo site, {POSTS} + 10 approved posts)")
-        print(f"cache and sessions: {'Redis ' + BENCH_REDIS if os.environ.get('REDIS_URL') else 'local memory per process (Redis not running)'}")
+        print(
+            f"cache and sessions: {'Redis ' + BENCH_REDIS if os.environ.get('REDIS_URL') else 'local memory per process (Redis not running)'}"
+        )
         in_process(member, topics, args.rounds)
         from django.db import connections
 

@@ -53,7 +53,7 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -71,11 +71,38 @@ class Record:
     at the first ``?``; ``request_time`` is None where the format has none (combined, refused);
     ``refused`` marks a line of refused.log, which stands for ``REFUSED_SAMPLE`` requests."""
 
-    __slots__ = ("ts", "client", "method", "path", "query", "status", "bytes", "request_time", "user_agent",
-                 "referrer", "host", "request_id", "refused")
+    __slots__ = (
+        "ts",
+        "client",
+        "method",
+        "path",
+        "query",
+        "status",
+        "bytes",
+        "request_time",
+        "user_agent",
+        "referrer",
+        "host",
+        "request_id",
+        "refused",
+    )
 
-    def __init__(self, ts, client, method, path, query, status, bytes_, request_time, user_agent, referrer, host,
-                 request_id, refused=False):
+    def __init__(
+        self,
+        ts,
+        client,
+        method,
+        path,
+        query,
+        status,
+        bytes_,
+        request_time,
+        user_agent,
+        referrer,
+        host,
+        request_id,
+        refused=False,
+    ):
         self.ts = ts
         self.client = client
         self.method = method
@@ -92,7 +119,7 @@ class Record:
 
     @property
     def time(self) -> datetime:
-        return datetime.fromtimestamp(self.ts, timezone.utc)
+        return datetime.fromtimestamp(self.ts, UTC)
 
     def __repr__(self):
         return f"Record({self.time.isoformat()} {self.client} {self.method} {self.path} {self.status})"
@@ -102,8 +129,12 @@ class Record:
 
 _iso_cache: dict[str, int] = {}
 _local_cache: dict[str, int] = {}
-_MONTHS = {name: number for number, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+    )
+}
 
 
 def _iso_ts(value: str) -> int:
@@ -127,8 +158,15 @@ def _local_ts(value: str) -> int:
         if len(value) != 26 or value[21] not in "+-":
             raise ValueError(value)
         offset = int(value[22:24]) * 3600 + int(value[24:26]) * 60
-        moment = datetime(int(value[7:11]), _MONTHS[value[3:6]], int(value[0:2]), int(value[12:14]),
-                          int(value[15:17]), int(value[18:20]), tzinfo=timezone.utc)
+        moment = datetime(
+            int(value[7:11]),
+            _MONTHS[value[3:6]],
+            int(value[0:2]),
+            int(value[12:14]),
+            int(value[15:17]),
+            int(value[18:20]),
+            tzinfo=UTC,
+        )
         ts = int(moment.timestamp()) - (offset if value[21] == "+" else -offset)
         if len(_local_cache) > 100_000:
             _local_cache.clear()
@@ -152,16 +190,33 @@ def record_from_json(entry) -> Record | None:
     if type(entry) is not dict:
         return None
     try:  # the fast path: every field of kokasen_json, with nginx's types
-        uri, status, size, seconds, moment = (entry["uri"], entry["status"], entry["bytes"], entry["request_time"],
-                                              entry["time"])
+        uri, status, size, seconds, moment = (
+            entry["uri"],
+            entry["status"],
+            entry["bytes"],
+            entry["request_time"],
+            entry["time"],
+        )
         if type(status) is int and type(size) is int and type(seconds) in (float, int) and type(uri) is str:
             ts = _iso_cache.get(moment)
             if ts is None:
                 ts = _iso_ts(moment)
             cut = uri.find("?")
-            path, query = (uri, "") if cut < 0 else (uri[:cut], uri[cut + 1:])
-            return Record(ts, entry["client"], entry["method"], path, query, status, size, seconds,
-                          entry["user_agent"], entry["referrer"], entry["host"], entry["request_id"])
+            path, query = (uri, "") if cut < 0 else (uri[:cut], uri[cut + 1 :])
+            return Record(
+                ts,
+                entry["client"],
+                entry["method"],
+                path,
+                query,
+                status,
+                size,
+                seconds,
+                entry["user_agent"],
+                entry["referrer"],
+                entry["host"],
+                entry["request_id"],
+            )
     except (KeyError, TypeError, ValueError, AttributeError):
         pass
     try:  # any other JSON log with at least time, client, uri and status
@@ -170,9 +225,17 @@ def record_from_json(entry) -> Record | None:
         if type(status) is not int:
             status = int(status)
         return Record(
-            _iso_ts(entry["time"]), entry["client"], entry.get("method") or "", path, query, status,
-            _number(entry.get("bytes"), int) or 0, _number(entry.get("request_time"), float),
-            entry.get("user_agent") or "", entry.get("referrer") or "", entry.get("host") or "",
+            _iso_ts(entry["time"]),
+            entry["client"],
+            entry.get("method") or "",
+            path,
+            query,
+            status,
+            _number(entry.get("bytes"), int) or 0,
+            _number(entry.get("request_time"), float),
+            entry.get("user_agent") or "",
+            entry.get("referrer") or "",
+            entry.get("host") or "",
             entry.get("request_id") or "",
         )
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -202,7 +265,7 @@ def _unescape(value: str) -> str:
     out = bytearray()
     last = 0
     for match in _ESCAPE.finditer(value):
-        out += value[last:match.start()].encode("utf-8", "surrogateescape")
+        out += value[last : match.start()].encode("utf-8", "surrogateescape")
         out += bytes([int(match.group(1), 16)]) if match.group(1) else match.group(2).encode("utf-8")
         last = match.end()
     out += value[last:].encode("utf-8", "surrogateescape")
@@ -227,12 +290,24 @@ def parse_combined(line: str) -> Record | None:
         method, uri = "", request
     path, query = _split_uri(uri)
     size = match["bytes"]
-    return Record(ts, match["client"], method, path, query, int(match["status"]), 0 if size == "-" else int(size),
-                  None, _unescape(match["agent"] or ""), _unescape(match["referrer"] or ""), "", "")
+    return Record(
+        ts,
+        match["client"],
+        method,
+        path,
+        query,
+        int(match["status"]),
+        0 if size == "-" else int(size),
+        None,
+        _unescape(match["agent"] or ""),
+        _unescape(match["referrer"] or ""),
+        "",
+        "",
+    )
 
 
 _REFUSED = re.compile(
-    r'(?P<time>\S+) client=(?P<client>\S+) status=(?P<status>\d{3}) limit=\S* '
+    r"(?P<time>\S+) client=(?P<client>\S+) status=(?P<status>\d{3}) limit=\S* "
     r'host="(?P<host>[^"]*)" request="(?P<method>\S*) ?(?P<uri>[^"]*)" request_id=(?P<id>\S*)'
 )
 
@@ -246,8 +321,21 @@ def parse_refused(line: str) -> Record | None:
     except ValueError:
         return None
     path, query = _split_uri(match["uri"])
-    return Record(ts, match["client"], match["method"], path, query, int(match["status"]), 0, None, "", "",
-                  match["host"], match["id"], refused=True)
+    return Record(
+        ts,
+        match["client"],
+        match["method"],
+        path,
+        query,
+        int(match["status"]),
+        0,
+        None,
+        "",
+        "",
+        match["host"],
+        match["id"],
+        refused=True,
+    )
 
 
 def parse_line(line: str) -> Record | None:
@@ -349,8 +437,13 @@ class Position:
     last_seen: datetime | None = None
 
     def unchanged(self, path: Path, stat: os.stat_result) -> bool:
-        return (self.path == str(path) and self.inode == stat.st_ino and self.device == stat.st_dev
-                and self.size == stat.st_size and self.mtime_ns == stat.st_mtime_ns)
+        return (
+            self.path == str(path)
+            and self.inode == stat.st_ino
+            and self.device == stat.st_dev
+            and self.size == stat.st_size
+            and self.mtime_ns == stat.st_mtime_ns
+        )
 
 
 class PositionStore(Protocol):
@@ -384,8 +477,18 @@ class DatabaseStore:
 
         rows = AccessLogPosition.objects.filter(consumer=consumer, stream=stream)
         return {
-            row.fingerprint: Position(row.fingerprint, row.offset, row.path, row.inode, row.device, row.size,
-                                      row.mtime_ns, row.lines, row.bad_lines, row.last_seen)
+            row.fingerprint: Position(
+                row.fingerprint,
+                row.offset,
+                row.path,
+                row.inode,
+                row.device,
+                row.size,
+                row.mtime_ns,
+                row.lines,
+                row.bad_lines,
+                row.last_seen,
+            )
             for row in rows
         }
 
@@ -394,11 +497,20 @@ class DatabaseStore:
 
         for position in positions:
             AccessLogPosition.objects.update_or_create(
-                consumer=consumer, stream=stream, fingerprint=position.fingerprint,
-                defaults={"offset": position.offset, "path": position.path[:500], "inode": position.inode,
-                          "device": position.device, "size": position.size, "mtime_ns": position.mtime_ns,
-                          "lines": position.lines, "bad_lines": position.bad_lines,
-                          "last_seen": position.last_seen},
+                consumer=consumer,
+                stream=stream,
+                fingerprint=position.fingerprint,
+                defaults={
+                    "offset": position.offset,
+                    "path": position.path[:500],
+                    "inode": position.inode,
+                    "device": position.device,
+                    "size": position.size,
+                    "mtime_ns": position.mtime_ns,
+                    "lines": position.lines,
+                    "bad_lines": position.bad_lines,
+                    "last_seen": position.last_seen,
+                },
             )
         AccessLogPosition.objects.filter(consumer=consumer, stream=stream, last_seen__lt=forget_before).delete()
 
@@ -442,15 +554,25 @@ class LogReader:
     lines: ``LogReader(path, consumer="analytics", store=…, stream="imports", rotated=False,
     final=True, forget_after=None)``."""
 
-    def __init__(self, live: str | os.PathLike, *, consumer: str, store: PositionStore, now: datetime | None = None,
-                 final: bool = False, block_size: int = BLOCK_SIZE, forget_after: timedelta | None = timedelta(days=7),
-                 rotated: bool = True, stream: str | None = None):
+    def __init__(
+        self,
+        live: str | os.PathLike,
+        *,
+        consumer: str,
+        store: PositionStore,
+        now: datetime | None = None,
+        final: bool = False,
+        block_size: int = BLOCK_SIZE,
+        forget_after: timedelta | None = timedelta(days=7),
+        rotated: bool = True,
+        stream: str | None = None,
+    ):
         self.live = Path(live)
         self.rotated = rotated
         self.stream = stream or str(self.live)
         self.consumer = consumer
         self.store = store
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         self.final = final
         self.block_size = block_size
         self.forget_after = forget_after
@@ -482,8 +604,11 @@ class LogReader:
             if earlier is None:
                 order.append(fp)
                 chosen[fp] = candidate
-            elif earlier.compressed and not compressed or (
-                    earlier.compressed == compressed and stat.st_size > earlier.stat.st_size):
+            elif (
+                earlier.compressed
+                and not compressed
+                or (earlier.compressed == compressed and stat.st_size > earlier.stat.st_size)
+            ):
                 chosen[fp] = candidate
         self.files_seen = len(order)
         return [chosen[fp] for fp in order]
@@ -535,7 +660,7 @@ class LogReader:
                 if end < 0:
                     rest = data
                     continue
-                rest = data[end + 1:]
+                rest = data[end + 1 :]
                 yield self._chunk(candidate.path, data[: end + 1], position)
             if rest and final:
                 yield self._chunk(candidate.path, rest, position)
@@ -568,11 +693,13 @@ class LogReader:
         for fp, position in self.touched.items():
             before = self._loaded.get(fp)
             # A file that did not change is written again only once a day (to keep it remembered).
-            if before is None or replace(before, last_seen=None) != replace(position, last_seen=None) or (
-                    before.last_seen is None or before.last_seen < self.now - timedelta(days=1)):
+            if (
+                before is None
+                or replace(before, last_seen=None) != replace(position, last_seen=None)
+                or (before.last_seen is None or before.last_seen < self.now - timedelta(days=1))
+            ):
                 changed.append(position)
-        forget_before = (self.now - self.forget_after if self.forget_after is not None
-                         else datetime(1, 1, 2, tzinfo=timezone.utc))
+        forget_before = self.now - self.forget_after if self.forget_after is not None else datetime(1, 1, 2, tzinfo=UTC)
         self.store.save(self.consumer, self.stream, changed, forget_before=forget_before)
 
 

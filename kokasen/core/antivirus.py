@@ -25,7 +25,7 @@ import struct
 import time
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import BinaryIO
 
 CHUNK_SIZE = 64 * 1024
@@ -70,10 +70,10 @@ class Version:
     def age_seconds(self, now: datetime | None = None) -> float | None:
         if self.signatures_date is None:
             return None
-        return ((now or datetime.now(timezone.utc)) - self.signatures_date).total_seconds()
+        return ((now or datetime.now(UTC)) - self.signatures_date).total_seconds()
 
     def label(self) -> str:
-        """"27475 (2026-12-06 08:22)" or "unknown", for messages and the audit trail."""
+        """ "27475 (2026-12-06 08:22)" or "unknown", for messages and the audit trail."""
         if self.signatures is None:
             return "unknown"
         date = self.signatures_date.strftime("%Y-%m-%d %H:%M %Z") if self.signatures_date else "?"
@@ -125,7 +125,9 @@ class ScanResult:
         if self.version is not None:
             detail["engine"] = self.version.engine
             detail["signature_version"] = self.version.signatures
-            detail["signature_date"] = self.version.signatures_date.isoformat() if self.version.signatures_date else None
+            detail["signature_date"] = (
+                self.version.signatures_date.isoformat() if self.version.signatures_date else None
+            )
         return detail
 
 
@@ -144,7 +146,7 @@ def system_zone() -> zoneinfo.ZoneInfo | timezone:
         with open("/etc/localtime", "rb") as file:
             return zoneinfo.ZoneInfo.from_file(file, key="localtime")
     except (OSError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def parse_version(raw: str, zone=None) -> Version:
@@ -173,8 +175,15 @@ class Clamd:
     clamd during a scan (sending a chunk, or the answer once everything was sent).
     """
 
-    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT, scan_timeout: float = DEFAULT_SCAN_TIMEOUT,
-                 chunk_size: int = CHUNK_SIZE, zone=None):
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        scan_timeout: float = DEFAULT_SCAN_TIMEOUT,
+        chunk_size: int = CHUNK_SIZE,
+        zone=None,
+    ):
         self.address = address
         self.timeout = timeout
         self.scan_timeout = scan_timeout
@@ -208,8 +217,9 @@ class Clamd:
                 return sock
             return socket.create_connection(self._target, timeout=timeout)
         except TimeoutError:
-            raise ClamdError(Reason.TIMEOUT, f"clamd at {self.address} did not accept a connection "
-                                             f"within {timeout:g} s") from None
+            raise ClamdError(
+                Reason.TIMEOUT, f"clamd at {self.address} did not accept a connection within {timeout:g} s"
+            ) from None
         except OSError as error:
             raise ClamdError(Reason.CONNECTION, f"clamd at {self.address}: {error.strerror or error}") from None
 
@@ -267,8 +277,7 @@ class Clamd:
         try:
             answer = self._instream(stream)
         except ClamdError as error:
-            return ScanResult.unavailable(error.reason, str(error), version=version,
-                                          seconds=time.monotonic() - started)
+            return ScanResult.unavailable(error.reason, str(error), version=version, seconds=time.monotonic() - started)
         return self._result(answer, version, time.monotonic() - started)
 
     def scan_bytes(self, data: bytes, **kwargs) -> ScanResult:
@@ -302,8 +311,9 @@ class Clamd:
                     sock.sendall(struct.pack("!L", len(chunk)) + chunk)
                 sock.sendall(struct.pack("!L", 0))
             except TimeoutError:
-                raise ClamdError(Reason.TIMEOUT, f"clamd at {self.address} took no more data for "
-                                                 f"{self.scan_timeout:g} s") from None
+                raise ClamdError(
+                    Reason.TIMEOUT, f"clamd at {self.address} took no more data for {self.scan_timeout:g} s"
+                ) from None
             except (BrokenPipeError, ConnectionResetError):
                 # clamd stops reading and closes when the stream passes StreamMaxLength; its
                 # answer ("INSTREAM size limit exceeded. ERROR") may still be waiting.

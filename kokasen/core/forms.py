@@ -29,7 +29,13 @@ def short_text_field(*, label: str, limit: int, required: bool = True, help_text
         validators=[check],
         error_messages={"required": f"{label}を入力してください。"},
         widget=forms.Textarea(
-            attrs={"class": TEXTAREA_CLASS, "rows": rows, "data-max-chars": str(limit), "data-count-text": COUNT_TEXT, "spellcheck": "true"}
+            attrs={
+                "class": TEXTAREA_CLASS,
+                "rows": rows,
+                "data-max-chars": str(limit),
+                "data-count-text": COUNT_TEXT,
+                "spellcheck": "true",
+            }
         ),
     )
 

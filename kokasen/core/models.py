@@ -13,7 +13,11 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
     # Kept as text too: the record must outlive the account that acted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作者",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_label = models.CharField("操作者（記録時）", max_length=150, blank=True)

@@ -55,9 +55,10 @@ class ResilientRedisCache(RedisCache):
         self.max_dropped_keys = int(options.pop("max_dropped_keys", 10_000))
         super().__init__(server, {**params, "OPTIONS": options})
         local_params = {key: params[key] for key in ("KEY_PREFIX", "VERSION", "KEY_FUNCTION") if key in params}
-        self._local = LocMemCache(f"kokasen-cache-outage-{id(self)}",
-                                  {**local_params, "TIMEOUT": params.get("TIMEOUT", 300),
-                                   "OPTIONS": {"MAX_ENTRIES": 100_000}})
+        self._local = LocMemCache(
+            f"kokasen-cache-outage-{id(self)}",
+            {**local_params, "TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": 100_000}},
+        )
         self._state = threading.Lock()
         self._down_since: float | None = None  # monotonic time of the first failure of this outage
         self._retry_at = 0.0
@@ -92,11 +93,20 @@ class ResilientRedisCache(RedisCache):
             logger.warning(
                 "Redis cache unavailable (%s: %s): serving without it (reads miss, writes are dropped, "
                 "sessions from the database, rate counters in this worker's memory); retrying every %g s, "
-                "logging at most every %g s", type(error).__name__, error, self.retry_seconds, self.log_seconds,
+                "logging at most every %g s",
+                type(error).__name__,
+                error,
+                self.retry_seconds,
+                self.log_seconds,
             )
         else:
-            logger.warning("Redis cache still unavailable (%s: %s): %d failed calls since the last message, "
-                           "down for %.0f s", type(error).__name__, error, failures, now - self._down_since)
+            logger.warning(
+                "Redis cache still unavailable (%s: %s): %d failed calls since the last message, down for %.0f s",
+                type(error).__name__,
+                error,
+                failures,
+                now - self._down_since,
+            )
 
     def _remember_dropped(self, made_keys) -> None:
         with self._state:

@@ -40,8 +40,17 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 __all__ = [
-    "CSV_CONTENT_TYPE", "XLSX_CONTENT_TYPE", "csv_bytes", "csv_cell", "is_formula_like", "put",
-    "sheet_title", "write_preface", "write_table", "xlsx_bytes", "xlsx_table",
+    "CSV_CONTENT_TYPE",
+    "XLSX_CONTENT_TYPE",
+    "csv_bytes",
+    "csv_cell",
+    "is_formula_like",
+    "put",
+    "sheet_title",
+    "write_preface",
+    "write_table",
+    "xlsx_bytes",
+    "xlsx_table",
 ]
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -133,8 +142,16 @@ def put(ws, row: int, column: int, value, *, wrap: bool = False, number_format: 
     return cell
 
 
-def write_table(ws, top: int, headers: Sequence[str], rows: Iterable[Sequence], *, widths: Sequence[int] = (),
-                wrap: Iterable[int] = (), thousands: bool = False) -> int:
+def write_table(
+    ws,
+    top: int,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    widths: Sequence[int] = (),
+    wrap: Iterable[int] = (),
+    thousands: bool = False,
+) -> int:
     """A bold header row at ``top`` (frozen), the rows under it; ``widths`` of the columns,
     ``wrap``: 0-based columns whose text wraps; ``thousands``: integers of 1,000 and more shown
     with separators. Returns the next free row."""
@@ -181,8 +198,14 @@ def xlsx_bytes(workbook: Workbook) -> bytes:
     return out.getvalue()
 
 
-def xlsx_table(headers: Sequence[str], rows: Iterable[Sequence], *, sheet: str, widths: Sequence[int] = (),
-               wrap: Iterable[int] = ()) -> bytes:
+def xlsx_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    sheet: str,
+    widths: Sequence[int] = (),
+    wrap: Iterable[int] = (),
+) -> bytes:
     """A workbook of one sheet holding one table (:func:`write_table`)."""
     workbook = Workbook()
     ws = workbook.active

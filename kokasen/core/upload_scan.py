@@ -63,8 +63,9 @@ class RefusedUpload(UploadedFile):
     scan result, and no content. Everything that would give its size or content raises
     VirusCheckFailed."""
 
-    def __init__(self, *, name: str, content_type: str | None, field_name: str | None, received_size: int,
-                 result: ScanResult):
+    def __init__(
+        self, *, name: str, content_type: str | None, field_name: str | None, received_size: int, result: ScanResult
+    ):
         # Not UploadedFile.__init__: it would set ``size``, which here refuses.
         self.file = None
         self.name = name  # sanitised by UploadedFile's setter, as for any upload
@@ -108,9 +109,13 @@ def screen(request, upload: UploadedFile | None, field_name: str | None = None) 
     upload.virus_scan = result
     if result.is_clean:
         return upload
-    refused = RefusedUpload(name=upload.name, content_type=upload.content_type,
-                            field_name=field_name or getattr(upload, "field_name", None), received_size=upload.size,
-                            result=result)
+    refused = RefusedUpload(
+        name=upload.name,
+        content_type=upload.content_type,
+        field_name=field_name or getattr(upload, "field_name", None),
+        received_size=upload.size,
+        result=result,
+    )
     upload.close()  # a temporary file is deleted on close
     _audit(request, refused)
     return refused
@@ -120,8 +125,13 @@ def _audit(request, refused: RefusedUpload) -> None:
     from .audit import audit_record
 
     user = getattr(request, "user", None)
-    detail = {"name": refused.name, "field": refused.field_name, "size": refused.received_size,
-              "path": getattr(request, "path", ""), **refused.virus_scan.audit_detail()}
+    detail = {
+        "name": refused.name,
+        "field": refused.field_name,
+        "size": refused.received_size,
+        "path": getattr(request, "path", ""),
+        **refused.virus_scan.audit_detail(),
+    }
     audit_record(action=AUDIT_ACTION, acting_user=user, target_label=refused.name, detail=detail, request=request)
 
 

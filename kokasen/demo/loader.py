@@ -229,7 +229,9 @@ def ensure_demo_admin(log=print) -> None:
     link = _demo_enrolment_link(user)
     if link:
         log("  職員は二要素認証（認証アプリの確認コード）を使います。初回は、先に次の招待URLをブラウザで開いてから")
-        log("  ログインしてください。表示されるQRコードを認証アプリで読み取ります（URLは var/demo-admin-enrolment.txt にもあります）。")
+        log(
+            "  ログインしてください。表示されるQRコードを認証アプリで読み取ります（URLは var/demo-admin-enrolment.txt にもあります）。"
+        )
         log(f"  {link}")
     else:
         log("  職員は二要素認証を使います。ログインのあと、認証アプリの確認コードを入力してください。")
@@ -272,5 +274,6 @@ def ensure_demo_member(log=print) -> None:
         )
     user.groups.add(roles.ensure_role_groups()[roles.MEMBER])
     if MEMBER_PASSWORD_FILE.exists():
-        log(f"会員エリアのログイン（大阪府豊中市）: ユーザーID {DEMO_MEMBER_CODE} / パスワード {_demo_password(MEMBER_PASSWORD_FILE)}")
-
+        log(
+            f"会員エリアのログイン（大阪府豊中市）: ユーザーID {DEMO_MEMBER_CODE} / パスワード {_demo_password(MEMBER_PASSWORD_FILE)}"
+        )

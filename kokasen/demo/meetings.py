@@ -92,10 +92,17 @@ def _numbered(people: list[tuple], prefix: str) -> list[list[str]]:
     「サンプル 参加者007」 is participant number 7 on every screen and in the report."""
     rows = []
     for number, (lg, department, center) in enumerate(sorted(people, key=lambda p: (p[0].code, p[1])), start=1):
-        rows.append([
-            lg.code, str(lg), department, POSITIONS[number % len(POSITIONS)], f"サンプル 参加者{number:03d}",
-            f"{prefix}{number:03d}@{EMAIL_DOMAIN}", center,
-        ])
+        rows.append(
+            [
+                lg.code,
+                str(lg),
+                department,
+                POSITIONS[number % len(POSITIONS)],
+                f"サンプル 参加者{number:03d}",
+                f"{prefix}{number:03d}@{EMAIL_DOMAIN}",
+                center,
+            ]
+        )
     return rows
 
 
@@ -113,21 +120,36 @@ def _local(value: datetime.datetime) -> str:
 
 def _meeting_create(*, kind: str, title: str, area: str, tool: str, acting_user) -> Meeting:
     """Through the admin's own forms and ``meeting_save``, as the 「情報交換会の追加」 screen does."""
-    form = MeetingForm({
-        "kind": kind, "title": title, "area": area, "tool": tool, "capacity_per_url": 100,
-        "min_group_size": 5, "max_group_size": 7, "max_population_ratio": "3",
-    })
+    form = MeetingForm(
+        {
+            "kind": kind,
+            "title": title,
+            "area": area,
+            "tool": tool,
+            "capacity_per_url": 100,
+            "min_group_size": 5,
+            "max_group_size": 7,
+            "max_population_ratio": "3",
+        }
+    )
     session_forms = {}
     for half in Half.values:
         starts, ends = SESSIONS[kind][half]
         session_forms[half] = SessionForm(
-            {f"{half}-starts_at": _local(starts), f"{half}-ends_at": _local(ends), f"{half}-agenda": DEFAULT_AGENDA[half]},
-            instance=meetings.new_sessions()[half], prefix=half,
+            {
+                f"{half}-starts_at": _local(starts),
+                f"{half}-ends_at": _local(ends),
+                f"{half}-agenda": DEFAULT_AGENDA[half],
+            },
+            instance=meetings.new_sessions()[half],
+            prefix=half,
         )
     invalid = [f.errors for f in (form, *session_forms.values()) if not f.is_valid()]
     if invalid:
         raise ValueError(f"sample meeting refused by its forms: {invalid}")
-    return meetings.meeting_save(form=form, session_forms=session_forms, presentation_formsets={}, acting_user=acting_user)
+    return meetings.meeting_save(
+        form=form, session_forms=session_forms, presentation_formsets={}, acting_user=acting_user
+    )
 
 
 def _rooms_fill(meeting: Meeting, acting_user) -> None:
@@ -136,13 +158,15 @@ def _rooms_fill(meeting: Meeting, acting_user) -> None:
     data = {"rooms-TOTAL_FORMS": str(queryset.count()), "rooms-INITIAL_FORMS": str(queryset.count())}
     for index, room in enumerate(queryset):
         letter = chr(ord("A") + index)
-        data.update({
-            f"rooms-{index}-id": str(room.pk),
-            f"rooms-{index}-name": room.name,
-            f"rooms-{index}-url": f"https://example.com/sample-meeting/{meeting.pk}/room{room.number}",
-            f"rooms-{index}-facilitator_name": f"サンプル 進行役{letter}",
-            f"rooms-{index}-facilitator_email": f"facilitator-{letter.lower()}@example.com",
-        })
+        data.update(
+            {
+                f"rooms-{index}-id": str(room.pk),
+                f"rooms-{index}-name": room.name,
+                f"rooms-{index}-url": f"https://example.com/sample-meeting/{meeting.pk}/room{room.number}",
+                f"rooms-{index}-facilitator_name": f"サンプル 進行役{letter}",
+                f"rooms-{index}-facilitator_email": f"facilitator-{letter.lower()}@example.com",
+            }
+        )
     formset = RoomFormSet(data, queryset=queryset, prefix="rooms")
     if not formset.is_valid():
         raise ValueError(f"sample rooms refused by their forms: {formset.errors}")
@@ -160,9 +184,15 @@ def load_meetings_demo(log=print) -> int:
     created = 0
     if TOWN_TITLE not in existing:
         meeting = _meeting_create(
-            kind=MeetingKind.TOWN, title=TOWN_TITLE, area=LocalGovernment.Area.WEST, tool=MeetingTool.ZOOM, acting_user=admin
+            kind=MeetingKind.TOWN,
+            title=TOWN_TITLE,
+            area=LocalGovernment.Area.WEST,
+            tool=MeetingTool.ZOOM,
+            acting_user=admin,
         )
-        roster.roster_import(meeting=meeting, data=roster_csv(town_rows()), filename="sample-roster-town.csv", acting_user=admin)
+        roster.roster_import(
+            meeting=meeting, data=roster_csv(town_rows()), filename="sample-roster-town.csv", acting_user=admin
+        )
         grouping.grouping_propose(meeting=meeting, acting_user=admin)
         rooms.rooms_assign(meeting=meeting, acting_user=admin)
         _rooms_fill(meeting, admin)
@@ -171,7 +201,12 @@ def load_meetings_demo(log=print) -> int:
         meeting = _meeting_create(
             kind=MeetingKind.PREFECTURE, title=PREFECTURE_TITLE, area="", tool=MeetingTool.WEBEX, acting_user=admin
         )
-        roster.roster_import(meeting=meeting, data=roster_csv(prefecture_rows()), filename="sample-roster-prefecture.csv", acting_user=admin)
+        roster.roster_import(
+            meeting=meeting,
+            data=roster_csv(prefecture_rows()),
+            filename="sample-roster-prefecture.csv",
+            acting_user=admin,
+        )
         created += 1
     log(f"情報交換会のサンプル: {created} 件を作成しました（管理画面の「情報交換会」）。")
     return created

@@ -104,8 +104,12 @@ def load(home, *, publish, log=print) -> int:
     )
     created += new
     archive, new = _child(
-        members_home, RoundtableIndexPage, "roundtables", publish,
-        title="座談会アーカイブ", intro="こども家庭センター座談会の動画と配布資料です。タグで絞り込めます。",
+        members_home,
+        RoundtableIndexPage,
+        "roundtables",
+        publish,
+        title="座談会アーカイブ",
+        intro="こども家庭センター座談会の動画と配布資料です。タグで絞り込めます。",
     )
     created += new
     for spec in ROUNDTABLES:
@@ -113,8 +117,11 @@ def load(home, *, publish, log=print) -> int:
         if existing is not None:
             continue
         page = RoundtablePage(
-            title=spec["title"], slug=spec["slug"], held_on=datetime.date.fromisoformat(spec["held_on"]),
-            summary=spec["summary"], transcript=spec["transcript"],
+            title=spec["title"],
+            slug=spec["slug"],
+            held_on=datetime.date.fromisoformat(spec["held_on"]),
+            summary=spec["summary"],
+            transcript=spec["transcript"],
             video=files[spec["video"]] if spec.get("video") else None,
         )
         page.tags.add(*spec["tags"])
@@ -125,15 +132,21 @@ def load(home, *, publish, log=print) -> int:
         created += 1
 
     initiatives, new = _child(
-        members_home, InitiativeIndexPage, "initiatives", publish,
-        title="各市町村の取組", intro="各市町村の取組の資料です。都道府県・人口規模・キーワードで絞り込めます。",
+        members_home,
+        InitiativeIndexPage,
+        "initiatives",
+        publish,
+        title="各市町村の取組",
+        intro="各市町村の取組の資料です。都道府県・人口規模・キーワードで絞り込めます。",
     )
     created += new
     for spec in INITIATIVES:
         if InitiativePage.objects.child_of(initiatives).filter(slug=spec["slug"]).exists():
             continue
         page = InitiativePage(
-            title=spec["title"], slug=spec["slug"], summary=spec["summary"],
+            title=spec["title"],
+            slug=spec["slug"],
+            summary=spec["summary"],
             local_government=LocalGovernment.objects.get(code=spec["code"]),
             published_on=datetime.date.fromisoformat(spec["published_on"]),
         )
@@ -145,17 +158,22 @@ def load(home, *, publish, log=print) -> int:
     library = FormsLibraryPage.objects.child_of(members_home).first()
     if library is None:
         library = FormsLibraryPage(
-            title="各市町村の様式", slug="forms",
+            title="各市町村の様式",
+            slug="forms",
             intro="各市町村が作成した様式です。自分の自治体に合わせて修正してお使いください。",
         )
         for spec in FORMS:
-            library.entries.add(FormEntry(
-                title=spec["title"], form_type=spec["form_type"],
-                local_government=LocalGovernment.objects.get(code=spec["code"]),
-                description=spec["description"], document=files[spec["document"]],
-                second_document=files[spec["second_document"]] if spec.get("second_document") else None,
-                published_on=datetime.date.fromisoformat(spec["published_on"]),
-            ))
+            library.entries.add(
+                FormEntry(
+                    title=spec["title"],
+                    form_type=spec["form_type"],
+                    local_government=LocalGovernment.objects.get(code=spec["code"]),
+                    description=spec["description"],
+                    document=files[spec["document"]],
+                    second_document=files[spec["second_document"]] if spec.get("second_document") else None,
+                    published_on=datetime.date.fromisoformat(spec["published_on"]),
+                )
+            )
         members_home.add_child(instance=library)
         publish(library)
         created += 1

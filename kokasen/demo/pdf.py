@@ -41,16 +41,29 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = dict(fontName=FONT_NAME, wordWrap="CJK")
     return {
         "title": ParagraphStyle(
-            "KokasenTitle", fontSize=18, leading=26, alignment=TA_CENTER,
-            spaceBefore=4 * mm, spaceAfter=8 * mm, **base,
+            "KokasenTitle",
+            fontSize=18,
+            leading=26,
+            alignment=TA_CENTER,
+            spaceBefore=4 * mm,
+            spaceAfter=8 * mm,
+            **base,
         ),
         "heading": ParagraphStyle(
-            "KokasenHeading", fontSize=13, leading=19, spaceBefore=5 * mm,
-            spaceAfter=2 * mm, **base,
+            "KokasenHeading",
+            fontSize=13,
+            leading=19,
+            spaceBefore=5 * mm,
+            spaceAfter=2 * mm,
+            **base,
         ),
         "body": ParagraphStyle(
-            "KokasenBody", fontSize=10.5, leading=17, spaceAfter=2.5 * mm,
-            firstLineIndent=10.5, **base,
+            "KokasenBody",
+            fontSize=10.5,
+            leading=17,
+            spaceAfter=2.5 * mm,
+            firstLineIndent=10.5,
+            **base,
         ),
     }
 

@@ -36,7 +36,8 @@ def seed() -> None:
         group = roles.ensure_role_groups()[roles.MEMBER]
         for code, password in json.loads(os.environ["KOKASEN_STACK_MEMBERS"]).items():
             user = get_user_model().objects.create_user(
-                code, password=password, local_government=LocalGovernment.objects.get(code=code))
+                code, password=password, local_government=LocalGovernment.objects.get(code=code)
+            )
             user.groups.add(group)
 
     step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))

@@ -28,7 +28,19 @@ from .forms import OpinionStatusForm
 from .models import Opinion
 
 PER_PAGE = 50
-COLUMNS = ["受付番号", "受付日時", "団体コード", "団体名", "分類", "ご意見", "連絡先（部署・氏名）", "連絡先メールアドレス", "対応状況", "内部メモ", "更新日時"]
+COLUMNS = [
+    "受付番号",
+    "受付日時",
+    "団体コード",
+    "団体名",
+    "分類",
+    "ご意見",
+    "連絡先（部署・氏名）",
+    "連絡先メールアドレス",
+    "対応状況",
+    "内部メモ",
+    "更新日時",
+]
 WIDTHS = [10, 17, 11, 20, 22, 60, 24, 30, 11, 40, 17]
 # Who may use the list and the detail: the staff roles, as every staff screen (the list through
 # this policy, the detail through staff_required). Nobody adds, changes or deletes opinions through
@@ -61,7 +73,9 @@ def _rows(opinions):
 def export_response(opinions, fmt: str) -> HttpResponse:
     """The opinions as an Excel or CSV file (kokasen.core.spreadsheets; the CSV with a BOM, for Excel)."""
     if fmt == "csv":
-        response = HttpResponse(spreadsheets.csv_bytes(COLUMNS, _rows(opinions)), content_type=spreadsheets.CSV_CONTENT_TYPE)
+        response = HttpResponse(
+            spreadsheets.csv_bytes(COLUMNS, _rows(opinions)), content_type=spreadsheets.CSV_CONTENT_TYPE
+        )
     else:
         data = spreadsheets.xlsx_table(COLUMNS, _rows(opinions), sheet="意見箱", widths=WIDTHS, wrap=(5, 9))
         response = HttpResponse(data, content_type=spreadsheets.XLSX_CONTENT_TYPE)
@@ -96,8 +110,12 @@ class OpinionIndexView(generic.IndexView):
     search_fields = ["body", "local_government__name"]
     columns = [
         Column("pk", label="番号", sort_key="pk"),
-        Column("created_at", label="受付日時", sort_key="created_at",
-               accessor=lambda o: timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M")),
+        Column(
+            "created_at",
+            label="受付日時",
+            sort_key="created_at",
+            accessor=lambda o: timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M"),
+        ),
         Column("local_government", label="自治体", accessor=lambda o: str(o.local_government or "—")),
         Column("category", label="分類", accessor=lambda o: o.get_category_display() or "—"),
         TitleColumn("body", label="ご意見", accessor=lambda o: Truncator(o.body).chars(60), get_url=_detail_url),
@@ -133,7 +151,9 @@ class OpinionIndexView(generic.IndexView):
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         audit_record(
-            action="feedback.exported", acting_user=self.request.user, request=self.request,
+            action="feedback.exported",
+            acting_user=self.request.user,
+            request=self.request,
             detail={"format": spreadsheet_format, "count": queryset.count()},
         )
         return export_response(queryset, spreadsheet_format)
@@ -159,8 +179,11 @@ def detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.opinion_update(
-                opinion=opinion, acting_user=request.user, status=form.cleaned_data["status"],
-                internal_notes=form.cleaned_data["internal_notes"], request=request,
+                opinion=opinion,
+                acting_user=request.user,
+                status=form.cleaned_data["status"],
+                internal_notes=form.cleaned_data["internal_notes"],
+                request=request,
             )
         except Refused as refused:
             refusals.show_on_form(form, refused)
@@ -195,10 +218,16 @@ class OpinionViewSet(ModelViewSet):
 
     def get_common_view_kwargs(self, **kwargs):
         # Only the routes above exist: no links to the generic add/edit/delete/history views.
-        return super().get_common_view_kwargs(**{
-            "add_url_name": None, "edit_url_name": None, "delete_url_name": None, "history_url_name": None,
-            "usage_url_name": None, **kwargs,
-        })
+        return super().get_common_view_kwargs(
+            **{
+                "add_url_name": None,
+                "edit_url_name": None,
+                "delete_url_name": None,
+                "history_url_name": None,
+                "usage_url_name": None,
+                **kwargs,
+            }
+        )
 
     def get_permissions_to_register(self):
         return super().get_permissions_to_register().none()  # the policy decides, not Django permissions

@@ -43,7 +43,9 @@ class OpinionForm(DescribedFieldsMixin, forms.Form):
 class OpinionStatusForm(forms.Form):
     status = forms.ChoiceField(label="対応状況", choices=Opinion.Status.choices)
     internal_notes = forms.CharField(
-        label="内部メモ（自治体には見えません）", required=False, max_length=4000,
+        label="内部メモ（自治体には見えません）",
+        required=False,
+        max_length=4000,
         error_messages={"max_length": "内部メモは4000文字以内で入力してください。"},
         widget=forms.Textarea(attrs={"rows": 5}),
     )

@@ -20,11 +20,18 @@ class Opinion(models.Model):
         WONT = "wont", "対応しない"
 
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="送信したアカウント", null=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="送信したアカウント",
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="opinions",
     )
     local_government = models.ForeignKey(
-        "localgov.LocalGovernment", verbose_name="地方公共団体", null=True, on_delete=models.PROTECT, related_name="opinions"
+        "localgov.LocalGovernment",
+        verbose_name="地方公共団体",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="opinions",
     )
     category = models.CharField("分類", max_length=12, choices=Category.choices, blank=True)
     body = models.TextField("ご意見")
@@ -35,7 +42,11 @@ class Opinion(models.Model):
     created_at = models.DateTimeField("受付日時", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="最終更新者", null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="最終更新者",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

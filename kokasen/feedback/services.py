@@ -15,16 +15,20 @@ from kokasen.notifications.services import broadcast_queue
 
 from .models import Opinion
 
+
 def opinion_limit() -> Limit:
     """Opinions per account per hour (settings.FEEDBACK_OPINIONS_PER_HOUR)."""
     return Limit("feedback-opinion", getattr(settings, "FEEDBACK_OPINIONS_PER_HOUR", 5), 3600)
+
+
 BODY_MAX = 2000
 NOTES_MAX = 4000
 
 
 @transaction.atomic
-def opinion_submit(*, author, body: str, category: str = "", contact_name: str = "", contact_email: str = "",
-                   request=None) -> Opinion:
+def opinion_submit(
+    *, author, body: str, category: str = "", contact_name: str = "", contact_email: str = "", request=None
+) -> Opinion:
     """Store a member's opinion and queue one Bcc notice to 管理者 and 受託者 (without the
     opinion's text: it is read in the admin, not spread by e-mail)."""
     access.require(author, access.MEMBER)
@@ -36,7 +40,9 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
     if category and category not in Opinion.Category.values:
         raise Refused("分類を一覧から選んでください。")
     if opinion_limit().exceeded(str(author.pk)):
-        raise Refused("短い時間に続けて送信されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。")
+        raise Refused(
+            "短い時間に続けて送信されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。"
+        )
     opinion = Opinion.objects.create(
         author=author,
         local_government_id=author.local_government_id,
@@ -54,7 +60,10 @@ def opinion_submit(*, author, body: str, category: str = "", contact_name: str =
             {"opinion": opinion, "url": emails.absolute(reverse("feedback_admin:detail", args=[opinion.pk]))},
         )
         broadcast_queue(
-            kind="feedback_received", bcc=recipients, subject=subject, body=message,
+            kind="feedback_received",
+            bcc=recipients,
+            subject=subject,
+            body=message,
             dedupe_key=f"feedback-received:{opinion.pk}",
         )
     return opinion

@@ -22,8 +22,12 @@ def send(request):
         data = form.cleaned_data
         try:
             services.opinion_submit(
-                author=request.user, body=data["body"], category=data["category"],
-                contact_name=data["contact_name"], contact_email=data["contact_email"], request=request,
+                author=request.user,
+                body=data["body"],
+                category=data["category"],
+                contact_name=data["contact_name"],
+                contact_email=data["contact_email"],
+                request=request,
             )
         except Refused as refused:
             refusals.show_on_form(form, refused)

@@ -35,9 +35,7 @@ class LocalGovernment(models.Model):
         verbose_name = "地方公共団体"
         verbose_name_plural = "地方公共団体"
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=r"^[0-9]{6}$"), name="localgov_code_six_digits"
-            ),
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{6}$"), name="localgov_code_six_digits"),
         ]
 
     def __str__(self):

@@ -21,7 +21,6 @@ from kokasen.core.refusals import Refused
 
 from . import downloads, exports, selectors
 from .centers import center_label
-from .ids import as_id, as_ids
 from .forms import (
     GOAL_MAX,
     GoalsForm,
@@ -32,8 +31,9 @@ from .forms import (
     UploadForm,
     presenting_local_governments,
 )
+from .ids import as_id, as_ids
 from .models import Group, Half, Meeting, MeetingKind, Room
-from .services import invitations, meetings, roster, rooms
+from .services import invitations, meetings, rooms, roster
 
 
 def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
@@ -46,7 +46,6 @@ def meeting_parents(meeting: Meeting | None) -> tuple[tuple[str, str], ...]:
     if meeting is not None:
         parents += ((reverse("meetings_admin:detail", args=[meeting.pk]), meeting.title),)
     return parents
-
 
 
 def _posted(request):
@@ -90,12 +89,19 @@ def meeting_edit(request, pk=None):
     form, session_forms, formsets = _forms(request, meeting)
     status = 200
     if request.method == "POST":
-        valid = [form.is_valid(), *(f.is_valid() for f in session_forms.values()), *(f.is_valid() for f in formsets.values())]
+        valid = [
+            form.is_valid(),
+            *(f.is_valid() for f in session_forms.values()),
+            *(f.is_valid() for f in formsets.values()),
+        ]
         if all(valid):
             try:
                 saved = meetings.meeting_save(
-                    form=form, session_forms=session_forms, presentation_formsets=formsets,
-                    acting_user=request.user, request=request,
+                    form=form,
+                    session_forms=session_forms,
+                    presentation_formsets=formsets,
+                    acting_user=request.user,
+                    request=request,
                 )
             except Refused as refused:
                 refusals.show_on_form(form, refused)
@@ -122,8 +128,16 @@ def meeting_detail(request, pk):
         parents=((reverse("meetings_admin:index"), "情報交換会"),),
         meeting=meeting,
         summary=selectors.meeting_summary(meeting),
-        sessions=[(label, sessions[half], sessions[half].presentations.select_related("local_government", "material")
-                   if sessions[half].pk else []) for half, label in Half.choices],
+        sessions=[
+            (
+                label,
+                sessions[half],
+                sessions[half].presentations.select_related("local_government", "material")
+                if sessions[half].pk
+                else [],
+            )
+            for half, label in Half.choices
+        ],
         rooms=rooms.room_loads(meeting),
         downloads=[(key, label, per_room) for key, (label, _, _, per_room) in DOWNLOADS.items()],
     )
@@ -219,11 +233,17 @@ def participants(request, pk):
     field = meetings.HALF_FIELD[half]
     centers = selectors.center_by_local_government(meeting)
     context = _context(
-        "参加者", parents=meeting_parents(meeting), meeting=meeting,
+        "参加者",
+        parents=meeting_parents(meeting),
+        meeting=meeting,
         rows=[(p, getattr(p, field), center_label(centers.get(p.local_government_id))) for p in rows],
-        half=half, half_label=Half(half).label, halves=Half.choices,
-        local_governments=selectors.roster_local_governments(meeting), lg_id=lg_id,
-        groups=Group.objects.filter(meeting=meeting).order_by("number"), group_id=group_id,
+        half=half,
+        half_label=Half(half).label,
+        halves=Half.choices,
+        local_governments=selectors.roster_local_governments(meeting),
+        lg_id=lg_id,
+        groups=Group.objects.filter(meeting=meeting).order_by("number"),
+        group_id=group_id,
     )
     return TemplateResponse(request, "meetings/admin/participants.html", context)
 
@@ -240,15 +260,21 @@ def rooms_edit(request, pk):
     if request.method == "POST":
         if formset.is_valid():
             changed = rooms.rooms_update(meeting=meeting, formset=formset, acting_user=request.user, request=request)
-            messages.success(request, f"会議室を保存しました（変更 {len(changed)} 室）。" if changed else "変更はありませんでした。")
+            messages.success(
+                request, f"会議室を保存しました（変更 {len(changed)} 室）。" if changed else "変更はありませんでした。"
+            )
             return redirect("meetings_admin:rooms", meeting.pk)
         status = 400
     loads = {entry["room"].pk: entry for entry in rooms.room_loads(meeting)}
     summary = selectors.meeting_summary(meeting)
     context = _context(
-        "会議室（会議URL）", parents=meeting_parents(meeting), meeting=meeting, formset=formset,
+        "会議室（会議URL）",
+        parents=meeting_parents(meeting),
+        meeting=meeting,
+        formset=formset,
         entries=[(form, loads.get(form.instance.pk)) for form in formset.forms],
-        people=summary["grouped"], needed=-(-summary["grouped"] // meeting.capacity_per_url) if summary["grouped"] else 0,
+        people=summary["grouped"],
+        needed=-(-summary["grouped"] // meeting.capacity_per_url) if summary["grouped"] else 0,
         unassigned=Group.objects.filter(meeting=meeting, room__isnull=True).order_by("number"),
         over=[entry for entry in loads.values() if entry["people"] > meeting.capacity_per_url],
     )
@@ -283,13 +309,23 @@ def goals(request, pk):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            changed = meetings.goals_save(meeting=meeting, values=form.values(), acting_user=request.user, request=request)
+            changed = meetings.goals_save(
+                meeting=meeting, values=form.values(), acting_user=request.user, request=request
+            )
             unit = "件" if prefecture else "団体"
-            messages.success(request, f"目標と進捗を保存しました（変更 {len(changed)} {unit}）。" if changed else "変更はありませんでした。")
+            messages.success(
+                request,
+                f"目標と進捗を保存しました（変更 {len(changed)} {unit}）。" if changed else "変更はありませんでした。",
+            )
             return redirect("meetings_admin:goals", meeting.pk)
         status = 400
     context = _context(
-        "目標と進捗", parents=meeting_parents(meeting), meeting=meeting, form=form, goal_max=GOAL_MAX, prefecture=prefecture
+        "目標と進捗",
+        parents=meeting_parents(meeting),
+        meeting=meeting,
+        form=form,
+        goal_max=GOAL_MAX,
+        prefecture=prefecture,
     )
     return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
 
@@ -309,22 +345,33 @@ def invitations_page(request, pk):
         else:
             label = Half(half).label
             if count:
-                messages.success(request, f"{label}の案内を{count}通、送信待ちにしました。送信メールの処理で順に送られます。")
+                messages.success(
+                    request, f"{label}の案内を{count}通、送信待ちにしました。送信メールの処理で順に送られます。"
+                )
             else:
-                messages.info(request, f"{label}の案内は、同じ内容ですべて送信待ちか送信済みです。新しく送るメールはありません。")
+                messages.info(
+                    request, f"{label}の案内は、同じ内容ですべて送信待ちか送信済みです。新しく送るメールはありません。"
+                )
         return redirect("meetings_admin:invitations", meeting.pk)
     sessions = meetings.new_sessions(meeting)
     halves = []
     for half, label in Half.choices:
-        halves.append({
-            "half": half, "label": label, "session": sessions[half],
-            "when": invitations.when(sessions[half]),
-            "refused": invitations.invitations_refusal(meeting=meeting, half=half),
-            "status": invitations.invitations_status(meeting, half),
-            "preview": invitations.invitation_preview(meeting, half),
-        })
+        halves.append(
+            {
+                "half": half,
+                "label": label,
+                "session": sessions[half],
+                "when": invitations.when(sessions[half]),
+                "refused": invitations.invitations_refusal(meeting=meeting, half=half),
+                "status": invitations.invitations_status(meeting, half),
+                "preview": invitations.invitation_preview(meeting, half),
+            }
+        )
     context = _context(
-        "案内メール", parents=meeting_parents(meeting), meeting=meeting, halves=halves,
+        "案内メール",
+        parents=meeting_parents(meeting),
+        meeting=meeting,
+        halves=halves,
         missing=invitations.facilitators_missing(meeting),
         participant_count=meeting.participants.count(),
     )
@@ -385,7 +432,10 @@ def download(request, pk, what):
         return redirect("meetings_admin:detail", meeting.pk)
     # The files carry personal data (names; addresses in some): who took which is kept (S2).
     audit_record(
-        action="meetings.export_downloaded", acting_user=request.user, target=meeting, request=request,
+        action="meetings.export_downloaded",
+        acting_user=request.user,
+        target=meeting,
+        request=request,
         detail={"file": what, "room": room.number if room else None},
     )
     extension = "xlsx" if content_type == XLSX else "csv"

@@ -101,7 +101,10 @@ def propose(request, pk):
         text += f"ルールに合わない点が{len(outcome.violations)}件あります。各グループの表示を確認してください。"
     messages.success(request, text)
     if outcome.rooms_cleared:
-        messages.warning(request, "グループを作り直したため、会議室（URL）への割り当ては解除されました。会議室の割り当てをやり直してください。")
+        messages.warning(
+            request,
+            "グループを作り直したため、会議室（URL）への割り当ては解除されました。会議室の割り当てをやり直してください。",
+        )
     if outcome.approval_cleared:
         messages.warning(request, "これまでの承認は取り消されました（承認の記録は残っています）。")
     return _back(meeting)
@@ -121,7 +124,9 @@ def move_participant(request, pk):
         )
     except Refused as refused:
         return _refused(request, meeting, refused)
-    messages.success(request, f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。")
+    messages.success(
+        request, f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。"
+    )
     return _back(meeting, f"group-{to_number}")
 
 
@@ -136,8 +141,12 @@ def move_local_government(request, pk):
             raise Refused("団体が見つかりません。画面を読み込み直してください。")
         to_number = _target_group(request, meeting)
         moved = services.local_government_move(
-            meeting=meeting, local_government=lg, to_group=to_number, department=department,
-            acting_user=request.user, request=request,
+            meeting=meeting,
+            local_government=lg,
+            to_group=to_number,
+            department=department,
+            acting_user=request.user,
+            request=request,
         )
     except Refused as refused:
         return _refused(request, meeting, refused)
@@ -176,8 +185,11 @@ def approve(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
     try:
         approval = services.grouping_approve(
-            meeting=meeting, acting_user=request.user, confirm_violations=request.POST.get("confirm_violations") == "1",
-            fingerprint=request.POST.get("fingerprint", ""), request=request,
+            meeting=meeting,
+            acting_user=request.user,
+            confirm_violations=request.POST.get("confirm_violations") == "1",
+            fingerprint=request.POST.get("fingerprint", ""),
+            request=request,
         )
     except Refused as refused:
         return _refused(request, meeting, refused)

@@ -28,11 +28,11 @@ from kokasen.core.refusals import Refused
 
 from . import charts, report, survey_file
 from .admin_views import meeting_parents
+from .ids import as_ids
 from .models import Half, Meeting, SurveyResponse
 from .report_docx import render_docx
 from .report_pdf import render_pdf
 from .services import survey as survey_service
-from .ids import as_ids
 
 FORMATS = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", render_docx),
@@ -43,7 +43,9 @@ MAX_COMBINED = 12
 
 class SurveyUploadForm(forms.Form):
     half = forms.ChoiceField(
-        label="時期", choices=Half.choices, widget=forms.RadioSelect,
+        label="時期",
+        choices=Half.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "上半期か下半期かを選んでください。"},
     )
     file = forms.FileField(
@@ -66,25 +68,35 @@ class SurveyUploadForm(forms.Form):
 
 
 def _context(title: str, *, meeting: Meeting | None = None, **extra) -> dict:
-    return admin_screens.screen_context(title, icon="doc-full", parents=meeting_parents(meeting), meeting=meeting, **extra)
+    return admin_screens.screen_context(
+        title, icon="doc-full", parents=meeting_parents(meeting), meeting=meeting, **extra
+    )
 
 
 def _surveys(meeting: Meeting) -> list[dict]:
     stored = {
         row["half"]: row
-        for row in SurveyResponse.objects.filter(meeting=meeting).values("half").annotate(
-            count=Count("pk"), imported_at=Max("imported_at")
-        )
+        for row in SurveyResponse.objects.filter(meeting=meeting)
+        .values("half")
+        .annotate(count=Count("pk"), imported_at=Max("imported_at"))
     }
-    return [{"half": value, "label": label, **stored.get(value, {"count": 0, "imported_at": None})}
-            for value, label in Half.choices]
+    return [
+        {"half": value, "label": label, **stored.get(value, {"count": 0, "imported_at": None})}
+        for value, label in Half.choices
+    ]
 
 
 def _page(request, meeting: Meeting, form: SurveyUploadForm, **extra) -> TemplateResponse:
     data = report.report_data([meeting])
     context = _context(
-        "実施報告書", meeting=meeting, form=form, data=data, meeting_report=data.meetings[0],
-        surveys=_surveys(meeting), choice_max_values=survey_file.CHOICE_MAX_VALUES, **extra,
+        "実施報告書",
+        meeting=meeting,
+        form=form,
+        data=data,
+        meeting_report=data.meetings[0],
+        surveys=_surveys(meeting),
+        choice_max_values=survey_file.CHOICE_MAX_VALUES,
+        **extra,
     )
     status = 400 if form.errors or extra.get("refused") else 200  # like every refused or invalid form
     return TemplateResponse(request, "meetings/admin/report_meeting.html", context, status=status)
@@ -107,13 +119,23 @@ def survey_upload(request, pk):
     upload = form.cleaned_data["file"]
     try:
         imported = survey_service.survey_import(
-            meeting=meeting, half=form.cleaned_data["half"], data=upload.read(), filename=upload.name,
-            acting_user=request.user, request=request,
+            meeting=meeting,
+            half=form.cleaned_data["half"],
+            data=upload.read(),
+            filename=upload.name,
+            acting_user=request.user,
+            request=request,
         )
     except Refused as refused:
         return _page(request, meeting, form, refused=refused, filename=upload.name)
-    return _page(request, meeting, SurveyUploadForm(), imported=imported, imported_label=Half(imported.half).label,
-                 filename=upload.name)
+    return _page(
+        request,
+        meeting,
+        SurveyUploadForm(),
+        imported=imported,
+        imported_label=Half(imported.half).label,
+        filename=upload.name,
+    )
 
 
 @require_POST

@@ -234,7 +234,9 @@ def _register_pdf_font() -> None:
 
 def drawing(chart: BarChart, width: float = WIDTH):
     """A reportlab Drawing (a platypus flowable) of ``chart``."""
-    from reportlab.graphics.shapes import Drawing, Line as RLine, Rect as RRect, String
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import Line as RLine
+    from reportlab.graphics.shapes import Rect as RRect
     from reportlab.lib.colors import HexColor
 
     _register_pdf_font()
@@ -243,13 +245,32 @@ def drawing(chart: BarChart, width: float = WIDTH):
     flip = plan.height
     for item in plan.items:
         if isinstance(item, Rect):
-            out.add(RRect(item.x, flip - item.y - item.h, item.w, item.h, fillColor=HexColor(item.fill), strokeColor=None))
+            out.add(
+                RRect(item.x, flip - item.y - item.h, item.w, item.h, fillColor=HexColor(item.fill), strokeColor=None)
+            )
         elif isinstance(item, Line):
-            out.add(RLine(item.x1, flip - item.y1, item.x2, flip - item.y2, strokeColor=HexColor(item.color),
-                          strokeWidth=item.width))
+            out.add(
+                RLine(
+                    item.x1,
+                    flip - item.y1,
+                    item.x2,
+                    flip - item.y2,
+                    strokeColor=HexColor(item.color),
+                    strokeWidth=item.width,
+                )
+            )
         else:
-            out.add(String(item.x, flip - item.y, item.text, fontName=PDF_FONT, fontSize=item.size,
-                           fillColor=HexColor(item.color), textAnchor=item.anchor))
+            out.add(
+                String(
+                    item.x,
+                    flip - item.y,
+                    item.text,
+                    fontName=PDF_FONT,
+                    fontSize=item.size,
+                    fillColor=HexColor(item.color),
+                    textAnchor=item.anchor,
+                )
+            )
     return out
 
 
@@ -330,17 +351,28 @@ def png(chart: BarChart, width: float = WIDTH, dpi: int = DPI) -> bytes:
     for item in plan.items:
         if isinstance(item, Rect):
             draw.rectangle(
-                [round(item.x * k), round(item.y * k), round((item.x + item.w) * k) - 1, round((item.y + item.h) * k) - 1],
+                [
+                    round(item.x * k),
+                    round(item.y * k),
+                    round((item.x + item.w) * k) - 1,
+                    round((item.y + item.h) * k) - 1,
+                ],
                 fill=ImageColor.getrgb(item.fill),
             )
         elif isinstance(item, Line):
             draw.line(
                 [(round(item.x1 * k), round(item.y1 * k)), (round(item.x2 * k), round(item.y2 * k))],
-                fill=ImageColor.getrgb(item.color), width=max(1, round(item.width * k)),
+                fill=ImageColor.getrgb(item.color),
+                width=max(1, round(item.width * k)),
             )
         else:
-            draw.text((item.x * k, item.y * k), item.text, font=_font(round(item.size * k)),
-                      fill=ImageColor.getrgb(item.color), anchor=anchors[item.anchor])
+            draw.text(
+                (item.x * k, item.y * k),
+                item.text,
+                font=_font(round(item.size * k)),
+                fill=ImageColor.getrgb(item.color),
+                anchor=anchors[item.anchor],
+            )
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(dpi, dpi), optimize=False)
     return out.getvalue()

@@ -26,8 +26,15 @@ from .selectors import center_by_local_government
 def _member(p, centers: dict[int, bool | None]) -> ExportMember:
     lg = p.local_government
     return ExportMember(
-        number=p.number, code=lg.code, local_government=str(lg), department=p.department, position=p.position,
-        name=p.name, email=p.email, has_center=centers.get(lg.pk), population=lg.population,
+        number=p.number,
+        code=lg.code,
+        local_government=str(lg),
+        department=p.department,
+        position=p.position,
+        name=p.name,
+        email=p.email,
+        has_center=centers.get(lg.pk),
+        population=lg.population,
     )
 
 
@@ -53,7 +60,9 @@ def meeting_groups(meeting, *, room=None, require_everyone: bool = False) -> lis
     """The meeting's groups (of one room, if given) in number order, members in number order.
     ``require_everyone``: refused if a participant is in no group."""
     if require_everyone:
-        loose = list(meeting.participants.filter(group__isnull=True).order_by("number").values_list("number", flat=True))
+        loose = list(
+            meeting.participants.filter(group__isnull=True).order_by("number").values_list("number", flat=True)
+        )
         if loose:
             shown = "、".join(str(n) for n in loose[:20]) + ("ほか" if len(loose) > 20 else "")
             raise Refused(
@@ -74,7 +83,9 @@ def meeting_rooms(meeting, *, room=None) -> list[ExportRoom]:
         ExportRoom(r.name, tuple(by_room.get(r.pk, ())), r.url, r.facilitator_name, r.facilitator_email) for r in rooms
     ]
     if by_room.get(None):
-        out.append(ExportRoom(UNASSIGNED_ROOM, tuple(by_room[None]), sheet_name="会議室未定" if rooms else "グループ一覧"))
+        out.append(
+            ExportRoom(UNASSIGNED_ROOM, tuple(by_room[None]), sheet_name="会議室未定" if rooms else "グループ一覧")
+        )
     return out
 
 

@@ -157,22 +157,38 @@ def roster_template(kind: str | None = None) -> bytes:
         ws.cell(row=r, column=1).number_format = "@"  # Excel keeps 011002 as typed
     ws.column_dimensions["A"].number_format = "@"
     centers = DataValidation(
-        type="list", formula1=f'"{CENTER_YES},{CENTER_NO}"', allow_blank=True, showErrorMessage=True,
-        errorTitle="センター設置", error=f"「{CENTER_YES}」か「{CENTER_NO}」を選んでください（わからない場合は空欄）。",
-        showInputMessage=True, promptTitle="センター設置", prompt=f"「{CENTER_YES}」か「{CENTER_NO}」を選びます。",
+        type="list",
+        formula1=f'"{CENTER_YES},{CENTER_NO}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="センター設置",
+        error=f"「{CENTER_YES}」か「{CENTER_NO}」を選んでください（わからない場合は空欄）。",
+        showInputMessage=True,
+        promptTitle="センター設置",
+        prompt=f"「{CENTER_YES}」か「{CENTER_NO}」を選びます。",
     )
     centers.add(f"G2:G{last}")
     ws.add_data_validation(centers)
     codes = DataValidation(
-        type="textLength", operator="equal", formula1="6", allow_blank=True, showErrorMessage=True,
-        errorStyle="warning", errorTitle="団体コード", error="団体コードは6桁です（例：011002）。このまま入力しますか？",
+        type="textLength",
+        operator="equal",
+        formula1="6",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="団体コード",
+        error="団体コードは6桁です（例：011002）。このまま入力しますか？",
     )
     codes.add(f"A2:A{last}")
     ws.add_data_validation(codes)
     if kind == "prefecture":
         departments = DataValidation(
-            type="list", formula1='"' + ",".join(PREFECTURE_DEPARTMENTS) + '"', allow_blank=True,
-            showErrorMessage=True, errorStyle="warning", errorTitle="部署",
+            type="list",
+            formula1='"' + ",".join(PREFECTURE_DEPARTMENTS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle="部署",
             error="一覧にない部署です。部署ごとにグループを作るため、できるだけ一覧から選んでください。このまま入力しますか？",
         )
         departments.add(f"C2:C{last}")
@@ -183,16 +199,31 @@ def roster_template(kind: str | None = None) -> bytes:
         ("この名簿について", "情報交換会に参加される方を、1人1行で「名簿」シートに記入してください。"),
         ("", "1行目の見出しは変えないでください。列の追加・削除・並べ替えもしないでください。"),
         ("", "CSV で保存する場合は「CSV UTF-8」か「CSV（コンマ区切り）」のどちらでもかまいません。"),
-        ("団体コード", "全国地方公共団体コード（6桁）。例：011002（北海道札幌市）。文字列の書式にしてあるので、先頭の 0 も消えません。"),
-        ("", "団体名で団体が1つに決まる場合は空欄でもかまいません。同じ名前の団体がある場合（例：府中市）は必ず入力してください。"),
-        ("団体名", "例：神奈川県横浜市、横浜市、東京都。団体コードを入力した場合は空欄でもかまいませんが、入力する場合は団体コードと合わせてください。"),
+        (
+            "団体コード",
+            "全国地方公共団体コード（6桁）。例：011002（北海道札幌市）。文字列の書式にしてあるので、先頭の 0 も消えません。",
+        ),
+        (
+            "",
+            "団体名で団体が1つに決まる場合は空欄でもかまいません。同じ名前の団体がある場合（例：府中市）は必ず入力してください。",
+        ),
+        (
+            "団体名",
+            "例：神奈川県横浜市、横浜市、東京都。団体コードを入力した場合は空欄でもかまいませんが、入力する場合は団体コードと合わせてください。",
+        ),
         ("部署", "例：こども家庭課。都道府県の情報交換会では部署ごとにグループを作るため、必ず記入してください。"),
         ("役職", "例：課長、統括支援員。空欄でもかまいません。"),
         ("氏名", "必須です。"),
-        ("メールアドレス", "必須です。1人につき1つ。ほかの方と同じアドレスは使えません。会議ツールの割り当てに使います。"),
+        (
+            "メールアドレス",
+            "必須です。1人につき1つ。ほかの方と同じアドレスは使えません。会議ツールの割り当てに使います。",
+        ),
         ("センター設置", f"こども家庭センターの設置状況。「{CENTER_YES}」か「{CENTER_NO}」を選んでください。"),
         ("", "空欄の場合は、こども家庭庁のセンター設置状況の一覧の値を使います。同じ団体の方は同じ値にしてください。"),
-        ("個人情報", "名簿は情報交換会の運営（グループ分け・ご案内）にだけ使い、報告書では氏名の代わりに番号を使います。"),
+        (
+            "個人情報",
+            "名簿は情報交換会の運営（グループ分け・ご案内）にだけ使い、報告書では氏名の代わりに番号を使います。",
+        ),
     ]
     if kind == "prefecture":
         lines.insert(7, ("", "部署の例：" + "、".join(PREFECTURE_DEPARTMENTS) + "（一覧から選べます）。"))
@@ -204,7 +235,9 @@ def roster_template(kind: str | None = None) -> bytes:
 # --- meeting tool CSVs ---------------------------------------------------------------------------
 
 
-def _tool_csv(groups: Sequence[ExportGroup], header: tuple[str, str], tool: str, max_rooms: int, max_people: int | None) -> bytes:
+def _tool_csv(
+    groups: Sequence[ExportGroup], header: tuple[str, str], tool: str, max_rooms: int, max_people: int | None
+) -> bytes:
     reasons = []
     seen: dict[str, str] = {}
     rows = []
@@ -261,7 +294,18 @@ def webex_csv(groups: Sequence[ExportGroup]) -> bytes:
 
 # --- workbooks -----------------------------------------------------------------------------------
 
-_MEMBER_HEADERS = ("グループ", "参加者番号", "団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "人口", "センター設置")
+_MEMBER_HEADERS = (
+    "グループ",
+    "参加者番号",
+    "団体コード",
+    "団体名",
+    "部署",
+    "役職",
+    "氏名",
+    "メールアドレス",
+    "人口",
+    "センター設置",
+)
 _MEMBER_WIDTHS = (24, 11, 11, 20, 24, 16, 16, 32, 12, 12)
 
 
@@ -270,7 +314,14 @@ def _member_rows(groups: Iterable[ExportGroup], *, town: bool = True):
     for g in groups:
         for m in g.members:
             row = (
-                g.name, m.number, m.code, m.local_government, m.department, m.position, m.name, m.email,
+                g.name,
+                m.number,
+                m.code,
+                m.local_government,
+                m.department,
+                m.position,
+                m.name,
+                m.email,
                 m.population if m.population is not None else "不明",
             )
             yield row + (_center_text(m.has_center),) if town else row
@@ -342,15 +393,21 @@ def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = 
         facilitator = room.facilitator_name + (f"（{room.facilitator_email}）" if room.facilitator_email else "")
         top = _preface(
             ws,
-            [("情報交換会", title), ("会議室", room.name), ("会議URL", room.url or "未設定"),
-             ("ファシリテーター", facilitator or "未設定"),
-             ("グループ数・人数", f"{len(room.groups)}グループ、{sum(len(g.members) for g in room.groups)}人")],
+            [
+                ("情報交換会", title),
+                ("会議室", room.name),
+                ("会議URL", room.url or "未設定"),
+                ("ファシリテーター", facilitator or "未設定"),
+                ("グループ数・人数", f"{len(room.groups)}グループ、{sum(len(g.members) for g in room.groups)}人"),
+            ],
         )
         _member_table(ws, top, room.groups, town=kind == "town")
     return _save(wb)
 
 
-def facilitator_workbook(room: ExportRoom, goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town") -> bytes:
+def facilitator_workbook(
+    room: ExportRoom, goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town"
+) -> bytes:
     """One facilitator's sheet: 「メンバー」 (their groups' people: local government, population,
     center (town meetings); no addresses) and 「上半期の目標」 (each local government's goal per
     group; at prefecture meetings one row and goal per prefecture and department)."""
@@ -358,31 +415,62 @@ def facilitator_workbook(room: ExportRoom, goals: Mapping[GoalKey, GoalText], *,
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "メンバー"
-    lines = [("情報交換会", title), ("会議室", room.name), ("会議URL", room.url or "未設定"),
-             ("ファシリテーター", room.facilitator_name or "未設定")]
+    lines = [
+        ("情報交換会", title),
+        ("会議室", room.name),
+        ("会議URL", room.url or "未設定"),
+        ("ファシリテーター", room.facilitator_name or "未設定"),
+    ]
     top = _preface(ws, lines)
     members = (
-        (g.name, m.number, m.local_government, m.population if m.population is not None else "不明",
-         *((_center_text(m.has_center),) if town else ()), m.department, m.position, m.name)
+        (
+            g.name,
+            m.number,
+            m.local_government,
+            m.population if m.population is not None else "不明",
+            *((_center_text(m.has_center),) if town else ()),
+            m.department,
+            m.position,
+            m.name,
+        )
         for g in room.groups
         for m in g.members
     )
-    _table(ws, top, ("グループ", "参加者番号", "団体名", "人口", *(("センター設置",) if town else ()), "部署", "役職", "氏名"),
-           members, (24, 11, 20, 12, *((12,) if town else ()), 24, 16, 16))
+    _table(
+        ws,
+        top,
+        ("グループ", "参加者番号", "団体名", "人口", *(("センター設置",) if town else ()), "部署", "役職", "氏名"),
+        members,
+        (24, 11, 20, 12, *((12,) if town else ()), 24, 16, 16),
+    )
     ws2 = wb.create_sheet("上半期の目標")
     top = _preface(ws2, lines[:2])
     rows = (
-        (g.name, m.local_government, n, m.population if m.population is not None else "不明",
-         _center_text(m.has_center) if town else m.department, _goal(goals, m, town).goal or "（未記入）")
+        (
+            g.name,
+            m.local_government,
+            n,
+            m.population if m.population is not None else "不明",
+            _center_text(m.has_center) if town else m.department,
+            _goal(goals, m, town).goal or "（未記入）",
+        )
         for g in room.groups
         for m, n in _units(g, by_department=not town)
     )
-    _table(ws2, top, ("グループ", "団体名", "人数", "人口", "センター設置" if town else "部署", "上半期の目標"), rows,
-           (24, 20, 7, 12, 12 if town else 24, 80), wrap={5})
+    _table(
+        ws2,
+        top,
+        ("グループ", "団体名", "人数", "人口", "センター設置" if town else "部署", "上半期の目標"),
+        rows,
+        (24, 20, 7, 12, 12 if town else 24, 80),
+        wrap={5},
+    )
     return _save(wb)
 
 
-def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town") -> bytes:
+def second_half_workbook(
+    rooms: Sequence[ExportRoom], goals: Mapping[GoalKey, GoalText], *, title: str = "", kind: str = "town"
+) -> bytes:
     """下半期: per group, each local government's 上半期 goal beside its progress (empty until
     recorded), for the second-half discussion. The fifth column is センター設置 at town meetings,
     部署 at prefecture meetings, where each prefecture and department has its own row and goal."""
@@ -392,13 +480,25 @@ def second_half_workbook(rooms: Sequence[ExportRoom], goals: Mapping[GoalKey, Go
     ws.title = "下半期の進捗確認"
     top = _preface(ws, [("情報交換会", title), ("使い方", "上半期に立てた目標の横に、下半期までの進捗を記入します。")])
     rows = (
-        (room.name, g.name, m.local_government, m.population if m.population is not None else "不明",
-         _center_text(m.has_center) if town else m.department, _goal(goals, m, town).goal or "（未記入）",
-         _goal(goals, m, town).progress)
+        (
+            room.name,
+            g.name,
+            m.local_government,
+            m.population if m.population is not None else "不明",
+            _center_text(m.has_center) if town else m.department,
+            _goal(goals, m, town).goal or "（未記入）",
+            _goal(goals, m, town).progress,
+        )
         for room in rooms
         for g in room.groups
         for m, _ in _units(g, by_department=not town)
     )
-    _table(ws, top, ("会議室", "グループ", "団体名", "人口", "センター設置" if town else "部署", "上半期の目標", "進捗（下半期）"),
-           rows, (14, 24, 20, 12, 12 if town else 24, 60, 60), wrap={5, 6})
+    _table(
+        ws,
+        top,
+        ("会議室", "グループ", "団体名", "人口", "センター設置" if town else "部署", "上半期の目標", "進捗（下半期）"),
+        rows,
+        (14, 24, 20, 12, 12 if town else 24, 60, 60),
+        wrap={5, 6},
+    )
     return _save(wb)

@@ -32,7 +32,13 @@ class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = [
-            "kind", "title", "area", "tool", "capacity_per_url", "min_group_size", "max_group_size",
+            "kind",
+            "title",
+            "area",
+            "tool",
+            "capacity_per_url",
+            "min_group_size",
+            "max_group_size",
             "max_population_ratio",
         ]
         error_messages = {
@@ -67,7 +73,9 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].help_text = "町村職員の情報交換会では必ず選びます（東日本・西日本）。都道府県職員の会では空欄にします。"
+        self.fields[
+            "area"
+        ].help_text = "町村職員の情報交換会では必ず選びます（東日本・西日本）。都道府県職員の会では空欄にします。"
         self.fields["area"].error_messages["invalid_choice"] = "エリアを選んでください。"
         for name in ("capacity_per_url", "min_group_size", "max_group_size"):
             self.fields[name].min_value = 1
@@ -126,7 +134,10 @@ class PresentationForm(forms.ModelForm):
         model = CasePresentation
         fields = ["title", "local_government", "material", "position"]
         error_messages = {
-            "title": {"required": "発表テーマを入力してください。", "max_length": "発表テーマは200文字以内で入力してください。"},
+            "title": {
+                "required": "発表テーマを入力してください。",
+                "max_length": "発表テーマは200文字以内で入力してください。",
+            },
             "local_government": {"invalid_choice": "発表団体を一覧から選んでください。"},
             "material": {"invalid_choice": "資料を一覧から選んでください。"},
             "position": {"invalid": "順番は半角数字で入力してください。"},
@@ -144,7 +155,12 @@ class PresentationForm(forms.ModelForm):
 
 
 PresentationFormSet = inlineformset_factory(
-    MeetingSession, CasePresentation, form=PresentationForm, extra=1, can_delete=True, max_num=20,
+    MeetingSession,
+    CasePresentation,
+    form=PresentationForm,
+    extra=1,
+    can_delete=True,
+    max_num=20,
     validate_max=True,
 )
 
@@ -161,8 +177,12 @@ def presenting_local_governments(kind: str, area: str = ""):
 
 class RoomForm(forms.ModelForm):
     url = forms.CharField(
-        label="会議URL", required=False, max_length=500,
-        validators=[URLValidator(schemes=["https", "http"], message="会議URLは https:// で始まる形で入力してください。")],
+        label="会議URL",
+        required=False,
+        max_length=500,
+        validators=[
+            URLValidator(schemes=["https", "http"], message="会議URLは https:// で始まる形で入力してください。")
+        ],
         error_messages={"max_length": "会議URLは500文字以内で入力してください。"},
         widget=forms.URLInput(attrs={"spellcheck": "false"}),
     )
@@ -173,7 +193,10 @@ class RoomForm(forms.ModelForm):
         labels = {"name": "会議室の名称", "facilitator_name": "ファシリテーターの氏名"}
         help_texts = {"facilitator_email": "ファシリテーター向けの案内メールをこのアドレスに送ります。"}
         error_messages = {
-            "name": {"required": "会議室の名称を入力してください。", "max_length": "名称は60文字以内で入力してください。"},
+            "name": {
+                "required": "会議室の名称を入力してください。",
+                "max_length": "名称は60文字以内で入力してください。",
+            },
             "facilitator_name": {"max_length": "ファシリテーターの氏名は60文字以内で入力してください。"},
             "facilitator_email": {
                 "invalid": "ファシリテーターのメールアドレスの形式が正しくありません（例：facilitator@example.jp）。",
@@ -204,7 +227,9 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(f"ファイルが大きすぎます。{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。")
+            raise forms.ValidationError(
+                f"ファイルが大きすぎます。{MAX_FILE_BYTES // 1024 // 1024} MB 以下にしてください。"
+            )
         return upload
 
 
@@ -248,10 +273,14 @@ class GoalsForm(forms.Form):
             who = f"{lg}（{department}）" if department else str(lg)
             for part, label in (("goal", "目標（上半期）"), ("progress", "進捗（下半期）")):
                 self.fields[f"{part}_{suffix}"] = LongTextField(
-                    label=f"{who}の{label}", required=False, strip=True,
+                    label=f"{who}の{label}",
+                    required=False,
+                    strip=True,
                     initial=getattr(goal, part, "") if goal else "",
                     validators=[_text_limit(f"{who}の{label}")],
-                    widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": str(GOAL_MAX), "data-count-text": COUNT_TEXT}),
+                    widget=forms.Textarea(
+                        attrs={"rows": 3, "data-max-chars": str(GOAL_MAX), "data-count-text": COUNT_TEXT}
+                    ),
                 )
             self.rows.append((lg, department, self[f"goal_{suffix}"], self[f"progress_{suffix}"]))
 

@@ -176,8 +176,12 @@ class GroupingReport:
                     "room": g.group.room.name if g.group.room else None,
                     "participants": [p.number for p in g.participants],
                     "local_governments": [
-                        {"code": r.local_government.code, "name": str(r.local_government), "department": r.department,
-                         "people": r.people}
+                        {
+                            "code": r.local_government.code,
+                            "name": str(r.local_government),
+                            "department": r.department,
+                            "people": r.people,
+                        }
                         for r in g.local_governments
                     ],
                     "people": g.people,

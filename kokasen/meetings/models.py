@@ -102,24 +102,36 @@ class Meeting(models.Model):
     kind = models.CharField("種類", max_length=20, choices=MeetingKind.choices)
     title = models.CharField("名称", max_length=120)
     area = models.CharField(
-        "エリア", max_length=4, choices=LocalGovernment.Area.choices, blank=True,
+        "エリア",
+        max_length=4,
+        choices=LocalGovernment.Area.choices,
+        blank=True,
         help_text="町村向けの会議で、対象のエリアを選びます。都道府県向けの会議では空欄です。",
     )
     tool = models.CharField("会議ツール", max_length=10, choices=MeetingTool.choices, default=MeetingTool.ZOOM)
     capacity_per_url = models.PositiveIntegerField(
-        "1つの会議URLの定員", default=100, help_text="参加者がこれを超えると、会議URLを分けます（グループは分けません）。"
+        "1つの会議URLの定員",
+        default=100,
+        help_text="参加者がこれを超えると、会議URLを分けます（グループは分けません）。",
     )
     min_group_size = models.PositiveSmallIntegerField("グループの最小人数", default=5)
     max_group_size = models.PositiveSmallIntegerField("グループの最大人数", default=7)
     max_population_ratio = models.DecimalField(
-        "人口差の目安（倍）", max_digits=6, decimal_places=1, default=3,
+        "人口差の目安（倍）",
+        max_digits=6,
+        decimal_places=1,
+        default=3,
         help_text="グループ内で最も大きい団体の人口が最も小さい団体のこの倍を超えると、注意を表示します。",
     )
     # The working grouping (Participant.group) was approved as it stands; any change clears these.
     grouping_approved_at = models.DateTimeField("グループ分けの承認日時", null=True, blank=True)
     grouping_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="グループ分けの承認者", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="グループ分けの承認者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # What the engine said when it last proposed the grouping (services/grouping.py), kept for the
     # adjustment screen: notes, mixing figures, the proposed groups, and the number of hand edits since.
@@ -237,7 +249,9 @@ class Group(models.Model):
     number = models.PositiveSmallIntegerField("番号")
     name = models.CharField("名称", max_length=60)
     department = models.CharField("部署", max_length=100, blank=True)
-    room = models.ForeignKey(Room, verbose_name="会議室", null=True, blank=True, on_delete=models.SET_NULL, related_name="groups")
+    room = models.ForeignKey(
+        Room, verbose_name="会議室", null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
+    )
 
     class Meta:
         ordering = ["meeting", "number"]
@@ -254,13 +268,17 @@ class Participant(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
     number = models.PositiveIntegerField("参加者番号", help_text="報告書では氏名の代わりにこの番号を使います。")
-    local_government = models.ForeignKey(LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+")
+    local_government = models.ForeignKey(
+        LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+"
+    )
     department = models.CharField("部署", max_length=100, blank=True)
     position = models.CharField("役職", max_length=100, blank=True)
     name = models.CharField("氏名", max_length=100)
     email = models.EmailField("メールアドレス", max_length=254)
     has_center = models.BooleanField("センター設置", null=True)
-    group = models.ForeignKey(Group, verbose_name="グループ", null=True, blank=True, on_delete=models.SET_NULL, related_name="participants")
+    group = models.ForeignKey(
+        Group, verbose_name="グループ", null=True, blank=True, on_delete=models.SET_NULL, related_name="participants"
+    )
     attended_first = models.BooleanField("上半期に出席", null=True)
     attended_second = models.BooleanField("下半期に出席", null=True)
 
@@ -300,7 +318,9 @@ class Goal(models.Model):
     department of a prefecture sets its own: one per (prefecture, department of the roster)."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="goals")
-    local_government = models.ForeignKey(LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+")
+    local_government = models.ForeignKey(
+        LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+"
+    )
     department = models.CharField("部署", max_length=100, blank=True)
     goal = models.TextField("目標（上半期）", blank=True)
     progress = models.TextField("進捗（下半期）", blank=True)

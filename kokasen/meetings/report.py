@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from . import survey_file
 from .centers import CENTER_PHRASES
-from .selectors import center_by_local_government
 from .models import Half, Meeting, MeetingKind, SurveyResponse
+from .selectors import center_by_local_government
 
 REPORT_TITLE = "情報交換会実施報告書"
 CENTER_LABELS = CENTER_PHRASES
@@ -252,7 +252,9 @@ class Redactor:
                     tokens = [t for i, part in enumerate(parts) for t in ((_SEP,) if i else ()) + tuple(part)]
                     keys.append(("".join(parts), tuple(tokens)))
                     if len(parts) >= 2 and len(parts[0]) >= 2:
-                        families.setdefault(unicodedata.normalize("NFKC", _SPACES.split(form.strip())[0]), set()).add(number)
+                        families.setdefault(unicodedata.normalize("NFKC", _SPACES.split(form.strip())[0]), set()).add(
+                            number
+                        )
             for key, tokens in keys:
                 self._labels[key] = label if self._labels.get(key, label) == label else self.AMBIGUOUS
                 sequences.add(tokens)
@@ -286,9 +288,7 @@ class Redactor:
 def report_data(meetings: Sequence[Meeting], *, created_on: dt.date | None = None) -> ReportData:
     """Everything the report shows for ``meetings`` (in the order given)."""
     reports = tuple(_meeting_report(m) for m in meetings)
-    summary = tuple(
-        SummaryRow(m.title, m.category, s.half_label, s.total) for m in reports for s in m.sessions
-    )
+    summary = tuple(SummaryRow(m.title, m.category, s.half_label, s.total) for m in reports for s in m.sessions)
     by_category = []
     for category in (CATEGORY_PREFECTURE, "東日本", "西日本"):
         for half in HALVES:
@@ -373,10 +373,7 @@ def _session_report(meeting, session, people, center, redact) -> SessionReport:
         slices = list(departments.items())
     else:
         breakdown_label = "センター設置状況"
-        slices = [
-            (label, [p for p in people if center(p) is value])
-            for value, label in CENTER_LABELS.items()
-        ]
+        slices = [(label, [p for p in people if center(p) is value]) for value, label in CENTER_LABELS.items()]
         slices = [(label, group) for label, group in slices if group or label != CENTER_LABELS[None]]
     return SessionReport(
         half=session.half,
@@ -412,10 +409,22 @@ def _count(label: str, people, attended, center) -> Count:
 
 
 def _sum_counts(label: str, counts: Sequence[Count]) -> Count:
-    return Count(label, *(sum(getattr(c, f) for c in counts) for f in (
-        "invited", "attended", "absent", "unrecorded", "lg_invited", "lg_attended",
-        "lg_attended_with_center", "lg_attended_without_center",
-    )))
+    return Count(
+        label,
+        *(
+            sum(getattr(c, f) for c in counts)
+            for f in (
+                "invited",
+                "attended",
+                "absent",
+                "unrecorded",
+                "lg_invited",
+                "lg_attended",
+                "lg_attended_with_center",
+                "lg_attended_without_center",
+            )
+        ),
+    )
 
 
 def _groups(meeting, people, center) -> tuple[GroupRow, ...]:

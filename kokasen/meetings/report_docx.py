@@ -66,8 +66,16 @@ def _styles(document) -> None:
     defaults = document.styles.element.find(qn("w:docDefaults"))
     rpr_default = defaults.find(qn("w:rPrDefault"))
     _set_fonts(rpr_default)
-    sizes = {"Normal": 10.5, "Title": 24, "Subtitle": 14, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11,
-             "Caption": 9, "List Bullet": 10.5}
+    sizes = {
+        "Normal": 10.5,
+        "Title": 24,
+        "Subtitle": 14,
+        "Heading 1": 16,
+        "Heading 2": 13,
+        "Heading 3": 11,
+        "Caption": 9,
+        "List Bullet": 10.5,
+    }
     for name, size in sizes.items():
         style = document.styles[name]
         _set_fonts(style.element)
@@ -148,7 +156,12 @@ def _table(document, block: Table) -> None:
         row = table.add_row()
         last = block.total and r == len(block.rows) - 1
         for cell, text, width in zip(row.cells, values, widths):
-            _cell_text(cell, text, bold=last, align=WD_ALIGN_PARAGRAPH.RIGHT if block.align_numbers and _is_number(text) else None)
+            _cell_text(
+                cell,
+                text,
+                bold=last,
+                align=WD_ALIGN_PARAGRAPH.RIGHT if block.align_numbers and _is_number(text) else None,
+            )
             cell.width = width
             if last:
                 _shade(cell, TOTAL_FILL)

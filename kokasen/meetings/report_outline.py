@@ -95,10 +95,16 @@ class _Outline:
 
     def table(self, caption, header, rows, widths, total=False, align_numbers=True) -> None:
         self.tables += 1
-        self.blocks.append(Table(
-            f"表{self.tables}　{caption}", tuple(header), tuple(tuple(r) for r in rows), tuple(widths), total,
-            align_numbers,
-        ))
+        self.blocks.append(
+            Table(
+                f"表{self.tables}　{caption}",
+                tuple(header),
+                tuple(tuple(r) for r in rows),
+                tuple(widths),
+                total,
+                align_numbers,
+            )
+        )
 
     def figure(self, fig) -> None:
         if fig is not None:
@@ -149,9 +155,11 @@ def _summary(doc: _Outline, data: ReportData) -> None:
         [(r.meeting, r.category, r.half_label, *_count_cells(r.count)) for r in data.summary],
         (3.4, 1.2, 1.2, 1.2, 0.9, 0.9, 1.2, 1.4, 1.8),
     )
-    doc.figure(charts.attendance_figure(
-        "開催回ごとの名簿の人数と出席者数", [(f"{r.meeting}\n（{r.half_label}）", r.count) for r in data.summary]
-    ))
+    doc.figure(
+        charts.attendance_figure(
+            "開催回ごとの名簿の人数と出席者数", [(f"{r.meeting}\n（{r.half_label}）", r.count) for r in data.summary]
+        )
+    )
     if len({r.category for r in data.by_category}) > 1:
         doc.table(
             "区分（都道府県・エリア）ごとの出席状況",
@@ -159,9 +167,12 @@ def _summary(doc: _Outline, data: ReportData) -> None:
             [(r.category, r.half_label, *_count_cells(r.count)) for r in data.by_category],
             (1.8, 1.4, 1.3, 1, 1, 1.3, 1.4, 1.8),
         )
-        doc.figure(charts.attendance_figure(
-            "区分ごとの名簿の人数と出席者数", [(f"{r.category}（{r.half_label}）", r.count) for r in data.by_category]
-        ))
+        doc.figure(
+            charts.attendance_figure(
+                "区分ごとの名簿の人数と出席者数",
+                [(f"{r.category}（{r.half_label}）", r.count) for r in data.by_category],
+            )
+        )
 
 
 def _meeting_overview(doc: _Outline, number: str, meeting: MeetingReport) -> None:
@@ -175,7 +186,11 @@ def _meeting_overview(doc: _Outline, number: str, meeting: MeetingReport) -> Non
             ("会議ツール", meeting.tool_label),
             ("会議URL（会議室）の数", f"{meeting.rooms:,}" if meeting.rooms else "登録なし"),
             ("名簿の参加者", f"{meeting.participants:,}人（{meeting.local_governments:,}団体）"),
-            ("グループ", f"{len(meeting.groups):,}グループ" + (f"（グループ未定 {meeting.ungrouped:,}人）" if meeting.ungrouped else "")),
+            (
+                "グループ",
+                f"{len(meeting.groups):,}グループ"
+                + (f"（グループ未定 {meeting.ungrouped:,}人）" if meeting.ungrouped else ""),
+            ),
             ("グループ分けの承認", meeting.grouping_approved_on or "未承認"),
         ],
         (1, 3),
@@ -213,14 +228,18 @@ def _session(doc: _Outline, number: str, meeting: MeetingReport, session: Sessio
     )
     if meeting.kind == MeetingKind.TOWN:
         t = session.total
-        doc.add(Para(
-            f"出席した{t.lg_attended:,}団体のうち、センター設置済は{t.lg_attended_with_center:,}団体、"
-            f"未設置は{t.lg_attended_without_center:,}団体です。"
-        ))
-    doc.figure(charts.attendance_figure(
-        f"{session.half_label}の名簿の人数と出席者数（{session.breakdown_label}別）",
-        [(c.label, c) for c in session.breakdown],
-    ))
+        doc.add(
+            Para(
+                f"出席した{t.lg_attended:,}団体のうち、センター設置済は{t.lg_attended_with_center:,}団体、"
+                f"未設置は{t.lg_attended_without_center:,}団体です。"
+            )
+        )
+    doc.figure(
+        charts.attendance_figure(
+            f"{session.half_label}の名簿の人数と出席者数（{session.breakdown_label}別）",
+            [(c.label, c) for c in session.breakdown],
+        )
+    )
 
 
 def _group_composition(doc: _Outline, number: str, meeting: MeetingReport) -> None:
@@ -228,39 +247,57 @@ def _group_composition(doc: _Outline, number: str, meeting: MeetingReport) -> No
     if not meeting.groups:
         doc.add(Para("グループはまだ作られていません。", "note"))
         return
-    doc.add(Para(
-        "参加者は名簿の参加者番号で示しています。人口は令和2年国勢調査、人口の比はグループ内で最も人口の多い団体と"
-        "少ない団体の比です。"
-    ))
+    doc.add(
+        Para(
+            "参加者は名簿の参加者番号で示しています。人口は令和2年国勢調査、人口の比はグループ内で最も人口の多い団体と"
+            "少ない団体の比です。"
+        )
+    )
     prefecture = meeting.kind == MeetingKind.PREFECTURE
-    header = ["グループ", *(["部署"] if prefecture else []), "会議室", "団体（人口）：参加者番号", "人数",
-              *([] if prefecture else ["設置済・未設置（団体数）"]), "人口の比", "出席（上半期・下半期）"]
+    header = [
+        "グループ",
+        *(["部署"] if prefecture else []),
+        "会議室",
+        "団体（人口）：参加者番号",
+        "人数",
+        *([] if prefecture else ["設置済・未設置（団体数）"]),
+        "人口の比",
+        "出席（上半期・下半期）",
+    ]
     rows = []
     for g in meeting.groups:
-        members = "\n".join(
-            f"{m.local_government}（{f'{m.population:,}人' if m.population else '人口不明'}"
-            f"{'' if prefecture else '・' + center_label(m.has_center)}）"
-            f"：{'、'.join(m.participants)}"
-            for m in g.members
-        ) or "（参加者なし）"
-        rows.append((
-            g.name,
-            *([g.department or "–"] if prefecture else []),
-            g.room or "–",
-            members,
-            f"{g.size:,}",
-            *([] if prefecture else [f"{g.with_center}・{g.without_center}" + ("" if g.mixed else "（混在なし）")]),
-            f"{g.population_ratio:.1f}倍" if g.population_ratio else "–",
-            f"{g.attended_first}・{g.attended_second}",
-        ))
+        members = (
+            "\n".join(
+                f"{m.local_government}（{f'{m.population:,}人' if m.population else '人口不明'}"
+                f"{'' if prefecture else '・' + center_label(m.has_center)}）"
+                f"：{'、'.join(m.participants)}"
+                for m in g.members
+            )
+            or "（参加者なし）"
+        )
+        rows.append(
+            (
+                g.name,
+                *([g.department or "–"] if prefecture else []),
+                g.room or "–",
+                members,
+                f"{g.size:,}",
+                *([] if prefecture else [f"{g.with_center}・{g.without_center}" + ("" if g.mixed else "（混在なし）")]),
+                f"{g.population_ratio:.1f}倍" if g.population_ratio else "–",
+                f"{g.attended_first}・{g.attended_second}",
+            )
+        )
     widths = (1.2, *([1.4] if prefecture else []), 1, 4.4, 0.7, *([] if prefecture else [1.5]), 0.9, 1.3)
     doc.table(f"{meeting.title}のグループ構成", header, rows, widths)
     unmixed = [g.name for g in meeting.groups if g.mixed is False]
     if unmixed:
-        doc.add(Para(
-            f"センター設置済と未設置の町村が混在しないグループ：{'、'.join(unmixed)}（名簿の構成上、すべての"
-            "グループを混在させることはできませんでした）。", "note",
-        ))
+        doc.add(
+            Para(
+                f"センター設置済と未設置の町村が混在しないグループ：{'、'.join(unmixed)}（名簿の構成上、すべての"
+                "グループを混在させることはできませんでした）。",
+                "note",
+            )
+        )
 
 
 def _goals(doc: _Outline, number: str, meeting: MeetingReport) -> None:
@@ -273,8 +310,12 @@ def _goals(doc: _Outline, number: str, meeting: MeetingReport) -> None:
         f"{meeting.title}の目標（上半期）と進捗（下半期）",
         ("団体", *(["部署"] if prefecture else []), "目標（上半期）", "進捗（下半期）"),
         [
-            (g.local_government, *([g.department or NO_DEPARTMENT] if prefecture else []),
-             g.goal or "（未記入）", g.progress or "（未記入）")
+            (
+                g.local_government,
+                *([g.department or NO_DEPARTMENT] if prefecture else []),
+                g.goal or "（未記入）",
+                g.progress or "（未記入）",
+            )
             for g in meeting.goals
         ],
         (1.3, 1.4, 2.6, 2.6) if prefecture else (1.5, 3, 3),
@@ -308,9 +349,12 @@ def _question(doc: _Outline, q: QuestionResult) -> None:
         else:
             doc.add(Para("回答はありません。", "note"))
     elif q.texts:
-        doc.add(FreeText(
-            q.texts, FREE_TEXT_NOTE,
-            f"自由記述の回答 {len(q.texts):,}件は、Word 版の報告書に収録しています（個人情報の確認のため、PDF 版には載せていません）。",
-        ))
+        doc.add(
+            FreeText(
+                q.texts,
+                FREE_TEXT_NOTE,
+                f"自由記述の回答 {len(q.texts):,}件は、Word 版の報告書に収録しています（個人情報の確認のため、PDF 版には載せていません）。",
+            )
+        )
     else:
         doc.add(Para("回答はありません。", "note"))

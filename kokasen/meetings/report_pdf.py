@@ -22,12 +22,16 @@ from reportlab.lib.units import cm
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
-    PageBreak as RLPageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
-    Table as RLTable,
     TableStyle,
+)
+from reportlab.platypus import (
+    PageBreak as RLPageBreak,
+)
+from reportlab.platypus import (
+    Table as RLTable,
 )
 
 from . import charts
@@ -47,8 +51,9 @@ STYLES = {
     "body": _style("body", 10.5, spaceAfter=6),
     "note": _style("note", 9.5, textColor=colors.HexColor("#444444"), spaceAfter=6),
     "question": _style("question", 10.5, spaceBefore=6, spaceAfter=4),
-    "title": _style("title", 26, alignment=TA_CENTER, spaceBefore=6 * cm, spaceAfter=1 * cm,
-                    textColor=colors.HexColor("#1f3a68")),
+    "title": _style(
+        "title", 26, alignment=TA_CENTER, spaceBefore=6 * cm, spaceAfter=1 * cm, textColor=colors.HexColor("#1f3a68")
+    ),
     "subtitle": _style("subtitle", 14, alignment=TA_CENTER, spaceAfter=4),
     "date": _style("date", 14, alignment=TA_CENTER, spaceBefore=2 * cm),
     "h1": _style("h1", 16, spaceBefore=12, spaceAfter=8, textColor=colors.HexColor("#1f3a68")),
@@ -76,7 +81,12 @@ def _table(block: Table) -> list:
     widths = [TEXT_WIDTH * w / total for w in block.widths]
     rows = [[Paragraph(_markup(h), STYLES["cell_header"]) for h in block.header]]
     for values in block.rows:
-        rows.append([Paragraph(_markup(v), STYLES["cell_number" if block.align_numbers and _is_number(v) else "cell"]) for v in values])
+        rows.append(
+            [
+                Paragraph(_markup(v), STYLES["cell_number" if block.align_numbers and _is_number(v) else "cell"])
+                for v in values
+            ]
+        )
     style = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
@@ -113,16 +123,31 @@ def render_pdf(data: ReportData) -> bytes:
         elif isinstance(block, Table):
             story += _table(block)
         elif isinstance(block, FigureBlock):
-            story.append(KeepTogether([charts.drawing(block.chart, TEXT_WIDTH),
-                                       Paragraph(escape(block.caption), STYLES["caption_center"])]))
+            story.append(
+                KeepTogether(
+                    [
+                        charts.drawing(block.chart, TEXT_WIDTH),
+                        Paragraph(escape(block.caption), STYLES["caption_center"]),
+                    ]
+                )
+            )
         elif isinstance(block, FreeText):
             story.append(Paragraph(escape(block.pdf_text), STYLES["note"]))
         elif isinstance(block, PageBreak):
             story.append(RLPageBreak())
     out = io.BytesIO()
     document = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=2.2 * cm, bottomMargin=2.2 * cm,
-        title=data.title, subject="情報交換会の実施結果", author="", creator="kokasen", lang="ja-JP",
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=2.2 * cm,
+        bottomMargin=2.2 * cm,
+        title=data.title,
+        subject="情報交換会の実施結果",
+        author="",
+        creator="kokasen",
+        lang="ja-JP",
         invariant=1,
     )
     document.build(story, onFirstPage=_page_number, onLaterPages=_page_number)

@@ -184,7 +184,8 @@ def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> Non
         return
     problems = [
         Problem(
-            1, None,
+            1,
+            None,
             f"見出しが{what}の様式と違います。見出しは「{','.join(expected)}」の{len(expected)}列を、"
             "この順番で並べてください（様式のファイルを使うと確実です）。",
         )
@@ -234,14 +235,16 @@ class _Directory:
                 return hits[0], None
             if not hits:
                 return None, Problem(
-                    0, COL_NAME,
+                    0,
+                    COL_NAME,
                     f"団体名「{name}」に当たる地方公共団体が見つかりません。"
                     "正式な名称（例：神奈川県横浜市）で入力するか、団体コードを入力してください。",
                 )
             candidates = "、".join(f"団体コード {c} の{self.governments[c].label}" for c in hits)
             example = self.governments[hits[0]].label
             return None, Problem(
-                0, COL_NAME,
+                0,
+                COL_NAME,
                 f"団体名「{name}」に当たる団体が複数あります（{candidates}）。"
                 f"団体コードを入力するか、都道府県名から入力してください（例：{example}）。",
             )
@@ -250,7 +253,8 @@ class _Directory:
             return None, Problem(0, COL_CODE, message)
         if name and not name_matches(name, code, self.known, self.prefecture_of):
             return None, Problem(
-                0, COL_NAME,
+                0,
+                COL_NAME,
                 f"団体コード {code} は「{self.governments[code].label}」ですが、団体名が「{name}」になっています。"
                 "どちらかを直してください。",
             )
@@ -280,7 +284,10 @@ def _email(text: str) -> tuple[str | None, str | None]:
     if not tokens:
         return None, "メールアドレスがありません。"
     if len(tokens) > 1:
-        return None, "メールアドレスは1人につき1つだけ入力してください。複数の方が参加する場合は、1人1行にしてください。"
+        return (
+            None,
+            "メールアドレスは1人につき1つだけ入力してください。複数の方が参加する場合は、1人1行にしてください。",
+        )
     address = tokens[0]
     reason = address_problem(address)
     if reason:
@@ -406,7 +413,11 @@ def _department_problems(row: int, department: str, kind: str | None) -> list[Pr
         problems.append(Problem(row, COL_DEPARTMENT, f"文字数が多すぎます。{MAX_TEXT:,} 文字以内にしてください。"))
     if kind == KIND_PREFECTURE and not department:
         problems.append(
-            Problem(row, COL_DEPARTMENT, "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。")
+            Problem(
+                row,
+                COL_DEPARTMENT,
+                "部署がありません。都道府県の情報交換会は部署ごとにグループを作るため、部署が必要です。",
+            )
         )
     return problems
 
@@ -420,7 +431,11 @@ def _row_email(row: int, text: str, email_rows: dict[str, int]) -> tuple[str | N
     first = email_rows.setdefault(email.lower(), row)
     if first != row:
         return email, [
-            Problem(row, COL_EMAIL, f"メールアドレス「{email}」は{first}行目と同じです。1人につき別々のアドレスにしてください。")
+            Problem(
+                row,
+                COL_EMAIL,
+                f"メールアドレス「{email}」は{first}行目と同じです。1人につき別々のアドレスにしてください。",
+            )
         ]
     return email, []
 
@@ -440,7 +455,8 @@ def _row_center(
         return has_center, []
     return has_center, [
         Problem(
-            row, COL_CENTER,
+            row,
+            COL_CENTER,
             f"同じ団体（{government.label}）の{first}行目では「{_center_label(value)}」になっています。"
             "センター設置は団体ごとに同じ値にしてください。",
         )
@@ -453,14 +469,16 @@ def _kind_problems(row: int, government: KnownGovernment, kind: str | None, area
     if kind == KIND_TOWN and government.kind not in ("town", "village"):
         problems.append(
             Problem(
-                row, COL_CODE,
+                row,
+                COL_CODE,
                 f"{government.label}は{kind_label}です。町村職員の情報交換会の名簿には、町と村だけを入れられます。",
             )
         )
     elif kind == KIND_PREFECTURE and government.kind != "prefecture":
         problems.append(
             Problem(
-                row, COL_CODE,
+                row,
+                COL_CODE,
                 f"{government.label}は都道府県ではありません（{kind_label}）。"
                 "都道府県職員の情報交換会の名簿には、都道府県だけを入れられます。",
             )
@@ -468,7 +486,8 @@ def _kind_problems(row: int, government: KnownGovernment, kind: str | None, area
     elif kind == KIND_TOWN and area and government.area and government.area != area:
         problems.append(
             Problem(
-                row, COL_CODE,
+                row,
+                COL_CODE,
                 f"{government.label}は{_AREA_LABELS.get(government.area, government.area)}エリアの町村です。"
                 f"この情報交換会は{_AREA_LABELS.get(area, area)}エリアが対象です。",
             )
@@ -542,7 +561,9 @@ def _check_center_row(row, texts, values, directory, seen) -> tuple[list[Problem
     if reason:
         problems.append(Problem(row, COL_CENTER, reason))
     elif has_center is None:
-        problems.append(Problem(row, COL_CENTER, f"センター設置がありません。「{CENTER_YES}」か「{CENTER_NO}」を入力してください。"))
+        problems.append(
+            Problem(row, COL_CENTER, f"センター設置がありません。「{CENTER_YES}」か「{CENTER_NO}」を入力してください。")
+        )
     if problems:
         return problems, None
     return [], CenterEntry(row, code, directory.governments[code].label, has_center)
@@ -554,8 +575,12 @@ def _listed_government_problems(
     """A prefecture in the center list, or a municipality listed twice."""
     problems = []
     if government.kind == "prefecture":
-        problems.append(Problem(row, COL_CODE, f"{government.label}は都道府県です。一覧には市区町村だけを入れてください。"))
+        problems.append(
+            Problem(row, COL_CODE, f"{government.label}は都道府県です。一覧には市区町村だけを入れてください。")
+        )
     first = seen.setdefault(code, row)
     if first != row:
-        problems.append(Problem(row, COL_CODE, f"{government.label}は{first}行目にもあります。1団体1行にしてください。"))
+        problems.append(
+            Problem(row, COL_CODE, f"{government.label}は{first}行目にもあります。1団体1行にしてください。")
+        )
     return problems

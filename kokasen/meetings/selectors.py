@@ -41,7 +41,9 @@ def center_by_local_government(meeting: Meeting) -> dict[int, bool | None]:
         )
     )
     status: dict[int, bool | None] = {}
-    for lg_id, has_center in Participant.objects.filter(meeting=meeting).values_list("local_government_id", "has_center"):
+    for lg_id, has_center in Participant.objects.filter(meeting=meeting).values_list(
+        "local_government_id", "has_center"
+    ):
         if has_center is not None:
             status[lg_id] = has_center
         else:
@@ -96,7 +98,9 @@ def goal_units(meeting: Meeting) -> list[tuple[LocalGovernment, str]]:
         return [(lg, "") for lg in roster_local_governments(meeting)]
     units = {
         (lg_id, department.strip())
-        for lg_id, department in Participant.objects.filter(meeting=meeting).values_list("local_government_id", "department")
+        for lg_id, department in Participant.objects.filter(meeting=meeting).values_list(
+            "local_government_id", "department"
+        )
     }
     lgs = LocalGovernment.objects.in_bulk({lg_id for lg_id, _ in units})
     return sorted(((lgs[lg_id], department) for lg_id, department in units), key=lambda u: (u[0].code, u[1]))

@@ -104,9 +104,7 @@ class SurveyResult:
 
     def kinds(self) -> list[str]:
         """CHOICE or TEXT for each question, as the report will treat it."""
-        return [
-            q.kind or classify(r.answers[i] for r in self.responses) for i, q in enumerate(self.questions)
-        ]
+        return [q.kind or classify(r.answers[i] for r in self.responses) for i, q in enumerate(self.questions)]
 
 
 def classify(answers: Iterable[str]) -> str:
@@ -147,9 +145,7 @@ def scrub(text: str) -> tuple[str, int]:
     return text, emails + phones
 
 
-def parse_survey(
-    data: bytes, filename: str, *, known: dict[str, str], prefecture_of: dict[str, str]
-) -> SurveyResult:
+def parse_survey(data: bytes, filename: str, *, known: dict[str, str], prefecture_of: dict[str, str]) -> SurveyResult:
     """Read and check the whole file; ``known`` maps 団体コード → name, ``prefecture_of`` code →
     prefecture name (as for the address list). Any error leaves ``responses`` empty."""
     encoding = ""
@@ -274,9 +270,7 @@ def _read_answers(
         if count > MAX_DATA_ROWS:
             raise file_error(f"回答が {MAX_DATA_ROWS:,} 行を超えています。ファイルを分けてください。")
         problems = _cell_problems(row, texts, headings)
-        code = _local_government(
-            row, texts, values, columns.code, columns.name, known, prefecture_of, names, problems
-        )
+        code = _local_government(row, texts, values, columns.code, columns.name, known, prefecture_of, names, problems)
         answers = []
         for i in columns.questions:
             text, replaced = scrub(texts[i]) if i < len(texts) and len(texts[i]) <= MAX_CELL_CHARS else ("", 0)
@@ -299,7 +293,9 @@ def _cell_problems(row: int, texts: list[str], headings: list[str]) -> list[Prob
             problems.append(Problem(row, label, "見出しのない列に値があります。見出しを付けるか、値を消してください。"))
         elif len(text) > MAX_CELL_CHARS:
             problems.append(
-                Problem(row, label, f"回答が長すぎます（{len(text):,} 文字）。{MAX_CELL_CHARS:,} 文字以内にしてください。")
+                Problem(
+                    row, label, f"回答が長すぎます（{len(text):,} 文字）。{MAX_CELL_CHARS:,} 文字以内にしてください。"
+                )
             )
     return problems
 
@@ -334,7 +330,11 @@ def _local_government(
             problems.append(Problem(row, COL_CODE, message))
             return None
         if name and not name_matches(name, code, known, prefecture_of):
-            problems.append(Problem(row, COL_NAME, f"団体コード {code} は「{known[code]}」ですが、団体名が「{name}」になっています。"))
+            problems.append(
+                Problem(
+                    row, COL_NAME, f"団体コード {code} は「{known[code]}」ですが、団体名が「{name}」になっています。"
+                )
+            )
             return None
         return code
     if name and names is not None:

@@ -151,16 +151,17 @@ class MembersHomePage(MembersPageMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = self.get_children().live().specific()
-        context["new_roundtables"] = (
-            RoundtablePage.objects.live().descendant_of(self).order_by("-held_on", "-pk")[:3]
-        )
+        context["new_roundtables"] = RoundtablePage.objects.live().descendant_of(self).order_by("-held_on", "-pk")[:3]
         context["new_initiatives"] = (
-            InitiativePage.objects.live().descendant_of(self).select_related("local_government")
+            InitiativePage.objects.live()
+            .descendant_of(self)
+            .select_related("local_government")
             .order_by("-last_published_at", "-pk")[:5]
         )
         libraries = FormsLibraryPage.objects.live().descendant_of(self)
         context["new_forms"] = (
-            FormEntry.objects.filter(page__in=libraries).select_related("local_government", "document", "page")
+            FormEntry.objects.filter(page__in=libraries)
+            .select_related("local_government", "document", "page")
             .order_by("-published_on", "-pk")[:5]
         )
         topics = []
@@ -192,9 +193,9 @@ class RoundtableIndexPage(MembersPageMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         roundtables = self.roundtables()
-        tags = Tag.objects.filter(
-            members_roundtabletag_items__content_object__in=roundtables
-        ).distinct().order_by("name")
+        tags = (
+            Tag.objects.filter(members_roundtabletag_items__content_object__in=roundtables).distinct().order_by("name")
+        )
         tag = request.GET.get("tag", "").strip()[:100]
         if tag:
             roundtables = roundtables.filter(tags__name=tag)

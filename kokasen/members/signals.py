@@ -90,6 +90,4 @@ def connect():
     post_save.connect(collections_changed, sender=Collection, dispatch_uid="members-images-collection")
     for name, signal in (("delete", post_delete), ("save", post_save)):
         for model in (CollectionViewRestriction, ProtectedCollection):
-            signal.connect(
-                collections_changed, sender=model, dispatch_uid=f"members-images-{model.__name__}-{name}"
-            )
+            signal.connect(collections_changed, sender=model, dispatch_uid=f"members-images-{model.__name__}-{name}")

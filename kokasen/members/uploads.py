@@ -49,8 +49,15 @@ CONTENT_TYPES = {
     "txt": "text/plain",
 }
 KIND_LABELS = {
-    "pdf": "PDF", "docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint", "zip": "ZIP",
-    "mp4": "MP4 動画", "webm": "WebM 動画", "csv": "CSV", "txt": "テキスト",
+    "pdf": "PDF",
+    "docx": "Word",
+    "xlsx": "Excel",
+    "pptx": "PowerPoint",
+    "zip": "ZIP",
+    "mp4": "MP4 動画",
+    "webm": "WebM 動画",
+    "csv": "CSV",
+    "txt": "テキスト",
 }
 HEAD_BYTES = 8192
 MARKUP = re.compile(rb"^\s*<(?:!doctype|html|head|body|script|svg|\?xml|iframe|object)", re.IGNORECASE)
@@ -116,9 +123,7 @@ def check_upload(name: str, size: int, stream, limits: Limits, allowed: set[str]
     problems = []
     if guessed not in SIGNATURES[ext]:
         found = f"中身は「{guessed}」形式です" if guessed else "中身がこの形式ではありません"
-        problems.append(
-            f"ファイル名は「.{ext}」ですが、{found}。{KIND_LABELS[ext]}のファイルを選んでください。"
-        )
+        problems.append(f"ファイル名は「.{ext}」ですが、{found}。{KIND_LABELS[ext]}のファイルを選んでください。")
     elif ext in TEXT_EXTENSIONS:
         if MARKUP.match(head):
             problems.append(f"「.{ext}」のファイルに HTML や SVG などの記述が含まれています。登録できません。")

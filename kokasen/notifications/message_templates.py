@@ -58,9 +58,7 @@ def _editable(kind: str) -> emails.Editable | None:
 
 
 def default(kind: str) -> Text:
-    return Text(
-        emails.template_source(kind, "subject").strip(), emails.template_source(kind, "body").rstrip() + "\n"
-    )
+    return Text(emails.template_source(kind, "subject").strip(), emails.template_source(kind, "body").rstrip() + "\n")
 
 
 def current(kind: str) -> Text:

@@ -54,9 +54,7 @@ class OutboxMessage(models.Model):
         verbose_name_plural = "送信メール"
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(to=[]) | ~models.Q(bcc=[]), name="outbox_has_recipients"
-            ),
+            models.CheckConstraint(condition=~models.Q(to=[]) | ~models.Q(bcc=[]), name="outbox_has_recipients"),
         ]
 
     def __str__(self):

@@ -58,12 +58,19 @@ def message_queue(
     if not to:
         raise ValueError("a message needs at least one address")
     return _queue(
-        kind=kind, to=list(to), subject=subject, body=body, local_government=local_government, dedupe_key=dedupe_key,
+        kind=kind,
+        to=list(to),
+        subject=subject,
+        body=body,
+        local_government=local_government,
+        dedupe_key=dedupe_key,
         secret_nonce=secret_nonce,
     )
 
 
-def broadcast_queue(*, kind: str, bcc: list[str], subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage:
+def broadcast_queue(
+    *, kind: str, bcc: list[str], subject: str, body: str, dedupe_key: str | None = None
+) -> OutboxMessage:
     """Queue one message to many recipients, all in Bcc: nobody sees anybody's address."""
     if not bcc:
         raise ValueError("a broadcast needs at least one address")

@@ -93,17 +93,25 @@ def apply(findings: list[Finding], *, checked: list[tuple[str, str]], now: datet
         alert = _unresolved(finding)
         if alert is None:
             alert = Alert.objects.create(
-                rule=finding.rule, key=finding.key[:300], severity=finding.severity, summary=finding.summary[:400],
-                first_seen=finding.first_seen, last_seen=finding.last_seen, count=finding.count,
-                evidence=finding.evidence, related_rules=sorted(finding.evidence.get("related", {})),
+                rule=finding.rule,
+                key=finding.key[:300],
+                severity=finding.severity,
+                summary=finding.summary[:400],
+                first_seen=finding.first_seen,
+                last_seen=finding.last_seen,
+                count=finding.count,
+                evidence=finding.evidence,
+                related_rules=sorted(finding.evidence.get("related", {})),
             )
             outcome.opened.append(alert)
         else:
             related = set(alert.related_rules) | set(finding.evidence.get("related", {}))
             if finding.rule != alert.rule:
                 related.add(finding.rule)
-                finding.evidence.setdefault("related", {})[finding.rule] = {"summary": finding.summary,
-                                                                            "count": finding.count}
+                finding.evidence.setdefault("related", {})[finding.rule] = {
+                    "summary": finding.summary,
+                    "count": finding.count,
+                }
             alert.related_rules = sorted(related - {alert.rule})
             alert.first_seen = min(alert.first_seen, finding.first_seen)
             alert.last_seen = max(alert.last_seen, finding.last_seen)
@@ -112,8 +120,11 @@ def apply(findings: list[Finding], *, checked: list[tuple[str, str]], now: datet
                 alert.severity = finding.severity
             if finding.rule == alert.rule or severity_rank(finding.severity) >= severity_rank(alert.severity):
                 alert.summary = finding.summary[:400]
-            alert.evidence = {**finding.evidence, "first": alert.evidence.get("first", alert.evidence)} \
-                if finding.rule not in STATE_RULES else finding.evidence
+            alert.evidence = (
+                {**finding.evidence, "first": alert.evidence.get("first", alert.evidence)}
+                if finding.rule not in STATE_RULES
+                else finding.evidence
+            )
             alert.save()
             alert.refresh_from_db(fields=["count"])
             outcome.updated.append(alert)
@@ -145,18 +156,21 @@ def apply(findings: list[Finding], *, checked: list[tuple[str, str]], now: datet
 
 
 def _rows(alerts: list[Alert]) -> list[dict]:
-    return [{
-        "severity": SEVERITY_LABELS[alert.severity],
-        "rule": RULES.get(alert.rule, alert.rule),
-        "summary": alert.summary,
-        "first_seen": timezone.localtime(alert.first_seen),
-        "last_seen": timezone.localtime(alert.last_seen),
-        "count": alert.count,
-        "state": alert.rule in STATE_RULES or alert.rule == "database_unreachable",  # counted in checks, not events
-        "related": [RULES.get(rule, rule) for rule in alert.related_rules],
-        "resolution": alert.resolution,
-        "url": emails.absolute(f"/admin/ops/alerts/{alert.pk}/"),
-    } for alert in alerts]
+    return [
+        {
+            "severity": SEVERITY_LABELS[alert.severity],
+            "rule": RULES.get(alert.rule, alert.rule),
+            "summary": alert.summary,
+            "first_seen": timezone.localtime(alert.first_seen),
+            "last_seen": timezone.localtime(alert.last_seen),
+            "count": alert.count,
+            "state": alert.rule in STATE_RULES or alert.rule == "database_unreachable",  # counted in checks, not events
+            "related": [RULES.get(rule, rule) for rule in alert.related_rules],
+            "resolution": alert.resolution,
+            "url": emails.absolute(f"/admin/ops/alerts/{alert.pk}/"),
+        }
+        for alert in alerts
+    ]
 
 
 def notify(outcome: Outcome, *, run_id: int, now: datetime) -> None:
@@ -176,8 +190,9 @@ def notify(outcome: Outcome, *, run_id: int, now: datetime) -> None:
     if to_mail:
         to_mail.sort(key=lambda a: (-severity_rank(a.severity), a.first_seen))
         critical = sum(1 for a in to_mail if a.severity == "critical")
-        subject, body = emails.render(OPS_ALERT, {**common, "alerts": _rows(to_mail), "critical": critical,
-                                                  "others": len(to_mail) - critical})
+        subject, body = emails.render(
+            OPS_ALERT, {**common, "alerts": _rows(to_mail), "critical": critical, "others": len(to_mail) - critical}
+        )
         broadcast_queue(kind=OPS_ALERT, bcc=recipients, subject=subject, body=body, dedupe_key=f"ops:alert:{run_id}")
         Alert.objects.filter(pk__in=[a.pk for a in to_mail]).update(notified_at=now)
         for alert in to_mail:
@@ -186,8 +201,9 @@ def notify(outcome: Outcome, *, run_id: int, now: datetime) -> None:
         outcome.mails += 1
     if recovered:
         subject, body = emails.render(OPS_RECOVERY, {**common, "alerts": _rows(recovered)})
-        broadcast_queue(kind=OPS_RECOVERY, bcc=recipients, subject=subject, body=body,
-                        dedupe_key=f"ops:recovery:{run_id}")
+        broadcast_queue(
+            kind=OPS_RECOVERY, bcc=recipients, subject=subject, body=body, dedupe_key=f"ops:recovery:{run_id}"
+        )
         Alert.objects.filter(pk__in=[a.pk for a in recovered]).update(recovery_notified_at=now)
         outcome.mails += 1
 
@@ -213,10 +229,17 @@ def alert_acknowledge(*, alert: Alert, note: str, acting_user, request=None) -> 
         alert.acknowledged_by = acting_user
         alert.acknowledged_by_label = acting_user.get_username()
         alert.acknowledgement_note = (alert.acknowledgement_note + "\n\n" if alert.acknowledgement_note else "") + (
-            f"[{timezone.localtime():%Y-%m-%d %H:%M} {acting_user.get_username()}] {note}")
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_by_label", "acknowledgement_note"])
+            f"[{timezone.localtime():%Y-%m-%d %H:%M} {acting_user.get_username()}] {note}"
+        )
+        alert.save(
+            update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_by_label", "acknowledgement_note"]
+        )
         audit_record(
-            action="ops.alert_acknowledged" if first else "ops.alert_noted", acting_user=acting_user, target=alert,
-            target_label=str(alert)[:200], detail={"rule": alert.rule, "key": alert.key, "note": note}, request=request,
+            action="ops.alert_acknowledged" if first else "ops.alert_noted",
+            acting_user=acting_user,
+            target=alert,
+            target_label=str(alert)[:200],
+            detail={"rule": alert.rule, "key": alert.key, "note": note},
+            request=request,
         )
     return alert

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
@@ -27,7 +27,7 @@ def _element(data: bytes, offset: int) -> tuple[int, int, int]:
         count = length & 0x7F
         if not 0 < count <= 4 or start + count > len(data):
             raise CertificateUnreadable("bad DER length")
-        length = int.from_bytes(data[start:start + count], "big")
+        length = int.from_bytes(data[start : start + count], "big")
         start += count
     if start + length > len(data):
         raise CertificateUnreadable("truncated DER")
@@ -43,7 +43,7 @@ def _time(tag: int, value: bytes) -> datetime:
         raise CertificateUnreadable("validity is not a time")
     if not text.endswith("Z"):
         raise CertificateUnreadable("validity time without Z")
-    return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
 
 
 def not_after_der(der: bytes) -> datetime:

@@ -52,30 +52,73 @@ def static_export(folder: str, now: datetime) -> list[StateResult]:
         if not isinstance(hashes, dict):
             raise TypeError
     except FileNotFoundError:
-        return [_found("export_tampered", key, CRITICAL, f"静的サイト {key} に書き出し時の記録（{file_hashes.EXPORT_MARKER}）がありません",
-                       now, {"folder": key, "problem": "marker missing"})]
+        return [
+            _found(
+                "export_tampered",
+                key,
+                CRITICAL,
+                f"静的サイト {key} に書き出し時の記録（{file_hashes.EXPORT_MARKER}）がありません",
+                now,
+                {"folder": key, "problem": "marker missing"},
+            )
+        ]
     except (OSError, ValueError, KeyError, TypeError):
-        return [_found("export_tampered", key, WARNING,
-                       f"静的サイト {key} の書き出し時の記録にハッシュがありません（書き出し直してください）", now,
-                       {"folder": key, "problem": "no hashes in the marker"})]
+        return [
+            _found(
+                "export_tampered",
+                key,
+                WARNING,
+                f"静的サイト {key} の書き出し時の記録にハッシュがありません（書き出し直してください）",
+                now,
+                {"folder": key, "problem": "no hashes in the marker"},
+            )
+        ]
     evidence = {"folder": key, "files": len(hashes)}
-    recorded = (AuditEvent.objects.filter(action="static_export.written", detail__out_dir=str(root.resolve()))
-                .order_by("-created_at", "-pk").values_list("detail", "created_at").first())
+    recorded = (
+        AuditEvent.objects.filter(action="static_export.written", detail__out_dir=str(root.resolve()))
+        .order_by("-created_at", "-pk")
+        .values_list("detail", "created_at")
+        .first()
+    )
     digest = file_hashes.manifest_digest(hashes)
     if recorded is not None and recorded[0].get("sha256_digest") != digest:
         evidence.update(problem="hash list rewritten", exported_at=recorded[1].isoformat())
-        return [_found("export_tampered", key, CRITICAL,
-                       f"静的サイト {key} のハッシュの記録が、書き出し時（監査ログ）と一致しません", now, evidence)]
+        return [
+            _found(
+                "export_tampered",
+                key,
+                CRITICAL,
+                f"静的サイト {key} のハッシュの記録が、書き出し時（監査ログ）と一致しません",
+                now,
+                evidence,
+            )
+        ]
     differences = file_hashes.tree_differences(root, hashes)
     if not differences:
         return [StateResult("export_tampered", key, None)]
-    evidence.update(changed=differences.changed[:50], added=differences.added[:50], missing=differences.missing[:50],
-                    changed_count=len(differences.changed), added_count=len(differences.added),
-                    missing_count=len(differences.missing))
-    parts = [f"{label} {len(names)} 件" for label, names in (("変更", differences.changed), ("追加", differences.added),
-                                                            ("削除", differences.missing)) if names]
-    return [_found("export_tampered", key, CRITICAL,
-                   f"静的サイト {key} のファイルが書き出し時と異なります（{'、'.join(parts)}）", now, evidence)]
+    evidence.update(
+        changed=differences.changed[:50],
+        added=differences.added[:50],
+        missing=differences.missing[:50],
+        changed_count=len(differences.changed),
+        added_count=len(differences.added),
+        missing_count=len(differences.missing),
+    )
+    parts = [
+        f"{label} {len(names)} 件"
+        for label, names in (("変更", differences.changed), ("追加", differences.added), ("削除", differences.missing))
+        if names
+    ]
+    return [
+        _found(
+            "export_tampered",
+            key,
+            CRITICAL,
+            f"静的サイト {key} のファイルが書き出し時と異なります（{'、'.join(parts)}）",
+            now,
+            evidence,
+        )
+    ]
 
 
 def certificate(path: str, now: datetime) -> list[StateResult]:
@@ -84,8 +127,16 @@ def certificate(path: str, now: datetime) -> list[StateResult]:
     try:
         expires = certificates.not_after(path)
     except (OSError, certificates.CertificateUnreadable) as error:
-        return [_found("certificate_expiry", path, WARNING, f"TLS 証明書 {path} を読めません（{error}）", now,
-                       {"path": path, "problem": str(error)[:200]})]
+        return [
+            _found(
+                "certificate_expiry",
+                path,
+                WARNING,
+                f"TLS 証明書 {path} を読めません（{error}）",
+                now,
+                {"path": path, "problem": str(error)[:200]},
+            )
+        ]
     days = (expires - now).total_seconds() / 86400
     evidence = {"path": path, "not_after": expires.isoformat(), "days_left": round(days, 1)}
     if days <= settings.OPS_CERTIFICATE_CRITICAL_DAYS:
@@ -94,8 +145,11 @@ def certificate(path: str, now: datetime) -> list[StateResult]:
         severity = WARNING
     else:
         return [StateResult("certificate_expiry", path, None)]
-    summary = (f"TLS 証明書の期限が切れています（{expires:%Y-%m-%d}）" if days <= 0
-               else f"TLS 証明書の期限まであと {int(days)} 日（{expires:%Y-%m-%d %H:%M} UTC）")
+    summary = (
+        f"TLS 証明書の期限が切れています（{expires:%Y-%m-%d}）"
+        if days <= 0
+        else f"TLS 証明書の期限まであと {int(days)} 日（{expires:%Y-%m-%d %H:%M} UTC）"
+    )
     return [_found("certificate_expiry", path, severity, summary, now, evidence)]
 
 
@@ -110,11 +164,27 @@ def backup(path: str, now: datetime) -> list[StateResult]:
         text = record.read_text(encoding="utf-8")
         stat = record.stat()
     except FileNotFoundError:
-        return [_found("backup_overdue", path, WARNING, "バックアップの記録がありません（まだ一度も成功していないか、記録の場所が違います）",
-                       now, {"path": path, "problem": "no record"})]
+        return [
+            _found(
+                "backup_overdue",
+                path,
+                WARNING,
+                "バックアップの記録がありません（まだ一度も成功していないか、記録の場所が違います）",
+                now,
+                {"path": path, "problem": "no record"},
+            )
+        ]
     except OSError as error:
-        return [_found("backup_overdue", path, WARNING, f"バックアップの記録 {path} を読めません", now,
-                       {"path": path, "problem": str(error)[:200]})]
+        return [
+            _found(
+                "backup_overdue",
+                path,
+                WARNING,
+                f"バックアップの記録 {path} を読めません",
+                now,
+                {"path": path, "problem": str(error)[:200]},
+            )
+        ]
     finished = None
     try:
         value = json.loads(text).get("finished_at")
@@ -126,14 +196,25 @@ def backup(path: str, now: datetime) -> list[StateResult]:
     if finished is None:
         finished = datetime.fromtimestamp(stat.st_mtime, tz=now.tzinfo)
     age = now - finished
-    evidence = {"path": path, "finished_at": finished.isoformat(), "age_hours": round(age.total_seconds() / 3600, 1),
-                "max_age_hours": settings.OPS_BACKUP_MAX_AGE_HOURS}
+    evidence = {
+        "path": path,
+        "finished_at": finished.isoformat(),
+        "age_hours": round(age.total_seconds() / 3600, 1),
+        "max_age_hours": settings.OPS_BACKUP_MAX_AGE_HOURS,
+    }
     if age <= limit:
         return [StateResult("backup_overdue", path, None)]
     severity = CRITICAL if age > 3 * limit else WARNING
-    return [_found("backup_overdue", path, severity,
-                   f"最後のバックアップから {age.total_seconds() / 3600:.0f} 時間経っています（上限 {settings.OPS_BACKUP_MAX_AGE_HOURS} 時間）",
-                   now, evidence)]
+    return [
+        _found(
+            "backup_overdue",
+            path,
+            severity,
+            f"最後のバックアップから {age.total_seconds() / 3600:.0f} 時間経っています（上限 {settings.OPS_BACKUP_MAX_AGE_HOURS} 時間）",
+            now,
+            evidence,
+        )
+    ]
 
 
 def virus_signatures(now: datetime) -> list[StateResult]:
@@ -144,12 +225,27 @@ def virus_signatures(now: datetime) -> list[StateResult]:
         return [StateResult("virus_signatures", "clamd", None)] if "no virus scanner" not in result.detail else []
     stale = "signatures are" in result.detail or "no dated signature" in result.detail
     severity = WARNING if stale else CRITICAL
-    summary = ("ウイルス定義ファイルが更新されていません（freshclam を確認してください）" if stale
-               else "ウイルス検査（clamd）が応答しません：アップロードは受け付けられません")
-    return [_found("virus_signatures", "clamd", severity, summary, now,
-                   {"detail": result.detail[:300], **{k: v for k, v in result.values.items() if k != "timeout"}})]
+    summary = (
+        "ウイルス定義ファイルが更新されていません（freshclam を確認してください）"
+        if stale
+        else "ウイルス検査（clamd）が応答しません：アップロードは受け付けられません"
+    )
+    return [
+        _found(
+            "virus_signatures",
+            "clamd",
+            severity,
+            summary,
+            now,
+            {"detail": result.detail[:300], **{k: v for k, v in result.values.items() if k != "timeout"}},
+        )
+    ]
 
 
 def all_checks(now: datetime) -> list[StateResult]:
-    return (static_export(settings.OPS_STATIC_EXPORT_DIR, now) + certificate(settings.OPS_TLS_CERTIFICATE, now)
-            + backup(settings.OPS_BACKUP_STATUS_FILE, now) + virus_signatures(now))
+    return (
+        static_export(settings.OPS_STATIC_EXPORT_DIR, now)
+        + certificate(settings.OPS_TLS_CERTIFICATE, now)
+        + backup(settings.OPS_BACKUP_STATUS_FILE, now)
+        + virus_signatures(now)
+    )

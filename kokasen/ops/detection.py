@@ -21,9 +21,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from kokasen.core.access_log import REFUSED_SAMPLE
 
@@ -101,9 +101,16 @@ def combine(findings: list[Finding]) -> list[Finding]:
                     evidence[name] = sorted(set(mine) | set(value), key=str)
                 else:
                     evidence[name] = (mine + value)[:10]
-        out[key] = Finding(main.rule, main.key, main.severity, main.count + other.count,
-                           min(main.first_seen, other.first_seen), max(main.last_seen, other.last_seen), main.summary,
-                           evidence)
+        out[key] = Finding(
+            main.rule,
+            main.key,
+            main.severity,
+            main.count + other.count,
+            min(main.first_seen, other.first_seen),
+            max(main.last_seen, other.last_seen),
+            main.summary,
+            evidence,
+        )
     return list(out.values())
 
 
@@ -111,14 +118,30 @@ def combine(findings: list[Finding]) -> list[Finding]:
 
 # As nginx's limit zones (deploy/nginx/portal.conf); the members area counts as pages there too.
 _GROUP_PREFIXES = (
-    ("/login/", "login"), ("/password-reset/", "reset"), ("/admin/", "admin"), ("/django-admin/", "admin"),
-    ("/search/", "search"), ("/documents/", "files"), ("/members/images/", "files"), ("/static/", "static"),
-    ("/media/", "static"), ("/healthz", "health"), ("/readyz", "health"),
+    ("/login/", "login"),
+    ("/password-reset/", "reset"),
+    ("/admin/", "admin"),
+    ("/django-admin/", "admin"),
+    ("/search/", "search"),
+    ("/documents/", "files"),
+    ("/members/images/", "files"),
+    ("/static/", "static"),
+    ("/media/", "static"),
+    ("/healthz", "health"),
+    ("/readyz", "health"),
 )
 GROUPS = ("pages", "login", "reset", "admin", "search", "files", "static", "health")
-GROUP_LABELS = {"pages": "ページ", "login": "ログイン", "reset": "パスワード再設定", "admin": "管理画面", "search": "検索",
-                "files": "ファイル", "static": "静的ファイル", "health": "死活監視",
-                "refused": "nginx が拒否した要求（推定）"}
+GROUP_LABELS = {
+    "pages": "ページ",
+    "login": "ログイン",
+    "reset": "パスワード再設定",
+    "admin": "管理画面",
+    "search": "検索",
+    "files": "ファイル",
+    "static": "静的ファイル",
+    "health": "死活監視",
+    "refused": "nginx が拒否した要求（推定）",
+}
 
 
 def path_group(path: str) -> str:
@@ -142,8 +165,9 @@ _PROBE = re.compile(
     re.IGNORECASE,
 )
 _PLAIN_METHODS = frozenset(("GET", "HEAD", "POST"))
-_SCANNER_METHODS = frozenset(("CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "TRACE",
-                              "TRACK", "DEBUG", "SEARCH"))
+_SCANNER_METHODS = frozenset(
+    ("CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "TRACE", "TRACK", "DEBUG", "SEARCH")
+)
 # Tools that attack or map web applications (research crawlers such as Censys are left out:
 # they visit every server every day and attack nothing).
 _TOOLS = re.compile(
@@ -165,7 +189,9 @@ def scanner_tool(user_agent: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-_SECRET_IN_PATH = re.compile(r"^(/password-reset/)[^/]+/[^/]+/|^(/login/totp/invitation/)[^/]+/|^(/admin/password_reset/confirm/)[^/]+/[^/]+/")
+_SECRET_IN_PATH = re.compile(
+    r"^(/password-reset/)[^/]+/[^/]+/|^(/login/totp/invitation/)[^/]+/|^(/admin/password_reset/confirm/)[^/]+/[^/]+/"
+)
 _SECRET_KEYS = re.compile(r"pass|pwd|token|secret|key|code|otp|session|csrf|auth|sig", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -191,7 +217,7 @@ def address_key(address: str, fold=None) -> str:
 
 
 def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def _top(counter: Counter, n: int = 5) -> list:
@@ -201,8 +227,12 @@ def _top(counter: Counter, n: int = 5) -> list:
 # --- response-time histogram -----------------------------------------------------------------------
 
 # Upper edges in seconds: 10 ms steps to 1 s, 50 ms to 5 s, 250 ms to 30 s, then one more.
-_EDGES = ([round(0.01 * i, 3) for i in range(1, 101)] + [round(1 + 0.05 * i, 3) for i in range(1, 81)]
-          + [round(5 + 0.25 * i, 3) for i in range(1, 101)] + [float("inf")])
+_EDGES = (
+    [round(0.01 * i, 3) for i in range(1, 101)]
+    + [round(1 + 0.05 * i, 3) for i in range(1, 81)]
+    + [round(5 + 0.25 * i, 3) for i in range(1, 101)]
+    + [float("inf")]
+)
 
 
 def bucket(seconds: float) -> int:
@@ -408,8 +438,9 @@ class LogRules:
             self.compact(self.last_ts - self.HOLD)
             self._since_compact = 0
 
-    def _count_scanner(self, address: str, ts: int, scanning: bool, tool: str | None, method: str, path: str,
-                       query: str, status: int) -> None:
+    def _count_scanner(
+        self, address: str, ts: int, scanning: bool, tool: str | None, method: str, path: str, query: str, status: int
+    ) -> None:
         key = (address, ts - ts % self.scan_window)
         entry = self.scanner.get(key)
         if entry is None:
@@ -535,8 +566,13 @@ class LogRules:
 
     def findings(self) -> list[Finding]:
         self.compact(self.now_ts)
-        return (self._scanner_findings() + self._flood_findings() + self._client_error_findings()
-                + self._server_error_findings() + self._slow_findings())
+        return (
+            self._scanner_findings()
+            + self._flood_findings()
+            + self._client_error_findings()
+            + self._server_error_findings()
+            + self._slow_findings()
+        )
 
     def _scanner_findings(self) -> list[Finding]:
         found = []
@@ -547,15 +583,27 @@ class LogRules:
             answered = sum(e[2] for e in entries)
             tools = sorted(set().union(*(e[6] for e in entries)))
             probes = sum(e[0] for e in entries)
-            found.append(Finding(
-                "scanner", address, CRITICAL if answered else WARNING, sum(max(e[0], e[1]) for e in entries),
-                _utc(min(e[3] for e in entries)), _utc(max(e[4] for e in entries)),
-                f"{address} から脆弱性スキャン（スキャン用アドレスへの要求 {probes} 件"
-                + (f"、ツール {', '.join(tools)}" if tools else "")
-                + (f"、うち {answered} 件に 2xx で応答" if answered else "") + "）",
-                {"address": address, "scanner_requests": probes, "tools": tools, "answered_2xx": answered,
-                 "requests": [[m, p, s, n] for (m, p, s), n in requests.most_common(10)]},
-            ))
+            found.append(
+                Finding(
+                    "scanner",
+                    address,
+                    CRITICAL if answered else WARNING,
+                    sum(max(e[0], e[1]) for e in entries),
+                    _utc(min(e[3] for e in entries)),
+                    _utc(max(e[4] for e in entries)),
+                    f"{address} から脆弱性スキャン（スキャン用アドレスへの要求 {probes} 件"
+                    + (f"、ツール {', '.join(tools)}" if tools else "")
+                    + (f"、うち {answered} 件に 2xx で応答" if answered else "")
+                    + "）",
+                    {
+                        "address": address,
+                        "scanner_requests": probes,
+                        "tools": tools,
+                        "answered_2xx": answered,
+                        "requests": [[m, p, s, n] for (m, p, s), n in requests.most_common(10)],
+                    },
+                )
+            )
         return found
 
     def _flood_findings(self) -> list[Finding]:
@@ -566,14 +614,25 @@ class LogRules:
             for entry in entries:
                 requests.update(entry[3] or Counter())
             minutes = len({e[0] for e in entries})
-            found.append(Finding(
-                "flood", address, WARNING, sum(e[2] for e in entries),
-                _utc(min(e[0] for e in entries)), _utc(max(e[0] for e in entries) + 59),
-                f"{address} から大量アクセス（{GROUP_LABELS[peak[1]]}で最大 {peak[2]:,} 件/分、{minutes} 分間）",
-                {"address": address, "peak_per_minute": peak[2], "peak_group": peak[1],
-                 "groups": sorted({e[1] for e in entries}), "minutes": minutes,
-                 "requests": [[m, p, s, n] for (m, p, s), n in requests.most_common(10)]},
-            ))
+            found.append(
+                Finding(
+                    "flood",
+                    address,
+                    WARNING,
+                    sum(e[2] for e in entries),
+                    _utc(min(e[0] for e in entries)),
+                    _utc(max(e[0] for e in entries) + 59),
+                    f"{address} から大量アクセス（{GROUP_LABELS[peak[1]]}で最大 {peak[2]:,} 件/分、{minutes} 分間）",
+                    {
+                        "address": address,
+                        "peak_per_minute": peak[2],
+                        "peak_group": peak[1],
+                        "groups": sorted({e[1] for e in entries}),
+                        "minutes": minutes,
+                        "requests": [[m, p, s, n] for (m, p, s), n in requests.most_common(10)],
+                    },
+                )
+            )
         return found
 
     def _client_error_findings(self) -> list[Finding]:
@@ -584,14 +643,25 @@ class LogRules:
                 statuses.update(s or {})
                 paths.update(p or {})
             errors, total = sum(e[2] for e in entries), sum(e[1] for e in entries)
-            found.append(Finding(
-                "client_errors", address, WARNING, errors, _utc(min(e[0] for e in entries)),
-                _utc(max(e[0] for e in entries) + 299),
-                f"{address} への 4xx 応答の急増（5 分間に最大 {max(e[2] for e in entries):,} 件、"
-                f"その間の要求の {errors * 100 // total}%）",
-                {"address": address, "errors": errors, "requests": total, "statuses": _top(statuses, 10),
-                 "paths": [[m, p, n] for (m, p), n in paths.most_common(10)]},
-            ))
+            found.append(
+                Finding(
+                    "client_errors",
+                    address,
+                    WARNING,
+                    errors,
+                    _utc(min(e[0] for e in entries)),
+                    _utc(max(e[0] for e in entries) + 299),
+                    f"{address} への 4xx 応答の急増（5 分間に最大 {max(e[2] for e in entries):,} 件、"
+                    f"その間の要求の {errors * 100 // total}%）",
+                    {
+                        "address": address,
+                        "errors": errors,
+                        "requests": total,
+                        "statuses": _top(statuses, 10),
+                        "paths": [[m, p, n] for (m, p), n in paths.most_common(10)],
+                    },
+                )
+            )
         return found
 
     def _server_error_findings(self) -> list[Finding]:
@@ -603,13 +673,24 @@ class LogRules:
             statuses.update(s)
             paths.update(p)
         errors, total = sum(e[2] for e in entries), sum(e[1] for e in entries)
-        return [Finding(
-            "server_errors", "site", CRITICAL, errors, _utc(min(e[0] for e in entries)),
-            _utc(max(e[0] for e in entries) + 299),
-            f"5xx エラーの急増（5 分間に最大 {max(e[2] for e in entries):,} 件、{len(entries)} 区間）",
-            {"errors": errors, "requests": total, "windows": len(entries), "statuses": _top(statuses, 10),
-             "paths": [[m, p, n] for (m, p), n in paths.most_common(10)]},
-        )]
+        return [
+            Finding(
+                "server_errors",
+                "site",
+                CRITICAL,
+                errors,
+                _utc(min(e[0] for e in entries)),
+                _utc(max(e[0] for e in entries) + 299),
+                f"5xx エラーの急増（5 分間に最大 {max(e[2] for e in entries):,} 件、{len(entries)} 区間）",
+                {
+                    "errors": errors,
+                    "requests": total,
+                    "windows": len(entries),
+                    "statuses": _top(statuses, 10),
+                    "paths": [[m, p, n] for (m, p), n in paths.most_common(10)],
+                },
+            )
+        ]
 
     def _slow_findings(self) -> list[Finding]:
         found = []
@@ -619,44 +700,77 @@ class LogRules:
             for entry in entries:
                 slow.update(entry[3])
             limit = self.t.p95_limit(group)
-            found.append(Finding(
-                "slow_responses", group, WARNING, len(entries), _utc(min(e[0] for e in entries)),
-                _utc(max(e[0] for e in entries) + 299),
-                f"応答の遅れ：{GROUP_LABELS[group]}の p95 が {worst[2]:g} 秒（上限 {limit:g} 秒、5 分間の区間 {len(entries)} 個）",
-                {"group": group, "p95_seconds": worst[2], "limit_seconds": limit, "requests": worst[1],
-                 "windows": len(entries), "slow_paths": _top(slow, 10)},
-            ))
+            found.append(
+                Finding(
+                    "slow_responses",
+                    group,
+                    WARNING,
+                    len(entries),
+                    _utc(min(e[0] for e in entries)),
+                    _utc(max(e[0] for e in entries) + 299),
+                    f"応答の遅れ：{GROUP_LABELS[group]}の p95 が {worst[2]:g} 秒（上限 {limit:g} 秒、5 分間の区間 {len(entries)} 個）",
+                    {
+                        "group": group,
+                        "p95_seconds": worst[2],
+                        "limit_seconds": limit,
+                        "requests": worst[1],
+                        "windows": len(entries),
+                        "slow_paths": _top(slow, 10),
+                    },
+                )
+            )
         return found
 
     # -- carrying open windows to the next run (call after findings()) --
 
     def carry(self) -> dict:
         return {
-            "scanner": [[a, w, e[0], e[1], e[2], e[3], e[4], [[list(k), n] for k, n in e[5].items()], sorted(e[6])]
-                        for (a, w), e in self.scanner.items()],
+            "scanner": [
+                [a, w, e[0], e[1], e[2], e[3], e[4], [[list(k), n] for k, n in e[5].items()], sorted(e[6])]
+                for (a, w), e in self.scanner.items()
+            ],
             "flood": [[a, g, m, n] for (a, g, m), n in self.flood.items()],
             "refused": [[a, m, n] for (a, m), n in self.refused.items()],
-            "clients": [[a, w, e[0], e[1], list((e[2] or {}).items()), [[list(k), n] for k, n in (e[3] or {}).items()]]
-                        for (a, w), e in self.clients.items()],
-            "servers": [[w, e[0], e[1], list(e[2].items()), [[list(k), n] for k, n in e[3].items()]]
-                        for w, e in self.servers.items()],
+            "clients": [
+                [a, w, e[0], e[1], list((e[2] or {}).items()), [[list(k), n] for k, n in (e[3] or {}).items()]]
+                for (a, w), e in self.clients.items()
+            ],
+            "servers": [
+                [w, e[0], e[1], list(e[2].items()), [[list(k), n] for k, n in e[3].items()]]
+                for w, e in self.servers.items()
+            ],
             "times": [[g, w, list(h.items())] for (g, w), h in self.times.items()],
         }
 
     def _load(self, carry: dict) -> None:
         for a, w, probes, tools, ok, first, last, samples, names in carry.get("scanner", []):
-            self.scanner[(a, w)] = [probes, tools, ok, first, last, Counter({tuple(k): n for k, n in samples}),
-                                    set(names)]
+            self.scanner[(a, w)] = [
+                probes,
+                tools,
+                ok,
+                first,
+                last,
+                Counter({tuple(k): n for k, n in samples}),
+                set(names),
+            ]
         for a, g, m, n in carry.get("flood", []):
             self.flood[(a, g, m)] += n
         for a, m, n in carry.get("refused", []):
             self.refused[(a, m)] += n
         for a, w, total, errors, statuses, paths in carry.get("clients", []):
-            self.clients[(a, w)] = [total, errors, Counter({int(k): n for k, n in statuses}) if errors else None,
-                                    Counter({tuple(k): n for k, n in paths}) if errors else None]
+            self.clients[(a, w)] = [
+                total,
+                errors,
+                Counter({int(k): n for k, n in statuses}) if errors else None,
+                Counter({tuple(k): n for k, n in paths}) if errors else None,
+            ]
         for w, total, errors, statuses, paths in carry.get("servers", []):
-            self.servers[w] = [total, errors, Counter({int(k): n for k, n in statuses}),
-                               Counter({tuple(k): n for k, n in paths})]
+            self.servers[w] = [
+                total,
+                errors,
+                Counter({int(k): n for k, n in statuses}),
+                Counter({tuple(k): n for k, n in paths}),
+            ]
         for g, w, histogram in carry.get("times", []):
             self.times[(g, w)] = {int(k): n for k, n in histogram}
 
@@ -691,7 +805,7 @@ def _most_in_window(events: list[Event], window: float, predicate) -> tuple[int,
         while chosen[start].ts <= event.ts - window:
             start += 1
         if event.new and end - start + 1 > best:
-            best, best_events = end - start + 1, chosen[start:end + 1]
+            best, best_events = end - start + 1, chosen[start : end + 1]
     return best, best_events
 
 
@@ -740,7 +854,7 @@ class AuditRules:
                 window_start = event.ts - self.SPRAY_WINDOW
                 tried = [name for name in in_window if succeeded.get(name, 0) <= window_start]
                 if len(tried) > best:
-                    best, best_window = len(tried), failures[start:end + 1]
+                    best, best_window = len(tried), failures[start : end + 1]
             if best < self.t.spray_accounts_per_hour:
                 continue
             names = {e.username for e in best_window}
@@ -748,41 +862,77 @@ class AuditRules:
             new_failures = [e for e in failures if e.new and e.action in FAILURES]
             refused = sum(1 for e in failures if e.new and e.action in REFUSED)
             then_succeeded = sorted(n for n in names if succeeded.get(n, 0) > best_window[-1].ts)
-            found.append(Finding(
-                "account_spray", address, CRITICAL, len(new_failures) + refused, _utc(best_window[0].ts),
-                _utc(max(e.ts for e in failures if e.new)),
-                f"{address} から {best} 件のユーザーIDへのログイン試行（1時間以内、成功していないもの）",
-                {"address": address, "accounts_tried": best, "distinct_ids_in_window": len(names),
-                 "failures": len(new_failures), "refused_attempts": refused,
-                 "known_accounts": known[:30], "unknown_ids": len(names) - len(known),
-                 "succeeded_afterwards": then_succeeded[:30]},
-            ))
+            found.append(
+                Finding(
+                    "account_spray",
+                    address,
+                    CRITICAL,
+                    len(new_failures) + refused,
+                    _utc(best_window[0].ts),
+                    _utc(max(e.ts for e in failures if e.new)),
+                    f"{address} から {best} 件のユーザーIDへのログイン試行（1時間以内、成功していないもの）",
+                    {
+                        "address": address,
+                        "accounts_tried": best,
+                        "distinct_ids_in_window": len(names),
+                        "failures": len(new_failures),
+                        "refused_attempts": refused,
+                        "known_accounts": known[:30],
+                        "unknown_ids": len(names) - len(known),
+                        "succeeded_afterwards": then_succeeded[:30],
+                    },
+                )
+            )
         return found
 
     def _failures(self, excluded: set[str]) -> list[Finding]:
-        best, window = _most_in_window(self.events, self.FAILURE_WINDOW,
-                                      lambda e: e.action in FAILURES and e.address not in excluded)
+        best, window = _most_in_window(
+            self.events, self.FAILURE_WINDOW, lambda e: e.action in FAILURES and e.address not in excluded
+        )
         if best < self.t.login_failures_per_15_minutes:
             return []
         addresses = Counter(e.address for e in window)
         accounts = {e.username for e in window}
-        return [Finding(
-            "login_failures", "site", WARNING, best, _utc(window[0].ts), _utc(window[-1].ts),
-            f"ログイン失敗の急増（15 分間に {best} 件、{len(addresses)} か所のアドレス、{len(accounts)} 件のユーザーID）",
-            {"failures": best, "addresses": len(addresses), "top_addresses": _top(addresses, 10),
-             "accounts": len(accounts)},
-        )]
+        return [
+            Finding(
+                "login_failures",
+                "site",
+                WARNING,
+                best,
+                _utc(window[0].ts),
+                _utc(window[-1].ts),
+                f"ログイン失敗の急増（15 分間に {best} 件、{len(addresses)} か所のアドレス、{len(accounts)} 件のユーザーID）",
+                {
+                    "failures": best,
+                    "addresses": len(addresses),
+                    "top_addresses": _top(addresses, 10),
+                    "accounts": len(accounts),
+                },
+            )
+        ]
 
     def _lockouts(self, excluded: set[str]) -> list[Finding]:
-        best, window = _most_in_window(self.events, self.LOCKOUT_WINDOW,
-                                      lambda e: e.action in LOCKOUTS and e.address not in excluded)
+        best, window = _most_in_window(
+            self.events, self.LOCKOUT_WINDOW, lambda e: e.action in LOCKOUTS and e.address not in excluded
+        )
         if best < self.t.lockouts_per_hour:
             return []
         kinds = Counter(e.action for e in window)
-        return [Finding(
-            "lockouts", "site", WARNING, best, _utc(window[0].ts), _utc(window[-1].ts),
-            f"ログインの保護・制限の急増（1 時間に {best} 件：ユーザーIDの保護 {kinds['lockout.started']} 件、"
-            f"アドレスの制限 {kinds['address.slowed']} 件）",
-            {"events": best, "accounts_protected": kinds["lockout.started"], "addresses_slowed": kinds["address.slowed"],
-             "addresses": _top(Counter(e.address for e in window if e.address), 10)},
-        )]
+        return [
+            Finding(
+                "lockouts",
+                "site",
+                WARNING,
+                best,
+                _utc(window[0].ts),
+                _utc(window[-1].ts),
+                f"ログインの保護・制限の急増（1 時間に {best} 件：ユーザーIDの保護 {kinds['lockout.started']} 件、"
+                f"アドレスの制限 {kinds['address.slowed']} 件）",
+                {
+                    "events": best,
+                    "accounts_protected": kinds["lockout.started"],
+                    "addresses_slowed": kinds["address.slowed"],
+                    "addresses": _top(Counter(e.address for e in window if e.address), 10),
+                },
+            )
+        ]

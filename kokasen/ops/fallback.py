@@ -70,14 +70,24 @@ def database_down(problem: str, *, now: datetime | None = None) -> bool:
         if not recipients:
             logger.error("ops_scan: the database is down and OPS_ALERT_EMAILS is empty: nobody can be told")
         else:
-            subject, body = emails.render(OPS_DATABASE_UNREACHABLE, {
-                "time": timezone.localtime(now), "since": timezone.localtime(datetime.fromisoformat(state["since"])),
-                "failures": state["failures"], "error": problem[:300],
-                "repeat_minutes": settings.OPS_FALLBACK_REPEAT_MINUTES,
-            })
+            subject, body = emails.render(
+                OPS_DATABASE_UNREACHABLE,
+                {
+                    "time": timezone.localtime(now),
+                    "since": timezone.localtime(datetime.fromisoformat(state["since"])),
+                    "failures": state["failures"],
+                    "error": problem[:300],
+                    "repeat_minutes": settings.OPS_FALLBACK_REPEAT_MINUTES,
+                },
+            )
             try:
-                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, bcc=recipients,
-                             connection=get_connection(timeout=SMTP_TIMEOUT)).send()
+                EmailMessage(
+                    subject,
+                    body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    bcc=recipients,
+                    connection=get_connection(timeout=SMTP_TIMEOUT),
+                ).send()
             except OSError as error:  # smtplib's errors are OSErrors
                 logger.error("ops_scan: the database is down and the direct mail failed too: %s", error)
             else:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class CheckFailed(Exception):
@@ -74,8 +74,9 @@ def run_checks(checks: Iterable[Check], *, budget: float) -> list[CheckResult]:
         _running_since[check.name] = started
         box: dict = {}
         done = threading.Event()
-        thread = threading.Thread(target=_run_one, args=(check, lock, box, done), name=f"readyz-{check.name}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=_run_one, args=(check, lock, box, done), name=f"readyz-{check.name}", daemon=True
+        )
         thread.start()
         pending.append((check, box, done))
     for check, box, done in pending:
@@ -87,8 +88,11 @@ def run_checks(checks: Iterable[Check], *, budget: float) -> list[CheckResult]:
             results[check.name] = box["result"]
         else:
             results[check.name] = CheckResult(
-                check.name, False, f"no answer within {check.timeout:g} s",
-                int((time.monotonic() - started) * 1000), {"timeout": True},
+                check.name,
+                False,
+                f"no answer within {check.timeout:g} s",
+                int((time.monotonic() - started) * 1000),
+                {"timeout": True},
             )
     return [results[check.name] for check, _, _ in pending]
 
@@ -125,8 +129,11 @@ def disk_space(paths: Iterable[str | os.PathLike], min_free_bytes: int) -> tuple
         if device in seen:
             continue
         free = stats.f_bavail * stats.f_frsize
-        seen[device] = {"path": str(path), "free_mb": free // (1024 * 1024),
-                        "free_percent": round(100 * stats.f_bavail / stats.f_blocks, 1) if stats.f_blocks else 0.0}
+        seen[device] = {
+            "path": str(path),
+            "free_mb": free // (1024 * 1024),
+            "free_percent": round(100 * stats.f_bavail / stats.f_blocks, 1) if stats.f_blocks else 0.0,
+        }
         if free < min_free_bytes:
             low.append(f"{path}: {free // (1024 * 1024)} MB free")
     values = {"min_free_mb": min_free_bytes // (1024 * 1024), "filesystems": list(seen.values())}
@@ -169,12 +176,14 @@ def clamd_signatures(client, max_age_seconds: float, now: datetime | None = None
         "signature_date": version.signatures_date.isoformat() if version.signatures_date else None,
         "max_age_hours": round(max_age_seconds / 3600, 2),
     }
-    age = version.age_seconds(now or datetime.now(timezone.utc))
+    age = version.age_seconds(now or datetime.now(UTC))
     if age is None:
         raise CheckFailed("virus scanner has no dated signature database (daily) loaded", **values)
     values["signature_age_hours"] = round(age / 3600, 2)
     if age > max_age_seconds:
         raise CheckFailed(
             f"virus signatures are {age / 3600:.1f} hours old (limit {max_age_seconds / 3600:g}): "
-            "freshclam is not updating them", **values)
+            "freshclam is not updating them",
+            **values,
+        )
     return "virus scanner answers, signatures current", values

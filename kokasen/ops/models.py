@@ -35,7 +35,11 @@ class Alert(models.Model):
     notified_severity = models.CharField(max_length=10, blank=True)
     acknowledged_at = models.DateTimeField("確認した日時", null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="確認した職員", null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="確認した職員",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     acknowledged_by_label = models.CharField("確認した職員（記録時）", max_length=150, blank=True)
@@ -49,8 +53,11 @@ class Alert(models.Model):
         verbose_name_plural = "アラート"
         ordering = ["-last_seen", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "key"], condition=Q(resolved_at__isnull=True),
-                                    name="ops_alert_one_unresolved_per_incident"),
+            models.UniqueConstraint(
+                fields=["rule", "key"],
+                condition=Q(resolved_at__isnull=True),
+                name="ops_alert_one_unresolved_per_incident",
+            ),
             models.CheckConstraint(condition=Q(severity__in=SEVERITIES), name="ops_alert_severity"),
         ]
 

@@ -17,7 +17,7 @@ opened with a connect timeout and a statement timeout, and closed when the check
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.conf import settings
@@ -92,7 +92,8 @@ def _migrations(connection) -> tuple[str, dict]:
     expected, replaces = _migrations_of_the_code()
     applied = set(MigrationRecorder(connection).applied_migrations())
     missing = sorted(
-        f"{app}.{name}" for app, name in expected
+        f"{app}.{name}"
+        for app, name in expected
         if (app, name) not in applied and not (replaces.get((app, name)) and replaces[(app, name)] <= applied)
     )
     if missing:
@@ -113,11 +114,14 @@ def _outbox(connection) -> tuple[str, dict]:
     values = {"max_age_minutes": limit, "oldest_unsent": oldest.isoformat() if oldest else None}
     if oldest is None:
         return "no e-mail waiting", {**values, "oldest_unsent_minutes": 0}
-    minutes = (datetime.now(timezone.utc) - oldest).total_seconds() / 60
+    minutes = (datetime.now(UTC) - oldest).total_seconds() / 60
     values["oldest_unsent_minutes"] = round(minutes, 1)
     if minutes > limit:
-        raise CheckFailed(f"an e-mail has waited {minutes:.0f} minutes to be sent (limit {limit}): "
-                          "see send_outbox and the outbox's last errors", **values)
+        raise CheckFailed(
+            f"an e-mail has waited {minutes:.0f} minutes to be sent (limit {limit}): "
+            "see send_outbox and the outbox's last errors",
+            **values,
+        )
     return "e-mail is being sent", values
 
 
@@ -161,7 +165,7 @@ def check_named(name: str) -> Check:
 
 def readiness() -> tuple[bool, dict]:
     """(ready, the JSON body of /readyz)."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     results = run_checks(checks(), budget=BUDGET)
     failed = [result.name for result in results if not result.ok]
     body = {
@@ -169,6 +173,6 @@ def readiness() -> tuple[bool, dict]:
         "failed": failed,
         "checks": {result.name: result.as_json() for result in results},
         "time": started.isoformat(timespec="seconds"),
-        "ms": int((datetime.now(timezone.utc) - started).total_seconds() * 1000),
+        "ms": int((datetime.now(UTC) - started).total_seconds() * 1000),
     }
     return not failed, body

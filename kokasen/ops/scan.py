@@ -30,7 +30,18 @@ from kokasen.core.models import AuditEvent
 
 from . import alerts, checks, selectors
 from .detection import (
-    ADDRESS_RULES, FAILURES, INFO, LOCKOUTS, REFUSED, SUCCESS, WARNING, AuditRules, Event, Finding, LogRules, Thresholds,
+    ADDRESS_RULES,
+    FAILURES,
+    INFO,
+    LOCKOUTS,
+    REFUSED,
+    SUCCESS,
+    WARNING,
+    AuditRules,
+    Event,
+    Finding,
+    LogRules,
+    Thresholds,
     combine,
 )
 from .models import Alert, ScanRun
@@ -93,8 +104,9 @@ def ops_scan(*, now: datetime | None = None, outage: dict | None = None) -> Scan
         bad += stream_bad
 
     events, rows, last_id = _audit_events(previous, now)
-    open_addresses = set(Alert.objects.filter(resolved_at__isnull=True, rule__in=ADDRESS_RULES)
-                         .values_list("key", flat=True))
+    open_addresses = set(
+        Alert.objects.filter(resolved_at__isnull=True, rule__in=ADDRESS_RULES).values_list("key", flat=True)
+    )
     findings += AuditRules(limits, events).findings(excluded_addresses=open_addresses)
     findings += staff_new_networks(rows)
 
@@ -104,8 +116,14 @@ def ops_scan(*, now: datetime | None = None, outage: dict | None = None) -> Scan
             findings.append(result.finding)
 
     with transaction.atomic():
-        run = ScanRun.objects.create(started_at=now, lines=lines, bad_lines=bad, audit_events=len(rows),
-                                     audit_last_id=last_id, findings=len(findings))
+        run = ScanRun.objects.create(
+            started_at=now,
+            lines=lines,
+            bad_lines=bad,
+            audit_events=len(rows),
+            audit_last_id=last_id,
+            findings=len(findings),
+        )
         outcome = alerts.apply(combine(findings), checked=checked, now=now)
         if outage:
             outcome.resolved.append(_outage_alert(outage, now))
@@ -126,14 +144,23 @@ def _log_source(path: str, reader: LogReader, lines: int, bad: int, now: datetim
         return Finding("log_source", path, WARNING, 1, now, now, summary, {"path": path, **evidence})
 
     if not rotated_siblings(Path(path)):
-        return found(f"アクセスログ {path} が見つかりません（nginx の設定と OPS_ACCESS_LOGS を確認してください）",
-                     problem="missing")
+        return found(
+            f"アクセスログ {path} が見つかりません（nginx の設定と OPS_ACCESS_LOGS を確認してください）",
+            problem="missing",
+        )
     if reader.problems:
-        return found(f"アクセスログ {path} に読めないファイルがあります", problem="unreadable",
-                     files=[p[:200] for p in reader.problems[:5]])
+        return found(
+            f"アクセスログ {path} に読めないファイルがあります",
+            problem="unreadable",
+            files=[p[:200] for p in reader.problems[:5]],
+        )
     if lines >= 100 and bad > BAD_LINE_SHARE * lines:
-        return found(f"アクセスログ {path} の {bad * 100 // lines}% の行を読めません（形式が変わりましたか）",
-                     problem="bad lines", lines=lines, bad_lines=bad)
+        return found(
+            f"アクセスログ {path} の {bad * 100 // lines}% の行を読めません（形式が変わりましたか）",
+            problem="bad lines",
+            lines=lines,
+            bad_lines=bad,
+        )
     return None
 
 
@@ -160,8 +187,9 @@ def _event(row: dict, *, new: bool) -> Event:
     detail = row["detail"] if isinstance(row["detail"], dict) else {}
     username = str(detail.get("username") or detail.get("address") or row["target_label"] or "")[:150]
     address = throttle_key(row["ip_address"]) or ""
-    return Event(row["id"], row["created_at"].timestamp(), row["action"], address, username,
-                 bool(row["target_id"]), new)
+    return Event(
+        row["id"], row["created_at"].timestamp(), row["action"], address, username, bool(row["target_id"]), new
+    )
 
 
 def _network(address: str):
@@ -190,8 +218,12 @@ def staff_new_networks(rows: list[dict]) -> list[Finding]:
             continue
         network = _network(row["ip_address"])
         earlier = AuditEvent.objects.filter(action=SUCCESS, actor_id=user.pk, id__lt=row["id"])
-        seen = {_network(ip) for ip in earlier.filter(created_at__gte=row["created_at"] - memory)
-                .exclude(ip_address=None).values_list("ip_address", flat=True)}
+        seen = {
+            _network(ip)
+            for ip in earlier.filter(created_at__gte=row["created_at"] - memory)
+            .exclude(ip_address=None)
+            .values_list("ip_address", flat=True)
+        }
         if network in seen:
             continue
         username = user.get_username()
@@ -202,11 +234,24 @@ def staff_new_networks(rows: list[dict]) -> list[Finding]:
             found[key].last_seen = row["created_at"]
             continue
         found[key] = Finding(
-            "staff_new_network", key, INFO if first_login else WARNING, 1, row["created_at"], row["created_at"],
-            (f"職員 {username} の初めてのログイン（{network}）" if first_login
-             else f"職員 {username} が、これまでにないネットワーク {network} からログインしました"),
-            {"username": username, "network": str(network), "address": row["ip_address"], "first_login": first_login,
-             "known_networks": sorted(str(n) for n in seen)[:10]},
+            "staff_new_network",
+            key,
+            INFO if first_login else WARNING,
+            1,
+            row["created_at"],
+            row["created_at"],
+            (
+                f"職員 {username} の初めてのログイン（{network}）"
+                if first_login
+                else f"職員 {username} が、これまでにないネットワーク {network} からログインしました"
+            ),
+            {
+                "username": username,
+                "network": str(network),
+                "address": row["ip_address"],
+                "first_login": first_login,
+                "known_networks": sorted(str(n) for n in seen)[:10],
+            },
         )
     return list(found.values())
 
@@ -216,10 +261,16 @@ def _outage_alert(outage: dict, now: datetime) -> Alert:
     last = datetime.fromisoformat(outage.get("last_failure") or outage["since"])
     mailed = outage.get("last_mail")
     return Alert.objects.create(
-        rule="database_unreachable", key="default", severity="critical",
+        rule="database_unreachable",
+        key="default",
+        severity="critical",
         summary=f"データベースに接続できませんでした（{outage.get('failures', 1)} 回の確認）"[:400],
-        first_seen=since, last_seen=last, count=outage.get("failures", 1),
+        first_seen=since,
+        last_seen=last,
+        count=outage.get("failures", 1),
         evidence={"error": str(outage.get("error", ""))[:300], "mails": outage.get("mails", 0)},
-        notified_at=datetime.fromisoformat(mailed) if mailed else None, notified_severity="critical" if mailed else "",
-        resolved_at=now, resolution="データベースに再び接続できました",
+        notified_at=datetime.fromisoformat(mailed) if mailed else None,
+        notified_severity="critical" if mailed else "",
+        resolved_at=now,
+        resolution="データベースに再び接続できました",
     )

@@ -24,8 +24,13 @@ def alert_recipients() -> list[str]:
     """OPS_ALERT_EMAILS, or else the addresses of every active 受託者 account."""
     if settings.OPS_ALERT_EMAILS:
         return sorted(set(settings.OPS_ALERT_EMAILS))
-    users = (get_user_model().objects.filter(is_active=True, groups__name=roles.OPERATOR).exclude(email="")
-             .values_list("email", flat=True).distinct())
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.OPERATOR)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
     return sorted(set(users))
 
 
@@ -56,8 +61,9 @@ def _day_start(value: str, *, end: bool = False) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
-def audit_events(*, action: str = "", actor: str = "", target: str = "", address: str = "", since: str = "",
-                 until: str = ""):
+def audit_events(
+    *, action: str = "", actor: str = "", target: str = "", address: str = "", since: str = "", until: str = ""
+):
     """The audit trail, filtered (every filter optional): ``action`` exactly or a prefix ending in
     ``.`` (``login.``), ``actor`` and ``target`` contained in the recorded names, ``address`` the
     start of the address, ``since``/``until`` days (YYYY-MM-DD, in Japan time, both included)."""

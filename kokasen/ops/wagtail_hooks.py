@@ -23,9 +23,13 @@ def register_ops_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_ops_menu_item():
-    menu = Menu(items=[
-        StaffMenuItem("アラート", reverse("ops_admin:index"), name="ops-alerts", icon_name="warning", order=1),
-        StaffMenuItem("アラートの履歴", reverse("ops_admin:history"), name="ops-history", icon_name="history", order=2),
-        StaffMenuItem("監査ログ", reverse("ops_admin:audit"), name="ops-audit", icon_name="list-ul", order=3),
-    ])
+    menu = Menu(
+        items=[
+            StaffMenuItem("アラート", reverse("ops_admin:index"), name="ops-alerts", icon_name="warning", order=1),
+            StaffMenuItem(
+                "アラートの履歴", reverse("ops_admin:history"), name="ops-history", icon_name="history", order=2
+            ),
+            StaffMenuItem("監査ログ", reverse("ops_admin:audit"), name="ops-audit", icon_name="list-ul", order=3),
+        ]
+    )
     return StaffSubmenuMenuItem("運用・セキュリティ", menu, name="ops", icon_name="warning", order=9050)

@@ -99,9 +99,7 @@ class LinkListBlock(blocks.StructBlock):
 
 
 class NoticeBlock(blocks.StructBlock):
-    kind = blocks.ChoiceBlock(
-        label="種類", choices=[("info", "お知らせ"), ("warning", "注意")], default="info"
-    )
+    kind = blocks.ChoiceBlock(label="種類", choices=[("info", "お知らせ"), ("warning", "注意")], default="info")
     title = blocks.CharBlock(label="見出し", max_length=120)
     text = blocks.TextBlock(label="本文")
 
@@ -140,8 +138,6 @@ class BodyBlock(blocks.StreamBlock):
         duplicates = sorted({a for a in anchors if anchors.count(a) > 1})
         if duplicates:
             raise blocks.StreamBlockValidationError(
-                non_block_errors=ValidationError(
-                    "見出しのアンカーIDが重複しています: " + "、".join(duplicates)
-                )
+                non_block_errors=ValidationError("見出しのアンカーIDが重複しています: " + "、".join(duplicates))
             )
         return value

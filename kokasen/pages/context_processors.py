@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.utils.functional import cached_property
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.functional import cached_property
 from wagtail.models import Page, Site
 
 from . import chrome, navigation, rendering

@@ -20,7 +20,9 @@ class MenuGroup(models.Model):
     """A category of the grouped menu structure (P3): several menus under one heading."""
 
     title = models.CharField("分類名", max_length=40)
-    slug = models.SlugField("識別名", max_length=40, unique=True, help_text="半角英数字（サイトマップ内のリンク先になります）")
+    slug = models.SlugField(
+        "識別名", max_length=40, unique=True, help_text="半角英数字（サイトマップ内のリンク先になります）"
+    )
     sort_order = models.PositiveSmallIntegerField("表示順", default=0)
 
     panels = [FieldPanel("title"), FieldPanel("slug"), FieldPanel("sort_order")]
@@ -46,9 +48,7 @@ class PortalSettings(BaseSiteSetting):
         STANDARD = "standard", "デザイン1：スタンダード（青）"
         WARM = "warm", "デザイン2：やわらか（緑）"
 
-    structure = models.CharField(
-        "メニュー構成", max_length=10, choices=Structure.choices, default=Structure.FLAT
-    )
+    structure = models.CharField("メニュー構成", max_length=10, choices=Structure.choices, default=Structure.FLAT)
     design = models.CharField("デザイン", max_length=10, choices=Design.choices, default=Design.STANDARD)
     footer_text = models.TextField(
         "フッターの文言",
@@ -105,7 +105,10 @@ class HomePage(PortalPage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["latest_news"] = (
-            NewsPage.objects.live().public().descendant_of(self).order_by("-date", "-pk")[: settings.PORTAL_NEWS_ON_HOME]
+            NewsPage.objects.live()
+            .public()
+            .descendant_of(self)
+            .order_by("-date", "-pk")[: settings.PORTAL_NEWS_ON_HOME]
         )
         context["news_index"] = NewsIndexPage.objects.live().public().descendant_of(self).first()
         return context

@@ -111,7 +111,9 @@ def public_tree(root: Page) -> list[TreeNode]:
 
     pages = list(_public(Page.objects.descendant_of(root)).order_by("path"))
     groups = {
-        pk: group for model in (SectionPage, NewsIndexPage) for pk, group in model.objects.values_list("pk", "menu_group_id")
+        pk: group
+        for model in (SectionPage, NewsIndexPage)
+        for pk, group in model.objects.values_list("pk", "menu_group_id")
     }
     nodes: dict[str, TreeNode] = {}
     top: list[TreeNode] = []

@@ -81,7 +81,7 @@ def snippet(document: Document, query: str, width: int = 60) -> str:
     text = document.text
     positions = [text.find(t) for t in terms if text.find(t) >= 0]
     if not positions:
-        return document.summary[:width * 2]
+        return document.summary[: width * 2]
     start = max(0, min(positions) - width // 2)
     excerpt = text[start : start + width * 2]
     return ("…" if start > 0 else "") + excerpt + ("…" if start + width * 2 < len(text) else "")

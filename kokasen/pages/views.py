@@ -4,7 +4,8 @@ from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
 from wagtail.models import Site
 
-from . import rendering, search as page_search, textsearch
+from . import rendering, textsearch
+from . import search as page_search
 
 MAX_QUERY_LENGTH = 100
 

@@ -309,6 +309,7 @@ HEALTH_DISK_MIN_FREE_MB = env_int("HEALTH_DISK_MIN_FREE_MB", 4096)
 # retries after 1, 5 and 30 minutes: the mail server has refused for half an hour).
 HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
 
+
 # --- Detection and alerts: ops_scan every 5 minutes (kokasen/ops, docs/decisions/0030) ---
 # A path setting set to "off" turns its check off (an empty value means the default).
 def _path_or_off(name: str, default: str) -> str:
@@ -317,9 +318,13 @@ def _path_or_off(name: str, default: str) -> str:
 
 
 # The logs ops_scan reads (the JSON access log and the sample of what nginx refused); "off": none.
-OPS_ACCESS_LOGS = [path for path in env_list(
-    "OPS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json", "/var/log/nginx/kokasen/refused.log"]
-) if path.lower() != "off"]
+OPS_ACCESS_LOGS = [
+    path
+    for path in env_list(
+        "OPS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json", "/var/log/nginx/kokasen/refused.log"]
+    )
+    if path.lower() != "off"
+]
 # Who gets the alerts: these addresses, or else every active 受託者 account's address. Set it:
 # when the database is down the alert goes straight to these addresses over SMTP.
 OPS_ALERT_EMAILS = env_list("OPS_ALERT_EMAILS", [])

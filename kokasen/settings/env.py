@@ -85,7 +85,6 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return values
 
 
-
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` (a name or an address, as in EMAIL_HOST) is this machine: "localhost" or
     a loopback address. No name is looked up: anything else counts as another machine."""
@@ -97,6 +96,7 @@ def is_loopback_host(host: str) -> bool:
     except ValueError:
         return False
 
+
 # --- The server's environment file (docs/configuration.md, decision 0021) ---------------------
 
 # Written by the installer: root:kokasen, mode 0640, one KEY=VALUE per line.
@@ -106,7 +106,13 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # SECRET_KEY): without them a server would run on a developer's defaults (a local-memory cache
 # per worker, mail to localhost, links to https://localhost).
 REQUIRED_PRODUCTION_VARIABLES = (
-    "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "DEFAULT_FROM_EMAIL", "PORTAL_BASE_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_HOST",
+    "DEFAULT_FROM_EMAIL",
+    "PORTAL_BASE_URL",
 )
 
 

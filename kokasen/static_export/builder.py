@@ -19,11 +19,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connections
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
@@ -33,7 +33,8 @@ from wagtail.models import Page, Site
 
 from kokasen.core import errors, file_hashes
 from kokasen.core.audit import audit_record
-from kokasen.pages import rendering, search as page_search, textsearch
+from kokasen.pages import rendering, textsearch
+from kokasen.pages import search as page_search
 from kokasen.pages.models import NewsIndexPage
 
 from . import rewrite
@@ -133,13 +134,19 @@ def _render_chunk(indexes):
                 raise ExportError(f"{route.url} を表示できませんでした（HTTP {response.status_code}）。")
             url = unquote(route.url)
             output = exporter._page_outputs[url]
-            result = exporter.rewrite_text(output, url, response.content.decode("utf-8"), response.get("Content-Type", ""))
-            results.append(Rendered(route.url, output, result.text.encode("utf-8"), sorted(result.references), result.unresolved))
+            result = exporter.rewrite_text(
+                output, url, response.content.decode("utf-8"), response.get("Content-Type", "")
+            )
+            results.append(
+                Rendered(route.url, output, result.text.encode("utf-8"), sorted(result.references), result.unresolved)
+            )
     return results, exporter._assets
 
 
 class SiteExporter:
-    def __init__(self, *, site: Site | None = None, structure: str | None = None, design: str | None = None, jobs: int = 1):
+    def __init__(
+        self, *, site: Site | None = None, structure: str | None = None, design: str | None = None, jobs: int = 1
+    ):
         self.site = site or Site.objects.get(is_default_site=True)
         self.mode_kwargs = {"structure": structure, "design": design}
         self.jobs = max(1, jobs)
@@ -173,7 +180,7 @@ class SiteExporter:
         for pk, path, url_path in self.public_pages().values_list("pk", "path", "url_path"):
             if not url_path.startswith(root_path):
                 continue
-            url = reverse("wagtail_serve", args=(url_path[len(root_path):],))
+            url = reverse("wagtail_serve", args=(url_path[len(root_path) :],))
             routes.append(Route(url, pk, path))
             if pk in news_indexes:
                 index = news_indexes[pk]
@@ -220,7 +227,7 @@ class SiteExporter:
         if path in self._page_outputs:
             return self._page_outputs[path]
         if path.startswith(settings.STATIC_URL):
-            name = path[len(settings.STATIC_URL):]
+            name = path[len(settings.STATIC_URL) :]
             source = self._find_static(name)
             output = rewrite.output_path_for(path)
             if source and output and not output.endswith("index.html"):
@@ -228,7 +235,7 @@ class SiteExporter:
                 return output
             return None
         if path.startswith(settings.MEDIA_URL):
-            name = path[len(settings.MEDIA_URL):]
+            name = path[len(settings.MEDIA_URL) :]
             output = rewrite.output_path_for(path)
             if output and name.startswith(MEDIA_PREFIXES) and default_storage.exists(name):
                 self._assets.setdefault(output, ("media", name))
@@ -284,7 +291,11 @@ class SiteExporter:
             self.files[item.output] = item.body
             if item.unresolved:
                 self.unresolved[item.output] = item.unresolved
-            self.manifest_routes[item.url] = {"key": keys[item.url], "output": item.output, "references": item.references}
+            self.manifest_routes[item.url] = {
+                "key": keys[item.url],
+                "output": item.output,
+                "references": item.references,
+            }
         self.files["search/search-index.js"] = self.search_index((previous or {}).get("search"))
         self._copy_assets()
         return ExportResult(
@@ -363,12 +374,14 @@ class SiteExporter:
                 if output.endswith(".css"):
                     # One stylesheet per page instead of a cascade of @imports; then rewrite
                     # and follow what the CSS points at (images, fonts).
-                    text = rewrite.inline_css_imports(data.decode("utf-8"), base_url="/" + output, load=self._static_text)
+                    text = rewrite.inline_css_imports(
+                        data.decode("utf-8"), base_url="/" + output, load=self._static_text
+                    )
                     self._add_text(output, "/" + output, text, "text/css")
                 else:
                     self.files[output] = data
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (one exporter per export)
+    @functools.cache  # noqa: B019 (one exporter per export)
     def _find_static(self, name: str) -> str | None:
         return finders.find(name)
 
@@ -376,7 +389,7 @@ class SiteExporter:
     def _static_text(url: str) -> str | None:
         if not url.startswith(settings.STATIC_URL) or not url.endswith(".css"):
             return None
-        source = finders.find(url[len(settings.STATIC_URL):])
+        source = finders.find(url[len(settings.STATIC_URL) :])
         return Path(source).read_text(encoding="utf-8") if source else None
 
     def search_documents(self, earlier: dict) -> list[textsearch.Document]:
@@ -412,11 +425,15 @@ class SiteExporter:
                 }
             )
         payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode("utf-8")
+        return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode()
 
 
 def write_tree(
-    files: dict[str, bytes], out_dir: Path, manifest: dict, unchanged: set[str] = frozenset(), previous: dict | None = None
+    files: dict[str, bytes],
+    out_dir: Path,
+    manifest: dict,
+    unchanged: set[str] = frozenset(),
+    previous: dict | None = None,
 ) -> None:
     """Make out_dir hold exactly these files (refuses a folder that is not an earlier export).
 
@@ -468,8 +485,13 @@ def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwa
         write_tree(result.files, out_dir, manifest, unchanged=exporter.reused, previous=previous)
         result.out_dir = Path(out_dir)
         audit_record(
-            action="static_export.written", target_label=str(Path(out_dir).resolve()),
-            detail={"out_dir": str(Path(out_dir).resolve()), "files": len(hashes),
-                    "sha256_digest": file_hashes.manifest_digest(hashes), "incremental": previous is not None},
+            action="static_export.written",
+            target_label=str(Path(out_dir).resolve()),
+            detail={
+                "out_dir": str(Path(out_dir).resolve()),
+                "files": len(hashes),
+                "sha256_digest": file_hashes.manifest_digest(hashes),
+                "incremental": previous is not None,
+            },
         )
     return result

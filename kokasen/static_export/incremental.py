@@ -42,7 +42,9 @@ def route_keys(exporter, routes) -> dict[str, str]:
 
     site = exporter.site
     rows = list(
-        exporter.public_pages().values_list("pk", "path", "depth", "url_path", "live_revision_id", "show_in_menus", "title")
+        exporter.public_pages().values_list(
+            "pk", "path", "depth", "url_path", "live_revision_id", "show_in_menus", "title"
+        )
     )
     by_path = {row[1]: row for row in rows}
     children: dict[str, list] = {}
@@ -50,6 +52,7 @@ def route_keys(exporter, routes) -> dict[str, str]:
         children.setdefault(row[1][: -Page.steplen], []).append(row)
     root = site.root_page
     limit = settings.PORTAL_MENU_DROPDOWN_LIMIT
+
     def brief(row):  # what a link to the page shows: its address and title
         return (row[0], row[3], row[6]) if row else None
 

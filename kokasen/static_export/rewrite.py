@@ -228,9 +228,7 @@ def inline_css_imports(text: str, *, base_url: str, load: Callable[[str], str | 
         content = load(url) if url.startswith("/") else None
         if content is None:
             return match.group(0)
-        content = _CSS_URL.sub(
-            lambda m: f"url({m.group('q')}{absolute(m.group('url'), url)}{m.group('q')})", content
-        )
+        content = _CSS_URL.sub(lambda m: f"url({m.group('q')}{absolute(m.group('url'), url)}{m.group('q')})", content)
         return inline_css_imports(content, base_url=url, load=load, depth=depth + 1)
 
     return _CSS_IMPORT_RULE.sub(import_sub, text)

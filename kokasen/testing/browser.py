@@ -27,7 +27,9 @@ def chromium() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make test` installs it)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium package (`make test` installs it)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -48,16 +48,24 @@ def build_signature_database(folder: Path, *, version: int = 1) -> Path:
     sigtool = binary("sigtool")
     build = folder / "signature-build"
     build.mkdir(parents=True, exist_ok=True)
-    hex_text = subprocess.run([sigtool, "--hex-dump"], input=TEST_SIGNATURE_TEXT, capture_output=True,
-                              check=True, timeout=30).stdout.decode().strip()
+    hex_text = (
+        subprocess.run([sigtool, "--hex-dump"], input=TEST_SIGNATURE_TEXT, capture_output=True, check=True, timeout=30)
+        .stdout.decode()
+        .strip()
+    )
     (build / "daily.ndb").write_text(f"Kokasen.Test.Signature:0:*:{hex_text}\n", encoding="ascii")
     (build / "COPYING").write_text("Test signatures of the kokasen test suite. Not a virus database.\n")
     done = subprocess.run(
-        [sigtool, "--build=daily.cud", "--unsigned", f"--cvd-version={version}", "--no-cdiff",
-         f"--datadir={build}"],
-        input="kokasen-tests\n", text=True, capture_output=True, cwd=build, timeout=60,
+        [sigtool, "--build=daily.cud", "--unsigned", f"--cvd-version={version}", "--no-cdiff", f"--datadir={build}"],
+        input="kokasen-tests\n",
+        text=True,
+        capture_output=True,
+        cwd=build,
+        timeout=60,
     )
-    assert done.returncode == 0 and (build / "daily.cud").exists(), f"sigtool --build failed: {done.stdout}{done.stderr}"
+    assert done.returncode == 0 and (build / "daily.cud").exists(), (
+        f"sigtool --build failed: {done.stdout}{done.stderr}"
+    )
     database = folder / "db"
     database.mkdir(exist_ok=True)
     shutil.copyfile(build / "daily.cud", database / "daily.cud")
@@ -76,7 +84,9 @@ def write_config(folder: Path, database: Path, *, tcp_port: int | None = None) -
         ("LocalSocketGroup clamav\n", ""),
     ]
     for old, new in replacements:
-        assert old in text, f"deploy/clamav/clamd.conf changed shape: {old!r} not found; update kokasen/testing/clamd.py"
+        assert old in text, (
+            f"deploy/clamav/clamd.conf changed shape: {old!r} not found; update kokasen/testing/clamd.py"
+        )
         text = text.replace(old, new)
     text += f"PidFile {folder / 'clamd.pid'}\nTemporaryDirectory {folder}\nForeground yes\n"
     if tcp_port is not None:

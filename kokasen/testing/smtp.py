@@ -46,8 +46,22 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
         ],
         check=True,
         capture_output=True,
@@ -107,8 +121,9 @@ def subprocess_env(database: Path, port: int, cert: Path) -> dict[str, str]:
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     import sys
 
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def send_outbox_killed_part_way(env: dict[str, str], handler: RecordingHandler, *, after: int) -> int:
@@ -119,8 +134,13 @@ def send_outbox_killed_part_way(env: dict[str, str], handler: RecordingHandler, 
     import sys
     import time
 
-    process = subprocess.Popen([sys.executable, "manage.py", "send_outbox"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "send_outbox"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while len(handler.received) < after and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.005)

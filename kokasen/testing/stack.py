@@ -145,8 +145,15 @@ class Supervisor:
     def _spawn(self) -> None:
         with open(self.log_path, "ab") as log, self._lock:
             # A process group of its own: what systemd would find in the unit's control group.
-            self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=log, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
             self.starts += 1
 
     def _kill_leftovers(self, process: subprocess.Popen) -> None:
@@ -214,19 +221,55 @@ def certificate_authority(folder: Path, names: list[str], *, ocsp_port: int) -> 
     extensions.write_text(
         f"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
         f"extendedKeyUsage=serverAuth\nsubjectAltName={san}\n"
-        f"authorityInfoAccess=OCSP;URI:http://127.0.0.1:{ocsp_port}/\n", encoding="ascii")
+        f"authorityInfoAccess=OCSP;URI:http://127.0.0.1:{ocsp_port}/\n",
+        encoding="ascii",
+    )
 
     def openssl(*args) -> str:
         done = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"openssl {' '.join(args[:2])}: {done.stderr}"
         return done.stdout
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "400",
-            "-subj", "/CN=kokasen stack test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", f"/CN={names[0]}")
-    openssl("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-            "-out", str(cert), "-days", "365", "-sha256", "-extfile", str(extensions))
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+        "-days",
+        "400",
+        "-subj",
+        "/CN=kokasen stack test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", f"/CN={names[0]}"
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(request),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(cert),
+        "-days",
+        "365",
+        "-sha256",
+        "-extfile",
+        str(extensions),
+    )
     # The CA's database of issued certificates, as `openssl ca` keeps it, for `openssl ocsp -index`.
     serial = openssl("x509", "-in", str(cert), "-noout", "-serial").strip().partition("=")[2]
     not_after = openssl("x509", "-in", str(cert), "-noout", "-enddate").strip().partition("=")[2]
@@ -251,9 +294,27 @@ class OcspResponder:
             asked, answer = Path(scratch) / "request.der", Path(scratch) / "response.der"
             asked.write_bytes(request)
             done = subprocess.run(
-                ["openssl", "ocsp", "-index", str(self.tls["index"]), "-CA", str(self.tls["ca"]),
-                 "-rsigner", str(self.tls["ca"]), "-rkey", str(self.tls["ca_key"]), "-ndays", "1",
-                 "-reqin", str(asked), "-respout", str(answer)], capture_output=True, timeout=30)
+                [
+                    "openssl",
+                    "ocsp",
+                    "-index",
+                    str(self.tls["index"]),
+                    "-CA",
+                    str(self.tls["ca"]),
+                    "-rsigner",
+                    str(self.tls["ca"]),
+                    "-rkey",
+                    str(self.tls["ca_key"]),
+                    "-ndays",
+                    "1",
+                    "-reqin",
+                    str(asked),
+                    "-respout",
+                    str(answer),
+                ],
+                capture_output=True,
+                timeout=30,
+            )
             assert done.returncode == 0, done.stderr.decode(errors="replace")
             self.answered += 1
             return answer.read_bytes()
@@ -355,8 +416,9 @@ class Browser:
         sent.update(headers or {})
         for attempt in (1, 2):
             if self._connection is None:
-                self._connection = _Connection(self.port, source=self.source, sni=self.host, context=self._context,
-                                               timeout=self.timeout)
+                self._connection = _Connection(
+                    self.port, source=self.source, sni=self.host, context=self._context, timeout=self.timeout
+                )
             try:
                 self._connection.request(method, path, body=body, headers=sent)
                 raw = self._connection.getresponse()
@@ -383,9 +445,17 @@ class Browser:
         fields = dict(data)
         if "csrftoken" in self.cookies:
             fields.setdefault("csrfmiddlewaretoken", self.cookies["csrftoken"])
-        return self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin,
-            "Referer": f"{self.origin}{path}", **(headers or {})})
+        return self.request(
+            "POST",
+            path,
+            body=urllib.parse.urlencode(fields).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": self.origin,
+                "Referer": f"{self.origin}{path}",
+                **(headers or {}),
+            },
+        )
 
     def log_in(self, username: str, password: str, *, headers: dict | None = None) -> Response:
         """The login page as a person uses it: the form, then the post; returns the post's answer."""
@@ -430,11 +500,23 @@ class Stack:
     free loopback ports unless given (``make measure-stack`` puts nginx on 80 and 443 so that
     the measuring tools see a standard site)."""
 
-    def __init__(self, folder: Path, *, http_port: int | None = None, https_port: int | None = None,
-                 export_port: int | None = None, database: str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        http_port: int | None = None,
+        https_port: int | None = None,
+        export_port: int | None = None,
+        database: str | None = None,
+    ):
         self.folder = folder
-        self.ports = {"http": http_port or free_port(), "https": https_port or free_port(),
-                      "export": export_port or free_port(), "gunicorn": free_port(), "ocsp": free_port()}
+        self.ports = {
+            "http": http_port or free_port(),
+            "https": https_port or free_port(),
+            "export": export_port or free_port(),
+            "gunicorn": free_port(),
+            "ocsp": free_port(),
+        }
         self.database = database or f"kokasen_stack_{os.getpid()}"
         self.srv = folder / "srv"
         self.logs = folder / "nginx" / "logs"
@@ -463,7 +545,9 @@ class Stack:
             if shutil.which(name) is None:
                 raise StackMissing(f"{name} is missing: install Debian's {package} package (`make test-tools`)")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.certificates = certificate_authority(self.folder / "tls", [HOST, EXPORT_HOST], ocsp_port=self.ports["ocsp"])
+        self.certificates = certificate_authority(
+            self.folder / "tls", [HOST, EXPORT_HOST], ocsp_port=self.ports["ocsp"]
+        )
         self.ocsp = OcspResponder(self.certificates, self.ports["ocsp"]).start()
         with _postgres() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
@@ -479,8 +563,9 @@ class Stack:
         if clamd_error:
             raise clamd_error[0]
         self._start_nginx(nginx)
-        self.gunicorn = Supervisor(gunicorn_command(self.ports["gunicorn"]), env=self.process_env(), cwd=ROOT,
-                                   log=self.folder / "gunicorn.log").start()
+        self.gunicorn = Supervisor(
+            gunicorn_command(self.ports["gunicorn"]), env=self.process_env(), cwd=ROOT, log=self.folder / "gunicorn.log"
+        ).start()
         self.wait_until_answering(timeout=90)
 
     def _start_clamd(self, errors: list) -> None:
@@ -554,22 +639,41 @@ class Stack:
         """What a systemd unit's process gets: no variables of this shell (the test runner's
         DJANGO_SETTINGS_MODULE or DATABASE_URL must not reach the stack), only the path to the
         environment file (the installer's default path on a server)."""
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(self.folder),
-                "KOKASEN_ENV_FILE": str(self.env_file)}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": str(self.folder),
+            "KOKASEN_ENV_FILE": str(self.env_file),
+        }
 
     def manage(self, *args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
         """deploy/bin/kokasen-manage ARGS, as an operator runs it on the server."""
-        return subprocess.run(["sh", str(MANAGE), *args], cwd=ROOT, env={**self.process_env(), **(env or {})},
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            ["sh", str(MANAGE), *args],
+            cwd=ROOT,
+            env={**self.process_env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def _seed(self) -> None:
         info = self.folder / "seed.json"
-        done = self.manage("shell", "-c", "from kokasen.demo.stack import seed; seed()", env={
-            "KOKASEN_STACK_MEMBERS": json.dumps(self.members), "KOKASEN_STACK_INFO": str(info),
-            "KOKASEN_STACK_EXPORT": str(self.folder / "export")})
+        done = self.manage(
+            "shell",
+            "-c",
+            "from kokasen.demo.stack import seed; seed()",
+            env={
+                "KOKASEN_STACK_MEMBERS": json.dumps(self.members),
+                "KOKASEN_STACK_INFO": str(info),
+                "KOKASEN_STACK_EXPORT": str(self.folder / "export"),
+            },
+        )
         if done.returncode != 0 or not info.exists():
-            raise RuntimeError(f"kokasen-manage shell (migrate, demo content, collectstatic, export) failed:\n"
-                               f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+            raise RuntimeError(
+                f"kokasen-manage shell (migrate, demo content, collectstatic, export) failed:\n"
+                f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+            )
         self.info = json.loads(info.read_text(encoding="utf-8"))
 
     def _start_nginx(self, binary: str) -> None:
@@ -577,9 +681,18 @@ class Stack:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(NGINX_DIR / "errors", self.srv / "errors", dirs_exist_ok=True)
         http_conf = write_http_conf(folder)  # the installed defaults: every admin network, monitors on loopback
-        sites = write_sites(folder, ports=self.ports, cert=self.certificates["cert"], key=self.certificates["key"],
-                            chain=self.certificates["ca"], app_port=self.ports["gunicorn"], srv=self.srv,
-                            export_root=self.folder / "export", export_host=EXPORT_HOST, host=HOST)
+        sites = write_sites(
+            folder,
+            ports=self.ports,
+            cert=self.certificates["cert"],
+            key=self.certificates["key"],
+            chain=self.certificates["ca"],
+            app_port=self.ports["gunicorn"],
+            srv=self.srv,
+            export_root=self.folder / "export",
+            export_host=EXPORT_HOST,
+            host=HOST,
+        )
         conf = debian_main_conf(folder, [http_conf, *sites], worker_connections=4096)
         command = [binary, "-c", str(conf), "-e", str(self.logs / "main-error.log"), "-g", "daemon off;"]
         self.nginx_test = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60)
@@ -590,11 +703,18 @@ class Stack:
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError as exc:
-                    raise RuntimeError(f"127.0.0.1:{port} is taken ({exc.strerror}): stop what listens there "
-                                       f"(`ss -ltnp 'sport = :{port}'`)") from None
+                    raise RuntimeError(
+                        f"127.0.0.1:{port} is taken ({exc.strerror}): stop what listens there "
+                        f"(`ss -ltnp 'sport = :{port}'`)"
+                    ) from None
         self.nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for("nginx", lambda: socket.create_connection(("127.0.0.1", self.ports["export"]), timeout=1).close()
-                  is None, timeout=30, process=self.nginx, log=self.logs / "main-error.log")
+        _wait_for(
+            "nginx",
+            lambda: socket.create_connection(("127.0.0.1", self.ports["export"]), timeout=1).close() is None,
+            timeout=30,
+            process=self.nginx,
+            log=self.logs / "main-error.log",
+        )
 
     # -- using it
 
@@ -622,9 +742,23 @@ class Stack:
 
     def stapled(self) -> bool:
         """Whether one TLS handshake with the portal's name got a good stapled OCSP answer."""
-        done = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.ports['https']}", "-servername",
-                               HOST, "-status", "-CAfile", str(self.certificates["ca"])],
-                              input="", capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [
+                "openssl",
+                "s_client",
+                "-connect",
+                f"127.0.0.1:{self.ports['https']}",
+                "-servername",
+                HOST,
+                "-status",
+                "-CAfile",
+                str(self.certificates["ca"]),
+            ],
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return "OCSP Response Status: successful" in done.stdout and "Cert Status: good" in done.stdout
 
     def prime_ocsp_stapling(self, timeout: float = 60) -> bool:
@@ -650,7 +784,9 @@ class Stack:
         with _postgres(self.database) as connection:
             rows = connection.execute(
                 "SELECT action, host(ip_address), target_label, detail FROM core_auditevent "
-                "WHERE action = ANY(%s) ORDER BY id", (list(actions),)).fetchall()
+                "WHERE action = ANY(%s) ORDER BY id",
+                (list(actions),),
+            ).fetchall()
         return [{"action": a, "ip": ip, "target": t, "detail": d} for a, ip, t, d in rows]
 
     def stop_redis(self) -> None:

@@ -39,21 +39,67 @@ CRAWLERS = [
 ]
 AGENCY_OFFICE = [f"192.0.2.{n}" for n in range(80, 90)]
 CONTRACTOR_OFFICE = [f"192.0.2.{n}" for n in range(100, 110)]
-STAFF = {"agency-tanaka": AGENCY_OFFICE, "agency-suzuki": AGENCY_OFFICE, "op-sato": CONTRACTOR_OFFICE,
-         "op-ito": CONTRACTOR_OFFICE}
+STAFF = {
+    "agency-tanaka": AGENCY_OFFICE,
+    "agency-suzuki": AGENCY_OFFICE,
+    "op-sato": CONTRACTOR_OFFICE,
+    "op-ito": CONTRACTOR_OFFICE,
+}
 JA = "%E5%85%90%E7%AB%A5%E7%A6%8F%E7%A5%89"  # 児童福祉
 
-PUBLIC_PAGES = ["/", "/news/", "/news/2026/11/kaigi-kaisai/", "/about/", "/center/", "/center/setup/", "/faq/",
-                "/news/?page=2", "/sitemap/", "/feed.atom", "/center/cases/", "/training/"]
-MEMBER_PAGES = ["/members/", "/members/roundtables/", "/members/roundtables/roundtable-01/", "/members/initiatives/",
-                "/members/forms/", f"/members/roundtables/?tag={JA}", "/members/tips/", "/members/tips/3/",
-                "/members/feedback/", "/account/"]
-ASSETS = ["/static/css/portal.css", "/static/js/menu.js", "/static/js/site-search.js", "/static/img/logo.svg",
-          "/media/images/kodomo.width-800.jpg"]
-OLD_LINKS = ["/favicon.ico", "/apple-touch-icon.png", "/index.html", "/top.html", "/members/old-page/",
-             "/news/2019/%E5%8F%A4%E3%81%84%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B/", "/documents/999/old.pdf"]
-ADMIN_PAGES = ["/admin/", "/admin/pages/", "/admin/pages/12/edit/", "/admin/documents/", "/admin/images/",
-               "/admin/meetings/", "/admin/ops/", "/admin/local-government-accounts/", "/admin/tips/queue/"]
+PUBLIC_PAGES = [
+    "/",
+    "/news/",
+    "/news/2026/11/kaigi-kaisai/",
+    "/about/",
+    "/center/",
+    "/center/setup/",
+    "/faq/",
+    "/news/?page=2",
+    "/sitemap/",
+    "/feed.atom",
+    "/center/cases/",
+    "/training/",
+]
+MEMBER_PAGES = [
+    "/members/",
+    "/members/roundtables/",
+    "/members/roundtables/roundtable-01/",
+    "/members/initiatives/",
+    "/members/forms/",
+    f"/members/roundtables/?tag={JA}",
+    "/members/tips/",
+    "/members/tips/3/",
+    "/members/feedback/",
+    "/account/",
+]
+ASSETS = [
+    "/static/css/portal.css",
+    "/static/js/menu.js",
+    "/static/js/site-search.js",
+    "/static/img/logo.svg",
+    "/media/images/kodomo.width-800.jpg",
+]
+OLD_LINKS = [
+    "/favicon.ico",
+    "/apple-touch-icon.png",
+    "/index.html",
+    "/top.html",
+    "/members/old-page/",
+    "/news/2019/%E5%8F%A4%E3%81%84%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B/",
+    "/documents/999/old.pdf",
+]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/pages/",
+    "/admin/pages/12/edit/",
+    "/admin/documents/",
+    "/admin/images/",
+    "/admin/meetings/",
+    "/admin/ops/",
+    "/admin/local-government-accounts/",
+    "/admin/tips/queue/",
+]
 
 
 @dataclass
@@ -75,19 +121,44 @@ class Traffic:
         return self
 
 
-def json_line(when: datetime, client: str, method: str, uri: str, status: int, size: int, seconds: float, agent: str,
-              referrer: str = "", request_id: str = "") -> str:
-    return json.dumps({
-        "time": when.astimezone(JST).isoformat(timespec="seconds"), "client": client, "host": HOST, "method": method,
-        "uri": uri, "status": status, "bytes": size, "request_time": round(seconds, 3),
-        "upstream_time": "" if uri.startswith(("/static/", "/media/")) else f"{max(0.0, seconds - 0.001):.3f}",
-        "referrer": referrer, "user_agent": agent, "tls_protocol": "TLSv1.3", "request_id": request_id,
-    }, ensure_ascii=False, separators=(",", ":"))
+def json_line(
+    when: datetime,
+    client: str,
+    method: str,
+    uri: str,
+    status: int,
+    size: int,
+    seconds: float,
+    agent: str,
+    referrer: str = "",
+    request_id: str = "",
+) -> str:
+    return json.dumps(
+        {
+            "time": when.astimezone(JST).isoformat(timespec="seconds"),
+            "client": client,
+            "host": HOST,
+            "method": method,
+            "uri": uri,
+            "status": status,
+            "bytes": size,
+            "request_time": round(seconds, 3),
+            "upstream_time": "" if uri.startswith(("/static/", "/media/")) else f"{max(0.0, seconds - 0.001):.3f}",
+            "referrer": referrer,
+            "user_agent": agent,
+            "tls_protocol": "TLSv1.3",
+            "request_id": request_id,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def refused_line(when: datetime, client: str, method: str, uri: str, request_id: str) -> str:
-    return (f'{when.astimezone(JST).isoformat(timespec="seconds")} client={client} status=429 limit=REJECTED/- '
-            f'host="{HOST}" request="{method} {uri}" request_id={request_id}')
+    return (
+        f"{when.astimezone(JST).isoformat(timespec='seconds')} client={client} status=429 limit=REJECTED/- "
+        f'host="{HOST}" request="{method} {uri}" request_id={request_id}'
+    )
 
 
 class _Writer:
@@ -98,16 +169,26 @@ class _Writer:
         self.count += 1
         rng = self.rng
         if seconds is None:
-            median = 0.25 if uri.startswith("/admin/") else 0.12 if uri.startswith(("/login/", "/search/")) else (
-                0.004 if uri.startswith(("/static/", "/media/")) else 0.07)
+            median = (
+                0.25
+                if uri.startswith("/admin/")
+                else 0.12
+                if uri.startswith(("/login/", "/search/"))
+                else (0.004 if uri.startswith(("/static/", "/media/")) else 0.07)
+            )
             seconds = median * math.exp(rng.gauss(0, 0.6))
         size = rng.randint(300, 60_000) if size is None else size
-        self.traffic.lines.append((when.timestamp(), json_line(when, client, method, uri, status, size, seconds, agent,
-                                                               referrer, f"{self.count:032x}")))
+        self.traffic.lines.append(
+            (
+                when.timestamp(),
+                json_line(when, client, method, uri, status, size, seconds, agent, referrer, f"{self.count:032x}"),
+            )
+        )
 
     def audit(self, when, action, ip, username, *, known=True, staff=False):
-        self.traffic.audit.append({"time": when, "action": action, "ip": ip, "username": username, "known": known,
-                                   "staff": staff})
+        self.traffic.audit.append(
+            {"time": when, "action": action, "ip": ip, "username": username, "known": known, "staff": staff}
+        )
 
 
 def _gateways(rng: random.Random) -> list[tuple[list[str], list[str]]]:
@@ -120,9 +201,9 @@ def _gateways(rng: random.Random) -> list[tuple[list[str], list[str]]]:
     out = []
     per = math.ceil(len(rest) / 47)
     for index in range(47):
-        members = rest[index * per:(index + 1) * per]
+        members = rest[index * per : (index + 1) * per]
         if index % 5 == 0:
-            addresses = [f"2001:db8:{100 + index}::{rng.randint(1, 0xffff):x}" for _ in range(4)]
+            addresses = [f"2001:db8:{100 + index}::{rng.randint(1, 0xFFFF):x}" for _ in range(4)]
         else:
             addresses = [f"203.0.{113 + index // 200}.{10 + index}"]
         out.append((addresses, members))
@@ -156,17 +237,40 @@ def _member_session(w: _Writer, when: datetime, address: str, code: str, *, agen
         page = rng.choice(MEMBER_PAGES)
         w.request(when, address, "GET", page, 200, agent=agent, referrer=f"{SITE}/members/")
         for asset in ASSETS if first else ASSETS[:1] if rng.random() < 0.3 else []:
-            w.request(when + timedelta(milliseconds=rng.randint(50, 400)), address, "GET", asset,
-                      200 if first else 304, agent=agent, referrer=f"{SITE}{page}")
+            w.request(
+                when + timedelta(milliseconds=rng.randint(50, 400)),
+                address,
+                "GET",
+                asset,
+                200 if first else 304,
+                agent=agent,
+                referrer=f"{SITE}{page}",
+            )
         first = False
         roll = rng.random()
         if roll < 0.15:
-            w.request(when + timedelta(seconds=2), address, "GET", "/documents/12/%E8%B3%87%E6%96%99.pdf", 200,
-                      agent=agent, seconds=rng.uniform(0.1, 3.0), size=rng.randint(200_000, 3_000_000))
+            w.request(
+                when + timedelta(seconds=2),
+                address,
+                "GET",
+                "/documents/12/%E8%B3%87%E6%96%99.pdf",
+                200,
+                agent=agent,
+                seconds=rng.uniform(0.1, 3.0),
+                size=rng.randint(200_000, 3_000_000),
+            )
         elif roll < 0.2:  # a video in range requests
             for n in range(rng.randint(3, 20)):
-                w.request(when + timedelta(seconds=2 + 4 * n), address, "GET", "/documents/31/roundtable.mp4", 206,
-                          agent=agent, seconds=rng.uniform(0.5, 8.0), size=2_000_000)
+                w.request(
+                    when + timedelta(seconds=2 + 4 * n),
+                    address,
+                    "GET",
+                    "/documents/31/roundtable.mp4",
+                    206,
+                    agent=agent,
+                    seconds=rng.uniform(0.5, 8.0),
+                    size=2_000_000,
+                )
         elif roll < 0.26:
             w.request(when + timedelta(seconds=3), address, "GET", f"/search/?q={JA}", 200, agent=agent)
         elif roll < 0.28:
@@ -180,8 +284,15 @@ def _visitor(w: _Writer, when: datetime, address: str, agent: str):
     rng = w.rng
     for n in range(rng.randint(1, 6)):
         page = rng.choice(PUBLIC_PAGES)
-        w.request(when, address, "GET", page, 200, agent=agent, referrer=rng.choice(["", f"{SITE}/",
-                                                                                     "https://www.example.lg.jp/kosodate/"]))
+        w.request(
+            when,
+            address,
+            "GET",
+            page,
+            200,
+            agent=agent,
+            referrer=rng.choice(["", f"{SITE}/", "https://www.example.lg.jp/kosodate/"]),
+        )
         if n == 0:
             for asset in ASSETS:
                 w.request(when + timedelta(milliseconds=rng.randint(50, 300)), address, "GET", asset, 200, agent=agent)
@@ -205,11 +316,19 @@ def _staff_day(w: _Writer, day: date, username: str):
         w.request(when, address, "GET", rng.choice(ADMIN_PAGES), 200, agent=agent)
         if rng.random() < 0.1:  # editing a page: Wagtail previews every 0.5 s while typing
             for n in range(rng.randint(20, 120)):
-                w.request(when + timedelta(seconds=0.5 * n), address, "POST", "/admin/pages/12/edit/preview/", 200,
-                          agent=agent, seconds=rng.uniform(0.05, 0.4))
+                w.request(
+                    when + timedelta(seconds=0.5 * n),
+                    address,
+                    "POST",
+                    "/admin/pages/12/edit/preview/",
+                    200,
+                    agent=agent,
+                    seconds=rng.uniform(0.05, 0.4),
+                )
         if rng.random() < 0.03:  # an upload
-            w.request(when, address, "POST", "/admin/documents/multiple/add/", 200, agent=agent,
-                      seconds=rng.uniform(2, 20))
+            w.request(
+                when, address, "POST", "/admin/documents/multiple/add/", 200, agent=agent, seconds=rng.uniform(2, 20)
+            )
 
 
 def _busy_time(rng: random.Random, day: date) -> datetime:
@@ -219,8 +338,9 @@ def _busy_time(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(0), JST) + timedelta(minutes=minutes)
 
 
-def municipal_month(*, start: date = date(2026, 11, 2), days: int = 30, seed: int = 20261102,
-                    sessions_per_working_day: int = 290) -> Traffic:
+def municipal_month(
+    *, start: date = date(2026, 11, 2), days: int = 30, seed: int = 20261102, sessions_per_working_day: int = 290
+) -> Traffic:
     """See the module's docstring. About 144,000 lines with the defaults."""
     rng = random.Random(seed)
     traffic = Traffic()
@@ -230,8 +350,9 @@ def municipal_month(*, start: date = date(2026, 11, 2), days: int = 30, seed: in
     for offset in range(days):
         day = start + timedelta(days=offset)
         working = day.weekday() < 5
-        _sessions(w, day, gateways, sessions_per_working_day if working else sessions_per_working_day // 8,
-                  working=working)
+        _sessions(
+            w, day, gateways, sessions_per_working_day if working else sessions_per_working_day // 8, working=working
+        )
         _crawlers(w, day)
         if working:
             for username in STAFF:
@@ -261,8 +382,14 @@ def _crawlers(w: _Writer, day: date):
     rng = w.rng
     for address, agent in CRAWLERS:
         for _ in range(rng.randint(40, 120)):
-            w.request(datetime.combine(day, time(0), JST) + timedelta(seconds=rng.uniform(0, 86_000)), address,
-                      "GET", rng.choice(PUBLIC_PAGES + ["/robots.txt", "/members/"]), 200, agent=agent)
+            w.request(
+                datetime.combine(day, time(0), JST) + timedelta(seconds=rng.uniform(0, 86_000)),
+                address,
+                "GET",
+                rng.choice(PUBLIC_PAGES + ["/robots.txt", "/members/"]),
+                200,
+                agent=agent,
+            )
 
 
 def _notice(w: _Writer, day: date, gateways: list):
@@ -280,8 +407,15 @@ def _deploy(w: _Writer, day: date, gateways: list):
     moment = datetime.combine(day, time(12, 30), JST)
     for n in range(8):
         addresses, _ = rng.choice(gateways)
-        w.request(moment + timedelta(seconds=4 * n), rng.choice(addresses), "GET", "/members/", 502,
-                  agent=BROWSERS[0], seconds=0.001)
+        w.request(
+            moment + timedelta(seconds=4 * n),
+            rng.choice(addresses),
+            "GET",
+            "/members/",
+            502,
+            agent=BROWSERS[0],
+            seconds=0.001,
+        )
 
 
 def staff_history(*, before: date = date(2026, 11, 2)) -> Traffic:
@@ -290,8 +424,13 @@ def staff_history(*, before: date = date(2026, 11, 2)) -> Traffic:
     w = _Writer(traffic, random.Random(1))
     for username in STAFF:
         for days in (40, 20, 5):
-            w.audit(datetime.combine(before - timedelta(days=days), time(9), JST), "login.succeeded",
-                    STAFF[username][0], username, staff=True)
+            w.audit(
+                datetime.combine(before - timedelta(days=days), time(9), JST),
+                "login.succeeded",
+                STAFF[username][0],
+                username,
+                staff=True,
+            )
     return traffic
 
 
@@ -299,10 +438,29 @@ SCANNER = "45.148.10.7"
 FLOODER = "198.51.100.199"
 STUFFER = "203.0.113.66"
 SCANNER_PATHS = [
-    "/wp-login.php", "/wp-admin/setup-config.php", "/xmlrpc.php", "/.env", "/api/.env", "/.git/config", "/.git/HEAD",
-    "/phpmyadmin/index.php", "/pma/", "/cgi-bin/luci/;stok=/locale", "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
-    "/HNAP1/", "/actuator/env", "/server-status", "/manager/html", "/owa/auth/logon.aspx", "/config.php.bak",
-    "/backup.sql", "/.aws/credentials", "/docker-compose.yml", "/.DS_Store", "/wp-json/wp/v2/users", "/.svn/entries",
+    "/wp-login.php",
+    "/wp-admin/setup-config.php",
+    "/xmlrpc.php",
+    "/.env",
+    "/api/.env",
+    "/.git/config",
+    "/.git/HEAD",
+    "/phpmyadmin/index.php",
+    "/pma/",
+    "/cgi-bin/luci/;stok=/locale",
+    "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
+    "/HNAP1/",
+    "/actuator/env",
+    "/server-status",
+    "/manager/html",
+    "/owa/auth/logon.aspx",
+    "/config.php.bak",
+    "/backup.sql",
+    "/.aws/credentials",
+    "/docker-compose.yml",
+    "/.DS_Store",
+    "/wp-json/wp/v2/users",
+    "/.svn/entries",
 ]
 
 
@@ -324,8 +482,9 @@ def attack(start: datetime, *, codes: list[str] | None = None) -> Traffic:
         for _ in range(17):  # nginx lets 20/s through after the burst
             w.request(moment, FLOODER, "GET", "/", 200, agent="python-requests/2.32.3", seconds=0.05)
         for n in range(3):  # 48 refused per second, one line in 16
-            traffic.refused.append((moment.timestamp(),
-                                    refused_line(moment, FLOODER, "GET", "/", f"{second:016x}{n:016x}")))
+            traffic.refused.append(
+                (moment.timestamp(), refused_line(moment, FLOODER, "GET", "/", f"{second:016x}{n:016x}"))
+            )
     codes = codes or [f"{n:06d}" for n in range(20_000, 20_150)]
     stuffing = start + timedelta(minutes=40)
     for n, code in enumerate(codes):
@@ -367,15 +526,21 @@ def insert_audit(rows: list[dict], *, users: dict | None = None) -> int:
     for row in rows:
         user = users.get(row["username"]) if row["action"] == "login.succeeded" else None
         target = users.get(row["username"])
-        objects.append(AuditEvent(
-            created_at=row["time"], action=row["action"], ip_address=row["ip"] or None,
-            actor=user, actor_label=user.get_username() if user else "",
-            target_type="accounts.user" if row["known"] and row["username"] else "",
-            target_id=str(target.pk) if target else (row["username"] if row["known"] else ""),
-            target_label=row["username"],
-            detail={"username": row["username"], "result": row["action"].split(".", 1)[-1]} if row["username"]
-            else {"address": row["ip"]},
-        ))
+        objects.append(
+            AuditEvent(
+                created_at=row["time"],
+                action=row["action"],
+                ip_address=row["ip"] or None,
+                actor=user,
+                actor_label=user.get_username() if user else "",
+                target_type="accounts.user" if row["known"] and row["username"] else "",
+                target_id=str(target.pk) if target else (row["username"] if row["known"] else ""),
+                target_label=row["username"],
+                detail={"username": row["username"], "result": row["action"].split(".", 1)[-1]}
+                if row["username"]
+                else {"address": row["ip"]},
+            )
+        )
     field_ = AuditEvent._meta.get_field("created_at")
     with mock.patch.object(field_, "auto_now_add", False):
         AuditEvent.objects.bulk_create(objects, batch_size=1000)

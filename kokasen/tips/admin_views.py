@@ -43,9 +43,9 @@ def queue(request):
     state = request.GET.get("state", "queue")
     topic_id = request.GET.get("topic", "")
     query = request.GET.get("q", "").strip()[:100]
-    posts = Paginator(
-        selectors.moderation_queue(state=state, topic_id=topic_id, query=query), PER_PAGE
-    ).get_page(request.GET.get("p"))
+    posts = Paginator(selectors.moderation_queue(state=state, topic_id=topic_id, query=query), PER_PAGE).get_page(
+        request.GET.get("p")
+    )
     context = _context(
         "小ネタの投稿の確認",
         posts=posts,
@@ -70,14 +70,21 @@ def bulk(request):
         return redirect("tips_admin:queue")
     try:
         decided, skipped = services.posts_bulk_decide(
-            post_ids=ids, decision=decision, acting_user=request.user, reason=request.POST.get("reason", ""),
+            post_ids=ids,
+            decision=decision,
+            acting_user=request.user,
+            reason=request.POST.get("reason", ""),
             request=request,
         )
     except Refused as refused:
         refusals.show_as_messages(request, refused)
         return redirect("tips_admin:queue")
     label = "承認" if decision == "approve" else "不承認に"
-    messages.success(request, f"{len(decided)}件を{label}しました。" + (f"（確認済みの{len(skipped)}件は変更していません）" if skipped else ""))
+    messages.success(
+        request,
+        f"{len(decided)}件を{label}しました。"
+        + (f"（確認済みの{len(skipped)}件は変更していません）" if skipped else ""),
+    )
     return redirect("tips_admin:queue")
 
 
@@ -86,8 +93,12 @@ def bulk(request):
 
 class ModerationEditForm(forms.Form):
     body = forms.CharField(label="本文（承認前に直せます）", widget=forms.Textarea(attrs={"rows": 6}))
-    reason = forms.CharField(label="理由（不承認では必須、非表示では任意。投稿者に伝わります）", required=False,
-                             max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="理由（不承認では必須、非表示では任意。投稿者に伝わります）",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 @staff_required
@@ -115,9 +126,14 @@ def post_detail(request, pk):
             return redirect("tips_admin:queue")
     history = AuditEvent.objects.filter(target_type="tips.post", target_id=str(post.pk)).order_by("created_at")
     context = _context(
-        f"投稿 #{post.pk}", parent=(reverse("tips_admin:queue"), "小ネタの投稿の確認"), post=post, form=form,
-        history=history, can_approve=post.can_transition(PostState.APPROVED),
-        can_reject=post.can_transition(PostState.REJECTED), can_hide=post.can_transition(PostState.HIDDEN),
+        f"投稿 #{post.pk}",
+        parent=(reverse("tips_admin:queue"), "小ネタの投稿の確認"),
+        post=post,
+        form=form,
+        history=history,
+        can_approve=post.can_transition(PostState.APPROVED),
+        can_reject=post.can_transition(PostState.REJECTED),
+        can_hide=post.can_transition(PostState.HIDDEN),
     )
     return TemplateResponse(request, "tips/admin/post.html", context, status=400 if form.errors else 200)
 
@@ -250,9 +266,14 @@ class TopicViewSet(ModelViewSet):
 
     def get_common_view_kwargs(self, **kwargs):
         # Only the routes above exist.
-        return super().get_common_view_kwargs(**{
-            "delete_url_name": None, "history_url_name": None, "usage_url_name": None, **kwargs,
-        })
+        return super().get_common_view_kwargs(
+            **{
+                "delete_url_name": None,
+                "history_url_name": None,
+                "usage_url_name": None,
+                **kwargs,
+            }
+        )
 
     def get_permissions_to_register(self):
         return super().get_permissions_to_register().none()  # the policy decides, not Django permissions
@@ -271,6 +292,4 @@ def board_settings(request):
         messages.success(request, "小ネタの設定を保存しました。")
         return redirect("tips_admin:settings")
     history = AuditEvent.objects.filter(action="tips.settings_changed").order_by("-created_at")[:20]
-    return TemplateResponse(
-        request, "tips/admin/settings.html", _context("小ネタの設定", form=form, history=history)
-    )
+    return TemplateResponse(request, "tips/admin/settings.html", _context("小ネタの設定", form=form, history=history))

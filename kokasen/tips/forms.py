@@ -63,14 +63,19 @@ class PostForm(DescribedFieldsMixin, forms.Form):
 
     def contact(self) -> dict:
         data = self.cleaned_data
-        return {name: data.get(name, "") for name in ("show_local_government", "contact_email", "department", "person_name")}
+        return {
+            name: data.get(name, "") for name in ("show_local_government", "contact_email", "department", "person_name")
+        }
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label="不承認の理由（投稿者に伝わります）",
         max_length=1000,
-        error_messages={"required": "不承認の理由を入力してください。", "max_length": "理由は1000文字以内で入力してください。"},
+        error_messages={
+            "required": "不承認の理由を入力してください。",
+            "max_length": "理由は1000文字以内で入力してください。",
+        },
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

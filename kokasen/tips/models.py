@@ -114,8 +114,12 @@ class Topic(models.Model):
     title = models.CharField("お題", max_length=120)
     description = models.TextField("説明", blank=True, max_length=2000)
     origin = models.CharField("お題の出どころ", max_length=12, choices=Origin.choices, default=Origin.OTHER)
-    opens_at = models.DateTimeField("受付開始", default=timezone.now, help_text="この日時から一覧に表示され、投稿を受け付けます。")
-    closes_at = models.DateTimeField("受付終了", null=True, blank=True, help_text="空欄なら、手動で終了するまで受け付けます。")
+    opens_at = models.DateTimeField(
+        "受付開始", default=timezone.now, help_text="この日時から一覧に表示され、投稿を受け付けます。"
+    )
+    closes_at = models.DateTimeField(
+        "受付終了", null=True, blank=True, help_text="空欄なら、手動で終了するまで受け付けます。"
+    )
     closed_at = models.DateTimeField("手動で終了した日時", null=True, blank=True)
     # Bumped by every service that writes one of the topic's posts (or the topic): the
     # rendered list of visible posts is cached under it (views.topic_detail).
@@ -217,7 +221,11 @@ class Post(models.Model):
     edited_at = models.DateTimeField("編集日時", null=True, blank=True)
     decided_at = models.DateTimeField("判断日時", null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="判断した職員", null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name="判断した職員",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     # Set when a digest to staff mentioned the post (send_tips_digest).
@@ -255,6 +263,8 @@ class Post(models.Model):
         """Move to ``wanted`` and return the previous state; Refused for a move the state machine
         does not allow (approving a post withdrawn or decided meanwhile, say)."""
         if not self.can_transition(wanted):
-            raise Refused(f"「{PostState(self.state).label}」の投稿を「{PostState(wanted).label}」にすることはできません。")
+            raise Refused(
+                f"「{PostState(self.state).label}」の投稿を「{PostState(wanted).label}」にすることはできません。"
+            )
         previous, self.state = self.state, wanted
         return previous

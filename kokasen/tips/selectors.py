@@ -44,8 +44,17 @@ def posts_visible(*, topic: Topic):
         Post.objects.filter(topic=topic, state__in=VISIBLE_STATES)
         .select_related("local_government")
         .only(
-            "pk", "body", "state", "submitted_at", "show_local_government", "contact_email", "department",
-            "person_name", "author_id", "local_government__prefecture", "local_government__name",
+            "pk",
+            "body",
+            "state",
+            "submitted_at",
+            "show_local_government",
+            "contact_email",
+            "department",
+            "person_name",
+            "author_id",
+            "local_government__prefecture",
+            "local_government__name",
             "local_government__kind",
         )
         .order_by("-submitted_at", "-pk")
@@ -133,12 +142,12 @@ def posts_per_local_government(*, topic: Topic | None = None) -> list[dict]:
 def time_to_approval(*, topic: Topic | None = None) -> dict:
     """For posts that waited for approval (事前承認) and were approved: how many, and the
     median, mean and longest wait as timedeltas (None without any)."""
-    posts = Post.objects.filter(
-        state=PostState.APPROVED, initial_state=PostState.PENDING, decided_at__isnull=False
-    )
+    posts = Post.objects.filter(state=PostState.APPROVED, initial_state=PostState.PENDING, decided_at__isnull=False)
     if topic is not None:
         posts = posts.filter(topic=topic)
-    waits = [(decided - submitted).total_seconds() for submitted, decided in posts.values_list("submitted_at", "decided_at")]
+    waits = [
+        (decided - submitted).total_seconds() for submitted, decided in posts.values_list("submitted_at", "decided_at")
+    ]
     if not waits:
         return {"approved": 0, "median": None, "mean": None, "max": None}
     return {

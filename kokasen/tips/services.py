@@ -37,9 +37,12 @@ from .models import (
     Topic,
 )
 
+
 def post_limit() -> Limit:
     """Posts per account per hour (settings.TIPS_POSTS_PER_HOUR), in the shared cache."""
     return Limit("tips-post", getattr(settings, "TIPS_POSTS_PER_HOUR", 10), 3600)
+
+
 REASON_MAX = 1000
 
 
@@ -98,7 +101,10 @@ def board_settings_update(*, acting_user, values: dict, request=None) -> BoardSe
     changes = {k: {"old": before[k], "new": after[k]} for k in after if before[k] != after[k]}
     if changes:
         audit_record(
-            action="tips.settings_changed", acting_user=acting_user, target=board, detail={"changes": changes},
+            action="tips.settings_changed",
+            acting_user=acting_user,
+            target=board,
+            detail={"changes": changes},
             request=request,
         )
     return board
@@ -112,8 +118,11 @@ def topic_save(*, form, acting_user, request=None) -> Topic:
     topic = form.save()
     _touch(topic.pk)
     audit_record(
-        action="tips.topic_created" if created else "tips.topic_changed", acting_user=acting_user, target=topic,
-        detail={"changed": list(form.changed_data)}, request=request,
+        action="tips.topic_created" if created else "tips.topic_changed",
+        acting_user=acting_user,
+        target=topic,
+        detail={"changed": list(form.changed_data)},
+        request=request,
     )
     return topic
 
@@ -157,7 +166,9 @@ def _clean_fields(*, board: BoardSettings, body: str, contact: dict) -> tuple[st
         "person_name": text.clean(contact.get("person_name") or ""),
     }
     for setting, field in (
-        ("field_email", "contact_email"), ("field_department", "department"), ("field_person_name", "person_name")
+        ("field_email", "contact_email"),
+        ("field_department", "department"),
+        ("field_person_name", "person_name"),
     ):
         use = getattr(board, setting)
         if use == FieldUse.HIDDEN:
@@ -173,11 +184,15 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
     access.require(author, access.MEMBER)
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.is_open:
-        raise Refused("このお題の受付は終了しています。" if topic.is_visible else "このお題はまだ受付を開始していません。")
+        raise Refused(
+            "このお題の受付は終了しています。" if topic.is_visible else "このお題はまだ受付を開始していません。"
+        )
     board = BoardSettings.load()
     state = initial_state(board=board, author=author)
     if post_limit().exceeded(str(author.pk)):
-        raise Refused("短い時間に続けて投稿されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。")
+        raise Refused(
+            "短い時間に続けて投稿されたため、受け付けを一時的に止めています。しばらくしてからもう一度お試しください。"
+        )
     body, fields = _clean_fields(board=board, body=body, contact=contact or {})
     post = Post.objects.create(
         topic=topic,
@@ -192,7 +207,10 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
     post_limit().record(str(author.pk))
     _touch(topic.pk)
     audit_record(
-        action="tips.post_submitted", acting_user=author, target=post, detail={"state": state, "mode": board.mode},
+        action="tips.post_submitted",
+        acting_user=author,
+        target=post,
+        detail={"state": state, "mode": board.mode},
         request=request,
     )
     return post
@@ -221,8 +239,11 @@ def post_edit(*, post: Post, acting_user, body: str, contact: dict | None = None
     post.save()
     _touch(post.topic_id)
     audit_record(
-        action="tips.post_edited", acting_user=acting_user, target=post,
-        detail={"body_before": before, "body_after": body}, request=request,
+        action="tips.post_edited",
+        acting_user=acting_user,
+        target=post,
+        detail={"body_before": before, "body_after": body},
+        request=request,
     )
     return post
 
@@ -234,8 +255,11 @@ def post_withdraw(*, post: Post, acting_user, request=None) -> Post:
     post.save(update_fields=["state"])
     _touch(post.topic_id)
     audit_record(
-        action="tips.post_withdrawn", acting_user=acting_user, target=post,
-        detail={"from": previous, "to": post.state}, request=request,
+        action="tips.post_withdrawn",
+        acting_user=acting_user,
+        target=post,
+        detail={"from": previous, "to": post.state},
+        request=request,
     )
     return post
 
@@ -354,7 +378,10 @@ def digest_queue(*, now=None):
         {"posts": posts, "count": len(posts), "queue_url": emails.absolute(reverse("tips_admin:queue"))},
     )
     message = broadcast_queue(
-        kind="tips_digest", bcc=recipients, subject=subject, body=body,
+        kind="tips_digest",
+        bcc=recipients,
+        subject=subject,
+        body=body,
         dedupe_key="tips-digest:" + hashlib.sha256(ids.encode()).hexdigest()[:32],
     )
     Post.objects.filter(pk__in=[p.pk for p in posts]).update(digested_at=now)

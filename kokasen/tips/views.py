@@ -60,7 +60,9 @@ def _own_posts_html(topic, user) -> str:
     key = _version_key(topic.pk, topic.created_at.timestamp(), topic.posts_version, user.pk)
     return caching.versioned(
         f"tips:own:{key}",
-        lambda: render_to_string("tips/_own_posts.html", {"own_posts": list(selectors.posts_own(topic=topic, user=user))}),
+        lambda: render_to_string(
+            "tips/_own_posts.html", {"own_posts": list(selectors.posts_own(topic=topic, user=user))}
+        ),
         POSTS_CACHE_SECONDS,
     )
 
@@ -108,7 +110,9 @@ def topic_detail(request, pk):
                 if post.is_visible:
                     messages.success(request, "投稿を公開しました。こども家庭庁があとで内容を確認します。")
                 else:
-                    messages.success(request, "投稿を受け付けました。こども家庭庁が承認すると公開されます（現在は承認待ちです）。")
+                    messages.success(
+                        request, "投稿を受け付けました。こども家庭庁が承認すると公開されます（現在は承認待ちです）。"
+                    )
                 return redirect(reverse("tips:topic", args=[topic.pk]) + "#own-posts")
     form_html = ""
     if form is None and can_post:
@@ -148,7 +152,10 @@ def post_edit(request, pk):
         if form.is_valid():
             try:
                 services.post_edit(
-                    post=post, acting_user=request.user, body=form.cleaned_data["body"], contact=form.contact(),
+                    post=post,
+                    acting_user=request.user,
+                    body=form.cleaned_data["body"],
+                    contact=form.contact(),
                     request=request,
                 )
             except Refused as refused:
@@ -157,10 +164,17 @@ def post_edit(request, pk):
                 messages.success(request, "投稿を変更しました。")
                 return redirect(reverse("tips:topic", args=[post.topic_id]) + "#own-posts")
     else:
-        form = _form(request, board, initial={
-            "body": post.body, "contact_email": post.contact_email, "department": post.department,
-            "person_name": post.person_name, "show_local_government": post.show_local_government,
-        })
+        form = _form(
+            request,
+            board,
+            initial={
+                "body": post.body,
+                "contact_email": post.contact_email,
+                "department": post.department,
+                "person_name": post.person_name,
+                "show_local_government": post.show_local_government,
+            },
+        )
     status = 400 if form.errors else 200
     return TemplateResponse(request, "tips/post_edit.html", {"post": post, "form": form}, status=status)
 

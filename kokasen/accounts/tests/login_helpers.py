@@ -28,7 +28,9 @@ def login(client, username, password, *, address="198.51.100.1", **extra):
     """POST the login form as nginx passes it on: the peer is the proxy, the client's address
     is in X-Forwarded-For."""
     return client.post(
-        "/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=NGINX,
+        "/login/",
+        {"username": username, "password": password, **extra},
+        REMOTE_ADDR=NGINX,
         HTTP_X_FORWARDED_FOR=address,
     )
 

@@ -57,9 +57,10 @@ def login(client, username, password):
 def test_reissue_gives_a_new_working_password_notified_and_audited(accounts, smtp_server, client):
     sender.send_outbox()
     first = OutboxMessage.objects.get(local_government__code=CODE_A)
-    old = re.search(r"初期パスワード：(\S+)", next(
-        r.message.get_content() for r in smtp_server.received if set(r.rcpt_tos) == set(addresses_of(CODE_A))
-    )).group(1)
+    old = re.search(
+        r"初期パスワード：(\S+)",
+        next(r.message.get_content() for r in smtp_server.received if set(r.rcpt_tos) == set(addresses_of(CODE_A))),
+    ).group(1)
     user = accounts[CODE_A]
     staff = make_staff(roles.OPERATOR)
 
@@ -171,8 +172,10 @@ def test_listing_and_buttons_post_after_confirmation(admin_client, accounts):
     admin_client.post(reverse("accounts_admin:action", args=[user.pk, "reissue"]))
     user.refresh_from_db()
     assert user.is_active and user.password != before
-    assert [e.actor.groups.get().name for e in AuditEvent.objects.filter(target_id=str(user.pk)).exclude(
-        action="account.created")] == [roles.AGENCY_ADMIN] * 3
+    assert [
+        e.actor.groups.get().name
+        for e in AuditEvent.objects.filter(target_id=str(user.pk)).exclude(action="account.created")
+    ] == [roles.AGENCY_ADMIN] * 3
     assert admin_client.get(reverse("accounts_admin:action", args=[user.pk, "delete"])).status_code == 404
 
 

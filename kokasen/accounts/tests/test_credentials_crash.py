@@ -24,7 +24,9 @@ HASHES_SCRIPT = (
 )
 
 
-def test_credentials_survive_a_killed_sender_with_one_consistent_password(tmp_path, smtp_certificate, fresh_sqlite_file):
+def test_credentials_survive_a_killed_sender_with_one_consistent_password(
+    tmp_path, smtp_certificate, fresh_sqlite_file
+):
     cert, key = smtp_certificate
     handler = SlowHandler()
     controller = TLSController(handler, cert, key)

@@ -109,7 +109,11 @@ def test_an_invited_staff_user_enrols_through_the_mailed_link_and_the_link_is_us
     message = OutboxMessage.objects.get(kind=STAFF_ENROLMENT_INVITATION)
     assert message.to == ["jiro@example.go.jp"] and message.bcc == []
     assert link_in(message) == issued.link and "[[kokasen:" not in message.body
-    assert "管理者の管理 太郎さんが" in message.body and "itaku-jiro 様" in message.body and "ユーザーID：itaku-jiro" in message.body
+    assert (
+        "管理者の管理 太郎さんが" in message.body
+        and "itaku-jiro 様" in message.body
+        and "ユーザーID：itaku-jiro" in message.body
+    )
     assert "パスワードと組み合わせたときだけ使えます" in message.body
     assert sender.send_outbox().sent == 1
     assert mailoutbox[0].to == ["jiro@example.go.jp"] and issued.link in mailoutbox[0].body
@@ -278,7 +282,9 @@ def test_a_user_with_a_device_never_gets_a_second_one_even_with_an_invitation(cl
     # Even an invitation row left over from before the device existed does not help.
     token = enrolment.new_token()
     StaffEnrolmentInvitation.objects.create(
-        user=user, token_hash=enrolment.token_hash(token), expires_at=timezone.now() + timedelta(hours=1),
+        user=user,
+        token_hash=enrolment.token_hash(token),
+        expires_at=timezone.now() + timedelta(hours=1),
         delivery="printed",
     )
     client.get(f"/login/totp/invitation/{token}/")
@@ -316,8 +322,11 @@ def persona_clients():
     login_member(clients["member"], make_member(CODE_A))
     clients["unverified"] = Client()
     clients["unverified"].force_login(make_staff(roles.AGENCY_ADMIN))
-    for name, user in (("operator", make_staff(roles.OPERATOR)), ("admin", make_staff(roles.AGENCY_ADMIN)),
-                       ("superuser", verified_superuser())):
+    for name, user in (
+        ("operator", make_staff(roles.OPERATOR)),
+        ("admin", make_staff(roles.AGENCY_ADMIN)),
+        ("superuser", verified_superuser()),
+    ):
         clients[name] = Client()
         login_staff(clients[name], user)
     return clients
@@ -416,7 +425,10 @@ def test_the_screen_lists_staff_with_their_state_and_invites_after_confirmation(
     assert "jiro@example.go.jp に送ります" in confirm and "72時間有効" in confirm
     assert not StaffEnrolmentInvitation.objects.exists(), "GET only asks"
     response = client.post(url, follow=True)
-    assert "「itaku-jiro」に認証アプリ登録の招待を送信待ちにしました（送信先：jiro@example.go.jp" in response.content.decode()
+    assert (
+        "「itaku-jiro」に認証アプリ登録の招待を送信待ちにしました（送信先：jiro@example.go.jp"
+        in response.content.decode()
+    )
     assert OutboxMessage.objects.filter(kind=STAFF_ENROLMENT_INVITATION, to=["jiro@example.go.jp"]).count() == 1
     html = client.get(reverse("accounts_enrolment:index")).content.decode()
     assert "有効（" in html and "招待を送り直す" in html
@@ -433,7 +445,10 @@ def test_a_lost_phone_is_reset_by_an_agency_admin_and_the_user_enrols_again(agen
     admin = Client()
     login_staff(admin, agency_admin)
     url = reverse("accounts_enrolment:action", args=[staff.pk, "reset"])
-    assert "委託 次郎さん（itaku-jiro）の認証アプリの登録を削除し、新しい招待を送りますか？" in admin.get(url).content.decode()
+    assert (
+        "委託 次郎さん（itaku-jiro）の認証アプリの登録を削除し、新しい招待を送りますか？"
+        in admin.get(url).content.decode()
+    )
     response = admin.post(url, follow=True)
     assert "の認証アプリをリセットし、新しい招待を送信待ちにしました" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=staff).exists()

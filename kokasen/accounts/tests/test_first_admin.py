@@ -27,14 +27,18 @@ def run(*args) -> str:
 
 
 def test_the_installer_gets_a_working_first_admin_once(client):
-    printed = dict(line.split("=", 1) for line in run("--username", "kanri", "--email", "kanri@example.go.jp").splitlines())
+    printed = dict(
+        line.split("=", 1) for line in run("--username", "kanri", "--email", "kanri@example.go.jp").splitlines()
+    )
     assert set(printed) == {"username", "password", "link", "expires"} and printed["username"] == "kanri"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", printed["expires"])
     user = User.objects.get(username="kanri")
     assert user.is_superuser and user.is_staff and user.email == "kanri@example.go.jp"
     assert roles.AGENCY_ADMIN in roles.group_names(user)
     invitation = StaffEnrolmentInvitation.objects.get(user=user)
-    assert invitation.delivery == StaffEnrolmentInvitation.Delivery.PRINTED and invitation.issued_by_label.startswith("インストーラー")
+    assert invitation.delivery == StaffEnrolmentInvitation.Delivery.PRINTED and invitation.issued_by_label.startswith(
+        "インストーラー"
+    )
     assert not OutboxMessage.objects.exists()  # printed, not mailed: there may be no working SMTP yet
     # The operator's steps from /etc/kokasen/first-admin.txt: the link, the password, the QR code.
     client.get(path_of(printed["link"]))

@@ -216,7 +216,9 @@ def test_a_forwarded_header_from_an_untrusted_peer_is_never_believed():
     member = make_member(CODE_A, password=PASSWORD)
     direct = Client()
     response = direct.post(
-        "/login/", {"username": CODE_A, "password": "wrong"}, REMOTE_ADDR="203.0.113.5",
+        "/login/",
+        {"username": CODE_A, "password": "wrong"},
+        REMOTE_ADDR="203.0.113.5",
         HTTP_X_FORWARDED_FOR="192.0.2.123",
     )
     assert response.status_code == 200

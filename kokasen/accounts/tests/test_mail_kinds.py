@@ -34,7 +34,10 @@ def test_a_password_made_with_another_key_is_never_sent_and_staff_are_told_to_re
     report = sender.send_outbox()
     message.refresh_from_db()
     assert (report.failed, message.status, message.secret_nonce, smtp_server.received) == (
-        1, OutboxMessage.Status.FAILED, "", []
+        1,
+        OutboxMessage.Status.FAILED,
+        "",
+        [],
     )
     assert "CREDENTIALS_KEY が変更されたため" in message.last_error and "再発行してください" in message.last_error
 

@@ -53,7 +53,8 @@ def test_existing_and_unknown_codes_get_the_same_answer_and_only_the_existing_on
     assert message.to == addresses_of(CODE_A) and message.bcc == []
     assert message_templates.RESET_URL_SLOT in message.body, "the link is made at send time, not stored"
     assert set(AuditEvent.objects.filter(action__contains="reset").values_list("action", flat=True)) == {
-        "account.password_reset_requested", "account.password_reset_not_sent",
+        "account.password_reset_requested",
+        "account.password_reset_not_sent",
     }
 
 
@@ -128,15 +129,24 @@ def test_account_page_shows_own_data_and_changes_the_password(client, accounts):
     assert not any(a in page for a in addresses_of(CODE_B))
     assert 'autocomplete="current-password"' in page
 
-    wrong = client.post(reverse("accounts:profile"), {
-        "old_password": "nope", "new_password1": "new-password-sapporo-1", "new_password2": "new-password-sapporo-1",
-    })
+    wrong = client.post(
+        reverse("accounts:profile"),
+        {
+            "old_password": "nope",
+            "new_password1": "new-password-sapporo-1",
+            "new_password2": "new-password-sapporo-1",
+        },
+    )
     assert wrong.status_code == 200 and "入力内容を確認してください" in wrong.content.decode()
-    ok = client.post(reverse("accounts:profile"), {
-        "old_password": "old-password-for-sapporo",
-        "new_password1": "new-password-sapporo-1",
-        "new_password2": "new-password-sapporo-1",
-    }, follow=True)
+    ok = client.post(
+        reverse("accounts:profile"),
+        {
+            "old_password": "old-password-for-sapporo",
+            "new_password1": "new-password-sapporo-1",
+            "new_password2": "new-password-sapporo-1",
+        },
+        follow=True,
+    )
     assert "パスワードを変更しました" in ok.content.decode()
     user.refresh_from_db()
     assert user.check_password("new-password-sapporo-1")
@@ -165,6 +175,14 @@ def test_account_page_is_refused_once_the_local_government_role_is_removed(clien
     member.groups.clear()
     response = client.get(reverse("accounts:profile"))
     assert response.status_code == 403 and "012025" not in response.content.decode()
-    assert client.post(reverse("accounts:profile"), {
-        "old_password": "x", "new_password1": "new-password-sapporo-1", "new_password2": "new-password-sapporo-1",
-    }).status_code == 403
+    assert (
+        client.post(
+            reverse("accounts:profile"),
+            {
+                "old_password": "x",
+                "new_password1": "new-password-sapporo-1",
+                "new_password2": "new-password-sapporo-1",
+            },
+        ).status_code
+        == 403
+    )

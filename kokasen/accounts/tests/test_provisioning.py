@@ -320,7 +320,6 @@ def test_a_generated_password_logs_in_and_is_upgraded_to_the_preferred_hasher(cl
     password = re.search(r"初期パスワード：(\S+)", sender._body(message)).group(1)
     assert len(password) == 20
     from django.contrib.auth import authenticate
-
     from django.test import RequestFactory
 
     user = authenticate(RequestFactory().post("/login/"), username="011002", password=password)

@@ -11,7 +11,14 @@ from kokasen.accounts import roles, two_factor
 from kokasen.testing import CODE_A, login_staff, make_member, make_staff
 
 from .login_helpers import (  # noqa: F401
-    PASSWORD, clean_cache, events, is_logged_in, login, open_invitation, totp_code, wrong_code,
+    PASSWORD,
+    clean_cache,
+    events,
+    is_logged_in,
+    login,
+    open_invitation,
+    totp_code,
+    wrong_code,
 )
 
 pytestmark = pytest.mark.django_db

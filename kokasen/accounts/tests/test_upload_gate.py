@@ -215,10 +215,18 @@ def test_a_chunked_body_without_content_length_is_refused_on_admin_paths():
     handler_environ_extra = {"HTTP_TRANSFER_ENCODING": "chunked"}
     secret = _get_new_csrf_string()
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": reverse("wagtaildocs:add_multiple"), "QUERY_STRING": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "testserver",
-        "HTTP_COOKIE": f"csrftoken={secret}", "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}", "wsgi.input": body, "wsgi.url_scheme": "http",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": reverse("wagtaildocs:add_multiple"),
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_COOKIE": f"csrftoken={secret}",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
+        "wsgi.input": body,
+        "wsgi.url_scheme": "http",
         **handler_environ_extra,
     }
     response = ClientHandler(enforce_csrf_checks=True)(environ)

@@ -38,15 +38,18 @@ def replace_all(text: str, replacements, name: str = "the configuration") -> str
     return text
 
 
-def write_http_conf(folder: Path, *, admin_networks: str | None = None, health_networks: str | None = None,
-                    replacements=()) -> Path:
+def write_http_conf(
+    folder: Path, *, admin_networks: str | None = None, health_networks: str | None = None, replacements=()
+) -> Path:
     """kokasen-http.conf for ``folder`` (its admin and monitor networks files beside it; the
     installed defaults unless given); returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "logs").mkdir(exist_ok=True)
     written = []
-    for name, installed, text in (("admin-networks.conf", ADMIN_NETWORKS, admin_networks),
-                                  ("health-networks.conf", HEALTH_NETWORKS, health_networks)):
+    for name, installed, text in (
+        ("admin-networks.conf", ADMIN_NETWORKS, admin_networks),
+        ("health-networks.conf", HEALTH_NETWORKS, health_networks),
+    ):
         networks = folder / name
         if text is None:
             shutil.copyfile(NGINX_DIR / name, networks)
@@ -69,7 +72,9 @@ def server_replacements(folder: Path, cert: Path) -> list[tuple[str, str]]:
 
 
 def temp_paths(folder: Path) -> str:
-    return "".join(f"    {kind}_temp_path {folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return "".join(
+        f"    {kind}_temp_path {folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
 
 
 def debian_main_conf(folder: Path, includes: list[Path], *, worker_connections: int = 256) -> Path:
@@ -84,7 +89,10 @@ def debian_main_conf(folder: Path, includes: list[Path], *, worker_connections: 
             ("pid /run/nginx.pid;", f"pid {folder / 'nginx.pid'};"),
             ("error_log /var/log/nginx/error.log;", f"error_log {folder / 'logs' / 'main-error.log'};"),
             ("worker_connections 768;", f"worker_connections {worker_connections};"),
-            ("access_log /var/log/nginx/access.log;", f"access_log {folder / 'logs' / 'main-access.log'};\n{temp_paths(folder)}"),
+            (
+                "access_log /var/log/nginx/access.log;",
+                f"access_log {folder / 'logs' / 'main-access.log'};\n{temp_paths(folder)}",
+            ),
             ("include /etc/nginx/conf.d/*.conf;", "".join(f"include {path};\n\t" for path in includes[:1])),
             ("include /etc/nginx/sites-enabled/*;", "".join(f"include {path};\n\t" for path in includes[1:])),
         ],
@@ -95,9 +103,20 @@ def debian_main_conf(folder: Path, includes: list[Path], *, worker_connections: 
     return path
 
 
-def write_sites(folder: Path, *, ports: dict[str, int], cert: Path, key: Path, app_port: int, srv: Path,
-                export_root: Path, export_host: str, host: str | None = None, address: str = "127.0.0.1",
-                chain: Path | None = None) -> list[Path]:
+def write_sites(
+    folder: Path,
+    *,
+    ports: dict[str, int],
+    cert: Path,
+    key: Path,
+    app_port: int,
+    srv: Path,
+    export_root: Path,
+    export_host: str,
+    host: str | None = None,
+    address: str = "127.0.0.1",
+    chain: Path | None = None,
+) -> list[Path]:
     """portal.conf, catch-all.conf and static-export.conf for loopback, written into ``folder``:
     the portal on ``address``:``ports["http"]`` and ``ports["https"]`` in front of the app on
     ``app_port``, its files in ``srv`` (static/, media/, errors/ in place of /srv/kokasen/), the
@@ -107,28 +126,41 @@ def write_sites(folder: Path, *, ports: dict[str, int], cert: Path, key: Path, a
     server files, to be included after kokasen-http.conf."""
     servers = server_replacements(folder, chain or cert)
     names = [("server_name portal.example.go.jp;", f"server_name {host};")] if host else []
-    portal = replace_all((NGINX_DIR / "portal.conf").read_text(encoding="utf-8"), [
-        ("    listen 80;\n", f"    listen {address}:{ports['http']};\n"),
-        ("    listen [::]:80;\n", ""),
-        ("    listen 443 ssl http2;\n", f"    listen {address}:{ports['https']} ssl http2;\n"),
-        ("    listen [::]:443 ssl http2;\n", ""),
-        ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
-        ("/etc/ssl/kokasen/privkey.pem", str(key)),
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app_port} "),
-        ("/srv/kokasen/", f"{srv}/"),
-        *names,
-        *servers,
-    ], "portal.conf")
-    catch_all = replace_all((NGINX_DIR / "catch-all.conf").read_text(encoding="utf-8"), [
-        ("    listen 80 default_server;\n", f"    listen {address}:{ports['http']} default_server;\n"),
-        ("    listen [::]:80 default_server;\n", ""),
-        ("    listen 443 ssl default_server;\n", f"    listen {address}:{ports['https']} ssl default_server;\n"),
-        ("    listen [::]:443 ssl default_server;\n", ""),
-        *servers[:1],
-    ], "catch-all.conf")
-    export_conf = replace_all((NGINX_DIR / "static-export.conf").read_text(encoding="utf-8"), [
-        ("/srv/kokasen-static", str(export_root)), ("/srv/kokasen/errors/", f"{srv}/errors/"),
-    ], "static-export.conf")
+    portal = replace_all(
+        (NGINX_DIR / "portal.conf").read_text(encoding="utf-8"),
+        [
+            ("    listen 80;\n", f"    listen {address}:{ports['http']};\n"),
+            ("    listen [::]:80;\n", ""),
+            ("    listen 443 ssl http2;\n", f"    listen {address}:{ports['https']} ssl http2;\n"),
+            ("    listen [::]:443 ssl http2;\n", ""),
+            ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
+            ("/etc/ssl/kokasen/privkey.pem", str(key)),
+            ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app_port} "),
+            ("/srv/kokasen/", f"{srv}/"),
+            *names,
+            *servers,
+        ],
+        "portal.conf",
+    )
+    catch_all = replace_all(
+        (NGINX_DIR / "catch-all.conf").read_text(encoding="utf-8"),
+        [
+            ("    listen 80 default_server;\n", f"    listen {address}:{ports['http']} default_server;\n"),
+            ("    listen [::]:80 default_server;\n", ""),
+            ("    listen 443 ssl default_server;\n", f"    listen {address}:{ports['https']} ssl default_server;\n"),
+            ("    listen [::]:443 ssl default_server;\n", ""),
+            *servers[:1],
+        ],
+        "catch-all.conf",
+    )
+    export_conf = replace_all(
+        (NGINX_DIR / "static-export.conf").read_text(encoding="utf-8"),
+        [
+            ("/srv/kokasen-static", str(export_root)),
+            ("/srv/kokasen/errors/", f"{srv}/errors/"),
+        ],
+        "static-export.conf",
+    )
     (folder / "portal.conf").write_text(portal, encoding="utf-8")
     (folder / "catch-all.conf").write_text(catch_all, encoding="utf-8")
     (folder / "static-export.conf").write_text(export_conf, encoding="utf-8")

@@ -8,7 +8,7 @@ import gzip
 import json
 import random
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -24,11 +24,27 @@ T0 = datetime(2026, 12, 7, 9, 0, 0, tzinfo=JST)
 
 def json_line(n: int, *, uri="/news/", client="192.0.2.10", status=200, seconds=None) -> str:
     moment = T0 + timedelta(seconds=n if seconds is None else seconds)
-    return json.dumps({
-        "time": moment.isoformat(), "client": client, "host": "portal.example.go.jp", "method": "GET",
-        "uri": uri, "status": status, "bytes": 512, "request_time": 0.012, "upstream_time": "0.010",
-        "referrer": "", "user_agent": "Mozilla/5.0", "tls_protocol": "TLSv1.3", "request_id": f"id-{n}",
-    }, separators=(",", ":")) + "\n"
+    return (
+        json.dumps(
+            {
+                "time": moment.isoformat(),
+                "client": client,
+                "host": "portal.example.go.jp",
+                "method": "GET",
+                "uri": uri,
+                "status": status,
+                "bytes": 512,
+                "request_time": 0.012,
+                "upstream_time": "0.010",
+                "referrer": "",
+                "user_agent": "Mozilla/5.0",
+                "tls_protocol": "TLSv1.3",
+                "request_id": f"id-{n}",
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
 
 
 def write(path: Path, lines, mode="a"):
@@ -55,56 +71,79 @@ def read_all(live: Path, store, *, consumer="test", commit=True, **kwargs):
 
 
 def test_the_json_format_of_deploy_nginx():
-    line = ('{"time":"2026-12-07T09:00:01+09:00","client":"2001:db8::7","host":"portal.example.go.jp",'
-            '"method":"GET","uri":"/%E7%A0%94%E4%BF%AE/?page=2&q=%E5%AD%90","status":304,"bytes":0,'
-            '"request_time":0.004,"upstream_time":"0.003","referrer":"https://portal.example.go.jp/",'
-            '"user_agent":"Mozilla/5.0 (kokasen \\"test\\") 自治体","tls_protocol":"TLSv1.3",'
-            '"request_id":"0f1e2d3c4b5a69788796a5b4c3d2e1f0"}')
+    line = (
+        '{"time":"2026-12-07T09:00:01+09:00","client":"2001:db8::7","host":"portal.example.go.jp",'
+        '"method":"GET","uri":"/%E7%A0%94%E4%BF%AE/?page=2&q=%E5%AD%90","status":304,"bytes":0,'
+        '"request_time":0.004,"upstream_time":"0.003","referrer":"https://portal.example.go.jp/",'
+        '"user_agent":"Mozilla/5.0 (kokasen \\"test\\") 自治体","tls_protocol":"TLSv1.3",'
+        '"request_id":"0f1e2d3c4b5a69788796a5b4c3d2e1f0"}'
+    )
     record = access_log.parse_line(line)
-    assert record.time == datetime(2026, 12, 7, 0, 0, 1, tzinfo=timezone.utc)
+    assert record.time == datetime(2026, 12, 7, 0, 0, 1, tzinfo=UTC)
     assert (record.client, record.method, record.path, record.query) == (
-        "2001:db8::7", "GET", "/%E7%A0%94%E4%BF%AE/", "page=2&q=%E5%AD%90")
+        "2001:db8::7",
+        "GET",
+        "/%E7%A0%94%E4%BF%AE/",
+        "page=2&q=%E5%AD%90",
+    )
     assert (record.status, record.bytes, record.request_time) == (304, 0, 0.004)
     assert record.user_agent == 'Mozilla/5.0 (kokasen "test") 自治体' and not record.refused
     assert record.request_id == "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def test_the_combined_format_with_nginx_escapes_and_ipv6():
-    line = ('2001:db8::7 - - [07/Dec/2026:09:00:01 +0900] "GET /search/?q=%E7%A0%94 HTTP/1.1" 200 1234 '
-            '"https://portal.example.go.jp/" "Mozilla/5.0 (\\x22quoted\\x22) \\xE8\\x87\\xAA"')
+    line = (
+        '2001:db8::7 - - [07/Dec/2026:09:00:01 +0900] "GET /search/?q=%E7%A0%94 HTTP/1.1" 200 1234 '
+        '"https://portal.example.go.jp/" "Mozilla/5.0 (\\x22quoted\\x22) \\xE8\\x87\\xAA"'
+    )
     record = access_log.parse_line(line)
-    assert record.time == datetime(2026, 12, 7, 0, 0, 1, tzinfo=timezone.utc)
+    assert record.time == datetime(2026, 12, 7, 0, 0, 1, tzinfo=UTC)
     assert (record.client, record.method, record.path, record.query, record.status, record.bytes) == (
-        "2001:db8::7", "GET", "/search/", "q=%E7%A0%94", 200, 1234)
+        "2001:db8::7",
+        "GET",
+        "/search/",
+        "q=%E7%A0%94",
+        200,
+        1234,
+    )
     assert record.user_agent == 'Mozilla/5.0 ("quoted") 自'  # bytes of one character joined again
     assert record.request_time is None
     # Apache's common format (no referrer, no agent), a size of "-", a garbage request line.
     common = access_log.parse_line('192.0.2.1 - alice [01/Jan/2027:00:00:00 -0500] "POST /login/ HTTP/1.0" 302 -')
     assert (common.method, common.path, common.bytes) == ("POST", "/login/", 0)
-    assert common.time == datetime(2027, 1, 1, 5, 0, tzinfo=timezone.utc)
+    assert common.time == datetime(2027, 1, 1, 5, 0, tzinfo=UTC)
     garbage = access_log.parse_line('192.0.2.1 - - [07/Dec/2026:09:00:01 +0900] "\\x16\\x03\\x01\\x00" 400 157 "-" "-"')
     assert garbage.status == 400 and garbage.method == ""
 
 
 def test_the_refused_format():
-    line = ('2026-12-07T09:00:01+09:00 client=198.51.100.9 status=429 limit=REJECTED/- '
-            'host="portal.example.go.jp" request="POST /login/?next=/members/" request_id=0abc')
+    line = (
+        "2026-12-07T09:00:01+09:00 client=198.51.100.9 status=429 limit=REJECTED/- "
+        'host="portal.example.go.jp" request="POST /login/?next=/members/" request_id=0abc'
+    )
     record = access_log.parse_line(line)
     assert record.refused and (record.client, record.method, record.path, record.status) == (
-        "198.51.100.9", "POST", "/login/", 429)
+        "198.51.100.9",
+        "POST",
+        "/login/",
+        429,
+    )
     assert record.query == "next=/members/"
 
 
-@pytest.mark.parametrize("line", [
-    '{"time":"2026-12-07T09:00:01+09:00","client":"192.0.2.1","uri":"/x"',  # truncated
-    '{"time":"2026-12-07T09:00:01","client":"192.0.2.1","uri":"/x","status":200}',  # no zone
-    '{"time":"yesterday","client":"192.0.2.1","uri":"/x","status":200}',
-    '{"client":"192.0.2.1","uri":"/x","status":200}',
-    '[1, 2]',
-    'not a log line at all',
-    '192.0.2.1 - - [07/Foo/2026:09:00:01 +0900] "GET / HTTP/1.1" 200 1',
-    '',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"time":"2026-12-07T09:00:01+09:00","client":"192.0.2.1","uri":"/x"',  # truncated
+        '{"time":"2026-12-07T09:00:01","client":"192.0.2.1","uri":"/x","status":200}',  # no zone
+        '{"time":"yesterday","client":"192.0.2.1","uri":"/x","status":200}',
+        '{"client":"192.0.2.1","uri":"/x","status":200}',
+        "[1, 2]",
+        "not a log line at all",
+        '192.0.2.1 - - [07/Foo/2026:09:00:01 +0900] "GET / HTTP/1.1" 200 1',
+        "",
+    ],
+)
 def test_bad_lines_are_none(line):
     assert access_log.parse_line(line) is None
 
@@ -113,8 +152,10 @@ def test_bad_lines_and_invalid_bytes_are_counted_never_fatal(tmp_path):
     live = tmp_path / "access.json"
     with open(live, "wb") as file:
         file.write(json_line(1).encode())
-        file.write(b'{"time":"2026-12-07T09:00:02+09:00","client":"192.0.2.1","uri":"/\xff\xfe","status":404,'
-                   b'"request_id":"id-2"}\n')
+        file.write(
+            b'{"time":"2026-12-07T09:00:02+09:00","client":"192.0.2.1","uri":"/\xff\xfe","status":404,'
+            b'"request_id":"id-2"}\n'
+        )
         file.write(b"garbage \x00\x01\n")
         file.write(json_line(3).encode())
         file.write(b'{"time":"2026-12-07T09:00:04+09:00","client":"192.0.2.1","ur\n')
@@ -260,7 +301,11 @@ def test_numbered_rotation_names_oldest_first(tmp_path):
     write(tmp_path / "access.log.json-unrelated", [json_line(9)])
     write(tmp_path / "other.log", [json_line(9)])
     assert [p.name for p in access_log.rotated_siblings(live)] == [
-        "access.log.3.gz", "access.log.2.gz", "access.log.1.gz", "access.log"]
+        "access.log.3.gz",
+        "access.log.2.gz",
+        "access.log.1.gz",
+        "access.log",
+    ]
     assert ids(read_all(live, MemoryStore())[0]) == ["id-0", "id-1", "id-2", "id-3"]
 
 
@@ -273,8 +318,16 @@ def test_files_given_by_hand_under_any_name_add_only_what_is_new(tmp_path):
     store = MemoryStore()
 
     def given(path):
-        reader = LogReader(path, consumer="analytics", store=store, stream="imports", rotated=False, final=True,
-                           forget_after=None, now=datetime(2027, 1, 1, tzinfo=timezone.utc))
+        reader = LogReader(
+            path,
+            consumer="analytics",
+            store=store,
+            stream="imports",
+            rotated=False,
+            final=True,
+            forget_after=None,
+            now=datetime(2027, 1, 1, tzinfo=UTC),
+        )
         records = [r for chunk in reader.read() for r in chunk.records]
         reader.commit()
         return ids(records)
@@ -376,7 +429,12 @@ def test_positions_in_the_database_commit_with_the_consumers_transaction(tmp_pat
         assert len(read_all(live, DatabaseStore())[0]) == 3
     row = AccessLogPosition.objects.get()
     assert (row.consumer, row.stream, row.path, row.lines, row.offset) == (
-        "test", str(live), str(live), 3, live.stat().st_size)
+        "test",
+        str(live),
+        str(live),
+        3,
+        live.stat().st_size,
+    )
     assert read_all(live, DatabaseStore())[0] == []
     write(live, [json_line(3)])
     assert ids(read_all(live, DatabaseStore())[0]) == ["id-3"]
@@ -386,7 +444,7 @@ def test_positions_in_the_database_commit_with_the_consumers_transaction(tmp_pat
 def test_positions_of_files_gone_for_a_week_are_forgotten(tmp_path):
     live = tmp_path / "access.json"
     write(live, [json_line(0)])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     read_all(live, DatabaseStore(), now=now - timedelta(days=10))
     live.unlink()
     write(live, [json_line(1)])

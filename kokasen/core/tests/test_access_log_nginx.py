@@ -32,11 +32,13 @@ class Nginx:
             f"server {{\n    listen 127.0.0.1:{self.port};\n    server_name portal.example.go.jp;\n"
             f"    access_log {self.logs}/access.log combined buffer=64k flush=5s if=$kokasen_log_request;\n"
             f"    access_log {self.logs}/access.json kokasen_json buffer=64k flush=5s if=$kokasen_log_request;\n"
-            "    location / { return 200 \"ok\\n\"; }\n    location /missing/ { return 404; }\n}\n",
-            encoding="utf-8")
+            '    location / { return 200 "ok\\n"; }\n    location /missing/ { return 404; }\n}\n',
+            encoding="utf-8",
+        )
         conf = debian_main_conf(folder, [http_conf, server])
-        self.process = subprocess.Popen([nginx_binary(), "-c", str(conf), "-g", "daemon off;"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [nginx_binary(), "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -82,7 +84,8 @@ def rotation_conf(folder: Path, logs: Path, nginx: Nginx, *, mode: str) -> Path:
     text = text.replace("dateformat -%Y%m%d-%H\n", "dateformat -%Y%m%d-%H%M%S\n")
     if mode == "create":
         text = text.replace(POSTROTATE, f"kill -USR1 {nginx.process.pid}").replace(
-            "create 0640 www-data adm", "create 0640")
+            "create 0640 www-data adm", "create 0640"
+        )
     else:
         text = text.replace("create 0640 www-data adm", "copytruncate").replace(POSTROTATE, "true")
     path = folder / f"logrotate-{mode}"
@@ -91,8 +94,9 @@ def rotation_conf(folder: Path, logs: Path, nginx: Nginx, *, mode: str) -> Path:
 
 
 def rotate(conf: Path, state: Path):
-    result = subprocess.run([logrotate(), "-f", "-s", str(state), str(conf)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [logrotate(), "-f", "-s", str(state), str(conf)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     time.sleep(1.1)  # the next rotation gets another name (seconds in dateformat)
 
@@ -161,9 +165,18 @@ def test_the_rotated_names_of_deploy_logrotate_are_recognised(tmp_path):
     from kokasen.core.access_log import rotated_siblings
 
     live = tmp_path / "access.json"
-    for name in ("access.json-20261205-00.gz", "access.json-20261206-00.gz", "access.json-20261207-00",
-                 "access.json-20261207-13", "access.json"):
+    for name in (
+        "access.json-20261205-00.gz",
+        "access.json-20261206-00.gz",
+        "access.json-20261207-00",
+        "access.json-20261207-13",
+        "access.json",
+    ):
         (tmp_path / name).write_text("x\n")
     assert [p.name for p in rotated_siblings(live)] == [
-        "access.json-20261205-00.gz", "access.json-20261206-00.gz", "access.json-20261207-00",
-        "access.json-20261207-13", "access.json"]
+        "access.json-20261205-00.gz",
+        "access.json-20261206-00.gz",
+        "access.json-20261207-00",
+        "access.json-20261207-13",
+        "access.json",
+    ]

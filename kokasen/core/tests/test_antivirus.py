@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,13 +47,13 @@ def test_version_strings_are_read_in_the_given_zone():
     raw = "ClamAV 1.4.6/27475/Sun Dec  6 08:22:33 2026\0"
     tokyo = parse_version(raw, ZoneInfo("Asia/Tokyo"))
     assert (tokyo.engine, tokyo.signatures) == ("1.4.6", 27475)
-    assert tokyo.signatures_date == datetime(2026, 12, 5, 23, 22, 33, tzinfo=timezone.utc)
-    utc = parse_version(raw, timezone.utc)
+    assert tokyo.signatures_date == datetime(2026, 12, 5, 23, 22, 33, tzinfo=UTC)
+    utc = parse_version(raw, UTC)
     assert utc.signatures_date - tokyo.signatures_date == timedelta(hours=9)
-    bare = parse_version("ClamAV 1.4.6", timezone.utc)  # no daily database loaded
+    bare = parse_version("ClamAV 1.4.6", UTC)  # no daily database loaded
     assert (bare.signatures, bare.signatures_date, bare.age_seconds(), bare.label()) == (None, None, None, "unknown")
     with pytest.raises(ClamdError):
-        parse_version("something else", timezone.utc)
+        parse_version("something else", UTC)
 
 
 # --- INSTREAM ------------------------------------------------------------------------------------
@@ -124,14 +124,17 @@ def test_more_than_clamd_takes_is_refused_as_too_large(clamd_server, tmp_path):
     assert result.is_unavailable and result.reason is Reason.SIZE_LIMIT, result
 
 
-@pytest.mark.parametrize("answer,status,reason,signature", [
-    ("stream: OK", Status.CLEAN, None, ""),
-    ("stream: Win.Test.EICAR_HDB-1 FOUND", Status.INFECTED, None, "Win.Test.EICAR_HDB-1"),
-    ("stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND", Status.UNAVAILABLE, Reason.SIZE_LIMIT, ""),
-    ("stream: Heuristics.Encrypted.Zip FOUND", Status.UNAVAILABLE, Reason.ENCRYPTED, ""),
-    ("INSTREAM size limit exceeded. ERROR", Status.UNAVAILABLE, Reason.SIZE_LIMIT, ""),
-    ("stream: Can't allocate memory ERROR", Status.UNAVAILABLE, Reason.ERROR, ""),
-])
+@pytest.mark.parametrize(
+    "answer,status,reason,signature",
+    [
+        ("stream: OK", Status.CLEAN, None, ""),
+        ("stream: Win.Test.EICAR_HDB-1 FOUND", Status.INFECTED, None, "Win.Test.EICAR_HDB-1"),
+        ("stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND", Status.UNAVAILABLE, Reason.SIZE_LIMIT, ""),
+        ("stream: Heuristics.Encrypted.Zip FOUND", Status.UNAVAILABLE, Reason.ENCRYPTED, ""),
+        ("INSTREAM size limit exceeded. ERROR", Status.UNAVAILABLE, Reason.SIZE_LIMIT, ""),
+        ("stream: Can't allocate memory ERROR", Status.UNAVAILABLE, Reason.ERROR, ""),
+    ],
+)
 def test_every_answer_of_clamd_has_one_result(answer, status, reason, signature):
     result = Clamd._result(answer, None, 0.0)
     assert (result.status, result.reason, result.signature) == (status, reason, signature)

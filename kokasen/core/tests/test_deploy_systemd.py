@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parents[3]
 UNITS = ROOT / "deploy" / "systemd"
 SANDBOX_START = "# --- Sandboxing"
 REQUIRED_SANDBOX = {
-    "NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes", "ProtectHome": "yes",
-    "PrivateDevices": "yes", "CapabilityBoundingSet": "", "RestrictSUIDSGID": "yes",
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "PrivateTmp": "yes",
+    "ProtectHome": "yes",
+    "PrivateDevices": "yes",
+    "CapabilityBoundingSet": "",
+    "RestrictSUIDSGID": "yes",
 }
 
 
@@ -41,8 +46,9 @@ def test_systemd_analyze_verify_accepts_every_unit(tmp_path):
     for path in UNITS.iterdir():
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8").replace("/srv/kokasen/app", str(ROOT)))
     names = sorted(p.name for p in tmp_path.iterdir())
-    result = subprocess.run([analyze, "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result.stderr + result.stdout
 
 
@@ -51,7 +57,7 @@ def test_every_unit_has_the_same_sandbox():
     for path in services():
         text = path.read_text(encoding="utf-8")
         assert SANDBOX_START in text, path.name
-        block = text[text.index(SANDBOX_START):]
+        block = text[text.index(SANDBOX_START) :]
         blocks[path.name] = block.split("\n[", 1)[0].strip()  # up to the next section ([Install])
         service = unit(path)["Service"]
         for key, value in REQUIRED_SANDBOX.items():
@@ -101,8 +107,12 @@ def test_ops_scan_runs_every_five_minutes_and_may_read_nginx_logs():
     assert service["SupplementaryGroups"] == "adm"
     assert "/srv/kokasen/app/var" in service["ReadWritePaths"]  # the lock and the outage record (OPS_STATE_DIR)
     calendar = unit(UNITS / "kokasen-ops-scan.timer")["Timer"]["OnCalendar"]
-    result = subprocess.run([shutil.which("systemd-analyze"), "calendar", "--iterations=4", calendar],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [shutil.which("systemd-analyze"), "calendar", "--iterations=4", calendar],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     stamps = re.findall(r"(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})", result.stdout)
     from datetime import datetime

@@ -140,7 +140,9 @@ def broken_database_and_cache(monkeypatch, settings):
         raise OperationalError("could not connect to server: Connection refused")
 
     monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
-    settings.CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
     settings.DEBUG = False
     return attempts
 

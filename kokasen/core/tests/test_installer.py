@@ -31,20 +31,43 @@ ROOT = Path(__file__).resolve().parents[3]
 INSTALLER = ROOT / "deploy" / "install.sh"
 DOMAIN = "portal.example.go.jp"
 OPTIONS = [
-    "--domain", DOMAIN, "--self-signed",
-    "--ssh-networks", "198.51.100.0/24, 2001:db8:1::/48",
-    "--admin-networks", "192.0.2.0/24",
-    "--health-networks", "192.0.2.10",
-    "--fail2ban-ignore", "203.0.113.0/24",
-    "--smtp-host", "smtp.example.go.jp",
-    "--admin-email", "kanri@example.go.jp",
+    "--domain",
+    DOMAIN,
+    "--self-signed",
+    "--ssh-networks",
+    "198.51.100.0/24, 2001:db8:1::/48",
+    "--admin-networks",
+    "192.0.2.0/24",
+    "--health-networks",
+    "192.0.2.10",
+    "--fail2ban-ignore",
+    "203.0.113.0/24",
+    "--smtp-host",
+    "smtp.example.go.jp",
+    "--admin-email",
+    "kanri@example.go.jp",
 ]
 # Names the installer reads from the environment: the caller's shell must not decide them here.
 INSTALLER_VARIABLES = {
-    "KOKASEN_DOMAIN", "KOKASEN_TLS_CERT", "KOKASEN_TLS_KEY", "KOKASEN_TLS_CHAIN", "KOKASEN_SELF_SIGNED",
-    "SSH_ALLOWED_NETWORKS", "ADMIN_ALLOWED_NETWORKS", "HEALTH_ALLOWED_NETWORKS", "FAIL2BAN_IGNORE_NETWORKS",
-    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "KOKASEN_SMTP_PASSWORD_FILE", "DEFAULT_FROM_EMAIL",
-    "KOKASEN_ADMIN_EMAIL", "KOKASEN_ADMIN_USER", "KOKASEN_ROOT", "KOKASEN_INSTANCE", "KOKASEN_ENV_FILE",
+    "KOKASEN_DOMAIN",
+    "KOKASEN_TLS_CERT",
+    "KOKASEN_TLS_KEY",
+    "KOKASEN_TLS_CHAIN",
+    "KOKASEN_SELF_SIGNED",
+    "SSH_ALLOWED_NETWORKS",
+    "ADMIN_ALLOWED_NETWORKS",
+    "HEALTH_ALLOWED_NETWORKS",
+    "FAIL2BAN_IGNORE_NETWORKS",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "KOKASEN_SMTP_PASSWORD_FILE",
+    "DEFAULT_FROM_EMAIL",
+    "KOKASEN_ADMIN_EMAIL",
+    "KOKASEN_ADMIN_USER",
+    "KOKASEN_ROOT",
+    "KOKASEN_INSTANCE",
+    "KOKASEN_ENV_FILE",
 }
 
 
@@ -68,9 +91,23 @@ class Installation:
     def manage(self, *args, check=True) -> subprocess.CompletedProcess:
         """A management command the way a server runs one: the wrapper, as the service user."""
         result = subprocess.run(
-            ["runuser", "-u", self.instance, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
-             f"KOKASEN_ENV_FILE={self.env_file}", str(self.app / "deploy" / "bin" / "kokasen-manage"), *args],
-            cwd="/", capture_output=True, text=True, timeout=120,
+            [
+                "runuser",
+                "-u",
+                self.instance,
+                "--",
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "LANG=C.UTF-8",
+                f"KOKASEN_ENV_FILE={self.env_file}",
+                str(self.app / "deploy" / "bin" / "kokasen-manage"),
+                *args,
+            ],
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if check:
             assert result.returncode == 0, result.stdout + result.stderr
@@ -88,7 +125,11 @@ def environment() -> dict[str, str]:
 def run_installer(root: Path, instance: str, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", str(INSTALLER), "--root", str(root), "--instance", instance, *options],
-        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -112,13 +153,20 @@ def seed_package_files(root: Path) -> None:
         assert old in text, f"Debian's nginx.conf no longer names {old}"
         text = text.replace(old, f"{root}{old}")
     conf.write_text(text, encoding="utf-8")
-    assert (root / "etc" / "nginx" / "sites-enabled" / "default").exists(), "Debian's default site is the installer's to remove"
+    assert (root / "etc" / "nginx" / "sites-enabled" / "default").exists(), (
+        "Debian's default site is the installer's to remove"
+    )
 
 
 def postgresql(*sql: str) -> None:
     for statement in sql:
-        subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-c", statement],
-                       cwd="/", capture_output=True, text=True, timeout=60)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-c", statement],
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +189,12 @@ def installation():
         env_file = root / "etc" / "kokasen" / "kokasen.env"
         text = env_file.read_text(encoding="utf-8")
         assert "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24\n" in text
-        env_file.write_text(text.replace("\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24\n",
-                                         "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24,2001:db8:2::/48\n"), encoding="utf-8")
+        env_file.write_text(
+            text.replace(
+                "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24\n", "\nADMIN_ALLOWED_NETWORKS=192.0.2.0/24,2001:db8:2::/48\n"
+            ),
+            encoding="utf-8",
+        )
         after_edit = run_installer(root, instance)
         assert after_edit.returncode == 0, after_edit.stdout + after_edit.stderr
         yield Installation(root, instance, first, second, after_edit, secret)
@@ -171,7 +223,11 @@ def test_an_edited_environment_file_reaches_nginx_and_nothing_else_changes(insta
 def test_the_environment_file_and_secrets_are_written_once_for_the_service_user_only(installation):
     env_file = installation.env_file
     info = env_file.stat()
-    assert stat.S_IMODE(info.st_mode) == 0o640 and info.st_uid == 0 and grp.getgrgid(info.st_gid).gr_name == installation.instance
+    assert (
+        stat.S_IMODE(info.st_mode) == 0o640
+        and info.st_uid == 0
+        and grp.getgrgid(info.st_gid).gr_name == installation.instance
+    )
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line and not line.startswith("#"))
     assert values["ALLOWED_HOSTS"] == DOMAIN and values["PORTAL_BASE_URL"] == f"https://{DOMAIN}"
     assert values["DATABASE_URL"] == f"postgres://{installation.instance}@%2Frun%2Fpostgresql/{installation.instance}"
@@ -227,7 +283,9 @@ def test_nginx_reads_what_the_app_stores_but_never_the_settings(installation):
         read = subprocess.run(["runuser", "-u", "www-data", "--", "cat", str(path)], capture_output=True)
         assert read.returncode == 0, (path, read.stderr)
     for secret in (installation.env_file, installation.root / "etc" / "kokasen" / "secret_key"):
-        refused = subprocess.run(["runuser", "-u", "www-data", "--", "cat", str(secret)], capture_output=True, text=True)
+        refused = subprocess.run(
+            ["runuser", "-u", "www-data", "--", "cat", str(secret)], capture_output=True, text=True
+        )
         assert refused.returncode != 0 and "Permission denied" in refused.stderr
 
 
@@ -249,17 +307,29 @@ def test_nginx_nftables_fail2ban_and_logrotate_configurations_pass_their_own_che
     assert admin_networks == ["default 1;", "192.0.2.0/24 0;", "2001:db8:2::/48 0;"]
     assert (root / "etc/nginx/kokasen/health-networks.conf").read_text().rstrip().endswith("192.0.2.10/32 0;")
     ruleset = root / "etc/nftables.conf"
-    assert "elements = { 198.51.100.0/24 }" in ruleset.read_text() and "elements = { 2001:db8:1::/48 }" in ruleset.read_text()
+    assert (
+        "elements = { 198.51.100.0/24 }" in ruleset.read_text()
+        and "elements = { 2001:db8:1::/48 }" in ruleset.read_text()
+    )
     nft = subprocess.run(["nft", "-c", "-f", str(ruleset)], capture_output=True, text=True)
     assert nft.returncode == 0, nft.stderr
     # Debian's own sshd jail stays enabled: it loads only because the installer points it at the journal.
     assert (root / "etc/fail2ban/jail.d/defaults-debian.conf").exists()
-    fail2ban = subprocess.run(["fail2ban-client", "-c", str(root / "etc/fail2ban"), "-t"], capture_output=True,
-                              text=True, env={**os.environ, "LANG": "C.UTF-8"})
-    assert "OK: configuration test is successful" in fail2ban.stdout + fail2ban.stderr, fail2ban.stdout + fail2ban.stderr
+    fail2ban = subprocess.run(
+        ["fail2ban-client", "-c", str(root / "etc/fail2ban"), "-t"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "C.UTF-8"},
+    )
+    assert "OK: configuration test is successful" in fail2ban.stdout + fail2ban.stderr, (
+        fail2ban.stdout + fail2ban.stderr
+    )
     assert "203.0.113.0/24" in (root / "etc/fail2ban/jail.d/kokasen-ignore.local").read_text()
-    rotate = subprocess.run(["logrotate", "-d", "-s", str(root / "logrotate.state"), str(root / "etc/logrotate.d/kokasen")],
-                            capture_output=True, text=True)
+    rotate = subprocess.run(
+        ["logrotate", "-d", "-s", str(root / "logrotate.state"), str(root / "etc/logrotate.d/kokasen")],
+        capture_output=True,
+        text=True,
+    )
     assert rotate.returncode == 0 and f"{root}/var/log/nginx/kokasen/access.log" in rotate.stderr, rotate.stderr
 
 
@@ -269,20 +339,31 @@ def test_the_units_are_the_repositorys_verified_and_enabled_offline(installation
     for unit in repository:
         installed = (unit_dir / unit.name).read_text()
         # Only the scratch root and the instance's user differ from what a real server gets.
-        assert installed.replace(str(installation.root), "").replace(f"={installation.instance}\n", "=kokasen\n") == unit.read_text(), unit.name
-    verify = subprocess.run(["systemd-analyze", "verify", "--man=no", *[u.name for u in repository]], cwd=unit_dir,
-                            capture_output=True, text=True, timeout=120)
+        assert (
+            installed.replace(str(installation.root), "").replace(f"={installation.instance}\n", "=kokasen\n")
+            == unit.read_text()
+        ), unit.name
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *[u.name for u in repository]],
+        cwd=unit_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
     wanted = {p.name for p in unit_dir.glob("*.target.wants/*")}
     assert wanted == {u.name for u in repository if u.suffix in (".timer", ".path")} | {"kokasen-web.service"}
-    listing = subprocess.run(["systemctl", f"--root={installation.root}", "is-enabled", *sorted(wanted)],
-                             capture_output=True, text=True)
+    listing = subprocess.run(
+        ["systemctl", f"--root={installation.root}", "is-enabled", *sorted(wanted)], capture_output=True, text=True
+    )
     assert listing.stdout.split() == ["enabled"] * len(wanted)
 
 
 def test_the_code_is_the_checkout_compiled_and_owned_by_root(installation):
     app = installation.app
-    assert (app / "kokasen" / "settings" / "base.py").read_bytes() == (ROOT / "kokasen" / "settings" / "base.py").read_bytes()
+    assert (app / "kokasen" / "settings" / "base.py").read_bytes() == (
+        ROOT / "kokasen" / "settings" / "base.py"
+    ).read_bytes()
     assert not (app / ".git").exists() and (app / ".venv" / "bin" / "gunicorn").exists()
     assert list((app / "kokasen" / "settings" / "__pycache__").glob("base.cpython-311.pyc"))
     assert app.stat().st_uid == 0 and (app / "manage.py").stat().st_uid == 0
@@ -291,8 +372,18 @@ def test_the_code_is_the_checkout_compiled_and_owned_by_root(installation):
 
 def test_an_option_that_contradicts_the_environment_file_is_refused(installation):
     before = installation.env_file.read_text()
-    result = run_installer(installation.root, installation.instance, "--domain", "other.example.go.jp",
-                           "--admin-networks", "2001:db8:2:0::/48, 192.0.2.0/24")  # the same networks, written otherwise
+    result = run_installer(
+        installation.root,
+        installation.instance,
+        "--domain",
+        "other.example.go.jp",
+        "--admin-networks",
+        "2001:db8:2:0::/48, 192.0.2.0/24",
+    )  # the same networks, written otherwise
     assert result.returncode == 2
-    assert "環境ファイル" in result.stderr and "PORTAL_BASE_URL" in result.stderr and "ADMIN_ALLOWED_NETWORKS" not in result.stderr
+    assert (
+        "環境ファイル" in result.stderr
+        and "PORTAL_BASE_URL" in result.stderr
+        and "ADMIN_ALLOWED_NETWORKS" not in result.stderr
+    )
     assert installation.env_file.read_text() == before

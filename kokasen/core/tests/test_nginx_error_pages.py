@@ -58,7 +58,7 @@ def test_the_check_fails_on_a_stale_copy_and_the_command_rewrites_it(tmp_path):
 @pytest.mark.parametrize("name", sorted(HEADINGS))
 def test_each_page_is_japanese_self_contained_and_leads_home(name):
     html = (ERRORS_DIR / name).read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"ja\"")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="ja"')
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert f'<h1 class="app-page-header__title">{HEADINGS[name]}</h1>' in html
     assert 'class="app-header"' in html and 'class="app-footer"' in html
@@ -107,7 +107,7 @@ def nginx_setup(tmp_path_factory):
     static_export = base / "export"
     (static_export / "static" / "css").mkdir(parents=True)
     (static_export / "static" / "css" / "portal.css").write_text("body { margin: 0; }\n")
-    (static_export / "index.html").write_text("<!DOCTYPE html><html lang=\"ja\"><head><title>top</title></head></html>\n")
+    (static_export / "index.html").write_text('<!DOCTYPE html><html lang="ja"><head><title>top</title></head></html>\n')
     # What matters here is nginx's handling of the file; the exporter's 404.html is tested in static_export.
     (static_export / "404.html").write_text(
         '<!DOCTYPE html>\n<html lang="ja">\n<head>\n<link rel="stylesheet" href="static/css/portal.css">\n'
@@ -137,7 +137,9 @@ def nginx_setup(tmp_path_factory):
         portal = portal.replace(old, new)
     (base / "portal.conf").write_text(portal, encoding="utf-8")
     # Log formats, limit zones (the login rate small enough to reach in three requests), admin networks.
-    http_conf = write_http_conf(base, replacements=[("zone=kokasen_login:5m   rate=2r/s", "zone=kokasen_login:5m   rate=1r/m")])
+    http_conf = write_http_conf(
+        base, replacements=[("zone=kokasen_login:5m   rate=2r/s", "zone=kokasen_login:5m   rate=1r/m")]
+    )
 
     export_conf = (NGINX_DIR / "static-export.conf").read_text(encoding="utf-8")
     for old, new in [("/srv/kokasen-static", str(static_export)), ("/srv/kokasen/errors/", f"{ERRORS_DIR}/")]:
@@ -146,7 +148,9 @@ def nginx_setup(tmp_path_factory):
     (base / "static-export.conf").write_text(export_conf, encoding="utf-8")
 
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the pytest folders
-    temp = "".join(f"  {kind}_temp_path {base / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "".join(
+        f"  {kind}_temp_path {base / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     (base / "nginx.conf").write_text(
         f"{user}worker_processes 1;\ndaemon off;\npid {base / 'nginx.pid'};\nerror_log {base / 'error.log'} warn;\n"
         "events { worker_connections 64; }\n"

@@ -49,7 +49,9 @@ class StandInApp(BaseHTTPRequestHandler):
         self.seen.append((self.command, self.path, dict(self.headers), received))
         if self.path == "/_auth/staff-upload":
             cookie = self.headers.get("Cookie", "")
-            if not has_body(self.headers.get("X-Original-Content-Length"), self.headers.get("X-Original-Transfer-Encoding")):
+            if not has_body(
+                self.headers.get("X-Original-Content-Length"), self.headers.get("X-Original-Transfer-Encoding")
+            ):
                 status = 204
             elif STAFF_COOKIE in cookie:
                 status = 204
@@ -72,7 +74,9 @@ class StandInApp(BaseHTTPRequestHandler):
         pass
 
 
-def loopback_conf(text: str, *, http_port: int, https_port: int, app_port: int, cert: Path, key: Path, srv: Path) -> str:
+def loopback_conf(
+    text: str, *, http_port: int, https_port: int, app_port: int, cert: Path, key: Path, srv: Path
+) -> str:
     """portal.conf with loopback addresses, the test certificate and a scratch /srv: nothing else."""
     replacements = [
         ("    listen 80;\n", f"    listen 127.0.0.1:{http_port};\n"),
@@ -102,8 +106,13 @@ def portal(tmp_path_factory, smtp_certificate):
     threading.Thread(target=app.serve_forever, daemon=True).start()
     https_port = free_port()
     conf = loopback_conf(
-        PORTAL_CONF.read_text(encoding="utf-8"), http_port=free_port(), https_port=https_port,
-        app_port=app.server_address[1], cert=cert, key=key, srv=work / "srv",
+        PORTAL_CONF.read_text(encoding="utf-8"),
+        http_port=free_port(),
+        https_port=https_port,
+        app_port=app.server_address[1],
+        cert=cert,
+        key=key,
+        srv=work / "srv",
     )
     (work / "portal.conf").write_text(conf, encoding="utf-8")
     http_conf = write_http_conf(work)  # log formats, limit zones, admin networks
@@ -148,14 +157,23 @@ http {{
         app.shutdown()
 
 
-def request(port: int, method: str, path: str, *, content_length: int | None = None, cookie: str = "",
-            body: bytes | None = None, cafile: Path) -> tuple[int, str]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    content_length: int | None = None,
+    cookie: str = "",
+    body: bytes | None = None,
+    cafile: Path,
+) -> tuple[int, str]:
     """Send the request line and headers (and ``body`` if given, else no body at all, whatever
     Content-Length says); return the status and the response body. Times out after 10 s."""
     context = ssl.create_default_context(cafile=str(cafile))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, context.wrap_socket(
-        raw, server_hostname="localhost"
-    ) as tls:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         head = [f"{method} {path} HTTP/1.1", "Host: portal.example.go.jp", "Connection: close"]
         if content_length is not None:
             head += [f"Content-Length: {content_length}", "Content-Type: multipart/form-data; boundary=x"]
@@ -194,9 +212,14 @@ def posts_reaching_the_app(seen) -> list:
 
 
 # Each within its location's limit: 2,000 MB for documents, 5 MB (an import's limit) elsewhere.
-UPLOADS = [("/admin/documents/multiple/add/", 2000 * MB), ("/admin/documents/chooser/create/", 2000 * MB),
-           ("/admin/images/multiple/add/", 5 * MB), ("/admin/meetings/1/roster/", 5 * MB),
-           ("/admin/local-government-accounts/import/", 5 * MB), ("/django-admin/wagtaildocs/document/add/", 5 * MB)]
+UPLOADS = [
+    ("/admin/documents/multiple/add/", 2000 * MB),
+    ("/admin/documents/chooser/create/", 2000 * MB),
+    ("/admin/images/multiple/add/", 5 * MB),
+    ("/admin/meetings/1/roster/", 5 * MB),
+    ("/admin/local-government-accounts/import/", 5 * MB),
+    ("/django-admin/wagtaildocs/document/add/", 5 * MB),
+]
 
 
 @pytest.mark.parametrize("cookie", ["", MEMBER_COOKIE], ids=["anonymous", "member"])
@@ -221,24 +244,40 @@ def test_nginx_passes_a_verified_staff_upload_with_its_body(portal, smtp_certifi
     port, seen, _ = portal
     seen.clear()
     body = bytes(MB)
-    status, text = request(port, "POST", "/admin/documents/multiple/add/", content_length=len(body),
-                           cookie=STAFF_COOKIE, body=body, cafile=smtp_certificate[0])
+    status, text = request(
+        port,
+        "POST",
+        "/admin/documents/multiple/add/",
+        content_length=len(body),
+        cookie=STAFF_COOKIE,
+        body=body,
+        cafile=smtp_certificate[0],
+    )
     assert (status, text) == (200, f"app:{MB}")
-    assert [(m, p, r) for m, p, _, r in seen] == [("GET", "/_auth/staff-upload", 0),
-                                                 ("POST", "/admin/documents/multiple/add/", MB)]
+    assert [(m, p, r) for m, p, _, r in seen] == [
+        ("GET", "/_auth/staff-upload", 0),
+        ("POST", "/admin/documents/multiple/add/", MB),
+    ]
 
 
-@pytest.mark.parametrize("path,limit_mb", [
-    ("/admin/documents/multiple/add/", 2001), ("/admin/images/multiple/add/", 11), ("/django-admin/x/", 11),
-    ("/login/", 10), ("/", 10),
-])
+@pytest.mark.parametrize(
+    "path,limit_mb",
+    [
+        ("/admin/documents/multiple/add/", 2001),
+        ("/admin/images/multiple/add/", 11),
+        ("/django-admin/x/", 11),
+        ("/login/", 10),
+        ("/", 10),
+    ],
+)
 def test_nginx_refuses_a_body_over_the_limit_of_its_location_from_content_length_alone(
     portal, smtp_certificate, path, limit_mb
 ):
     port, seen, _ = portal
     seen.clear()
-    status, text = request(port, "POST", path, content_length=limit_mb * MB + 1, cookie=STAFF_COOKIE,
-                           cafile=smtp_certificate[0])
+    status, text = request(
+        port, "POST", path, content_length=limit_mb * MB + 1, cookie=STAFF_COOKIE, cafile=smtp_certificate[0]
+    )
     assert status == 413 and "大きすぎます" in text
     assert seen == [], "413 from the Content-Length alone, before the app is even asked"
 

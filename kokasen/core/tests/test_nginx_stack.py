@@ -42,19 +42,50 @@ from kokasen.testing.smtp import free_port, self_signed_certificate
 HOST = "portal.example.go.jp"
 EXPORT_HOST = "www.example.go.jp"
 HSTS = "max-age=31536000; includeSubDomains"
-JSON_FIELDS = {"time", "client", "host", "method", "uri", "status", "bytes", "request_time", "upstream_time",
-               "referrer", "user_agent", "tls_protocol", "request_id"}
+JSON_FIELDS = {
+    "time",
+    "client",
+    "host",
+    "method",
+    "uri",
+    "status",
+    "bytes",
+    "request_time",
+    "upstream_time",
+    "referrer",
+    "user_agent",
+    "tls_protocol",
+    "request_id",
+}
 # CRYPTREC「TLS暗号設定ガイドライン」Ver. 3.0.1, 推奨セキュリティ型, TLS 1.2: the ECDHE suites, in the
 # guideline's order (decision 0025). With the RSA test certificate only the ECDHE-RSA ones can be chosen.
 CRYPTREC_TLS12 = [
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-CCM", "ECDHE-ECDSA-AES128-CCM8",
-    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES256-CCM", "ECDHE-ECDSA-AES256-CCM8",
-    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-    "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384",
-    "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES128-CCM",
+    "ECDHE-ECDSA-AES128-CCM8",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-AES256-CCM",
+    "ECDHE-ECDSA-AES256-CCM8",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES128-SHA256",
+    "ECDHE-RSA-AES128-SHA256",
+    "ECDHE-ECDSA-AES256-SHA384",
+    "ECDHE-RSA-AES256-SHA384",
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-RSA-AES256-SHA",
 ]
-CRYPTREC_TLS13 = ["TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
-                  "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
+CRYPTREC_TLS13 = [
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+]
 
 
 class StandInApp(BaseHTTPRequestHandler):
@@ -172,8 +203,16 @@ def stack(tmp_path_factory):
 
     # The admins only from 127.0.0.2 (ADMIN_ALLOWED_NETWORKS=127.0.0.2/32).
     http_conf = write_http_conf(folder, admin_networks="default 1;\n127.0.0.2 0;\n")
-    sites = write_sites(folder, ports=ports, cert=cert, key=key, app_port=app.server_address[1], srv=srv,
-                        export_root=export, export_host=EXPORT_HOST)
+    sites = write_sites(
+        folder,
+        ports=ports,
+        cert=cert,
+        key=key,
+        app_port=app.server_address[1],
+        srv=srv,
+        export_root=export,
+        export_host=EXPORT_HOST,
+    )
     conf = debian_main_conf(folder, [http_conf, *sites])
     command = [binary, "-c", str(conf), "-e", str(folder / "logs" / "main-error.log"), "-g", "daemon off;"]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60)
@@ -206,8 +245,14 @@ def test_nginx_accepts_every_file_of_deploy_nginx_inside_debians_nginx_conf(stac
     # The only warning: the self-signed test certificate names no OCSP responder to staple answers of.
     warnings = [line for line in stack.checked.stderr.splitlines() if "[warn]" in line]
     assert all('"ssl_stapling" ignored' in line for line in warnings), warnings
-    loaded = {"kokasen-http.conf", "admin-networks.conf", "health-networks.conf", "portal.conf", "catch-all.conf",
-              "static-export.conf"}
+    loaded = {
+        "kokasen-http.conf",
+        "admin-networks.conf",
+        "health-networks.conf",
+        "portal.conf",
+        "catch-all.conf",
+        "static-export.conf",
+    }
     assert {path.name for path in NGINX_DIR.glob("*.conf")} == loaded, "a new file in deploy/nginx/: test it here"
 
 
@@ -223,8 +268,11 @@ def test_server_tokens_off_in_every_server_block():
 
 def test_the_json_log_has_every_field_and_the_request_id_the_app_received(stack):
     stack.app_seen.clear()
-    status, headers, body = fetch(stack.ports["https"], "/news/?page=2", headers={
-        "User-Agent": 'Mozilla/5.0 (kokasen "test") 自治体'.encode(), "Referer": f"https://{HOST}/news/"})
+    status, headers, body = fetch(
+        stack.ports["https"],
+        "/news/?page=2",
+        headers={"User-Agent": 'Mozilla/5.0 (kokasen "test") 自治体'.encode(), "Referer": f"https://{HOST}/news/"},
+    )
     assert status == 200
     [(path, received)] = stack.app_seen
     request_id = received["X-Request-ID"]
@@ -241,7 +289,12 @@ def test_the_json_log_has_every_field_and_the_request_id_the_app_received(stack)
     [entry] = mine
     assert set(entry) == JSON_FIELDS
     assert datetime.fromisoformat(entry["time"]).tzinfo is not None
-    assert (entry["client"], entry["host"], entry["method"], entry["uri"]) == ("127.0.0.1", HOST, "GET", "/news/?page=2")
+    assert (entry["client"], entry["host"], entry["method"], entry["uri"]) == (
+        "127.0.0.1",
+        HOST,
+        "GET",
+        "/news/?page=2",
+    )
     assert entry["status"] == 200 and entry["bytes"] == len(body)
     assert isinstance(entry["request_time"], (int, float)) and entry["request_time"] >= 0
     assert float(entry["upstream_time"]) >= 0
@@ -337,15 +390,24 @@ def test_tls_12_offers_only_the_cryptrec_suites_with_forward_secrecy(stack):
     conf = (NGINX_DIR / "portal.conf").read_text(encoding="utf-8")
     assert f'ssl_ciphers "{":".join(CRYPTREC_TLS12)}";' in conf
     assert f"ssl_conf_command Ciphersuites {':'.join(CRYPTREC_TLS13)};" in conf
-    every = subprocess.run(["openssl", "ciphers", "-tls1_2", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
-                           capture_output=True, text=True, check=True).stdout.strip().split(":")
+    every = (
+        subprocess.run(
+            ["openssl", "ciphers", "-tls1_2", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .split(":")
+    )
     every = [name for name in every if not name.startswith("TLS_")]  # TLS 1.3 names are not for 1.2
     assert len(every) > 60
     accepted = []
     for name in every:
         try:
-            version, chosen = handshake(stack.ports["https"], maximum_version=ssl.TLSVersion.TLSv1_2,
-                                        ciphers=f"{name}:@SECLEVEL=0")
+            version, chosen = handshake(
+                stack.ports["https"], maximum_version=ssl.TLSVersion.TLSv1_2, ciphers=f"{name}:@SECLEVEL=0"
+            )
         except ssl.SSLError:
             continue
         assert (version, chosen) == ("TLSv1.2", name)
@@ -412,8 +474,14 @@ def test_a_refused_flood_writes_one_short_line_in_16_and_nothing_else(stack):
     refused = [line for line in stack.log_lines("refused.log")[refused_before:] if f"client={source} " in line]
     # One in 16 at random: 250 expected; far outside these bounds only with a broken sample.
     assert 120 <= len(refused) <= 420, len(refused)
-    assert all(re.fullmatch(rf"\S+ client={re.escape(source)} status=429 limit=REJECTED/- host=\"{HOST}\" "
-                            r"request=\"GET /login/\" request_id=0[0-9a-f]{31}", line) for line in refused), refused[:3]
+    assert all(
+        re.fullmatch(
+            rf"\S+ client={re.escape(source)} status=429 limit=REJECTED/- host=\"{HOST}\" "
+            r"request=\"GET /login/\" request_id=0[0-9a-f]{31}",
+            line,
+        )
+        for line in refused
+    ), refused[:3]
     per_refusal = sum(grown.values()) / refusals
     assert per_refusal < 25, (grown, refusals)  # bytes of log per refused request (before: 294)
 

@@ -14,7 +14,9 @@ from kokasen.settings import env
 
 ROOT = Path(__file__).resolve().parents[3]
 WRAPPER = ROOT / "deploy" / "bin" / "kokasen-manage"
-SETTINGS_SCRIPT = "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG, settings.ALLOWED_HOSTS)"
+SETTINGS_SCRIPT = (
+    "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG, settings.ALLOWED_HOSTS)"
+)
 PRODUCTION_VALUES = {
     "SECRET_KEY": "p" * 20 + "-production-like-secret-value-for-the-check",
     "ALLOWED_HOSTS": "portal.example.go.jp",
@@ -139,7 +141,9 @@ def production_env_file(tmp_path, **overrides) -> Path:
 
 def test_the_production_settings_refuse_to_start_without_the_server_variables(tmp_path):
     env_file = production_env_file(tmp_path, REDIS_URL=None, PORTAL_BASE_URL=None, EMAIL_HOST="")
-    environment = clean_environment(KOKASEN_ENV_FILE=str(env_file), DJANGO_SETTINGS_MODULE="kokasen.settings.production")
+    environment = clean_environment(
+        KOKASEN_ENV_FILE=str(env_file), DJANGO_SETTINGS_MODULE="kokasen.settings.production"
+    )
     result = run([sys.executable, "manage.py", "check"], environment)
     assert result.returncode != 0
     assert "必要な環境変数がありません: REDIS_URL、EMAIL_HOST、PORTAL_BASE_URL。" in result.stderr
@@ -180,7 +184,10 @@ def test_the_systemd_units_run_every_command_through_the_wrapper():
             command = line.removeprefix("ExecStart=").split()
             if "manage.py" in line:
                 pytest.fail(f"{unit.name} runs manage.py directly: {line}")
-            assert command[0] in ("/srv/kokasen/app/deploy/bin/kokasen-manage", "/srv/kokasen/app/.venv/bin/gunicorn"), line
+            assert command[0] in (
+                "/srv/kokasen/app/deploy/bin/kokasen-manage",
+                "/srv/kokasen/app/.venv/bin/gunicorn",
+            ), line
             if command[0].endswith("gunicorn"):
                 assert command[1] == "kokasen.wsgi", line  # whose default is the production settings
     wsgi = (ROOT / "kokasen" / "wsgi.py").read_text(encoding="utf-8")

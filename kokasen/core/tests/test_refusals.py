@@ -33,7 +33,8 @@ def test_a_refusal_carries_texts_and_problems_under_one_name():
     refused = Refused("ファイル全体の理由です。", Problem(3, "団体コード", "団体コードがありません。"))
     assert refused.messages == ["ファイル全体の理由です。", "3行目（団体コード）：団体コードがありません。"]
     assert refused.problems == [
-        Problem(None, None, "ファイル全体の理由です。"), Problem(3, "団体コード", "団体コードがありません。")
+        Problem(None, None, "ファイル全体の理由です。"),
+        Problem(3, "団体コード", "団体コードがありません。"),
     ]
     assert str(refused) == "ファイル全体の理由です。\n3行目（団体コード）：団体コードがありません。"
     copy = pickle.loads(pickle.dumps(refused))
@@ -68,7 +69,9 @@ def test_after_a_redirect_every_message_is_an_error_message():
 
 def test_a_command_writes_the_lines_and_fails_with_the_summary():
     command = BaseCommand(stderr=io.StringIO())
-    error = refusals.command_error(command, Refused(Problem(2, "団体コード", "ありません。"), "もう一つ。"), "問題が 2 件あります。")
+    error = refusals.command_error(
+        command, Refused(Problem(2, "団体コード", "ありません。"), "もう一つ。"), "問題が 2 件あります。"
+    )
     assert isinstance(error, CommandError) and str(error) == "問題が 2 件あります。" and error.returncode == 1
     assert command.stderr._out.getvalue().splitlines() == ["2行目（団体コード）：ありません。", "もう一つ。"]
     quiet = BaseCommand(stderr=OutputWrapper(io.StringIO()))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -35,9 +34,20 @@ def redis_server(tmp_path):
 
 
 def resilient(location, **options) -> dict:
-    return {"default": {"BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache", "LOCATION": location,
-                        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3, "retry_seconds": 5,
-                                    "log_seconds": 60, "local_prefixes": ["throttle:", "login:"], **options}}}
+    return {
+        "default": {
+            "BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache",
+            "LOCATION": location,
+            "OPTIONS": {
+                "socket_connect_timeout": 0.3,
+                "socket_timeout": 0.3,
+                "retry_seconds": 5,
+                "log_seconds": 60,
+                "local_prefixes": ["throttle:", "login:"],
+                **options,
+            },
+        }
+    }
 
 
 def backend(location, **options) -> ResilientRedisCache:
@@ -46,8 +56,9 @@ def backend(location, **options) -> ResilientRedisCache:
 
 
 def login(client, username, password, address="198.51.100.1"):
-    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=NGINX,
-                       HTTP_X_FORWARDED_FOR=address)
+    return client.post(
+        "/login/", {"username": username, "password": password}, REMOTE_ADDR=NGINX, HTTP_X_FORWARDED_FOR=address
+    )
 
 
 def cache_warnings(caplog):
@@ -69,7 +80,8 @@ def test_reads_miss_writes_are_dropped_counters_count_locally(caplog):
     # The rate counters of the login defences and other limits keep counting in this process.
     assert down.add("throttle:login-pair:k", 1, 60) is True and down.incr("throttle:login-pair:k") == 2
     assert down.get("throttle:login-pair:k") == 2 and down.get_many(["throttle:login-pair:k", "a"]) == {
-        "throttle:login-pair:k": 2}
+        "throttle:login-pair:k": 2
+    }
     assert down.decr("throttle:login-pair:k") == 1 and down.delete("throttle:login-pair:k") is True
     assert down.is_down
     # One warning for all of these calls (one real attempt, then the pause).
@@ -87,7 +99,9 @@ def test_logged_at_most_once_per_interval(caplog):
     assert calls > 50
     messages = cache_warnings(caplog)
     assert 2 <= len(messages) <= 4, messages  # the first at once, then one per 0.3 s
-    assert messages[1].startswith("Redis cache still unavailable") and "failed calls since the last message" in messages[1]
+    assert (
+        messages[1].startswith("Redis cache still unavailable") and "failed calls since the last message" in messages[1]
+    )
 
 
 def test_a_hanging_redis_costs_one_timeout_per_pause(hanging_port):
@@ -114,7 +128,9 @@ def test_other_errors_still_raise():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("redis", ["dead port", "hanging"])
-def test_pages_and_login_work_and_readyz_names_cache(client, settings, demo_site, hanging_port, redis, caplog, tmp_path):
+def test_pages_and_login_work_and_readyz_names_cache(
+    client, settings, demo_site, hanging_port, redis, caplog, tmp_path
+):
     port = free_port() if redis == "dead port" else hanging_port
     settings.CACHES = resilient(f"redis://127.0.0.1:{port}/0")
     settings.MEDIA_ROOT = tmp_path
@@ -155,8 +171,9 @@ def client_class_for(client):
 
 
 @pytest.mark.django_db
-def test_a_session_ended_while_redis_hung_is_not_served_again_from_redis(client, settings, demo_site, redis_server,
-                                                                        caplog):
+def test_a_session_ended_while_redis_hung_is_not_served_again_from_redis(
+    client, settings, demo_site, redis_server, caplog
+):
     import redis as redis_lib
 
     process, port = redis_server
@@ -202,14 +219,23 @@ def test_production_uses_it_with_bounded_waits():
 
     from django.conf import settings as django_settings
 
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.CACHES['default']))")
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.CACHES['default']))"
+    )
     env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/0", "DJANGO_SETTINGS_MODULE": "kokasen.settings.test"}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=django_settings.BASE_DIR)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=django_settings.BASE_DIR
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
-        "BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:6379/0",
-        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry_seconds": 5, "log_seconds": 60,
-                    "local_prefixes": ["throttle:", "login:"]},
+        "BACKEND": "kokasen.core.resilient_cache.ResilientRedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/0",
+        "OPTIONS": {
+            "socket_connect_timeout": 0.3,
+            "socket_timeout": 0.5,
+            "retry_seconds": 5,
+            "log_seconds": 60,
+            "local_prefixes": ["throttle:", "login:"],
+        },
     }

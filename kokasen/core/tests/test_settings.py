@@ -22,7 +22,11 @@ def test_production_settings_pass_the_deploy_check():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     # HSTS preload is a decision for the agency (the go.jp domain), not a default.
     problems = [line for line in result.stderr.splitlines() if line.startswith("?: (") and "W021" not in line]
@@ -54,8 +58,10 @@ def test_env_helpers_read_typed_values(monkeypatch, tmp_path):
     assert env.env_bool("X_UNSET", True) is True
 
 
-@pytest.mark.parametrize("name,value,reader", [("X_BOOL", "maybe", env.env_bool), ("X_INT", "4x", env.env_int),
-                                               ("X_FLOAT", "0,5", env.env_float)])
+@pytest.mark.parametrize(
+    "name,value,reader",
+    [("X_BOOL", "maybe", env.env_bool), ("X_INT", "4x", env.env_int), ("X_FLOAT", "0,5", env.env_float)],
+)
 def test_env_helpers_refuse_malformed_values(monkeypatch, name, value, reader):
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured):

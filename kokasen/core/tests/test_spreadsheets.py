@@ -16,12 +16,29 @@ from kokasen.core import spreadsheets
 
 # Every leading sign a spreadsheet may take for the start of a formula, half and full width.
 HOSTILE = [
-    "=HYPERLINK(\"http://evil.example\",\"開く\")", "=1+2",
-    "+1+2", "-1+2", "-", "@SUM(A1:A2)",
-    "＝1+2", "＝HYPERLINK(\"http://evil.example\")", "＋1+2", "－1+2", "＠SUM(A1:A2)",
-    "﹦1+2", "﹢1", "﹣1", "﹫SUM(1)", "⁼1", "⁺1", "₋1",  # small and super/subscript forms (NFKC)
+    '=HYPERLINK("http://evil.example","開く")',
+    "=1+2",
+    "+1+2",
+    "-1+2",
+    "-",
+    "@SUM(A1:A2)",
+    "＝1+2",
+    '＝HYPERLINK("http://evil.example")',
+    "＋1+2",
+    "－1+2",
+    "＠SUM(A1:A2)",
+    "﹦1+2",
+    "﹢1",
+    "﹣1",
+    "﹫SUM(1)",
+    "⁼1",
+    "⁺1",
+    "₋1",  # small and super/subscript forms (NFKC)
     "−1+2",  # U+2212 MINUS SIGN
-    "\t=1+2", "\r=1+2", "\n=1+2", "\r\n=1+2",
+    "\t=1+2",
+    "\r=1+2",
+    "\n=1+2",
+    "\r\n=1+2",
 ]
 HARMLESS = ["北海道札幌市", "a=b", " =1+2", "'quoted", "―", "—", "ー", "1+2", ""]
 
@@ -80,9 +97,9 @@ class XlsxTestCase(unittest.TestCase):
 
     def test_aware_datetimes_are_refused(self):
         with self.assertRaises(TypeError):
-            spreadsheets.xlsx_table(["h"], [[dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)]], sheet="s")
+            spreadsheets.xlsx_table(["h"], [[dt.datetime(2026, 4, 1, tzinfo=dt.UTC)]], sheet="s")
         with self.assertRaises(TypeError):
-            spreadsheets.csv_cell(dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc))
+            spreadsheets.csv_cell(dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
 
     def test_control_characters_xml_cannot_hold_are_dropped(self):
         ws = read_xlsx(spreadsheets.xlsx_table(["h"], [["ベル\x07と\x0bタブ\tは"]], sheet="s"))
@@ -111,7 +128,9 @@ class CsvTestCase(unittest.TestCase):
         self.assertIn('"\'\r=1+2"', text)  # a CR inside a cell is quoted by the csv module
 
     def test_rows_end_in_crlf_and_bom_is_optional(self):
-        data = spreadsheets.csv_bytes(("Pre-assign Room Name", "Email Address"), [("グループ1", "a@example.jp")], bom=False)
+        data = spreadsheets.csv_bytes(
+            ("Pre-assign Room Name", "Email Address"), [("グループ1", "a@example.jp")], bom=False
+        )
         self.assertEqual(data, "Pre-assign Room Name,Email Address\r\nグループ1,a@example.jp\r\n".encode())
 
     def test_numbers_and_dates_are_written_plainly(self):

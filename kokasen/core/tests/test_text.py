@@ -18,7 +18,7 @@ from kokasen.core import text
         ("👍🏽", 1),  # skin-tone modifier
         ("👨‍👩‍👧‍👦", 1),  # ZWJ family
         ("🇯🇵🇺🇸", 2),  # two flags (regional indicator pairs)
-        ("葛\U000E0100", 1),  # ideographic variation selector
+        ("葛\U000e0100", 1),  # ideographic variation selector
         ("❤️", 1),  # heart + VS16
         ("a\r\nb", 3),  # CR LF is one line break
     ],

@@ -26,9 +26,9 @@ import io
 import json
 import pkgutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from django import forms
@@ -86,8 +86,9 @@ def scene(db):
     login_staff(client, user)
     UserProfile.get_for_user(user)  # the account page creates it on first visit: not the upload's doing
     collection = Collection.get_first_root_node()
-    document = get_document_model().objects.create(title="差し替え前の資料", collection=collection,
-                                                   file=_content_file("before.pdf", BEFORE_PDF))
+    document = get_document_model().objects.create(
+        title="差し替え前の資料", collection=collection, file=_content_file("before.pdf", BEFORE_PDF)
+    )
     image = get_image_model()(title="差し替え前の図", collection=collection)
     image.file = _image_file("before.png", png_bytes())
     image._set_image_file_metadata()
@@ -148,8 +149,10 @@ def address_list():
 
 def roster():
     lg = town()
-    return ("団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置\r\n"
-            f"{lg.code},{lg.name},こども家庭課,係長,試験 花子,hanako@town.example.lg.jp,設置済\r\n").encode("cp932")
+    return (
+        "団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置\r\n"
+        f"{lg.code},{lg.name},こども家庭課,係長,試験 花子,hanako@town.example.lg.jp,設置済\r\n"
+    ).encode("cp932")
 
 
 def center_list():
@@ -198,28 +201,38 @@ PATHS = [
         "video-add",
         lambda s, n, d: s.client.post(reverse("wagtaildocs:add"), _document_fields(s, n, d)),
         lambda: ("座談会の録画.webm", VIDEO_FILE.read_bytes()),
-        lambda r, s: r.status_code == 302 and get_document_model().objects.get(title="ウイルス検査の確認")
-        .filename.endswith(".webm"),
+        lambda r, s: (
+            r.status_code == 302
+            and get_document_model().objects.get(title="ウイルス検査の確認").filename.endswith(".webm")
+        ),
     ),
     UploadPath(
         "documents-multiple",
-        lambda s, n, d: s.client.post(reverse("wagtaildocs:add_multiple"),
-                                      {"files[]": _file(n, d), "collection": s.collection.pk}),
+        lambda s, n, d: s.client.post(
+            reverse("wagtaildocs:add_multiple"), {"files[]": _file(n, d), "collection": s.collection.pk}
+        ),
         lambda: ("配布資料.pdf", PDF),
         lambda r, s: _json(r)["success"] is True,
     ),
     UploadPath(
         "documents-chooser",
-        lambda s, n, d: s.client.post(reverse("wagtaildocs_chooser:create"), {
-            "document-chooser-upload-title": "ウイルス検査の確認", "document-chooser-upload-file": _file(n, d),
-            "document-chooser-upload-collection": s.collection.pk, "document-chooser-upload-tags": ""}),
+        lambda s, n, d: s.client.post(
+            reverse("wagtaildocs_chooser:create"),
+            {
+                "document-chooser-upload-title": "ウイルス検査の確認",
+                "document-chooser-upload-file": _file(n, d),
+                "document-chooser-upload-collection": s.collection.pk,
+                "document-chooser-upload-tags": "",
+            },
+        ),
         lambda: ("配布資料.pdf", PDF),
         lambda r, s: _json(r)["step"] == "chosen",
     ),
     UploadPath(
         "documents-replace",
-        lambda s, n, d: s.client.post(reverse("wagtaildocs:edit", args=[s.document.pk]),
-                                      _document_fields(s, n, d, title=s.document.title)),
+        lambda s, n, d: s.client.post(
+            reverse("wagtaildocs:edit", args=[s.document.pk]), _document_fields(s, n, d, title=s.document.title)
+        ),
         lambda: ("差し替え後の資料.pdf", PDF),
         lambda r, s: r.status_code == 302 and get_document_model().objects.get(pk=s.document.pk).file.read() == PDF,
     ),
@@ -232,34 +245,54 @@ PATHS = [
     ),
     UploadPath(
         "images-multiple",
-        lambda s, n, d: s.client.post(reverse("wagtailimages:add_multiple"),
-                                      {"files[]": _file(n, d), "collection": s.collection.pk}),
+        lambda s, n, d: s.client.post(
+            reverse("wagtailimages:add_multiple"), {"files[]": _file(n, d), "collection": s.collection.pk}
+        ),
         lambda: ("図.png", png_bytes()),
         lambda r, s: _json(r)["success"] is True,
     ),
     UploadPath(
         "images-chooser",
-        lambda s, n, d: s.client.post(reverse("wagtailimages_chooser:create"), {
-            "image-chooser-upload-title": "ウイルス検査の確認", "image-chooser-upload-file": _file(n, d),
-            "image-chooser-upload-collection": s.collection.pk, "image-chooser-upload-tags": ""}),
+        lambda s, n, d: s.client.post(
+            reverse("wagtailimages_chooser:create"),
+            {
+                "image-chooser-upload-title": "ウイルス検査の確認",
+                "image-chooser-upload-file": _file(n, d),
+                "image-chooser-upload-collection": s.collection.pk,
+                "image-chooser-upload-tags": "",
+            },
+        ),
         lambda: ("図.png", png_bytes((30, 60, 200))),  # not the scene's image: the chooser would offer that one
         lambda r, s: _json(r)["step"] == "chosen",
     ),
     UploadPath(
         "images-replace",
-        lambda s, n, d: s.client.post(reverse("wagtailimages:edit", args=[s.image.pk]),
-                                      _document_fields(s, n, d, title=s.image.title)),
+        lambda s, n, d: s.client.post(
+            reverse("wagtailimages:edit", args=[s.image.pk]), _document_fields(s, n, d, title=s.image.title)
+        ),
         lambda: ("差し替え後の図.png", png_bytes((10, 120, 40))),
-        lambda r, s: r.status_code == 302 and get_image_model().objects.get(pk=s.image.pk).file.name != s.image.file.name,
+        lambda r, s: (
+            r.status_code == 302 and get_image_model().objects.get(pk=s.image.pk).file.name != s.image.file.name
+        ),
     ),
     # Wagtail's own screens: the profile picture and the redirect import.
     UploadPath(
         "avatar",
-        lambda s, n, d: s.client.post(reverse("wagtailadmin_account"), {
-            "name_email-first_name": "試験", "name_email-last_name": "職員", "name_email-email": "staff@cfa.example.go.jp",
-            "avatar-avatar": _file(n, d), "locale-preferred_language": "ja", "locale-current_time_zone": "Asia/Tokyo",
-            "theme-theme": "system", "theme-density": "default", "theme-contrast": "system",
-            "theme-keyboard_shortcuts": "on"}),
+        lambda s, n, d: s.client.post(
+            reverse("wagtailadmin_account"),
+            {
+                "name_email-first_name": "試験",
+                "name_email-last_name": "職員",
+                "name_email-email": "staff@cfa.example.go.jp",
+                "avatar-avatar": _file(n, d),
+                "locale-preferred_language": "ja",
+                "locale-current_time_zone": "Asia/Tokyo",
+                "theme-theme": "system",
+                "theme-density": "default",
+                "theme-contrast": "system",
+                "theme-keyboard_shortcuts": "on",
+            },
+        ),
         lambda: ("顔写真.png", png_bytes()),
         lambda r, s: r.status_code == 302 and bool(UserProfile.get_for_user(s.user).avatar),
     ),
@@ -290,8 +323,9 @@ PATHS = [
     ),
     UploadPath(
         "survey",
-        lambda s, n, d: s.client.post(reverse("meetings_admin:report_survey", args=[s.meeting.pk]),
-                                      {"half": "first", "file": _file(n, d)}),
+        lambda s, n, d: s.client.post(
+            reverse("meetings_admin:report_survey", args=[s.meeting.pk]), {"half": "first", "file": _file(n, d)}
+        ),
         lambda: ("アンケート.csv", "満足度,よかった点［自由記述］\n満足,参考になりました\n".encode()),
         lambda r, s: r.status_code == 200 and SurveyResponse.objects.filter(meeting=s.meeting).count() == 1,
     ),
@@ -308,8 +342,13 @@ FORMS = {
 # Every FileField of every model -> the paths that fill it ([]: never from an upload).
 MODEL_FILE_FIELDS = {
     # WAGTAILDOCS_DOCUMENT_FORM_BASE (members.forms.SafeDocumentForm); not in the Django admin (core/admin.py).
-    "wagtaildocs.Document.file": ["documents-add", "video-add", "documents-multiple", "documents-chooser",
-                                  "documents-replace"],
+    "wagtaildocs.Document.file": [
+        "documents-add",
+        "video-add",
+        "documents-multiple",
+        "documents-chooser",
+        "documents-replace",
+    ],
     "wagtailimages.Image.file": ["images-add", "images-multiple", "images-chooser", "images-replace"],
     # Wagtail keeps a multiple-upload file here when the file passed and another field did not.
     "wagtailcore.UploadedFile.file": ["documents-multiple", "images-multiple"],
@@ -408,6 +447,7 @@ def test_a_clean_file_is_accepted(path, scene, folders, scanning):
 def _import_everything():
     """The URLconf with every include (Wagtail's admin, the screens our hooks register) and
     every module of the project but tests, migrations and settings."""
+
     def walk(resolver):
         for pattern in resolver.url_patterns:
             if hasattr(pattern, "url_patterns"):
@@ -487,8 +527,11 @@ def test_every_upload_handler_scans():
 
     assert base.FILE_UPLOAD_HANDLERS == upload_scan.HANDLERS == settings.FILE_UPLOAD_HANDLERS
     project = Path(kokasen.__file__).parent
-    replacing = [str(p) for p in project.rglob("*.py") if "upload_handlers" in p.read_text(encoding="utf-8")
-                 and p.name != Path(__file__).name]
+    replacing = [
+        str(p)
+        for p in project.rglob("*.py")
+        if "upload_handlers" in p.read_text(encoding="utf-8") and p.name != Path(__file__).name
+    ]
     assert replacing == [], "a view that sets request.upload_handlers would skip the scan"
 
 

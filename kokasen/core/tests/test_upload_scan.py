@@ -79,7 +79,10 @@ def sha(data: bytes) -> str:
 
 def refused(result=None):
     return upload_scan.RefusedUpload(
-        name="../../名簿.xlsx", content_type="application/octet-stream", field_name="file", received_size=1234,
+        name="../../名簿.xlsx",
+        content_type="application/octet-stream",
+        field_name="file",
+        received_size=1234,
         result=result or ScanResult.infected(TEST_SIGNATURE_NAME),
     )
 
@@ -89,9 +92,18 @@ def test_a_refused_upload_has_no_content_and_refuses_every_use():
     assert stand_in.name == "名簿.xlsx" and bool(stand_in)  # the name sanitised as any upload's
     assert repr(stand_in) == "<RefusedUpload: 名簿.xlsx (infected)>"
     message = MESSAGES[Status.INFECTED].format(signature=TEST_SIGNATURE_NAME)
-    for use in (lambda f: f.size, lambda f: f.read(), lambda f: f.read(10), lambda f: list(f.chunks()),
-                lambda f: f.open(), lambda f: iter(f), lambda f: f.seek(0), lambda f: f.multiple_chunks(),
-                lambda f: len(f), lambda f: f.temporary_file_path()):
+    for use in (
+        lambda f: f.size,
+        lambda f: f.read(),
+        lambda f: f.read(10),
+        lambda f: list(f.chunks()),
+        lambda f: f.open(),
+        lambda f: iter(f),
+        lambda f: f.seek(0),
+        lambda f: f.multiple_chunks(),
+        lambda f: len(f),
+        lambda f: f.temporary_file_path(),
+    ):
         with pytest.raises(upload_scan.VirusCheckFailed) as raised:
             use(stand_in)
         error = raised.value
@@ -111,8 +123,10 @@ def test_forms_show_the_refusal_as_the_file_fields_error():
     unchecked = ScanResult.unavailable(Reason.CONNECTION, "no socket")
     form = Form({}, {"file": refused(), "picture": refused(unchecked)})
     assert not form.is_valid()
-    assert form.errors["file"] == [f"このファイルからウイルス（{TEST_SIGNATURE_NAME}）が見つかったため、受け付けませんでした。"
-                                   "ファイルは保存していません。送信元に確認してください。"]
+    assert form.errors["file"] == [
+        f"このファイルからウイルス（{TEST_SIGNATURE_NAME}）が見つかったため、受け付けませんでした。"
+        "ファイルは保存していません。送信元に確認してください。"
+    ]
     assert form.errors["picture"] == [MESSAGES[None]]
 
 
@@ -129,8 +143,12 @@ def test_the_400_page_of_an_uncaught_refusal_says_why(rf):
 def test_a_clean_file_reaches_the_view_as_sent_and_scanned(scanning):
     data = b"%PDF-1.4\n" + b"clean " * 1000
     answer = Client().post("/describe/", {"file": upload("資料.pdf", data)}).json()
-    assert answer["files"]["file"] == {"class": "InMemoryUploadedFile", "name": "資料.pdf", "scan": "clean",
-                                       "sha": sha(data)}
+    assert answer["files"]["file"] == {
+        "class": "InMemoryUploadedFile",
+        "name": "資料.pdf",
+        "scan": "clean",
+        "sha": sha(data),
+    }
 
 
 def test_an_infected_file_never_reaches_the_view_and_is_audited(scanning, django_user_model):
@@ -141,8 +159,16 @@ def test_an_infected_file_never_reaches_the_view_and_is_audited(scanning, django
     assert answer["files"]["other"]["scan"] == "clean"  # each file of a request on its own
     [event] = AuditEvent.objects.filter(action="antivirus.upload_refused")
     assert event.actor is None and event.target_label == "名簿.csv"  # an anonymous request here
-    assert event.detail == {**event.detail, "name": "名簿.csv", "field": "file", "size": len(data), "path": "/describe/",
-                            "result": "infected", "signature": TEST_SIGNATURE_NAME, "signature_version": 1}
+    assert event.detail == {
+        **event.detail,
+        "name": "名簿.csv",
+        "field": "file",
+        "size": len(data),
+        "path": "/describe/",
+        "result": "infected",
+        "signature": TEST_SIGNATURE_NAME,
+        "signature_version": 1,
+    }
 
 
 def test_large_files_are_streamed_from_their_temporary_file_which_a_refusal_deletes(scanning, settings):
@@ -152,8 +178,12 @@ def test_large_files_are_streamed_from_their_temporary_file_which_a_refusal_dele
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = MB
     clean = bytes(range(256)) * (8 * MB // 256)  # 8 MB (bodies outside the admins: 10 MB), 128 chunks of 64 KB
     answer = Client().post("/describe/", {"file": upload("座談会.webm", clean)}).json()
-    assert answer["files"]["file"] == {"class": "TemporaryUploadedFile", "name": "座談会.webm", "scan": "clean",
-                                       "sha": sha(clean)}
+    assert answer["files"]["file"] == {
+        "class": "TemporaryUploadedFile",
+        "name": "座談会.webm",
+        "scan": "clean",
+        "sha": sha(clean),
+    }
     assert len(answer["temporary"]) == 1 and answer["temporary"][0].endswith(".upload.webm")
     infected = clean + TEST_SIGNATURE_TEXT  # at the very end: found only if all was streamed
     answer = Client().post("/describe/", {"file": upload("座談会.webm", infected)}).json()

@@ -24,10 +24,10 @@ a new URL needs its line here before it ships.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -117,7 +117,8 @@ class Scene:
         self.member_a, self.member_b = member_a, member_b
         self.agency_admin, self.operator = agency_admin, operator
         self.topic = Topic.objects.create(
-            title="アクセス確認のお題", opens_at=timezone.now() - timedelta(days=1),
+            title="アクセス確認のお題",
+            opens_at=timezone.now() - timedelta(days=1),
             closes_at=timezone.now() + timedelta(days=14),
         )
         self.post = tips_services.post_submit(topic=self.topic, author=member_a, body="アクセス確認の投稿（承認待ち）")
@@ -139,14 +140,21 @@ class Scene:
         self.handout = RoundtablePage.objects.get(slug="roundtable-01").handouts.first().document
         restricted = CollectionViewRestriction.objects.values_list("collection", flat=True)
         self.public_document = (
-            get_document_model().objects.exclude(collection__in=restricted)
-            .exclude(collection__members_protection__isnull=False).first()
+            get_document_model()
+            .objects.exclude(collection__in=restricted)
+            .exclude(collection__members_protection__isnull=False)
+            .first()
         )
         self.image = make_image("アクセス確認の図", members_collection(), "access-chart.png")
         self.members_home = MembersHomePage.objects.get()
         self.alert = Alert.objects.create(
-            rule="scanner", key="192.0.2.9", severity="warning", summary="192.0.2.9 から脆弱性スキャン",
-            first_seen=timezone.now(), last_seen=timezone.now(), count=10,
+            rule="scanner",
+            key="192.0.2.9",
+            severity="warning",
+            summary="192.0.2.9 から脆弱性スキャン",
+            first_seen=timezone.now(),
+            last_seen=timezone.now(),
+            count=10,
         )
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)
 

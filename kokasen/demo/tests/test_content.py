@@ -11,17 +11,17 @@ from kokasen.demo import content
 from kokasen.demo.pdf import make_pdf
 
 SPEC_MENU_ORDER = [
-    "概要",            # ① こども家庭センターの概要及び概念図
-    "お知らせ",        # ②
-    "設置・運営",      # ③
+    "概要",  # ① こども家庭センターの概要及び概念図
+    "お知らせ",  # ②
+    "設置・運営",  # ③
     "運営に関する財政支援",  # ④
-    "取組事例",        # ⑤
-    "ガイドライン",    # ⑥
-    "支援事業",        # ⑦
+    "取組事例",  # ⑤
+    "ガイドライン",  # ⑥
+    "支援事業",  # ⑦
     "要保護児童対策地域協議会",  # ⑧
-    "研修",            # ⑨
-    "働く",            # ⑩
-    "会議資料",        # ⑪
+    "研修",  # ⑨
+    "働く",  # ⑩
+    "会議資料",  # ⑪
 ]
 BLOCK_TYPES = {"heading", "paragraph", "accordion", "documents", "image", "links", "notice", "table"}
 ANCHOR_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -101,9 +101,7 @@ def test_block_types_are_known():
 def test_every_page_is_marked_as_sample():
     for _section, article in content.all_articles():
         first_type, first_value = article["body"][0]
-        marked = "サンプル" in article["summary"] or (
-            first_type == "notice" and "サンプル" in first_value["text"]
-        )
+        marked = "サンプル" in article["summary"] or (first_type == "notice" and "サンプル" in first_value["text"])
         assert marked, article["slug"]
     for item in content.NEWS:
         assert "サンプル" in item["summary"], item["slug"]
@@ -168,9 +166,7 @@ def test_svgs_parse_and_have_title():
 
 
 def test_long_articles_and_faqs():
-    long_articles = [
-        a for _, a in content.all_articles() if sum(1 for t, _ in a["body"] if t == "heading") >= 6
-    ]
+    long_articles = [a for _, a in content.all_articles() if sum(1 for t, _ in a["body"] if t == "heading") >= 6]
     assert len(long_articles) >= 3
     faq_articles = [a for _, a in content.all_articles() if any(t == "accordion" for t, _ in a["body"])]
     assert len(faq_articles) >= 3
@@ -192,7 +188,8 @@ def test_links_are_https():
 def test_training_article_mentions_kenshu():
     training = next(s for s in content.SECTIONS if s["slug"] == "training")
     matches = [
-        a for a in training["articles"]
+        a
+        for a in training["articles"]
         if "研修" in a["title"] and any("研修" in v for t, v in a["body"] if t == "paragraph")
     ]
     assert matches

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return [model.objects.count() for model in (Page, get_user_model(), get_document_model(), get_image_model(), Meeting)]
+    return [
+        model.objects.count() for model in (Page, get_user_model(), get_document_model(), get_image_model(), Meeting)
+    ]
 
 
 @pytest.fixture
@@ -28,11 +30,14 @@ def password_files(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("debug,production,allowed_without_debug", [
-    (False, False, False),  # DEBUG off: perhaps a production database
-    (True, True, False),  # the production settings, even with DEBUG forced on
-    (False, True, True),
-])
+@pytest.mark.parametrize(
+    "debug,production,allowed_without_debug",
+    [
+        (False, False, False),  # DEBUG off: perhaps a production database
+        (True, True, False),  # the production settings, even with DEBUG forced on
+        (False, True, True),
+    ],
+)
 def test_load_demo_refuses_without_debug_or_with_the_production_settings(
     settings, password_files, debug, production, allowed_without_debug
 ):
@@ -56,12 +61,16 @@ def test_the_test_settings_allow_load_demo_explicitly(settings, password_files):
 
 
 def test_load_demo_through_the_production_wrapper_is_refused_and_writes_nothing(tmp_path, fresh_sqlite_file):
-    env_file = write_env_file(tmp_path / "kokasen.env", PRODUCTION_VALUES | {"DATABASE_URL": f"sqlite:///{fresh_sqlite_file}"})
+    env_file = write_env_file(
+        tmp_path / "kokasen.env", PRODUCTION_VALUES | {"DATABASE_URL": f"sqlite:///{fresh_sqlite_file}"}
+    )
     environment = clean_environment(KOKASEN_ENV_FILE=str(env_file))
     count = "from wagtail.models import Page; from kokasen.accounts.models import User; print(Page.objects.count(), User.objects.count())"
 
     def run(*args):
-        return subprocess.run([str(WRAPPER), *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [str(WRAPPER), *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        )
 
     before = run("shell", "-v0", "-c", count)
     assert before.returncode == 0, before.stderr

@@ -70,8 +70,13 @@ def test_the_town_meeting_is_grouped_and_has_a_room_with_a_sample_url(loaded):
     assert all(s.starts_at.year == 2027 and s.ends_at > s.starts_at for s in sessions.values())
     admin = get_user_model().objects.get(username="admin")
     actions = set(AuditEvent.objects.filter(actor=admin).values_list("action", flat=True))
-    assert {"meetings.meeting_created", "meetings.roster_imported", "meetings.grouping_proposed",
-            "meetings.rooms_assigned", "meetings.rooms_changed"} <= actions
+    assert {
+        "meetings.meeting_created",
+        "meetings.roster_imported",
+        "meetings.grouping_proposed",
+        "meetings.rooms_assigned",
+        "meetings.rooms_changed",
+    } <= actions
 
 
 def test_the_prefecture_meeting_has_four_departments_and_no_groups(loaded):

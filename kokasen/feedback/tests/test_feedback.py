@@ -23,10 +23,15 @@ def test_member_sends_an_opinion_and_staff_are_told(client, member_a, agency_adm
     login_member(client, member_a)
     form = client.get(reverse("feedback:send")).content.decode()
     assert 'name="body"' in form and 'autocomplete="email"' in form
-    response = client.post(reverse("feedback:send"), {
-        "body": "会議資料のページに日付で並べ替える機能がほしいです。", "category": "usability",
-        "contact_name": "子育て支援課 田中", "contact_email": "tanaka@city.sapporo.example.jp",
-    })
+    response = client.post(
+        reverse("feedback:send"),
+        {
+            "body": "会議資料のページに日付で並べ替える機能がほしいです。",
+            "category": "usability",
+            "contact_name": "子育て支援課 田中",
+            "contact_email": "tanaka@city.sapporo.example.jp",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("feedback:thanks")
     opinion = Opinion.objects.get()
     assert opinion.local_government == member_a.local_government and opinion.status == Opinion.Status.NEW
@@ -76,7 +81,7 @@ def test_status_and_notes_are_audited(client, member_a, operator):
 
 
 def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
-    services.opinion_submit(author=member_a, body="=HYPERLINK(\"http://evil.example\")", category="other")
+    services.opinion_submit(author=member_a, body='=HYPERLINK("http://evil.example")', category="other")
     services.opinion_submit(author=member_a, body="改行を含む\n意見です。", category="content")
     login_staff(client, agency_admin)
     response = client.get(reverse("feedback_admin:index") + "?export=csv")
@@ -87,7 +92,7 @@ def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
     assert rows[0][0] == "受付番号" and len(rows) == 3
     bodies = {r[5] for r in rows[1:]}
     assert "改行を含む\n意見です。" in bodies
-    assert "'=HYPERLINK(\"http://evil.example\")" in bodies  # no formula in Excel
+    assert '\'=HYPERLINK("http://evil.example")' in bodies  # no formula in Excel
 
     filtered = client.get(reverse("feedback_admin:index") + "?export=xlsx&category=content")
     sheet = load_workbook(io.BytesIO(filtered.content)).active
@@ -101,7 +106,7 @@ def test_export_csv_with_bom_and_excel(client, member_a, agency_admin):
 def test_export_keeps_formula_like_text_as_typed(client, member_a, agency_admin):
     # Decision 0024: the Excel cells hold the text as typed (no apostrophe, full-width signs
     # included); the CSV guards every form with the apostrophe.
-    bodies = ["=1+2", "＝HYPERLINK(\"http://evil.example\")", "＋1", "－1", "＠SUM(1)", "@SUM(1)", "\n=1+2"]
+    bodies = ["=1+2", '＝HYPERLINK("http://evil.example")', "＋1", "－1", "＠SUM(1)", "@SUM(1)", "\n=1+2"]
     for body in bodies:  # straight to the table: the form's rate limit allows 5 an hour
         Opinion.objects.create(author=member_a, local_government=member_a.local_government, body=body)
     login_staff(client, agency_admin)

@@ -41,7 +41,9 @@ class GroupingParams:
     def errors(self) -> list[str]:
         errors = []
         if self.kind not in KINDS:
-            errors.append(f"会議の種類「{self.kind}」は使えません。prefecture（都道府県）か town（町村）を指定してください。")
+            errors.append(
+                f"会議の種類「{self.kind}」は使えません。prefecture（都道府県）か town（町村）を指定してください。"
+            )
         if not isinstance(self.min_size, int) or not isinstance(self.max_size, int) or self.min_size < 1:
             errors.append("グループの最小人数と最大人数は1以上の整数で指定してください。")
         elif self.max_size < self.min_size:

@@ -337,7 +337,11 @@ def _mixing_sentences(plan: _SectionPlan, bound: int, proven: bool) -> str:
         return f"理論上の上限は{bound}グループですが、上限に達しているかは確認できていません。"
     if plan.unmixed == 0:
         return "グループ数は、すべてのグループが混在する数のうち、1グループの目安の人数に最も近いものにしています。"
-    counts = f"グループ数は{count.k_lo}にしかできず" if count.k_lo == count.k_hi else f"グループ数を{count.k_lo}〜{count.k_hi}のどれにしても"
+    counts = (
+        f"グループ数は{count.k_lo}にしかできず"
+        if count.k_lo == count.k_hi
+        else f"グループ数を{count.k_lo}〜{count.k_hi}のどれにしても"
+    )
     if not plan.fewest:
         return (
             f"理論上の上限は{bound}グループですが、上限に達しているかは確認できていません"

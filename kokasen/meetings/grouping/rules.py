@@ -61,11 +61,17 @@ def _membership(groups: Sequence[Sequence[Hashable]], people: dict[Hashable, Par
         elif len(where[pid]) > 1:
             numbers = "、".join(str(n) for n in where[pid])
             found.append(
-                Violation("membership", where[pid][0], f"{people[pid].name}の参加者（ID {pid}）が複数のグループ（{numbers}）に入っています。")
+                Violation(
+                    "membership",
+                    where[pid][0],
+                    f"{people[pid].name}の参加者（ID {pid}）が複数のグループ（{numbers}）に入っています。",
+                )
             )
     missing = [pid for pid in people if pid not in where]
     for pid in sorted(missing, key=id_key):
-        found.append(Violation("membership", None, f"{people[pid].name}の参加者（ID {pid}）がどのグループにも入っていません。"))
+        found.append(
+            Violation("membership", None, f"{people[pid].name}の参加者（ID {pid}）がどのグループにも入っていません。")
+        )
     return found
 
 
@@ -107,7 +113,9 @@ def _split(
 def _departments(number: int, members: list[Participant]) -> list[Violation]:
     depts = sorted({p.department for p in members})
     if len(depts) > 1:
-        return [Violation("mixed_departments", number, "異なる部署の方が同じグループにいます: " + "、".join(depts) + "。")]
+        return [
+            Violation("mixed_departments", number, "異なる部署の方が同じグループにいます: " + "、".join(depts) + "。")
+        ]
     return []
 
 

@@ -123,8 +123,8 @@ class Section:
     def __init__(self, units: list[Unit], params: GroupingParams, mixing: bool):
         self.units = units
         self.lo, self.hi = params.min_size, params.max_size
-        self.mixing = mixing and any(u.center == W_CENTER for u in units) and any(
-            u.center == WITHOUT_CENTER for u in units
+        self.mixing = (
+            mixing and any(u.center == W_CENTER for u in units) and any(u.center == WITHOUT_CENTER for u in units)
         )
         xs = [u.logpop for u in units if u.logpop is not None]
         self.big = (max(xs) - min(xs) if xs else 0.0) * (len(units) + 1) + 1.0

@@ -13,9 +13,7 @@ HOLES = 5  # unassigned units a group may skip inside the window
 SIZE_SEARCH_NODES = 200_000
 
 
-def window_dp(
-    sec: Section, k_allowed: tuple[int, int], prefer: int, band: int | None = None
-) -> list[list[int]] | None:
+def window_dp(sec: Section, k_allowed: tuple[int, int], prefer: int, band: int | None = None) -> list[list[int]] | None:
     """Best grouping in the window family with a group count in ``k_allowed``, the count closest
     to ``prefer`` first (ties: fewer groups), or None.
 
@@ -110,7 +108,19 @@ def _group_finder(sec: Section, sizes: list[int], xs: list[float | None], cls: l
                 else:
                     nlo, nhi = min(lo_x, x), max(hi_x, x)
                 cq = cls[q]
-                extend(found, i, avail, a + 1, chosen, people + s, h, nlo, nhi, w or cq == W_CENTER, nn or cq == WITHOUT_CENTER)
+                extend(
+                    found,
+                    i,
+                    avail,
+                    a + 1,
+                    chosen,
+                    people + s,
+                    h,
+                    nlo,
+                    nhi,
+                    w or cq == W_CENTER,
+                    nn or cq == WITHOUT_CENTER,
+                )
                 chosen.pop()
 
     def groups_from(i: int, avail: list[int]) -> list[tuple]:
@@ -122,7 +132,9 @@ def _group_finder(sec: Section, sizes: list[int], xs: list[float | None], cls: l
     return groups_from
 
 
-def _best_path(dp: list[dict[int, dict[int, tuple]]], k_allowed: tuple[int, int], prefer: int) -> list[list[int]] | None:
+def _best_path(
+    dp: list[dict[int, dict[int, tuple]]], k_allowed: tuple[int, int], prefer: int
+) -> list[list[int]] | None:
     """The groups of the best complete state (group count closest to ``prefer``), traced back."""
     n = len(dp) - 1
     k_lo, k_hi = k_allowed

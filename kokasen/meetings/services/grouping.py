@@ -53,9 +53,7 @@ def _is_prefecture(meeting: Meeting) -> bool:
 def _roster(meeting: Meeting) -> list[tuple[Participant, grouping.Participant]]:
     """Every participant of the meeting with its engine counterpart, in number order."""
     rows = list(
-        Participant.objects.filter(meeting=meeting)
-        .select_related("local_government", "group")
-        .order_by("number")
+        Participant.objects.filter(meeting=meeting).select_related("local_government", "group").order_by("number")
     )
     centers = center_by_local_government(meeting)
     prefecture = _is_prefecture(meeting)
@@ -332,9 +330,11 @@ def participant_move(*, meeting: Meeting, participant: Participant, to_group: Gr
     shows the split). Clears the approval."""
     access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
-        participant = Participant.objects.select_related("group", "local_government").filter(
-            pk=participant.pk, meeting=meeting
-        ).first()
+        participant = (
+            Participant.objects.select_related("group", "local_government")
+            .filter(pk=participant.pk, meeting=meeting)
+            .first()
+        )
         if participant is None:
             raise Refused("この会議の参加者ではありません。画面を読み込み直してください。")
         target = _group_of(meeting, to_group)
@@ -520,6 +520,9 @@ def grouping_approval_withdraw(*, meeting: Meeting, acting_user, request=None) -
             action="meetings.grouping_approval_withdrawn",
             acting_user=acting_user,
             target=meeting,
-            detail={"approved_at": approved_at.isoformat(), "approved_by": approved_by.get_username() if approved_by else ""},
+            detail={
+                "approved_at": approved_at.isoformat(),
+                "approved_by": approved_by.get_username() if approved_by else "",
+            },
             request=request,
         )

@@ -103,27 +103,35 @@ def _session_context(meeting: Meeting, session: MeetingSession, room: Room, chan
     }
 
 
-def participant_text(meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False,
-                     presentations=None) -> emails.Text:
+def participant_text(
+    meeting: Meeting, session: MeetingSession, participant: Participant, *, changed=False, presentations=None
+) -> emails.Text:
     room = participant.group.room
-    return emails.render(KIND_PARTICIPANT, {
-        **_session_context(meeting, session, room, changed, presentations),
-        "local_government": participant.local_government,
-        "department": _line(participant.department),
-        "name": _line(participant.name),
-        "group": _line(participant.group.name),
-    })
+    return emails.render(
+        KIND_PARTICIPANT,
+        {
+            **_session_context(meeting, session, room, changed, presentations),
+            "local_government": participant.local_government,
+            "department": _line(participant.department),
+            "name": _line(participant.name),
+            "group": _line(participant.group.name),
+        },
+    )
 
 
-def facilitator_text(meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False,
-                     presentations=None) -> emails.Text:
-    return emails.render(KIND_FACILITATOR, {
-        **_session_context(meeting, session, room, changed, presentations),
-        "room": _line(room.name),
-        "facilitator": _line(room.facilitator_name),
-        "groups": [{**group, "name": _line(group["name"])} for group in groups],
-        "people": sum(group["people"] for group in groups),
-    })
+def facilitator_text(
+    meeting: Meeting, session: MeetingSession, room: Room, groups: list[dict], *, changed=False, presentations=None
+) -> emails.Text:
+    return emails.render(
+        KIND_FACILITATOR,
+        {
+            **_session_context(meeting, session, room, changed, presentations),
+            "room": _line(room.name),
+            "facilitator": _line(room.facilitator_name),
+            "groups": [{**group, "name": _line(group["name"])} for group in groups],
+            "people": sum(group["people"] for group in groups),
+        },
+    )
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -158,14 +166,18 @@ def invitations_refusal(*, meeting: Meeting, half: str) -> Refused | None:
         problems.append("参加者がいません。先に参加者名簿を取り込んでください。")
         return Refused(*problems)
     if meeting.grouping_approved_at is None:
-        problems.append("グループ分けがまだ承認されていません。グループ分けの画面で承認してから、案内を送ってください。")
+        problems.append(
+            "グループ分けがまだ承認されていません。グループ分けの画面で承認してから、案内を送ってください。"
+        )
     ungrouped = participants.filter(group__isnull=True).count()
     if ungrouped:
         problems.append(f"グループに入っていない参加者が{ungrouped}人います。")
     roomless = Group.objects.filter(meeting=meeting, room__isnull=True, participants__isnull=False).distinct()
     if roomless.exists():
         names = "、".join(g.name for g in roomless.order_by("number")[:10])
-        problems.append(f"会議室（会議URL）が決まっていないグループがあります（{names}）。会議室の画面で割り当ててください。")
+        problems.append(
+            f"会議室（会議URL）が決まっていないグループがあります（{names}）。会議室の画面で割り当ててください。"
+        )
     no_url = Room.objects.filter(meeting=meeting, url="", groups__participants__isnull=False).distinct()
     if no_url.exists():
         names = "、".join(r.name for r in no_url.order_by("number"))
@@ -279,9 +291,17 @@ def invitations_queue(*, meeting: Meeting, half: str, acting_user, request=None)
         corrected += changed
     cancelled = outbox.cancel_superseded()
     audit_record(
-        action="meetings.invitations_queued", acting_user=acting_user, target=meeting, request=request,
-        detail={"half": half, "participants": queued, "facilitators": facilitators, "corrections": corrected,
-                "cancelled": cancelled},
+        action="meetings.invitations_queued",
+        acting_user=acting_user,
+        target=meeting,
+        request=request,
+        detail={
+            "half": half,
+            "participants": queued,
+            "facilitators": facilitators,
+            "corrections": corrected,
+            "cancelled": cancelled,
+        },
     )
     return queued + facilitators
 

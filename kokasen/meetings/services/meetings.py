@@ -14,15 +14,10 @@ from kokasen.core.refusals import Refused
 from ..models import DEFAULT_AGENDA, Goal, Half, Meeting, MeetingKind, MeetingSession, Participant
 
 
-
-
 def new_sessions(meeting: Meeting | None = None) -> dict[str, MeetingSession]:
     """The two sessions of a meeting (unsaved ones, agenda prefilled, for a new meeting)."""
     found = {s.half: s for s in meeting.sessions.all()} if meeting and meeting.pk else {}
-    return {
-        half: found.get(half) or MeetingSession(half=half, agenda=DEFAULT_AGENDA[half])
-        for half in Half.values
-    }
+    return {half: found.get(half) or MeetingSession(half=half, agenda=DEFAULT_AGENDA[half]) for half in Half.values}
 
 
 def _presentation_changes(formset) -> dict:
@@ -62,7 +57,10 @@ def meeting_save(*, form, session_forms: dict, presentation_formsets: dict, acti
             detail["sessions"][half] = {"changed": list(session_form.changed_data), "presentations": changes}
     audit_record(
         action="meetings.meeting_created" if created else "meetings.meeting_changed",
-        acting_user=acting_user, target=meeting, request=request, detail=detail,
+        acting_user=acting_user,
+        target=meeting,
+        request=request,
+        detail=detail,
     )
     return meeting
 
@@ -89,7 +87,10 @@ def attendance_record(*, meeting: Meeting, half: str, shown_ids, present_ids, ac
     Participant.objects.bulk_update(changed, [field])
     if changed:
         audit_record(
-            action="meetings.attendance_recorded", acting_user=acting_user, target=meeting, request=request,
+            action="meetings.attendance_recorded",
+            acting_user=acting_user,
+            target=meeting,
+            request=request,
             detail={
                 "half": half,
                 "present": sorted(p.number for p in changed if getattr(p, field)),
@@ -115,7 +116,9 @@ def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> 
         if row is None:
             if not goal and not progress:
                 continue
-            Goal.objects.create(meeting=meeting, local_government=lg, department=department, goal=goal, progress=progress)
+            Goal.objects.create(
+                meeting=meeting, local_government=lg, department=department, goal=goal, progress=progress
+            )
         elif (row.goal, row.progress) != (goal, progress):
             row.goal, row.progress = goal, progress
             row.save(update_fields=["goal", "progress", "updated_at"])
@@ -127,6 +130,10 @@ def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> 
         if any(department for _, department in changed):
             detail["units"] = [{"code": code, "department": department} for code, department in changed]
         audit_record(
-            action="meetings.goals_changed", acting_user=acting_user, target=meeting, request=request, detail=detail,
+            action="meetings.goals_changed",
+            acting_user=acting_user,
+            target=meeting,
+            request=request,
+            detail=detail,
         )
     return changed

@@ -138,14 +138,18 @@ def rooms_assign(*, meeting: Meeting, acting_user, request=None) -> RoomsResult:
     access.require(acting_user, access.STAFF)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     groups = list(
-        Group.objects.filter(meeting=meeting).select_related("room").annotate(people=Count("participants"))
+        Group.objects.filter(meeting=meeting)
+        .select_related("room")
+        .annotate(people=Count("participants"))
         .order_by("number")
     )
     if not groups:
         raise Refused("グループがまだありません。先にグループ分けをしてください。")
     ungrouped = meeting.participants.filter(group__isnull=True).count()
     if ungrouped:
-        raise Refused(f"グループに入っていない参加者が{ungrouped}人います。先にすべての参加者をグループに入れてください。")
+        raise Refused(
+            f"グループに入っていない参加者が{ungrouped}人います。先にすべての参加者をグループに入れてください。"
+        )
     plans = plan_rooms([(g.number, g.people) for g in groups], meeting.capacity_per_url)
     existing = {room.number: room for room in Room.objects.filter(meeting=meeting)}
     by_number = {g.number: g for g in groups}
@@ -160,14 +164,22 @@ def rooms_assign(*, meeting: Meeting, acting_user, request=None) -> RoomsResult:
     for number, room in sorted(existing.items()):
         if number > len(plans):
             deleted.append(
-                {"number": room.number, "name": room.name, "url": room.url,
-                 "facilitator_name": room.facilitator_name, "facilitator_email": room.facilitator_email}
+                {
+                    "number": room.number,
+                    "name": room.name,
+                    "url": room.url,
+                    "facilitator_name": room.facilitator_name,
+                    "facilitator_email": room.facilitator_email,
+                }
             )
             room.delete()  # its groups were all moved above (Group.room is SET_NULL anyway)
     loads = {plan.number: plan.people for plan in plans}
     after = {n: plan.number for plan in plans for n, _ in plan.groups}
     audit_record(
-        action="meetings.rooms_assigned", acting_user=acting_user, target=meeting, request=request,
+        action="meetings.rooms_assigned",
+        acting_user=acting_user,
+        target=meeting,
+        request=request,
         detail={
             "capacity": meeting.capacity_per_url,
             "rooms": {str(plan.number): [n for n, _ in plan.groups] for plan in plans},
@@ -206,7 +218,10 @@ def rooms_update(*, meeting: Meeting, formset, acting_user, request=None) -> lis
             changed_names.append(room.name)
     if changes:
         audit_record(
-            action="meetings.rooms_changed", acting_user=acting_user, target=meeting, request=request,
+            action="meetings.rooms_changed",
+            acting_user=acting_user,
+            target=meeting,
+            request=request,
             detail={"changes": changes},
         )
     return changed_names

@@ -108,12 +108,17 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     refused = _approval_problem(meeting)
     if refused:
         raise Refused(refused)
-    if meeting.participants.filter(attended_first__isnull=False).exists() or meeting.participants.filter(
-        attended_second__isnull=False
-    ).exists():
-        raise Refused("出欠が記録されている参加者がいるため、名簿を入れ替えられません（入れ替えると出欠の記録が消えます）。")
+    if (
+        meeting.participants.filter(attended_first__isnull=False).exists()
+        or meeting.participants.filter(attended_second__isnull=False).exists()
+    ):
+        raise Refused(
+            "出欠が記録されている参加者がいるため、名簿を入れ替えられません（入れ替えると出欠の記録が消えます）。"
+        )
     kind = roster_file.KIND_PREFECTURE if meeting.kind == MeetingKind.PREFECTURE else roster_file.KIND_TOWN
-    result, filled = roster_read(data=data, filename=filename, kind=kind, area=meeting.area if kind == roster_file.KIND_TOWN else None)
+    result, filled = roster_read(
+        data=data, filename=filename, kind=kind, area=meeting.area if kind == roster_file.KIND_TOWN else None
+    )
     if not result.ok:
         raise Refused(*result.errors)
 
@@ -129,8 +134,14 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     Participant.objects.bulk_create(
         [
             Participant(
-                meeting=meeting, number=number, local_government=governments[r.code], department=r.department,
-                position=r.position, name=r.person_name, email=r.email, has_center=r.has_center,
+                meeting=meeting,
+                number=number,
+                local_government=governments[r.code],
+                department=r.department,
+                position=r.position,
+                name=r.person_name,
+                email=r.email,
+                has_center=r.has_center,
             )
             for number, r in enumerate(rows, start=1)
         ]
@@ -147,11 +158,19 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
     )
     # No names or addresses in the audit trail (S2): counts only.
     audit_record(
-        action="meetings.roster_imported", acting_user=acting_user, target=meeting, request=request,
+        action="meetings.roster_imported",
+        acting_user=acting_user,
+        target=meeting,
+        request=request,
         detail={
-            "filename": filename[:200], "encoding": result.encoding, "participants": outcome.participants,
-            "local_governments": outcome.local_governments, "replaced": replaced, "groups_removed": groups_removed,
-            "centers_from_list": filled, "centers_unknown": unknown,
+            "filename": filename[:200],
+            "encoding": result.encoding,
+            "participants": outcome.participants,
+            "local_governments": outcome.local_governments,
+            "replaced": replaced,
+            "groups_removed": groups_removed,
+            "centers_from_list": filled,
+            "centers_unknown": unknown,
         },
     )
     return outcome
@@ -180,11 +199,17 @@ def center_list_import(*, data: bytes, filename: str, acting_user, request=None)
         encoding=result.encoding,
     )
     audit_record(
-        action="meetings.center_list_imported", acting_user=acting_user, target_label="センター設置状況",
+        action="meetings.center_list_imported",
+        acting_user=acting_user,
+        target_label="センター設置状況",
         request=request,
         detail={
-            "filename": filename[:200], "encoding": result.encoding, "entries": outcome.entries,
-            "with_center": outcome.with_center, "without_center": outcome.without_center, "replaced": replaced,
+            "filename": filename[:200],
+            "encoding": result.encoding,
+            "entries": outcome.entries,
+            "with_center": outcome.with_center,
+            "without_center": outcome.without_center,
+            "replaced": replaced,
         },
     )
     return outcome

@@ -48,7 +48,9 @@ def survey_read(*, data: bytes, filename: str) -> survey_file.SurveyResult:
     return survey_file.parse_survey(data, filename, known=known, prefecture_of=prefecture_of)
 
 
-def survey_import(*, meeting: Meeting, half: str, data: bytes, filename: str, acting_user, request=None) -> SurveyImported:
+def survey_import(
+    *, meeting: Meeting, half: str, data: bytes, filename: str, acting_user, request=None
+) -> SurveyImported:
     """Replace the meeting's survey answers for ``half`` with the file's. Refused (the file's
     problems): nothing changed."""
     access.require(acting_user, access.STAFF)
@@ -105,8 +107,11 @@ def survey_delete(*, meeting: Meeting, half: str, acting_user, request=None) -> 
     with transaction.atomic():
         deleted, _ = SurveyResponse.objects.filter(meeting=meeting, half=half).delete()
         audit_record(
-            action="meetings.survey_deleted", acting_user=acting_user, target=meeting,
-            detail={"half": half, "responses": deleted}, request=request,
+            action="meetings.survey_deleted",
+            acting_user=acting_user,
+            target=meeting,
+            detail={"half": half, "responses": deleted},
+            request=request,
         )
     return deleted
 

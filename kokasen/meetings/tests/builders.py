@@ -6,7 +6,10 @@ from kokasen.meetings.models import Half, Meeting, MeetingKind, MeetingSession, 
 
 def make_meeting(kind: str = MeetingKind.TOWN, *, area: str = "west", title: str = "", **fields) -> Meeting:
     meeting = Meeting.objects.create(
-        kind=kind, area=area if kind == MeetingKind.TOWN else "", title=title or f"テスト用の情報交換会（{kind}）", **fields
+        kind=kind,
+        area=area if kind == MeetingKind.TOWN else "",
+        title=title or f"テスト用の情報交換会（{kind}）",
+        **fields,
     )
     for half in Half.values:
         MeetingSession.objects.create(meeting=meeting, half=half)
@@ -24,8 +27,13 @@ def add_participants(meeting: Meeting, codes, *, per_local_government: int = 3, 
             number += 1
             people.append(
                 Participant(
-                    meeting=meeting, number=number, local_government=lg, department=department,
-                    position="係長", name=f"試験 太郎{number}", email=f"p{number}.{lg.code}@example.lg.jp",
+                    meeting=meeting,
+                    number=number,
+                    local_government=lg,
+                    department=department,
+                    position="係長",
+                    name=f"試験 太郎{number}",
+                    email=f"p{number}.{lg.code}@example.lg.jp",
                     has_center=center,
                 )
             )

@@ -83,18 +83,32 @@ def test_only_agency_admins_and_operators_with_totp_open_the_screens(agency_admi
 
 def meeting_data(**overrides):
     data = {
-        "kind": "town", "title": "東日本エリア 町村職員の情報交換会", "area": "east", "tool": "zoom",
-        "capacity_per_url": "100", "min_group_size": "5", "max_group_size": "7", "max_population_ratio": "3",
-        "first-starts_at": "2026-06-10T14:00", "first-ends_at": "2026-06-10T16:00", "first-agenda": "課題・取組・目標",
-        "second-starts_at": "", "second-ends_at": "", "second-agenda": "進捗・取組",
+        "kind": "town",
+        "title": "東日本エリア 町村職員の情報交換会",
+        "area": "east",
+        "tool": "zoom",
+        "capacity_per_url": "100",
+        "min_group_size": "5",
+        "max_group_size": "7",
+        "max_population_ratio": "3",
+        "first-starts_at": "2026-06-10T14:00",
+        "first-ends_at": "2026-06-10T16:00",
+        "first-agenda": "課題・取組・目標",
+        "second-starts_at": "",
+        "second-ends_at": "",
+        "second-agenda": "進捗・取組",
     }
     return data | overrides
 
 
 def presentation_data(half, rows=(), initial=0):
     prefix = f"presentations-{half}"
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "20"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "20",
+    }
     for i, row in enumerate(rows):
         data |= {f"{prefix}-{i}-{k}": v for k, v in row.items()}
     return data
@@ -103,9 +117,10 @@ def presentation_data(half, rows=(), initial=0):
 def test_the_add_form_prefills_the_agenda_and_validates_in_japanese(staff_client):
     page = staff_client.get(reverse("meetings_admin:add")).content.decode()
     assert "課題・取組・目標" in page and "進捗・取組" in page
-    response = staff_client.post(reverse("meetings_admin:add"), meeting_data(
-        area="", min_group_size="8", max_group_size="6", **{"first-ends_at": "2026-06-10T13:00"}
-    ))
+    response = staff_client.post(
+        reverse("meetings_admin:add"),
+        meeting_data(area="", min_group_size="8", max_group_size="6", **{"first-ends_at": "2026-06-10T13:00"}),
+    )
     content = response.content.decode()
     assert response.status_code == 400
     assert "町村職員の情報交換会では、エリア（東日本・西日本）を選んでください。" in content
@@ -134,16 +149,37 @@ def test_create_then_edit_with_case_presentations(staff_client, operator):
     west_town = LocalGovernment.objects.filter(kind="town", area="west").order_by("code").first()
     assert str(east_town) in page and str(west_town) not in page, "presenters are towns of the meeting's area"
 
-    refused = staff_client.post(edit, meeting_data() | presentation_data("first", [
-        {"title": "", "local_government": str(west_town.pk), "material": "", "position": "1"},
-    ]) | presentation_data("second"))
+    refused = staff_client.post(
+        edit,
+        meeting_data()
+        | presentation_data(
+            "first",
+            [
+                {"title": "", "local_government": str(west_town.pk), "material": "", "position": "1"},
+            ],
+        )
+        | presentation_data("second"),
+    )
     assert refused.status_code == 400
     content = refused.content.decode()
     assert "発表テーマを入力してください。" in content and "発表団体を一覧から選んでください。" in content
 
-    response = staff_client.post(edit, meeting_data(title="東日本エリア（令和8年度）") | presentation_data("first", [
-        {"title": "母子保健と児童福祉の一体化", "local_government": str(east_town.pk), "material": "", "position": "1"},
-    ]) | presentation_data("second"))
+    response = staff_client.post(
+        edit,
+        meeting_data(title="東日本エリア（令和8年度）")
+        | presentation_data(
+            "first",
+            [
+                {
+                    "title": "母子保健と児童福祉の一体化",
+                    "local_government": str(east_town.pk),
+                    "material": "",
+                    "position": "1",
+                },
+            ],
+        )
+        | presentation_data("second"),
+    )
     assert response.status_code == 302
     presentation = CasePresentation.objects.get()
     assert (presentation.session.half, presentation.local_government) == ("first", east_town)
@@ -154,26 +190,44 @@ def test_create_then_edit_with_case_presentations(staff_client, operator):
     detail = staff_client.get(reverse("meetings_admin:detail", args=[meeting.pk])).content.decode()
     assert "母子保健と児童福祉の一体化" in detail and "2026-06-10 14:00" in detail
 
-    staff_client.post(edit, meeting_data(title="東日本エリア（令和8年度）") | presentation_data("first", [
-        {"id": str(presentation.pk), "title": presentation.title, "local_government": str(east_town.pk),
-         "material": "", "position": "1", "DELETE": "on"},
-    ], initial=1) | presentation_data("second"))
+    staff_client.post(
+        edit,
+        meeting_data(title="東日本エリア（令和8年度）")
+        | presentation_data(
+            "first",
+            [
+                {
+                    "id": str(presentation.pk),
+                    "title": presentation.title,
+                    "local_government": str(east_town.pk),
+                    "material": "",
+                    "position": "1",
+                    "DELETE": "on",
+                },
+            ],
+            initial=1,
+        )
+        | presentation_data("second"),
+    )
     assert not CasePresentation.objects.exists()
 
 
 def test_kind_and_area_are_fixed_once_a_roster_exists(staff_client):
     meeting = make_meeting(area="west")
     add_participants(meeting, west_towns(1))
-    response = staff_client.post(reverse("meetings_admin:edit", args=[meeting.pk]), meeting_data(area="east")
-                                 | presentation_data("first") | presentation_data("second"))
+    response = staff_client.post(
+        reverse("meetings_admin:edit", args=[meeting.pk]),
+        meeting_data(area="east") | presentation_data("first") | presentation_data("second"),
+    )
     assert response.status_code == 400
     assert "参加者名簿を取り込んだ後は、種類とエリアを変更できません。" in response.content.decode()
     assert Meeting.objects.get(pk=meeting.pk).area == "west"
 
 
 def test_a_prefecture_meeting_needs_no_area(staff_client):
-    response = staff_client.post(reverse("meetings_admin:add"), meeting_data(kind="prefecture", area="east",
-                                                                             title="都道府県職員の情報交換会"))
+    response = staff_client.post(
+        reverse("meetings_admin:add"), meeting_data(kind="prefecture", area="east", title="都道府県職員の情報交換会")
+    )
     assert response.status_code == 302
     assert Meeting.objects.get().area == ""
 
@@ -210,16 +264,20 @@ def test_attendance_is_recorded_per_half_for_the_people_shown(staff_client):
     page = staff_client.get(url, {"local_government": str(town.pk)}).content.decode()
     assert page.count('name="shown"') == 3
     shown = [p.pk for p in people if p.local_government_id == town.pk]
-    response = staff_client.post(url, {"half": "first", "local_government": str(town.pk), "shown": shown,
-                                       "present": shown[:2]})
+    response = staff_client.post(
+        url, {"half": "first", "local_government": str(town.pk), "shown": shown, "present": shown[:2]}
+    )
     assert response.status_code == 302 and f"local_government={town.pk}" in response["Location"]
     values = dict(Participant.objects.filter(meeting=meeting).values_list("pk", "attended_first"))
     assert [values[pk] for pk in shown] == [True, True, False]
     assert all(values[p.pk] is None for p in people if p.pk not in shown), "people not shown are untouched"
     assert set(Participant.objects.values_list("attended_second", flat=True)) == {None}, "the other half too"
     event = AuditEvent.objects.get(action="meetings.attendance_recorded")
-    assert event.detail == {"half": "first", "present": [people[0].number, people[1].number],
-                            "absent": [people[2].number]}
+    assert event.detail == {
+        "half": "first",
+        "present": [people[0].number, people[1].number],
+        "absent": [people[2].number],
+    }
     # A participant of another meeting cannot be changed through this one.
     other = grouped_meeting(towns=1)
     stranger = other.participants.first()
@@ -239,17 +297,25 @@ def test_goals_and_progress_are_saved_together_with_limits(staff_client):
     url = reverse("meetings_admin:goals", args=[meeting.pk])
     page = staff_client.get(url).content.decode()
     assert all(str(t) in page for t in towns)
-    data = {f"goal_{towns[0].pk}": "統括支援員を配置する", f"progress_{towns[0].pk}": "",
-            f"goal_{towns[1].pk}": "あ" * 2001, f"progress_{towns[1].pk}": "",
-            f"goal_{towns[2].pk}": "", f"progress_{towns[2].pk}": ""}
+    data = {
+        f"goal_{towns[0].pk}": "統括支援員を配置する",
+        f"progress_{towns[0].pk}": "",
+        f"goal_{towns[1].pk}": "あ" * 2001,
+        f"progress_{towns[1].pk}": "",
+        f"goal_{towns[2].pk}": "",
+        f"progress_{towns[2].pk}": "",
+    }
     response = staff_client.post(url, data)
     assert response.status_code == 400
-    assert f"{towns[1]}の目標（上半期）は2000文字以内で入力してください（現在2001文字です）。" in response.content.decode()
+    assert (
+        f"{towns[1]}の目標（上半期）は2000文字以内で入力してください（現在2001文字です）。" in response.content.decode()
+    )
     assert not Goal.objects.exists(), "all or nothing"
     data[f"goal_{towns[1].pk}"] = "研修を2回開く\r\n庁内連携会議を立ち上げる"
     assert staff_client.post(url, data).status_code == 302
     assert dict(Goal.objects.values_list("local_government__code", "goal")) == {
-        towns[0].code: "統括支援員を配置する", towns[1].code: "研修を2回開く\n庁内連携会議を立ち上げる",
+        towns[0].code: "統括支援員を配置する",
+        towns[1].code: "研修を2回開く\n庁内連携会議を立ち上げる",
     }
     data[f"progress_{towns[0].pk}"] = "4月に配置した"
     staff_client.post(url, data)
@@ -295,9 +361,15 @@ def test_downloads_are_real_files_and_audited(staff_client, operator):
     stranger = Room.objects.get(meeting=other_room)
     assert staff_client.get(zoom, {"room": stranger.pk}).status_code == 404
     assert staff_client.get(reverse("meetings_admin:download", args=[meeting.pk, "passwords"])).status_code == 404
-    files = list(AuditEvent.objects.filter(action="meetings.export_downloaded").order_by("pk").values_list("detail", flat=True))
-    assert files == [{"file": "zoom", "room": 1}, {"file": "groups", "room": None},
-                     {"file": "facilitator", "room": 2}, {"file": "second-half", "room": None}]
+    files = list(
+        AuditEvent.objects.filter(action="meetings.export_downloaded").order_by("pk").values_list("detail", flat=True)
+    )
+    assert files == [
+        {"file": "zoom", "room": 1},
+        {"file": "groups", "room": None},
+        {"file": "facilitator", "room": 2},
+        {"file": "second-half", "room": None},
+    ]
 
     template = staff_client.get(reverse("meetings_admin:roster_template"), {"kind": "town"})
     header = [c.value for c in openpyxl.load_workbook(io.BytesIO(template.content)).worksheets[0][1]]
@@ -322,8 +394,9 @@ def test_roster_upload_reports_problems_and_imports_a_good_file(staff_client, op
     assert response.status_code == 400
     assert "roster.csv に問題が 1 件あります。何も取り込んでいません。" in content and "2行目" in content
     assert not Participant.objects.filter(meeting=meeting).exists()
-    good = roster_csv([[town.code, town.name, "こども家庭課", "係長", "試験 花子", "hanako@town.example.lg.jp", "設置済"]],
-                      "cp932")
+    good = roster_csv(
+        [[town.code, town.name, "こども家庭課", "係長", "試験 花子", "hanako@town.example.lg.jp", "設置済"]], "cp932"
+    )
     response = staff_client.post(url, {"file": SimpleUploadedFile("roster.csv", good, "text/csv")}, follow=True)
     assert "roster.csv を取り込みました。参加者1人（1団体）です。" in response.content.decode()
     assert list(Participant.objects.filter(meeting=meeting).values_list("name", flat=True)) == ["試験 花子"]
@@ -345,7 +418,8 @@ def test_center_list_upload(staff_client):
     response = staff_client.post(url, {"file": SimpleUploadedFile("centers.csv", data.encode(), "text/csv")})
     assert response.status_code == 302 and response["Location"] == reverse("meetings_admin:detail", args=[meeting.pk])
     assert dict(CenterStatus.objects.values_list("local_government__code", "has_center")) == {
-        towns[0].code: True, towns[1].code: False,
+        towns[0].code: True,
+        towns[1].code: False,
     }
 
 

@@ -14,9 +14,27 @@ from kokasen.testing import login_staff
 from .test_grouping_service import west_town_codes
 
 FIELDS = (
-    "participant", "local_government", "to_group", "department", "group", "room", "half", "kind", "meeting",
-    "format", "shown", "present", "confirm_replace", "confirm_violations", "fingerprint", "title", "area",
-    "min_size", "max_size", "url", "file",
+    "participant",
+    "local_government",
+    "to_group",
+    "department",
+    "group",
+    "room",
+    "half",
+    "kind",
+    "meeting",
+    "format",
+    "shown",
+    "present",
+    "confirm_replace",
+    "confirm_violations",
+    "fingerprint",
+    "title",
+    "area",
+    "min_size",
+    "max_size",
+    "url",
+    "file",
 )
 GARBAGE = ("abc", "１２x", "-1", "²", "9" * 40, "' OR 1=1 --")
 
@@ -52,7 +70,9 @@ def urls_for(name, pattern, meeting, group) -> list[str]:
 @pytest.fixture
 def scene(db, agency_admin):
     meeting = make_meeting(MeetingKind.TOWN)
-    add_participants(meeting, west_town_codes(4), per_local_government=3, has_center=lambda lg: lg.code.endswith(("2", "4", "6")))
+    add_participants(
+        meeting, west_town_codes(4), per_local_government=3, has_center=lambda lg: lg.code.endswith(("2", "4", "6"))
+    )
     group = Group.objects.create(meeting=meeting, number=1, name="グループ1")
     meeting.participants.update(group=group)
     client = Client(raise_request_exception=False)
@@ -120,7 +140,9 @@ def services_that_write(meeting):
     from kokasen.meetings.services import roster, survey
 
     return {
-        "roster_import": lambda user: roster.roster_import(meeting=meeting, data=b"x", filename="r.csv", acting_user=user),
+        "roster_import": lambda user: roster.roster_import(
+            meeting=meeting, data=b"x", filename="r.csv", acting_user=user
+        ),
         "center_list_import": lambda user: roster.center_list_import(data=b"x", filename="c.csv", acting_user=user),
         "survey_import": lambda user: survey.survey_import(
             meeting=meeting, half=Half.FIRST, data=b"x", filename="s.csv", acting_user=user

@@ -29,7 +29,9 @@ def meeting(db):
     first two; the third is on neither."""
     codes = west_town_codes(4)
     meeting = make_meeting(MeetingKind.TOWN, title="センター表示の確認")
-    add_participants(meeting, codes, per_local_government=2, has_center=lambda lg: False if lg.code == codes[3] else None)
+    add_participants(
+        meeting, codes, per_local_government=2, has_center=lambda lg: False if lg.code == codes[3] else None
+    )
     lgs = {lg.code: lg for lg in LocalGovernment.objects.filter(code__in=codes)}
     for code, value in ((codes[0], True), (codes[1], False), (codes[3], True)):
         CenterStatus.objects.create(local_government=lgs[code], has_center=value)
@@ -38,7 +40,9 @@ def meeting(db):
     for p in meeting.participants.select_related("local_government"):
         p.group = groups[0] if p.local_government.code in codes[:2] else groups[1]
         p.save()
-    meeting.expected = {str(lgs[c]): label for c, label in zip(codes, (CENTER_YES, CENTER_NO, CENTER_UNKNOWN, CENTER_NO))}
+    meeting.expected = {
+        str(lgs[c]): label for c, label in zip(codes, (CENTER_YES, CENTER_NO, CENTER_UNKNOWN, CENTER_NO))
+    }
     meeting.room = room
     return meeting
 
@@ -52,7 +56,7 @@ def sheet_centers(data: bytes) -> list[dict[str, str]]:
         if header_at is None:
             continue
         name_col, center_col = rows[header_at].index("団体名"), rows[header_at].index("センター設置")
-        found.append({r[name_col]: r[center_col] for r in rows[header_at + 1:] if r[name_col]})
+        found.append({r[name_col]: r[center_col] for r in rows[header_at + 1 :] if r[name_col]})
     return found
 
 
@@ -79,10 +83,18 @@ def test_every_view_of_a_meeting_shows_the_same_center_status(meeting, client, a
     engine = {p.name: center_label(p.has_center) for p in services.engine_participants(meeting)}
     views["engine"] = engine
     data = report.report_data([meeting])
-    views["report data"] = {m.local_government: center_label(m.has_center) for g in data.meetings[0].groups for m in g.members}
-    table = next(b for b in report_outline.outline(data) if isinstance(b, report_outline.Table) and "団体（人口）：参加者番号" in b.header)
+    views["report data"] = {
+        m.local_government: center_label(m.has_center) for g in data.meetings[0].groups for m in g.members
+    }
+    table = next(
+        b
+        for b in report_outline.outline(data)
+        if isinstance(b, report_outline.Table) and "団体（人口）：参加者番号" in b.header
+    )
     cells = "\n".join(str(c) for row in table.rows for c in row)
-    views["report table"] = {name: re.search(re.escape(name) + r"（[^）]*・([^）]+)）", cells).group(1) for name in expected}
+    views["report table"] = {
+        name: re.search(re.escape(name) + r"（[^）]*・([^）]+)）", cells).group(1) for name in expected
+    }
     for label, data_bytes in (
         ("group list", downloads.groups_workbook(meeting)),
         ("facilitator", downloads.facilitator_sheet(meeting, meeting.room)),

@@ -91,16 +91,16 @@ def test_tool_limits_are_enforced():
 
 
 def test_csv_formula_injection_is_neutralised_but_addresses_stay_valid():
-    groups = [ExportGroup("=HYPERLINK(\"http://evil\")", (member(1),)), ExportGroup("@SUM(1)", (member(2),))]
+    groups = [ExportGroup('=HYPERLINK("http://evil")', (member(1),)), ExportGroup("@SUM(1)", (member(2),))]
     rows = read_csv(exports.zoom_csv(groups))
-    assert rows[1] == ["'=HYPERLINK(\"http://evil\")", "p1@example.lg.jp"]
+    assert rows[1] == ['\'=HYPERLINK("http://evil")', "p1@example.lg.jp"]
     assert rows[2][0] == "'@SUM(1)"
     with pytest.raises(Refused, match="先頭の文字のため書き出せません"):
         exports.zoom_csv([ExportGroup("G", (member(1, email="-x@example.lg.jp"),))])
 
 
 def test_tool_csvs_are_byte_for_byte_what_the_tools_expect():
-    groups = [ExportGroup("グループ1", (member(1), member(2))), ExportGroup("A, \"B\"", (member(3),))]
+    groups = [ExportGroup("グループ1", (member(1), member(2))), ExportGroup('A, "B"', (member(3),))]
     body = 'グループ1,p1@example.lg.jp\r\nグループ1,p2@example.lg.jp\r\n"A, ""B""",p3@example.lg.jp\r\n'
     assert exports.zoom_csv(groups) == ("Pre-assign Room Name,Email Address\r\n" + body).encode("utf-8")
     assert exports.webex_csv(groups) == ("Breakout Session Name,Email Address\r\n" + body).encode("utf-8")
@@ -165,12 +165,23 @@ def test_prefecture_template_suggests_departments():
 @pytest.fixture
 def meeting(db):
     meeting = make_meeting(MeetingKind.TOWN, area="west", title="西日本 町村情報交換会")
-    people = add_participants(meeting, [KAMIICHI, TATEYAMA, NYUZEN, KAWAKITA], per_local_government=3,
-                              has_center=lambda lg: lg.code in (KAMIICHI, NYUZEN))
-    room1 = Room.objects.create(meeting=meeting, number=1, name="会議室A", url="https://zoom.example/j/1",
-                                facilitator_name="進行 一郎", facilitator_email="f1@example.jp")
-    room2 = Room.objects.create(meeting=meeting, number=2, name="会議室B", url="https://zoom.example/j/2",
-                                facilitator_name="進行 二郎")
+    people = add_participants(
+        meeting,
+        [KAMIICHI, TATEYAMA, NYUZEN, KAWAKITA],
+        per_local_government=3,
+        has_center=lambda lg: lg.code in (KAMIICHI, NYUZEN),
+    )
+    room1 = Room.objects.create(
+        meeting=meeting,
+        number=1,
+        name="会議室A",
+        url="https://zoom.example/j/1",
+        facilitator_name="進行 一郎",
+        facilitator_email="f1@example.jp",
+    )
+    room2 = Room.objects.create(
+        meeting=meeting, number=2, name="会議室B", url="https://zoom.example/j/2", facilitator_name="進行 二郎"
+    )
     g1 = Group.objects.create(meeting=meeting, number=1, name="グループ1", room=room1)
     g2 = Group.objects.create(meeting=meeting, number=2, name="グループ2", room=room2)
     for p in people:
@@ -179,8 +190,13 @@ def meeting(db):
     # a participant's name that looks like a formula must stay text
     people[0].name = "=1+2"
     people[0].save()
-    for code, goal, progress in [(KAMIICHI, "センターの設置準備を始める", "準備会を2回開いた"), (NYUZEN, "統括支援員を置く", "")]:
-        Goal.objects.create(meeting=meeting, local_government=LocalGovernment.objects.get(code=code), goal=goal, progress=progress)
+    for code, goal, progress in [
+        (KAMIICHI, "センターの設置準備を始める", "準備会を2回開いた"),
+        (NYUZEN, "統括支援員を置く", ""),
+    ]:
+        Goal.objects.create(
+            meeting=meeting, local_government=LocalGovernment.objects.get(code=code), goal=goal, progress=progress
+        )
     meeting.room1, meeting.room2 = room1, room2
     return meeting
 
@@ -203,8 +219,17 @@ def test_groups_workbook_has_one_sheet_per_room(meeting):
     assert rows[2][:2] == ["会議URL", "https://zoom.example/j/1"]
     assert rows[3][:2] == ["ファシリテーター", "進行 一郎（f1@example.jp）"]
     header_at = next(i for i, r in enumerate(rows) if r[0] == "グループ")
-    assert rows[header_at][:8] == ["グループ", "参加者番号", "団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス"]
-    members = rows[header_at + 1:]
+    assert rows[header_at][:8] == [
+        "グループ",
+        "参加者番号",
+        "団体コード",
+        "団体名",
+        "部署",
+        "役職",
+        "氏名",
+        "メールアドレス",
+    ]
+    members = rows[header_at + 1 :]
     assert [r[1] for r in members] == [1, 2, 3, 4, 5, 6] and {r[0] for r in members} == {"グループ1"}
     assert members[0][3] == "富山県上市町" and members[0][9] == "設置済" and members[3][9] == "未設置"
     assert wb["会議室A"].freeze_panes == f"A{header_at + 2}"
@@ -235,7 +260,7 @@ def test_second_half_sheet_puts_progress_beside_goals(meeting):
     rows = values(wb["下半期の進捗確認"])
     header_at = next(i for i, r in enumerate(rows) if r[0] == "会議室")
     assert rows[header_at] == ["会議室", "グループ", "団体名", "人口", "センター設置", "上半期の目標", "進捗（下半期）"]
-    body = {r[2]: r for r in rows[header_at + 1:]}
+    body = {r[2]: r for r in rows[header_at + 1 :]}
     assert list(body) == ["富山県上市町", "富山県立山町", "富山県入善町", "石川県川北町"]
     assert body["富山県上市町"][5:] == ["センターの設置準備を始める", "準備会を2回開いた"]
     assert body["富山県入善町"][5:] == ["統括支援員を置く", None]  # empty progress field
@@ -245,19 +270,50 @@ def test_second_half_sheet_puts_progress_beside_goals(meeting):
 
 def test_proposal_workbook():
     groups = [
-        ExportGroup("グループ1", (member(1, population=5000, has_center=True),
-                                  member(2, lg="富山県立山町", code=TATEYAMA, population=20000, has_center=False)),
-                    mixed=True),
-        ExportGroup("グループ2", (member(3, lg="石川県川北町", code=KAWAKITA, population=6135, has_center=True),),
-                    mixed=False, notes=("1人で、最小人数（5人）に足りません。",)),
+        ExportGroup(
+            "グループ1",
+            (
+                member(1, population=5000, has_center=True),
+                member(2, lg="富山県立山町", code=TATEYAMA, population=20000, has_center=False),
+            ),
+            mixed=True,
+        ),
+        ExportGroup(
+            "グループ2",
+            (member(3, lg="石川県川北町", code=KAWAKITA, population=6135, has_center=True),),
+            mixed=False,
+            notes=("1人で、最小人数（5人）に足りません。",),
+        ),
     ]
     wb = load(exports.proposal_workbook(groups, ["2グループに分けました。"], kind="town"))
     assert wb.sheetnames == ["グループ一覧", "メンバー", "全体の説明"]
     rows = values(wb["グループ一覧"])
-    assert rows[0] == ["グループ", "部署", "人数", "団体数", "団体（人口の少ない順）", "人口（最小〜最大）", "人口の差（倍）",
-                       "設置済の団体", "未設置の団体", "混在", "注意・ルール違反"]
-    assert rows[1] == ["グループ1", "—", 2, 2, "富山県上市町（1人）、富山県立山町（1人）", "5,000〜20,000", 4, "富山県上市町",
-                       "富山県立山町", "○", "なし"]
+    assert rows[0] == [
+        "グループ",
+        "部署",
+        "人数",
+        "団体数",
+        "団体（人口の少ない順）",
+        "人口（最小〜最大）",
+        "人口の差（倍）",
+        "設置済の団体",
+        "未設置の団体",
+        "混在",
+        "注意・ルール違反",
+    ]
+    assert rows[1] == [
+        "グループ1",
+        "—",
+        2,
+        2,
+        "富山県上市町（1人）、富山県立山町（1人）",
+        "5,000〜20,000",
+        4,
+        "富山県上市町",
+        "富山県立山町",
+        "○",
+        "なし",
+    ]
     assert rows[2][9:] == ["×", "1人で、最小人数（5人）に足りません。"]
     assert values(wb["全体の説明"]) == [["内容"], ["2グループに分けました。"]]
     assert len(values(wb["メンバー"])) == 4

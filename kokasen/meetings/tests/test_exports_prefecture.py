@@ -47,12 +47,28 @@ def test_prefecture_files_have_no_center_column_and_the_second_half_sheet_names_
     meeting = prefecture_meeting
     groups = downloads.groups_workbook(meeting)
     header = header_row(groups, "会議室1", "グループ")
-    assert header == ["グループ", "参加者番号", "団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "人口"]
+    assert header == [
+        "グループ",
+        "参加者番号",
+        "団体コード",
+        "団体名",
+        "部署",
+        "役職",
+        "氏名",
+        "メールアドレス",
+        "人口",
+    ]
     assert "不明" not in all_cells(groups)
 
     sheet = downloads.second_half_sheet(meeting)
     assert header_row(sheet, "下半期の進捗確認", "会議室") == [
-        "会議室", "グループ", "団体名", "人口", "部署", "上半期の目標", "進捗（下半期）"
+        "会議室",
+        "グループ",
+        "団体名",
+        "人口",
+        "部署",
+        "上半期の目標",
+        "進捗（下半期）",
     ]
     assert {"母子保健担当", "市町村支援児童福祉司"} <= all_cells(sheet) and "不明" not in all_cells(sheet)
 

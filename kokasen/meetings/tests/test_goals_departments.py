@@ -45,7 +45,7 @@ def rows_from(data: bytes, sheet: str, first: str) -> tuple[list, list[list]]:
     """(header, rows under it) of the table whose header starts with ``first``."""
     rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(data))[sheet].iter_rows(values_only=True)]
     at = next(i for i, r in enumerate(rows) if r and r[0] == first)
-    return rows[at], rows[at + 1:]
+    return rows[at], rows[at + 1 :]
 
 
 def group_of(meeting, lg, department) -> str:
@@ -74,20 +74,30 @@ def test_one_prefecture_in_two_departments_gets_two_goals_through_the_screen(sta
 
     too_long = save_goals(staff_client, meeting, {(both, MCH): (GOAL_MCH, ""), (both, WELFARE): ("あ" * 2001, "")})
     assert too_long.status_code == 400
-    assert f"{both}（{WELFARE}）の目標（上半期）は2000文字以内で入力してください（現在2001文字です）。" in too_long.content.decode()
+    assert (
+        f"{both}（{WELFARE}）の目標（上半期）は2000文字以内で入力してください（現在2001文字です）。"
+        in too_long.content.decode()
+    )
     assert not Goal.objects.exists(), "all or nothing"
 
     response = save_goals(staff_client, meeting, {(both, MCH): (GOAL_MCH, ""), (both, WELFARE): (GOAL_WELFARE, "")})
     assert response.status_code == 302
-    assert sorted(Goal.objects.values_list("meeting_id", "local_government__code", "department", "goal")) == sorted([
-        (meeting.pk, both.code, MCH, GOAL_MCH), (meeting.pk, both.code, WELFARE, GOAL_WELFARE),
-    ])
+    assert sorted(Goal.objects.values_list("meeting_id", "local_government__code", "department", "goal")) == sorted(
+        [
+            (meeting.pk, both.code, MCH, GOAL_MCH),
+            (meeting.pk, both.code, WELFARE, GOAL_WELFARE),
+        ]
+    )
     event = AuditEvent.objects.get(action="meetings.goals_changed")
     assert event.detail["local_governments"] == [both.code]
     assert sorted(u["department"] for u in event.detail["units"]) == sorted([MCH, WELFARE])
 
     # progress of one department leaves the other's alone
-    save_goals(staff_client, meeting, {(both, MCH): (GOAL_MCH, "全数把握の仕組みを作った"), (both, WELFARE): (GOAL_WELFARE, "")})
+    save_goals(
+        staff_client,
+        meeting,
+        {(both, MCH): (GOAL_MCH, "全数把握の仕組みを作った"), (both, WELFARE): (GOAL_WELFARE, "")},
+    )
     assert Goal.objects.get(department=MCH).progress == "全数把握の仕組みを作った"
     assert Goal.objects.get(department=WELFARE).progress == ""
     page = staff_client.get(url).content.decode()
@@ -129,9 +139,12 @@ def test_the_report_lists_each_department_s_goals(prefecture_meeting):
     (table,) = [t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["団体", "部署"]]
     assert [c.text for c in table.rows[0].cells] == ["団体", "部署", "目標（上半期）", "進捗（下半期）"]
     body = sorted([c.text for c in r.cells] for r in table.rows[1:])
-    assert body == sorted([
-        [str(both), MCH, GOAL_MCH, "手順を決めた"], [str(both), WELFARE, GOAL_WELFARE, "（未記入）"],
-    ])
+    assert body == sorted(
+        [
+            [str(both), MCH, GOAL_MCH, "手順を決めた"],
+            [str(both), WELFARE, GOAL_WELFARE, "（未記入）"],
+        ]
+    )
 
 
 def test_town_meetings_keep_one_goal_per_town(staff_client):
@@ -147,9 +160,15 @@ def test_town_meetings_keep_one_goal_per_town(staff_client):
         (towns[0].code, "", "統括支援員を配置する")
     ]
     _, rows = rows_from(downloads.second_half_sheet(meeting), "下半期の進捗確認", "会議室")
-    assert [(r[2], r[4], r[5]) for r in rows] == [(str(towns[0]), "不明", "統括支援員を配置する"), (str(towns[1]), "不明", "（未記入）")]
-    (table,) = [t for t in docx.Document(io.BytesIO(render_docx(report.report_data([meeting])))).tables
-                if t.rows[0].cells[0].text == "団体"]
+    assert [(r[2], r[4], r[5]) for r in rows] == [
+        (str(towns[0]), "不明", "統括支援員を配置する"),
+        (str(towns[1]), "不明", "（未記入）"),
+    ]
+    (table,) = [
+        t
+        for t in docx.Document(io.BytesIO(render_docx(report.report_data([meeting])))).tables
+        if t.rows[0].cells[0].text == "団体"
+    ]
     assert [c.text for c in table.rows[0].cells] == ["団体", "目標（上半期）", "進捗（下半期）"]
 
 

@@ -100,9 +100,7 @@ def brute(participants, params, k=None):
     best = {}  # k -> (max mixed, min objective at that mix)
     for part in all_partitions(units, params.min_size, params.max_size, k):
         k = len(part)
-        mixed = sum(
-            1 for g in part if {units[i][0].has_center for i in g} >= {True, False}
-        )
+        mixed = sum(1 for g in part if {units[i][0].has_center for i in g} >= {True, False})
         ids = [[p.id for i in g for p in units[i]] for g in part]
         obj = objective(ids, participants)
         cur = best.get(k)
@@ -189,7 +187,9 @@ def test_prefecture_groups_are_formed_per_department():
     pid = 0
     for pref in range(20):
         for dept in ("母子保健担当", "児童虐待防止対策担当"):
-            participants.append(Participant(pid, f"{pref + 1:02d}0006", f"県{pref}", dept, None, 500000 + 100000 * pref))
+            participants.append(
+                Participant(pid, f"{pref + 1:02d}0006", f"県{pref}", dept, None, 500000 + 100000 * pref)
+            )
             pid += 1
     result = propose_groups(participants, PREF)
     by_id = {p.id: p for p in participants}
@@ -293,7 +293,9 @@ def test_sizes_that_cannot_be_partitioned_are_refused_with_a_reason():
 
 def test_a_department_too_small_is_named_in_the_reason():
     participants = [Participant(i, f"{i + 1:02d}0006", f"県{i}", "母子保健担当", None, 10**6 + i) for i in range(6)]
-    participants += [Participant(100 + i, f"{i + 1:02d}0006", f"県{i}", "市町村支援児童福祉司", None, 10**6 + i) for i in range(3)]
+    participants += [
+        Participant(100 + i, f"{i + 1:02d}0006", f"県{i}", "市町村支援児童福祉司", None, 10**6 + i) for i in range(3)
+    ]
     with pytest.raises(Refused) as err:
         propose_groups(participants, PREF)
     assert "部署「市町村支援児童福祉司」の参加者は3人" in str(err.value)
@@ -365,7 +367,8 @@ def test_objective_is_optimal_on_small_prefecture_rosters():
     for _ in range(40):
         n = rng.choice((5, 6, 7, 8, 9, 10, 11, 12, 12, 13))
         participants = [
-            Participant(i, f"{i + 1:02d}0006", f"県{i}", "母子保健担当", None, rng.randint(500000, 9000000)) for i in range(n)
+            Participant(i, f"{i + 1:02d}0006", f"県{i}", "母子保健担当", None, rng.randint(500000, 9000000))
+            for i in range(n)
         ]
         try:
             result = propose_groups(participants, PREF)
@@ -422,7 +425,10 @@ def test_violations_lists_every_rule_a_hand_edited_grouping_breaks():
 
 
 def test_violations_flags_mixed_departments_and_oversize():
-    participants = [Participant(i, f"{i + 1:02d}0006", f"県{i}", "母子保健担当" if i < 4 else "児童福祉司", None, 10**6) for i in range(9)]
+    participants = [
+        Participant(i, f"{i + 1:02d}0006", f"県{i}", "母子保健担当" if i < 4 else "児童福祉司", None, 10**6)
+        for i in range(9)
+    ]
     found = violations([[p.id for p in participants]], participants, PREF)
     rules = {v.rule for v in found}
     assert rules == {"mixed_departments", "size_above"}

@@ -45,7 +45,7 @@ def section(html: str, number: int) -> str:
     """The HTML of one group's card (up to the next card)."""
     start = html.index(f'id="group-{number}"')
     nxt = html.find('<section aria-labelledby="group-', start + 1)
-    return html[start: nxt if nxt != -1 else len(html)]
+    return html[start : nxt if nxt != -1 else len(html)]
 
 
 def propose(client, meeting, **extra):
@@ -103,7 +103,8 @@ def test_moving_a_person_and_a_town_shows_each_rule_next_to_its_group(staff_clie
     assert "ルール違反 2件（2グループ）" in html
 
     response = staff_client.post(
-        url("grouping_move_local_government", meeting), {"local_government": person.local_government_id, "to_group": "３"}
+        url("grouping_move_local_government", meeting),
+        {"local_government": person.local_government_id, "to_group": "３"},
     )
     assert response.status_code == 302  # full-width digits are accepted
     html = screen(staff_client, meeting)
@@ -154,7 +155,7 @@ def test_approval_from_the_screen_and_its_history(staff_client, meeting, agency_
     assert response.status_code == 302
     html = screen(staff_client, meeting)
     assert "このグループ分けは承認済みです" in html and "agency-admin" in html
-    history = html[html.index('id="approval"'):]
+    history = html[html.index('id="approval"') :]
     assert "承認時のグループ" in history and "<td>なし</td>" in history  # no violation at approval
     assert "グループ1（6人）：参加者番号" in history
 
@@ -172,7 +173,9 @@ def test_approval_from_the_screen_and_its_history(staff_client, meeting, agency_
     response = staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint})
     assert response.status_code == 400 and services.CONFIRM_VIOLATIONS_LABEL in response.content.decode()
     assert GroupingApproval.objects.count() == 2
-    response = staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint, "confirm_violations": "1"})
+    response = staff_client.post(
+        url("grouping_approve", meeting), {"fingerprint": fingerprint, "confirm_violations": "1"}
+    )
     assert response.status_code == 302
     latest = GroupingApproval.objects.filter(meeting=meeting).first()
     assert latest.violation_count == 2 and latest.snapshot["violations_confirmed"] is True
@@ -186,7 +189,9 @@ def test_a_stale_screen_cannot_approve(staff_client, meeting, agency_admin):
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', screen(staff_client, meeting)).group(1)
     person = Participant.objects.filter(meeting=meeting, group__number=1).first()
     services.participant_move(meeting=meeting, participant=person, to_group=2, acting_user=agency_admin)
-    response = staff_client.post(url("grouping_approve", meeting), {"fingerprint": fingerprint, "confirm_violations": "1"})
+    response = staff_client.post(
+        url("grouping_approve", meeting), {"fingerprint": fingerprint, "confirm_violations": "1"}
+    )
     assert response.status_code == 400 and "画面を表示した後にグループ分けが変更されました" in response.content.decode()
     assert not GroupingApproval.objects.exists()
 
@@ -277,8 +282,10 @@ def test_the_engines_reasons_for_unmixed_groups_stand_next_to_them_until_the_gro
     # once changed by hand, the proposal's explanation no longer describes the group
     other = unmixed[1]
     services.local_government_move(
-        meeting=meeting, local_government=other.local_governments[0].local_government,
-        to_group=unmixed[0].number, acting_user=agency_admin,
+        meeting=meeting,
+        local_government=other.local_governments[0].local_government,
+        to_group=unmixed[0].number,
+        acting_user=agency_admin,
     )
     assert "提案時の説明" not in section(screen(staff_client, meeting), unmixed[0].number)
 

@@ -21,7 +21,10 @@ STORED = {
     "notes": ["2グループのうち1グループで、センター設置済みと未設置の町村が混在しています。"],
     "groups": {
         "1": {"participants": [1, 2, 3, 7, 8, 9], "notes": []},
-        "2": {"participants": [4, 5, 6, 10, 11], "notes": ["混在できなかった理由：センター設置済みの町村だけが残りました。"]},
+        "2": {
+            "participants": [4, 5, 6, 10, 11],
+            "notes": ["混在できなかった理由：センター設置済みの町村だけが残りました。"],
+        },
     },
     "mixed_groups": 1,
     "mixed_upper_bound": 2,
@@ -34,7 +37,7 @@ STORED = {
 
 def test_a_stored_proposal_reads_into_the_dataclass_and_is_written_back_unchanged():
     notes = GroupingNotes.from_json(STORED)
-    assert notes.proposed_at == dt.datetime(2025, 6, 2, 1, 23, 45, 678901, tzinfo=dt.timezone.utc)
+    assert notes.proposed_at == dt.datetime(2025, 6, 2, 1, 23, 45, 678901, tzinfo=dt.UTC)
     assert (notes.proposed_by, notes.kind, notes.edits) == ("operator", "town", 2)
     assert notes.notes == ("2グループのうち1グループで、センター設置済みと未設置の町村が混在しています。",)
     assert notes.groups == {
@@ -71,7 +74,7 @@ def test_a_meeting_with_a_stored_proposal_shows_it_and_counts_the_next_edit(clie
     meeting.refresh_from_db()
 
     report = services.current_report(meeting)
-    assert report.proposed_at == dt.datetime(2025, 6, 2, 1, 23, 45, 678901, tzinfo=dt.timezone.utc)
+    assert report.proposed_at == dt.datetime(2025, 6, 2, 1, 23, 45, 678901, tzinfo=dt.UTC)
     assert report.edits == 2
     assert report.groups[0].notes == ["保存済みの説明（グループ1）"]
     assert report.groups[1].notes == []

@@ -139,7 +139,9 @@ def test_propose_stores_the_engines_groups_each_town_whole_and_is_deterministic(
     assert all(5 <= len(g) <= 7 for g in first)
     assert not Participant.objects.filter(meeting=meeting, group__isnull=True).exists()
     for lg_id in Participant.objects.filter(meeting=meeting).values_list("local_government", flat=True).distinct():
-        assert Participant.objects.filter(meeting=meeting, local_government=lg_id).values("group").distinct().count() == 1
+        assert (
+            Participant.objects.filter(meeting=meeting, local_government=lg_id).values("group").distinct().count() == 1
+        )
     assert list(Group.objects.filter(meeting=meeting).values_list("number", "name")) == [
         (n, f"グループ{n}") for n in range(1, 11)
     ]
@@ -210,7 +212,9 @@ def test_propose_again_clears_rooms_and_the_approval_but_keeps_the_history(propo
 
 def test_prefecture_meetings_are_grouped_per_department(operator):
     meeting = make_meeting(MeetingKind.PREFECTURE)
-    prefectures = list(LocalGovernment.objects.filter(kind="prefecture").order_by("code").values_list("code", flat=True))
+    prefectures = list(
+        LocalGovernment.objects.filter(kind="prefecture").order_by("code").values_list("code", flat=True)
+    )
     add_participants(meeting, prefectures[:12], per_local_government=1, department="母子保健担当")
     add_participants(meeting, prefectures[12:24], per_local_government=1, department="児童虐待防止対策担当")
     services.grouping_propose(meeting=meeting, acting_user=operator)
@@ -225,8 +229,11 @@ def test_prefecture_meetings_are_grouped_per_department(operator):
     osaka = report.groups[0].local_governments[0]
     other = next(g for g in report.groups if g.group.department != osaka.department)
     services.local_government_move(
-        meeting=meeting, local_government=osaka.local_government, department=osaka.department,
-        to_group=other.number, acting_user=operator,
+        meeting=meeting,
+        local_government=osaka.local_government,
+        department=osaka.department,
+        to_group=other.number,
+        acting_user=operator,
     )
     assert "mixed_departments" in rules_of(services.current_report(meeting), other.number)
 
@@ -250,8 +257,11 @@ def test_moving_one_person_shows_the_split_and_the_sizes_as_the_engine_reports_t
     assert row.elsewhere == [1] and row.people == 1
     event = AuditEvent.objects.get(action="meetings.grouping_participant_moved")
     assert event.detail == {
-        "participant": person.number, "local_government": person.local_government.code,
-        "from_group": 1, "to_group": 2, "approval_cleared": False,
+        "participant": person.number,
+        "local_government": person.local_government.code,
+        "from_group": 1,
+        "to_group": 2,
+        "approval_cleared": False,
     }
     proposed.refresh_from_db()
     assert proposed.grouping_notes["edits"] == 1
@@ -297,7 +307,10 @@ def test_moves_that_make_no_sense_are_refused_and_change_nothing(proposed, opera
         services.participant_move(meeting=proposed, participant=stranger, to_group=2, acting_user=operator)
     with pytest.raises(Refused, match="参加者はいません"):
         services.local_government_move(
-            meeting=proposed, local_government=LocalGovernment.objects.get(code=CODE_A), to_group=2, acting_user=operator
+            meeting=proposed,
+            local_government=LocalGovernment.objects.get(code=CODE_A),
+            to_group=2,
+            acting_user=operator,
         )
     assert state(proposed) == before
 
@@ -353,7 +366,10 @@ def test_approval_with_violations_needs_the_explicit_confirmation_and_records_th
     with pytest.raises(Refused) as refused:
         services.grouping_approve(meeting=proposed, acting_user=operator)
     assert services.CONFIRM_VIOLATIONS_LABEL in refused.value.messages[0]
-    assert not GroupingApproval.objects.exists() and not AuditEvent.objects.filter(action="meetings.grouping_approved").exists()
+    assert (
+        not GroupingApproval.objects.exists()
+        and not AuditEvent.objects.filter(action="meetings.grouping_approved").exists()
+    )
     approval = services.grouping_approve(meeting=proposed, acting_user=operator, confirm_violations=True)
     report = services.current_report(proposed)
     assert approval.violation_count == report.violation_count > 0
@@ -365,8 +381,10 @@ def test_approval_with_violations_needs_the_explicit_confirmation_and_records_th
 def test_approval_is_refused_when_the_grouping_changed_since_the_screen(proposed, operator):
     shown = services.current_report(proposed).fingerprint
     services.local_government_move(
-        meeting=proposed, local_government=group_of(proposed, 1).participants.first().local_government,
-        to_group=2, acting_user=operator,
+        meeting=proposed,
+        local_government=group_of(proposed, 1).participants.first().local_government,
+        to_group=2,
+        acting_user=operator,
     )
     with pytest.raises(Refused, match="画面を表示した後にグループ分けが変更されました"):
         services.grouping_approve(meeting=proposed, acting_user=operator, fingerprint=shown, confirm_violations=True)
@@ -391,7 +409,10 @@ def test_only_staff_may_change_the_grouping(meeting):
     ):
         with pytest.raises(PermissionDenied):
             call()
-    assert not Group.objects.filter(meeting=meeting).exists() and not AuditEvent.objects.filter(action__startswith="meetings.").exists()
+    assert (
+        not Group.objects.filter(meeting=meeting).exists()
+        and not AuditEvent.objects.filter(action__startswith="meetings.").exists()
+    )
 
 
 def test_an_approval_can_be_withdrawn_without_changing_the_groups(proposed, operator):

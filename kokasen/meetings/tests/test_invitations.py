@@ -25,7 +25,9 @@ TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 
 def ready_meeting(operator, *, towns=8, capacity=15, facilitators=True):
     """24 people in 4 groups over 2 rooms with URLs, grouping approved, sessions dated."""
-    meeting = grouped_meeting(towns=towns, per_town=3, capacity_per_url=capacity, title="西日本エリア 町村職員の情報交換会")
+    meeting = grouped_meeting(
+        towns=towns, per_town=3, capacity_per_url=capacity, title="西日本エリア 町村職員の情報交換会"
+    )
     for p in Participant.objects.filter(meeting=meeting):
         # Names and addresses that never contain one another (試験 太郎1 is inside 試験 太郎12).
         p.name = f"氏名{p.number:03d}号"

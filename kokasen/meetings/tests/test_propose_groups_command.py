@@ -32,7 +32,9 @@ def town_roster(towns, per_town=3, blank_center_for=()):
     for i, lg in enumerate(towns):
         center = "" if lg.code in blank_center_for else ("設置済" if i % 2 else "未設置")
         for k in range(per_town):
-            rows.append([lg.code, lg.name, "こども家庭課", "係長", f"試験 {i}-{k}", f"p{i}-{k}@{lg.code}.example.lg.jp", center])
+            rows.append(
+                [lg.code, lg.name, "こども家庭課", "係長", f"試験 {i}-{k}", f"p{i}-{k}@{lg.code}.example.lg.jp", center]
+            )
     return rows
 
 
@@ -92,7 +94,9 @@ def test_prefecture_roster_is_grouped_per_department(tmp_path):
         rows.append([lg.code, "", "母子保健担当", "主査", f"母子 {i}", f"m{i}@pref.example.lg.jp", ""])
         if i < 6:
             for k in range(2):
-                rows.append(["", lg.name, "市町村支援 児童福祉司", "", f"福祉司 {i}-{k}", f"s{i}-{k}@pref.example.lg.jp", ""])
+                rows.append(
+                    ["", lg.name, "市町村支援 児童福祉司", "", f"福祉司 {i}-{k}", f"s{i}-{k}@pref.example.lg.jp", ""]
+                )
     roster = tmp_path / "pref.xlsx"
     wb = openpyxl.Workbook()
     wb.active.append(list(ROSTER_HEADER))
@@ -105,8 +109,12 @@ def test_prefecture_roster_is_grouped_per_department(tmp_path):
     groups = list(openpyxl.load_workbook(out)["グループ一覧"].iter_rows(values_only=True))
     assert "混在" not in groups[0]
     names = [g[0] for g in groups[1:]]
-    assert names == ["グループ1（市町村支援児童福祉司）", "グループ2（市町村支援児童福祉司）",
-                     "グループ3（母子保健担当）", "グループ4（母子保健担当）"]
+    assert names == [
+        "グループ1（市町村支援児童福祉司）",
+        "グループ2（市町村支援児童福祉司）",
+        "グループ3（母子保健担当）",
+        "グループ4（母子保健担当）",
+    ]
     assert [g[1] for g in groups[1:]] == ["市町村支援児童福祉司"] * 2 + ["母子保健担当"] * 2
 
 
@@ -115,8 +123,17 @@ def test_an_impossible_roster_exits_with_a_japanese_reason_and_writes_nothing(tm
     out, zoom = tmp_path / "groups.xlsx", tmp_path / "zoom.csv"
     err = io.StringIO()
     with pytest.raises(CommandError) as error:
-        call_command("propose_groups", str(roster), "--meeting-kind", "town", "--out", str(out), "--zoom-csv", str(zoom),
-                     stderr=err)
+        call_command(
+            "propose_groups",
+            str(roster),
+            "--meeting-kind",
+            "town",
+            "--out",
+            str(out),
+            "--zoom-csv",
+            str(zoom),
+            stderr=err,
+        )
     assert "この名簿ではグループ分けができません。ファイルは書き出していません。" in str(error.value)
     assert "参加者は4人で、1グループの最小人数（5人）に足りません" in err.getvalue()
     assert not out.exists() and not zoom.exists()
@@ -145,8 +162,19 @@ def test_size_options_and_missing_files(tmp_path):
     assert "2グループに分けました（参加者8人、4団体、1グループ3〜4人）。" in stdout
     err = io.StringIO()
     with pytest.raises(CommandError, match="グループ分けができません"):
-        call_command("propose_groups", str(roster), "--meeting-kind", "town", "--out", str(tmp_path / "x.xlsx"),
-                     "--min-size", "4", "--max-size", "3", stderr=err)
+        call_command(
+            "propose_groups",
+            str(roster),
+            "--meeting-kind",
+            "town",
+            "--out",
+            str(tmp_path / "x.xlsx"),
+            "--min-size",
+            "4",
+            "--max-size",
+            "3",
+            stderr=err,
+        )
     assert "最大人数（3人）が最小人数（4人）より小さくなっています" in err.getvalue()
     with pytest.raises(CommandError, match="名簿ファイル .* を読めません"):
         run(tmp_path / "none.csv", "--meeting-kind", "town", "--out", out)

@@ -59,14 +59,21 @@ def town_meeting(operator):
     second.starts_at, second.agenda = _at((12, 4), 14), "進捗・取組"
     second.save()
     lg = LocalGovernment.objects.get(code="163228")
-    CasePresentation.objects.create(session=first, local_government=lg, title="こども家庭センター設置までの歩み", position=1)
+    CasePresentation.objects.create(
+        session=first, local_government=lg, title="こども家庭センター設置までの歩み", position=1
+    )
     CasePresentation.objects.create(session=second, local_government=None, title="統括支援員の役割（試験 太郎5さん）")
     people = add_participants(meeting, TOWNS, per_local_government=3, has_center=lambda lg: lg.code in WITH_CENTER)
     # 川北町 is on the roster without a center status; the agency's list says it has none.
     Participant.objects.filter(meeting=meeting, local_government__code="173240").update(has_center=None)
     CenterStatus.objects.create(local_government=LocalGovernment.objects.get(code="173240"), has_center=False)
-    room = Room.objects.create(meeting=meeting, number=1, name="会議室A", facilitator_name=FACILITATOR,
-                               facilitator_email="facilitator@example.co.jp")
+    room = Room.objects.create(
+        meeting=meeting,
+        number=1,
+        name="会議室A",
+        facilitator_name=FACILITATOR,
+        facilitator_email="facilitator@example.co.jp",
+    )
     g1 = Group.objects.create(meeting=meeting, number=1, name="グループ1", room=room)
     g2 = Group.objects.create(meeting=meeting, number=2, name="グループ2", room=room)
     by_code = {}
@@ -80,12 +87,21 @@ def town_meeting(operator):
     Participant.objects.filter(meeting=meeting).update(attended_first=True)
     Participant.objects.filter(meeting=meeting, number__in=[2, 17]).update(attended_first=False)
     Participant.objects.filter(meeting=meeting, local_government__code="163228").update(attended_second=True)
-    Goal.objects.create(meeting=meeting, local_government=lg, goal="令和7年度中にセンターを設置する（担当：試験太郎3）",
-                        progress="10月に設置した。問い合わせは p5.163228@example.lg.jp へ")
-    Goal.objects.create(meeting=meeting, local_government=LocalGovernment.objects.get(code="163236"),
-                        goal="統括支援員を配置する", progress="")
-    survey_service.survey_import(meeting=meeting, half=Half.FIRST, data=SURVEY.encode("utf-8-sig"),
-                                 filename="survey.csv", acting_user=operator)
+    Goal.objects.create(
+        meeting=meeting,
+        local_government=lg,
+        goal="令和7年度中にセンターを設置する（担当：試験太郎3）",
+        progress="10月に設置した。問い合わせは p5.163228@example.lg.jp へ",
+    )
+    Goal.objects.create(
+        meeting=meeting,
+        local_government=LocalGovernment.objects.get(code="163236"),
+        goal="統括支援員を配置する",
+        progress="",
+    )
+    survey_service.survey_import(
+        meeting=meeting, half=Half.FIRST, data=SURVEY.encode("utf-8-sig"), filename="survey.csv", acting_user=operator
+    )
     meeting.refresh_from_db()
     return meeting
 
@@ -109,12 +125,17 @@ def test_report_data(town_meeting):
     first, second = m.sessions
     assert first.date_text == "令和7年7月10日（木）14:00〜16:00"
     assert second.date_text == "令和7年12月4日（木）14:00"
-    assert [(p.local_government, p.title) for p in first.presentations] == [("富山県上市町", "こども家庭センター設置までの歩み")]
+    assert [(p.local_government, p.title) for p in first.presentations] == [
+        ("富山県上市町", "こども家庭センター設置までの歩み")
+    ]
     assert second.presentations[0].title == "統括支援員の役割（参加者005さん）"
     t = first.total
     assert (t.invited, t.attended, t.absent, t.unrecorded, t.lg_attended) == (18, 16, 2, 0, 6)
     assert (t.lg_attended_with_center, t.lg_attended_without_center) == (3, 3)  # 川北町 counted via CenterStatus
-    assert [(c.label, c.invited, c.attended) for c in first.breakdown] == [("センター設置済", 9, 8), ("センター未設置", 9, 8)]
+    assert [(c.label, c.invited, c.attended) for c in first.breakdown] == [
+        ("センター設置済", 9, 8),
+        ("センター未設置", 9, 8),
+    ]
     assert (second.total.attended, second.total.unrecorded, second.recorded) == (3, 15, True)
 
     g1, g2 = m.groups
@@ -135,18 +156,29 @@ def test_report_data(town_meeting):
     assert [(c.answer, c.count) for c in satisfaction.counts] == [("満足", 2), ("とても満足", 1), ("普通", 1)]
     assert [(c.answer, c.count) for c in again.counts] == [("はい", 3), ("いいえ", 1)]
     assert comments.kind == "text" and comments.counts == ()
-    assert comments.texts == ("参加者002さんの説明が参考になりました", "他町の統括支援員の配置の工夫",
-                              "連絡先 ［メールアドレス削除］")
+    assert comments.texts == (
+        "参加者002さんの説明が参考になりました",
+        "他町の統括支援員の配置の工夫",
+        "連絡先 ［メールアドレス削除］",
+    )
     assert not any(value in repr(data) for value in _personal(town_meeting))
 
 
 def test_redactor():
-    redact = report.Redactor([(1, "山田 太郎", "taro@example.jp"), (2, "山田 花子", "hanako@example.jp"),
-                              (3, "佐々木　健", "ken@example.jp")])
+    redact = report.Redactor(
+        [
+            (1, "山田 太郎", "taro@example.jp"),
+            (2, "山田 花子", "hanako@example.jp"),
+            (3, "佐々木　健", "ken@example.jp"),
+        ]
+    )
     assert redact("山田太郎さんと山田 花子さん") == "参加者001さんと参加者002さん"
     assert redact("山田さんが発表") == "［氏名削除］さんが発表"  # two participants are called 山田
     assert redact("佐々木課長から TARO@example.jp へ") == "参加者003課長から 参加者001 へ"
-    assert redact("佐々木 健、他 other@example.com 090-1234-5678") == "参加者003、他 ［メールアドレス削除］ ［電話番号削除］"
+    assert (
+        redact("佐々木 健、他 other@example.com 090-1234-5678")
+        == "参加者003、他 ［メールアドレス削除］ ［電話番号削除］"
+    )
     assert redact("本部長と山田町") == "本部長と山田町"  # no honorific: a place name stays
 
 
@@ -159,7 +191,9 @@ def test_prefecture_meeting_attendance_by_department(operator):
     first = data.meetings[0].sessions[0]
     assert first.breakdown_label == "部署"
     assert [(c.label, c.invited, c.attended, c.unrecorded) for c in first.breakdown] == [
-        ("母子保健担当", 4, 4, 0), ("児童虐待防止対策担当", 1, 0, 1)]
+        ("母子保健担当", 4, 4, 0),
+        ("児童虐待防止対策担当", 1, 0, 1),
+    ]
     assert data.meetings[0].category == "都道府県"
     group = Group.objects.create(meeting=meeting, number=1, name="母子保健1", department="母子保健担当")
     Participant.objects.filter(meeting=meeting, department="母子保健担当").update(group=group)
@@ -213,7 +247,13 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     for t in document.tables:
         tables.setdefault(t.rows[0].cells[0].text, t)  # the first table of each kind
     summary = document.tables[0]
-    assert [c.text for c in summary.rows[1].cells][:5] == ["西日本エリア 町村職員の情報交換会", "西日本", "上半期", "18", "16"]
+    assert [c.text for c in summary.rows[1].cells][:5] == [
+        "西日本エリア 町村職員の情報交換会",
+        "西日本",
+        "上半期",
+        "18",
+        "16",
+    ]
     attendance = tables["センター設置状況"]
     assert [c.text for c in attendance.rows[-1].cells][:6] == ["合計", "18", "16", "2", "0", "88.9%"]
     groups = tables["グループ"]
@@ -223,11 +263,17 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     assert g1[4] == "1・1"
     goals = tables["団体"]
     assert [c.text for c in goals.rows[1].cells] == [
-        "富山県上市町", "令和7年度中にセンターを設置する（担当：参加者003）", "10月に設置した。問い合わせは 参加者005 へ"]
+        "富山県上市町",
+        "令和7年度中にセンターを設置する（担当：参加者003）",
+        "10月に設置した。問い合わせは 参加者005 へ",
+    ]
     assert [c.text for c in goals.rows[2].cells][2] == "（未記入）"
     answers = [t for t in document.tables if t.rows[0].cells[0].text == "回答"]
     assert [[c.text for c in r.cells] for r in answers[0].rows[1:]] == [
-        ["満足", "2", "50.0%"], ["とても満足", "1", "25.0%"], ["普通", "1", "25.0%"]]
+        ["満足", "2", "50.0%"],
+        ["とても満足", "1", "25.0%"],
+        ["普通", "1", "25.0%"],
+    ]
 
     text = _docx_text(document)
     assert "【提出前に確認してください】" in text and "参加者002さんの説明が参考になりました" in text
@@ -265,24 +311,31 @@ def test_pdf_read_back(town_meeting, artifacts_dir):
     reader, text = _pdf_text(body)
     flat = re.sub(r"\s+", "", text)  # CJK lines wrap anywhere; compare without whitespace
     for expected in (
-        "情報交換会実施報告書", "令和8年3月31日", "1.実施の概要", "2.西日本エリア町村職員の情報交換会",
-        "2.4グループ構成", "2.5目標と進捗", "上半期のアンケート（回答4件）",
+        "情報交換会実施報告書",
+        "令和8年3月31日",
+        "1.実施の概要",
+        "2.西日本エリア町村職員の情報交換会",
+        "2.4グループ構成",
+        "2.5目標と進捗",
+        "上半期のアンケート（回答4件）",
         "富山県上市町（19,351人・設置済）：参加者004、参加者005、参加者006",
-        "令和7年度中にセンターを設置する（担当：参加者003）", "合計18162088.9%",
-        "問1満足度（回答4件）", "満足250.0%",
+        "令和7年度中にセンターを設置する（担当：参加者003）",
+        "合計18162088.9%",
+        "問1満足度（回答4件）",
+        "満足250.0%",
     ):
         assert expected in flat, (expected, flat)
-    for expected in ( "自由記述の回答3件は、Word版の報告書に収録しています",
-        "名簿の人数", "出席者数",  # the legend of a vector chart: text drawn in the PDF, not an image
+    for expected in (
+        "自由記述の回答3件は、Word版の報告書に収録しています",
+        "名簿の人数",
+        "出席者数",  # the legend of a vector chart: text drawn in the PDF, not an image
     ):
         assert expected in flat, expected
     assert "参加者002さんの説明" not in flat  # free text stays in the Word file
     for value in _personal(town_meeting):
         assert value.replace(" ", "") not in flat, value
     fonts = {
-        str(font.get_object()["/BaseFont"])
-        for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        str(font.get_object()["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()
     }
     assert "/HeiseiKakuGo-W5" in fonts or any("HeiseiKakuGo-W5" in f for f in fonts)
     assert len(reader.pages) >= 3
@@ -295,10 +348,18 @@ def test_combined_report_summarises_areas(town_meeting):
     Participant.objects.filter(meeting=east).update(attended_first=True)
     data = report.report_data([town_meeting, east], created_on=CREATED)
     assert [(r.category, r.half_label, r.count.invited) for r in data.by_category] == [
-        ("東日本", "上半期", 4), ("東日本", "下半期", 4), ("西日本", "上半期", 18), ("西日本", "下半期", 18)]
+        ("東日本", "上半期", 4),
+        ("東日本", "下半期", 4),
+        ("西日本", "上半期", 18),
+        ("西日本", "下半期", 18),
+    ]
     document = docx.Document(io.BytesIO(render_docx(data)))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings[:3] == ["1. 実施の概要", "2. 西日本エリア 町村職員の情報交換会", "3. 東日本エリア 町村職員の情報交換会"]
+    assert headings[:3] == [
+        "1. 実施の概要",
+        "2. 西日本エリア 町村職員の情報交換会",
+        "3. 東日本エリア 町村職員の情報交換会",
+    ]
     assert any(t.rows[0].cells[0].text == "区分" for t in document.tables)
     assert "アンケートの回答は取り込まれていません。" in _docx_text(document)
 
@@ -307,7 +368,9 @@ def test_combined_report_summarises_areas(town_meeting):
 
 
 def test_chart_png_is_deterministic_and_drawn_with_a_japanese_font():
-    chart = charts.BarChart(("センター設置済", "センター未設置"), (charts.Series("名簿の人数", (9, 9)), charts.Series("出席者数", (8, 0))))
+    chart = charts.BarChart(
+        ("センター設置済", "センター未設置"), (charts.Series("名簿の人数", (9, 9)), charts.Series("出席者数", (8, 0)))
+    )
     png = charts.png(chart)
     assert png.startswith(b"\x89PNG") and png == charts.png(chart)
     path, index = charts.cjk_font()

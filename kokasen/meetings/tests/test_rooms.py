@@ -27,7 +27,7 @@ def grouped_meeting(*, towns: int, per_town: int = 3, towns_per_group: int = 2, 
     for index in range(0, len(lgs), towns_per_group):
         number = index // towns_per_group + 1
         group = Group.objects.create(meeting=meeting, number=number, name=f"グループ{number}")
-        Participant.objects.filter(meeting=meeting, local_government__in=lgs[index:index + towns_per_group]).update(
+        Participant.objects.filter(meeting=meeting, local_government__in=lgs[index : index + towns_per_group]).update(
             group=group
         )
     return meeting
@@ -101,7 +101,11 @@ def test_assign_spreads_groups_keeps_room_details_and_is_audited(operator):
         assert {p.group.room_id for p in group.participants.select_related("group")} == {group.room_id}
 
     first = Room.objects.get(meeting=meeting, number=1)
-    first.url, first.facilitator_name, first.facilitator_email = "https://zoom.example/j/1", "進行 一郎", "f1@example.jp"
+    first.url, first.facilitator_name, first.facilitator_email = (
+        "https://zoom.example/j/1",
+        "進行 一郎",
+        "f1@example.jp",
+    )
     first.save()
     third = Room.objects.get(meeting=meeting, number=3)
     third.url = "https://zoom.example/j/3"
@@ -114,8 +118,15 @@ def test_assign_spreads_groups_keeps_room_details_and_is_audited(operator):
     kept = Room.objects.get(meeting=meeting, number=1)
     assert (kept.pk, kept.url, kept.facilitator_email) == (first.pk, "https://zoom.example/j/1", "f1@example.jp")
     assert not Room.objects.filter(meeting=meeting, number=3).exists()
-    assert result.deleted == [{"number": 3, "name": "会議室3", "url": "https://zoom.example/j/3",
-                               "facilitator_name": "", "facilitator_email": ""}]
+    assert result.deleted == [
+        {
+            "number": 3,
+            "name": "会議室3",
+            "url": "https://zoom.example/j/3",
+            "facilitator_name": "",
+            "facilitator_email": "",
+        }
+    ]
     events = AuditEvent.objects.filter(action="meetings.rooms_assigned", target_id=str(meeting.pk)).order_by("pk")
     assert events.count() == 2 and events.last().detail["deleted_rooms"][0]["url"] == "https://zoom.example/j/3"
     assert events.last().actor == operator
@@ -170,10 +181,20 @@ def test_rooms_screen_assigns_and_saves_url_and_facilitator(client, operator):
     assert "グループを2つの会議室に割り当てました（会議室1 18人、会議室2 18人）" in response.content.decode()
 
     room1, room2 = Room.objects.filter(meeting=meeting).order_by("number")
-    data = {"rooms-TOTAL_FORMS": "2", "rooms-INITIAL_FORMS": "2", "rooms-MIN_NUM_FORMS": "0", "rooms-MAX_NUM_FORMS": "1000"}
+    data = {
+        "rooms-TOTAL_FORMS": "2",
+        "rooms-INITIAL_FORMS": "2",
+        "rooms-MIN_NUM_FORMS": "0",
+        "rooms-MAX_NUM_FORMS": "1000",
+    }
     for i, room in enumerate((room1, room2)):
-        data |= {f"rooms-{i}-id": str(room.pk), f"rooms-{i}-name": room.name, f"rooms-{i}-url": "",
-                 f"rooms-{i}-facilitator_name": "", f"rooms-{i}-facilitator_email": ""}
+        data |= {
+            f"rooms-{i}-id": str(room.pk),
+            f"rooms-{i}-name": room.name,
+            f"rooms-{i}-url": "",
+            f"rooms-{i}-facilitator_name": "",
+            f"rooms-{i}-facilitator_email": "",
+        }
     bad = data | {"rooms-0-url": "javascript:alert(1)", "rooms-1-facilitator_email": "not-an-address"}
     response = client.post(url, bad)
     content = response.content.decode()
@@ -182,12 +203,17 @@ def test_rooms_screen_assigns_and_saves_url_and_facilitator(client, operator):
     assert "ファシリテーターのメールアドレスの形式が正しくありません" in content
     assert Room.objects.get(pk=room1.pk).url == ""
 
-    good = data | {"rooms-0-url": "https://zoom.example/j/123", "rooms-0-facilitator_name": "進行 花子",
-                   "rooms-0-facilitator_email": "hanako@facilitators.example.jp"}
+    good = data | {
+        "rooms-0-url": "https://zoom.example/j/123",
+        "rooms-0-facilitator_name": "進行 花子",
+        "rooms-0-facilitator_email": "hanako@facilitators.example.jp",
+    }
     assert client.post(url, good).status_code == 302
     room1.refresh_from_db()
     assert (room1.url, room1.facilitator_name, room1.facilitator_email) == (
-        "https://zoom.example/j/123", "進行 花子", "hanako@facilitators.example.jp"
+        "https://zoom.example/j/123",
+        "進行 花子",
+        "hanako@facilitators.example.jp",
     )
     event = AuditEvent.objects.get(action="meetings.rooms_changed")
     assert event.detail["changes"]["1"]["url"] == {"old": "", "new": "https://zoom.example/j/123"}

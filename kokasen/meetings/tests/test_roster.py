@@ -38,9 +38,8 @@ def operator():
 
     return make_staff(roles.OPERATOR)
 
-GOV = {
-    r.code: KnownGovernment(r.code, r.name, r.prefecture, r.kind, r.area, r.population) for r in read_rows()
-}
+
+GOV = {r.code: KnownGovernment(r.code, r.name, r.prefecture, r.kind, r.area, r.population) for r in read_rows()}
 
 # Real towns and villages of the West area (富山県, 石川県, 岐阜県) and one of the East (北海道).
 KAMIICHI, TATEYAMA, NYUZEN, KAWAKITA, FUNAHASHI = "163228", "163236", "163422", "173240", "163210"
@@ -48,7 +47,15 @@ TOBETSU = "013030"
 YOKOHAMA, SAPPORO, TOKYO, OSAKA = "141003", "011002", "130001", "270008"
 
 
-def row(code="163228", name="上市町", dept="こども課", position="係長", person="試験 花子", email="hanako@town.example.lg.jp", center="設置済"):
+def row(
+    code="163228",
+    name="上市町",
+    dept="こども課",
+    position="係長",
+    person="試験 花子",
+    email="hanako@town.example.lg.jp",
+    center="設置済",
+):
     return [code, name, dept, position, person, email, center]
 
 
@@ -118,8 +125,12 @@ def test_every_encoding_reads_the_same_rows(data, filename, encoding):
 
 def test_excel_number_codes_and_full_width_text_are_understood():
     # Excel stores 013030 as the number 13030; 設置済み and full-width digits are accepted.
-    data = as_xlsx([[13030, "当別町", "保健福祉課", "", "試験 一郎", "ichiro@tobetsu.example.lg.jp", "設置済み"],
-                    ["１６３２２８", "", "母子保健　担当", "", "試験 二郎", "jiro@kamiichi.example.lg.jp", "未設置"]])
+    data = as_xlsx(
+        [
+            [13030, "当別町", "保健福祉課", "", "試験 一郎", "ichiro@tobetsu.example.lg.jp", "設置済み"],
+            ["１６３２２８", "", "母子保健　担当", "", "試験 二郎", "jiro@kamiichi.example.lg.jp", "未設置"],
+        ]
+    )
     result = parse(data, "r.xlsx")
     assert result.ok, messages(result)
     assert [(r.code, r.has_center) for r in result.rows] == [(TOBETSU, True), (KAMIICHI, False)]
@@ -127,8 +138,10 @@ def test_excel_number_codes_and_full_width_text_are_understood():
 
 
 def test_names_identify_a_local_government_when_unambiguous():
-    rows = [row(code="", name=n, person=f"人{i}", email=f"p{i}@example.lg.jp") for i, n in
-            enumerate(["横浜市", "神奈川県横浜市", "東京都", "大阪府"])]
+    rows = [
+        row(code="", name=n, person=f"人{i}", email=f"p{i}@example.lg.jp")
+        for i, n in enumerate(["横浜市", "神奈川県横浜市", "東京都", "大阪府"])
+    ]
     result = parse(as_csv(rows))
     assert result.ok, messages(result)
     assert [r.code for r in result.rows] == [YOKOHAMA, YOKOHAMA, TOKYO, OSAKA]
@@ -171,22 +184,53 @@ def test_header_spaces_are_ignored_but_nothing_else():
 @pytest.mark.parametrize(
     "cells, expected",
     [
-        (dict(code="163229"), "2行目（団体コード）：団体コード「163229」の6桁目（検査数字）が正しくありません（先頭5桁からは 163228 になります）。"),
+        (
+            dict(code="163229"),
+            "2行目（団体コード）：団体コード「163229」の6桁目（検査数字）が正しくありません（先頭5桁からは 163228 になります）。",
+        ),
         (dict(code="99999x"), "2行目（団体コード）：団体コード「99999x」は6桁の数字"),
-        (dict(code="163236", name="上市町"), "2行目（団体名）：団体コード 163236 は「富山県立山町」ですが、団体名が「上市町」になっています。"),
+        (
+            dict(code="163236", name="上市町"),
+            "2行目（団体名）：団体コード 163236 は「富山県立山町」ですが、団体名が「上市町」になっています。",
+        ),
         (dict(code="", name="どこか町"), "2行目（団体名）：団体名「どこか町」に当たる地方公共団体が見つかりません。"),
         (dict(code="", name=""), "2行目（団体コード）：団体コードと団体名がどちらもありません。"),
-        (dict(email="hanako.example.lg.jp"), "2行目（メールアドレス）：メールアドレス「hanako.example.lg.jp」の形式が正しくありません。「@」がありません。"),
-        (dict(email="花子@example.lg.jp"), "2行目（メールアドレス）：メールアドレス「花子@example.lg.jp」の形式が正しくありません。全角文字や日本語は使えません。"),
+        (
+            dict(email="hanako.example.lg.jp"),
+            "2行目（メールアドレス）：メールアドレス「hanako.example.lg.jp」の形式が正しくありません。「@」がありません。",
+        ),
+        (
+            dict(email="花子@example.lg.jp"),
+            "2行目（メールアドレス）：メールアドレス「花子@example.lg.jp」の形式が正しくありません。全角文字や日本語は使えません。",
+        ),
         (dict(email=""), "2行目（メールアドレス）：メールアドレスがありません。"),
         (dict(email="a@example.lg.jp b@example.lg.jp"), "2行目（メールアドレス）：メールアドレスは1人につき1つだけ"),
-        (dict(email="=cmd@example.lg.jp"), "2行目（メールアドレス）：メールアドレス「=cmd@example.lg.jp」の先頭に「=」「+」「-」は使えません。"),
+        (
+            dict(email="=cmd@example.lg.jp"),
+            "2行目（メールアドレス）：メールアドレス「=cmd@example.lg.jp」の先頭に「=」「+」「-」は使えません。",
+        ),
         (dict(person=""), "2行目（氏名）：氏名がありません。"),
         (dict(person="あ" * 101), "2行目（氏名）：文字数が多すぎます（101 文字）。100 文字以内にしてください。"),
-        (dict(center="あり"), "2行目（センター設置）：センター設置は「設置済」か「未設置」で入力してください（「あり」になっています）。"),
+        (
+            dict(center="あり"),
+            "2行目（センター設置）：センター設置は「設置済」か「未設置」で入力してください（「あり」になっています）。",
+        ),
     ],
-    ids=["check-digit", "not-digits", "code-name-mismatch", "unknown-name", "no-code-no-name", "email-no-at",
-         "email-japanese", "email-missing", "two-emails", "email-formula", "no-name", "name-too-long", "center-value"],
+    ids=[
+        "check-digit",
+        "not-digits",
+        "code-name-mismatch",
+        "unknown-name",
+        "no-code-no-name",
+        "email-no-at",
+        "email-japanese",
+        "email-missing",
+        "two-emails",
+        "email-formula",
+        "no-name",
+        "name-too-long",
+        "center-value",
+    ],
 )
 def test_row_errors(cells, expected):
     result = parse(as_csv([row(**cells)]))
@@ -295,23 +339,31 @@ def test_size_limits(monkeypatch):
 
 
 def test_fill_centers_prefers_the_file_then_the_list():
-    rows = parse(as_csv([
-        row(center=""),
-        row(person="b", email="b@example.lg.jp", center="未設置"),  # same town, answered in the file
-        row(code=TATEYAMA, name="", email="c@example.lg.jp", center=""),  # from the list
-        row(code=NYUZEN, name="", email="d@example.lg.jp", center=""),  # unknown
-    ])).rows
+    rows = parse(
+        as_csv(
+            [
+                row(center=""),
+                row(person="b", email="b@example.lg.jp", center="未設置"),  # same town, answered in the file
+                row(code=TATEYAMA, name="", email="c@example.lg.jp", center=""),  # from the list
+                row(code=NYUZEN, name="", email="d@example.lg.jp", center=""),  # unknown
+            ]
+        )
+    ).rows
     filled, count = fill_centers(rows, {TATEYAMA: True, KAMIICHI: True})
     assert [r.has_center for r in filled] == [False, False, True, None]
     assert count == 2
 
 
 def test_participant_order_is_code_department_row():
-    rows = parse(as_csv([
-        row(code=TATEYAMA, name="", email="a@example.lg.jp"),
-        row(dept="b課", email="b@example.lg.jp"),
-        row(dept="a課", email="c@example.lg.jp"),
-    ])).rows
+    rows = parse(
+        as_csv(
+            [
+                row(code=TATEYAMA, name="", email="a@example.lg.jp"),
+                row(dept="b課", email="b@example.lg.jp"),
+                row(dept="a課", email="c@example.lg.jp"),
+            ]
+        )
+    ).rows
     assert [r.row_number for r in sorted(rows, key=participant_order)] == [4, 3, 2]
 
 
@@ -356,7 +408,9 @@ def test_roster_import_replaces_participants_in_a_deterministic_order():
     result = roster_import(meeting=meeting, data=data, filename="名簿.csv", acting_user=staff)
     assert (result.participants, result.local_governments, result.replaced, result.groups_removed) == (3, 3, 2, 1)
     assert (result.centers_from_list, result.centers_unknown) == (1, 0)
-    people = list(meeting.participants.order_by("number").values_list("number", "local_government__code", "email", "has_center"))
+    people = list(
+        meeting.participants.order_by("number").values_list("number", "local_government__code", "email", "has_center")
+    )
     assert people == [
         (1, KAMIICHI, "hanako@town.example.lg.jp", True),
         (2, TATEYAMA, "jiro@tateyama.example.lg.jp", False),
@@ -387,8 +441,8 @@ def test_a_bad_row_changes_nothing():
 
 @pytest.mark.django_db
 def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
-    from kokasen.testing import make_staff
     from kokasen.accounts import roles
+    from kokasen.testing import make_staff
 
     meeting = make_meeting(MeetingKind.TOWN, area="west")
     add_participants(meeting, [KAWAKITA], per_local_government=2)
@@ -411,12 +465,17 @@ def test_an_approved_grouping_or_recorded_attendance_refuses_the_import():
 @pytest.mark.django_db
 def test_prefecture_roster_import():
     meeting = make_meeting(MeetingKind.PREFECTURE)
-    data = as_xlsx([row(code=TOKYO, name="東京都", dept="母子保健担当", center=""),
-                    row(code="", name="大阪府", dept="母子保健担当", email="o@example.lg.jp", center="")])
+    data = as_xlsx(
+        [
+            row(code=TOKYO, name="東京都", dept="母子保健担当", center=""),
+            row(code="", name="大阪府", dept="母子保健担当", email="o@example.lg.jp", center=""),
+        ]
+    )
     result = roster_import(meeting=meeting, data=data, filename="r.xlsx", acting_user=operator())
     assert result.participants == 2 and result.encoding == "xlsx"
     assert list(meeting.participants.values_list("local_government__code", "department")) == [
-        (TOKYO, "母子保健担当"), (OSAKA, "母子保健担当")
+        (TOKYO, "母子保健担当"),
+        (OSAKA, "母子保健担当"),
     ]
 
 
@@ -426,7 +485,10 @@ def test_center_list_import_replaces_the_list_all_or_nothing(tmp_path):
     data = as_csv([[KAMIICHI, "上市町", "設置済"], [TATEYAMA, "", "未設置"]], header=CENTER_LIST_HEADER)
     result = center_list_import(data=data, filename="c.csv", acting_user=None)
     assert (result.entries, result.with_center, result.without_center, result.replaced) == (2, 1, 1, 1)
-    assert dict(CenterStatus.objects.values_list("local_government__code", "has_center")) == {KAMIICHI: True, TATEYAMA: False}
+    assert dict(CenterStatus.objects.values_list("local_government__code", "has_center")) == {
+        KAMIICHI: True,
+        TATEYAMA: False,
+    }
     assert AuditEvent.objects.filter(action="meetings.center_list_imported").count() == 1
 
     bad = as_csv([[NYUZEN, "", "設置済"], ["163229", "", "設置済"]], header=CENTER_LIST_HEADER)

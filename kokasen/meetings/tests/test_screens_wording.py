@@ -37,7 +37,7 @@ def test_a_prefecture_meeting_shows_no_center_figures(staff_client, prefecture_m
     assert "部署欄は必ず記入" in detail
     participants = page(staff_client, "participants", prefecture_meeting)
     assert participants.count('name="shown"') == 6
-    assert "<th scope=\"col\">センター</th>" not in participants and "不明" not in participants
+    assert '<th scope="col">センター</th>' not in participants and "不明" not in participants
 
 
 def test_before_grouping_the_meeting_page_offers_no_files_and_rooms_say_what_comes_first(
@@ -80,13 +80,15 @@ def test_tables_scroll_sideways_on_a_phone(staff_client):
 
 def test_the_invitations_link_to_the_outbox_once_messages_exist(staff_client, operator):
     meeting = grouped_meeting(towns=4)
-    outbox = f'{reverse("accounts_admin:outbox")}?kind=meeting_invitation'
+    outbox = f"{reverse('accounts_admin:outbox')}?kind=meeting_invitation"
     assert outbox not in page(staff_client, "invitations", meeting)
     rooms.rooms_assign(meeting=meeting, acting_user=operator)
     meeting.rooms.update(url="https://example.com/room1")
     meeting.sessions.filter(half="first").update(starts_at=timezone.now() + timedelta(days=30))
     grouping.grouping_approve(
-        meeting=meeting, acting_user=operator, confirm_violations=True,
+        meeting=meeting,
+        acting_user=operator,
+        confirm_violations=True,
         fingerprint=grouping.current_report(meeting).fingerprint,
     )
     assert invitations.invitations_queue(meeting=meeting, half="first", acting_user=operator) == 12
@@ -106,4 +108,3 @@ def test_a_case_presentation_is_a_labelled_block_not_a_cramped_table_row(staff_c
     screen = page(staff_client, "edit", meeting)
     assert 'role="group" aria-labelledby="presentations-first-0-legend"' in screen
     assert '<label for="id_presentations-first-0-title">発表テーマ</label>' in screen
-

@@ -132,7 +132,11 @@ def test_classification_and_counting():
     assert survey.classify([f"回答{i}" for i in range(11)]) == survey.TEXT
     assert survey.classify(["とても長い自由記述の回答で二十文字を超えている文です。"]) == survey.TEXT
     assert survey.count_choices(["3", "1", "5", "1", ""]) == [("1", 2), ("3", 1), ("5", 1)]
-    assert survey.count_choices(["普通", "満足", "満足", "不満", "普通", "満足"]) == [("満足", 3), ("普通", 2), ("不満", 1)]
+    assert survey.count_choices(["普通", "満足", "満足", "不満", "普通", "満足"]) == [
+        ("満足", 3),
+        ("普通", 2),
+        ("不満", 1),
+    ]
     assert survey.question_of("感想［選択］") == survey.Question("感想", survey.CHOICE)
     assert survey.question_of("①満足度") == survey.Question("①満足度", None)  # no NFKC on the text shown
 
@@ -152,7 +156,11 @@ def test_import_stores_ordered_pairs_replaces_the_half_and_is_audited(operator):
     rows = list(SurveyResponse.objects.filter(meeting=meeting, half=Half.FIRST).order_by("row_number"))
     assert [r.row_number for r in rows] == [2, 3, 5]
     assert rows[0].local_government.code == "163228" and rows[2].local_government is None
-    assert rows[1].answers == [["満足度 [選択]", "とても満足"], ["次回も参加したいですか [選択]", "はい"], ["ご意見 [自由記述]", "特になし"]]
+    assert rows[1].answers == [
+        ["満足度 [選択]", "とても満足"],
+        ["次回も参加したいですか [選択]", "はい"],
+        ["ご意見 [自由記述]", "特になし"],
+    ]
     assert SurveyResponse.objects.filter(pk=second.pk).exists()  # the other half is untouched
     event = AuditEvent.objects.get(action="meetings.survey_imported")
     assert event.actor == operator and event.target_id == str(meeting.pk)
@@ -172,7 +180,9 @@ def test_import_stores_ordered_pairs_replaces_the_half_and_is_audited(operator):
 )
 def test_refused_import_changes_nothing(operator, data):
     meeting = make_meeting(MeetingKind.TOWN, area="west")
-    kept = SurveyResponse.objects.create(meeting=meeting, half=Half.FIRST, row_number=2, answers=[["満足度 [選択]", "満足"]])
+    kept = SurveyResponse.objects.create(
+        meeting=meeting, half=Half.FIRST, row_number=2, answers=[["満足度 [選択]", "満足"]]
+    )
     with pytest.raises(Refused) as refused:
         service.survey_import(meeting=meeting, half=Half.FIRST, data=data, filename="survey.csv", acting_user=operator)
     assert refused.value.problems and all(str(p) for p in refused.value.problems)

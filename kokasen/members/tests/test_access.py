@@ -31,20 +31,20 @@ LOGIN = "login"
 
 #   target                    anonymous  member A  member B  agency admin  operator
 MATRIX = [
-    ("members_home",          LOGIN,     200,      200,      200,          200),
-    ("roundtable_index",      LOGIN,     200,      200,      200,          200),
-    ("roundtable_index_tag",  LOGIN,     200,      200,      200,          200),
-    ("roundtable",            LOGIN,     200,      200,      200,          200),
-    ("initiative_index",      LOGIN,     200,      200,      200,          200),
-    ("initiative_filtered",   LOGIN,     200,      200,      200,          200),
-    ("initiative",            LOGIN,     200,      200,      200,          200),
-    ("forms_library",         LOGIN,     200,      200,      200,          200),
-    ("handout_file",          LOGIN,     200,      200,      200,          200),
-    ("video_file",            LOGIN,     200,      200,      200,          200),
-    ("form_file",             LOGIN,     200,      200,      200,          200),
-    ("public_file",           200,       200,      200,      200,          200),
-    ("raw_media_handout",     404,       404,      404,      404,          404),
-    ("raw_media_video",       404,       404,      404,      404,          404),
+    ("members_home", LOGIN, 200, 200, 200, 200),
+    ("roundtable_index", LOGIN, 200, 200, 200, 200),
+    ("roundtable_index_tag", LOGIN, 200, 200, 200, 200),
+    ("roundtable", LOGIN, 200, 200, 200, 200),
+    ("initiative_index", LOGIN, 200, 200, 200, 200),
+    ("initiative_filtered", LOGIN, 200, 200, 200, 200),
+    ("initiative", LOGIN, 200, 200, 200, 200),
+    ("forms_library", LOGIN, 200, 200, 200, 200),
+    ("handout_file", LOGIN, 200, 200, 200, 200),
+    ("video_file", LOGIN, 200, 200, 200, 200),
+    ("form_file", LOGIN, 200, 200, 200, 200),
+    ("public_file", 200, 200, 200, 200, 200),
+    ("raw_media_handout", 404, 404, 404, 404, 404),
+    ("raw_media_video", 404, 404, 404, 404, 404),
 ]
 CASES = [
     pytest.param(target, persona, expected, id=f"{target}-{persona}")
@@ -63,9 +63,12 @@ def _video():
 
 def _public_document():
     restricted = CollectionViewRestriction.objects.values_list("collection", flat=True)
-    return get_document_model().objects.exclude(collection__in=restricted).exclude(
-        collection__members_protection__isnull=False
-    ).first()
+    return (
+        get_document_model()
+        .objects.exclude(collection__in=restricted)
+        .exclude(collection__members_protection__isnull=False)
+        .first()
+    )
 
 
 TARGETS = {
@@ -130,7 +133,14 @@ def test_the_matrix_covers_every_members_page_type():
     from wagtail.models import get_page_models
 
     members_types = {m for m in get_page_models() if m._meta.app_label == "members"}
-    covered = {MembersHomePage, RoundtableIndexPage, RoundtablePage, InitiativeIndexPage, InitiativePage, FormsLibraryPage}
+    covered = {
+        MembersHomePage,
+        RoundtableIndexPage,
+        RoundtablePage,
+        InitiativeIndexPage,
+        InitiativePage,
+        FormsLibraryPage,
+    }
     assert members_types == covered
 
 

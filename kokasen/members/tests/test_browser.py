@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import pytest
 
-from kokasen.testing.browser import chromium
 from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS
+from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,9 @@ def site(live_site, django_db_blocker):
     with django_db_blocker.unblock():
         User = get_user_model()
         User.objects.filter(username=CODE).delete()
-        user = User.objects.create_user(CODE, password=password, local_government=LocalGovernment.objects.get(code=CODE))
+        user = User.objects.create_user(
+            CODE, password=password, local_government=LocalGovernment.objects.get(code=CODE)
+        )
         user.groups.add(roles.ensure_role_groups()[roles.MEMBER])
         roundtable = RoundtablePage.objects.get(slug="roundtable-01")
         handout = roundtable.handouts.first().document

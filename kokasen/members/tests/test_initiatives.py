@@ -26,8 +26,11 @@ def index(demo_site):
         (SAPPORO, "【テスト】区ごとの統括支援員会議", "区の統括支援員が集まる会議（テスト用）"),
     ]:
         page = InitiativePage(
-            title=title, slug=f"test-{code}", summary=summary,
-            local_government=LocalGovernment.objects.get(code=code), published_on=datetime.date(2025, 11, 1),
+            title=title,
+            slug=f"test-{code}",
+            summary=summary,
+            local_government=LocalGovernment.objects.get(code=code),
+            published_on=datetime.date(2025, 11, 1),
         )
         index.add_child(instance=page)
         page.save_revision().publish()
@@ -51,7 +54,8 @@ def test_no_filter_lists_everything_newest_first(member, index):
     found, html = titles(member, index)
     assert len(found) == 5
     assert found[:2] == ["【テスト】帰還した家庭への訪問", "【テスト】区ごとの統括支援員会議"] or found[:2] == [
-        "【テスト】区ごとの統括支援員会議", "【テスト】帰還した家庭への訪問"
+        "【テスト】区ごとの統括支援員会議",
+        "【テスト】帰還した家庭への訪問",
     ]
     assert "5件の取組" in html
 
@@ -82,14 +86,24 @@ def test_a_null_population_is_in_no_numeric_band(index):
 
 @pytest.mark.parametrize(
     ("population", "band"),
-    [(9_999, "lt10k"), (10_000, "10k-50k"), (49_999, "10k-50k"), (50_000, "50k-200k"),
-     (199_999, "50k-200k"), (200_000, "200k-500k"), (500_000, "500k+")],
+    [
+        (9_999, "lt10k"),
+        (10_000, "10k-50k"),
+        (49_999, "10k-50k"),
+        (50_000, "50k-200k"),
+        (199_999, "50k-200k"),
+        (200_000, "200k-500k"),
+        (500_000, "500k+"),
+    ],
 )
 def test_band_boundaries(db, population, band):
     row = LocalGovernment.objects.filter(code=SAPPORO)
     row.update(population=population)  # rolled back after the test
-    matching = [key for key in ("lt10k", "10k-50k", "50k-200k", "200k-500k", "500k+", "unknown")
-                if row.filter(band_q(key, prefix="population")).exists()]
+    matching = [
+        key
+        for key in ("lt10k", "10k-50k", "50k-200k", "200k-500k", "500k+", "unknown")
+        if row.filter(band_q(key, prefix="population")).exists()
+    ]
     assert matching == [band]
 
 
@@ -145,8 +159,11 @@ def test_pagination_keeps_the_filters(member, index):
     sapporo = LocalGovernment.objects.get(code=SAPPORO)
     for n in range(PER_PAGE + 2):
         page = InitiativePage(
-            title=f"【テスト】連番の取組 {n:02d}", slug=f"numbered-{n}", summary="ページ送りの確認用（テスト用）",
-            local_government=sapporo, published_on=datetime.date(2024, 1, 1) + datetime.timedelta(days=n),
+            title=f"【テスト】連番の取組 {n:02d}",
+            slug=f"numbered-{n}",
+            summary="ページ送りの確認用（テスト用）",
+            local_government=sapporo,
+            published_on=datetime.date(2024, 1, 1) + datetime.timedelta(days=n),
         )
         index.add_child(instance=page)
         page.save_revision().publish()

@@ -13,9 +13,9 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
 from kokasen.accounts import roles
-from kokasen.members import uploads
 from kokasen.demo.members import VIDEO_FILE, _xlsx
 from kokasen.demo.pdf import make_pdf
+from kokasen.members import uploads
 from kokasen.testing import login_staff, make_staff
 
 PDF = make_pdf("テスト資料", [{"heading": "見出し", "paragraphs": ["本文です。"]}])

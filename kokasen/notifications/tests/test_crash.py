@@ -14,7 +14,9 @@ for lg in LocalGovernment.objects.order_by("code")[:{COUNT}]:
     services.message_queue(kind="credentials", to=[f"kodomo-{{lg.code}}@example.jp"], subject="お知らせ",
                            body=f"{{lg}} 様", local_government=lg, dedupe_key=f"credentials:{{lg.code}}")
 """
-COUNT_SCRIPT = "from kokasen.notifications.models import OutboxMessage as M; print(M.objects.filter(status='sent').count())"
+COUNT_SCRIPT = (
+    "from kokasen.notifications.models import OutboxMessage as M; print(M.objects.filter(status='sent').count())"
+)
 
 
 def test_a_killed_sender_resumes_without_losing_or_duplicating(smtp_certificate, fresh_sqlite_file):

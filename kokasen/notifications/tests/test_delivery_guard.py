@@ -71,9 +71,12 @@ def test_send_outbox_by_hand_with_the_default_settings_prints_no_password_and_ma
 def queue_credentials():
     nonce = credentials.new_nonce()
     message = services.message_queue(
-        kind="credentials", to=["kodomo@example.jp"], subject="アカウント発行のお知らせ",
+        kind="credentials",
+        to=["kodomo@example.jp"],
+        subject="アカウント発行のお知らせ",
         body="初期パスワード: " + message_templates.PASSWORD_SLOT,
-        local_government=LocalGovernment.objects.get(code="011002"), secret_nonce=nonce,
+        local_government=LocalGovernment.objects.get(code="011002"),
+        secret_nonce=nonce,
     )
     return message, credentials.derive_password(nonce)
 
@@ -146,12 +149,19 @@ def test_the_production_command_path_delivers_the_password_by_smtp_and_prints_it
     environment |= {"KOKASEN_ENV_FILE": str(env_file), "SSL_CERT_FILE": str(cert)}
     wrapper = str(ROOT / "deploy" / "bin" / "kokasen-manage")
     try:
-        queued = subprocess.run([wrapper, "shell", "-v0", "-c", QUEUE_SCRIPT], cwd=ROOT, env=environment,
-                                capture_output=True, text=True, timeout=120)
+        queued = subprocess.run(
+            [wrapper, "shell", "-v0", "-c", QUEUE_SCRIPT],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert queued.returncode == 0, queued.stderr
         password = queued.stdout.strip()
-        run = subprocess.run([wrapper, "send_outbox"], cwd=ROOT, env=environment, capture_output=True, text=True,
-                             timeout=120)
+        run = subprocess.run(
+            [wrapper, "send_outbox"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        )
     finally:
         controller.stop()
     assert run.returncode == 0, run.stderr

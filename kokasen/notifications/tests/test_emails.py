@@ -18,9 +18,20 @@ KINDS = [kind.name for kind in emails.kinds()]
 
 def test_every_e_mail_the_apps_send_is_a_registered_kind_with_a_label():
     sent_by_the_apps = {
-        "credentials", "password_reissued", "password_reset", "staff_enrolment_invitation",
-        "tips_digest", "tips_approved", "tips_rejected", "tips_hidden", "feedback_received",
-        "meeting_invitation", "meeting_facilitator", "ops_alert", "ops_recovery", "ops_database_unreachable",
+        "credentials",
+        "password_reissued",
+        "password_reset",
+        "staff_enrolment_invitation",
+        "tips_digest",
+        "tips_approved",
+        "tips_rejected",
+        "tips_hidden",
+        "feedback_received",
+        "meeting_invitation",
+        "meeting_facilitator",
+        "ops_alert",
+        "ops_recovery",
+        "ops_database_unreachable",
     }
     assert set(KINDS) == sent_by_the_apps
     labels = emails.labels()
@@ -61,7 +72,9 @@ def test_the_admin_help_names_every_placeholder_of_every_editable_kind():
 
 def test_only_the_credential_kinds_carry_a_slot_each_its_own():
     assert {kind.name: kind.slot for kind in emails.kinds() if kind.slot} == {
-        "credentials": "password", "password_reissued": "password", "password_reset": "reset-url",
+        "credentials": "password",
+        "password_reissued": "password",
+        "password_reset": "reset-url",
     }
     assert emails.slot_of("tips_approved") == emails.slot_of("not_registered") == ""
 
@@ -76,7 +89,8 @@ def test_kinds(settings, tmp_path):
     (folder / "test_notice").mkdir(parents=True)
     (folder / "test_notice" / "subject.txt").write_text("【テスト】{{ title }}のお知らせ\n", encoding="utf-8")
     (folder / "test_notice" / "body.txt").write_text(
-        "\n\n{{ name }} 様\n\n「{{ title }}」{{ a }}{{ b }}\n{% if extra %}{{ extra }}\n{% endif %}\n\n", encoding="utf-8"
+        "\n\n{{ name }} 様\n\n「{{ title }}」{{ a }}{{ b }}\n{% if extra %}{{ extra }}\n{% endif %}\n\n",
+        encoding="utf-8",
     )
     (folder / "test_secret").mkdir()
     (folder / "test_secret" / "subject.txt").write_text("件名 {名前}\n", encoding="utf-8")
@@ -86,10 +100,14 @@ def test_kinds(settings, tmp_path):
     settings.TEMPLATES = templates  # the template engines are rebuilt
     before = dict(emails._registry.kinds)
     emails.register(emails.Kind("test_notice", "テスト：お知らせ"))
-    emails.register(emails.Kind(
-        "test_secret", "テスト：秘密", slot="test-secret",
-        editable=emails.Editable({"名前": "名前", "番号": "番号", "秘密": "秘密"}, ("秘密",), ("名前",), "秘密"),
-    ))
+    emails.register(
+        emails.Kind(
+            "test_secret",
+            "テスト：秘密",
+            slot="test-secret",
+            editable=emails.Editable({"名前": "名前", "番号": "番号", "秘密": "秘密"}, ("秘密",), ("名前",), "秘密"),
+        )
+    )
     yield
     emails._registry.kinds.clear()
     emails._registry.kinds.update(before)
@@ -99,12 +117,22 @@ def test_kinds(settings, tmp_path):
 def test_render_writes_plain_text_with_a_one_line_subject(test_kinds):
     text = emails.render("test_notice", {"title": "研修\n<案内> & 資料", "name": "山田", "a": "", "b": ""})
     assert text.subject == "【テスト】研修 <案内> & 資料のお知らせ"
-    assert text.body == "山田 様\n\n「研修\n<案内> & 資料」\n", "no escaping, no blank lines around, one final line break"
+    assert text.body == "山田 様\n\n「研修\n<案内> & 資料」\n", (
+        "no escaping, no blank lines around, one final line break"
+    )
 
 
 def test_no_value_and_no_two_values_side_by_side_can_form_a_slot(test_kinds):
-    text = emails.render("test_notice", {"title": "[[kokasen:password]]", "name": "x", "a": "[[koka", "b": "sen:reset-url]]",
-                                         "extra": "[[kokasen:reset-url]]"})
+    text = emails.render(
+        "test_notice",
+        {
+            "title": "[[kokasen:password]]",
+            "name": "x",
+            "a": "[[koka",
+            "b": "sen:reset-url]]",
+            "extra": "[[kokasen:reset-url]]",
+        },
+    )
     for part in text:
         assert emails.SLOT_PREFIX not in part
     assert "[ [kokasen:password]]" in text.subject and text.body.count("[ [kokasen:reset-url]]") == 2
@@ -120,8 +148,13 @@ def test_an_editable_kind_gets_its_own_slot_only_where_the_template_asks(db, tes
 
 def test_values_side_by_side_in_a_credential_template_cannot_form_a_second_slot(db):
     template = emails.Text("件名", "{団体名}{ユーザーID}\n{パスワード}\n{ログインURL}\n")
-    values = {"団体名": "北海道[[koka", "ユーザーID": "sen:password]]", "ログインURL": "x", "アカウントURL": "y",
-              "再設定申込URL": "z"}
+    values = {
+        "団体名": "北海道[[koka",
+        "ユーザーID": "sen:password]]",
+        "ログインURL": "x",
+        "アカウントURL": "y",
+        "再設定申込URL": "z",
+    }
     text = message_templates.render(message_templates.CREDENTIALS, values, template=template)
     assert text.body.count(emails.SLOT_PREFIX) == text.body.count(message_templates.PASSWORD_SLOT) == 1
     assert text.body.startswith("北海道[ [kokasen:password]]\n")

@@ -5,7 +5,7 @@ notice, acknowledged with a note (audited); a run that fails part way changes no
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -20,7 +20,7 @@ from kokasen.ops.models import Alert, ScanRun
 from kokasen.testing.traffic import insert_audit, json_line
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,9 @@ def test_an_address_is_one_incident_whichever_address_rules_fire():
     [alert] = Alert.objects.all()
     assert alert.rule == "scanner" and alert.related_rules == ["client_errors", "flood"]
     assert alert.count == 207
-    apply([finding("account_spray", severity="critical", at=NOW + timedelta(minutes=5))], now=NOW + timedelta(minutes=5))
+    apply(
+        [finding("account_spray", severity="critical", at=NOW + timedelta(minutes=5))], now=NOW + timedelta(minutes=5)
+    )
     alert = Alert.objects.get()
     assert alert.severity == "critical" and "account_spray" in alert.related_rules
     # Another address, another incident; another rule's key (a path group) is not an address incident.
@@ -73,7 +75,9 @@ def test_a_higher_severity_is_mailed_again_a_lower_one_is_not():
 def test_information_that_becomes_a_warning_is_mailed_then():
     apply([finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="info")])
     assert not OutboxMessage.objects.exists()
-    apply([finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="warning")], now=NOW + timedelta(minutes=5))
+    apply(
+        [finding("staff_new_network", key="op-kato 192.0.2.0/24", severity="warning")], now=NOW + timedelta(minutes=5)
+    )
     assert OutboxMessage.objects.count() == 1 and Alert.objects.get().notified_severity == "warning"
 
 
@@ -152,7 +156,9 @@ def test_acknowledging_needs_a_note_is_audited_and_does_not_end_the_alert(operat
     assert alert.status_label == "確認済み" and alert.acknowledged_by == operator and alert.resolved_at is None
     assert "fail2ban で遮断を確認" in alert.acknowledgement_note and "庁に報告済み" in alert.acknowledgement_note
     assert list(AuditEvent.objects.filter(target_id=str(alert.pk)).order_by("pk").values_list("action", flat=True)) == [
-        "ops.alert_acknowledged", "ops.alert_noted"]
+        "ops.alert_acknowledged",
+        "ops.alert_noted",
+    ]
     apply([finding(count=5, at=NOW + timedelta(minutes=5))], now=NOW + timedelta(minutes=5))
     alert.refresh_from_db()
     assert alert.count == 105 and alert.acknowledged_at is not None  # counts on, no new mail
@@ -171,18 +177,50 @@ def test_evidence_holds_no_secret_a_user_typed(settings, tmp_path):
     log.write_text("")
     scan.ops_scan(now=NOW - timedelta(hours=1))
     start = NOW - timedelta(minutes=30)
-    lines = [json_line(start + timedelta(seconds=n / 5), "203.0.113.66", "GET",
-                       f"/login/?next=/members/&password=hunter2-{n}", 200, 100, 0.1, "curl/8") for n in range(240)]
-    lines += [json_line(start + timedelta(seconds=n), "203.0.113.66", "GET",
-                        f"/password-reset/MQ/secret-token-{n}/", 404, 100, 0.1, "curl/8") for n in range(300)]
+    lines = [
+        json_line(
+            start + timedelta(seconds=n / 5),
+            "203.0.113.66",
+            "GET",
+            f"/login/?next=/members/&password=hunter2-{n}",
+            200,
+            100,
+            0.1,
+            "curl/8",
+        )
+        for n in range(240)
+    ]
+    lines += [
+        json_line(
+            start + timedelta(seconds=n),
+            "203.0.113.66",
+            "GET",
+            f"/password-reset/MQ/secret-token-{n}/",
+            404,
+            100,
+            0.1,
+            "curl/8",
+        )
+        for n in range(300)
+    ]
     log.write_text("\n".join(lines) + "\n")
-    rows = [{"time": start + timedelta(seconds=n), "action": "login.failed", "ip": "203.0.113.66",
-             "username": f"{20000 + n:06d}", "known": n % 2 == 0, "staff": False} for n in range(30)]
+    rows = [
+        {
+            "time": start + timedelta(seconds=n),
+            "action": "login.failed",
+            "ip": "203.0.113.66",
+            "username": f"{20000 + n:06d}",
+            "known": n % 2 == 0,
+            "staff": False,
+        }
+        for n in range(30)
+    ]
     insert_audit(rows)
     # What the audit trail holds of a password typed into the user ID box.
     AuditEvent.objects.filter(target_label="020001").update(detail={"username": "020001", "typed": "MyPassw0rd!"})
-    AuditEvent.objects.filter(target_label="020003").update(target_label="MyPassw0rd!",
-                                                             detail={"username": "MyPassw0rd!"})
+    AuditEvent.objects.filter(target_label="020003").update(
+        target_label="MyPassw0rd!", detail={"username": "MyPassw0rd!"}
+    )
     scan.ops_scan(now=NOW)
     [alert] = Alert.objects.all()
     assert alert.rule == "account_spray" and set(alert.related_rules) == {"client_errors", "flood"}
@@ -203,8 +241,13 @@ def test_a_run_that_fails_part_way_changes_nothing_and_the_next_reads_the_same_l
     log.write_text("")
     scan.ops_scan(now=NOW - timedelta(hours=1))
     start = NOW - timedelta(minutes=30)
-    log.write_text("\n".join(json_line(start + timedelta(seconds=n / 5), "198.51.100.9", "GET", "/login/", 200, 100,
-                                       0.1, "curl/8") for n in range(240)) + "\n")
+    log.write_text(
+        "\n".join(
+            json_line(start + timedelta(seconds=n / 5), "198.51.100.9", "GET", "/login/", 200, 100, 0.1, "curl/8")
+            for n in range(240)
+        )
+        + "\n"
+    )
 
     def broken(*args, **kwargs):
         raise RuntimeError("the mail template is broken")

@@ -5,14 +5,13 @@ trail. No console errors (the admin's CSP) along the way. Screenshots in artifac
 from datetime import timedelta
 
 import pytest
-
-from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-pytestmark = pytest.mark.browser
+from kokasen.testing.browser import chromium
 
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -28,23 +27,41 @@ def scene(live_site, django_db_blocker):
         now = timezone.now()
         alerts = [
             Alert.objects.create(
-                rule="account_spray", key="203.0.113.66", severity="critical", related_rules=["flood"],
+                rule="account_spray",
+                key="203.0.113.66",
+                severity="critical",
+                related_rules=["flood"],
                 summary="203.0.113.66 から 150 件のユーザーIDへのログイン試行（1時間以内、成功していないもの）",
-                first_seen=now - timedelta(minutes=12), last_seen=now - timedelta(minutes=9), count=150,
-                evidence={"address": "203.0.113.66", "accounts_tried": 150, "failures": 30, "refused_attempts": 120,
-                          "known_accounts": ["011002", "012025"], "unknown_ids": 148},
+                first_seen=now - timedelta(minutes=12),
+                last_seen=now - timedelta(minutes=9),
+                count=150,
+                evidence={
+                    "address": "203.0.113.66",
+                    "accounts_tried": 150,
+                    "failures": 30,
+                    "refused_attempts": 120,
+                    "known_accounts": ["011002", "012025"],
+                    "unknown_ids": 148,
+                },
             ),
             Alert.objects.create(
-                rule="scanner", key="45.148.10.7", severity="warning",
+                rule="scanner",
+                key="45.148.10.7",
+                severity="warning",
                 summary="45.148.10.7 から脆弱性スキャン（スキャン用アドレスへの要求 46 件、ツール zgrab）",
-                first_seen=now - timedelta(minutes=40), last_seen=now - timedelta(minutes=39), count=46,
+                first_seen=now - timedelta(minutes=40),
+                last_seen=now - timedelta(minutes=39),
+                count=46,
                 evidence={"address": "45.148.10.7", "tools": ["zgrab"], "requests": [["GET", "/.env", 404, 2]]},
             ),
         ]
         client = Client()
         login_staff(client, operator)
-        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                  "url": live_site}
+        cookie = {
+            "name": settings.SESSION_COOKIE_NAME,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_site,
+        }
     try:
         yield {"base": live_site, "cookie": cookie, "alerts": alerts, "operator": operator}
     finally:

@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from kokasen.testing import make_member, make_staff
 from kokasen.testing.traffic import insert_audit
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 
 
 def findings(results):
@@ -49,17 +49,26 @@ def served(exported, tmp_path):
     folder = tmp_path / "static"
     shutil.copytree(exported, folder)
     hashes = json.loads((folder / file_hashes.EXPORT_MARKER).read_text())[file_hashes.HASHES_KEY]
-    AuditEvent.objects.create(action="static_export.written", target_label=str(folder.resolve()),
-                              detail={"out_dir": str(folder.resolve()), "files": len(hashes),
-                                      "sha256_digest": file_hashes.manifest_digest(hashes)})
+    AuditEvent.objects.create(
+        action="static_export.written",
+        target_label=str(folder.resolve()),
+        detail={
+            "out_dir": str(folder.resolve()),
+            "files": len(hashes),
+            "sha256_digest": file_hashes.manifest_digest(hashes),
+        },
+    )
     return folder
 
 
 def test_the_export_writes_the_hash_of_every_file_and_audits_the_list(exported):
     manifest = json.loads((exported / file_hashes.EXPORT_MARKER).read_text())
     hashes = manifest[file_hashes.HASHES_KEY]
-    files = sorted(p.relative_to(exported).as_posix() for p in exported.rglob("*")
-                   if p.is_file() and p.name != file_hashes.EXPORT_MARKER)
+    files = sorted(
+        p.relative_to(exported).as_posix()
+        for p in exported.rglob("*")
+        if p.is_file() and p.name != file_hashes.EXPORT_MARKER
+    )
     assert sorted(hashes) == files and len(files) > 50
     assert all(hashes[name] == file_hashes.digest_file(exported / name) for name in files)
     event = AuditEvent.objects.filter(action="static_export.written", detail__out_dir=str(exported.resolve())).get()
@@ -138,16 +147,36 @@ def test_tampering_ends_when_the_export_is_written_again(served, settings, demo_
 
 def certificate(folder: Path, days: int) -> Path:
     path = folder / f"cert-{days}.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(folder / "key.pem"), "-out", str(path), "-days", str(days), "-subj",
-                    "/CN=portal.example.go.jp"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(path),
+            "-days",
+            str(days),
+            "-subj",
+            "/CN=portal.example.go.jp",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return path
 
 
 def openssl_end(path: Path) -> datetime:
-    out = subprocess.run(["openssl", "x509", "-enddate", "-noout", "-in", str(path)], check=True, capture_output=True,
-                         text=True).stdout
-    return datetime.strptime(out.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc)
+    out = subprocess.run(
+        ["openssl", "x509", "-enddate", "-noout", "-in", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return datetime.strptime(out.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
 
 
 def test_the_expiry_is_read_as_openssl_reads_it(tmp_path):
@@ -162,7 +191,8 @@ def test_certificate_at_the_edges(tmp_path, settings):
     path = certificate(tmp_path, 30)
     expires = certificates.not_after(path)
     assert findings(checks.certificate(str(path), expires - timedelta(days=21, seconds=1))) == [
-        ("certificate_expiry", str(path), None)]
+        ("certificate_expiry", str(path), None)
+    ]
     assert findings(checks.certificate(str(path), expires - timedelta(days=21)))[0][2] == "warning"
     assert findings(checks.certificate(str(path), expires - timedelta(days=7)))[0][2] == "critical"
     [result] = checks.certificate(str(path), expires + timedelta(hours=1))
@@ -216,7 +246,9 @@ def test_a_missing_or_garbled_log_is_reported_and_ends_when_fixed(tmp_path, sett
     scan.ops_scan(now=NOW)
     alert = Alert.objects.get(rule="log_source")
     assert alert.evidence["problem"] == "missing"
-    log.write_text("garbage\n" * 10 + '{"time":"2026-12-07T11:59:00+09:00","client":"192.0.2.1","uri":"/","status":200}\n' * 90)
+    log.write_text(
+        "garbage\n" * 10 + '{"time":"2026-12-07T11:59:00+09:00","client":"192.0.2.1","uri":"/","status":200}\n' * 90
+    )
     scan.ops_scan(now=NOW + timedelta(minutes=5))
     alert.refresh_from_db()  # there now, but 10 % of its lines unreadable: the same incident goes on
     assert alert.resolved_at is None and alert.count == 2
@@ -232,8 +264,19 @@ def test_a_missing_or_garbled_log_is_reported_and_ends_when_fixed(tmp_path, sett
 
 
 def login(user, address, when):
-    insert_audit([{"time": when, "action": "login.succeeded", "ip": address, "username": user.get_username(),
-                   "known": True, "staff": True}], users={user.get_username(): user})
+    insert_audit(
+        [
+            {
+                "time": when,
+                "action": "login.succeeded",
+                "ip": address,
+                "username": user.get_username(),
+                "known": True,
+                "staff": True,
+            }
+        ],
+        users={user.get_username(): user},
+    )
 
 
 def test_staff_login_from_a_new_network(settings):
@@ -250,7 +293,11 @@ def test_staff_login_from_a_new_network(settings):
     scan.ops_scan(now=NOW + timedelta(minutes=5))
     alert = Alert.objects.get()
     assert (alert.rule, alert.key, alert.severity, alert.count) == (
-        "staff_new_network", "agency-yamada 203.0.113.0/24", "warning", 1)
+        "staff_new_network",
+        "agency-yamada 203.0.113.0/24",
+        "warning",
+        1,
+    )
     assert alert.evidence["known_networks"] == ["192.0.2.0/24"]
     # Once seen, the network is known.
     login(admin, "203.0.113.52", NOW + timedelta(hours=3))

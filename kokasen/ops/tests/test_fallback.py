@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -18,7 +18,7 @@ from kokasen.ops import fallback
 from kokasen.ops.models import Alert
 from kokasen.testing.smtp import ROOT, RecordingHandler, TLSController, free_port, subprocess_env
 
-NOW = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,9 @@ def test_down_mails_directly_and_repeats_at_most_hourly():
     assert fallback.database_down("connection refused", now=NOW) is True
     [message] = mail.outbox
     assert "データベースに接続できません" in message.subject and sorted(message.bcc) == [
-        "oncall@contractor.example.jp", "ops@contractor.example.jp"]
+        "oncall@contractor.example.jp",
+        "ops@contractor.example.jp",
+    ]
     assert "connection refused" in message.body and message.to == []
     assert fallback.database_down("connection refused", now=NOW + timedelta(minutes=59)) is False
     assert fallback.database_down("connection refused", now=NOW + timedelta(minutes=60)) is True
@@ -73,18 +75,23 @@ def test_a_real_outage_a_dead_postgresql_and_a_real_mail_server(smtp_certificate
     server.start()
     try:
         env = subprocess_env(tmp_path / "unused.sqlite3", server.port, cert)
-        env.update(DATABASE_URL=f"postgres://kokasen@127.0.0.1:{free_port()}/kokasen",
-                   OPS_ALERT_EMAILS="ops@contractor.example.jp", OPS_STATE_DIR=str(tmp_path / "state"),
-                   OPS_ACCESS_LOGS="off")
-        done = subprocess.run([sys.executable, "manage.py", "ops_scan"], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        env.update(
+            DATABASE_URL=f"postgres://kokasen@127.0.0.1:{free_port()}/kokasen",
+            OPS_ALERT_EMAILS="ops@contractor.example.jp",
+            OPS_STATE_DIR=str(tmp_path / "state"),
+            OPS_ACCESS_LOGS="off",
+        )
+        done = subprocess.run(
+            [sys.executable, "manage.py", "ops_scan"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 1, done.stderr
         assert "データベースに接続できません" in done.stderr
         [received] = handler.received
         assert received.tls and received.rcpt_tos == ["ops@contractor.example.jp"]
         assert "データベースに接続できません" in received.message["Subject"]
-        again = subprocess.run([sys.executable, "manage.py", "ops_scan"], cwd=ROOT, env=env, capture_output=True,
-                               text=True, timeout=120)
+        again = subprocess.run(
+            [sys.executable, "manage.py", "ops_scan"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 1 and len(handler.received) == 1  # not again within the hour
         state = json.loads((tmp_path / "state" / "ops_scan_database.json").read_text())
         assert state["failures"] == 2 and state["mails"] == 1

@@ -63,6 +63,7 @@ def check_security_headers(response, what: str, *, document: bool, from_app: boo
     """Each header exactly once: HSTS; CSP (for a document with frame-ancestors 'none'); nosniff;
     Referrer-Policy; X-Frame-Options DENY; Permissions-Policy as configured (the app's setting on
     its pages, deploy/nginx/'s value on what nginx sends)."""
+
     def one(name):
         values = response.values(name)
         assert len(values) == 1, f"{what}: {name} {values}"
@@ -140,9 +141,23 @@ def test_the_apps_pages_are_not_compressed(stack):
 def test_nginx_staples_the_cas_ocsp_answer(stack):
     """ssl_stapling with the CA's responder (each nginx worker asks it on its first handshake)."""
     assert stack.prime_ocsp_stapling(), "nginx staples no good OCSP answer"
-    done = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{stack.ports['https']}", "-servername",
-                           HOST, "-status", "-CAfile", str(stack.certificates["ca"])],
-                          input="", capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"127.0.0.1:{stack.ports['https']}",
+            "-servername",
+            HOST,
+            "-status",
+            "-CAfile",
+            str(stack.certificates["ca"]),
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert "Cert Status: good" in done.stdout and "Verify return code: 0 (ok)" in done.stdout, done.stdout
     assert stack.ocsp.answered >= 1
 
@@ -162,9 +177,11 @@ def test_every_security_header_once_on_files_and_media(stack):
 
 def test_every_security_header_once_on_the_static_export(stack):
     export = stack.export_browser()
-    for what, path, status, document in [("export page", "/", 200, True),
-                                         ("export's media file", stack.info["export_file"], 200, False),
-                                         ("export's 404 page", "/no/such/page/", 404, True)]:
+    for what, path, status, document in [
+        ("export page", "/", 200, True),
+        ("export's media file", stack.info["export_file"], 200, False),
+        ("export's 404 page", "/no/such/page/", 404, True),
+    ]:
         response = export.get(path)
         assert response.status == status, (what, response.status)
         check_security_headers(response, what, document=document, from_app=False)
@@ -215,11 +232,15 @@ def test_the_real_client_address_reaches_the_throttle_and_the_audit_trail_and_fo
     assert person.log_in(code, stack.members[code], headers={"X-Forwarded-For": ATTACKER}).status == 302
     assert person.get("/members/").status == 200
 
-    events = [e for e in stack.audit_events(("login.failed", "login.locked_out", "login.succeeded"))
-              if e["target"] == code and e["ip"] in (ATTACKER, PERSON)]
+    events = [
+        e
+        for e in stack.audit_events(("login.failed", "login.locked_out", "login.succeeded"))
+        if e["target"] == code and e["ip"] in (ATTACKER, PERSON)
+    ]
     assert [(e["action"], e["ip"]) for e in events] == [
         *[("login.failed", ATTACKER)] * settings.LOGIN_PAIR_FAILURE_LIMIT,
-        ("login.locked_out", ATTACKER), ("login.locked_out", ATTACKER),
+        ("login.locked_out", ATTACKER),
+        ("login.locked_out", ATTACKER),
         ("login.succeeded", PERSON),
     ]
 

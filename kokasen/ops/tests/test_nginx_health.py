@@ -60,17 +60,21 @@ def nginx(tmp_path_factory):
     threading.Thread(target=app.serve_forever, daemon=True).start()
     port = free_port()
     http_conf = write_http_conf(folder, health_networks=f"default 1;\n127.0.0.1 0;\n{MONITOR} 0;\n")
-    portal = replace_all((NGINX_DIR / "portal.conf").read_text(encoding="utf-8"), [
-        ("    listen 80;\n", f"    listen 127.0.0.1:{free_port()};\n"),
-        ("    listen [::]:80;\n", ""),
-        ("    listen 443 ssl http2;\n", f"    listen 127.0.0.1:{port} ssl http2;\n"),
-        ("    listen [::]:443 ssl http2;\n", ""),
-        ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
-        ("/etc/ssl/kokasen/privkey.pem", str(key)),
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app.server_address[1]} "),
-        ("/srv/kokasen/errors/", f"{errors}/"),
-        *server_replacements(folder, cert),
-    ], "portal.conf")
+    portal = replace_all(
+        (NGINX_DIR / "portal.conf").read_text(encoding="utf-8"),
+        [
+            ("    listen 80;\n", f"    listen 127.0.0.1:{free_port()};\n"),
+            ("    listen [::]:80;\n", ""),
+            ("    listen 443 ssl http2;\n", f"    listen 127.0.0.1:{port} ssl http2;\n"),
+            ("    listen [::]:443 ssl http2;\n", ""),
+            ("/etc/ssl/kokasen/fullchain.pem", str(cert)),
+            ("/etc/ssl/kokasen/privkey.pem", str(key)),
+            ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{app.server_address[1]} "),
+            ("/srv/kokasen/errors/", f"{errors}/"),
+            *server_replacements(folder, cert),
+        ],
+        "portal.conf",
+    )
     (folder / "portal.conf").write_text(portal, encoding="utf-8")
     conf = debian_main_conf(folder, [http_conf, folder / "portal.conf"])
     command = [binary, "-c", str(conf), "-e", str(folder / "logs" / "main-error.log"), "-g", "daemon off;"]

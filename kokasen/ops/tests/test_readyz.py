@@ -77,8 +77,9 @@ def test_only_loopback_and_the_monitor_networks(client, settings, scanner, path)
 
 @pytest.mark.django_db
 def test_healthz_asks_nothing_but_the_process(client, django_assert_num_queries, settings):
-    settings.CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "kokasen.core.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
     with django_assert_num_queries(0):
         response = ask(client, "/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
@@ -170,8 +171,9 @@ def test_low_disk_space_is_red(client, settings, scanner):
 @pytest.mark.django_db
 def test_an_unapplied_migration_is_red(client, scanner, monkeypatch):
     expected, replaces = readiness._migrations_of_the_code()
-    monkeypatch.setattr(readiness, "_migrations_of_the_code",
-                        lambda: (expected | {("notifications", "9999_not_yet")}, replaces))
+    monkeypatch.setattr(
+        readiness, "_migrations_of_the_code", lambda: (expected | {("notifications", "9999_not_yet")}, replaces)
+    )
     names, checks = failed(ask(client, "/readyz"))
     assert names == ["migrations"]
     assert checks["migrations"]["unapplied"] == ["notifications.9999_not_yet"]
@@ -183,8 +185,9 @@ def test_an_old_unsent_email_is_red(client, settings, scanner, django_db_blocker
 
     settings.HEALTH_OUTBOX_MAX_AGE_MINUTES = 30
     with django_db_blocker.unblock():
-        message = OutboxMessage.objects.create(kind="test", subject="件名", body="本文", to=["a@example.jp"],
-                                               message_id="<readyz-test@kokasen>")
+        message = OutboxMessage.objects.create(
+            kind="test", subject="件名", body="本文", to=["a@example.jp"], message_id="<readyz-test@kokasen>"
+        )
         try:
             assert ask(client, "/readyz").status_code == 200  # just queued
             OutboxMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=31))
@@ -204,25 +207,43 @@ def test_an_old_unsent_email_is_red(client, settings, scanner, django_db_blocker
 @pytest.mark.parametrize("redis", ["dead port", "hanging"])
 def test_redis_down_is_red_naming_cache(client, settings, scanner, hanging_port, redis):
     port = free_port() if redis == "dead port" else hanging_port
-    settings.CACHES = {"default": {"BACKEND": "kokasen.core.redis_cache.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{port}/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "kokasen.core.redis_cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+        }
+    }
     names, checks = failed(ask(client, "/readyz"))
     assert names == ["cache"]
     assert checks["cache"]["detail"].startswith("Redis did not answer within" if redis == "hanging" else "Redis: ")
 
 
 @pytest.mark.django_db
-def test_a_hanging_database_is_red_within_a_second_and_threads_do_not_pile_up(client, scanner, monkeypatch,
-                                                                             hanging_port):
+def test_a_hanging_database_is_red_within_a_second_and_threads_do_not_pile_up(
+    client, scanner, monkeypatch, hanging_port
+):
     """PostgreSQL that accepts the connection and never answers: database, migrations and outbox
     go red at their timeouts; a second request while they still hang does not start them again."""
-    monkeypatch.setattr(readiness, "_database_settings", lambda: {
-        "ENGINE": "django.db.backends.postgresql", "NAME": "kokasen", "USER": "kokasen", "PASSWORD": "",
-        "HOST": "127.0.0.1", "PORT": str(hanging_port), "OPTIONS": {"connect_timeout": 2},
-        "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False,
-        "TIME_ZONE": None, "TEST": {},
-    })
+    monkeypatch.setattr(
+        readiness,
+        "_database_settings",
+        lambda: {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "kokasen",
+            "USER": "kokasen",
+            "PASSWORD": "",
+            "HOST": "127.0.0.1",
+            "PORT": str(hanging_port),
+            "OPTIONS": {"connect_timeout": 2},
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "TIME_ZONE": None,
+            "TEST": {},
+        },
+    )
     names, checks = failed(ask(client, "/readyz"))
     assert names == ["database", "migrations", "outbox"]
     assert checks["database"]["detail"] == "no answer within 0.8 s" and checks["database"]["timeout"] is True
@@ -248,17 +269,22 @@ def test_each_check_has_its_own_timeout_and_errors_are_failures():
         raise RuntimeError("boom")
 
     started = time.monotonic()
-    results = health.run_checks([
-        health.Check("fast", lambda: ("fine", {"n": 1}), 0.5),
-        health.Check("slow-test", slow, 0.2),
-        health.Check("broken", broken, 0.5),
-        health.Check("refused", lambda: (_ for _ in ()).throw(health.CheckFailed("no", n=2)), 0.5),
-    ], budget=0.9)
+    results = health.run_checks(
+        [
+            health.Check("fast", lambda: ("fine", {"n": 1}), 0.5),
+            health.Check("slow-test", slow, 0.2),
+            health.Check("broken", broken, 0.5),
+            health.Check("refused", lambda: (_ for _ in ()).throw(health.CheckFailed("no", n=2)), 0.5),
+        ],
+        budget=0.9,
+    )
     elapsed = time.monotonic() - started
     release.set()
     assert 0.2 <= elapsed < 0.5
     assert [(r.name, r.ok, r.detail) for r in results] == [
-        ("fast", True, "fine"), ("slow-test", False, "no answer within 0.2 s"),
-        ("broken", False, "RuntimeError: boom"), ("refused", False, "no"),
+        ("fast", True, "fine"),
+        ("slow-test", False, "no answer within 0.2 s"),
+        ("broken", False, "RuntimeError: boom"),
+        ("refused", False, "no"),
     ]
     assert results[0].values == {"n": 1} and results[3].values == {"n": 2}

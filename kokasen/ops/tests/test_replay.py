@@ -71,8 +71,10 @@ def test_an_attack_on_a_working_day_raises_one_alert_per_incident_with_mail(logs
     first_run(START, logs)
     # 改ざん: a script added to the exported home page.
     home = export / "index.html"
-    home.write_text(home.read_text(encoding="utf-8").replace("</body>", '<script src="https://evil.example/x.js"></script></body>'),
-                    encoding="utf-8")
+    home.write_text(
+        home.read_text(encoding="utf-8").replace("</body>", '<script src="https://evil.example/x.js"></script></body>'),
+        encoding="utf-8",
+    )
     traffic.write_logs(day.extend(attack), logs)
     traffic.insert_audit(day.audit, users=users)
 
@@ -80,7 +82,9 @@ def test_an_attack_on_a_working_day_raises_one_alert_per_incident_with_mail(logs
 
     alerts = {(a.rule, a.key): a for a in Alert.objects.all()}
     assert set(alerts) == {
-        ("scanner", traffic.SCANNER), ("flood", traffic.FLOODER), ("account_spray", traffic.STUFFER),
+        ("scanner", traffic.SCANNER),
+        ("flood", traffic.FLOODER),
+        ("account_spray", traffic.STUFFER),
         ("export_tampered", str(export)),
     }, [a.summary for a in alerts.values()]
     scanner = alerts[("scanner", traffic.SCANNER)]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -15,16 +15,27 @@ from kokasen.core.tests.test_deploy_fail2ban import ADMIN_VISITS, ATTACKS, VISIT
 from kokasen.ops import detection
 from kokasen.ops.detection import AuditRules, Event, LogRules, Thresholds
 
-T0 = datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc)  # 09:00 in Japan, a minute and five minutes begin
+T0 = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)  # 09:00 in Japan, a minute and five minutes begin
 LATER = T0 + timedelta(hours=2)  # every window closed
 LIMITS = Thresholds.from_settings(settings.OPS_THRESHOLDS)
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
 
 
-def record(second=0.0, *, client="203.0.113.10", method="GET", path="/", query="", status=200, seconds=0.05,
-           agent=BROWSER, refused=False):
-    return Record(int(T0.timestamp() + second), client, method, path, query, status, 100, seconds, agent, "", "", "",
-                  refused)
+def record(
+    second=0.0,
+    *,
+    client="203.0.113.10",
+    method="GET",
+    path="/",
+    query="",
+    status=200,
+    seconds=0.05,
+    agent=BROWSER,
+    refused=False,
+):
+    return Record(
+        int(T0.timestamp() + second), client, method, path, query, status, 100, seconds, agent, "", "", "", refused
+    )
 
 
 def run(records, *, now=LATER, carry=None):
@@ -57,8 +68,18 @@ def test_scanner_paths_agree_with_the_fail2ban_filter_corpus():
 
 
 def test_scanner_at_the_edge_of_path_hits():
-    paths = ["/.env", "/wp-login.php", "/.git/config", "/phpmyadmin/", "/x.php", "/cgi-bin/a", "/.aws/credentials",
-             "/backup.sql", "/server-status", "/actuator/env"]
+    paths = [
+        "/.env",
+        "/wp-login.php",
+        "/.git/config",
+        "/phpmyadmin/",
+        "/x.php",
+        "/cgi-bin/a",
+        "/.aws/credentials",
+        "/backup.sql",
+        "/server-status",
+        "/actuator/env",
+    ]
     below = [record(n, client="192.0.2.9", path=p, status=404) for n, p in enumerate(paths[:9])]
     assert run(below)[0] == []
     findings, _ = run(below + [record(20, client="192.0.2.9", path=paths[9], status=404)])
@@ -86,8 +107,18 @@ def test_one_request_of_an_attack_tool_is_enough_and_a_browser_is_not():
 # --- floods -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path,limit", [("/", 900), ("/login/", 240), ("/password-reset/", 45), ("/search/", 150),
-                                        ("/admin/pages/", 1200), ("/documents/1/a.pdf", 1500), ("/static/a.css", 5000)])
+@pytest.mark.parametrize(
+    "path,limit",
+    [
+        ("/", 900),
+        ("/login/", 240),
+        ("/password-reset/", 45),
+        ("/search/", 150),
+        ("/admin/pages/", 1200),
+        ("/documents/1/a.pdf", 1500),
+        ("/static/a.css", 5000),
+    ],
+)
 def test_flood_per_address_and_path_group_at_the_edge(path, limit):
     assert run(spread(limit - 1, path=path))[0] == []
     [finding] = run(spread(limit, path=path))[0]
@@ -96,8 +127,12 @@ def test_flood_per_address_and_path_group_at_the_edge(path, limit):
 
 def test_a_busy_gateway_spread_over_groups_and_minutes_is_no_flood():
     # 800 pages, 200 logins, 1,400 files and 4,000 static files in one minute; then 899 pages in each of the next two.
-    busy = (spread(800) + spread(200, path="/login/") + spread(1400, path="/documents/2/b.pdf")
-            + spread(4000, path="/static/css/portal.css"))
+    busy = (
+        spread(800)
+        + spread(200, path="/login/")
+        + spread(1400, path="/documents/2/b.pdf")
+        + spread(4000, path="/static/css/portal.css")
+    )
     busy += [record(60 * minute + 59 * n / 899) for minute in (1, 2) for n in range(899)]
     assert run(busy)[0] == []
 
@@ -180,28 +215,37 @@ def test_an_open_window_is_not_judged_yet():
 
 
 def test_judging_as_the_lines_come_gives_the_same_findings(monkeypatch):
-    requests = (spread(240, path="/login/") + [record(3600 + n, client="192.0.2.9", path="/.env") for n in range(10)]
-                + [record(7200 + n, status=503) for n in range(25)])
+    requests = (
+        spread(240, path="/login/")
+        + [record(3600 + n, client="192.0.2.9", path="/.env") for n in range(10)]
+        + [record(7200 + n, status=503) for n in range(25)]
+    )
     whole, _ = run(requests, now=T0 + timedelta(hours=3))
     monkeypatch.setattr(LogRules, "COMPACT_EVERY", 7)
     rules = LogRules(LIMITS, now=T0 + timedelta(hours=3), fold=throttle_key)
     for start in range(0, len(requests), 7):
-        rules.feed(requests[start:start + 7])
-    assert keys(rules.findings()) == keys(whole) == [
-        ("flood", "203.0.113.10"), ("scanner", "192.0.2.9"), ("server_errors", "site")]
+        rules.feed(requests[start : start + 7])
+    assert (
+        keys(rules.findings())
+        == keys(whole)
+        == [("flood", "203.0.113.10"), ("scanner", "192.0.2.9"), ("server_errors", "site")]
+    )
 
 
 # --- what evidence may show -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path,query,shown", [
-    ("/password-reset/MQ/cbm9z1-5f0a3b2c9d8e7f6a/", "", "/password-reset/…/"),
-    ("/login/totp/invitation/abcDEF123/", "", "/login/totp/invitation/…/"),
-    ("/login/", "next=/members/&username=012025", "/login/"),
-    ("/admin/pages/", "q=x", "/admin/pages/"),
-    ("/search/", "q=%E7%A0%94&token=abc&api_key=1&page=2", "/search/?q=%E7%A0%94&token=***&api_key=***&page=2"),
-    ("/x\x1b[31m", "", "/x?[31m"),
-])
+@pytest.mark.parametrize(
+    "path,query,shown",
+    [
+        ("/password-reset/MQ/cbm9z1-5f0a3b2c9d8e7f6a/", "", "/password-reset/…/"),
+        ("/login/totp/invitation/abcDEF123/", "", "/login/totp/invitation/…/"),
+        ("/login/", "next=/members/&username=012025", "/login/"),
+        ("/admin/pages/", "q=x", "/admin/pages/"),
+        ("/search/", "q=%E7%A0%94&token=abc&api_key=1&page=2", "/search/?q=%E7%A0%94&token=***&api_key=***&page=2"),
+        ("/x\x1b[31m", "", "/x?[31m"),
+    ],
+)
 def test_safe_uri(path, query, shown):
     assert detection.safe_uri(path, query) == shown
 
@@ -224,7 +268,11 @@ def test_account_spray_at_the_edge():
     assert AuditRules(LIMITS, failures[:19]).findings() == []
     [finding] = AuditRules(LIMITS, failures).findings()
     assert (finding.rule, finding.key, finding.severity, finding.evidence["accounts_tried"]) == (
-        "account_spray", "203.0.113.66", "critical", 20)
+        "account_spray",
+        "203.0.113.66",
+        "critical",
+        20,
+    )
     # The same twenty spread over more than an hour: never twenty within one.
     slow = [event(n, "login.failed", minute=n * 3.2) for n in range(20)]
     assert AuditRules(LIMITS, slow).findings() == []
@@ -235,8 +283,11 @@ def test_a_gateway_of_typos_that_then_log_in_is_no_spray():
     for n in range(60):  # 60 local governments behind one address, 25 of them mistype first
         if n < 25:
             events.append(event(n, "login.failed", minute=n * 0.5, address="203.0.113.10"))
-        events.append(event(1000 + n, "login.succeeded", minute=n * 0.5 + 0.2, address="203.0.113.10",
-                             username=f"{20000 + n:06d}"))
+        events.append(
+            event(
+                1000 + n, "login.succeeded", minute=n * 0.5 + 0.2, address="203.0.113.10", username=f"{20000 + n:06d}"
+            )
+        )
     assert AuditRules(LIMITS, events).findings() == []
     # …but 20 that never log in are.
     events += [event(200 + n, "login.failed", minute=40 + n * 0.1, address="203.0.113.10") for n in range(20)]
@@ -272,7 +323,9 @@ def test_login_failure_spike_from_many_addresses_at_the_edge():
 
 def test_lockout_spike_at_the_edge():
     def lockouts(count):
-        return [event(n, "lockout.started", minute=n * 5, address="", username=f"{30000 + n:06d}") for n in range(count)]
+        return [
+            event(n, "lockout.started", minute=n * 5, address="", username=f"{30000 + n:06d}") for n in range(count)
+        ]
 
     assert AuditRules(LIMITS, lockouts(9)).findings() == []
     [finding] = AuditRules(LIMITS, lockouts(10)).findings()

@@ -56,7 +56,8 @@ def test_a_virus_in_the_zip_exits_1_and_every_file_is_recorded(settings, clamd_s
     assert code == 1 and "ウイルスが見つかりました。このファイルを渡さないでください。" in err
     lines = out.splitlines()
     assert lines[0].startswith("問題なし") and lines[1] == (
-        f"ウイルス検出    {archive}: {TEST_SIGNATURE_NAME}（シグネチャ {lines[1].split('シグネチャ ')[1]}")
+        f"ウイルス検出    {archive}: {TEST_SIGNATURE_NAME}（シグネチャ {lines[1].split('シグネチャ ')[1]}"
+    )
     assert lines[2].startswith(f"検査できず      {missing}: read_error")
     details = [e.detail for e in AuditEvent.objects.filter(action="antivirus.file_scanned").order_by("pk")]
     assert [d["result"] for d in details] == ["clean", "infected", "unavailable"]

@@ -22,11 +22,11 @@ in which Django refuses database work) and deleted at the end; the live server i
 import re
 
 import pytest
-
-from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+
+from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,9 @@ def test_the_contrast_maths():
     assert round(contrast(white, black), 1) == 21.0
     assert round(contrast(white, yellow), 2) == 1.43  # the old ring, as the issue measured it
     assert parse_colours("rgb(0, 0, 0) 0px 0px 0px 2px, rgba(255, 212, 61, 0.5) 0px 0px") == [
-        (0, 0, 0, 1.0), (255, 212, 61, 0.5)]
+        (0, 0, 0, 1.0),
+        (255, 212, 61, 0.5),
+    ]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -75,8 +77,11 @@ def session_cookie(base_url, user) -> dict:
 
     client = Client()
     login_member(client, user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": base_url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +123,9 @@ def open_page(browser, site):
     contexts = []
 
     def factory(path, width, height=800, member=False, bypass_csp=False):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP",
-                                      bypass_csp=bypass_csp)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="ja-JP", bypass_csp=bypass_csp
+        )
         contexts.append(context)
         if member:
             context.add_cookies([site["cookie"]])
@@ -187,12 +193,23 @@ def tab_to(page, selector, limit=60):
     pytest.fail(f"{selector} never got the focus in {limit} tabs")
 
 
-@pytest.mark.parametrize("path, member, selectors", [
-    ("/search/?q=研修", False, [".app-search-box__input", ".app-search-box__button",
-                              ".app-search-form__input", ".app-search-form__button"]),
-    ("account", True, [".app-form__input", ".app-form__button"]),
-    ("feedback", True, ["select.app-form__input", "textarea", ".app-form__button"]),
-])
+@pytest.mark.parametrize(
+    "path, member, selectors",
+    [
+        (
+            "/search/?q=研修",
+            False,
+            [
+                ".app-search-box__input",
+                ".app-search-box__button",
+                ".app-search-form__input",
+                ".app-search-form__button",
+            ],
+        ),
+        ("account", True, [".app-form__input", ".app-form__button"]),
+        ("feedback", True, ["select.app-form__input", "textarea", ".app-form__button"]),
+    ],
+)
 def test_focus_ring_stands_out_from_the_page_and_the_control(open_page, site, path, member, selectors):
     for selector in selectors:
         page = open_page(site.get(path, path), 1280, member=member)

@@ -93,7 +93,9 @@ def test_an_operator_may_draft_but_not_publish(client, section):
     client.post(reverse("wagtailadmin_pages:edit", args=[section.pk]), data)
     assert "受託者による公開の試み" not in client.get(section.url).content.decode()
     section.refresh_from_db()
-    assert not section.permissions_for_user(staff_user := get_user_model().objects.get(username="staff-受託者")).can_publish()
+    assert not section.permissions_for_user(
+        staff_user := get_user_model().objects.get(username="staff-受託者")
+    ).can_publish()
     assert section.permissions_for_user(staff_user).can_edit()
 
 

@@ -10,8 +10,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from kokasen.static_export.tests.test_html_validity import run_vnu
 from kokasen.testing import login_member
@@ -36,8 +36,10 @@ def live_pages(client, demo_site, member_a, member_b, agency_admin, tmp_path):
     from kokasen.tips.models import Topic
 
     topic = Topic.objects.create(
-        title="初回訪問時の自己紹介の言葉は？", origin=Topic.Origin.ROUNDTABLE,
-        opens_at=timezone.now() - timedelta(days=1), closes_at=timezone.now() + timedelta(days=14),
+        title="初回訪問時の自己紹介の言葉は？",
+        origin=Topic.Origin.ROUNDTABLE,
+        opens_at=timezone.now() - timedelta(days=1),
+        closes_at=timezone.now() + timedelta(days=14),
     )
 
     for body in ("初回訪問では自己紹介の言葉を決めています。", "名刺に顔写真を入れています。"):
@@ -70,8 +72,10 @@ def live_pages(client, demo_site, member_a, member_b, agency_admin, tmp_path):
     login_member(client, member_a)
     for name, url in member_urls.items():
         keep(name, client.get(url))
-    keep("account-errors", client.post(reverse("accounts:profile"), {"old_password": "wrong", "new_password1": "x",
-                                                                     "new_password2": "y"}))
+    keep(
+        "account-errors",
+        client.post(reverse("accounts:profile"), {"old_password": "wrong", "new_password1": "x", "new_password2": "y"}),
+    )
     return files
 
 
@@ -91,13 +95,16 @@ def test_live_pages_have_no_html_errors(live_pages):
     assert not errors, "\n".join(errors)
 
 
-@pytest.mark.parametrize("value, valid", [
-    ("2026-11-25", True),
-    ("2026-11-25T10:30:00+0900", True),
-    ("2026-11-25T10:30:00.123+09:00", True),
-    ("2026-11-25T10:30:00Z", True),
-    ("2026-11-25T10:30:00.123456+09:00", False),  # what date:'c' wrote
-    ("2026-11-25T10:30:00", False),  # a local date and time is no global one
-])
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ("2026-11-25", True),
+        ("2026-11-25T10:30:00+0900", True),
+        ("2026-11-25T10:30:00.123+09:00", True),
+        ("2026-11-25T10:30:00Z", True),
+        ("2026-11-25T10:30:00.123456+09:00", False),  # what date:'c' wrote
+        ("2026-11-25T10:30:00", False),  # a local date and time is no global one
+    ],
+)
 def test_the_datetime_grammar_itself(value, valid):
     assert bool(VALID_DATETIME.fullmatch(value)) is valid

@@ -127,7 +127,9 @@ def test_private_and_draft_pages_stay_out_of_menus_search_and_sitemap(client, ho
     PageViewRestriction.objects.create(page=private, restriction_type="groups").groups.add(
         roles.ensure_role_groups()[roles.MEMBER]
     )
-    draft = ArticlePage(title="下書きの記事タイトル", slug="draft-article", body=[("paragraph", "<p>研修</p>")], live=False)
+    draft = ArticlePage(
+        title="下書きの記事タイトル", slug="draft-article", body=[("paragraph", "<p>研修</p>")], live=False
+    )
     SectionPage.objects.get(slug="training").add_child(instance=draft)
     for url in ["/", "/sitemap/", "/search/?q=秘密", "/search/?q=下書き"]:
         html = get(client, url).content.decode()
@@ -168,7 +170,9 @@ def test_a_link_needs_exactly_one_target():
     assert block.clean(block.to_python({"title": "x", "url": "https://www.cfa.go.jp/", "page": None}))
 
 
-def test_the_cached_header_menu_follows_publishing_unpublishing_and_restricting(client, home, django_assert_max_num_queries):
+def test_the_cached_header_menu_follows_publishing_unpublishing_and_restricting(
+    client, home, django_assert_max_num_queries
+):
     get(client, "/")  # the menu is now cached
     section = SectionPage(title="新しいメニュー見出し", slug="new-menu", show_in_menus=True)
     home.add_child(instance=section)
@@ -188,7 +192,9 @@ def test_the_cached_header_menu_follows_publishing_unpublishing_and_restricting(
     assert "改題したメニュー見出し" not in get(client, "/news/").content.decode()
 
 
-def test_a_page_view_asks_few_queries_for_the_header_once_the_menu_is_cached(client, home, django_assert_max_num_queries):
+def test_a_page_view_asks_few_queries_for_the_header_once_the_menu_is_cached(
+    client, home, django_assert_max_num_queries
+):
     get(client, "/news/")
     with django_assert_max_num_queries(15):
         get(client, "/news/")

@@ -12,7 +12,9 @@ from kokasen.pages import textsearch
 SITE_SEARCH_JS = Path(__file__).resolve().parents[3] / "static" / "js" / "components" / "site-search.js"
 
 DOCS = [
-    textsearch.Document.build(url="/a/", title="研修の体系", summary="受講のご案内", body="統括支援員の研修を行います。"),
+    textsearch.Document.build(
+        url="/a/", title="研修の体系", summary="受講のご案内", body="統括支援員の研修を行います。"
+    ),
     textsearch.Document.build(url="/b/", title="サポートプラン", summary="", body="研修は年に一度。ｻﾎﾟｰﾄﾌﾟﾗﾝの作成"),
     textsearch.Document.build(url="/c/", title="お知らせ", summary="", body="ＡＢＣ　全角の英字と全角スペース"),
 ]
@@ -51,8 +53,23 @@ def test_the_javascript_search_behaves_like_the_python_one():
     if node is None:
         pytest.fail("node is required (Debian package nodejs) to check static/js/components/site-search.js")
     samples = [
-        "研修", "ｶﾀｶﾅ", "ＡＢＣ　ｄｅｆ", "サポート\u3000プラン", "①②③", "Ⅳ期", "㈱テスト", "が", "ﾊﾟﾊﾟ",
-        "  前後の空白  ", "改行\nと\tタブ", "é", "ﬁ", "😀 絵文字", "㍻", "ＫＯＫＡＳＥＮ", "a b a",
+        "研修",
+        "ｶﾀｶﾅ",
+        "ＡＢＣ　ｄｅｆ",
+        "サポート\u3000プラン",
+        "①②③",
+        "Ⅳ期",
+        "㈱テスト",
+        "が",
+        "ﾊﾟﾊﾟ",
+        "  前後の空白  ",
+        "改行\nと\tタブ",
+        "é",
+        "ﬁ",
+        "😀 絵文字",
+        "㍻",
+        "ＫＯＫＡＳＥＮ",
+        "a b a",
     ]
     entries = [{"u": d.url, "t": d.title, "s": d.summary, "x": d.text} for d in DOCS]
     queries = ["研修", "研修　統括", "abc", "サポートプランの作成", "存在しない", "ＡＢＣ", ""]

@@ -17,8 +17,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
-from kokasen.testing.browser import chromium
 from kokasen.conftest import VARIANTS
+from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 

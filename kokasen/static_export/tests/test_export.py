@@ -16,7 +16,10 @@ from kokasen.static_export import archive, builder
 pytestmark = pytest.mark.django_db
 
 CSS_URL = re.compile(r"""url\(\s*["']?([^"')]*)["']?\s*\)|@import\s+["']([^"']+)["']""")
-SCRIPT_STYLE_FONT_EXTERNAL = re.compile(r"""(<script[^>]+src=["']https?:|<link[^>]+href=["']https?:[^>]*stylesheet|@import\s+["']?https?:|url\(\s*["']?https?:|@font-face)""", re.I)
+SCRIPT_STYLE_FONT_EXTERNAL = re.compile(
+    r"""(<script[^>]+src=["']https?:|<link[^>]+href=["']https?:[^>]*stylesheet|@import\s+["']?https?:|url\(\s*["']?https?:|@font-face)""",
+    re.I,
+)
 
 
 class RefCollector(HTMLParser):

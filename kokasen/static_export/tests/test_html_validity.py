@@ -10,7 +10,6 @@ import pytest
 
 from kokasen.conftest import VARIANTS
 
-
 VNU_JAR = Path(__file__).resolve().parents[3] / "tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 

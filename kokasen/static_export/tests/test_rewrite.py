@@ -46,7 +46,7 @@ def test_it_keeps_fragments_and_drops_queries():
 def test_it_rewrites_src_srcset_and_style_urls():
     result = html(
         '<img src="/media/images/a.png" srcset="/media/images/a.png 480w, /media/images/b.png 800w" alt="">'
-        '<div style="background: url(\'/media/images/b.png\')"></div>'
+        "<div style=\"background: url('/media/images/b.png')\"></div>"
     )
     assert 'src="../../media/images/a.png"' in result.text
     assert 'srcset="../../media/images/a.png 480w, ../../media/images/b.png 800w"' in result.text
@@ -60,7 +60,9 @@ def test_it_rewrites_style_elements():
 
 def test_it_percent_encodes_japanese_paths():
     result = html('<a href="/careers/%E3%81%AF%E3%81%9F%E3%82%89%E3%81%8F%E9%AD%85%E5%8A%9B/">x</a>')
-    assert result.text == '<a href="../../careers/%E3%81%AF%E3%81%9F%E3%82%89%E3%81%8F%E9%AD%85%E5%8A%9B/index.html">x</a>'
+    assert (
+        result.text == '<a href="../../careers/%E3%81%AF%E3%81%9F%E3%82%89%E3%81%8F%E9%AD%85%E5%8A%9B/index.html">x</a>'
+    )
     assert html('<a href="/careers/はたらく魅力/">x</a>').references == {"careers/はたらく魅力/index.html"}
 
 
@@ -114,8 +116,7 @@ def test_css_imports_are_inlined_with_their_urls_rebased():
         load=sheets.get,
     )
     assert text == (
-        '.x{color:red}\n.nav{background:url("/static/img/logo.svg")}\n'
-        '@import "https://cdn.example/evil.css";\n.a{}'
+        '.x{color:red}\n.nav{background:url("/static/img/logo.svg")}\n@import "https://cdn.example/evil.css";\n.a{}'
     )
 
 
@@ -123,8 +124,14 @@ def test_relative_path_agrees_with_posixpath():
     import posixpath
 
     cases = [
-        ("index.html", ""), ("index.html", "a/b"), ("a/b/index.html", "a/b"), ("a/b/index.html", "a"),
-        ("a/index.html", "a/b/c"), ("x/y/index.html", "a/b"), ("a/bb/index.html", "a/b"), ("static/css/p.css", "static/css"),
+        ("index.html", ""),
+        ("index.html", "a/b"),
+        ("a/b/index.html", "a/b"),
+        ("a/b/index.html", "a"),
+        ("a/index.html", "a/b/c"),
+        ("x/y/index.html", "a/b"),
+        ("a/bb/index.html", "a/b"),
+        ("static/css/p.css", "static/css"),
     ]
     for target, folder in cases:
         assert rewrite.relative_path(target, folder) == posixpath.relpath(target, folder or "."), (target, folder)

@@ -53,7 +53,9 @@ def test_bulk_skips_a_post_withdrawn_while_the_earlier_ones_were_decided(
     """Defect fixed with decision 0027: the state machine's refusal (then TransitionError) was
     not caught, so a post withdrawn by its poster during a bulk approval ended it with a 500
     after the earlier posts were already approved."""
-    first, second = (services.post_submit(topic=topic, author=m, body=b) for m, b in ((member_a, "一"), (member_b, "二")))
+    first, second = (
+        services.post_submit(topic=topic, author=m, body=b) for m, b in ((member_a, "一"), (member_b, "二"))
+    )
     approve = services.post_approve
 
     def approve_while_the_poster_withdraws(*, post, **kwargs):
@@ -63,7 +65,9 @@ def test_bulk_skips_a_post_withdrawn_while_the_earlier_ones_were_decided(
 
     monkeypatch.setattr(services, "post_approve", approve_while_the_poster_withdraws)
     login_staff(client, agency_admin)
-    response = client.post(reverse("tips_admin:bulk"), {"post": [first.pk, second.pk], "decision": "approve"}, follow=True)
+    response = client.post(
+        reverse("tips_admin:bulk"), {"post": [first.pk, second.pk], "decision": "approve"}, follow=True
+    )
     assert response.status_code == 200
     assert "1件を承認しました。（確認済みの1件は変更していません）" in response.content.decode()
     assert dict(Post.objects.values_list("pk", "state")) == {first.pk: "approved", second.pk: "withdrawn"}
@@ -84,15 +88,27 @@ def test_withdrawing_a_post_decided_meanwhile_says_why(client, topic, member_a, 
 
 def test_topics_screen(client, agency_admin):
     login_staff(client, agency_admin)
-    response = client.post(reverse("tips_topics:add"), {
-        "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
-        "opens_at": "2026-04-01T09:00", "closes_at": "2026-03-01T09:00",
-    })
+    response = client.post(
+        reverse("tips_topics:add"),
+        {
+            "title": "家庭訪問で使う便利グッズ",
+            "description": "",
+            "origin": "survey",
+            "opens_at": "2026-04-01T09:00",
+            "closes_at": "2026-03-01T09:00",
+        },
+    )
     assert response.status_code == 200 and "受付終了は受付開始より後" in response.content.decode()
-    response = client.post(reverse("tips_topics:add"), {
-        "title": "家庭訪問で使う便利グッズ", "description": "", "origin": "survey",
-        "opens_at": "2026-04-01T09:00", "closes_at": "",
-    })
+    response = client.post(
+        reverse("tips_topics:add"),
+        {
+            "title": "家庭訪問で使う便利グッズ",
+            "description": "",
+            "origin": "survey",
+            "opens_at": "2026-04-01T09:00",
+            "closes_at": "",
+        },
+    )
     assert response.status_code == 302
     topic = Topic.objects.get()
     assert AuditEvent.objects.filter(action="tips.topic_created", target_id=str(topic.pk)).exists()
@@ -103,9 +119,16 @@ def test_topics_screen(client, agency_admin):
 def test_topics_are_edited_audited_and_never_deleted(client, topic, operator):
     login_staff(client, operator)
     assert "受付を終了" in client.get(reverse("tips_topics:index")).content.decode()
-    response = client.post(reverse("tips_topics:edit", args=[topic.pk]), {
-        "title": "言い換えたお題", "description": "", "origin": "other", "opens_at": "2026-04-01T09:00", "closes_at": "",
-    })
+    response = client.post(
+        reverse("tips_topics:edit", args=[topic.pk]),
+        {
+            "title": "言い換えたお題",
+            "description": "",
+            "origin": "other",
+            "opens_at": "2026-04-01T09:00",
+            "closes_at": "",
+        },
+    )
     assert response.status_code == 302 and Topic.objects.get(pk=topic.pk).title == "言い換えたお題"
     assert AuditEvent.objects.filter(action="tips.topic_changed", target_id=str(topic.pk), actor=operator).exists()
     for view in ("delete", "copy", "history", "usage"):  # the viewset has only list, add, edit and close
@@ -132,10 +155,17 @@ def test_settings_screen_for_the_agency_only(client, agency_admin, operator):
     client.logout()
     login_staff(client, agency_admin)
     assert client.get(reverse("tips_admin:settings")).status_code == 200
-    response = client.post(reverse("tips_admin:settings"), {
-        "mode": "post", "max_length": "300", "field_local_government": "optional", "field_email": "required",
-        "field_department": "hidden", "field_person_name": "hidden",
-    })
+    response = client.post(
+        reverse("tips_admin:settings"),
+        {
+            "mode": "post",
+            "max_length": "300",
+            "field_local_government": "optional",
+            "field_email": "required",
+            "field_department": "hidden",
+            "field_person_name": "hidden",
+        },
+    )
     assert response.status_code == 302
     board = BoardSettings.load()
     assert board.mode == ModerationMode.POST and board.max_length == 300 and board.field_email == "required"

@@ -10,11 +10,11 @@ which shares the session's database: the rows are made up front and deleted at t
 from datetime import timedelta
 
 import pytest
-
-from kokasen.testing.browser import chromium
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+
+from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +26,11 @@ ADDRESS = "hokenshi@city.sapporo.example.jp"
 def session_cookie(base_url, login) -> dict:
     client = Client()
     login(client)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": base_url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
 
 
 @pytest.fixture
@@ -47,8 +50,10 @@ def board(live_site, django_db_blocker):
         other = make_member(CODE_B)
         admin = make_staff(roles.AGENCY_ADMIN)
         topic = Topic.objects.create(
-            title="初回訪問時の自己紹介の言葉は？", origin=Topic.Origin.ROUNDTABLE,
-            opens_at=timezone.now() - timedelta(hours=1), closes_at=timezone.now() + timedelta(days=7),
+            title="初回訪問時の自己紹介の言葉は？",
+            origin=Topic.Origin.ROUNDTABLE,
+            opens_at=timezone.now() - timedelta(hours=1),
+            closes_at=timezone.now() + timedelta(days=7),
         )
         facts = {
             "base": live_site,

@@ -44,8 +44,9 @@ def decide_in_the_admin(client, staff, post, action, reason=""):
     assert response.status_code == 302, response.content.decode()[:500]
 
 
-def test_a_post_carrying_slots_and_a_link_yields_no_secret_and_no_relay(client, topic, member_a, agency_admin,
-                                                                         smtp_server):
+def test_a_post_carrying_slots_and_a_link_yields_no_secret_and_no_relay(
+    client, topic, member_a, agency_admin, smtp_server
+):
     approved = post_through_the_form(client, member_a, topic, PROBE)
     rejected = post_through_the_form(client, member_a, topic, PROBE_PASSWORD)
     assert approved.contact_email == OUTSIDER, "the probe reached the post as typed"
@@ -79,10 +80,21 @@ def test_the_sender_fills_slots_only_in_the_kinds_made_for_them(topic, member_a,
     nonce = credentials.new_nonce()
     lg = member_a.local_government
     both = f"{message_templates.PASSWORD_SLOT} {message_templates.RESET_URL_SLOT}"
-    for kind in ("tips_approved", "meeting_invitation", message_templates.CREDENTIALS,
-                 message_templates.PASSWORD_RESET):
-        OutboxMessage.objects.create(kind=kind, to=["kosodate@city.sapporo.example.jp"], subject=kind, body=both,
-                                     local_government=lg, secret_nonce=nonce, message_id=f"<{kind}@test>")
+    for kind in (
+        "tips_approved",
+        "meeting_invitation",
+        message_templates.CREDENTIALS,
+        message_templates.PASSWORD_RESET,
+    ):
+        OutboxMessage.objects.create(
+            kind=kind,
+            to=["kosodate@city.sapporo.example.jp"],
+            subject=kind,
+            body=both,
+            local_government=lg,
+            secret_nonce=nonce,
+            message_id=f"<{kind}@test>",
+        )
     sender.send_outbox()
     bodies = {r.message["Subject"].strip(): r.message.get_content() for r in smtp_server.received}
     password = credentials.derive_password(nonce)
@@ -95,8 +107,13 @@ def test_the_sender_fills_slots_only_in_the_kinds_made_for_them(topic, member_a,
 def test_no_queued_body_of_another_kind_can_hold_a_slot(member_a):
     from kokasen.notifications import services
 
-    message = services.message_queue(kind="tips_rejected", to=["a@example.jp"], subject=PROBE_PASSWORD,
-                                     body=PROBE_PASSWORD, local_government=member_a.local_government)
+    message = services.message_queue(
+        kind="tips_rejected",
+        to=["a@example.jp"],
+        subject=PROBE_PASSWORD,
+        body=PROBE_PASSWORD,
+        local_government=member_a.local_government,
+    )
     broadcast = services.broadcast_queue(kind="tips_digest", bcc=["a@example.jp"], subject="s", body=PROBE_PASSWORD)
     for stored in (message.subject, message.body, broadcast.body):
         assert message_templates.SLOT_PREFIX not in stored and "[ [kokasen:password]]" in stored
@@ -105,7 +122,12 @@ def test_no_queued_body_of_another_kind_can_hold_a_slot(member_a):
 def test_values_filled_into_a_credential_template_cannot_form_a_slot():
     text = message_templates.render(
         message_templates.CREDENTIALS,
-        {"団体名": f"北海道{message_templates.RESET_URL_SLOT}", "ユーザーID": "011002", "ログインURL": "x",
-         "アカウントURL": "y", "再設定申込URL": "z"},
+        {
+            "団体名": f"北海道{message_templates.RESET_URL_SLOT}",
+            "ユーザーID": "011002",
+            "ログインURL": "x",
+            "アカウントURL": "y",
+            "再設定申込URL": "z",
+        },
     )
     assert text.body.count(message_templates.SLOT_PREFIX) == text.body.count(message_templates.PASSWORD_SLOT) == 1

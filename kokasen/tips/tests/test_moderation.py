@@ -172,7 +172,9 @@ def test_poster_edits_and_withdraws_only_while_pending(topic, member_a, member_b
 
 def test_topic_opens_and_closes_on_schedule(member_a, freezer=None):
     now = timezone.now()
-    topic = Topic.objects.create(title="来週のお題", opens_at=now + timedelta(hours=1), closes_at=now + timedelta(hours=2))
+    topic = Topic.objects.create(
+        title="来週のお題", opens_at=now + timedelta(hours=1), closes_at=now + timedelta(hours=2)
+    )
     assert topic.status == Topic.Status.SCHEDULED
     assert topic not in selectors.topic_list_open() and topic not in selectors.topic_list_past()
     with pytest.raises(Refused, match="まだ受付を開始"):
@@ -212,10 +214,19 @@ def test_every_decision_is_audited_with_who_and_what(topic, member_a, agency_adm
     services.post_approve(post=first, acting_user=agency_admin, body="一（修正）")
     services.post_reject(post=second, acting_user=operator, reason="お題と関係がないため")
     services.post_hide(post=third, acting_user=agency_admin)
-    events = {e.target_id: e for e in AuditEvent.objects.filter(action__startswith="tips.post_", target_type="tips.post")
-              .exclude(action="tips.post_submitted")}
+    events = {
+        e.target_id: e
+        for e in AuditEvent.objects.filter(action__startswith="tips.post_", target_type="tips.post").exclude(
+            action="tips.post_submitted"
+        )
+    }
     assert events[str(first.pk)].actor == agency_admin
-    assert events[str(first.pk)].detail == {"from": "pending", "to": "approved", "body_before": "一", "body_after": "一（修正）"}
+    assert events[str(first.pk)].detail == {
+        "from": "pending",
+        "to": "approved",
+        "body_before": "一",
+        "body_after": "一（修正）",
+    }
     assert events[str(second.pk)].actor == operator
     assert events[str(second.pk)].detail["reason"] == "お題と関係がないため"
     assert events[str(third.pk)].action == "tips.post_hidden"
@@ -263,7 +274,9 @@ def test_bulk_approve_and_reject(topic, member_a, member_b, agency_admin):
     more = [submit(topic, member_b, body=f"不承認{i}") for i in range(2)]
     with pytest.raises(Refused):
         services.posts_bulk_decide(post_ids=[p.pk for p in more], decision="reject", acting_user=agency_admin)
-    services.posts_bulk_decide(post_ids=[p.pk for p in more], decision="reject", acting_user=agency_admin, reason="重複")
+    services.posts_bulk_decide(
+        post_ids=[p.pk for p in more], decision="reject", acting_user=agency_admin, reason="重複"
+    )
     assert set(Post.objects.filter(pk__in=[p.pk for p in more]).values_list("state", flat=True)) == {"rejected"}
     assert AuditEvent.objects.filter(action="tips.post_rejected").count() == 2
 

@@ -30,8 +30,9 @@ def posts(topic, member_a, agency_admin):
     for state, body in BODIES.items():
         if state == "published":
             set_mode(ModerationMode.POST)
-        made[state] = services.post_submit(topic=topic, author=member_a, body=body, contact={
-            "contact_email": "tanaka@city.sapporo.example.jp"})
+        made[state] = services.post_submit(
+            topic=topic, author=member_a, body=body, contact={"contact_email": "tanaka@city.sapporo.example.jp"}
+        )
         set_mode(ModerationMode.PRE)
     services.post_approve(post=made["approved"], acting_user=agency_admin)
     services.post_reject(post=made["rejected"], acting_user=agency_admin, reason=REJECT_REASON)
@@ -126,7 +127,9 @@ def test_scheduled_topic_is_invisible_to_members(client, member_a, agency_admin)
 
 @pytest.fixture
 def opinion(member_a):
-    return feedback_services.opinion_submit(author=member_a, body="検索で様式が見つけにくいです。", category="usability")
+    return feedback_services.opinion_submit(
+        author=member_a, body="検索で様式が見つけにくいです。", category="usability"
+    )
 
 
 def test_opinions_are_read_only_by_agency_and_operator(client, opinion, member_a, member_b, agency_admin, operator):
@@ -136,7 +139,12 @@ def test_opinions_are_read_only_by_agency_and_operator(client, opinion, member_a
     for member in (member_a, member_b):  # not even the sender reads it back
         client.logout()
         login_member(client, member)
-        for target in (url, index, reverse("feedback_admin:index_results"), reverse("feedback_admin:index") + "?export=csv"):
+        for target in (
+            url,
+            index,
+            reverse("feedback_admin:index_results"),
+            reverse("feedback_admin:index") + "?export=csv",
+        ):
             response = client.get(target)
             assert response.status_code in (302, 403)
             assert "様式が見つけにくい" not in response.content.decode("utf-8", "replace")
@@ -171,13 +179,23 @@ def test_queries_do_not_grow_with_posts(client, topic, member_a, member_b, agenc
         return len(queries)
 
     login_member(client, member_b)
-    services.post_approve(post=services.post_submit(topic=topic, author=member_a, body="一件"), acting_user=agency_admin)
+    services.post_approve(
+        post=services.post_submit(topic=topic, author=member_a, body="一件"), acting_user=agency_admin
+    )
     count_queries()  # the first request of a session does a little more (e.g. loads the site)
     few = count_queries()
     first = Post.objects.get()
     Post.objects.bulk_create(
-        Post(topic=topic, author=member_a, local_government_id=member_a.local_government_id, body=f"投稿{i}",
-             state="approved", initial_state="pending", mode_at_submission="pre", contact_email=f"a{i}@example.jp")
+        Post(
+            topic=topic,
+            author=member_a,
+            local_government_id=member_a.local_government_id,
+            body=f"投稿{i}",
+            state="approved",
+            initial_state="pending",
+            mode_at_submission="pre",
+            contact_email=f"a{i}@example.jp",
+        )
         for i in range(120)
     )
     assert first.pk

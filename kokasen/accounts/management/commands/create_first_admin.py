@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, username, email, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
-            raise CommandError("管理者（スーパーユーザー）はすでにいます。招待の再発行は invite_staff_enrolment を使ってください。")
+            raise CommandError(
+                "管理者（スーパーユーザー）はすでにいます。招待の再発行は invite_staff_enrolment を使ってください。"
+            )
         if not email or "@" not in email:
             raise CommandError("--email に最初の管理者のメールアドレスを指定してください。")
         if User.objects.filter(username=username).exists():

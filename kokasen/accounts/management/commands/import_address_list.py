@@ -32,7 +32,8 @@ class Command(BaseCommand):
                 plan = services.address_list_import(result=result, source=file.name)
         except Refused as refused:
             raise refusals.command_error(
-                self, refused,
+                self,
+                refused,
                 f"{file.name}：問題が {len(refused.messages)} 件あります。何も取り込んでいません。"
                 "ファイルを直してから、もう一度実行してください。",
             ) from None

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--print", action="store_true", dest="print_link",
+            "--print",
+            action="store_true",
+            dest="print_link",
             help="show the link here instead of e-mailing it (give it to the user in person)",
         )
         parser.add_argument("--reset", action="store_true", help="delete the user's TOTP devices first")

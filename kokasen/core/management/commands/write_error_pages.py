@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, out: Path, check=False, **options):
         pages = errors.nginx_pages()
-        stale = [name for name, data in pages.items() if not (out / name).is_file() or (out / name).read_bytes() != data]
+        stale = [
+            name for name, data in pages.items() if not (out / name).is_file() or (out / name).read_bytes() != data
+        ]
         if check:
             if stale:
                 raise CommandError(

@@ -27,7 +27,8 @@ class Command(BaseCommand):
             result = service.center_list_import(data=data, filename=file.name, acting_user=None)
         except Refused as refused:
             raise refusals.command_error(
-                self, refused,
+                self,
+                refused,
                 f"{file.name}：問題が {len(refused.messages)} 件あります。何も取り込んでいません。"
                 "ファイルを直してから、もう一度実行してください。",
             ) from None

@@ -18,8 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kokasen.core import refusals
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
-from kokasen.meetings import exports, grouping
-from kokasen.meetings import roster_file
+from kokasen.meetings import exports, grouping, roster_file
 from kokasen.meetings.services import roster as service
 
 TARGET_SIZE = 6  # the spec's 「６名程度」
@@ -47,12 +46,27 @@ class Command(BaseCommand):
         parser.add_argument("--zoom-csv", type=Path, help="also write Zoom's breakout pre-assignment CSV")
         parser.add_argument("--min-size", type=int, default=5)
         parser.add_argument("--max-size", type=int, default=7)
-        parser.add_argument("--max-population-ratio", type=float, default=3.0,
-                            help="flag groups whose largest population exceeds this many times the smallest")
+        parser.add_argument(
+            "--max-population-ratio",
+            type=float,
+            default=3.0,
+            help="flag groups whose largest population exceeds this many times the smallest",
+        )
         parser.add_argument("--area", choices=("east", "west"), help="town meetings: refuse towns of the other area")
 
-    def handle(self, *args, roster, meeting_kind, out, zoom_csv=None, min_size=5, max_size=7,
-               max_population_ratio=3.0, area=None, **options):
+    def handle(
+        self,
+        *args,
+        roster,
+        meeting_kind,
+        out,
+        zoom_csv=None,
+        min_size=5,
+        max_size=7,
+        max_population_ratio=3.0,
+        area=None,
+        **options,
+    ):
         try:
             data = roster.read_bytes()
         except OSError as exc:
@@ -73,13 +87,19 @@ class Command(BaseCommand):
         prefecture = meeting_kind == "prefecture"
         people = [
             grouping.Participant(
-                id=number, code=r.code, name=r.name, department=r.department if prefecture else "",
-                has_center=None if prefecture else r.has_center, population=population.get(r.code),
+                id=number,
+                code=r.code,
+                name=r.name,
+                department=r.department if prefecture else "",
+                has_center=None if prefecture else r.has_center,
+                population=population.get(r.code),
             )
             for number, r in numbered.items()
         ]
         params = grouping.GroupingParams(
-            kind=meeting_kind, min_size=min_size, max_size=max_size,
+            kind=meeting_kind,
+            min_size=min_size,
+            max_size=max_size,
             target_size=TARGET_SIZE if min_size <= TARGET_SIZE <= max_size else None,
             max_population_ratio=max_population_ratio,
         )
@@ -96,16 +116,24 @@ class Command(BaseCommand):
                 r = numbered[pid]
                 members.append(
                     exports.ExportMember(
-                        number=pid, code=r.code, local_government=r.name, department=r.department,
-                        position=r.position, name=r.person_name, email=r.email,
-                        has_center=None if prefecture else r.has_center, population=population.get(r.code),
+                        number=pid,
+                        code=r.code,
+                        local_government=r.name,
+                        department=r.department,
+                        position=r.position,
+                        name=r.person_name,
+                        email=r.email,
+                        has_center=None if prefecture else r.has_center,
+                        population=population.get(r.code),
                     )
                 )
             groups.append(
                 exports.ExportGroup(
                     name=group_name(report.number, report.department if prefecture else ""),
-                    members=tuple(members), department=report.department if prefecture else "",
-                    mixed=report.mixed, notes=tuple(v.message for v in report.violations) + tuple(report.notes),
+                    members=tuple(members),
+                    department=report.department if prefecture else "",
+                    mixed=report.mixed,
+                    notes=tuple(v.message for v in report.violations) + tuple(report.notes),
                 )
             )
         summary = self._summary(proposal, rows, prefecture, params)
@@ -115,7 +143,9 @@ class Command(BaseCommand):
             try:
                 csv_data = exports.zoom_csv(groups)
             except Refused as refused:
-                raise refusals.command_error(self, refused, "Zoom の割り当て CSV を作れません。" + NOTHING_WRITTEN) from None
+                raise refusals.command_error(
+                    self, refused, "Zoom の割り当て CSV を作れません。" + NOTHING_WRITTEN
+                ) from None
         written = self._write([(out, workbook), *([(zoom_csv, csv_data)] if csv_data is not None else [])])
         for line in summary:
             self.stdout.write(line)
@@ -143,7 +173,10 @@ class Command(BaseCommand):
             f"人口の近さの指標（各グループの最大人口÷最小人口の自然対数の合計。小さいほど近い）：{proposal.objective:.3f}"
         )
         count = len(proposal.violations)
-        lines.append(f"ルールに合わない点：{count}件" + ("（「グループ一覧」の「注意・ルール違反」列を見てください）。" if count else "。"))
+        lines.append(
+            f"ルールに合わない点：{count}件"
+            + ("（「グループ一覧」の「注意・ルール違反」列を見てください）。" if count else "。")
+        )
         return lines
 
     def _write(self, files):

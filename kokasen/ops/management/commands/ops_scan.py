@@ -36,8 +36,10 @@ class Command(BaseCommand):
             problem = fallback.database_problem()
             if problem is not None:
                 mailed = fallback.database_down(problem)
-                raise CommandError(f"データベースに接続できません（{problem}）。"
-                                   + ("OPS_ALERT_EMAILS に直接知らせました。" if mailed else ""))
+                raise CommandError(
+                    f"データベースに接続できません（{problem}）。"
+                    + ("OPS_ALERT_EMAILS に直接知らせました。" if mailed else "")
+                )
             outage = fallback.pending_outage()
             report = scan.ops_scan(outage=outage)
             if outage:
@@ -47,7 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{report.lines:,} 行（読めない行 {report.bad_lines:,}）、監査ログ {report.audit_events:,} 件を確認。"
                 f"検知 {len(report.findings)} 件、新しいアラート {len(outcome.opened)} 件、解消 {len(outcome.resolved)} 件、"
-                f"メール {outcome.mails} 通。")
+                f"メール {outcome.mails} 通。"
+            )
             for alert in outcome.opened:
                 self.stdout.write(f"  [{SEVERITY_LABELS[alert.severity]}] {alert.summary}")
             for problem in report.problems:

@@ -47,8 +47,10 @@ class Command(BaseCommand):
     def handle(self, *paths, **options):
         client = scanner()
         if client is None:
-            raise CommandError("ウイルス検査の設定（CLAMD_ADDRESS）がありません。docs/configuration.md を参照してください。",
-                               returncode=2)
+            raise CommandError(
+                "ウイルス検査の設定（CLAMD_ADDRESS）がありません。docs/configuration.md を参照してください。",
+                returncode=2,
+            )
         try:
             version = client.version()
         except ClamdError as error:
@@ -59,12 +61,21 @@ class Command(BaseCommand):
             path = Path(name).resolve()
             result, sha256, size = self._scan(client, path)
             if result.version is None and version is not None:
-                result = ScanResult(result.status, result.signature, result.reason, result.message, version,
-                                    result.seconds)
+                result = ScanResult(
+                    result.status, result.signature, result.reason, result.message, version, result.seconds
+                )
             audit_record(
-                action="antivirus.file_scanned", target_label=str(path),
-                detail={"path": str(path), "size": size, "sha256": sha256, **result.audit_detail(),
-                        "scanner": client.address, "os_user": _os_user(), "command": "scan_file"},
+                action="antivirus.file_scanned",
+                target_label=str(path),
+                detail={
+                    "path": str(path),
+                    "size": size,
+                    "sha256": sha256,
+                    **result.audit_detail(),
+                    "scanner": client.address,
+                    "os_user": _os_user(),
+                    "command": "scan_file",
+                },
             )
             self.stdout.write(self._line(path, result, size, sha256))
             infected, unchecked = infected or result.is_infected, unchecked or result.is_unavailable
@@ -92,7 +103,7 @@ class Command(BaseCommand):
     def _line(path: Path, result: ScanResult, size, sha256) -> str:
         signatures = result.version.label() if result.version else "不明"
         if result.is_clean:
-            return (f"問題なし        {path}（{size:,} バイト、SHA-256 {sha256}、シグネチャ {signatures}）")
+            return f"問題なし        {path}（{size:,} バイト、SHA-256 {sha256}、シグネチャ {signatures}）"
         if result.is_infected:
             return f"ウイルス検出    {path}: {result.signature}（シグネチャ {signatures}）"
         return f"検査できず      {path}: {result.reason.value}: {result.message}"

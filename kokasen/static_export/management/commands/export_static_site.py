@@ -17,8 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, help="folder to write the site to")
         parser.add_argument("--zip", type=Path, help="ZIP file to write")
-        parser.add_argument("--structure", choices=PortalSettings.Structure.values, help="menu structure (default: the portal setting)")
-        parser.add_argument("--design", choices=PortalSettings.Design.values, help="design (default: the portal setting)")
+        parser.add_argument(
+            "--structure", choices=PortalSettings.Structure.values, help="menu structure (default: the portal setting)"
+        )
+        parser.add_argument(
+            "--design", choices=PortalSettings.Design.values, help="design (default: the portal setting)"
+        )
         parser.add_argument("--jobs", type=int, default=1, help="render in this many processes")
         parser.add_argument(
             "--incremental",
