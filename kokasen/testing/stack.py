@@ -744,25 +744,19 @@ class Stack:
 
         _wait_for("gunicorn behind nginx (/healthz)", healthy, timeout=timeout, log=self.folder / "gunicorn.log")
 
+    def s_client_command(self, *options: str) -> list[str]:
+        """``openssl s_client`` to the portal with its name and the stack's CA, plus ``options``."""
+        return ["openssl", "s_client", "-connect", f"127.0.0.1:{self.ports['https']}", "-servername", HOST,
+                *options, "-CAfile", str(self.certificates["ca"])]  # fmt: skip
+
+    def s_client(self, *options: str) -> subprocess.CompletedProcess:
+        """One handshake (``s_client_command``), stdin closed at once."""
+        command = self.s_client_command(*options)
+        return subprocess.run(command, input="", capture_output=True, text=True, timeout=30)
+
     def stapled(self) -> bool:
         """Whether one TLS handshake with the portal's name got a good stapled OCSP answer."""
-        done = subprocess.run(
-            [
-                "openssl",
-                "s_client",
-                "-connect",
-                f"127.0.0.1:{self.ports['https']}",
-                "-servername",
-                HOST,
-                "-status",
-                "-CAfile",
-                str(self.certificates["ca"]),
-            ],
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = self.s_client("-status")
         return "OCSP Response Status: successful" in done.stdout and "Cert Status: good" in done.stdout
 
     def prime_ocsp_stapling(self, timeout: float = 60) -> bool:
