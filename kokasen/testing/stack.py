@@ -1,7 +1,7 @@
 """The production stack on loopback, in one piece: nginx with deploy/nginx/ (Debian's nginx.conf
 around it, a certificate from a throw-away CA), gunicorn with the command line of
 deploy/systemd/kokasen-web.service and the production settings, PostgreSQL (a database of its
-own on 127.0.0.1:5432, created and dropped here), a private Redis, clamd with the sigtool test
+own, with a role of its own, in Debian's cluster on 127.0.0.1:5432, created and dropped here), a private Redis, clamd with the sigtool test
 database (clamd.py), and the throw-away CA's OCSP responder. The demo content, two local
 governments' accounts, collectstatic and a static export are put in place through
 deploy/bin/kokasen-manage, the production command path (kokasen/demo/stack.py).
@@ -46,6 +46,7 @@ from pathlib import Path
 from kokasen.core.tests.nginx_loopback import NGINX_DIR, debian_main_conf, nginx_binary, write_http_conf, write_sites
 
 from .clamd import ClamdServer
+from .postgres import ensure_cluster, psql
 from .redis_server import RedisServer
 from .smtp import free_port
 
@@ -54,7 +55,6 @@ UNIT = ROOT / "deploy" / "systemd" / "kokasen-web.service"
 MANAGE = ROOT / "deploy" / "bin" / "kokasen-manage"
 HOST = "localhost"  # the portal's name here: the certificate's, and what the measuring tools resolve
 EXPORT_HOST = "export.localhost"
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 HSTS = "max-age=31536000; includeSubDomains"
 # Two local governments (北海道札幌市, 東京都千代田区) with accounts on the stack.
 MEMBER_CODES = ("011002", "131016")
@@ -466,16 +466,22 @@ class Browser:
 # --- PostgreSQL ---------------------------------------------------------------------------------------
 
 
-def _postgres(database: str = "postgres"):
-    import psycopg
-
+def _create_database(name: str, password: str) -> None:
+    """A role and a database of that name, the role's password for gunicorn's TCP connection
+    (Debian's default authentication on 127.0.0.1; a trust setup accepts it as well)."""
     try:
-        return psycopg.connect(dbname=database, connect_timeout=5, autocommit=True, **POSTGRES)
-    except psycopg.OperationalError as exc:
+        ensure_cluster()
+        _drop_database(name)
+        psql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'", f'CREATE DATABASE "{name}" OWNER "{name}"')
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         raise StackMissing(
-            f"PostgreSQL does not answer at {POSTGRES['host']}:{POSTGRES['port']} as {POSTGRES['user']} (trust "
-            f"authentication): {exc}. The machine runs it; on another, install Debian's postgresql package"
+            f"PostgreSQL: {exc}. The stack uses Debian's cluster through runuser -u postgres "
+            "(install Debian's postgresql package: `make test-tools`)"
         ) from None
+
+
+def _drop_database(name: str) -> None:
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{name}"')
 
 
 # --- The stack -------------------------------------------------------------------------------------------
@@ -518,6 +524,7 @@ class Stack:
             "ocsp": free_port(),
         }
         self.database = database or f"kokasen_stack_{os.getpid()}"
+        self.database_password = secrets.token_hex(16)
         self.srv = folder / "srv"
         self.logs = folder / "nginx" / "logs"
         self.members = {code: secrets.token_urlsafe(18) for code in MEMBER_CODES}
@@ -549,9 +556,7 @@ class Stack:
             self.folder / "tls", [HOST, EXPORT_HOST], ocsp_port=self.ports["ocsp"]
         )
         self.ocsp = OcspResponder(self.certificates, self.ports["ocsp"]).start()
-        with _postgres() as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-            connection.execute(f'CREATE DATABASE "{self.database}"')
+        _create_database(self.database, self.database_password)
         self._database_created = True
         self.redis.start()
         clamd_error: list[BaseException] = []
@@ -589,8 +594,7 @@ class Stack:
         self.redis.stop()
         self.clamd.stop()
         if self._database_created:
-            with _postgres() as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            _drop_database(self.database)
             self._database_created = False
 
     def __enter__(self) -> Stack:
@@ -612,7 +616,7 @@ class Stack:
         values = {
             "SECRET_KEY_FILE": secret,
             "ALLOWED_HOSTS": HOST,
-            "DATABASE_URL": f"postgres://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{self.database}",
+            "DATABASE_URL": self._database_url(),
             "REDIS_URL": self.redis.url(0),
             # Nothing listens there: nothing is sent (a queued message would wait in the outbox).
             "EMAIL_HOST": "127.0.0.1",
@@ -740,25 +744,19 @@ class Stack:
 
         _wait_for("gunicorn behind nginx (/healthz)", healthy, timeout=timeout, log=self.folder / "gunicorn.log")
 
+    def s_client_command(self, *options: str) -> list[str]:
+        """``openssl s_client`` to the portal with its name and the stack's CA, plus ``options``."""
+        return ["openssl", "s_client", "-connect", f"127.0.0.1:{self.ports['https']}", "-servername", HOST,
+                *options, "-CAfile", str(self.certificates["ca"])]  # fmt: skip
+
+    def s_client(self, *options: str) -> subprocess.CompletedProcess:
+        """One handshake (``s_client_command``), stdin closed at once."""
+        command = self.s_client_command(*options)
+        return subprocess.run(command, input="", capture_output=True, text=True, timeout=30)
+
     def stapled(self) -> bool:
         """Whether one TLS handshake with the portal's name got a good stapled OCSP answer."""
-        done = subprocess.run(
-            [
-                "openssl",
-                "s_client",
-                "-connect",
-                f"127.0.0.1:{self.ports['https']}",
-                "-servername",
-                HOST,
-                "-status",
-                "-CAfile",
-                str(self.certificates["ca"]),
-            ],
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = self.s_client("-status")
         return "OCSP Response Status: successful" in done.stdout and "Cert Status: good" in done.stdout
 
     def prime_ocsp_stapling(self, timeout: float = 60) -> bool:
@@ -771,6 +769,9 @@ class Stack:
                 time.sleep(0.3)
         return in_a_row >= 6
 
+    def _database_url(self) -> str:
+        return f"postgresql://{self.database}:{self.database_password}@127.0.0.1:5432/{self.database}"
+
     def flush_logs(self) -> None:
         """nginx buffers its access logs (buffer=64k flush=5s); SIGUSR1 makes it write them."""
         os.kill(self.nginx.pid, signal.SIGUSR1)
@@ -781,7 +782,9 @@ class Stack:
 
     def audit_events(self, actions: tuple[str, ...]) -> list[dict]:
         """The audit trail's rows with these actions, oldest first (the database, read directly)."""
-        with _postgres(self.database) as connection:
+        import psycopg
+
+        with psycopg.connect(self._database_url(), connect_timeout=5, autocommit=True) as connection:
             rows = connection.execute(
                 "SELECT action, host(ip_address), target_label, detail FROM core_auditevent "
                 "WHERE action = ANY(%s) ORDER BY id",

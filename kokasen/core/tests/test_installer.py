@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from kokasen.testing.postgres import ensure_cluster, psql
+
 ROOT = Path(__file__).resolve().parents[3]
 INSTALLER = ROOT / "deploy" / "install.sh"
 DOMAIN = "portal.example.go.jp"
@@ -158,23 +160,10 @@ def seed_package_files(root: Path) -> None:
     )
 
 
-def postgresql(*sql: str) -> None:
-    for statement in sql:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-c", statement],
-            cwd="/",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-
 @pytest.fixture(scope="module")
 def installation():
     assert os.geteuid() == 0, "the installer runs as root (on CI too)"
-    if subprocess.run(["pg_isready", "-q", "-h", "/run/postgresql"]).returncode != 0:
-        version = sorted(os.listdir("/etc/postgresql"))[0]  # as .ci/run starts it
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=True)
+    ensure_cluster()
     root = Path(tempfile.mkdtemp(prefix="kokasen-installer-"))
     root.chmod(0o755)  # the service user and nginx's www-data walk into it
     instance = f"kokasen_ci{os.getpid()}"
@@ -199,7 +188,7 @@ def installation():
         assert after_edit.returncode == 0, after_edit.stdout + after_edit.stderr
         yield Installation(root, instance, first, second, after_edit, secret)
     finally:
-        postgresql(f'DROP DATABASE IF EXISTS "{instance}"', f'DROP ROLE IF EXISTS "{instance}"')
+        psql(f'DROP DATABASE IF EXISTS "{instance}"', f'DROP ROLE IF EXISTS "{instance}"', check=False)
         subprocess.run(["userdel", instance], capture_output=True)
         subprocess.run(["groupdel", instance], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
