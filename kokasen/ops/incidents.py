@@ -111,7 +111,8 @@ def _when(value: datetime | None) -> str:
 
 
 def milestone_chart(incident: Incident) -> charts.BarChart | None:
-    """The time from detection to each milestone reached (hours, or minutes under five hours)."""
+    """The time from detection to each milestone reached (hours to one decimal, or minutes when
+    everything came within five hours)."""
     points = [
         (label, getattr(incident, name) - incident.detected_at)
         for name, label in MILESTONES[1:]
@@ -122,7 +123,9 @@ def milestone_chart(incident: Incident) -> charts.BarChart | None:
     longest = max(delta.total_seconds() for _, delta in points)
     in_minutes = longest < 5 * 3600
     unit, divisor = ("分", 60) if in_minutes else ("時間", 3600)
-    values = tuple(max(0, round(delta.total_seconds() / divisor)) for _, delta in points)
+    # Hours to one decimal: 25 minutes is 0.4, not a bar of 0.
+    digits = 0 if in_minutes else 1
+    values = tuple(max(0, round(delta.total_seconds() / divisor, digits)) for _, delta in points)
     return charts.BarChart(tuple(label for label, _ in points), (charts.Series("検知からの経過", values),), unit=unit)
 
 

@@ -157,7 +157,11 @@ class Scene:
             count=10,
         )
         self.contact = EmergencyContact.objects.create(
-            position=1, role="受託者 運用責任者", name="確認 太郎", phone="03-0000-0000", email="lead@contractor.example.jp"
+            position=1,
+            role="受託者 運用責任者",
+            name="確認 太郎",
+            phone="03-0000-0000",
+            email="lead@contractor.example.jp",
         )
         self.incident = Incident.objects.create(title="アクセス確認の事故", kind="outage", detected_at=timezone.now())
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)

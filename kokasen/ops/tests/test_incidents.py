@@ -97,23 +97,23 @@ def test_an_incident_is_recorded_with_its_timeline_and_alerts(staff_client, oper
     assert "報告済み・対応中" in page and f"#{alert.pk} 公開サイトの書き出しファイル" in page
     assert "改ざん" in staff_client.get("/admin/ops/incidents/").content.decode()
     assert f"事故 #{incident.pk}" in staff_client.get(f"/admin/ops/alerts/{alert.pk}/").content.decode()
+    form = staff_client.get(f"/admin/ops/incidents/{incident.pk}/edit/").context["form"]
+    assert form["alert_numbers"].value() == str(alert.pk)
+    data = {
+        name: form[name].value() or "" for name in ("title", "kind", "summary", "oral_reported_to", "cause", "measures")
+    }
     response = staff_client.post(
         f"/admin/ops/incidents/{incident.pk}/edit/",
         {
-            **{
-                k: v
-                for k, v in staff_client.get(f"/admin/ops/incidents/{incident.pk}/edit/")
-                .context["form"]
-                .initial.items()
-                if v is not None
-                and k not in ("detected_at", "oral_reported_at", "written_reported_at", "closed_at", "alerts")
-            },
+            **data,
             "detected_at": local(incident.detected_at),
+            "oral_reported_at": local(incident.oral_reported_at),
+            "written_reported_at": local(incident.written_reported_at),
             "closed_at": local(incident.detected_at + timedelta(days=3)),
             "alert_numbers": str(alert.pk),
         },
-        follow=True,
     )
+    assert response.status_code == 302
     incident.refresh_from_db()
     assert incident.closed_at and incident.status_label == "終結"
     actions = list(AuditEvent.objects.filter(action__startswith="ops.incident").values_list("action", flat=True))
@@ -195,4 +195,6 @@ def test_the_chart_counts_minutes_for_a_quick_incident_and_is_left_out_without_r
     incident.closed_at = t0 + timedelta(hours=2)
     chart = incidents.milestone_chart(incident)
     assert chart.unit == "分" and chart.series[0].values == (12, 120)
+    incident.closed_at = t0 + timedelta(hours=30)
+    assert incidents.milestone_chart(incident).series[0].values == (0.2, 30.0)
     assert incidents.elapsed(t0, t0 + timedelta(days=2, hours=3, minutes=4)) == "2日3時間4分"
