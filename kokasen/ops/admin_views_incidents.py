@@ -1,10 +1,12 @@
-"""The 「緊急連絡先」 and 「事故」 screens of 「運用・セキュリティ」 (decision 0034). 管理者 and
-受託者 only (``access.staff_required``), like the alerts."""
+"""The 「緊急連絡先」, 「事故の記録」 and 「月次報告」 screens of 「運用・セキュリティ」 (decisions 0034,
+0039). 管理者 and 受託者 only (``access.staff_required``), like the alerts."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kokasen.accounts.access import staff_required
 from kokasen.meetings import charts
 
-from . import escalation, incidents
+from . import escalation, incidents, monthly
 from .admin_views import TITLE, _context
 from .forms import ContactForm, EntryForm, IncidentForm
 from .models import EmergencyContact, Escalation, Incident
@@ -154,5 +156,63 @@ def incident_report(request, pk, fmt):
         return redirect("ops_admin:incident", pk=incident.pk)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, incidents.filename(incident, fmt))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the monthly report (decision 0039) -------------------------------------------------------------
+
+REPORTS = "月次報告"
+MONTH_FORMATS = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", monthly.render_word),
+    "pdf": ("application/pdf", monthly.render_pdf),
+}
+
+
+def _months(count: int = 12) -> list[tuple[int, int]]:
+    year, month = timezone.localdate().year, timezone.localdate().month
+    months = []
+    for _ in range(count):
+        months.append((year, month))
+        year, month = monthly.previous_month(date(year, month, 1))
+    return months
+
+
+def _month_or_404(year: int, month: int) -> None:
+    if not (1 <= month <= 12 and 2020 <= year <= timezone.localdate().year + 1):
+        raise Http404("その月の報告はありません。")
+
+
+@staff_required
+def report_list(request):
+    months = [
+        (y, m, f"{y}年{m}月", y == timezone.localdate().year and m == timezone.localdate().month) for y, m in _months()
+    ]
+    return TemplateResponse(request, "ops/admin/reports.html", _context(REPORTS, parents=[_ops()], months=months))
+
+
+@staff_required
+def report_month(request, year, month):
+    _month_or_404(year, month)
+    data = monthly.collect(year, month)
+    context = _context(
+        f"{data.label}の運用・セキュリティ報告", parents=[_ops(), (reverse("ops_admin:reports"), REPORTS)], data=data
+    )
+    return TemplateResponse(request, "ops/admin/report_month.html", context)
+
+
+@require_GET
+@staff_required
+def report_download(request, year, month, fmt):
+    _month_or_404(year, month)
+    data = monthly.collect(year, month)
+    content_type, render = MONTH_FORMATS[fmt]
+    try:
+        body = render(data)
+    except charts.ChartFontMissing as missing:
+        messages.error(request, missing.message)
+        return redirect("ops_admin:report", year=year, month=month)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, monthly.filename(data, fmt))
     response["Cache-Control"] = "no-store"
     return response

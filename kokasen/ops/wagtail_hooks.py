@@ -29,6 +29,10 @@ def register_ops_urls():
         path("incidents/<int:pk>/entries/", more.incident_entry, name="incident_entry"),
         path("incidents/<int:pk>/report.docx", more.incident_report, {"fmt": "docx"}, name="incident_docx"),
         path("incidents/<int:pk>/report.pdf", more.incident_report, {"fmt": "pdf"}, name="incident_pdf"),
+        path("reports/", more.report_list, name="reports"),
+        path("reports/<int:year>/<int:month>/", more.report_month, name="report"),
+        path("reports/<int:year>/<int:month>/report.docx", more.report_download, {"fmt": "docx"}, name="report_docx"),
+        path("reports/<int:year>/<int:month>/report.pdf", more.report_download, {"fmt": "pdf"}, name="report_pdf"),
     ]
     return [path("ops/", include((urls, "ops_admin"), namespace="ops_admin"))]
 
@@ -46,6 +50,7 @@ def register_ops_menu_item():
                 "事故の記録", reverse("ops_admin:incidents"), name="ops-incidents", icon_name="doc-full", order=4
             ),
             StaffMenuItem("緊急連絡先", reverse("ops_admin:contacts"), name="ops-contacts", icon_name="user", order=5),
+            StaffMenuItem("月次報告", reverse("ops_admin:reports"), name="ops-reports", icon_name="date", order=6),
         ]
     )
     return StaffSubmenuMenuItem("運用・セキュリティ", menu, name="ops", icon_name="warning", order=9050)
