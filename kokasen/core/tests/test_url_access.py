@@ -448,6 +448,11 @@ ROWS: dict[str, list[Case]] = {
     "admin/ops/incidents/<int:pk>/report.pdf": [
         Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/report.pdf", staff()),
     ],
+    # The monthly report (decision 0039).
+    "admin/ops/reports/": [Case("/admin/ops/reports/", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/": [Case("/admin/ops/reports/2026/11/", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/report.docx": [Case("/admin/ops/reports/2026/11/report.docx", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/report.pdf": [Case("/admin/ops/reports/2026/11/report.pdf", staff())],
     "admin/meetings/report/": [Case("/admin/meetings/report/", staff())],
     "admin/meetings/<int:pk>/report/": [Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/", staff())],
     "admin/meetings/<int:pk>/report/survey/": [

@@ -1,6 +1,6 @@
-"""The 「緊急連絡先」 and 「事故の記録」 screens in headless Debian Chromium (decision 0034): a 受託者
-adds a contact, records an incident from the menu, adds a timeline entry and downloads the
-事故報告書; every new screen at 375 and 1280 px has no axe-core violation (WCAG 2.x A/AA) and no
+"""The 「緊急連絡先」, 「事故の記録」 and 「月次報告」 screens in headless Debian Chromium (decisions
+0034, 0039): a 受託者 adds a contact, records an incident from the menu, adds a timeline entry and
+downloads the 事故報告書; every new screen at 375 and 1280 px has no axe-core violation (WCAG 2.x A/AA) and no
 console error. Screenshots in artifacts/screenshots/."""
 
 from datetime import timedelta
@@ -128,6 +128,8 @@ def test_the_operator_keeps_contacts_and_records_an_incident(scene, artifacts_di
             "incidents": "/admin/ops/incidents/",
             "incident-form": f"/admin/ops/incidents/{incident.pk}/edit/",
             "incident": f"/admin/ops/incidents/{incident.pk}/",
+            "reports": "/admin/ops/reports/",
+            "report-month": "/admin/ops/reports/2026/11/",
         }
         violations = []
         shot = browser.new_context(locale="ja-JP", bypass_csp=True)  # CSP bypassed only to inject axe
