@@ -53,6 +53,11 @@ def escalate(*, now: datetime | None = None) -> int:
     if minutes <= 0:
         return 0
     now = now or timezone.now()
+    with transaction.atomic():  # ops_scan's transaction, or its own when called alone
+        return _escalate(now, minutes)
+
+
+def _escalate(now: datetime, minutes: int) -> int:
     contacts = None
     queued = 0
     for alert in due_alerts().select_for_update().order_by("pk"):
