@@ -19,8 +19,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # deploy/install.sh runs twice into a scratch root (kokasen/core/tests/test_installer.py): every package it
 # installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
 # for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
+# poppler-utils: pdftoppm, to look at the generated reports' PDF pages as images (no test runs it).
 APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
-	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk

@@ -224,18 +224,23 @@ def _free_text(document, block: FreeText) -> None:
 def render_docx(data: ReportData) -> bytes:
     """The report as .docx bytes. Raises charts.ChartFontMissing when no Japanese font for the
     chart images is installed."""
+    return render_blocks(outline(data), title=data.title, subject="情報交換会の実施結果", created_on=data.created_on)
+
+
+def render_blocks(blocks: list, *, title: str, subject: str, created_on: dt.date) -> bytes:
+    """Any outline of report_outline's blocks as .docx bytes (the ops reports use it too)."""
     document = Document()
     _styles(document)
     _page(document)
-    moment = dt.datetime.combine(data.created_on, dt.time(9, 0))
+    moment = dt.datetime.combine(created_on, dt.time(9, 0))
     properties = document.core_properties
-    properties.title = data.title
-    properties.subject = "情報交換会の実施結果"
+    properties.title = title
+    properties.subject = subject
     properties.author = properties.last_modified_by = properties.comments = ""
     properties.created = properties.modified = properties.last_printed = moment
     properties.revision = 1
     properties.language = "ja-JP"
-    for block in outline(data):
+    for block in blocks:
         if isinstance(block, Heading):
             document.add_heading(block.text, level=block.level)
         elif isinstance(block, Para):

@@ -110,9 +110,14 @@ def _page_number(canvas, document) -> None:
 
 
 def render_pdf(data: ReportData) -> bytes:
+    return render_blocks(outline(data), title=data.title, subject="情報交換会の実施結果")
+
+
+def render_blocks(blocks: list, *, title: str, subject: str) -> bytes:
+    """Any outline of report_outline's blocks as PDF bytes (the ops reports use it too)."""
     charts._register_pdf_font()
     story: list = []
-    for block in outline(data):
+    for block in blocks:
         if isinstance(block, Heading):
             story.append(CondPageBreak(6 * cm if block.level == 1 else 5 * cm))
             story.append(Paragraph(escape(block.text), STYLES[f"h{block.level}"]))
@@ -143,8 +148,8 @@ def render_pdf(data: ReportData) -> bytes:
         rightMargin=MARGIN,
         topMargin=2.2 * cm,
         bottomMargin=2.2 * cm,
-        title=data.title,
-        subject="情報交換会の実施結果",
+        title=title,
+        subject=subject,
         author="",
         creator="kokasen",
         lang="ja-JP",

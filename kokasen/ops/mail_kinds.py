@@ -10,3 +10,7 @@ OPS_DATABASE_UNREACHABLE = "ops_database_unreachable"
 emails.register(emails.Kind(OPS_ALERT, "運用・セキュリティ：アラートのお知らせ"))
 emails.register(emails.Kind(OPS_RECOVERY, "運用・セキュリティ：アラート解消のお知らせ"))
 emails.register(emails.Kind(OPS_DATABASE_UNREACHABLE, "運用・セキュリティ：データベース停止のお知らせ（直接送信）"))
+OPS_ESCALATION = "ops_escalation"
+emails.register(emails.Kind(OPS_ESCALATION, "運用・セキュリティ：重大なアラートのエスカレーション"))
+OPS_MONTHLY_REPORT = "ops_monthly_report"
+emails.register(emails.Kind(OPS_MONTHLY_REPORT, "運用・セキュリティ：月次報告のお知らせ"))

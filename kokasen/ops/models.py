@@ -95,3 +95,104 @@ class ScanRun(models.Model):
 
     def __str__(self):
         return f"ops_scan {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class EmergencyContact(models.Model):
+    """One person of the emergency contact chain (decision 0034). An unacknowledged critical
+    alert is mailed to the contacts one after another, in ``position`` order, every
+    ``OPS_ESCALATION_MINUTES``. Phone and e-mail are personal data: shown on the screen to
+    管理者 and 受託者, never written to logs or the audit trail."""
+
+    position = models.PositiveSmallIntegerField("順番", help_text="1 が最初に連絡する人です。")
+    role = models.CharField("役割", max_length=100, help_text="例：受託者 運用責任者、こども家庭庁 担当者")
+    name = models.CharField("氏名", max_length=100)
+    phone = models.CharField("電話番号", max_length=40, blank=True)
+    email = models.EmailField("メールアドレス", blank=True, help_text="エスカレーションのメールの宛先です。")
+    hours = models.CharField("連絡できる時間", max_length=100, blank=True, help_text="例：平日 9:00〜18:00、24時間")
+    active = models.BooleanField("連絡先として使う", default=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "緊急連絡先"
+        verbose_name_plural = "緊急連絡先"
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return f"{self.position}. {self.role}"
+
+
+class Escalation(models.Model):
+    """One step of an alert's escalation: the contact it was mailed to (as recorded then)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="escalations")
+    step = models.PositiveSmallIntegerField("段階")
+    contact = models.ForeignKey(EmergencyContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact_label = models.CharField("連絡先（記録時）", max_length=220)
+    at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = "エスカレーション"
+        verbose_name_plural = "エスカレーション"
+        ordering = ["alert", "step"]
+        constraints = [models.UniqueConstraint(fields=["alert", "step"], name="ops_escalation_one_per_step")]
+
+
+class Incident(models.Model):
+    """An incident (事故) and its handling, from detection to closing (decision 0034), from which
+    the written 事故報告書 is made (incident_report.py)."""
+
+    class Kind(models.TextChoices):
+        TAMPERING = "tampering", "改ざん"
+        LEAK = "leak", "情報漏えい"
+        DOS = "dos", "サービス妨害（DoS）"
+        OUTAGE = "outage", "障害・停止"
+        INTRUSION = "intrusion", "不正アクセス"
+        ACCOUNT = "account", "アカウント・認証"
+        OTHER = "other", "その他"
+
+    title = models.CharField("件名", max_length=200)
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    detected_at = models.DateTimeField("検知した日時")
+    summary = models.TextField("概要・影響", blank=True, help_text="何が起き、誰（どの団体・何件）に影響したか。")
+    oral_reported_at = models.DateTimeField("こども家庭庁への第一報（口頭）", null=True, blank=True)
+    oral_reported_to = models.CharField("第一報の相手", max_length=200, blank=True)
+    written_reported_at = models.DateTimeField("書面での報告", null=True, blank=True)
+    cause = models.TextField("原因", blank=True)
+    measures = models.TextField("対策（応急・再発防止）", blank=True)
+    closed_at = models.DateTimeField("終結した日時", null=True, blank=True)
+    alerts = models.ManyToManyField(Alert, verbose_name="関連するアラート", blank=True, related_name="incidents")
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "事故"
+        verbose_name_plural = "事故"
+        ordering = ["-detected_at", "-pk"]
+
+    def __str__(self):
+        return f"事故 #{self.pk} {self.title}"
+
+    @property
+    def status_label(self) -> str:
+        if self.closed_at:
+            return "終結"
+        if self.written_reported_at:
+            return "報告済み・対応中"
+        if self.oral_reported_at:
+            return "第一報済み・対応中"
+        return "対応中（未報告）"
+
+
+class IncidentEntry(models.Model):
+    """One line of an incident's timeline (経過): when, what happened or was done, by whom."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entries")
+    at = models.DateTimeField("日時")
+    text = models.TextField("内容")
+    author_label = models.CharField("記録した職員", max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "経過"
+        verbose_name_plural = "経過"
+        ordering = ["at", "pk"]

@@ -6,7 +6,8 @@
    not seen before;
 3. the state checks (checks.py): the static export's hashes, the certificate, the last backup,
    clamd's signatures;
-4. in one transaction: the alerts (alerts.apply), the mails (alerts.notify), the log positions
+4. in one transaction: the alerts (alerts.apply), the mails (alerts.notify), the escalation of
+   unacknowledged critical alerts to the emergency contacts (escalation.escalate), the log positions
    and this run's row with the open windows, so that a run that fails part way changes nothing
    and the next one reads the same lines again.
 """
@@ -28,7 +29,7 @@ from kokasen.core.access_log import DatabaseStore, LogReader, rotated_siblings
 from kokasen.core.client_address import throttle_key
 from kokasen.core.models import AuditEvent
 
-from . import alerts, checks, selectors
+from . import alerts, checks, escalation, selectors
 from .detection import (
     ADDRESS_RULES,
     FAILURES,
@@ -128,6 +129,7 @@ def ops_scan(*, now: datetime | None = None, outage: dict | None = None) -> Scan
         if outage:
             outcome.resolved.append(_outage_alert(outage, now))
         alerts.notify(outcome, run_id=run.pk, now=now)
+        outcome.mails += escalation.escalate(now=now)
         for reader in readers:
             reader.commit()
         run.finished_at = timezone.now()

@@ -333,6 +333,9 @@ OPS_MAIL_MIN_SEVERITY = env_str("OPS_MAIL_MIN_SEVERITY", "warning")  # info, war
 OPS_ALERT_QUIET_MINUTES = env_int("OPS_ALERT_QUIET_MINUTES", 60)
 # The direct mail while the database is down is repeated at most this often.
 OPS_FALLBACK_REPEAT_MINUTES = env_int("OPS_FALLBACK_REPEAT_MINUTES", 60)
+# An unacknowledged critical alert is mailed to the next emergency contact (the 「緊急連絡先」
+# screen, in order) every this many minutes after the alert mail; 0: no escalation.
+OPS_ESCALATION_MINUTES = env_int("OPS_ESCALATION_MINUTES", 30)
 # Where ops_scan keeps its lock and the record of a database outage (writable by the timer's unit).
 OPS_STATE_DIR = Path(env_str("OPS_STATE_DIR", str(BASE_DIR / "var")))
 OPS_TLS_CERTIFICATE = _path_or_off("OPS_TLS_CERTIFICATE", "/etc/ssl/kokasen/fullchain.pem")

@@ -52,7 +52,7 @@ from kokasen.members.services import members_collection
 from kokasen.members.tests.imaging import make_image
 from kokasen.notifications import message_templates
 from kokasen.notifications.models import MessageTemplate
-from kokasen.ops.models import Alert
+from kokasen.ops.models import Alert, EmergencyContact, Incident
 from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
 from kokasen.tips import services as tips_services
 from kokasen.tips.models import Topic
@@ -156,6 +156,14 @@ class Scene:
             last_seen=timezone.now(),
             count=10,
         )
+        self.contact = EmergencyContact.objects.create(
+            position=1,
+            role="受託者 運用責任者",
+            name="確認 太郎",
+            phone="03-0000-0000",
+            email="lead@contractor.example.jp",
+        )
+        self.incident = Incident.objects.create(title="アクセス確認の事故", kind="outage", detected_at=timezone.now())
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)
 
 
@@ -405,6 +413,46 @@ ROWS: dict[str, list[Case]] = {
     ],
     "admin/ops/history/": [Case("/admin/ops/history/?rule=scanner", staff())],
     "admin/ops/audit/": [Case("/admin/ops/audit/?action=login.&since=2026-01-01", staff())],
+    # Emergency contacts and incidents (decision 0034).
+    "admin/ops/contacts/": [Case("/admin/ops/contacts/", staff())],
+    "admin/ops/contacts/add/": [
+        Case("/admin/ops/contacts/add/", staff(), post=staff_post(),
+             data={"position": "2", "role": "受託者 副責任者", "name": "確認 花子", "phone": "03-1111-1111",
+                   "active": "on"}),
+    ],
+    "admin/ops/contacts/<int:pk>/": [
+        Case(lambda s: f"/admin/ops/contacts/{s.contact.pk}/", staff(), post=staff_post(),
+             data={"position": "1", "role": "受託者 運用責任者", "name": "確認 太郎", "phone": "03-2222-2222",
+                   "active": "on"}),
+    ],
+    "admin/ops/contacts/<int:pk>/delete/": [
+        Case(lambda s: f"/admin/ops/contacts/{s.contact.pk}/delete/", staff(405, 405), post=staff_post(), data={}),
+    ],
+    "admin/ops/incidents/": [Case("/admin/ops/incidents/", staff())],
+    "admin/ops/incidents/add/": [
+        Case("/admin/ops/incidents/add/", staff(), post=staff_post(),
+             data={"title": "確認の事故", "kind": "dos", "detected_at": "2026-01-05T10:00"}),
+    ],
+    "admin/ops/incidents/<int:pk>/": [Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/", staff())],
+    "admin/ops/incidents/<int:pk>/edit/": [
+        Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/edit/", staff(), post=staff_post(),
+             data={"title": "確認の事故（更新）", "kind": "outage", "detected_at": "2026-01-05T10:00"}),
+    ],
+    "admin/ops/incidents/<int:pk>/entries/": [
+        Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/entries/", staff(405, 405), post=staff_post(),
+             data={"at": "2026-01-05T10:10", "text": "再起動した。"}),
+    ],
+    "admin/ops/incidents/<int:pk>/report.docx": [
+        Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/report.docx", staff()),
+    ],
+    "admin/ops/incidents/<int:pk>/report.pdf": [
+        Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/report.pdf", staff()),
+    ],
+    # The monthly report (decision 0039).
+    "admin/ops/reports/": [Case("/admin/ops/reports/", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/": [Case("/admin/ops/reports/2026/11/", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/report.docx": [Case("/admin/ops/reports/2026/11/report.docx", staff())],
+    "admin/ops/reports/<int:year>/<int:month>/report.pdf": [Case("/admin/ops/reports/2026/11/report.pdf", staff())],
     "admin/meetings/report/": [Case("/admin/meetings/report/", staff())],
     "admin/meetings/<int:pk>/report/": [Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/", staff())],
     "admin/meetings/<int:pk>/report/survey/": [
