@@ -159,7 +159,9 @@ def test_the_canary_is_in_none_of_the_touched_tables_files(scratch):
         return found
 
     def look():
-        return any(canary.encode() in p.read_bytes() for p in files())
+        holding = [p for p in files() if canary.encode() in p.read_bytes()]
+        print("files holding the canary:", holding)
+        return bool(holding)
 
     try:
         _plant_and_dispose(env, tmp_path, canary, look)
