@@ -63,3 +63,11 @@ def test_data_inventory_counts_with_the_oldest_date(member_a, capsys):
         "キャッシュ",
     ):
         assert store in out
+
+
+def test_the_table_in_docs_security_lists_every_store():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text(encoding="utf-8")
+    for entry in inventory.MODELS:
+        assert f"| `{entry.model}` | {', '.join(entry.fields)} |" in text, entry.model
