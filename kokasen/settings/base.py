@@ -468,9 +468,7 @@ PRIVACY_RETENTION_DAYS = {
 }
 # The files that `dispose_personal_data` removes at contract end besides MEDIA_ROOT: the web
 # server's logs (with visitors' IP addresses) and their rotated copies (glob patterns).
-PRIVACY_LOG_FILES = env_list(
-    "PRIVACY_LOG_FILES", ["/var/log/nginx/kokasen/*.log*", "/var/log/nginx/kokasen/*.json*"]
-)
+PRIVACY_LOG_FILES = env_list("PRIVACY_LOG_FILES", ["/var/log/nginx/kokasen/*.log*", "/var/log/nginx/kokasen/*.json*"])
 # The 受託者名 printed on 別紙様式1.
 PRIVACY_CONTRACTOR_NAME = env_str("PRIVACY_CONTRACTOR_NAME", "")
 # The backup hook (kokasen/privacy/backups.py): dotted path of the function that forgets and
