@@ -52,6 +52,7 @@ class Evidence:
     log_files: list[dict] = field(default_factory=list)
     backup: dict = field(default_factory=dict)
     verification: dict = field(default_factory=dict)
+    export: dict | None = None  # the return-before-disposal workbook, when one was written
     finished_at: datetime | None = None
 
 

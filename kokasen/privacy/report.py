@@ -89,6 +89,8 @@ def _summary_rows(evidence: Evidence) -> list[tuple[str, str]]:
     rows.append(("アップロードファイル", f"{len(evidence.files)}件を上書きして削除"))
     rows.append(("ログファイル", f"{len(evidence.log_files)}件を上書きして削除"))
     rows.append(("バックアップ", evidence.backup.get("summary", "")))
+    if evidence.export:
+        rows.append(("廃棄前の返却用データ", f"{evidence.export['file']}（SHA-256：{evidence.export['sha256']}）"))
     ok = evidence.verification.get("ok")
     rows.append(("確認結果", "対象の記録・ファイルが残っていないことを確認した" if ok else "残りあり（別添参照）"))
     return rows

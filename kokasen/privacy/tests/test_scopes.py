@@ -112,3 +112,34 @@ def test_contract_end_needs_a_report_folder():
 def test_a_disposal_refuses_to_run_inside_a_transaction():
     with pytest.raises(RuntimeError, match="transaction"):
         disposal.dispose(plan_for("outbox"), dry_run=False)
+
+
+def test_export_first_writes_the_covered_data_and_changes_nothing(tmp_path, member_a, capsys):
+    from openpyxl import load_workbook
+
+    meeting = _meeting_with_people("返却")
+    Participant.objects.filter(meeting=meeting).update(name='=HYPERLINK("x")')
+    before = _counts()
+    call_command(
+        "dispose_personal_data",
+        "--scope",
+        "meeting",
+        "--meeting",
+        str(meeting.pk),
+        "--dry-run",
+        "--export-first",
+        "--out",
+        str(tmp_path),
+    )
+    assert _counts() == before
+    data = (tmp_path / "returned-data.xlsx").read_bytes()
+    assert hashlib.sha256(data).hexdigest() in capsys.readouterr().out
+    workbook = load_workbook(tmp_path / "returned-data.xlsx")
+    sheet = workbook["参加者名簿（氏名・メールアドレス・部署・役職）"[:31]]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = values[3]
+    assert "氏名" in header and "メールアドレス" in header
+    names = [row[header.index("氏名")] for row in values[4:]]
+    assert names == ['=HYPERLINK("x")'] * 4
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("x")')
+    assert cell.data_type == "s"  # text, never a formula

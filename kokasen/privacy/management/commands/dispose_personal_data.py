@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kokasen.privacy import disposal, report
+from kokasen.privacy.export import export_bytes
 from kokasen.privacy.scopes import SCOPES, plan_for
 
 
@@ -29,16 +30,32 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="別紙様式１と廃棄の記録を書き出すフォルダ")
         parser.add_argument("--operator", help="実施者（既定: このコマンドを実行したOSのユーザー）")
         parser.add_argument("--contractor", default=None, help="受託者名（既定: PRIVACY_CONTRACTOR_NAME）")
+        parser.add_argument(
+            "--export-first",
+            action="store_true",
+            help="廃棄の前に、対象のデータを Excel（returned-data.xlsx）で --out に書き出します（返却用）。",
+        )
 
-    def handle(self, *args, scope, meeting, dry_run, yes, out, operator, contractor, **options):
+    def handle(self, *args, scope, meeting, dry_run, yes, out, operator, contractor, export_first, **options):
         if scope == "contract-end" and not dry_run and not out:
             raise CommandError("--scope contract-end には --out（報告書の書き出し先）が必要です。")
+        if export_first and not out:
+            raise CommandError("--export-first には --out（書き出し先）が必要です。")
         try:
             plan = plan_for(scope, meeting=meeting)
         except ValueError as error:
             raise CommandError(str(error)) from error
         preview = disposal.dispose(plan, dry_run=True, operator=operator)
         self._show(preview)
+        exported = None
+        if export_first:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            data = export_bytes(plan)
+            (Path(out) / "returned-data.xlsx").write_bytes(data)
+            exported = {"file": "returned-data.xlsx", "sha256": hashlib.sha256(data).hexdigest()}
+            self.stdout.write(
+                f"返却用のデータを書き出しました: {Path(out) / 'returned-data.xlsx'}（SHA-256: {exported['sha256']}）"
+            )
         if dry_run:
             self.stdout.write("（試行のみ。何も変更していません。）")
             return
@@ -50,6 +67,7 @@ class Command(BaseCommand):
         if out_dir:
             out_dir.mkdir(parents=True, exist_ok=True)
         evidence = disposal.dispose(plan, dry_run=False, operator=operator)
+        evidence.export = exported
         annex = report.annex_bytes(evidence)
         digest = hashlib.sha256(annex).hexdigest()
         disposal.record(evidence, digest)
