@@ -97,6 +97,12 @@ def scratch(django_db_setup, django_db_blocker, tmp_path_factory):
         connection.close()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         template = settings["NAME"]
+        # A template must have no other session: connections left by earlier tests' threads
+        # (live servers) are idle; end them.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [template],
+        )
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         user, password = settings["USER"], settings["PASSWORD"]
         auth = f"{user}:{password}@" if password else f"{user}@"
