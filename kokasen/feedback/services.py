@@ -82,7 +82,8 @@ def opinion_update(*, opinion: Opinion, acting_user, status: str, internal_notes
     if opinion.status != status:
         changes["status"] = {"old": opinion.status, "new": status}
     if opinion.internal_notes != notes:
-        changes["internal_notes"] = {"old": opinion.internal_notes, "new": notes}
+        # That the notes changed, never their text (decision 0033).
+        changes["internal_notes"] = "changed"
     if changes:
         opinion.status, opinion.internal_notes, opinion.handled_by = status, notes, acting_user
         opinion.save()

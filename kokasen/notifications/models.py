@@ -47,6 +47,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField("送信完了", null=True, blank=True)
     last_error = models.TextField("直近のエラー", blank=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    # Set when the retention period erased subject, body, recipients and error (kokasen/privacy,
+    # decision 0033); kind, status, times and local government stay.
+    content_erased_at = models.DateTimeField("内容の消去日時", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -54,7 +57,10 @@ class OutboxMessage(models.Model):
         verbose_name_plural = "送信メール"
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(to=[]) | ~models.Q(bcc=[]), name="outbox_has_recipients"),
+            models.CheckConstraint(
+                condition=~models.Q(to=[]) | ~models.Q(bcc=[]) | models.Q(content_erased_at__isnull=False),
+                name="outbox_has_recipients",
+            ),
         ]
 
     def __str__(self):

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "kokasen.static_export",
     # /healthz and /readyz, and the operator's scan_file command.
     "kokasen.ops",
+    # Personal data: inventory, retention, irrecoverable disposal with 別紙様式1 (decision 0033).
+    "kokasen.privacy",
     # load_demo and its sample data (development and tests only: the command refuses elsewhere).
     "kokasen.demo",
     "wagtail.contrib.forms",
@@ -446,3 +448,32 @@ LOGGING = {
     # axes logs every attempt at INFO; the audit trail has them (kokasen/accounts/login_audit.py).
     "loggers": {"django_tasks": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Personal data (kokasen/privacy, decision 0033) ---------------------------------------------
+# Retention in days for each store, enforced every night by `manage.py apply_retention`
+# (deploy/systemd/kokasen-apply-retention.timer). Each is also an environment variable
+# PRIVACY_RETENTION_<NAME>_DAYS. The login-attempt records must outlive the login defences'
+# memory of a staff member's networks (OPS_STAFF_NETWORK_MEMORY_DAYS).
+PRIVACY_RETENTION_DAYS = {
+    # Outbox: subject, body and recipients of a delivered or abandoned message (kind, status,
+    # times and local government stay).
+    "outbox_content": env_int("PRIVACY_RETENTION_OUTBOX_CONTENT_DAYS", 30),
+    # 意見箱: the contact name and address an opinion gave, after it was received.
+    "opinion_contacts": env_int("PRIVACY_RETENTION_OPINION_CONTACTS_DAYS", 365),
+    # 小ネタ: the contact address, department and name of a post, after it was submitted.
+    "post_contacts": env_int("PRIVACY_RETENTION_POST_CONTACTS_DAYS", 365),
+    # Audit events of login attempts (with the address they came from).
+    "login_attempts": env_int("PRIVACY_RETENTION_LOGIN_ATTEMPTS_DAYS", 400),
+    # Every other audit event.
+    "audit": env_int("PRIVACY_RETENTION_AUDIT_DAYS", 5 * 366),
+    # Sessions past their expiry date.
+    "sessions": env_int("PRIVACY_RETENTION_SESSIONS_DAYS", 0),
+}
+# The files that `dispose_personal_data` removes at contract end besides MEDIA_ROOT: the web
+# server's logs (with visitors' IP addresses) and their rotated copies (glob patterns).
+PRIVACY_LOG_FILES = env_list("PRIVACY_LOG_FILES", ["/var/log/nginx/kokasen/*.log*", "/var/log/nginx/kokasen/*.json*"])
+# The 受託者名 printed on 別紙様式1.
+PRIVACY_CONTRACTOR_NAME = env_str("PRIVACY_CONTRACTOR_NAME", "")
+# The backup hook (kokasen/privacy/backups.py): dotted path of the function that forgets and
+# prunes the backup generations, or destroys the repository key; "" while backups have none.
+PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "")

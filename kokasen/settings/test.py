@@ -31,3 +31,5 @@ OPS_ACCESS_LOGS = []
 OPS_TLS_CERTIFICATE = ""
 OPS_BACKUP_STATUS_FILE = ""
 OPS_STATIC_EXPORT_DIR = ""
+# dispose_personal_data: no server logs here (a test names its own).
+PRIVACY_LOG_FILES = []

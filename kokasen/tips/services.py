@@ -210,6 +210,7 @@ def post_submit(*, topic: Topic, author, body: str, contact: dict | None = None,
         action="tips.post_submitted",
         acting_user=author,
         target=post,
+        target_label=audit_label(post),
         detail={"state": state, "mode": board.mode},
         request=request,
     )
@@ -242,7 +243,9 @@ def post_edit(*, post: Post, acting_user, body: str, contact: dict | None = None
         action="tips.post_edited",
         acting_user=acting_user,
         target=post,
-        detail={"body_before": before, "body_after": body},
+        target_label=audit_label(post),
+        # What happened, never a copy of the text (decision 0033).
+        detail={"body_edited": before != body},
         request=request,
     )
     return post
@@ -258,10 +261,16 @@ def post_withdraw(*, post: Post, acting_user, request=None) -> Post:
         action="tips.post_withdrawn",
         acting_user=acting_user,
         target=post,
+        target_label=audit_label(post),
         detail={"from": previous, "to": post.state},
         request=request,
     )
     return post
+
+
+def audit_label(post: Post) -> str:
+    """How the audit trail names a post: by number, never by its text (decision 0033)."""
+    return f"小ネタ #{post.pk}"
 
 
 # --- moderation -------------------------------------------------------------------------------
@@ -274,20 +283,27 @@ def _decide(*, post: Post, acting_user, wanted: str, reason: str = "", body: str
     detail = {"from": previous, "to": wanted}
     if reason:
         post.reason = reason
-        detail["reason"] = reason
+        detail["reason_given"] = True
     if body is not None:
         new_body = text.clean(body)
         board = BoardSettings.load()
         if not new_body or text.too_long(new_body, board.max_length):
             raise Refused(f"本文は1文字以上{board.max_length}文字以内にしてください。")
         if new_body != post.body:
-            detail["body_before"], detail["body_after"] = post.body, new_body
+            detail["body_edited"] = True
             post.body = new_body
     post.decided_at = timezone.now()
     post.decided_by = acting_user
     post.save()
     _touch(post.topic_id)
-    audit_record(action=f"tips.post_{wanted}", acting_user=acting_user, target=post, detail=detail, request=request)
+    audit_record(
+        action=f"tips.post_{wanted}",
+        acting_user=acting_user,
+        target=post,
+        target_label=audit_label(post),
+        detail=detail,
+        request=request,
+    )
     return post
 
 

@@ -73,6 +73,7 @@ def test_status_and_notes_are_audited(client, member_a, operator):
     event = AuditEvent.objects.get(action="feedback.opinion_updated")
     assert event.actor == operator
     assert event.detail["status"] == {"old": "new", "new": "in_progress"}
+    assert event.detail["internal_notes"] == "changed"  # never the text (decision 0033)
     assert client.post(url, {"status": "bogus"}).status_code == 200
     assert Opinion.objects.get(pk=opinion.pk).status == "in_progress"
     # A member never sees the internal notes: there is no member view of opinions at all.

@@ -224,11 +224,12 @@ def test_every_decision_is_audited_with_who_and_what(topic, member_a, agency_adm
     assert events[str(first.pk)].detail == {
         "from": "pending",
         "to": "approved",
-        "body_before": "一",
-        "body_after": "一（修正）",
+        "body_edited": True,
     }
+    assert "一" not in str(events[str(first.pk)].detail) + events[str(first.pk)].target_label
     assert events[str(second.pk)].actor == operator
-    assert events[str(second.pk)].detail["reason"] == "お題と関係がないため"
+    assert events[str(second.pk)].detail["reason_given"] is True
+    assert "お題と関係がない" not in str(events[str(second.pk)].detail)
     assert events[str(third.pk)].action == "tips.post_hidden"
 
 
