@@ -526,6 +526,7 @@ class Chunk:
     records: list[Record]
     bad: int = 0
     bad_samples: list[str] = field(default_factory=list)
+    end: int = 0  # the offset in the file's content after the chunk's last line
 
     @property
     def lines(self) -> int:
@@ -650,42 +651,40 @@ class LogReader:
                 _skip(file, position.offset, self.block_size)
             else:
                 file.seek(position.offset)
-            rest = b""
-            while True:
-                block = file.read(self.block_size)
-                if not block:
-                    break
-                data = rest + block
-                end = data.rfind(b"\n")
-                if end < 0:
-                    rest = data
-                    continue
-                rest = data[end + 1 :]
-                yield self._chunk(candidate.path, data[: end + 1], position)
-            if rest and final:
-                yield self._chunk(candidate.path, rest, position)
+            yield from _read_blocks(file, candidate.path, position, self.block_size, final=final)
 
-    def _chunk(self, path: Path, data: bytes, position: Position) -> Chunk:
-        position.offset += len(data)
-        text = data.decode("utf-8", "replace")
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        if "\r" in text or "\x00" in text:
-            lines = [_clean(line) for line in lines]
-        if "" in lines:
-            lines = [line for line in lines if line]
-        chunk = Chunk(path, [])
-        for line, record in zip(lines, _parse_block(lines)):
-            if record is None:
-                chunk.bad += 1
-                if len(chunk.bad_samples) < BAD_SAMPLES:
-                    chunk.bad_samples.append(line[:BAD_SAMPLE_CHARS])
-            else:
-                chunk.records.append(record)
-        position.lines += chunk.lines
-        position.bad_lines += chunk.bad
-        return chunk
+    def spans(self, parts: int = 2) -> list[Span]:
+        """The new content of the stream as byte ranges, for reading in several processes
+        (``read_span``): each plain file's new whole lines cut into up to ``parts`` ranges at
+        line breaks, each compressed file one range. Positions move as with ``read()``; the
+        consumer gives each span's counts back with ``account()``, then ``commit()``s."""
+        out = []
+        for candidate in self.candidates():
+            position = self.positions.get(candidate.fingerprint) or Position(candidate.fingerprint)
+            position.last_seen = self.now
+            self.touched[candidate.fingerprint] = position
+            self.positions[candidate.fingerprint] = position
+            if position.unchanged(candidate.path, candidate.stat):
+                continue
+            if candidate.compressed:
+                isize = _gzip_isize(candidate.path)
+                if not (isize is not None and isize == position.offset % (1 << 32) and position.offset > 0):
+                    out.append(Span(candidate.path, candidate.fingerprint, True, position.offset, -1, True))
+            elif position.offset < candidate.stat.st_size:
+                try:
+                    out += _cut(candidate, position, parts, final=self.final)
+                except OSError as error:
+                    self.problems.append(f"{candidate.path}: {error}")
+            self._seen(position, candidate)
+        return out
+
+    def account(self, span: Span, *, lines: int, bad: int, end: int) -> None:
+        """The counts of a span read elsewhere, and where it ended (``Chunk.end`` of its last
+        chunk; a compressed span's end is known only once it was read)."""
+        position = self.positions[span.fingerprint]
+        position.lines += lines
+        position.bad_lines += bad
+        position.offset = max(position.offset, end)
 
     def commit(self) -> None:
         """Store the positions of every file read (inside the consumer's transaction)."""
@@ -701,6 +700,116 @@ class LogReader:
                 changed.append(position)
         forget_before = self.now - self.forget_after if self.forget_after is not None else datetime(1, 1, 2, tzinfo=UTC)
         self.store.save(self.consumer, self.stream, changed, forget_before=forget_before)
+
+
+@dataclass
+class Span:
+    """A byte range of a file's (decompressed) content to read in another process: from
+    ``start`` to ``end`` (-1: to the end of a compressed file), whole lines only."""
+
+    path: Path
+    fingerprint: str
+    compressed: bool
+    start: int
+    end: int
+    final: bool
+
+
+def _cut(candidate: _Candidate, position: Position, parts: int, *, final: bool) -> list[Span]:
+    """A plain file's content after ``position`` up to its last whole line (its very end if
+    ``final``), cut at line breaks into up to ``parts`` spans; moves the position to the end."""
+    size = candidate.stat.st_size
+    with open(candidate.path, "rb") as file:
+        end = size
+        if not final:  # up to the last line break
+            end = position.offset
+            look = size
+            while look > position.offset:
+                start = max(position.offset, look - BLOCK_SIZE)
+                file.seek(start)
+                found = file.read(look - start).rfind(b"\n")
+                if found >= 0:
+                    end = start + found + 1
+                    break
+                look = start
+        cuts = [position.offset]
+        for n in range(1, parts):
+            guess = position.offset + (end - position.offset) * n // parts
+            if guess <= cuts[-1]:
+                continue
+            file.seek(guess)
+            file.readline()
+            at = file.tell()
+            if cuts[-1] < at < end:
+                cuts.append(at)
+        cuts.append(end)
+    position.offset = end
+    return [Span(candidate.path, candidate.fingerprint, False, a, b, final) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+class _Limited:
+    """A file read up to a given number of bytes."""
+
+    def __init__(self, file, remaining: int):
+        self.file, self.remaining = file, remaining
+
+    def read(self, size: int) -> bytes:
+        data = self.file.read(min(size, self.remaining)) if self.remaining > 0 else b""
+        self.remaining -= len(data)
+        return data
+
+
+def read_span(span: Span, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
+    """The chunks of one span, in any process (``Chunk.end`` of the last: where it ended)."""
+    position = Position(span.fingerprint, span.start)
+    with _open(span.path, span.compressed) as file:
+        if span.compressed:
+            _skip(file, span.start, block_size)
+            yield from _read_blocks(file, span.path, position, block_size, final=True)
+        else:
+            file.seek(span.start)
+            limited = _Limited(file, span.end - span.start)
+            yield from _read_blocks(limited, span.path, position, block_size, final=span.final)
+
+
+def _read_blocks(file, path: Path, position: Position, block_size: int, *, final: bool) -> Iterator[Chunk]:
+    rest = b""
+    while True:
+        block = file.read(block_size)
+        if not block:
+            break
+        data = rest + block
+        end = data.rfind(b"\n")
+        if end < 0:
+            rest = data
+            continue
+        rest = data[end + 1 :]
+        yield _make_chunk(path, data[: end + 1], position)
+    if rest and final:
+        yield _make_chunk(path, rest, position)
+
+
+def _make_chunk(path: Path, data: bytes, position: Position) -> Chunk:
+    position.offset += len(data)
+    text = data.decode("utf-8", "replace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if "\r" in text or "\x00" in text:
+        lines = [_clean(line) for line in lines]
+    if "" in lines:
+        lines = [line for line in lines if line]
+    chunk = Chunk(path, [], end=position.offset)
+    for line, record in zip(lines, _parse_block(lines)):
+        if record is None:
+            chunk.bad += 1
+            if len(chunk.bad_samples) < BAD_SAMPLES:
+                chunk.bad_samples.append(line[:BAD_SAMPLE_CHARS])
+        else:
+            chunk.records.append(record)
+    position.lines += chunk.lines
+    position.bad_lines += chunk.bad
+    return chunk
 
 
 def _clean(line: str) -> str:
