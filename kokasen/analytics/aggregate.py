@@ -125,7 +125,6 @@ def add_records(
     times = partial.times
     path_class = classify.path_class
     request_kind = classify.request_kind
-    agent = bot_filter.agent
     last_day = None
     count = 0
     counted: dict[date, int] = {}
@@ -160,7 +159,6 @@ def add_records(
         if record.status == 404:
             nf_key = (path, classify.referrer_page(record.referrer))
             client.not_found[nf_key] = client.not_found.get(nf_key, 0) + 1
-        agent(ua)  # warm the cache of the process
     if last_day is not None:
         counted[last_day] = counted.get(last_day, 0) + count
     else:

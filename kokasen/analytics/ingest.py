@@ -162,6 +162,7 @@ def ingest(paths, *, processes: int | None = None, now: datetime | None = None) 
             owners.append(reader)
             spans.append(span)
     size = sum((span.end - span.start) if span.end >= 0 else span.path.stat().st_size * 8 for span in spans)
+    bot_filter = bots.Filter(rules)  # the patterns compiled before the workers fork
     partial = aggregate.Partial()
     for index, part, lines, bad, end, samples in read_spans(
         spans, zone=zone, rules=rules, processes=processes if size >= PARALLEL_FROM_BYTES else 1
@@ -172,7 +173,6 @@ def ingest(paths, *, processes: int | None = None, now: datetime | None = None) 
     for reader in readers:
         report.problems += reader.problems
         report.files += reader.files_seen
-    bot_filter = bots.Filter(rules)
     days = sorted({day for day in partial.lines if day is not None} | {key[0] for key in partial.clients})
     keys = _Keys()
     with transaction.atomic():

@@ -508,3 +508,21 @@ def test_a_compressed_file_is_one_span_and_its_end_is_given_back(tmp_path):
     plain = tmp_path / "old.json"  # the same content, plain, given again with one line more
     plain.write_text("".join(json_line(n) for n in range(11)), encoding="utf-8")
     assert ids(read_spans(plain, store, **kwargs)[0]) == ["id-10"]
+
+
+def test_the_typed_decoding_of_kokasen_json_gives_what_the_general_one_gives():
+    lines = [json_line(n, uri="/news/?page=2" if n % 2 else "/%E5%85%90/") for n in range(5)]
+    lines = [line.rstrip("\n") for line in lines]
+    lines.append(lines[0].replace('"request_time":0.012', '"request_time":0'))  # nginx writes 0, not 0.0
+    fast = access_log._records_of_kokasen_json("[" + ",".join(lines) + "]", len(lines))
+    assert fast is not None
+    general = [access_log.parse_json(line) for line in lines]
+    for mine, theirs in zip(fast, general, strict=True):
+        assert [getattr(mine, name) for name in access_log.Record.__slots__] == [
+            getattr(theirs, name) for name in access_log.Record.__slots__
+        ]
+    # one line of another JSON log: the block is decoded the general way, nothing lost
+    other = json.dumps({"time": T0.isoformat(), "client": "192.0.2.1", "uri": "/x", "status": "404"})
+    assert access_log._records_of_kokasen_json("[" + ",".join(lines + [other]) + "]", 7) is None
+    records = access_log._parse_block(lines + [other])
+    assert [record.status for record in records] == [200] * 6 + [404]
