@@ -350,9 +350,7 @@ OPS_STATIC_EXPORT_DIR = _path_or_off("OPS_STATIC_EXPORT_DIR", "/srv/kokasen-stat
 # The live access logs (read with their rotated files, each line once); any other path given to
 # ingest_access_logs is an import (read whole, once). "off": none.
 ANALYTICS_ACCESS_LOGS = [
-    path
-    for path in env_list("ANALYTICS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json"])
-    if path.lower() != "off"
+    path for path in env_list("ANALYTICS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json"]) if path.lower() != "off"
 ]
 # The operator's ignore list: requests from these networks (comma-separated) or with a user
 # agent containing one of these texts are not counted as people's (our own checks, load tests).
