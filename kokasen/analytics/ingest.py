@@ -55,11 +55,8 @@ class Report:
 
 
 def rules_from_settings() -> bots.Rules:
-    config = getattr(settings, "ANALYTICS_BOT_RULES", {}) or {}
     return bots.Rules(
-        ignore_agents=tuple(getattr(settings, "ANALYTICS_IGNORE_AGENTS", ())),
-        ignore_networks=tuple(getattr(settings, "ANALYTICS_IGNORE_NETWORKS", ())),
-        **config,
+        ignore_agents=tuple(settings.ANALYTICS_IGNORE_AGENTS), ignore_networks=tuple(settings.ANALYTICS_IGNORE_NETWORKS)
     )
 
 

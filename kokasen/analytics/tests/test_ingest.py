@@ -264,3 +264,23 @@ def test_no_address_or_user_agent_is_stored(tmp_path):
         assert address not in text
     for agent in (EDGE, IPHONE, "Googlebot"):
         assert agent not in text
+
+
+def test_the_operators_ignore_list_and_a_bot_remembered_across_runs(settings, tmp_path):
+    settings.ANALYTICS_IGNORE_NETWORKS = ["203.0.113.0/24"]
+    first = tmp_path / "first.json"
+    robots = json_line(at(0), "198.51.100.99", "GET", "/robots.txt", 200, 10, 0.01, CHROME)
+    first.write_text("\n".join(lines()) + "\n" + robots + "\n", encoding="utf-8")
+    run(first)
+    data = summary()
+    assert data["bot_requests"] == 4 + 9 + 1  # Googlebot, the ignored office, the robots.txt reader
+    assert data["page_views"] == {"/news/児童福祉/": 1, "/about/": 2, "/": 1}
+    later = tmp_path / "later.json"  # the robots.txt reader comes back in a later run of the same day
+    later.write_text(
+        json_line(at(600), "198.51.100.99", "GET", "/faq/", 200, 10, 0.01, CHROME) + "\n", encoding="utf-8"
+    )
+    run(later)
+    assert summary()["page_views"] == data["page_views"]
+    assert PageDay.objects.get(day=DAY, path="/faq/").bot_views == 1
+    reasons = {row.value: row.count for row in Breakdown.objects.filter(day=DAY, dimension="bot_reason")}
+    assert reasons == {"agent": 4, "ignored": 9, "robots": 1, "earlier": 1}
