@@ -116,6 +116,19 @@ class Days:
         return day
 
 
+_KIND_CACHE: dict[tuple[str, str, int], tuple[str, str, bool, str]] = {}
+
+
+def _kind(raw_path: str, method: str, status: int) -> tuple[str, str, bool, str]:
+    """(kind of the request, normalised path, scanner's path, kind of the path), cached."""
+    path_kind, path, scanner = classify.path_class(raw_path)
+    found = (classify.request_kind(path_kind, method, status), path, scanner, path_kind)
+    if len(_KIND_CACHE) > 200_000:
+        _KIND_CACHE.clear()
+    _KIND_CACHE[(raw_path, method, status)] = found
+    return found
+
+
 def add_records(
     partial: Partial, records: Iterable, bad: int, days: Days, bot_filter: bots.Filter, previous: date | None = None
 ) -> date | None:
@@ -123,48 +136,54 @@ def add_records(
     line (``previous``: of the chunk before, for a chunk without one). Returns that day."""
     clients = partial.clients
     times = partial.times
-    path_class = classify.path_class
-    request_kind = classify.request_kind
+    kinds_cache = _KIND_CACHE
     last_day = None
+    last_quarter = -1
     count = 0
     counted: dict[date, int] = {}
     for record in records:
+        ts = record.ts
+        if ts // 900 != last_quarter:  # the lines are nearly in time order: the day rarely changes
+            last_quarter = ts // 900
+            day = days(ts)
+            if day is not last_day:
+                _count_day(counted, last_day, count)
+                last_day, count = day, 0
         count += 1
-        day = days(record.ts)
-        if day is not last_day:
-            if last_day is not None:
-                counted[last_day] = counted.get(last_day, 0) + count - 1
-                count = 1
-            last_day = day
-        ua = record.user_agent
-        key = (day, record.client, ua)
+        key = (day, record.client, record.user_agent)
         client = clients.get(key)
         if client is None:
             client = clients[key] = ClientDay()
-        path_kind, path, scanner = path_class(record.path)
-        kind = request_kind(path_kind, record.method, record.status)
+        status = record.status
+        found = kinds_cache.get((record.path, record.method, status))
+        if found is None:
+            found = _kind(record.path, record.method, status)
+        kind, path, scanner, path_kind = found
         kinds = client.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         if scanner:
             client.scanner += 1
-        if kind is PAGE:
-            _page_view(client, record, path, times, day)
-        elif kind is DOWNLOAD:
+        if kind is DOWNLOAD:
             client.downloads[path] = client.downloads.get(path, 0) + 1
-        elif path_kind == "robots":
-            client.robots = True
-        if kind is not ASSET and kind is not DOWNLOAD:
-            minute = record.ts // 60
+        elif kind is not ASSET:  # the request rate counts what a person clicks, not what a page loads
+            if kind is PAGE:
+                _page_view(client, record, path, times, day)
+            elif path_kind == "robots":
+                client.robots = True
+            minute = ts // 60
             client.minutes[minute] = client.minutes.get(minute, 0) + 1
-        if record.status == 404:
+        if status == 404:
             nf_key = (path, classify.referrer_page(record.referrer))
             client.not_found[nf_key] = client.not_found.get(nf_key, 0) + 1
-    if last_day is not None:
-        counted[last_day] = counted.get(last_day, 0) + count
-    else:
-        last_day = previous
+    _count_day(counted, last_day, count)
+    last_day = last_day or previous
     _count_lines(partial, counted, last_day, bad)
     return last_day
+
+
+def _count_day(counted: dict, day: date | None, count: int) -> None:
+    if day is not None:
+        counted[day] = counted.get(day, 0) + count
 
 
 def _page_view(client: ClientDay, record, path: str, times: dict, day: date) -> None:
