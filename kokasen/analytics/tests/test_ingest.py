@@ -284,3 +284,20 @@ def test_the_operators_ignore_list_and_a_bot_remembered_across_runs(settings, tm
     assert PageDay.objects.get(day=DAY, path="/faq/").bot_views == 1
     reasons = {row.value: row.count for row in Breakdown.objects.filter(day=DAY, dimension="bot_reason")}
     assert reasons == {"agent": 4, "ignored": 9, "robots": 1, "earlier": 1}
+
+
+def test_the_selectors_of_the_reports(tmp_path):
+    from kokasen.analytics import selectors
+
+    log = tmp_path / "access.json"
+    log.write_text("\n".join(lines()) + "\n", encoding="utf-8")
+    run(log)
+    table = {row["path"]: row for row in selectors.page_table(DAY, DAY)}
+    assert {path: row["views"] for path, row in table.items()} == EXPECTED_PAGES
+    assert table["/"]["bot_views"] == 1
+    # "/" was answered in 0.050 s (line 0), 0.062 s (line 12) and 0.066 s (Googlebot, line 16)
+    assert 0.062 <= table["/"]["p50"] <= 0.062 * 1.05
+    assert 0.066 <= table["/"]["p95"] <= 0.066 * 1.05
+    assert selectors.breakdown(DAY, DAY, "device") == {"mobile": 4, "desktop": 3}
+    assert selectors.breakdown(DAY, DAY, "campaign") == {"kaigi": 1, "m11": 1}
+    assert selectors.not_found(DAY, DAY) == [("/top.html", "https://www.city.example.lg.jp/link.html", 1)]
