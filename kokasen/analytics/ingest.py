@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from kokasen.core.access_log import DatabaseStore, LogReader, Span, read_span
+from kokasen.core.access_log import READ_ERRORS, DatabaseStore, LogReader, Span, read_span
 
 from . import aggregate, bots
 from .models import Breakdown, ClientKey, DayTotal, DownloadDay, NotFoundDay, PageDay
@@ -70,7 +70,9 @@ def _init_worker(zone: str, rules: bots.Rules) -> None:
     _worker["filter"] = bots.Filter(rules)
 
 
-def _read(item: tuple[int, Span]) -> tuple[int, aggregate.Partial, int, int, int, list[str]]:
+def _read(item: tuple[int, Span]) -> tuple[int, aggregate.Partial, int, int, int, list[str], str]:
+    """Read one span: (its index, partial counts, lines, bad lines, where it ended, bad samples,
+    a problem: a damaged file is counted up to its last good block, never fatal)."""
     index, span = item
     partial = aggregate.Partial()
     days, bot_filter = _worker["days"], _worker["filter"]
@@ -78,18 +80,21 @@ def _read(item: tuple[int, Span]) -> tuple[int, aggregate.Partial, int, int, int
     end = span.start
     samples: list[str] = []
     last_day = None
-    for chunk in read_span(span):
-        last_day = aggregate.add_records(partial, chunk.records, chunk.bad, days, bot_filter, last_day)
-        lines += chunk.lines
-        bad += chunk.bad
-        end = chunk.end
-        samples += chunk.bad_samples[: 5 - len(samples)]
-    return index, partial, lines, bad, end, samples
+    problem = ""
+    try:
+        for chunk in read_span(span):
+            last_day = aggregate.add_records(partial, chunk.records, chunk.bad, days, bot_filter, last_day)
+            lines += chunk.lines
+            bad += chunk.bad
+            end = chunk.end
+            samples += chunk.bad_samples[: 5 - len(samples)]
+    except READ_ERRORS as error:
+        problem = f"{span.path}: {error}"
+    return index, partial, lines, bad, end, samples, problem
 
 
 def read_spans(spans: list[Span], *, zone: str, rules: bots.Rules, processes: int):
-    """(index of the span, partial, lines, bad lines, end, bad samples) of each span, in worker
-    processes if ``processes`` > 1."""
+    """What ``_read`` returns for each span, in worker processes if ``processes`` > 1."""
     items = list(enumerate(spans))
     if processes <= 1 or len(spans) <= 1:
         _init_worker(zone, rules)
@@ -161,12 +166,14 @@ def ingest(paths, *, processes: int | None = None, now: datetime | None = None) 
     size = sum((span.end - span.start) if span.end >= 0 else span.path.stat().st_size * 8 for span in spans)
     bot_filter = bots.Filter(rules)  # the patterns compiled before the workers fork
     partial = aggregate.Partial()
-    for index, part, lines, bad, end, samples in read_spans(
+    for index, part, lines, bad, end, samples, problem in read_spans(
         spans, zone=zone, rules=rules, processes=processes if size >= PARALLEL_FROM_BYTES else 1
     ):
         owners[index].account(spans[index], lines=lines, bad=bad, end=end)
         partial.merge(part)
         report.bad_samples += samples[: 5 - len(report.bad_samples)]
+        if problem:
+            report.problems.append(problem)
     for reader in readers:
         report.problems += reader.problems
         report.files += reader.files_seen

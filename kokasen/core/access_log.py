@@ -855,8 +855,12 @@ class _Limited:
         return data
 
 
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)  # with zlib's error, below
+
+
 def read_span(span: Span, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
-    """The chunks of one span, in any process (``Chunk.end`` of the last: where it ended)."""
+    """The chunks of one span, in any process (``Chunk.end`` of the last: where it ended).
+    A damaged file raises one of ``READ_ERRORS`` after its last good chunk."""
     position = Position(span.fingerprint, span.start)
     with _open(span.path, span.compressed) as file:
         if span.compressed:
@@ -930,3 +934,4 @@ try:
     from zlib import error as zlib_error
 except ImportError:  # pragma: no cover - zlib is part of every CPython build here
     zlib_error = OSError
+READ_ERRORS = (*READ_ERRORS, zlib_error)

@@ -301,3 +301,18 @@ def test_the_selectors_of_the_reports(tmp_path):
     assert selectors.breakdown(DAY, DAY, "device") == {"mobile": 4, "desktop": 3}
     assert selectors.breakdown(DAY, DAY, "campaign") == {"kaigi": 1, "m11": 1}
     assert selectors.not_found(DAY, DAY) == [("/top.html", "https://www.city.example.lg.jp/link.html", 1)]
+
+
+def test_a_damaged_gzip_file_is_counted_up_to_the_damage_and_reported(tmp_path):
+    whole = tmp_path / "whole.json.gz"
+    many = [line for _ in range(300) for line in lines()]  # about 4 MB: cut in the middle of the stream
+    with gzip.open(whole, "wb") as file:
+        file.write(("\n".join(many) + "\n").encode())
+    damaged = tmp_path / "damaged.json.gz"
+    damaged.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    out, err = run(damaged)
+    assert "読めないファイル" in err and "damaged.json.gz" in err
+    first = summary()
+    assert 0 < first["lines"] < len(many)
+    run(damaged)  # again: nothing new, still not fatal
+    assert summary() == first
