@@ -129,3 +129,22 @@ class ClientKey(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.kind}"
+
+
+class LoginDay(models.Model):
+    """Logins of one local government's account on one day (issue 15 item 4, the first of the
+    participation counts), from the audit trail's ``login.succeeded`` events. Staff accounts
+    have no local government and are never counted."""
+
+    day = models.DateField("日付")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    logins = models.PositiveIntegerField("ログイン数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・日別のログイン数"
+        constraints = [models.UniqueConstraint(fields=["day", "local_government"], name="analytics_loginday_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.local_government_id}"
