@@ -25,6 +25,8 @@ APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
+# make bench only: GoAccess (Debian's 1.7) measured beside the analytics' ingestion on the same log.
+BENCH_APT_PACKAGES := goaccess
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -71,6 +73,11 @@ bench: setup
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)
 	$(PY) -m kokasen.bench.ops_scan  # ops_scan on ~1,000,000 lines of municipal traffic: lines/s of the reader and the scan
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	$(PY) -m kokasen.bench.analytics_ingest  # ingest_access_logs on ~1,000,000 lines beside GoAccess 1.7: lines/s, peak memory
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
 ## measure-stack: the production stack on loopback (nginx on 127.0.0.1:80/443, as root) measured by the

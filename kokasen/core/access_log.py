@@ -138,17 +138,30 @@ _MONTHS = {
 
 
 def _iso_ts(value: str) -> int:
-    """``$time_iso8601`` (2026-12-07T09:00:01+09:00) as epoch seconds (cached: a second has many lines)."""
+    """``$time_iso8601`` (2026-12-07T09:00:01+09:00) as epoch seconds (cached: a second has many
+    lines, and a minute's seconds share its start)."""
     ts = _iso_cache.get(value)
     if ts is None:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ValueError("time without a zone")
-        ts = int(moment.timestamp())
+        if len(value) == 25 and value[16] == ":" and value[19] in "+-" and value[17:19].isdigit():
+            minute = value[:17] + "00" + value[19:]
+            ts = _iso_cache.get(minute)
+            if ts is None:
+                ts = _iso_parse(minute)
+                _iso_cache[minute] = ts
+            ts += int(value[17:19])
+        else:
+            ts = _iso_parse(value)
         if len(_iso_cache) > 100_000:
             _iso_cache.clear()
         _iso_cache[value] = ts
     return ts
+
+
+def _iso_parse(value: str) -> int:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("time without a zone")
+    return int(moment.timestamp())
 
 
 def _local_ts(value: str) -> int:
@@ -250,9 +263,10 @@ def parse_json(line: str) -> Record | None:
     return record_from_json(entry)
 
 
+_QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'  # a quoted field's text, backslash escapes included (unrolled: fast)
 _COMBINED = re.compile(
-    r'(?P<client>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) '
-    r'(?P<bytes>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
+    r'(?P<client>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>' + _QUOTED + r')" (?P<status>\d{3}) '
+    r'(?P<bytes>\d+|-)(?: "(?P<referrer>' + _QUOTED + r')" "(?P<agent>' + _QUOTED + r')")?'
 )
 _ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\(.)")
 
@@ -276,11 +290,15 @@ def parse_combined(line: str) -> Record | None:
     match = _COMBINED.match(line)
     if match is None:
         return None
-    try:
-        ts = _local_ts(match["time"])
-    except (ValueError, KeyError):
-        return None
-    request = _unescape(match["request"])
+    client, moment, request, status, size, referrer, agent = match.groups()
+    ts = _local_cache.get(moment)
+    if ts is None:
+        try:
+            ts = _local_ts(moment)
+        except (ValueError, KeyError):
+            return None
+    if "\\" in request:
+        request = _unescape(request)
     parts = request.split(" ")
     if len(parts) == 3 and parts[2].startswith("HTTP/"):
         method, uri = parts[0], parts[1]
@@ -288,19 +306,19 @@ def parse_combined(line: str) -> Record | None:
         method, uri = parts
     else:  # garbage (a TLS handshake on the plain port, "-"): kept as the path
         method, uri = "", request
-    path, query = _split_uri(uri)
-    size = match["bytes"]
+    cut = uri.find("?")
+    path, query = (uri, "") if cut < 0 else (uri[:cut], uri[cut + 1 :])
     return Record(
         ts,
-        match["client"],
+        client,
         method,
         path,
         query,
-        int(match["status"]),
+        int(status),
         0 if size == "-" else int(size),
         None,
-        _unescape(match["agent"] or ""),
-        _unescape(match["referrer"] or ""),
+        _unescape(agent) if agent and "\\" in agent else (agent or ""),
+        _unescape(referrer) if referrer and "\\" in referrer else (referrer or ""),
         "",
         "",
     )
@@ -349,15 +367,93 @@ def parse_line(line: str) -> Record | None:
 
 def _parse_block(lines: list[str]) -> list[Record | None]:
     """Parse many lines. Lines that are all JSON objects are decoded as one array (one call
-    into the C decoder instead of one per line); anything unusual falls back to line by line."""
+    into the C decoder instead of one per line): first as kokasen_json exactly (msgspec, into
+    typed rows, several times faster than json), else as any JSON; anything unusual falls back
+    to line by line."""
     if lines and all(line[:1] == "{" and line[-1:] == "}" for line in lines):
+        joined = "[" + ",".join(lines) + "]"
+        if _decode_kokasen_json is not None:
+            records = _records_of_kokasen_json(joined, len(lines))
+            if records is not None:
+                return records
         try:
-            entries = json.loads("[" + ",".join(lines) + "]")
+            entries = json.loads(joined)
         except ValueError:
             entries = None
         if entries is not None and len(entries) == len(lines):
             return [record_from_json(entry) for entry in entries]
     return [parse_line(line) for line in lines]
+
+
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - pinned in requirements.txt; json does the same, slower
+    msgspec = None
+
+if msgspec is not None:
+
+    class _KokasenJson(msgspec.Struct):
+        """The fields of deploy/'s kokasen_json that a Record keeps, with nginx's types (others
+        are ignored)."""
+
+        time: str
+        client: str
+        host: str
+        method: str
+        uri: str
+        status: int
+        bytes: int
+        request_time: float
+        referrer: str
+        user_agent: str
+        request_id: str
+
+    _decode_kokasen_json = msgspec.json.Decoder(list[_KokasenJson]).decode
+    _decode_error = (msgspec.DecodeError, msgspec.ValidationError)
+else:  # pragma: no cover
+    _decode_kokasen_json = None
+    _decode_error = ()
+
+
+def _records_of_kokasen_json(joined: str, count: int) -> list[Record] | None:
+    """The records of a block of kokasen_json lines, or None if any line is otherwise."""
+    try:
+        rows = _decode_kokasen_json(joined)
+    except _decode_error:
+        return None
+    if len(rows) != count:
+        return None
+    records = []
+    append = records.append
+    cache = _iso_cache
+    try:
+        for row in rows:
+            moment = row.time
+            ts = cache.get(moment)
+            if ts is None:
+                ts = _iso_ts(moment)
+            uri = row.uri
+            cut = uri.find("?")
+            path, query = (uri, "") if cut < 0 else (uri[:cut], uri[cut + 1 :])
+            append(
+                Record(
+                    ts,
+                    row.client,
+                    row.method,
+                    path,
+                    query,
+                    row.status,
+                    row.bytes,
+                    row.request_time,
+                    row.user_agent,
+                    row.referrer,
+                    row.host,
+                    row.request_id,
+                )
+            )
+    except ValueError:  # a time without a zone …: line by line
+        return None
+    return records
 
 
 # --- files of a stream -----------------------------------------------------------------------------
@@ -526,6 +622,7 @@ class Chunk:
     records: list[Record]
     bad: int = 0
     bad_samples: list[str] = field(default_factory=list)
+    end: int = 0  # the offset in the file's content after the chunk's last line
 
     @property
     def lines(self) -> int:
@@ -650,42 +747,40 @@ class LogReader:
                 _skip(file, position.offset, self.block_size)
             else:
                 file.seek(position.offset)
-            rest = b""
-            while True:
-                block = file.read(self.block_size)
-                if not block:
-                    break
-                data = rest + block
-                end = data.rfind(b"\n")
-                if end < 0:
-                    rest = data
-                    continue
-                rest = data[end + 1 :]
-                yield self._chunk(candidate.path, data[: end + 1], position)
-            if rest and final:
-                yield self._chunk(candidate.path, rest, position)
+            yield from _read_blocks(file, candidate.path, position, self.block_size, final=final)
 
-    def _chunk(self, path: Path, data: bytes, position: Position) -> Chunk:
-        position.offset += len(data)
-        text = data.decode("utf-8", "replace")
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        if "\r" in text or "\x00" in text:
-            lines = [_clean(line) for line in lines]
-        if "" in lines:
-            lines = [line for line in lines if line]
-        chunk = Chunk(path, [])
-        for line, record in zip(lines, _parse_block(lines)):
-            if record is None:
-                chunk.bad += 1
-                if len(chunk.bad_samples) < BAD_SAMPLES:
-                    chunk.bad_samples.append(line[:BAD_SAMPLE_CHARS])
-            else:
-                chunk.records.append(record)
-        position.lines += chunk.lines
-        position.bad_lines += chunk.bad
-        return chunk
+    def spans(self, parts: int = 2) -> list[Span]:
+        """The new content of the stream as byte ranges, for reading in several processes
+        (``read_span``): each plain file's new whole lines cut into up to ``parts`` ranges at
+        line breaks, each compressed file one range. Positions move as with ``read()``; the
+        consumer gives each span's counts back with ``account()``, then ``commit()``s."""
+        out = []
+        for candidate in self.candidates():
+            position = self.positions.get(candidate.fingerprint) or Position(candidate.fingerprint)
+            position.last_seen = self.now
+            self.touched[candidate.fingerprint] = position
+            self.positions[candidate.fingerprint] = position
+            if position.unchanged(candidate.path, candidate.stat):
+                continue
+            if candidate.compressed:
+                isize = _gzip_isize(candidate.path)
+                if not (isize is not None and isize == position.offset % (1 << 32) and position.offset > 0):
+                    out.append(Span(candidate.path, candidate.fingerprint, True, position.offset, -1, True))
+            elif position.offset < candidate.stat.st_size:
+                try:
+                    out += _cut(candidate, position, parts, final=self.final)
+                except OSError as error:
+                    self.problems.append(f"{candidate.path}: {error}")
+            self._seen(position, candidate)
+        return out
+
+    def account(self, span: Span, *, lines: int, bad: int, end: int) -> None:
+        """The counts of a span read elsewhere, and where it ended (``Chunk.end`` of its last
+        chunk; a compressed span's end is known only once it was read)."""
+        position = self.positions[span.fingerprint]
+        position.lines += lines
+        position.bad_lines += bad
+        position.offset = max(position.offset, end)
 
     def commit(self) -> None:
         """Store the positions of every file read (inside the consumer's transaction)."""
@@ -701,6 +796,120 @@ class LogReader:
                 changed.append(position)
         forget_before = self.now - self.forget_after if self.forget_after is not None else datetime(1, 1, 2, tzinfo=UTC)
         self.store.save(self.consumer, self.stream, changed, forget_before=forget_before)
+
+
+@dataclass
+class Span:
+    """A byte range of a file's (decompressed) content to read in another process: from
+    ``start`` to ``end`` (-1: to the end of a compressed file), whole lines only."""
+
+    path: Path
+    fingerprint: str
+    compressed: bool
+    start: int
+    end: int
+    final: bool
+
+
+def _cut(candidate: _Candidate, position: Position, parts: int, *, final: bool) -> list[Span]:
+    """A plain file's content after ``position`` up to its last whole line (its very end if
+    ``final``), cut at line breaks into up to ``parts`` spans; moves the position to the end."""
+    size = candidate.stat.st_size
+    with open(candidate.path, "rb") as file:
+        end = size
+        if not final:  # up to the last line break
+            end = position.offset
+            look = size
+            while look > position.offset:
+                start = max(position.offset, look - BLOCK_SIZE)
+                file.seek(start)
+                found = file.read(look - start).rfind(b"\n")
+                if found >= 0:
+                    end = start + found + 1
+                    break
+                look = start
+        cuts = [position.offset]
+        for n in range(1, parts):
+            guess = position.offset + (end - position.offset) * n // parts
+            if guess <= cuts[-1]:
+                continue
+            file.seek(guess)
+            file.readline()
+            at = file.tell()
+            if cuts[-1] < at < end:
+                cuts.append(at)
+        cuts.append(end)
+    position.offset = end
+    return [Span(candidate.path, candidate.fingerprint, False, a, b, final) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+class _Limited:
+    """A file read up to a given number of bytes."""
+
+    def __init__(self, file, remaining: int):
+        self.file, self.remaining = file, remaining
+
+    def read(self, size: int) -> bytes:
+        data = self.file.read(min(size, self.remaining)) if self.remaining > 0 else b""
+        self.remaining -= len(data)
+        return data
+
+
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)  # with zlib's error, below
+
+
+def read_span(span: Span, block_size: int = BLOCK_SIZE) -> Iterator[Chunk]:
+    """The chunks of one span, in any process (``Chunk.end`` of the last: where it ended).
+    A damaged file raises one of ``READ_ERRORS`` after its last good chunk."""
+    position = Position(span.fingerprint, span.start)
+    with _open(span.path, span.compressed) as file:
+        if span.compressed:
+            _skip(file, span.start, block_size)
+            yield from _read_blocks(file, span.path, position, block_size, final=True)
+        else:
+            file.seek(span.start)
+            limited = _Limited(file, span.end - span.start)
+            yield from _read_blocks(limited, span.path, position, block_size, final=span.final)
+
+
+def _read_blocks(file, path: Path, position: Position, block_size: int, *, final: bool) -> Iterator[Chunk]:
+    rest = b""
+    while True:
+        block = file.read(block_size)
+        if not block:
+            break
+        data = rest + block
+        end = data.rfind(b"\n")
+        if end < 0:
+            rest = data
+            continue
+        rest = data[end + 1 :]
+        yield _make_chunk(path, data[: end + 1], position)
+    if rest and final:
+        yield _make_chunk(path, rest, position)
+
+
+def _make_chunk(path: Path, data: bytes, position: Position) -> Chunk:
+    position.offset += len(data)
+    text = data.decode("utf-8", "replace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if "\r" in text or "\x00" in text:
+        lines = [_clean(line) for line in lines]
+    if "" in lines:
+        lines = [line for line in lines if line]
+    chunk = Chunk(path, [], end=position.offset)
+    for line, record in zip(lines, _parse_block(lines)):
+        if record is None:
+            chunk.bad += 1
+            if len(chunk.bad_samples) < BAD_SAMPLES:
+                chunk.bad_samples.append(line[:BAD_SAMPLE_CHARS])
+        else:
+            chunk.records.append(record)
+    position.lines += chunk.lines
+    position.bad_lines += chunk.bad
+    return chunk
 
 
 def _clean(line: str) -> str:
@@ -725,3 +934,4 @@ try:
     from zlib import error as zlib_error
 except ImportError:  # pragma: no cover - zlib is part of every CPython build here
     zlib_error = OSError
+READ_ERRORS = (*READ_ERRORS, zlib_error)

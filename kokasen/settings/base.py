@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "kokasen.static_export",
     # /healthz and /readyz, and the operator's scan_file command.
     "kokasen.ops",
+    "kokasen.analytics",
     # Personal data: inventory, retention, irrecoverable disposal with 別紙様式1 (decision 0033).
     "kokasen.privacy",
     # load_demo and its sample data (development and tests only: the command refuses elsewhere).
@@ -348,6 +349,20 @@ OPS_BACKUP_STATUS_FILE = _path_or_off("OPS_BACKUP_STATUS_FILE", "/var/lib/kokase
 OPS_BACKUP_MAX_AGE_HOURS = env_int("OPS_BACKUP_MAX_AGE_HOURS", 26)
 # The folder nginx serves the static export from, checked against the hashes written at export time.
 OPS_STATIC_EXPORT_DIR = _path_or_off("OPS_STATIC_EXPORT_DIR", "/srv/kokasen-static")
+
+
+# --- Access analytics: ingest_access_logs (kokasen/analytics, docs/decisions/0036) ---
+# The live access logs (read with their rotated files, each line once); any other path given to
+# ingest_access_logs is an import (read whole, once). "off": none.
+ANALYTICS_ACCESS_LOGS = [
+    path for path in env_list("ANALYTICS_ACCESS_LOGS", ["/var/log/nginx/kokasen/access.json"]) if path.lower() != "off"
+]
+# The operator's ignore list: requests from these networks (comma-separated) or with a user
+# agent containing one of these texts are not counted as people's (our own checks, load tests).
+ANALYTICS_IGNORE_NETWORKS = env_networks("ANALYTICS_IGNORE_NETWORKS", [])
+ANALYTICS_IGNORE_AGENTS = env_list("ANALYTICS_IGNORE_AGENTS", [])
+# Hashed client keys (one download per client and day, bots across runs) are kept this long.
+ANALYTICS_CLIENT_KEY_DAYS = env_int("ANALYTICS_CLIENT_KEY_DAYS", 35)
 # A staff login from a network none of that account's logins came from in this many days is
 # reported; networks are /24 (IPv4) and /48 (IPv6); the offices' networks are never reported.
 OPS_STAFF_KNOWN_NETWORKS = env_networks("OPS_STAFF_KNOWN_NETWORKS", [])

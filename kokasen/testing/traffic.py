@@ -545,3 +545,159 @@ def insert_audit(rows: list[dict], *, users: dict | None = None) -> int:
     with mock.patch.object(field_, "auto_now_add", False):
         AuditEvent.objects.bulk_create(objects, batch_size=1000)
     return len(objects)
+
+
+# --- the access analytics (kokasen/analytics): combined format and a labelled mix ---------------
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def combined_line(
+    when: datetime,
+    client: str,
+    method: str,
+    uri: str,
+    status: int,
+    size: int,
+    agent: str,
+    referrer: str = "",
+) -> str:
+    """One line of the nginx/Apache combined format (``"`` escaped as nginx does, ``\\x22``)."""
+    local = when.astimezone(JST)
+    stamp = f"{local:%d}/{_MONTH_NAMES[local.month - 1]}/{local:%Y:%H:%M:%S} +0900"
+
+    def quoted(value):
+        return (value or "-").replace("\\", "\\x5C").replace('"', "\\x22")
+
+    return f'{client} - - [{stamp}] "{quoted(f"{method} {uri} HTTP/1.1")}" {status} {size} "{quoted(referrer)}" "{quoted(agent)}"'
+
+
+def as_combined(json_lines: list[str]) -> list[str]:
+    """The same requests in the combined format (for GoAccess and the agency's own servers)."""
+    out = []
+    for line in json_lines:
+        entry = json.loads(line)
+        out.append(
+            combined_line(
+                datetime.fromisoformat(entry["time"]),
+                entry["client"],
+                entry["method"],
+                entry["uri"],
+                entry["status"],
+                entry["bytes"],
+                entry["user_agent"],
+                entry["referrer"],
+            )
+        )
+    return out
+
+
+HEADLESS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
+)
+SEARCH_ENGINES = CRAWLERS + [
+    (
+        "17.241.219.5",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)",
+    ),
+    ("5.255.253.1", "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"),
+    ("220.181.108.1", "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"),
+]
+MONITORS = [
+    ("192.0.2.200", "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", "/"),
+    ("127.0.0.1", "Monit/5.33.0", "/healthz"),
+    ("192.0.2.201", "Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", "/news/"),
+    ("192.0.2.202", "Mackerel-Http-Checker/0.0.1", "/"),
+]
+SCRIPTS = ["curl/8.5.0", "python-requests/2.32.3", "Go-http-client/1.1", "Wget/1.21.3", "Java/17.0.2", "okhttp/4.12.0"]
+PREVIEWS = ["Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "facebookexternalhit/1.1"]
+
+
+@dataclass
+class Labelled:
+    """Lines with the truth: ``bots[i]`` tells whether ``lines[i]`` is a bot's request."""
+
+    lines: list = field(default_factory=list)  # (epoch seconds, JSON line)
+    bots: list = field(default_factory=list)
+
+    def sorted(self) -> tuple[list[str], list[bool]]:
+        order = sorted(range(len(self.lines)), key=lambda i: self.lines[i][0])
+        return [self.lines[i][1] for i in order], [self.bots[i] for i in order]
+
+
+def labelled_day(*, day: date = date(2026, 11, 4), seed: int = 15, people: int = 140) -> Labelled:
+    """A working day of people (Windows Edge/Chrome in the municipal offices, behind their
+    prefecture's gateway, iPhone and Android at home) and of bots (search engines that read
+    robots.txt and some that do not, monitors, scripts, headless browsers, a browser-like
+    crawler without CSS, a flood, scanners with and without a scanner's user agent, link
+    previews), each line labelled. About 3,000 requests with the defaults."""
+    rng = random.Random(seed)
+    out = Labelled()
+    for bot, fill in ((False, _labelled_people), (True, _labelled_bots)):
+        traffic = Traffic()
+        fill(_Writer(traffic, rng), day, people)
+        out.lines.extend(traffic.lines)
+        out.bots.extend([bot] * len(traffic.lines))
+    return out
+
+
+def _labelled_people(w: _Writer, day: date, people: int) -> None:
+    rng = w.rng
+    gateways = _gateways(rng)
+    for n in range(people):
+        addresses, codes = rng.choice(gateways)
+        when = _busy_time(rng, day)
+        if n % 7 == 0:  # at home, on the phone
+            _visitor(w, when, f"198.51.100.{150 + n % 50}", BROWSERS[3 + n % 2])
+        elif n % 3 == 0:
+            _visitor(w, when, rng.choice(addresses), rng.choice(BROWSERS[:2]))
+        else:
+            _member_session(w, when, rng.choice(addresses), rng.choice(codes), agent=rng.choice(BROWSERS[:2]))
+    addresses, codes = gateways[3]  # a notice: 40 people of one gateway within four minutes
+    for code in codes[:40]:
+        moment = datetime.combine(day, time(9, 0), JST) + timedelta(seconds=rng.uniform(0, 240))
+        _member_session(w, moment, rng.choice(addresses), code, agent=BROWSERS[0], hurry=True)
+
+
+def _labelled_bots(w: _Writer, day: date, people: int) -> None:
+    rng = w.rng
+    start = datetime.combine(day, time(0), JST)
+
+    def at(seconds):
+        return start + timedelta(seconds=seconds)
+
+    for index, (address, agent) in enumerate(SEARCH_ENGINES):
+        if index % 2 == 0:
+            w.request(at(rng.uniform(0, 3600)), address, "GET", "/robots.txt", 200, agent=agent)
+        for _ in range(rng.randint(40, 80)):
+            w.request(at(rng.uniform(3600, 86_000)), address, "GET", rng.choice(PUBLIC_PAGES), 200, agent=agent)
+    for address, agent, path in MONITORS:
+        for minute in range(0, 24 * 60, 15):
+            w.request(at(minute * 60), address, "HEAD" if path == "/" else "GET", path, 200, agent=agent)
+    for n, agent in enumerate(SCRIPTS):
+        for k in range(rng.randint(5, 30)):
+            path = rng.choice(PUBLIC_PAGES + ["/documents/12/%E8%B3%87%E6%96%99.pdf"])
+            w.request(at(36_000 + n * 600 + k * 3), f"203.0.113.{200 + n}", "GET", path, 200, agent=agent)
+    _labelled_robots(w, at)
+
+
+def _labelled_robots(w: _Writer, at) -> None:
+    """Headless browsers, a crawler that looks like Chrome, a flood, scanners, link previews."""
+    rng = w.rng
+    for k in range(60):  # a headless browser that says so
+        w.request(at(39_600 + k * 2), "203.0.113.220", "GET", rng.choice(PUBLIC_PAGES), 200, agent=HEADLESS)
+    for k in range(150):  # a crawler that looks like Chrome, reads every page and no CSS
+        w.request(at(50_400 + k * 4), "203.0.113.221", "GET", rng.choice(PUBLIC_PAGES), 200, agent=BROWSERS[1])
+    for k in range(20):  # a slow one that looks like Chrome: not recognised (decision 0036)
+        w.request(at(60_000 + k * 300), "203.0.113.223", "GET", rng.choice(PUBLIC_PAGES), 200, agent=BROWSERS[0])
+    for k in range(300):  # a browser-like flood
+        w.request(at(54_000 + k * 0.2), "203.0.113.222", "GET", "/", 200, agent=BROWSERS[0])
+    for n, path in enumerate(SCANNER_PATHS):  # scanners: two say so, one looks like Firefox
+        w.request(at(10_800 + n), SCANNER, "GET", path, 404, agent="Mozilla/5.0 zgrab/0.x", size=162)
+        w.request(at(14_400 + n), "45.148.10.8", "GET", path, 404, agent=BROWSERS[2], size=162)
+        w.request(at(18_000 + n), "45.148.10.9", "GET", path, 404, agent="Mozilla/5.0 (compatible; Nuclei)", size=162)
+    for n, agent in enumerate(PREVIEWS):
+        for k in range(5):
+            w.request(
+                at(57_600 + k * 60), f"203.0.113.{230 + n}", "GET", "/news/2026/11/kaigi-kaisai/", 200, agent=agent
+            )

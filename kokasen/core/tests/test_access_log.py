@@ -450,3 +450,79 @@ def test_positions_of_files_gone_for_a_week_are_forgotten(tmp_path):
     write(live, [json_line(1)])
     read_all(live, DatabaseStore(), now=now)
     assert AccessLogPosition.objects.count() == 1
+
+
+# --- spans: the same lines, read in other processes ------------------------------------------------
+
+
+def read_spans(live: Path, store, *, parts=3, **kwargs):
+    """What ``LogReader.spans`` + ``read_span`` + ``account`` read (in this process)."""
+    reader = LogReader(live, consumer="test", store=store, **kwargs)
+    records = []
+    for span in reader.spans(parts=parts):
+        lines = bad = 0
+        end = span.start
+        for chunk in access_log.read_span(span, block_size=256):
+            records += chunk.records
+            lines, bad, end = lines + chunk.lines, bad + chunk.bad, chunk.end
+        reader.account(span, lines=lines, bad=bad, end=end)
+    reader.commit()
+    return records, reader
+
+
+def test_spans_read_each_line_once_across_rotation_and_compression(tmp_path):
+    live, store = tmp_path / "access.json", MemoryStore()
+    write(live, [json_line(n) for n in range(40)])
+    half = json_line(40)
+    write(live, [half[:30]])  # still being written: left for the next run
+    records, reader = read_spans(live, store)
+    assert sorted(ids(records)) == sorted(f"id-{n}" for n in range(40))
+    assert len({record.request_id for record in records}) == 40
+    assert sum(p.lines for p in reader.positions.values()) == 40
+    write(live, [half[30:], json_line(41)])
+    rotated = tmp_path / "access.json-20261207-00"
+    live.rename(rotated)
+    write(live, [json_line(n) for n in range(42, 50)], mode="w")
+    records, _ = read_spans(live, store)
+    assert sorted(ids(records)) == sorted(f"id-{n}" for n in range(40, 50))
+    with open(rotated, "rb") as source, gzip.open(str(rotated) + ".gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    rotated.unlink()
+    write(live, [json_line(50)])
+    assert ids(read_spans(live, store)[0]) == ["id-50"]
+    assert read_spans(live, store)[0] == []
+    # the normal reader agrees: nothing left
+    assert read_all(live, store)[0] == []
+
+
+def test_a_compressed_file_is_one_span_and_its_end_is_given_back(tmp_path):
+    store = MemoryStore()
+    compressed = tmp_path / "old.json.gz"
+    with gzip.open(compressed, "wt", encoding="utf-8") as file:
+        file.writelines(json_line(n) for n in range(10))
+    kwargs = {"stream": "imports", "rotated": False, "final": True, "forget_after": None}
+    records, reader = read_spans(compressed, store, **kwargs)
+    assert len(records) == 10
+    assert len(reader.spans()) == 0  # the same reader: positions moved
+    assert read_spans(compressed, store, **kwargs)[0] == []
+    plain = tmp_path / "old.json"  # the same content, plain, given again with one line more
+    plain.write_text("".join(json_line(n) for n in range(11)), encoding="utf-8")
+    assert ids(read_spans(plain, store, **kwargs)[0]) == ["id-10"]
+
+
+def test_the_typed_decoding_of_kokasen_json_gives_what_the_general_one_gives():
+    lines = [json_line(n, uri="/news/?page=2" if n % 2 else "/%E5%85%90/") for n in range(5)]
+    lines = [line.rstrip("\n") for line in lines]
+    lines.append(lines[0].replace('"request_time":0.012', '"request_time":0'))  # nginx writes 0, not 0.0
+    fast = access_log._records_of_kokasen_json("[" + ",".join(lines) + "]", len(lines))
+    assert fast is not None
+    general = [access_log.parse_json(line) for line in lines]
+    for mine, theirs in zip(fast, general, strict=True):
+        assert [getattr(mine, name) for name in access_log.Record.__slots__] == [
+            getattr(theirs, name) for name in access_log.Record.__slots__
+        ]
+    # one line of another JSON log: the block is decoded the general way, nothing lost
+    other = json.dumps({"time": T0.isoformat(), "client": "192.0.2.1", "uri": "/x", "status": "404"})
+    assert access_log._records_of_kokasen_json("[" + ",".join(lines + [other]) + "]", 7) is None
+    records = access_log._parse_block(lines + [other])
+    assert [record.status for record in records] == [200] * 6 + [404]

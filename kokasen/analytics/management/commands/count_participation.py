@@ -1,0 +1,44 @@
+"""Participation counts from the application (issue 15 item 4; decision 0041): the logins per
+local government and day, counted again from the login audit events.
+
+    kokasen-manage count_participation                       # everything (the back-fill)
+    kokasen-manage count_participation --from 2026-11-01     # from that day on
+    kokasen-manage count_participation --days 2              # yesterday and today (the timer)
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from kokasen.analytics import participation
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
+
+
+class Command(BaseCommand):
+    help = "監査ログのログイン記録から、自治体別・日別のログイン数を数え直します（職員は含みません）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="start", help="開始日 YYYY-MM-DD（省略時は最初の記録から）")
+        parser.add_argument("--to", dest="end", help="終了日 YYYY-MM-DD（この日を含む。省略時は最後の記録まで）")
+        parser.add_argument("--days", type=int, help="今日を含む直近の日数だけ数え直す（--from の代わり）")
+
+    def handle(self, *args, start=None, end=None, days=None, verbosity=1, **options):
+        start = _day(start)
+        if days is not None:
+            if days < 1:
+                raise CommandError("--days は 1 以上で指定してください。")
+            start = timezone.localdate() - timedelta(days=days - 1)
+        logins = participation.count_logins(start=start, end=_day(end))
+        if verbosity >= 1:
+            self.stdout.write(f"自治体のログイン {logins:,} 件を数えました。")

@@ -1,0 +1,150 @@
+"""Daily counts of the access logs (decision 0036). No address, user agent or other trace of
+a person: counts per day and path, host, device class or campaign, and, to count a client once
+per day, keys hashed with a secret of the day (``ClientKey``), dropped after
+``ANALYTICS_CLIENT_KEY_DAYS``."""
+
+from django.db import models
+
+
+class DayTotal(models.Model):
+    day = models.DateField("日付", unique=True)
+    lines = models.PositiveBigIntegerField("行数", default=0)
+    bad_lines = models.PositiveBigIntegerField("読めない行", default=0)
+    requests = models.PositiveBigIntegerField("リクエスト", default=0)
+    bot_requests = models.PositiveBigIntegerField("ボットのリクエスト", default=0)
+    page_views = models.PositiveBigIntegerField("ページビュー", default=0)
+    downloads = models.PositiveBigIntegerField("ダウンロード", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "日別の合計"
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day}"
+
+
+class PageDay(models.Model):
+    """Views of one page on one day. ``page``: the Wagtail page the path led to when the line was
+    read (so a renamed or moved page keeps its history); ``times``: a histogram of response
+    times (aggregate.time_bucket) of all its views, people's and bots'."""
+
+    day = models.DateField("日付")
+    path = models.CharField("パス", max_length=500)
+    page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name="ページ", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    views = models.PositiveIntegerField("閲覧数", default=0)
+    bot_views = models.PositiveIntegerField("ボットの閲覧数", default=0)
+    times = models.JSONField("応答時間の分布", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ページ別・日別の閲覧数"
+        constraints = [models.UniqueConstraint(fields=["day", "path"], name="analytics_pageday_unique")]
+        indexes = [models.Index(fields=["page", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.path}"
+
+
+class DownloadDay(models.Model):
+    """Downloads of one file on one day: once per client and day (``downloads``, people only),
+    and the requests behind them (range requests included)."""
+
+    day = models.DateField("日付")
+    path = models.CharField("パス", max_length=500)
+    downloads = models.PositiveIntegerField("ダウンロード数", default=0)
+    requests = models.PositiveIntegerField("リクエスト数", default=0)
+    bot_requests = models.PositiveIntegerField("ボットのリクエスト数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ファイル別・日別のダウンロード数"
+        constraints = [models.UniqueConstraint(fields=["day", "path"], name="analytics_downloadday_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.path}"
+
+
+class Breakdown(models.Model):
+    """People's page views per referrer host, device class and campaign; requests per kind
+    (people's and bots') and per reason a bot was recognised."""
+
+    REFERRER, DEVICE, CAMPAIGN, KIND, BOT_KIND, BOT_REASON = (
+        "referrer",
+        "device",
+        "campaign",
+        "kind",
+        "bot_kind",
+        "bot_reason",
+    )
+    DIMENSIONS = [
+        (REFERRER, "参照元"),
+        (DEVICE, "端末"),
+        (CAMPAIGN, "キャンペーン"),
+        (KIND, "種類"),
+        (BOT_KIND, "ボットの種類"),
+        (BOT_REASON, "ボットと判定した理由"),
+    ]
+    day = models.DateField("日付")
+    dimension = models.CharField("区分", max_length=20, choices=DIMENSIONS)
+    value = models.CharField("値", max_length=200)
+    count = models.PositiveIntegerField("件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "日別の内訳"
+        constraints = [models.UniqueConstraint(fields=["day", "dimension", "value"], name="analytics_breakdown_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.dimension} {self.value}"
+
+
+class NotFoundDay(models.Model):
+    """People's requests answered 404, per path and referring page (``key``: a hash of both, for
+    the uniqueness that the two long texts cannot carry in an index)."""
+
+    day = models.DateField("日付")
+    key = models.CharField(max_length=32)
+    path = models.CharField("パス", max_length=500)
+    referrer = models.CharField("参照元", max_length=500, blank=True)
+    count = models.PositiveIntegerField("件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "見つからなかったページ"
+        constraints = [models.UniqueConstraint(fields=["day", "key"], name="analytics_notfoundday_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.path}"
+
+
+class ClientKey(models.Model):
+    """A client (address + user agent) of one day as an HMAC with a secret of that day, never
+    the address: to count its downloads once and to remember it was a bot, across runs."""
+
+    BOT, DOWNLOAD = "bot", "download"
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=[(BOT, "bot"), (DOWNLOAD, "download")])
+    key = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "kind", "key"], name="analytics_clientkey_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind}"
+
+
+class LoginDay(models.Model):
+    """Logins of one local government's account on one day (issue 15 item 4, the first of the
+    participation counts), from the audit trail's ``login.succeeded`` events. Staff accounts
+    have no local government and are never counted."""
+
+    day = models.DateField("日付")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    logins = models.PositiveIntegerField("ログイン数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・日別のログイン数"
+        constraints = [models.UniqueConstraint(fields=["day", "local_government"], name="analytics_loginday_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.local_government_id}"
