@@ -136,6 +136,30 @@ MODELS = [
         "契約終了まで",
         "contract-end",
     ),
+    Entry(
+        "ops.EmergencyContact",
+        ("name", "phone", "email"),
+        "緊急連絡先（受託者・こども家庭庁の担当者）",
+        "updated_at",
+        "契約終了まで",
+        "contract-end",
+    ),
+    Entry(
+        "ops.Escalation",
+        ("contact_label",),
+        "エスカレーションの記録（連絡先の名前）",
+        "at",
+        "契約終了まで",
+        "contract-end",
+    ),
+    Entry(
+        "ops.IncidentEntry",
+        ("text", "author_label"),
+        "事故の記録の経過（記録した職員）",
+        "created_at",
+        "契約終了まで",
+        "contract-end",
+    ),
     Entry("sessions.Session", ("session_data",), "セッション", "expire_date", "sessions", "contract-end"),
     Entry(
         "wagtailcore.Revision", ("content",), "ページの版（編集者・内容）", "created_at", "Wagtail の既定（残る）", "—"

@@ -16,7 +16,7 @@ from kokasen.core.models import AuditEvent
 from kokasen.feedback.models import Opinion
 from kokasen.meetings.models import Group, Meeting, Participant, Room, SurveyResponse
 from kokasen.notifications.models import OutboxMessage
-from kokasen.ops.models import Alert
+from kokasen.ops.models import Alert, EmergencyContact, Incident
 from kokasen.tips.models import Post
 
 from . import backups
@@ -160,6 +160,8 @@ def plan_for(scope: str, *, meeting: int | None = None) -> Plan:
             *_contact_steps()[:1],
             Step("監査ログ（操作者・IPアドレス・詳細）", AuditEvent.objects.all()),
             Step("運用アラート（根拠のIPアドレス等）", Alert.objects.all()),
+            Step("事故の記録（経過・記録した職員）", Incident.objects.all()),
+            Step("緊急連絡先", EmergencyContact.objects.all()),
             Step("セッション", Session.objects.all()),
             Step("アカウントの登録メールアドレス", RegisteredAddress.objects.all()),
             Step("職員の登録招待", StaffEnrolmentInvitation.objects.all()),
