@@ -20,8 +20,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
 # for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
 # poppler-utils: pdftoppm, to look at the generated reports' PDF pages as images (no test runs it).
+# restic: the backups and their restore drill (kokasen/ops/tests/test_backups.py, make bench); monit: the service
+# monitor, checked with monit -t and run in the foreground in the full-stack test (decision 0040).
 APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
-	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
@@ -78,6 +80,7 @@ bench: setup
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(PY) -m kokasen.bench.analytics_ingest  # ingest_access_logs on ~1,000,000 lines beside GoAccess 1.7: lines/s, peak memory
+	$(PY) -m kokasen.bench.backup  # restic backup and restore drill of the demo + 1,788 accounts + 10,000 posts + 200 MB media on PostgreSQL: s, MB
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 
 ## measure-stack: the production stack on loopback (nginx on 127.0.0.1:80/443, as root) measured by the

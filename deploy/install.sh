@@ -22,6 +22,7 @@ readonly PACKAGES=(
     clamav clamav-daemon clamav-freshclam
     fail2ban python3-systemd nftables logrotate
     fonts-noto-cjk
+    restic monit
 )
 
 usage() {
@@ -143,8 +144,11 @@ readonly NGINX=$ETC/nginx
 readonly NGINX_LOGS=$ROOT/var/log/nginx/kokasen
 readonly UNIT_DIR=$ETC/systemd/system
 readonly INSTALL_LOG=$ROOT/var/log/kokasen-install.log
+readonly BACKUP_DIR=$ROOT/var/lib/kokasen/backup   # StateDirectory= of kokasen-backup.service
+readonly BACKUP_KEY=$CONF_DIR/backup_key
 readonly SYSTEM_USER=$INSTANCE
 readonly DB_NAME=$INSTANCE
+readonly DRILL_DB=${INSTANCE}_drill   # the restore drill's scratch database (kokasen/ops/backups.py)
 # The host's own services (packages' units, debconf, the live firewall) are touched only by a
 # real installation; systemd starts and reloads only where it runs as PID 1.
 REAL=1 ONLINE=0
@@ -182,7 +186,7 @@ logged() {
 # Paths in deploy/'s files, moved under --root (nothing changes without it).
 render() {
     if [[ -n $ROOT ]]; then
-        sed -E "s#(^|[[:space:]=\"'-])/(etc|srv|var/log)/#\\1${ROOT}/\\2/#g" "$1"
+        sed -E "s#(^|[[:space:]=:\"'-])/(etc|srv|var/log)/#\\1${ROOT}/\\2/#g" "$1"
     else
         cat "$1"
     fi
@@ -429,6 +433,8 @@ ensure_dir "$STATIC" 2750 "$SYSTEM_USER" "$WEB_GROUP"
 ensure_dir "$ERRORS" 0755
 ensure_dir "$CONF_DIR" 0750 root "$SYSTEM_USER"
 ensure_dir "$NGINX_LOGS" 0755
+ensure_dir "$ROOT/var/lib/kokasen" 0755
+ensure_dir "$BACKUP_DIR" 0700 "$SYSTEM_USER" "$SYSTEM_USER"
 # Files stored before (an older layout, a restored backup): the group www-data and setgid folders.
 for folder in "$MEDIA" "$STATIC"; do
     wrong=$(find "$folder" \( ! -group "$WEB_GROUP" -o \( -type d ! -perm -2050 \) -o \( -type f ! -perm -0040 \) \) -print | wc -l)
@@ -513,6 +519,16 @@ elif [[ $owner != "$DB_NAME" ]]; then
     changed "データベース $DB_NAME の所有者 → $DB_NAME"
 fi
 
+# The restore drill's scratch database, emptied after each drill (kokasen-backup-drill.timer).
+drill_owner=$(psql_as_postgres -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$DRILL_DB'")
+if [[ -z $drill_owner ]]; then
+    (cd / && logged runuser -u postgres -- createdb -E UTF8 -T template0 -O "$DB_NAME" "$DRILL_DB")
+    changed "データベース $DRILL_DB（復元訓練用。訓練のあとは空にします）"
+elif [[ $drill_owner != "$DB_NAME" ]]; then
+    psql_as_postgres -c "ALTER DATABASE \"$DRILL_DB\" OWNER TO \"$DB_NAME\"" >/dev/null
+    changed "データベース $DRILL_DB の所有者 → $DB_NAME"
+fi
+
 # =============================================================================================
 step "Redis"
 debian_services redis-server
@@ -538,6 +554,13 @@ new_secret() {  # PATH: a random secret, written once and never replaced
 }
 new_secret "$CONF_DIR/secret_key"
 new_secret "$CONF_DIR/credentials_key"
+# The backup repository's key: root's only (systemd hands it to kokasen-backup*.service through
+# LoadCredential=). Without it no backup can be read: keep a copy off this machine (docs/operations.md).
+if [[ ! -s $BACKUP_KEY ]]; then
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$BACKUP_KEY")
+    changed "バックアップの鍵 $BACKUP_KEY（サーバー外に写しを保管してください: docs/operations.md「バックアップ」）"
+fi
+ensure_attrs "$BACKUP_KEY" 0600 root root
 if [[ -n $SMTP_PASSWORD_FILE && ! -s $CONF_DIR/smtp_password ]]; then
     install -m 0640 -o root -g "$SYSTEM_USER" "$SMTP_PASSWORD_FILE" "$CONF_DIR/smtp_password"
     changed "SMTP のパスワード $CONF_DIR/smtp_password"
@@ -566,6 +589,15 @@ if [[ ! -f $ENV_FILE ]]; then
         printf 'MEDIA_ROOT=%s\n' "$MEDIA"
         printf 'PROTECTED_FILES_X_ACCEL_PREFIX=/protected-media\n'
         printf 'HEALTH_ALLOWED_NETWORKS=%s\n' "$HEALTH_NETS"
+        printf '# Alerts (ops_scan and monit) go to these addresses, also when the database is down.\n'
+        printf 'OPS_ALERT_EMAILS=%s\n' "$ADMIN_EMAIL"
+        printf '# Backups (restic; docs/operations.md "Backups"). The key is root'"'"'s; keep a copy off the machine.\n'
+        printf 'BACKUP_REPOSITORY=%s\n' "$BACKUP_DIR/restic"
+        printf 'BACKUP_PASSWORD_FILE=%s\n' "$BACKUP_KEY"
+        printf 'BACKUP_WORK_DIR=%s\n' "$BACKUP_DIR/work"
+        printf 'BACKUP_DRILL_DATABASE=%s\n' "$DRILL_DB"
+        printf 'OPS_BACKUP_STATUS_FILE=%s\n' "$BACKUP_DIR/last-success.json"
+        printf 'BACKUP_DRILL_STATUS_FILE=%s\n' "$BACKUP_DIR/last-drill.json"
         printf '\n# Read by deploy/install.sh only (docs/configuration.md, "Server settings read by the installer").\n'
         printf 'SSH_ALLOWED_NETWORKS=%s\n' "$SSH_NETS"
         printf 'ADMIN_ALLOWED_NETWORKS=%s\n' "$ADMIN_NETS"
@@ -851,6 +883,63 @@ if [[ $ONLINE == 1 && -n $app_changed ]] && systemctl is-active --quiet kokasen-
     note "kokasen-web: restart"
 fi
 unit_start "${enable[@]}"
+# /readyz names "backup" until the first good backup: take it now instead of at 02:30.
+if [[ $ONLINE == 1 && ! -e $BACKUP_DIR/last-success.json ]]; then
+    logged systemctl start --no-block kokasen-backup.service
+    note "最初のバックアップを開始しました（systemctl status kokasen-backup）。"
+fi
+
+# =============================================================================================
+step "monit"
+# The service monitor (deploy/monit/kokasen): mails straight through the SMTP relay.
+alert_emails=$(env_value OPS_ALERT_EMAILS)
+[[ -n $alert_emails ]] || alert_emails=$ADMIN_EMAIL
+# monit 5.33 sends over implicit TLS (SMTPS, "using ssl") or in plain text; it has no STARTTLS for
+# its mail (tested: it never sends the command). So it uses the relay's SMTPS port, 465 unless
+# MONIT_SMTP_PORT says otherwise; MONIT_SMTP_SSL=false for a relay inside a closed network.
+monit_port=$(env_value MONIT_SMTP_PORT)
+monit_port=${monit_port:-465}
+[[ $monit_port =~ ^[0-9]+$ ]] || die "MONIT_SMTP_PORT は数字です: $monit_port"
+mailserver="$SMTP_HOST port $monit_port"
+if [[ -n $SMTP_USER ]]; then
+    smtp_password=$(cat "$CONF_DIR/smtp_password" 2>/dev/null || true)
+    [[ $SMTP_USER$smtp_password != *'"'* ]] || die "SMTP のユーザー名かパスワードに \" が含まれていて、monit の設定に書けません。"
+    mailserver+=" username \"$SMTP_USER\" password \"$smtp_password\""
+fi
+case $(env_value MONIT_SMTP_SSL) in 0 | false | no | off | False) ;; *) mailserver+=" using ssl" ;; esac
+mail_from=$(env_value DEFAULT_FROM_EMAIL)
+mail_from=${mail_from##*<}
+mail_from=${mail_from%>}
+{
+    render "$SOURCE_DIR/deploy/monit/kokasen" | while IFS= read -r line; do
+        case $line in
+            @ALERTS@)
+                if [[ -z $alert_emails ]]; then
+                    printf '# No OPS_ALERT_EMAILS in %s: monit logs its alerts only.\n' "$ENV_FILE"
+                else
+                    tr ',' '\n' <<<"$alert_emails" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' -e 's/^/set alert /'
+                fi
+                ;;
+            *)
+                line=${line//@MAILSERVER@/$mailserver}
+                line=${line//@MAIL_FROM@/${mail_from:-noreply@$DOMAIN}}
+                printf '%s\n' "${line//@DOMAIN@/$DOMAIN}"
+                ;;
+        esac
+    done
+} >"$WORK/monit-kokasen"
+printf 'set idfile %s\nset statefile %s\ninclude %s\n' "$WORK/monit.id" "$WORK/monit.state" "$WORK/monit-kokasen" >"$WORK/monitrc"
+chmod 0600 "$WORK/monit-kokasen" "$WORK/monitrc"
+# monit -t prints some errors (an invalid "allow") and still exits 0: only its one OK line passes.
+monit -t -c "$WORK/monitrc" >"$WORK/monit-t" 2>&1 || true
+if [[ $(grep -Ev "^ ?(New Monit id: [0-9a-f]+|Stored in '.*')$" "$WORK/monit-t") != "Control file syntax OK" ]]; then
+    cat "$WORK/monit-t" >&2
+    die "monit の設定に誤りがあります（monit -t）。"
+fi
+[[ -n $alert_emails ]] || warn "OPS_ALERT_EMAILS が空です: monit の警報メールの宛先がありません（$ENV_FILE に書いて再実行してください）。"
+put_file "$WORK/monit-kokasen" "$ETC/monit/conf.d/kokasen" 0600
+debian_services monit
+unit_reload_if monit monit reload
 
 # =============================================================================================
 STEP="結果"

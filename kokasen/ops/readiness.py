@@ -8,6 +8,7 @@
 | disk | less than HEALTH_DISK_MIN_FREE_MB free where uploads are written | 0.5 s |
 | outbox | the oldest e-mail still queued is older than HEALTH_OUTBOX_MAX_AGE_MINUTES | 0.8 s |
 | antivirus | clamd does not answer, or its signatures are older than CLAMD_SIGNATURES_MAX_AGE_HOURS | 0.8 s |
+| backup | no record of a good backup in OPS_BACKUP_STATUS_FILE, or older than OPS_BACKUP_MAX_AGE_HOURS (only when the setting names a file) | 0.5 s |
 
 All run at once (health.run_checks) within BUDGET, so the answer comes in under a second
 whatever hangs. The database checks run in their own threads on connections of their own,
@@ -33,6 +34,7 @@ DATABASE_TIMEOUT = 0.8
 CACHE_TIMEOUT = 0.5
 DISK_TIMEOUT = 0.5
 ANTIVIRUS_TIMEOUT = 0.8
+BACKUP_TIMEOUT = 0.5
 
 
 def _database_settings() -> dict:
@@ -147,7 +149,19 @@ def _antivirus() -> tuple[str, dict]:
     return clamd_signatures(client, settings.CLAMD_SIGNATURES_MAX_AGE_HOURS * 3600)
 
 
+def _backup() -> tuple[str, dict]:
+    """The record the backup job writes (kokasen/ops/backups.py), judged as ops_scan's
+    backup_overdue rule judges it (checks.backup): one rule, two readers."""
+    from .checks import backup
+
+    [result] = backup(settings.OPS_BACKUP_STATUS_FILE, datetime.now(UTC))
+    if result.finding is not None:
+        raise CheckFailed(result.finding.summary, **result.finding.evidence)
+    return "the last good backup is recent", {"path": settings.OPS_BACKUP_STATUS_FILE}
+
+
 def checks() -> list[Check]:
+    optional = [Check("backup", _backup, BACKUP_TIMEOUT)] if settings.OPS_BACKUP_STATUS_FILE else []
     return [
         Check("database", _with_connection(_database), DATABASE_TIMEOUT),
         Check("migrations", _with_connection(_migrations), DATABASE_TIMEOUT),
@@ -155,6 +169,7 @@ def checks() -> list[Check]:
         Check("disk", _disk, DISK_TIMEOUT),
         Check("outbox", _with_connection(_outbox), DATABASE_TIMEOUT),
         Check("antivirus", _antivirus, ANTIVIRUS_TIMEOUT),
+        *optional,
     ]
 
 

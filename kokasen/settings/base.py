@@ -347,6 +347,18 @@ OPS_CERTIFICATE_CRITICAL_DAYS = env_int("OPS_CERTIFICATE_CRITICAL_DAYS", 7)
 # Written by the backup job after each good backup (JSON with "finished_at", or the file's time).
 OPS_BACKUP_STATUS_FILE = _path_or_off("OPS_BACKUP_STATUS_FILE", "/var/lib/kokasen/backup/last-success.json")
 OPS_BACKUP_MAX_AGE_HOURS = env_int("OPS_BACKUP_MAX_AGE_HOURS", 26)
+# --- Backups with restic (kokasen/ops/backups.py, docs/decisions/0035, docs/operations.md "Backups") ---
+# The repository: a local folder, or sftp:USER@HOST:/PATH / s3:… on a second machine in Japan.
+BACKUP_REPOSITORY = env_str("BACKUP_REPOSITORY", "/var/lib/kokasen/backup/restic")
+# The key (restic's password): root 0600, handed to the backup unit by systemd (LoadCredential=).
+BACKUP_PASSWORD_FILE = env_str("BACKUP_PASSWORD_FILE", "/etc/kokasen/backup_key")
+# Snapshots older than this are forgotten and pruned after each backup: at most 35d (disposal).
+BACKUP_KEEP_WITHIN = env_str("BACKUP_KEEP_WITHIN", "35d")
+# The dump, the media hashes' cache and the drill's scratch files.
+BACKUP_WORK_DIR = env_str("BACKUP_WORK_DIR", "/var/lib/kokasen/backup/work")
+# The restore drill's scratch database (emptied after each drill); empty: "<database>_drill".
+BACKUP_DRILL_DATABASE = env_str("BACKUP_DRILL_DATABASE", "")
+BACKUP_DRILL_STATUS_FILE = _path_or_off("BACKUP_DRILL_STATUS_FILE", "/var/lib/kokasen/backup/last-drill.json")
 # The folder nginx serves the static export from, checked against the hashes written at export time.
 OPS_STATIC_EXPORT_DIR = _path_or_off("OPS_STATIC_EXPORT_DIR", "/srv/kokasen-static")
 

@@ -30,6 +30,7 @@ VIRUS_SCAN_REQUIRED = False
 OPS_ACCESS_LOGS = []
 OPS_TLS_CERTIFICATE = ""
 OPS_BACKUP_STATUS_FILE = ""
+BACKUP_DRILL_STATUS_FILE = ""
 OPS_STATIC_EXPORT_DIR = ""
 # dispose_personal_data: no server logs here (a test names its own).
 PRIVACY_LOG_FILES = []

@@ -22,6 +22,7 @@ Every piece that is missing fails with the Debian package that brings it; nothin
 from __future__ import annotations
 
 import base64
+import datetime
 import http.client
 import json
 import os
@@ -632,11 +633,20 @@ class Stack:
             "CLAMD_ADDRESS": self.clamd.socket_path,
             # The stack shows the wiring, not this machine's free space (production: 4096).
             "HEALTH_DISK_MIN_FREE_MB": 64,
+            # A backup record as kokasen-backup.service writes it, fresh (/readyz checks its age).
+            "OPS_BACKUP_STATUS_FILE": self._backup_record(),
             "LOG_LEVEL": "WARNING",
         }
         path = self.folder / "kokasen.env"
         path.write_text("".join(f"{name}={value}\n" for name, value in values.items()), encoding="utf-8")
         path.chmod(0o600)
+        return path
+
+    def _backup_record(self) -> Path:
+        path = self.folder / "backup" / "last-success.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        finished = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        path.write_text(json.dumps({"finished_at": finished, "snapshot_id": "stack"}), encoding="utf-8")
         return path
 
     def process_env(self) -> dict[str, str]:

@@ -188,7 +188,12 @@ def installation():
         assert after_edit.returncode == 0, after_edit.stdout + after_edit.stderr
         yield Installation(root, instance, first, second, after_edit, secret)
     finally:
-        psql(f'DROP DATABASE IF EXISTS "{instance}"', f'DROP ROLE IF EXISTS "{instance}"', check=False)
+        psql(
+            f'DROP DATABASE IF EXISTS "{instance}"',
+            f'DROP DATABASE IF EXISTS "{instance}_drill"',
+            f'DROP ROLE IF EXISTS "{instance}"',
+            check=False,
+        )
         subprocess.run(["userdel", instance], capture_output=True)
         subprocess.run(["groupdel", instance], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
@@ -233,6 +238,16 @@ def test_the_environment_file_and_secrets_are_written_once_for_the_service_user_
     assert re.search(rf"^https://{re.escape(DOMAIN)}/login/totp/invitation/\S+/$", text, re.M)
     log = (installation.root / "var" / "log" / "kokasen-install.log").read_text()
     assert password not in installation.first.stdout + installation.first.stderr and password not in log
+    # The backup key: root's alone, written once, announced with where to keep its copy.
+    key = Path(values["BACKUP_PASSWORD_FILE"])
+    assert key == installation.root / "etc" / "kokasen" / "backup_key" and len(key.read_text().strip()) >= 48
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and key.stat().st_uid == 0 and key.stat().st_gid == 0
+    assert "バックアップの鍵" in installation.first.stdout and "サーバー外に写しを保管" in installation.first.stdout
+    backup_dir = Path(values["OPS_BACKUP_STATUS_FILE"]).parent
+    assert backup_dir == installation.root / "var" / "lib" / "kokasen" / "backup"
+    assert stat.S_IMODE(backup_dir.stat().st_mode) == 0o700 and backup_dir.owner() == installation.instance
+    assert values["BACKUP_DRILL_DATABASE"] == f"{installation.instance}_drill"
+    assert f"変更: データベース {installation.instance}_drill" in installation.first.stdout
 
 
 def test_the_database_is_migrated_and_has_the_first_admin_with_an_open_invitation(installation):

@@ -11,7 +11,9 @@ pages, files, media and the static export, a member's range request for a protec
 (X-Accel-Redirect) and an anonymous one refused, the client's real address (127.0.0.2 against
 127.0.0.3) in the audit trail and in the login throttle whatever forwarded headers the client
 sends, /readyz naming the cache while Redis is stopped and the pages still answering, and the
-gunicorn master coming back after SIGKILL.
+gunicorn master coming back after SIGKILL. Then the service monitor: deploy/monit/kokasen passes
+`monit -t`, and monit itself, in the foreground, mails a killed and a hung gunicorn to an SMTP
+server on loopback and restarts the hung one (decision 0040).
 
 systemd cannot run here (it is not PID 1). The restart is therefore shown by a supervisor in the
 test (``kokasen.testing.stack.Supervisor``) that applies the unit's own ``Restart=`` and
@@ -28,13 +30,18 @@ import json
 import os
 import re
 import signal
+import smtplib
+import ssl
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from kokasen.core.tests.nginx_loopback import NGINX_DIR
+from kokasen.testing.smtp import RecordingHandler, free_port, self_signed_certificate
 from kokasen.testing.stack import HOST, HSTS, MEMBER_CODES, Stack, restarts, unit_settings
 
 pytestmark = pytest.mark.stack
@@ -274,3 +281,134 @@ def test_a_killed_gunicorn_master_comes_back(stack):
     stack.wait_until_answering(timeout=120)
     assert supervisor.exits == [-signal.SIGKILL] and supervisor.starts == 2
     assert stack.browser().get("/").status == 200
+
+
+# --- The service monitor (deploy/monit/kokasen, decision 0040) ------------------------------------
+
+MONIT_TEMPLATE = Path(settings.BASE_DIR) / "deploy" / "monit" / "kokasen"
+
+
+class SMTPSController(Controller):
+    """The loopback SMTP server over implicit TLS (port 465's way), as monit sends."""
+
+    def __init__(self, handler, cert: Path, key: Path):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        super().__init__(handler, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+
+
+def monit_test_config(folder: Path, *, smtp_port: int, app_port: int, restart_program: Path) -> Path:
+    """deploy/monit/kokasen as the installer fills it in, cut to its mail settings and the
+    kokasen-web check, pointed at this stack: a 1 s cycle instead of 30 s, a 2 s answer timeout
+    instead of 10 s, and systemd's part played by the stack's supervisor (``systemctl start`` of a
+    unit that systemd is restarting anyway does nothing: /bin/true; ``systemctl restart`` kills the
+    unit's processes and the supervisor starts them: ``restart_program``)."""
+    text = MONIT_TEMPLATE.read_text(encoding="utf-8")
+    head, rest = text.split("# `monit summary`", 1)
+    web = "check process kokasen-web" + rest.split("check process kokasen-web", 1)[1].split("\n# /readyz", 1)[0]
+    config = (
+        head.replace("set daemon 30 with start delay 60", "set daemon 1")
+        .replace("@MAILSERVER@", f"127.0.0.1 port {smtp_port} using ssl")
+        .replace("@MAIL_FROM@", "kokasen-monitor@portal.example.go.jp")
+        .replace("@ALERTS@", "set alert unyou@example.go.jp")
+        + f"set logfile {folder / 'monit.log'}\nset idfile {folder / 'monit.id'}\n"
+        + f"set statefile {folder / 'monit.state'}\nset pidfile {folder / 'monit.pid'}\n\n"
+        + web.replace("@DOMAIN@", HOST)
+        .replace("127.0.0.1:8001", f"127.0.0.1:{app_port}")
+        .replace("port 8001", f"port {app_port}")
+        .replace("with timeout 10 seconds for 2 cycles", "with timeout 2 seconds for 2 cycles")
+        .replace('"/bin/systemctl start kokasen-web.service"', '"/bin/true"')
+        .replace('"/bin/systemctl restart kokasen-web.service"', f'"{restart_program}"')
+    )
+    assert not re.search(r"@[A-Z_]+@", config), config
+    path = folder / "monitrc"
+    path.write_text(config, encoding="utf-8")
+    path.chmod(0o600)  # monit refuses a control file others can read
+    return path
+
+
+def test_the_monitor_configuration_passes_monits_own_check(tmp_path):
+    path = monit_test_config(tmp_path, smtp_port=25, app_port=8001, restart_program=Path("/bin/true"))
+    checked = subprocess.run(["monit", "-t", "-c", str(path)], capture_output=True, text=True)
+    # monit -t prints some errors and still says OK with status 0: only its one line passes.
+    assert checked.returncode == 0 and checked.stdout.strip().splitlines()[-1] == "Control file syntax OK", checked
+    assert "error" not in (checked.stdout + checked.stderr).lower() and "invalid" not in checked.stderr.lower()
+
+
+def test_monit_mails_through_the_relay_and_restarts_a_gunicorn_that_stopped_answering(stack, tmp_path):
+    """A SIGKILLed master (systemd restarts it) and a hung one (SIGSTOP: systemd sees nothing,
+    monit's /healthz check restarts it): both end in mails at the SMTP server on loopback, over
+    SMTPS (implicit TLS: monit 5.33 has no STARTTLS for its mail), sent by monit itself while the
+    portal was down."""
+    cert, key = self_signed_certificate(tmp_path)
+    handler = RecordingHandler()
+    relay = SMTPSController(handler, cert, key)
+    relay.start()
+    restarted = tmp_path / "restarted"
+    restart = tmp_path / "restart-kokasen-web"
+    # The stand-in for `systemctl restart kokasen-web`: systemd kills the unit's processes (the
+    # control group: here the master's process group, whose pid the test writes into unit-pid as
+    # systemd would know it) and starts the unit again (here the supervisor does). With no unit
+    # process known it only "starts" (the supervisor is already at it).
+    unit_pid = tmp_path / "unit-pid"
+    restart.write_text(
+        f'#!/bin/sh\npid=$(cat {unit_pid} 2>/dev/null || true)\necho "$pid" >> {restarted}\n'
+        '[ -n "$pid" ] && exec kill -KILL -- "-$pid"\nexit 0\n'
+    )
+    restart.chmod(0o755)
+    config = monit_test_config(
+        tmp_path, smtp_port=relay.port, app_port=stack.ports["gunicorn"], restart_program=restart
+    )
+    monit = subprocess.Popen(
+        ["monit", "-I", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    supervisor = stack.gunicorn
+
+    def subjects():
+        return [str(received.message["Subject"]) for received in handler.received]
+
+    def wait(what, condition, timeout=90):
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = (tmp_path / "monit.log").read_text(errors="replace") if (tmp_path / "monit.log").exists() else ""
+        assert condition(), f"{what}; mails: {subjects()}; monit log:\n{log[-3000:]}"
+
+    try:
+        wait("monit did not start", lambda: (tmp_path / "monit.log").exists())
+        time.sleep(3)  # a few cycles: monit has found the master
+        # 1. The master is killed: the supervisor (systemd's Restart=always) starts it again, monit mails.
+        before = supervisor.main_pid
+        os.kill(before, signal.SIGKILL)
+        wait("gunicorn did not come back", lambda: supervisor.main_pid not in (None, before))
+        stack.wait_until_answering(timeout=120)
+        wait("no mail about the killed master", lambda: any("kokasen-web" in s for s in subjects()))
+        mails_after_kill = len(handler.received)
+        # 2. The master and its workers stop answering (SIGSTOP): only monit's /healthz check sees it.
+        hung = supervisor.main_pid
+        unit_pid.write_text(str(hung))
+        os.killpg(hung, signal.SIGSTOP)
+        wait(
+            "monit did not restart the hung gunicorn",
+            lambda: restarted.exists() and str(hung) in restarted.read_text().split(),
+            timeout=60,
+        )
+        wait("gunicorn did not come back after monit's restart", lambda: supervisor.main_pid not in (None, hung))
+        stack.wait_until_answering(timeout=120)
+        assert stack.browser().get("/").status == 200
+        wait("no mail about the hung gunicorn", lambda: len(handler.received) > mails_after_kill)
+        # The relay speaks only TLS (implicit): a plain SMTP client gets no greeting from it, so
+        # every mail above came encrypted.
+        with pytest.raises((smtplib.SMTPServerDisconnected, TimeoutError, OSError)):
+            smtplib.SMTP("127.0.0.1", relay.port, timeout=2)
+    finally:
+        monit.terminate()
+        monit.wait(timeout=30)
+        relay.stop()
+    for received in handler.received:
+        assert received.rcpt_tos == ["unyou@example.go.jp"]
+        assert received.message["Subject"].startswith("[kokasen 監視] ")  # also monit's own start
+        assert "kokasen のサービス監視（monit）からのお知らせです。" in received.message.get_content()
+    events = subjects()
+    for event in ("Does not exist", "Exists", "Connection failed"):  # the kill, its end, the hang
+        assert f"[kokasen 監視] kokasen-web: {event}" in events, events
