@@ -59,3 +59,50 @@ def dispose_backups(request: BackupRequest) -> BackupOutcome:
             summary=f"バックアップの処理は未設定です（PRIVACY_BACKUP_DISPOSER）。必要な処理: {action}",
         )
     return import_string(path)(request)
+
+
+def restic_disposer(request: BackupRequest) -> BackupOutcome:
+    """The disposer for the portal's own restic repository (kokasen.ops.backups, decision 0035).
+
+    FORGET_PRUNE removes every snapshot (all were taken before the disposal) with their data
+    and takes a fresh backup at once; DESTROY_KEY removes every snapshot and then overwrites and
+    deletes the key. Run as root (or through the backup unit): the key is root's. A failure is
+    reported, not raised: the database has already been rewritten, and the annex must say that
+    the backups were not handled and why."""
+    from kokasen.ops import backups as restic_backups
+
+    try:
+        generations = [item["id"] for item in restic_backups.snapshots()]
+        if request.dry_run:
+            action = (
+                "削除して直ちに新しいバックアップを作成" if request.mode == FORGET_PRUNE else "削除して暗号鍵を破棄"
+            )
+            return BackupOutcome(
+                done=False,
+                summary=f"バックアップの世代 {len(generations)} 件を{action}します（予行演習のため未実施）。",
+                generations_removed=generations,
+            )
+        restic_backups.forget_all()
+        if request.mode == FORGET_PRUNE:
+            fresh = restic_backups.backup()
+            return BackupOutcome(
+                done=True,
+                summary=(
+                    f"バックアップの世代 {len(generations)} 件を削除し（restic forget --prune）、"
+                    f"廃棄後のデータで新しいバックアップ {fresh.get('snapshot_id', '')[:8]} を作成しました。"
+                ),
+                generations_removed=generations,
+            )
+        removed = restic_backups.destroy_key()
+        return BackupOutcome(
+            done=True,
+            summary=(
+                f"バックアップの世代 {len(generations)} 件を削除し、暗号鍵 {settings.BACKUP_PASSWORD_FILE} を"
+                f"{'上書きして削除しました' if removed else '確認しました（既にありません）'}。"
+                "サーバー外に保管した鍵の写しは別途破棄し、記録してください。"
+            ),
+            generations_removed=generations,
+            keys_removed=[settings.BACKUP_PASSWORD_FILE] if removed else [],
+        )
+    except restic_backups.BackupError as error:
+        return BackupOutcome(done=False, summary=f"バックアップを処理できませんでした: {error}")

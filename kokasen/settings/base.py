@@ -502,5 +502,6 @@ PRIVACY_LOG_FILES = env_list("PRIVACY_LOG_FILES", ["/var/log/nginx/kokasen/*.log
 # The 受託者名 printed on 別紙様式1.
 PRIVACY_CONTRACTOR_NAME = env_str("PRIVACY_CONTRACTOR_NAME", "")
 # The backup hook (kokasen/privacy/backups.py): dotted path of the function that forgets and
-# prunes the backup generations, or destroys the repository key; "" while backups have none.
-PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "")
+# prunes the backup generations, or destroys the repository key; "" when there are no backups.
+# The default handles the portal's own restic repository (BACKUP_*, decision 0035).
+PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "kokasen.privacy.backups.restic_disposer")
