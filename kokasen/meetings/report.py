@@ -29,6 +29,7 @@ from .selectors import center_by_local_government
 REPORT_TITLE = "情報交換会実施報告書"
 CENTER_LABELS = CENTER_PHRASES
 NO_DEPARTMENT = "（部署の記入なし）"
+NO_ROLE = "（担当区分なし）"
 CATEGORY_PREFECTURE = "都道府県"
 HALVES = (Half.FIRST, Half.SECOND)
 WEEKDAYS = "月火水木金土日"
@@ -85,7 +86,7 @@ class SessionReport:
     agenda: str
     presentations: tuple[Presentation, ...]
     total: Count
-    breakdown_label: str  # 「部署」 (prefecture meetings) or 「センター設置状況」 (town meetings)
+    breakdown_label: str  # 「担当区分」 (prefecture meetings) or 「センター設置状況」 (town meetings)
     breakdown: tuple[Count, ...]
 
     @property
@@ -366,10 +367,10 @@ def _date_text(session) -> str:
 def _session_report(meeting, session, people, center, redact) -> SessionReport:
     attended = (lambda p: p.attended_first) if session.half == Half.FIRST else (lambda p: p.attended_second)
     if meeting.kind == MeetingKind.PREFECTURE:
-        breakdown_label = "部署"
+        breakdown_label = "担当区分"  # prefecture meetings are grouped per 担当区分 (roles.py)
         departments: dict[str, list] = {}
         for p in people:
-            departments.setdefault(p.department.strip() or NO_DEPARTMENT, []).append(p)
+            departments.setdefault(p.role or NO_ROLE, []).append(p)
         slices = list(departments.items())
     else:
         breakdown_label = "センター設置状況"

@@ -28,7 +28,7 @@ the upload screens), its ``messages`` the same as strings (「3行目（団体�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +40,7 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import roster_file
 from ..models import CenterStatus, Meeting, MeetingKind, Participant
+from . import roles
 
 
 @dataclass
@@ -51,6 +52,8 @@ class RosterImportResult:
     centers_from_list: int  # rows whose blank センター設置 was filled
     centers_unknown: int  # rows whose center status stays unknown (town meetings)
     encoding: str
+    notices: list = field(default_factory=list)  # Problems: columns not read
+    roles_pending: int = 0  # prefecture departments whose 担当区分 staff still confirm (services/roles.py)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class CenterListImportResult:
     without_center: int
     replaced: int  # rows of the previous list
     encoding: str
+    notices: list = field(default_factory=list)  # Problems: columns not read
 
 
 def known_governments() -> dict[str, roster_file.KnownGovernment]:
@@ -131,13 +135,15 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
         meeting.grouping_notes = {}
         meeting.save(update_fields=["grouping_notes"])
     rows = sorted(result.rows, key=roster_file.participant_order)
-    Participant.objects.bulk_create(
+    created = Participant.objects.bulk_create(
         [
             Participant(
                 meeting=meeting,
                 number=number,
                 local_government=governments[r.code],
                 department=r.department,
+                role=r.role,
+                role_from_roster=bool(r.role),
                 position=r.position,
                 name=r.person_name,
                 email=r.email,
@@ -146,6 +152,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
             for number, r in enumerate(rows, start=1)
         ]
     )
+    roles_pending = roles.prepare(meeting, created)
     unknown = sum(r.has_center is None for r in rows) if kind == roster_file.KIND_TOWN else 0
     outcome = RosterImportResult(
         participants=len(rows),
@@ -155,6 +162,8 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
         centers_from_list=filled,
         centers_unknown=unknown,
         encoding=result.encoding,
+        notices=result.notices,
+        roles_pending=roles_pending,
     )
     # No names or addresses in the audit trail (S2): counts only.
     audit_record(
@@ -171,6 +180,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
             "groups_removed": groups_removed,
             "centers_from_list": filled,
             "centers_unknown": unknown,
+            "roles_pending": roles_pending,
         },
     )
     return outcome
@@ -197,6 +207,7 @@ def center_list_import(*, data: bytes, filename: str, acting_user, request=None)
         without_center=sum(not e.has_center for e in result.entries),
         replaced=replaced,
         encoding=result.encoding,
+        notices=result.notices,
     )
     audit_record(
         action="meetings.center_list_imported",

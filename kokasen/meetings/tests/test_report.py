@@ -28,6 +28,7 @@ from kokasen.meetings.models import (
 from kokasen.meetings.report_docx import render_docx
 from kokasen.meetings.report_pdf import render_pdf
 from kokasen.meetings.services import survey as survey_service
+from kokasen.meetings.roles import ROLE_CENTER
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.testing import login_staff
 
@@ -184,26 +185,28 @@ def test_redactor():
 
 def test_prefecture_meeting_attendance_by_department(operator):
     meeting = make_meeting(MeetingKind.PREFECTURE, title="都道府県職員の情報交換会")
-    add_participants(meeting, ["160008", "170003"], per_local_government=2, department="母子保健担当")
-    add_participants(meeting, ["160008"], per_local_government=1, department="児童虐待防止対策担当")
-    Participant.objects.filter(meeting=meeting, department="母子保健担当").update(attended_first=True)
+    # grouped per 担当区分, whatever the prefecture calls its department (issue 16)
+    add_participants(meeting, ["160008"], per_local_government=2, department="健康課", role="母子保健担当")
+    add_participants(meeting, ["170003"], per_local_government=2, department="子育て支援課", role="母子保健担当")
+    add_participants(meeting, ["160008"], per_local_government=1, department="こども家庭課", role=ROLE_CENTER)
+    Participant.objects.filter(meeting=meeting, role="母子保健担当").update(attended_first=True)
     data = report.report_data([meeting], created_on=CREATED)
     first = data.meetings[0].sessions[0]
-    assert first.breakdown_label == "部署"
+    assert first.breakdown_label == "担当区分"
     assert [(c.label, c.invited, c.attended, c.unrecorded) for c in first.breakdown] == [
         ("母子保健担当", 4, 4, 0),
-        ("児童虐待防止対策担当", 1, 0, 1),
+        (ROLE_CENTER, 1, 0, 1),
     ]
     assert data.meetings[0].category == "都道府県"
     group = Group.objects.create(meeting=meeting, number=1, name="母子保健1", department="母子保健担当")
-    Participant.objects.filter(meeting=meeting, department="母子保健担当").update(group=group)
+    Participant.objects.filter(meeting=meeting, role="母子保健担当").update(group=group)
     document = docx.Document(io.BytesIO(render_docx(report.report_data([meeting], created_on=CREATED))))
     groups = next(t for t in document.tables if t.rows[0].cells[0].text == "グループ")
-    assert [c.text for c in groups.rows[0].cells][:2] == ["グループ", "部署"]
+    assert [c.text for c in groups.rows[0].cells][:2] == ["グループ", "担当区分"]
     assert [c.text for c in groups.rows[1].cells][:2] == ["母子保健1", "母子保健担当"]
     assert "富山県（1,034,814人）：参加者001、参加者002" in groups.rows[1].cells[3].text
     _, text = _pdf_text(render_pdf(report.report_data([meeting], created_on=CREATED)))
-    assert "部署別" in text and "児童虐待防止対策担当" in text
+    assert "担当区分別" in text and "児童虐待防止対策担当" in text
 
 
 def test_an_empty_meeting_still_renders(db):
