@@ -33,7 +33,9 @@ from .forms import (
 )
 from .ids import as_id, as_ids
 from .models import Group, Half, Meeting, MeetingKind, Room
+from .roles import ROLES
 from .services import invitations, meetings, rooms, roster
+from .services import roles as department_roles
 
 
 def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
@@ -170,6 +172,15 @@ def roster_upload(request, pk):
                 if result.groups_removed:
                     text += f"作業中のグループ分け（{result.groups_removed}グループ）は削除しました。グループ分けをやり直してください。"
                 messages.success(request, text)
+                for notice in result.notices:
+                    messages.info(request, f"{upload.name}：{notice}")
+                if result.roles_pending:
+                    messages.warning(
+                        request,
+                        f"担当区分が空欄の部署が{result.roles_pending}件あります。部署名から区分を提案しました。"
+                        "「担当区分の確認」で確かめてから、グループ分けをしてください。",
+                    )
+                    return redirect("meetings_admin:roles", meeting.pk)
                 if result.centers_unknown:
                     messages.warning(
                         request,
@@ -204,8 +215,43 @@ def center_list_upload(request):
                     f"{upload.name} を取り込みました。{result.entries}団体（設置済 {result.with_center}、"
                     f"未設置 {result.without_center}）です。",
                 )
+                for notice in result.notices:
+                    messages.info(request, f"{upload.name}：{notice}")
                 return redirect("meetings_admin:detail", meeting.pk) if meeting else redirect("meetings_admin:index")
     return TemplateResponse(request, "meetings/admin/center_list_upload.html", context, status=status)
+
+
+# --- 担当区分 of prefecture departments --------------------------------------------------------
+
+
+@staff_required
+def roles_confirm(request, pk):
+    """Prefecture meetings: staff confirm, once per meeting, the 担当区分 suggested for every department
+    whose roster rows left it blank (services/roles.py). A plain form: works without JavaScript."""
+    meeting = _meeting(pk)
+    rows = department_roles.department_rows(meeting) if meeting.kind == MeetingKind.PREFECTURE else []
+    chosen = {r.pk: r.role or r.suggestion for r in rows}
+    context = _context("担当区分の確認", parents=meeting_parents(meeting), meeting=meeting)
+    status = 200
+    if request.method == "POST":
+        chosen = {r.pk: request.POST.get(f"role-{r.pk}", "") for r in rows}
+        try:
+            changed = department_roles.confirm(
+                meeting=meeting, choices=chosen, acting_user=request.user, request=request
+            )
+        except Refused as refused:
+            context["refused"] = refused
+            status = 400
+        else:
+            messages.success(request, f"{len(rows)}部署の担当区分を確認しました（変更 {changed} 件）。")
+            return redirect("meetings_admin:detail", meeting.pk)
+    context.update(
+        rows=[(r, chosen.get(r.pk, "")) for r in rows],
+        roles=ROLES,
+        prefecture=meeting.kind == MeetingKind.PREFECTURE,
+        pending=sum(1 for r in rows if r.confirmed_at is None),
+    )
+    return TemplateResponse(request, "meetings/admin/roles.html", context, status=status)
 
 
 # --- participants and attendance --------------------------------------------------------------
@@ -459,6 +505,7 @@ urlpatterns = [
     path("<int:pk>/edit/", meeting_edit, name="edit"),
     path("<int:pk>/roster/", roster_upload, name="roster"),
     path("<int:pk>/participants/", participants, name="participants"),
+    path("<int:pk>/roles/", roles_confirm, name="roles"),
     path("<int:pk>/rooms/", rooms_edit, name="rooms"),
     path("<int:pk>/rooms/assign/", rooms_assign, name="rooms_assign"),
     path("<int:pk>/goals/", goals, name="goals"),

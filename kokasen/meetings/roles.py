@@ -32,9 +32,9 @@ _ALIASES = {
 # Words in a department's name that suggest a 区分, most specific first. A suggestion only: staff
 # confirm every department once per meeting (services/roles.py).
 _HINTS = (
-    (re.compile(r"母子|母子保健|健やか|成育|健康増進"), ROLE_MATERNAL),
-    (re.compile(r"児童福祉司|市町村支援|児童相談所|児相"), ROLE_CASEWORKER),
-    (re.compile(r"センター|虐待|こども家庭|子ども家庭|子供家庭|児童家庭|家庭支援"), ROLE_CENTER),
+    (re.compile(r"児童福祉司|市町村支援|児童相談所|児相|相談"), ROLE_CASEWORKER),
+    (re.compile(r"母子|保健|健康|成育|健やか"), ROLE_MATERNAL),
+    (re.compile(r"センター|虐待|家庭|こども|子ども|子供|児童|少子化|子育て"), ROLE_CENTER),
 )
 
 

@@ -237,7 +237,9 @@ def _header_columns(
             else:
                 columns[key] = i
         else:
-            notices.append(Problem(1, f"{i + 1}列目", f"「{text}」は{what}の様式にない列のため、読み込みませんでした。"))
+            notices.append(
+                Problem(1, f"{i + 1}列目", f"「{text}」は{what}の様式にない列のため、読み込みませんでした。")
+            )
     missing = [c for c in required if c not in columns]
     if missing:
         problems.append(
@@ -365,7 +367,11 @@ def parse_roster(
         result = RosterResult(encoding=encoding, notices=list(table.notices))
         if COL_ROLE in table.columns and kind == KIND_TOWN:
             result.notices.append(
-                Problem(1, COL_ROLE, "町村職員の情報交換会では担当区分を使わないため、「担当区分」の列は読み込みませんでした。")
+                Problem(
+                    1,
+                    COL_ROLE,
+                    "町村職員の情報交換会では担当区分を使わないため、「担当区分」の列は読み込みませんでした。",
+                )
             )
         email_rows: dict[str, int] = {}
         center_rows: dict[str, tuple[bool, int]] = {}

@@ -35,6 +35,7 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
 from .. import grouping_display as display
+from ..roles import ROLES
 from ..models import Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
 from ..selectors import center_by_local_government
 
@@ -426,7 +427,7 @@ def group_create(*, meeting: Meeting, acting_user, department: str = "", request
     access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         number = (Group.objects.filter(meeting=meeting).aggregate(n=Max("number"))["n"] or 0) + 1
-        department = department.strip()[:100] if _is_prefecture(meeting) else ""
+        department = department.strip() if _is_prefecture(meeting) and department.strip() in ROLES else ""
         group = Group.objects.create(
             meeting=meeting, number=number, name=default_group_name(number, department), department=department
         )

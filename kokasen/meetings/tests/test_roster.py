@@ -403,7 +403,9 @@ def test_center_list_parser():
     roster_shaped = parse_center_list(as_csv([row()]), "c.csv", governments=GOV)
     assert [(e.code, e.has_center) for e in roster_shaped.entries] == [(KAMIICHI, True)]
     assert [p.column for p in roster_shaped.notices] == ["3列目", "4列目", "5列目", "6列目"]
-    missing = parse_center_list(as_csv([["設置済", KAMIICHI]], header=["センター", "団体コード"]), "c.csv", governments=GOV)
+    missing = parse_center_list(
+        as_csv([["設置済", KAMIICHI]], header=["センター", "団体コード"]), "c.csv", governments=GOV
+    )
     assert [str(p) for p in missing.errors] == [
         "1行目：必要な列がありません：「団体名」、「センター設置」。1行目の見出しに入れてください"
         "（センター設置状況の一覧の様式のファイルを使うと確実です。列の順番は自由です）。"
