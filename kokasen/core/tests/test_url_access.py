@@ -349,6 +349,10 @@ ROWS: dict[str, list[Case]] = {
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/participants/", staff(), post=staff_post(),
              data=lambda s: {"half": "first", "shown": [s.participant.pk], "present": [s.participant.pk]}),
     ],
+    # a town meeting: the page says 担当区分 is not used there, the POST is refused and shown again
+    "admin/meetings/<int:pk>/roles/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/roles/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
+    ],
     "admin/meetings/<int:pk>/rooms/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],

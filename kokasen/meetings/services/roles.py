@@ -107,6 +107,8 @@ def confirm(*, meeting: Meeting, choices: dict[int, str], acting_user, request=N
     departments changed their 区分."""
     access.require(acting_user, access.STAFF)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.kind != MeetingKind.PREFECTURE:
+        raise Refused("担当区分は都道府県職員の情報交換会だけで使います。")
     if meeting.grouping_approved_at is not None:
         raise Refused(
             "グループ分けが承認済みのため、担当区分を変えられません。変える場合は、先にグループ分けの承認を取り消してください。"
