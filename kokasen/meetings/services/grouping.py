@@ -35,8 +35,8 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import grouping
 from .. import grouping_display as display
-from ..roles import ROLES
 from ..models import Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
+from ..roles import ROLES
 from ..selectors import center_by_local_government
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"

@@ -27,8 +27,8 @@ from kokasen.meetings.models import (
 )
 from kokasen.meetings.report_docx import render_docx
 from kokasen.meetings.report_pdf import render_pdf
-from kokasen.meetings.services import survey as survey_service
 from kokasen.meetings.roles import ROLE_CENTER
+from kokasen.meetings.services import survey as survey_service
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.testing import login_staff
 
