@@ -19,7 +19,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # deploy/install.sh runs twice into a scratch root (kokasen/core/tests/test_installer.py): every package it
 # installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
 # for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
+# fonts-ipaexfont-gothic: IPAex Gothic, the TrueType font embedded in the meetings report PDF (decision 0037;
+# a server makes the PDF too, so deploy/install.sh installs it as well).
+APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
 	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import charts, survey_file
 from .centers import center_label
 from .models import MeetingKind
-from .report import NO_ROLE, Count, MeetingReport, QuestionResult, ReportData, SessionReport
+from .report import NO_DEPARTMENT, Count, MeetingReport, QuestionResult, ReportData, SessionReport
 
 
 @dataclass(frozen=True)
@@ -312,7 +312,7 @@ def _goals(doc: _Outline, number: str, meeting: MeetingReport) -> None:
         [
             (
                 g.local_government,
-                *([g.department or NO_ROLE] if prefecture else []),
+                *([g.department or NO_DEPARTMENT] if prefecture else []),
                 g.goal or "（未記入）",
                 g.progress or "（未記入）",
             )

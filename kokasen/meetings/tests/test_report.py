@@ -4,6 +4,7 @@ and the admin screens. No participant's name or address may appear anywhere in e
 import datetime as dt
 import io
 import re
+import subprocess
 import zipfile
 
 import docx
@@ -337,10 +338,22 @@ def test_pdf_read_back(town_meeting, artifacts_dir):
     assert "参加者002さんの説明" not in flat  # free text stays in the Word file
     for value in _personal(town_meeting):
         assert value.replace(" ", "") not in flat, value
-    fonts = {
-        str(font.get_object()["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()
-    }
-    assert "/HeiseiKakuGo-W5" in fonts or any("HeiseiKakuGo-W5" in f for f in fonts)
+    # issue 16: the Japanese font is embedded (a subset of IPAex Gothic), not left to the viewer
+    fonts = [font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()]
+    japanese = [f for f in fonts if "IPAexGothic" in str(f["/BaseFont"])]
+    assert japanese and len(fonts) == len(japanese)  # no other font (no built-in CID font left)
+    for font in japanese:
+        descriptor = (
+            font["/FontDescriptor"]
+            if "/FontDescriptor" in font
+            else font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        )
+        assert "/FontFile2" in descriptor.get_object()  # TrueType font program in the file
+    pdffonts = subprocess.run(
+        ["pdffonts", str(artifacts_dir / "meetings-report-sample.pdf")], capture_output=True, check=True
+    )
+    listed = [line.split() for line in pdffonts.stdout.decode().splitlines()[2:]]
+    assert listed and all("IPAexGothic" in cols[0] and cols[-5] == "yes" for cols in listed), pdffonts.stdout
     assert len(reader.pages) >= 3
     assert "–2–" in flat  # page numbers from page 2 on
 
