@@ -28,6 +28,7 @@ from .forms import (
     PresentationFormSet,
     RoomFormSet,
     SessionForm,
+    SummariesForm,
     UploadForm,
     presenting_local_governments,
 )
@@ -376,6 +377,32 @@ def goals(request, pk):
     return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
 
 
+@staff_required
+def summaries(request, pk):
+    """Each group's 協議の概要 for both sessions (issue 16, item 7), entered by staff or for the
+    facilitators; the report prints it with participants' names replaced by their numbers."""
+    meeting = _meeting(pk)
+    form = SummariesForm(_posted(request), groups=meeting.groups.order_by("number"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changed = meetings.summaries_save(
+                meeting=meeting, values=form.values(), acting_user=request.user, request=request
+            )
+            messages.success(
+                request,
+                f"協議の概要を保存しました（変更 {len(changed)} グループ）。"
+                if changed
+                else "変更はありませんでした。",
+            )
+            return redirect("meetings_admin:summaries", meeting.pk)
+        status = 400
+    context = _context(
+        "グループの協議の概要", parents=meeting_parents(meeting), meeting=meeting, form=form, limit=GOAL_MAX
+    )
+    return TemplateResponse(request, "meetings/admin/summaries.html", context, status=status)
+
+
 # --- invitations ------------------------------------------------------------------------------
 
 
@@ -509,6 +536,7 @@ urlpatterns = [
     path("<int:pk>/rooms/", rooms_edit, name="rooms"),
     path("<int:pk>/rooms/assign/", rooms_assign, name="rooms_assign"),
     path("<int:pk>/goals/", goals, name="goals"),
+    path("<int:pk>/summaries/", summaries, name="summaries"),
     path("<int:pk>/invitations/", invitations_page, name="invitations"),
     path("<int:pk>/download/<slug:what>/", download, name="download"),
 ]

@@ -254,6 +254,10 @@ class Group(models.Model):
     room = models.ForeignKey(
         Room, verbose_name="会議室", null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
     )
+    # What the group discussed, entered by staff or the facilitator after each session; the report
+    # prints it with participants' names replaced by their numbers (report.Redactor).
+    summary_first = models.TextField("協議の概要（上半期）", blank=True)
+    summary_second = models.TextField("協議の概要（下半期）", blank=True)
 
     class Meta:
         ordering = ["meeting", "number"]

@@ -118,6 +118,8 @@ class GroupRow:
     population_ratio: float | None  # largest / smallest known population
     attended_first: int
     attended_second: int
+    summary_first: str = ""  # 協議の概要, participants' names replaced (Redactor)
+    summary_second: str = ""
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ def _meeting_report(meeting: Meeting) -> MeetingReport:
         rooms=meeting.rooms.count(),
         grouping_approved_on=wareki(timezone.localtime(approved).date()) if approved else "",
         sessions=sessions,
-        groups=_groups(meeting, people, center),
+        groups=_groups(meeting, people, center, redact),
         ungrouped=sum(1 for p in people if p.group_id is None),
         goals=tuple(
             GoalRow(str(g.local_government), redact(g.goal), redact(g.progress), g.department)
@@ -428,7 +430,7 @@ def _sum_counts(label: str, counts: Sequence[Count]) -> Count:
     )
 
 
-def _groups(meeting, people, center) -> tuple[GroupRow, ...]:
+def _groups(meeting, people, center, redact) -> tuple[GroupRow, ...]:
     rows = []
     for group in meeting.groups.select_related("room").order_by("number"):
         mine = [p for p in people if p.group_id == group.pk]
@@ -461,6 +463,8 @@ def _groups(meeting, people, center) -> tuple[GroupRow, ...]:
                 population_ratio=max(populations) / min(populations) if len(populations) >= 2 else None,
                 attended_first=sum(1 for p in mine if p.attended_first),
                 attended_second=sum(1 for p in mine if p.attended_second),
+                summary_first=redact(group.summary_first.strip()),
+                summary_second=redact(group.summary_second.strip()),
             )
         )
     return tuple(rows)

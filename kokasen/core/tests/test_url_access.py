@@ -353,6 +353,9 @@ ROWS: dict[str, list[Case]] = {
     "admin/meetings/<int:pk>/roles/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/roles/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],
+    "admin/meetings/<int:pk>/summaries/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/summaries/", staff(), post=staff_post(), data={}),
+    ],
     "admin/meetings/<int:pk>/rooms/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],

@@ -82,6 +82,7 @@ def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifac
         "meetings-roles": f"/admin/meetings/{prefecture_site['pending']}/roles/",
         "meetings-grouping-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/grouping/",
         "meetings-detail-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/",
+        "meetings-summaries": f"/admin/meetings/{prefecture_site['grouped']}/summaries/",
     }
     found = {}
     with chromium() as browser:

@@ -77,7 +77,16 @@ def town_meeting(operator):
         facilitator_email="facilitator@example.co.jp",
     )
     g1 = Group.objects.create(meeting=meeting, number=1, name="グループ1", room=room)
-    g2 = Group.objects.create(meeting=meeting, number=2, name="グループ2", room=room)
+    g2 = Group.objects.create(
+        meeting=meeting,
+        number=2,
+        name="グループ2",
+        room=room,
+        summary_second="人材確保について意見交換した。",
+    )
+    # 協議の概要 as a facilitator writes it: a participant's name and address (issue 16, item 7)
+    g1.summary_first = "試験 太郎4さんから設置までの体制づくりの説明があった。\n連絡先 p4.163228@example.lg.jp"
+    g1.save()
     by_code = {}
     for p in people:
         by_code.setdefault(p.local_government.code, []).append(p)
@@ -155,7 +164,8 @@ def test_report_data(town_meeting):
     (result,) = m.surveys
     assert (result.half, result.respondents, result.local_governments) == (Half.FIRST, 4, 3)
     satisfaction, again, comments = result.questions
-    assert [(c.answer, c.count) for c in satisfaction.counts] == [("満足", 2), ("とても満足", 1), ("普通", 1)]
+    # the scale's order, not by count (issue 16)
+    assert [(c.answer, c.count) for c in satisfaction.counts] == [("とても満足", 1), ("満足", 2), ("普通", 1)]
     assert [(c.answer, c.count) for c in again.counts] == [("はい", 3), ("いいえ", 1)]
     assert comments.kind == "text" and comments.counts == ()
     assert comments.texts == (
@@ -241,7 +251,8 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     assert ("Heading 1", "2. 西日本エリア 町村職員の情報交換会") in headings
     assert ("Heading 2", "2.2 上半期（令和7年7月10日（木）14:00〜16:00）") in headings
     assert ("Heading 2", "2.4 グループ構成") in headings
-    assert ("Heading 2", "2.5 目標と進捗") in headings
+    assert ("Heading 2", "2.5 グループの協議の概要") in headings
+    assert ("Heading 2", "2.6 目標と進捗") in headings
     assert ("Heading 3", "上半期のアンケート（回答 4件）") in headings
     title = [p for p in document.paragraphs if p.style.name == "Title"]
     assert title and title[0].text == "情報交換会実施報告書"
@@ -273,10 +284,21 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     ]
     assert [c.text for c in goals.rows[2].cells][2] == "（未記入）"
     answers = [t for t in document.tables if t.rows[0].cells[0].text == "回答"]
-    assert [[c.text for c in r.cells] for r in answers[0].rows[1:]] == [
-        ["満足", "2", "50.0%"],
+    assert [[c.text for c in r.cells] for r in answers[0].rows[1:]] == [  # the scale's order (issue 16)
         ["とても満足", "1", "25.0%"],
+        ["満足", "2", "50.0%"],
         ["普通", "1", "25.0%"],
+    ]
+    discussed = next(
+        t for t in document.tables if [c.text for c in t.rows[0].cells] == ["グループ", "上半期", "下半期"]
+    )
+    assert [[c.text for c in r.cells] for r in discussed.rows[1:]] == [
+        [
+            "グループ1",
+            "参加者004さんから設置までの体制づくりの説明があった。\n連絡先 参加者004",
+            "（記録なし）",
+        ],
+        ["グループ2", "（記録なし）", "人材確保について意見交換した。"],
     ]
 
     text = _docx_text(document)
@@ -320,7 +342,9 @@ def test_pdf_read_back(town_meeting, artifacts_dir):
         "1.実施の概要",
         "2.西日本エリア町村職員の情報交換会",
         "2.4グループ構成",
-        "2.5目標と進捗",
+        "2.5グループの協議の概要",
+        "参加者004さんから設置までの体制づくりの説明があった。",
+        "2.6目標と進捗",
         "上半期のアンケート（回答4件）",
         "富山県上市町（19,351人・設置済）：参加者004、参加者005、参加者006",
         "令和7年度中にセンターを設置する（担当：参加者003）",

@@ -140,7 +140,9 @@ def test_classification_and_counting():
     # a Likert scale in its own order, most positive first, whatever the counts (issue 16)
     answers = ["不満", "不満", "不満", "とても 満足", "どちらともいえない", "満足", "不満", "満足"]
     assert survey.count_choices(answers) == [("とても 満足", 1), ("満足", 2), ("どちらともいえない", 1), ("不満", 4)]
-    assert [a for a, _ in survey.count_choices(["参考にならなかった"] * 3 + ["とても参考になった", "参考になった"])] == [
+    assert [
+        a for a, _ in survey.count_choices(["参考にならなかった"] * 3 + ["とても参考になった", "参考になった"])
+    ] == [
         "とても参考になった",
         "参考になった",
         "参考にならなかった",
