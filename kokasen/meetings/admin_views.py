@@ -33,7 +33,7 @@ from .forms import (
     presenting_local_governments,
 )
 from .ids import as_id, as_ids
-from .models import Group, Half, Meeting, MeetingKind, Room
+from .models import Group, Half, Meeting, MeetingKind, MeetingTool, Room
 from .roles import ROLES
 from .services import invitations, meetings, rooms, roster
 from .services import roles as department_roles
@@ -517,6 +517,37 @@ def download(request, pk, what):
 
 
 @staff_required
+def room_sheet(request, pk, room_pk):
+    """A printable sheet of one room (meeting URL) for its facilitator: every group with its members'
+    numbers, local governments, departments and names as they should show in the tool (「団体名 氏名」),
+    no addresses (S2). For tools without a pre-assignment import (Teams; Webex until its template
+    header is confirmed) the facilitator moves people into rooms by hand from it (issue 16, item 5).
+    A standalone page with its own print style sheet; the browser prints it or saves it as PDF."""
+    meeting = _meeting(pk)
+    room = get_object_or_404(Room, pk=as_id(room_pk), meeting=meeting)
+    groups = downloads.meeting_groups(meeting, room=room)
+    audit_record(  # names of participants: who printed which room is kept (S2), as for the downloads
+        action="meetings.room_sheet_viewed",
+        acting_user=request.user,
+        target=meeting,
+        request=request,
+        detail={"room": room.number},
+    )
+    context = {
+        "meeting": meeting,
+        "room": room,
+        "groups": groups,
+        "people": sum(len(g.members) for g in groups),
+        "sessions": [(label, s) for half, label in Half.choices for s in meeting.sessions.filter(half=half)],
+        "is_zoom": meeting.tool == MeetingTool.ZOOM,
+        "is_prefecture": meeting.kind == MeetingKind.PREFECTURE,
+    }
+    response = TemplateResponse(request, "meetings/admin/room_sheet.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
 def roster_template(request):
     kind = request.GET.get("kind") if request.GET.get("kind") in MeetingKind.values else None
     name = f"roster-template-{kind}.xlsx" if kind else "roster-template.xlsx"
@@ -535,6 +566,7 @@ urlpatterns = [
     path("<int:pk>/roles/", roles_confirm, name="roles"),
     path("<int:pk>/rooms/", rooms_edit, name="rooms"),
     path("<int:pk>/rooms/assign/", rooms_assign, name="rooms_assign"),
+    path("<int:pk>/rooms/<int:room_pk>/sheet/", room_sheet, name="room_sheet"),
     path("<int:pk>/goals/", goals, name="goals"),
     path("<int:pk>/summaries/", summaries, name="summaries"),
     path("<int:pk>/invitations/", invitations_page, name="invitations"),

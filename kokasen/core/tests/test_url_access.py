@@ -362,6 +362,9 @@ ROWS: dict[str, list[Case]] = {
     "admin/meetings/<int:pk>/rooms/assign/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/assign/", staff(405, 405), post=staff_post(), data={}),
     ],
+    "admin/meetings/<int:pk>/rooms/<int:room_pk>/sheet/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/{s.room.pk}/sheet/", staff()),
+    ],
     "admin/meetings/<int:pk>/goals/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/goals/", staff(), post=staff_post(), data={}),
     ],

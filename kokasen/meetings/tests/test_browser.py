@@ -83,6 +83,7 @@ def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifac
         "meetings-grouping-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/grouping/",
         "meetings-detail-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/",
         "meetings-summaries": f"/admin/meetings/{prefecture_site['grouped']}/summaries/",
+        "meetings-room-sheet": f"/admin/meetings/{prefecture_site['grouped']}/rooms/{prefecture_site['room']}/sheet/",
     }
     found = {}
     with chromium() as browser:
@@ -94,6 +95,8 @@ def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifac
                 response = page.goto(base + path)
                 assert response.status == 200, (path, response.status)
                 page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+                if name == "meetings-room-sheet" and width == WIDTHS[-1]:  # what the facilitator prints
+                    page.pdf(path=str(artifacts_dir / "meetings-room-sheet.pdf"), format="A4")
                 context.close()
             found[name] = axe_violations(browser, base + path, [prefecture_site["cookie"]])
     assert found == {name: [] for name in pages}
