@@ -8,9 +8,14 @@ pass the master data in as a mapping ``code -> KnownGovernment`` and decide what
 result; nothing here touches the database.
 
 Roster (:func:`parse_roster`)
-    The header row is exactly ``団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置``
-    (:data:`ROSTER_HEADER`; spaces and full-width/half-width differences in the header are ignored,
-    nothing else). One row per person. Rows come back as :class:`RosterRow`.
+    Columns are found by their header names in any order (issue 16): ``団体コード,団体名,部署,役職,
+    氏名,メールアドレス,センター設置`` (:data:`ROSTER_HEADER`) are required, ``担当区分`` optional
+    (spaces and full-width/half-width differences are ignored; 部署名 and 所属 are read as 部署,
+    :data:`HEADER_ALIASES`). A missing required column or a column named twice refuses the file,
+    naming it; a column the roster does not use is a notice (``RosterResult.notices``) and is not
+    read; a value under a blank header is refused. One row per person, as :class:`RosterRow`.
+    担当区分 (prefecture meetings): one of ``roles.ROLES`` or blank; blank is suggested from the
+    department's name and confirmed by staff (services/roles.py).
 
     * 団体コード may be blank when 団体名 names exactly one local government: 「横浜市」 and
       「神奈川県横浜市」 both give 141003; 「府中市」 (東京都 and 広島県) is refused and asks for the
@@ -28,7 +33,7 @@ Roster (:func:`parse_roster`)
       formed by (「母子保健 担当」 and 「母子保健担当」 are one department). Names are kept as typed.
 
 Center list (:func:`parse_center_list`)
-    Header exactly ``団体コード,団体名,センター設置`` (:data:`CENTER_LIST_HEADER`), one row per
+    Columns ``団体コード,団体名,センター設置`` (:data:`CENTER_LIST_HEADER`) by name, in any order, one row per
     municipality (市区町村; prefectures are refused), センター設置 required (設置済 / 未設置); the
     same code / name rules as the roster. A municipality not in the list has no known status.
 

@@ -9,7 +9,10 @@ one transaction with their audit record; any problem raises
     (団体コード, 部署, row of the file), so the same file always gives the same numbers. Town
     meetings take towns and villages of the meeting's area only; prefecture meetings prefectures
     only, with 部署. A blank センター設置 takes the local government's answer elsewhere in the
-    file, else the agency's list (CenterStatus), else stays unknown.
+    file, else the agency's list (CenterStatus), else stays unknown. Prefecture meetings: a row's
+    担当区分 is kept (``role_from_roster``); departments whose rows left it blank get a suggestion
+    staff confirm (``services/roles.prepare``; ``roles_pending`` counts them). Columns the file has
+    but the roster does not use come back as ``notices``.
 
     Refused, with a Japanese reason, when the meeting's grouping is approved (the approved groups
     are what invitations and the meeting use; the approval must be cancelled first), or when
