@@ -77,6 +77,10 @@ def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifac
             phone.screenshot(path=str(shots / f"{name}-375.png"), full_page=True)
             assert desk.goto(base + path).status == 200, path
             desk.screenshot(path=str(shots / f"{name}-1280.png"), full_page=True)
+            if name == "meetings-detail-prefecture":  # the download list with the Zoom note, below the fold
+                for page, width in ((phone, 375), (desk, 1280)):
+                    page.get_by_text("Zoom の事前割り当てについて").scroll_into_view_if_needed()
+                    page.screenshot(path=str(shots / f"meetings-downloads-{width}.png"))
             if name == "meetings-room-sheet":  # what the facilitator prints
                 desk.pdf(path=str(artifacts_dir / "meetings-room-sheet.pdf"), format="A4")
             desk.add_script_tag(path=str(AXE_JS))
