@@ -22,7 +22,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # poppler-utils: pdftoppm, to look at the generated reports' PDF pages as images (no test runs it).
 # restic: the backups and their restore drill (kokasen/ops/tests/test_backups.py, make bench); monit: the service
 # monitor, checked with monit -t and run in the foreground in the full-stack test (decision 0040).
-APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
+# fonts-ipaexfont-gothic: IPAex Gothic, the TrueType font embedded in the meetings report PDF (decision 0037;
+# a server makes the PDF too, so deploy/install.sh installs it as well).
+APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
 	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.

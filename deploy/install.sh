@@ -21,7 +21,7 @@ readonly PACKAGES=(
     postgresql redis-server nginx
     clamav clamav-daemon clamav-freshclam
     fail2ban python3-systemd nftables logrotate
-    fonts-noto-cjk
+    fonts-noto-cjk fonts-ipaexfont-gothic
     restic monit
 )
 

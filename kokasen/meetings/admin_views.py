@@ -28,12 +28,15 @@ from .forms import (
     PresentationFormSet,
     RoomFormSet,
     SessionForm,
+    SummariesForm,
     UploadForm,
     presenting_local_governments,
 )
 from .ids import as_id, as_ids
-from .models import Group, Half, Meeting, MeetingKind, Room
+from .models import Group, Half, Meeting, MeetingKind, MeetingTool, Room
+from .roles import ROLES
 from .services import invitations, meetings, rooms, roster
+from .services import roles as department_roles
 
 
 def _context(title: str, *, parents: tuple[tuple[str, str], ...] = (), **extra) -> dict:
@@ -170,6 +173,15 @@ def roster_upload(request, pk):
                 if result.groups_removed:
                     text += f"作業中のグループ分け（{result.groups_removed}グループ）は削除しました。グループ分けをやり直してください。"
                 messages.success(request, text)
+                for notice in result.notices:
+                    messages.info(request, f"{upload.name}：{notice}")
+                if result.roles_pending:
+                    messages.warning(
+                        request,
+                        f"担当区分が空欄の部署が{result.roles_pending}件あります。部署名から区分を提案しました。"
+                        "「担当区分の確認」で確かめてから、グループ分けをしてください。",
+                    )
+                    return redirect("meetings_admin:roles", meeting.pk)
                 if result.centers_unknown:
                     messages.warning(
                         request,
@@ -204,8 +216,43 @@ def center_list_upload(request):
                     f"{upload.name} を取り込みました。{result.entries}団体（設置済 {result.with_center}、"
                     f"未設置 {result.without_center}）です。",
                 )
+                for notice in result.notices:
+                    messages.info(request, f"{upload.name}：{notice}")
                 return redirect("meetings_admin:detail", meeting.pk) if meeting else redirect("meetings_admin:index")
     return TemplateResponse(request, "meetings/admin/center_list_upload.html", context, status=status)
+
+
+# --- 担当区分 of prefecture departments --------------------------------------------------------
+
+
+@staff_required
+def roles_confirm(request, pk):
+    """Prefecture meetings: staff confirm, once per meeting, the 担当区分 suggested for every department
+    whose roster rows left it blank (services/roles.py). A plain form: works without JavaScript."""
+    meeting = _meeting(pk)
+    rows = department_roles.department_rows(meeting) if meeting.kind == MeetingKind.PREFECTURE else []
+    chosen = {r.pk: r.role or r.suggestion for r in rows}
+    context = _context("担当区分の確認", parents=meeting_parents(meeting), meeting=meeting)
+    status = 200
+    if request.method == "POST":
+        chosen = {r.pk: request.POST.get(f"role-{r.pk}", "") for r in rows}
+        try:
+            changed = department_roles.confirm(
+                meeting=meeting, choices=chosen, acting_user=request.user, request=request
+            )
+        except Refused as refused:
+            context["refused"] = refused
+            status = 400
+        else:
+            messages.success(request, f"{len(rows)}部署の担当区分を確認しました（変更 {changed} 件）。")
+            return redirect("meetings_admin:detail", meeting.pk)
+    context.update(
+        rows=[(r, chosen.get(r.pk, "")) for r in rows],
+        roles=ROLES,
+        prefecture=meeting.kind == MeetingKind.PREFECTURE,
+        pending=sum(1 for r in rows if r.confirmed_at is None),
+    )
+    return TemplateResponse(request, "meetings/admin/roles.html", context, status=status)
 
 
 # --- participants and attendance --------------------------------------------------------------
@@ -330,6 +377,32 @@ def goals(request, pk):
     return TemplateResponse(request, "meetings/admin/goals.html", context, status=status)
 
 
+@staff_required
+def summaries(request, pk):
+    """Each group's 協議の概要 for both sessions (issue 16, item 7), entered by staff or for the
+    facilitators; the report prints it with participants' names replaced by their numbers."""
+    meeting = _meeting(pk)
+    form = SummariesForm(_posted(request), groups=meeting.groups.order_by("number"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changed = meetings.summaries_save(
+                meeting=meeting, values=form.values(), acting_user=request.user, request=request
+            )
+            messages.success(
+                request,
+                f"協議の概要を保存しました（変更 {len(changed)} グループ）。"
+                if changed
+                else "変更はありませんでした。",
+            )
+            return redirect("meetings_admin:summaries", meeting.pk)
+        status = 400
+    context = _context(
+        "グループの協議の概要", parents=meeting_parents(meeting), meeting=meeting, form=form, limit=GOAL_MAX
+    )
+    return TemplateResponse(request, "meetings/admin/summaries.html", context, status=status)
+
+
 # --- invitations ------------------------------------------------------------------------------
 
 
@@ -444,6 +517,37 @@ def download(request, pk, what):
 
 
 @staff_required
+def room_sheet(request, pk, room_pk):
+    """A printable sheet of one room (meeting URL) for its facilitator: every group with its members'
+    numbers, local governments, departments and names as they should show in the tool (「団体名 氏名」),
+    no addresses (S2). For tools without a pre-assignment import (Teams; Webex until its template
+    header is confirmed) the facilitator moves people into rooms by hand from it (issue 16, item 5).
+    A standalone page with its own print style sheet; the browser prints it or saves it as PDF."""
+    meeting = _meeting(pk)
+    room = get_object_or_404(Room, pk=as_id(room_pk), meeting=meeting)
+    groups = downloads.meeting_groups(meeting, room=room)
+    audit_record(  # names of participants: who printed which room is kept (S2), as for the downloads
+        action="meetings.room_sheet_viewed",
+        acting_user=request.user,
+        target=meeting,
+        request=request,
+        detail={"room": room.number},
+    )
+    context = {
+        "meeting": meeting,
+        "room": room,
+        "groups": groups,
+        "people": sum(len(g.members) for g in groups),
+        "sessions": [(label, s) for half, label in Half.choices for s in meeting.sessions.filter(half=half)],
+        "is_zoom": meeting.tool == MeetingTool.ZOOM,
+        "is_prefecture": meeting.kind == MeetingKind.PREFECTURE,
+    }
+    response = TemplateResponse(request, "meetings/admin/room_sheet.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
 def roster_template(request):
     kind = request.GET.get("kind") if request.GET.get("kind") in MeetingKind.values else None
     name = f"roster-template-{kind}.xlsx" if kind else "roster-template.xlsx"
@@ -459,9 +563,12 @@ urlpatterns = [
     path("<int:pk>/edit/", meeting_edit, name="edit"),
     path("<int:pk>/roster/", roster_upload, name="roster"),
     path("<int:pk>/participants/", participants, name="participants"),
+    path("<int:pk>/roles/", roles_confirm, name="roles"),
     path("<int:pk>/rooms/", rooms_edit, name="rooms"),
     path("<int:pk>/rooms/assign/", rooms_assign, name="rooms_assign"),
+    path("<int:pk>/rooms/<int:room_pk>/sheet/", room_sheet, name="room_sheet"),
     path("<int:pk>/goals/", goals, name="goals"),
+    path("<int:pk>/summaries/", summaries, name="summaries"),
     path("<int:pk>/invitations/", invitations_page, name="invitations"),
     path("<int:pk>/download/<slug:what>/", download, name="download"),
 ]

@@ -20,6 +20,7 @@ from kokasen.localgov.models import LocalGovernment
 from .admin_views import meeting_parents
 from .ids import as_id
 from .models import Group, Meeting, MeetingKind, Participant
+from .roles import ROLES
 from .services import grouping as services
 
 # Above this many groups each row offers a number field instead of a list of every group (a list
@@ -43,6 +44,7 @@ def _screen(request, meeting: Meeting, *, refused: Refused | None = None, lead: 
         refused=refused,
         lead=lead,
         is_prefecture=meeting.kind == MeetingKind.PREFECTURE,
+        roles=ROLES,
         group_numbers=[g.number for g in report.groups],
         use_select=len(report.groups) <= SELECT_MAX_GROUPS,
         replace_reasons=services.propose_needs_confirmation(meeting),

@@ -1,5 +1,5 @@
 """Bar charts with Japanese labels for the implementation report: vector drawings for the PDF
-(reportlab.graphics, the built-in CID font HeiseiKakuGo-W5, no font file) and PNG images for the
+(reportlab.graphics, the embedded TrueType font IPAex Gothic, PDF_FONT) and PNG images for the
 Word file (Pillow with a system CJK font, Noto Sans CJK JP from Debian's fonts-noto-cjk).
 
 One layout, two renderers: :func:`layout` turns a :class:`BarChart` into rectangles, lines and
@@ -24,7 +24,16 @@ import math
 import os
 from dataclasses import dataclass
 
-PDF_FONT = "HeiseiKakuGo-W5"
+# The PDF's Japanese font, embedded (subset) so the report looks the same in every viewer (issue 16,
+# item 7): IPAex Gothic, a TrueType font from Debian's fonts-ipaexfont-gothic (IPA Font License v1.0,
+# which allows embedding in documents). KOKASEN_PDF_FONT may name another TrueType (.ttf) file.
+PDF_FONT = "IPAexGothic"
+PDF_FONT_FILE = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+PDF_FONT_MISSING = (
+    "PDF に埋め込む日本語フォントが見つかりません。サーバーに IPAex ゴシック（Debian・Ubuntu では "
+    "fonts-ipaexfont-gothic パッケージ）をインストールするか、環境変数 KOKASEN_PDF_FONT に TrueType フォント"
+    "（.ttf）のパスを指定してください。"
+)
 WIDTH = 450.0  # points; 15.9 cm, the text width of an A4 page with 2.5 cm margins
 DPI = 200
 COLORS = ("#1f5aa6", "#e07b00", "#3a8a3a", "#7a4fb0")
@@ -226,10 +235,18 @@ def layout(chart: BarChart, width: float = WIDTH) -> Layout:
 
 @functools.cache
 def _register_pdf_font() -> None:
+    """Register the embedded TrueType font once per process; ChartFontMissing when it is not installed
+    (the report screen shows the message, as for the Word file's chart font)."""
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-    pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    if PDF_FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    path = os.environ.get("KOKASEN_PDF_FONT") or PDF_FONT_FILE
+    try:
+        pdfmetrics.registerFont(TTFont(PDF_FONT, path))  # TrueType: reportlab embeds a subset
+    except (OSError, TTFError) as error:
+        raise ChartFontMissing(PDF_FONT_MISSING) from error
 
 
 def drawing(chart: BarChart, width: float = WIDTH):
@@ -242,6 +259,7 @@ def drawing(chart: BarChart, width: float = WIDTH):
     _register_pdf_font()
     plan = layout(chart, width)
     out = Drawing(plan.width, plan.height)
+    out.initialFontName = PDF_FONT  # the renderer's starting font; else the PDF lists Helvetica, unembedded
     flip = plan.height
     for item in plan.items:
         if isinstance(item, Rect):

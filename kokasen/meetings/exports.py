@@ -44,13 +44,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kokasen.core import spreadsheets
 from kokasen.core.refusals import Refused
 
 from .centers import CENTER_NO, CENTER_YES, center_label
-from .roster_file import ROSTER_HEADER
+from .roles import ROLES
+from .roster_file import PREFECTURE_ROSTER_HEADER, ROSTER_HEADER
 
 ZOOM_HEADER = ("Pre-assign Room Name", "Email Address")
 # Webex's own template could not be read (see the decision file): two columns, session name then
@@ -60,12 +62,6 @@ ZOOM_MAX_ROOMS = 100
 ZOOM_MAX_PARTICIPANTS = 1_000
 WEBEX_MAX_SESSIONS = 100
 TEMPLATE_ROWS = 1_000  # rows of the template prepared with formats and the drop-down list
-
-PREFECTURE_DEPARTMENTS = (  # the spec's examples (第３-３(1)); a hint in the template, not a rule
-    "こども家庭センター担当・児童虐待防止対策担当",
-    "母子保健担当",
-    "市町村支援児童福祉司",
-)
 
 
 @dataclass(frozen=True)
@@ -144,18 +140,25 @@ def _population_text(value: int | None) -> str:
 
 
 def roster_template(kind: str | None = None) -> bytes:
-    """The XLSX the operator sends out: sheet 「名簿」 (first, with exactly :data:`ROSTER_HEADER`,
-    団体コード formatted as text, a 設置済/未設置 drop-down on センター設置) and sheet 「記入方法」.
-    ``kind="prefecture"`` adds the spec's department examples as a drop-down on 部署 (other
-    values stay allowed: a warning, not an error)."""
+    """The XLSX the operator sends out: sheet 「名簿」 (first, with :data:`ROSTER_HEADER`, 団体コード
+    formatted as text, a 設置済/未設置 drop-down on センター設置) and sheet 「記入方法」.
+    ``kind="prefecture"`` adds 担当区分 beside the free 部署 (:data:`PREFECTURE_ROSTER_HEADER`), with
+    the spec's 区分 as a drop-down list that refuses other values (prefecture meetings are grouped
+    per 区分; a blank 区分 is suggested from the department's name and confirmed by staff)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "名簿"
     last = TEMPLATE_ROWS + 1
-    _table(ws, 1, ROSTER_HEADER, [], (12, 18, 28, 18, 16, 34, 14))
+    header = PREFECTURE_ROSTER_HEADER if kind == "prefecture" else ROSTER_HEADER
+    widths = {"担当区分": 40, "部署": 28, "メールアドレス": 34}
+    _table(ws, 1, header, [], tuple(widths.get(h, 12 if h == "団体コード" else 16) for h in header))
     for r in range(2, last + 1):
         ws.cell(row=r, column=1).number_format = "@"  # Excel keeps 011002 as typed
     ws.column_dimensions["A"].number_format = "@"
+
+    def column(name: str) -> str:
+        return get_column_letter(header.index(name) + 1)
+
     centers = DataValidation(
         type="list",
         formula1=f'"{CENTER_YES},{CENTER_NO}"',
@@ -167,7 +170,7 @@ def roster_template(kind: str | None = None) -> bytes:
         promptTitle="センター設置",
         prompt=f"「{CENTER_YES}」か「{CENTER_NO}」を選びます。",
     )
-    centers.add(f"G2:G{last}")
+    centers.add(f"{column('センター設置')}2:{column('センター設置')}{last}")
     ws.add_data_validation(centers)
     codes = DataValidation(
         type="textLength",
@@ -182,22 +185,24 @@ def roster_template(kind: str | None = None) -> bytes:
     codes.add(f"A2:A{last}")
     ws.add_data_validation(codes)
     if kind == "prefecture":
-        departments = DataValidation(
+        roles = DataValidation(
             type="list",
-            formula1='"' + ",".join(PREFECTURE_DEPARTMENTS) + '"',
+            formula1='"' + ",".join(ROLES) + '"',
             allow_blank=True,
             showErrorMessage=True,
-            errorStyle="warning",
-            errorTitle="部署",
-            error="一覧にない部署です。部署ごとにグループを作るため、できるだけ一覧から選んでください。このまま入力しますか？",
+            errorTitle="担当区分",
+            error="担当区分は一覧から選んでください。どれにも当たらない場合は「その他」を選びます。",
+            showInputMessage=True,
+            promptTitle="担当区分",
+            prompt="グループはこの区分ごとに作ります。一覧から選んでください。",
         )
-        departments.add(f"C2:C{last}")
-        ws.add_data_validation(departments)
+        roles.add(f"{column('担当区分')}2:{column('担当区分')}{last}")
+        ws.add_data_validation(roles)
 
     notes = wb.create_sheet("記入方法")
     lines = [
         ("この名簿について", "情報交換会に参加される方を、1人1行で「名簿」シートに記入してください。"),
-        ("", "1行目の見出しは変えないでください。列の追加・削除・並べ替えもしないでください。"),
+        ("", "1行目の見出しは変えないでください（列の順番は入れ替えても読み取れます）。"),
         ("", "CSV で保存する場合は「CSV UTF-8」か「CSV（コンマ区切り）」のどちらでもかまいません。"),
         (
             "団体コード",
@@ -226,7 +231,14 @@ def roster_template(kind: str | None = None) -> bytes:
         ),
     ]
     if kind == "prefecture":
-        lines.insert(7, ("", "部署の例：" + "、".join(PREFECTURE_DEPARTMENTS) + "（一覧から選べます）。"))
+        lines.insert(
+            7,
+            (
+                "担当区分",
+                "一覧から選んでください（" + "、".join(ROLES) + "）。グループは部署名ではなく、この区分ごとに作ります。"
+                "空欄の場合は部署名から事務局が判断します。",
+            ),
+        )
     _table(notes, 1, ("項目", "説明"), lines, (16, 100), wrap=(1,))
     wb.active = 0
     return _save(wb)

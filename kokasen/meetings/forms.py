@@ -257,6 +257,34 @@ def goal_field_suffix(lg, department: str) -> str:
     return f"{lg.pk}_{hashlib.sha256(department.encode()).hexdigest()[:12]}"
 
 
+class SummariesForm(forms.Form):
+    """協議の概要 of every group of the meeting for both sessions, saved together (issue 16, item 7)."""
+
+    def __init__(self, *args, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups = list(groups)
+        self.rows = []
+        for group in self.groups:
+            for half, label in (("first", "上半期"), ("second", "下半期")):
+                name = f"{group.name}の協議の概要（{label}）"
+                self.fields[f"summary_{half}_{group.pk}"] = LongTextField(
+                    label=name,
+                    required=False,
+                    strip=True,
+                    initial=getattr(group, f"summary_{half}"),
+                    validators=[_text_limit(name)],
+                    widget=forms.Textarea(
+                        attrs={"rows": 4, "data-max-chars": str(GOAL_MAX), "data-count-text": COUNT_TEXT}
+                    ),
+                )
+            self.rows.append((group, self[f"summary_first_{group.pk}"], self[f"summary_second_{group.pk}"]))
+
+    def values(self) -> dict:
+        """{Group: (上半期, 下半期)} for every group shown."""
+        data = self.cleaned_data
+        return {g: (data[f"summary_first_{g.pk}"], data[f"summary_second_{g.pk}"]) for g in self.groups}
+
+
 class GoalsForm(forms.Form):
     """目標（上半期） and 進捗（下半期） for every unit of the roster, saved together: each local
     government (town meetings) or each prefecture and department (prefecture meetings), as

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from kokasen.localgov.models import LocalGovernment
 
+from .roles import ROLES
+
 
 class MeetingKind(models.TextChoices):
     PREFECTURE = "prefecture", "都道府県職員の情報交換会"
@@ -252,6 +254,10 @@ class Group(models.Model):
     room = models.ForeignKey(
         Room, verbose_name="会議室", null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
     )
+    # What the group discussed, entered by staff or the facilitator after each session; the report
+    # prints it with participants' names replaced by their numbers (report.Redactor).
+    summary_first = models.TextField("協議の概要（上半期）", blank=True)
+    summary_second = models.TextField("協議の概要（下半期）", blank=True)
 
     class Meta:
         ordering = ["meeting", "number"]
@@ -272,6 +278,10 @@ class Participant(models.Model):
         LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+"
     )
     department = models.CharField("部署", max_length=100, blank=True)
+    # 担当区分 (prefecture meetings are grouped by it): the roster's, else the department's
+    # confirmed mapping (DepartmentRole); "" until confirmed. Town meetings: always "".
+    role = models.CharField("担当区分", max_length=30, blank=True, choices=[(r, r) for r in ROLES])
+    role_from_roster = models.BooleanField("担当区分は名簿の記入", default=False)
     position = models.CharField("役職", max_length=100, blank=True)
     name = models.CharField("氏名", max_length=100)
     email = models.EmailField("メールアドレス", max_length=254)
@@ -293,6 +303,35 @@ class Participant(models.Model):
 
     def __str__(self):
         return f"{self.number}: {self.local_government}"
+
+
+class DepartmentRole(models.Model):
+    """Prefecture meetings: the 担当区分 of one prefecture's department, for roster rows that left
+    担当区分 blank. Made by the roster import with a suggestion (roles.suggest_role, or the same
+    department's 区分 at an earlier meeting); staff confirm every department once per meeting, and
+    the confirmed 区分 is copied to the department's participants (services/roles.py)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="department_roles")
+    local_government = models.ForeignKey(
+        LocalGovernment, verbose_name="団体", on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.CharField("部署", max_length=100)
+    suggestion = models.CharField("提案した担当区分", max_length=30, blank=True)
+    role = models.CharField("担当区分", max_length=30, blank=True, choices=[(r, r) for r in ROLES])
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("確認日時", null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "local_government__code", "department"]
+        verbose_name = "部署の担当区分"
+        verbose_name_plural = "部署の担当区分"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "local_government", "department"], name="meetings_one_role_per_department"
+            )
+        ]
 
 
 class GroupingApproval(models.Model):

@@ -29,6 +29,7 @@ from .selectors import center_by_local_government
 REPORT_TITLE = "情報交換会実施報告書"
 CENTER_LABELS = CENTER_PHRASES
 NO_DEPARTMENT = "（部署の記入なし）"
+NO_ROLE = "（担当区分なし）"
 CATEGORY_PREFECTURE = "都道府県"
 HALVES = (Half.FIRST, Half.SECOND)
 WEEKDAYS = "月火水木金土日"
@@ -85,7 +86,7 @@ class SessionReport:
     agenda: str
     presentations: tuple[Presentation, ...]
     total: Count
-    breakdown_label: str  # 「部署」 (prefecture meetings) or 「センター設置状況」 (town meetings)
+    breakdown_label: str  # 「担当区分」 (prefecture meetings) or 「センター設置状況」 (town meetings)
     breakdown: tuple[Count, ...]
 
     @property
@@ -117,6 +118,8 @@ class GroupRow:
     population_ratio: float | None  # largest / smallest known population
     attended_first: int
     attended_second: int
+    summary_first: str = ""  # 協議の概要, participants' names replaced (Redactor)
+    summary_second: str = ""
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,7 @@ def _meeting_report(meeting: Meeting) -> MeetingReport:
         rooms=meeting.rooms.count(),
         grouping_approved_on=wareki(timezone.localtime(approved).date()) if approved else "",
         sessions=sessions,
-        groups=_groups(meeting, people, center),
+        groups=_groups(meeting, people, center, redact),
         ungrouped=sum(1 for p in people if p.group_id is None),
         goals=tuple(
             GoalRow(str(g.local_government), redact(g.goal), redact(g.progress), g.department)
@@ -366,10 +369,10 @@ def _date_text(session) -> str:
 def _session_report(meeting, session, people, center, redact) -> SessionReport:
     attended = (lambda p: p.attended_first) if session.half == Half.FIRST else (lambda p: p.attended_second)
     if meeting.kind == MeetingKind.PREFECTURE:
-        breakdown_label = "部署"
+        breakdown_label = "担当区分"  # prefecture meetings are grouped per 担当区分 (roles.py)
         departments: dict[str, list] = {}
         for p in people:
-            departments.setdefault(p.department.strip() or NO_DEPARTMENT, []).append(p)
+            departments.setdefault(p.role or NO_ROLE, []).append(p)
         slices = list(departments.items())
     else:
         breakdown_label = "センター設置状況"
@@ -427,7 +430,7 @@ def _sum_counts(label: str, counts: Sequence[Count]) -> Count:
     )
 
 
-def _groups(meeting, people, center) -> tuple[GroupRow, ...]:
+def _groups(meeting, people, center, redact) -> tuple[GroupRow, ...]:
     rows = []
     for group in meeting.groups.select_related("room").order_by("number"):
         mine = [p for p in people if p.group_id == group.pk]
@@ -460,6 +463,8 @@ def _groups(meeting, people, center) -> tuple[GroupRow, ...]:
                 population_ratio=max(populations) / min(populations) if len(populations) >= 2 else None,
                 attended_first=sum(1 for p in mine if p.attended_first),
                 attended_second=sum(1 for p in mine if p.attended_second),
+                summary_first=redact(group.summary_first.strip()),
+                summary_second=redact(group.summary_second.strip()),
             )
         )
     return tuple(rows)

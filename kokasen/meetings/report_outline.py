@@ -124,8 +124,9 @@ def outline(data: ReportData) -> list:
             section += 1
             _session(doc, f"{n}.{section}", meeting, session)
         _group_composition(doc, f"{n}.{section + 1}", meeting)
-        _goals(doc, f"{n}.{section + 2}", meeting)
-        _survey_results(doc, f"{n}.{section + 3}", meeting)
+        _summaries(doc, f"{n}.{section + 2}", meeting)
+        _goals(doc, f"{n}.{section + 3}", meeting)
+        _survey_results(doc, f"{n}.{section + 4}", meeting)
     doc.add(Heading(1, f"{len(data.meetings) + 2}. 個人情報の取扱い"), *(Para(note) for note in data.notes))
     return doc.blocks
 
@@ -256,7 +257,7 @@ def _group_composition(doc: _Outline, number: str, meeting: MeetingReport) -> No
     prefecture = meeting.kind == MeetingKind.PREFECTURE
     header = [
         "グループ",
-        *(["部署"] if prefecture else []),
+        *(["担当区分"] if prefecture else []),
         "会議室",
         "団体（人口）：参加者番号",
         "人数",
@@ -298,6 +299,28 @@ def _group_composition(doc: _Outline, number: str, meeting: MeetingReport) -> No
                 "note",
             )
         )
+
+
+def _summaries(doc: _Outline, number: str, meeting: MeetingReport) -> None:
+    """Each group's 協議の概要 (issue 16, item 7), in the Word file and the PDF alike: staff enter
+    it for the report, names already replaced by participant numbers."""
+    doc.add(Heading(2, f"{number} グループの協議の概要"))
+    written = [g for g in meeting.groups if g.summary_first or g.summary_second]
+    if not written:
+        doc.add(Para("グループの協議の概要は記録されていません。", "note"))
+        return
+    doc.add(
+        Para(
+            "各グループのファシリテーターの記録をもとに、協議の内容をまとめたものです。参加者は参加者番号で示しています。"
+        )
+    )
+    doc.table(
+        f"{meeting.title}のグループの協議の概要",
+        ("グループ", "上半期", "下半期"),
+        [(g.name, g.summary_first or "（記録なし）", g.summary_second or "（記録なし）") for g in written],
+        (1.2, 3, 3),
+        align_numbers=False,
+    )
 
 
 def _goals(doc: _Outline, number: str, meeting: MeetingReport) -> None:

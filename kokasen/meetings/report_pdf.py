@@ -1,10 +1,9 @@
 """The implementation report as a PDF (reportlab platypus), the same outline as the Word file.
 
-Text is set in HeiseiKakuGo-W5, one of reportlab's built-in Japanese CID fonts: no font file is
-needed on the server, the PDF names the font and the viewer supplies a Japanese gothic font
-(Acrobat, browsers and the Windows/macOS viewers do). The codes are Unicode (UniJIS-UCS2-H), so
-text can be searched and copied. Charts are vector drawings (charts.drawing) in the same font.
-Survey free text is left out (its count is printed instead; decision 0016).
+Text is set in IPAex Gothic (charts.PDF_FONT, Debian's fonts-ipaexfont-gothic), a TrueType font
+that reportlab embeds as subsets, so every viewer shows the same glyphs (issue 16, item 7; before, the
+built-in CID font HeiseiKakuGo-W5 was named but not embedded and viewers substituted their own).
+Charts are vector drawings (charts.drawing) in the same font. Survey free text is left out (its count is printed instead; decision 0016).
 
 Deterministic: ``invariant=1`` fixes the creation date and the document id.
 """
@@ -44,7 +43,9 @@ TEXT_WIDTH = A4[0] - 2 * MARGIN
 
 
 def _style(name: str, size: float, *, leading: float | None = None, **extra) -> ParagraphStyle:
-    return ParagraphStyle(name, fontName=FONT, fontSize=size, leading=leading or size * 1.6, wordWrap="CJK", **extra)
+    return ParagraphStyle(
+        name, fontName=FONT, bulletFontName=FONT, fontSize=size, leading=leading or size * 1.6, wordWrap="CJK", **extra
+    )
 
 
 STYLES = {
@@ -88,6 +89,7 @@ def _table(block: Table) -> list:
             ]
         )
     style = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -154,6 +156,7 @@ def render_blocks(blocks: list, *, title: str, subject: str) -> bytes:
         creator="kokasen",
         lang="ja-JP",
         invariant=1,
+        initialFontName=FONT,  # else reportlab lists Helvetica, a font the file does not embed
     )
     document.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return out.getvalue()

@@ -8,9 +8,14 @@ pass the master data in as a mapping ``code -> KnownGovernment`` and decide what
 result; nothing here touches the database.
 
 Roster (:func:`parse_roster`)
-    The header row is exactly ``団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置``
-    (:data:`ROSTER_HEADER`; spaces and full-width/half-width differences in the header are ignored,
-    nothing else). One row per person. Rows come back as :class:`RosterRow`.
+    Columns are found by their header names in any order (issue 16): ``団体コード,団体名,部署,役職,
+    氏名,メールアドレス,センター設置`` (:data:`ROSTER_HEADER`) are required, ``担当区分`` optional
+    (spaces and full-width/half-width differences are ignored; 部署名 and 所属 are read as 部署,
+    :data:`HEADER_ALIASES`). A missing required column or a column named twice refuses the file,
+    naming it; a column the roster does not use is a notice (``RosterResult.notices``) and is not
+    read; a value under a blank header is refused. One row per person, as :class:`RosterRow`.
+    担当区分 (prefecture meetings): one of ``roles.ROLES`` or blank; blank is suggested from the
+    department's name and confirmed by staff (services/roles.py).
 
     * 団体コード may be blank when 団体名 names exactly one local government: 「横浜市」 and
       「神奈川県横浜市」 both give 141003; 「府中市」 (東京都 and 広島県) is refused and asks for the
@@ -28,7 +33,7 @@ Roster (:func:`parse_roster`)
       formed by (「母子保健 担当」 and 「母子保健担当」 are one department). Names are kept as typed.
 
 Center list (:func:`parse_center_list`)
-    Header exactly ``団体コード,団体名,センター設置`` (:data:`CENTER_LIST_HEADER`), one row per
+    Columns ``団体コード,団体名,センター設置`` (:data:`CENTER_LIST_HEADER`) by name, in any order, one row per
     municipality (市区町村; prefectures are refused), センター設置 required (設置済 / 未設置); the
     same code / name rules as the roster. A municipality not in the list has no known status.
 
@@ -51,10 +56,15 @@ from kokasen.core.tables import MAX_FILE_BYTES, cell_text, file_error, open_tabl
 from kokasen.localgov.codes import name_matches, resolve_code
 
 from .centers import CENTER_NO, CENTER_YES  # one spelling (centers.py); roster_file re-exports them
+from .roles import ROLES, role_of
 
 ROSTER_HEADER = ("団体コード", "団体名", "部署", "役職", "氏名", "メールアドレス", "センター設置")
 CENTER_LIST_HEADER = ("団体コード", "団体名", "センター設置")
 COL_CODE, COL_NAME, COL_DEPARTMENT, COL_POSITION, COL_PERSON, COL_EMAIL, COL_CENTER = ROSTER_HEADER
+COL_ROLE = "担当区分"  # optional; prefecture meetings group per 区分 (roles.py)
+ROSTER_OPTIONAL = (COL_ROLE,)
+# The prefecture template's columns: 担当区分 beside the free 部署.
+PREFECTURE_ROSTER_HEADER = ROSTER_HEADER[:3] + (COL_ROLE,) + ROSTER_HEADER[3:]
 
 _CENTER_VALUES = {"設置済": True, "設置済み": True, "未設置": False}
 
@@ -103,12 +113,14 @@ class RosterRow:
     person_name: str
     email: str  # the domain lower-cased
     has_center: bool | None  # None: blank in the file
+    role: str = ""  # 担当区分 (roles.ROLES) as the file gives it; "" when blank or not a prefecture meeting
 
 
 @dataclass
 class RosterResult:
     rows: list[RosterRow] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)  # columns not read (the import goes on)
     encoding: str = ""  # "utf-8", "utf-8-sig", "cp932", "xlsx"
 
     @property
@@ -128,6 +140,7 @@ class CenterEntry:
 class CenterListResult:
     entries: list[CenterEntry] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
     encoding: str = ""
 
     @property
@@ -140,13 +153,35 @@ Governments = Mapping[str, KnownGovernment]
 
 # --- reading the table ---------------------------------------------------------------------------
 
+# Header spellings taken for a column (compared after ``squash``): people rename columns too.
+HEADER_ALIASES = {"部署名": "部署", "所属": "部署", "メール": "メールアドレス", "区分": "担当区分"}
+
+
+@dataclass
+class _Table:
+    """A file's columns found by their header names (0-based index per column name), the problems
+    of unnamed columns that hold values, and notices for columns the reader does not use."""
+
+    encoding: str
+    columns: dict[str, int]
+    notices: list[Problem]
+    unnamed: list[int]  # columns with a blank header (their values are refused)
+    width: int  # header cells up to the last non-blank one (values further right are refused)
+    rows: Iterator[tuple[int, dict[str, str], dict[str, object], list[str]]]
+
 
 def _read_table(
-    data: bytes, filename: str, header: tuple[str, ...], max_rows: int, what: str
-) -> tuple[str, Iterator[tuple[int, list[str], tuple]]]:
-    """Check size and header; return the encoding and the non-blank data rows as
-    (row number, stripped texts padded to the header's width, raw values). Raises Refused for the
-    whole file."""
+    data: bytes,
+    filename: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    max_rows: int,
+    what: str,
+) -> _Table:
+    """Check size and header; the columns are found by their header names in any order. A missing
+    required column or a name used twice refuses the file; a column the reader does not know is a
+    notice. Rows come back as (row number, texts by column name, raw values by column name, the
+    row's texts). Raises Refused for the whole file."""
     if len(data) > MAX_FILE_BYTES:
         raise file_error(
             f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
@@ -159,7 +194,11 @@ def _read_table(
     header_row = next(rows, None)
     if header_row is None:
         raise file_error("ファイルが空です。")
-    _check_header([cell_text(v) for v in header_row], header, what)
+    header = [cell_text(v) for v in header_row]
+    while header and not header[-1]:
+        header.pop()  # trailing empty header cells (formatted but empty columns)
+    columns, notices, unnamed = _header_columns(header, required, optional, what)
+    names = list(required) + list(optional)
 
     def data_rows():
         count = 0
@@ -170,42 +209,56 @@ def _read_table(
             count += 1
             if count > max_rows:
                 raise file_error(f"データが {max_rows:,} 行を超えています。ファイルを分けてください。")
-            yield row, texts + [""] * (len(header) - len(texts)), tuple(values) + (None,) * (len(header) - len(values))
+            cells = {c: (texts[columns[c]] if c in columns and columns[c] < len(texts) else "") for c in names}
+            raw = {c: (values[columns[c]] if c in columns and columns[c] < len(values) else None) for c in names}
+            yield row, cells, raw, texts
         if count == 0:
             raise file_error("2行目以降にデータがありません。")
 
-    return encoding, data_rows()
+    return _Table(encoding, columns, notices, unnamed, len(header), data_rows())
 
 
-def _check_header(found: list[str], expected: tuple[str, ...], what: str) -> None:
-    while found and not found[-1]:
-        found.pop()  # trailing empty header cells (formatted but empty columns)
-    if [squash(h) for h in found] == list(expected):
-        return
-    problems = [
-        Problem(
-            1,
-            None,
-            f"見出しが{what}の様式と違います。見出しは「{','.join(expected)}」の{len(expected)}列を、"
-            "この順番で並べてください（様式のファイルを使うと確実です）。",
-        )
-    ]
-    for i in range(max(len(found), len(expected))):
-        want = expected[i] if i < len(expected) else None
-        got = found[i] if i < len(found) else ""
-        if want is not None and squash(got) == want:
-            continue
-        if want is None:
-            message = f"{i + 1}列目の「{got}」は様式にない列です。"
-        elif not got:
-            message = f"{i + 1}列目は「{want}」のはずですが、空欄です。"
+def _header_columns(
+    found: list[str], required: tuple[str, ...], optional: tuple[str, ...], what: str
+) -> tuple[dict[str, int], list[Problem], list[int]]:
+    """(column name -> index, notices for unknown columns, indexes of blank headers) or Refused."""
+    known = set(required) | set(optional)
+    columns: dict[str, int] = {}
+    problems, notices, unnamed = [], [], []
+    for i, text in enumerate(found):
+        key = squash(text)
+        key = HEADER_ALIASES.get(key, key) if key not in known else key
+        if not key:
+            unnamed.append(i)
+        elif key in known:
+            if key in columns:
+                problems.append(
+                    Problem(
+                        1,
+                        None,
+                        f"列「{key}」が{columns[key] + 1}列目と{i + 1}列目の2つあります。1つにしてください。",
+                    )
+                )
+            else:
+                columns[key] = i
         else:
-            message = f"{i + 1}列目は「{want}」のはずですが、「{got}」になっています。"
-        problems.append(Problem(1, None, message))
-    missing = [c for c in expected if c not in {squash(h) for h in found}]
+            notices.append(
+                Problem(1, f"{i + 1}列目", f"「{text}」は{what}の様式にない列のため、読み込みませんでした。")
+            )
+    missing = [c for c in required if c not in columns]
     if missing:
-        problems.append(Problem(1, None, "見つからない列：" + "、".join(f"「{c}」" for c in missing) + "。"))
-    raise Refused(*problems)
+        problems.append(
+            Problem(
+                1,
+                None,
+                "必要な列がありません："
+                + "、".join(f"「{c}」" for c in missing)
+                + f"。1行目の見出しに入れてください（{what}の様式のファイルを使うと確実です。列の順番は自由です）。",
+            )
+        )
+    if problems:
+        raise Refused(*problems)
+    return columns, notices, unnamed
 
 
 # --- local governments ---------------------------------------------------------------------------
@@ -313,13 +366,24 @@ def parse_roster(
     meeting's rules (see the module docstring). Nothing is returned in ``rows`` if anything is wrong."""
     encoding = ""
     try:
-        encoding, rows = _read_table(data, filename, ROSTER_HEADER, MAX_ROSTER_ROWS, "名簿")
+        table = _read_table(data, filename, ROSTER_HEADER, ROSTER_OPTIONAL, MAX_ROSTER_ROWS, "名簿")
+        encoding = table.encoding
         directory = _Directory(governments)
-        result = RosterResult(encoding=encoding)
+        result = RosterResult(encoding=encoding, notices=list(table.notices))
+        if COL_ROLE in table.columns and kind == KIND_TOWN:
+            result.notices.append(
+                Problem(
+                    1,
+                    COL_ROLE,
+                    "町村職員の情報交換会では担当区分を使わないため、「担当区分」の列は読み込みませんでした。",
+                )
+            )
         email_rows: dict[str, int] = {}
         center_rows: dict[str, tuple[bool, int]] = {}
-        for row, texts, values in rows:
-            found, parsed = _check_roster_row(row, texts, values, directory, kind, area, email_rows, center_rows)
+        for row, cells, raw, texts in table.rows:
+            found, parsed = _check_roster_row(
+                row, cells, raw, _unnamed_values(row, texts, table), directory, kind, area, email_rows, center_rows
+            )
             result.errors.extend(found)
             if parsed is not None:
                 result.rows.append(parsed)
@@ -334,17 +398,30 @@ def _at(row: int, problem: Problem) -> Problem:
     return Problem(row, problem.column, problem.message)
 
 
-def _check_roster_row(row, texts, values, directory, kind, area, email_rows, center_rows):
+def _check_roster_row(row, cells, raw, unnamed, directory, kind, area, email_rows, center_rows):
     """(problems, None) or ([], the RosterRow) for one data row; ``email_rows`` and ``center_rows``
     remember earlier rows' addresses and center answers."""
-    cells = dict(zip(ROSTER_HEADER, texts))
-    problems = _extra_cell_problems(row, texts, len(ROSTER_HEADER))
+    problems = list(unnamed)
     too_long, found = _too_long(row, cells)
     problems += found
     code = government = None
     if not too_long & {COL_CODE, COL_NAME}:
-        code, government, found = _row_government(row, cells, values, directory, kind, area)
+        code, government, found = _row_government(row, cells, raw[COL_CODE], directory, kind, area)
         problems += found
+    role = ""
+    if kind != KIND_TOWN and cells[COL_ROLE] and COL_ROLE not in too_long:
+        role = role_of(cells[COL_ROLE]) or ""
+        if not role:
+            problems.append(
+                Problem(
+                    row,
+                    COL_ROLE,
+                    f"担当区分「{cells[COL_ROLE]}」は選べる区分にありません。"
+                    + "「"
+                    + "」「".join(ROLES)
+                    + "」のどれかを選ぶか、空欄にしてください（空欄の場合は部署名から区分を提案し、事務局が確認します）。",
+                )
+            )
     department = _department(cells[COL_DEPARTMENT])
     if COL_DEPARTMENT not in too_long:
         problems += _department_problems(row, department, kind)
@@ -368,15 +445,16 @@ def _check_roster_row(row, texts, values, directory, kind, area, email_rows, cen
         person_name=cells[COL_PERSON],
         email=email,
         has_center=has_center,
+        role=role,
     )
 
 
-def _extra_cell_problems(row: int, texts: list[str], width: int) -> list[Problem]:
-    """A problem for each value right of the header's ``width`` columns."""
+def _unnamed_values(row: int, texts: list[str], table: _Table) -> list[Problem]:
+    """A problem for each value in a column without a header (blank, or right of the header)."""
     return [
-        Problem(row, f"{i}列目", "見出しのない列に値があります。値を消すか、列を削除してください。")
-        for i, text in enumerate(texts[width:], start=width + 1)
-        if text
+        Problem(row, f"{i + 1}列目", "見出しのない列に値があります。値を消すか、列を削除してください。")
+        for i, text in enumerate(texts)
+        if text and (i >= table.width or i in table.unnamed)
     ]
 
 
@@ -394,11 +472,11 @@ def _too_long(row: int, cells: dict[str, str]) -> tuple[set[str], list[Problem]]
 
 
 def _row_government(
-    row: int, cells: dict[str, str], values: tuple, directory: _Directory, kind: str | None, area: str | None
+    row: int, cells: dict[str, str], code_value: object, directory: _Directory, kind: str | None, area: str | None
 ) -> tuple[str | None, KnownGovernment | None, list[Problem]]:
     """(code, KnownGovernment, []) for the row's 団体コード and 団体名, or (None, None, problems)
     when they name none; a government the meeting does not take also has problems."""
-    code, problem = directory.resolve(values[0] if cells[COL_CODE] else "", cells[COL_NAME])
+    code, problem = directory.resolve(code_value if cells[COL_CODE] else "", cells[COL_NAME])
     if problem:
         return None, None, [_at(row, problem)]
     government = directory.governments[code]
@@ -527,12 +605,13 @@ def parse_center_list(data: bytes, filename: str, *, governments: Governments) -
     """Read the agency's list of municipalities with their center status (see the module docstring)."""
     encoding = ""
     try:
-        encoding, rows = _read_table(data, filename, CENTER_LIST_HEADER, MAX_CENTER_ROWS, "センター設置状況の一覧")
+        table = _read_table(data, filename, CENTER_LIST_HEADER, (), MAX_CENTER_ROWS, "センター設置状況の一覧")
+        encoding = table.encoding
         directory = _Directory(governments)
-        result = CenterListResult(encoding=encoding)
+        result = CenterListResult(encoding=encoding, notices=list(table.notices))
         seen: dict[str, int] = {}
-        for row, texts, values in rows:
-            problems, entry = _check_center_row(row, texts, values, directory, seen)
+        for row, cells, raw, texts in table.rows:
+            problems, entry = _check_center_row(row, cells, raw, _unnamed_values(row, texts, table), directory, seen)
             result.errors.extend(problems)
             if entry is not None:
                 result.entries.append(entry)
@@ -543,11 +622,12 @@ def parse_center_list(data: bytes, filename: str, *, governments: Governments) -
         return CenterListResult(errors=exc.problems, encoding=encoding)
 
 
-def _check_center_row(row, texts, values, directory, seen) -> tuple[list[Problem], CenterEntry | None]:
+def _check_center_row(row, cells, raw, unnamed, directory, seen) -> tuple[list[Problem], CenterEntry | None]:
     """(problems, None) or ([], the CenterEntry) for one row of the center list; ``seen`` remembers
     the row of each code."""
-    problems = _extra_cell_problems(row, texts, len(CENTER_LIST_HEADER))
-    code_text, name, center_text = texts[:3]
+    problems = list(unnamed)
+    code_text, name, center_text = cells[COL_CODE], cells[COL_NAME], cells[COL_CENTER]
+    values = (raw[COL_CODE],)
     code = None
     if len(code_text) > MAX_CELL_CHARS or len(name) > MAX_CELL_CHARS:
         problems.append(Problem(row, None, "文字数が多すぎるセルがあります。"))

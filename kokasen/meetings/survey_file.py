@@ -117,14 +117,100 @@ def classify(answers: Iterable[str]) -> str:
     return TEXT
 
 
+# Likert scales the agency's surveys use, each from the most positive level to the most negative; a
+# level lists its usual spellings (compared after NFKC, without spaces). Answers that all belong to
+# one scale are reported in the scale's order, not by count (issue 16, item 7), so a chart reads the
+# same way every time.
+LIKERT_SCALES: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (
+        ("とても満足", "非常に満足", "大変満足", "たいへん満足"),
+        ("満足",),
+        ("やや満足", "まあ満足", "まあまあ満足"),
+        ("どちらともいえない", "どちらとも言えない", "普通", "ふつう"),
+        ("やや不満", "あまり満足していない", "あまり満足しなかった"),
+        ("不満", "満足していない", "満足しなかった"),
+        ("とても不満", "非常に不満", "大変不満", "たいへん不満"),
+    ),
+    (
+        ("とても参考になった", "非常に参考になった", "大変参考になった"),
+        ("参考になった",),
+        ("やや参考になった", "まあ参考になった"),
+        ("どちらともいえない", "どちらとも言えない", "普通"),
+        ("あまり参考にならなかった",),
+        ("参考にならなかった",),
+        ("まったく参考にならなかった", "全く参考にならなかった"),
+    ),
+    (
+        ("とても役に立った", "非常に役に立った", "大変役に立った", "とても役立った"),
+        ("役に立った", "役立った"),
+        ("やや役に立った", "まあ役に立った"),
+        ("どちらともいえない", "どちらとも言えない", "普通"),
+        ("あまり役に立たなかった",),
+        ("役に立たなかった",),
+        ("まったく役に立たなかった", "全く役に立たなかった"),
+    ),
+    (
+        ("とてもそう思う", "強くそう思う", "非常にそう思う"),
+        ("そう思う",),
+        ("ややそう思う", "まあそう思う"),
+        ("どちらともいえない", "どちらとも言えない"),
+        ("あまりそう思わない",),
+        ("そう思わない",),
+        ("まったくそう思わない", "全くそう思わない"),
+    ),
+    (
+        ("とても良い", "とてもよい", "非常に良い"),
+        ("良い", "よい"),
+        ("やや良い", "まあ良い", "まあよい"),
+        ("普通", "ふつう", "どちらともいえない"),
+        ("やや悪い", "あまり良くない", "あまりよくない"),
+        ("悪い", "良くない", "よくない"),
+        ("とても悪い", "非常に悪い"),
+    ),
+    (
+        ("よく理解できた", "とても理解できた", "十分理解できた"),
+        ("理解できた",),
+        ("おおむね理解できた", "だいたい理解できた", "やや理解できた"),
+        ("あまり理解できなかった",),
+        ("理解できなかった", "まったく理解できなかった", "全く理解できなかった"),
+    ),
+    (
+        ("ぜひ参加したい", "とても参加したい"),
+        ("参加したい",),
+        ("どちらともいえない", "どちらとも言えない", "わからない"),
+        ("あまり参加したくない",),
+        ("参加したくない",),
+    ),
+)
+
+
+def _level_key(text: str) -> str:
+    return re.sub(r"[\s。、．.！!]+", "", unicodedata.normalize("NFKC", text))
+
+
+def likert_levels(values: Iterable[str]) -> dict[str, int] | None:
+    """value -> level (0 = the most positive) when every value is a level of one known scale, else None."""
+    values = list(values)
+    for scale in LIKERT_SCALES:
+        level_of = {_level_key(spelling): i for i, level in enumerate(scale) for spelling in level}
+        found = {v: level_of.get(_level_key(v)) for v in values}
+        if values and all(level is not None for level in found.values()):
+            return found
+    return None
+
+
 def count_choices(answers: Iterable[str]) -> list[tuple[str, int]]:
-    """(answer, count) for the non-blank answers: numbers in ascending order (a 1–5 scale),
-    anything else by count, most frequent first, ties in order of first appearance."""
+    """(answer, count) for the non-blank answers: numbers in ascending order (a 1–5 scale), the
+    levels of a known Likert scale in the scale's order (:data:`LIKERT_SCALES`, most positive
+    first), anything else by count, most frequent first; ties in order of first appearance."""
     counts = Counter(a for a in answers if a)
     values = list(counts)  # Counter keeps first-appearance order
     numeric = [_number(v) for v in values]
+    levels = likert_levels(values)
     if values and all(n is not None for n in numeric):
         order = sorted(range(len(values)), key=lambda i: (numeric[i], i))
+    elif levels is not None:
+        order = sorted(range(len(values)), key=lambda i: (levels[values[i]], i))
     else:
         order = sorted(range(len(values)), key=lambda i: (-counts[values[i]], i))
     return [(values[i], counts[values[i]]) for i in order]

@@ -357,11 +357,21 @@ ROWS: dict[str, list[Case]] = {
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/participants/", staff(), post=staff_post(),
              data=lambda s: {"half": "first", "shown": [s.participant.pk], "present": [s.participant.pk]}),
     ],
+    # a town meeting: the page says 担当区分 is not used there, the POST is refused and shown again
+    "admin/meetings/<int:pk>/roles/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/roles/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
+    ],
+    "admin/meetings/<int:pk>/summaries/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/summaries/", staff(), post=staff_post(), data={}),
+    ],
     "admin/meetings/<int:pk>/rooms/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],
     "admin/meetings/<int:pk>/rooms/assign/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/assign/", staff(405, 405), post=staff_post(), data={}),
+    ],
+    "admin/meetings/<int:pk>/rooms/<int:room_pk>/sheet/": [
+        Case(lambda s: f"/admin/meetings/{s.meeting.pk}/rooms/{s.room.pk}/sheet/", staff()),
     ],
     "admin/meetings/<int:pk>/goals/": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/goals/", staff(), post=staff_post(), data={}),

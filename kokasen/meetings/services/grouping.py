@@ -36,6 +36,7 @@ from kokasen.localgov.models import LocalGovernment
 from .. import grouping
 from .. import grouping_display as display
 from ..models import Group, GroupingApproval, GroupingNotes, Meeting, MeetingKind, Participant, ProposedGroup
+from ..roles import ROLES
 from ..selectors import center_by_local_government
 
 CONFIRM_VIOLATIONS_LABEL = "ルールに合わないグループがあることを確認したうえで承認する"
@@ -68,13 +69,25 @@ def _roster(meeting: Meeting) -> list[tuple[Participant, grouping.Participant]]:
                     id=p.number,
                     code=lg.code,
                     name=str(lg),
-                    department=p.department.strip() if prefecture else "",
+                    department=p.role if prefecture else "",  # prefecture meetings: grouped per 担当区分
                     has_center=has_center,
                     population=lg.population,
                 ),
             )
         )
     return out
+
+
+def _require_roles(meeting: Meeting) -> None:
+    """Prefecture meetings are grouped per 担当区分: refuse while some participant has none."""
+    if not _is_prefecture(meeting):
+        return
+    missing = Participant.objects.filter(meeting=meeting, role="").count()
+    if missing:
+        raise Refused(
+            f"担当区分が決まっていない参加者が{missing}人います。都道府県の情報交換会は担当区分ごとにグループを作るため、"
+            "先に「担当区分の確認」で部署ごとの担当区分を確認してください。"
+        )
 
 
 def engine_participants(meeting: Meeting) -> list[grouping.Participant]:
@@ -202,7 +215,7 @@ def _refresh_department(meeting: Meeting, groups) -> None:
     if not _is_prefecture(meeting):
         return
     for g in groups:
-        depts = set(Participant.objects.filter(group=g).values_list("department", flat=True))
+        depts = set(Participant.objects.filter(group=g).values_list("role", flat=True))
         depts = {d.strip() for d in depts}
         if len(depts) == 1 and g.department != next(iter(depts)):
             g.department = next(iter(depts))[:100]
@@ -231,6 +244,7 @@ def grouping_propose(*, meeting: Meeting, acting_user, request=None) -> ProposeO
     assigned again); the approval is cleared; the engine's notes are kept on the meeting."""
     access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
+        _require_roles(meeting)
         roster = _roster(meeting)
         params = engine_params(meeting)
         result = grouping.propose_groups([e for _, e in roster], params)  # Refused: nothing written
@@ -378,7 +392,7 @@ def local_government_move(
         people = Participant.objects.filter(meeting=meeting, local_government=local_government).select_related("group")
         what = str(local_government)
         if department is not None and _is_prefecture(meeting):
-            people = [p for p in people if p.department.strip() == department.strip()]
+            people = [p for p in people if p.role == department.strip()]
             what = f"{local_government}（{department}）"
         people = list(people)
         if not people:
@@ -413,7 +427,7 @@ def group_create(*, meeting: Meeting, acting_user, department: str = "", request
     access.require(acting_user, access.STAFF)
     with _editing(meeting) as meeting:
         number = (Group.objects.filter(meeting=meeting).aggregate(n=Max("number"))["n"] or 0) + 1
-        department = department.strip()[:100] if _is_prefecture(meeting) else ""
+        department = department.strip() if _is_prefecture(meeting) and department.strip() in ROLES else ""
         group = Group.objects.create(
             meeting=meeting, number=number, name=default_group_name(number, department), department=department
         )

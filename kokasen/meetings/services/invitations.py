@@ -37,7 +37,7 @@ from kokasen.notifications.models import OutboxMessage
 from kokasen.notifications.services import message_queue
 
 from ..mail_kinds import KIND_FACILITATOR, KIND_PARTICIPANT
-from ..models import Group, Half, Meeting, MeetingSession, Participant, Room
+from ..models import Group, Half, Meeting, MeetingSession, MeetingTool, Participant, Room
 
 WEEKDAYS = "月火水木金土日"
 
@@ -115,6 +115,9 @@ def participant_text(
             "department": _line(participant.department),
             "name": _line(participant.name),
             "group": _line(participant.group.name),
+            "email": participant.email,
+            "display_name": _line(f"{participant.local_government.name} {participant.name}"),
+            "zoom": meeting.tool == MeetingTool.ZOOM,
         },
     )
 

@@ -101,6 +101,31 @@ def attendance_record(*, meeting: Meeting, half: str, shown_ids, present_ids, ac
 
 
 @transaction.atomic
+def summaries_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> list[int]:
+    """Save each group's 協議の概要: ``values`` maps a Group of ``meeting`` to (上半期, 下半期), both
+    validated. Returns the numbers of the groups whose texts changed (audited once, numbers only:
+    the texts may hold names until the report replaces them)."""
+    access.require(acting_user, access.STAFF)
+    changed = []
+    for group, (first, second) in values.items():
+        if group.meeting_id != meeting.pk:
+            raise Refused("この情報交換会のグループではありません。画面を読み込み直してください。")
+        if (group.summary_first, group.summary_second) == (first, second):
+            continue
+        group.summary_first, group.summary_second = first, second
+        group.save(update_fields=["summary_first", "summary_second"])
+        changed.append(group.number)
+    if changed:
+        audit_record(
+            action="meetings.group_summaries_changed",
+            acting_user=acting_user,
+            target=meeting,
+            request=request,
+            detail={"groups": changed},
+        )
+    return changed
+
+
 def goals_save(*, meeting: Meeting, values: dict, acting_user, request=None) -> list[tuple[str, str]]:
     """Save goals and progress: ``values`` maps (LocalGovernment, department) to (goal,
     progress), both already validated. The department is "" at town meetings (one goal per

@@ -9,7 +9,10 @@ one transaction with their audit record; any problem raises
     (団体コード, 部署, row of the file), so the same file always gives the same numbers. Town
     meetings take towns and villages of the meeting's area only; prefecture meetings prefectures
     only, with 部署. A blank センター設置 takes the local government's answer elsewhere in the
-    file, else the agency's list (CenterStatus), else stays unknown.
+    file, else the agency's list (CenterStatus), else stays unknown. Prefecture meetings: a row's
+    担当区分 is kept (``role_from_roster``); departments whose rows left it blank get a suggestion
+    staff confirm (``services/roles.prepare``; ``roles_pending`` counts them). Columns the file has
+    but the roster does not use come back as ``notices``.
 
     Refused, with a Japanese reason, when the meeting's grouping is approved (the approved groups
     are what invitations and the meeting use; the approval must be cancelled first), or when
@@ -28,7 +31,7 @@ the upload screens), its ``messages`` the same as strings (「3行目（団体�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +43,7 @@ from kokasen.localgov.models import LocalGovernment
 
 from .. import roster_file
 from ..models import CenterStatus, Meeting, MeetingKind, Participant
+from . import roles
 
 
 @dataclass
@@ -51,6 +55,8 @@ class RosterImportResult:
     centers_from_list: int  # rows whose blank センター設置 was filled
     centers_unknown: int  # rows whose center status stays unknown (town meetings)
     encoding: str
+    notices: list = field(default_factory=list)  # Problems: columns not read
+    roles_pending: int = 0  # prefecture departments whose 担当区分 staff still confirm (services/roles.py)
 
 
 @dataclass
@@ -60,6 +66,7 @@ class CenterListImportResult:
     without_center: int
     replaced: int  # rows of the previous list
     encoding: str
+    notices: list = field(default_factory=list)  # Problems: columns not read
 
 
 def known_governments() -> dict[str, roster_file.KnownGovernment]:
@@ -131,13 +138,15 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
         meeting.grouping_notes = {}
         meeting.save(update_fields=["grouping_notes"])
     rows = sorted(result.rows, key=roster_file.participant_order)
-    Participant.objects.bulk_create(
+    created = Participant.objects.bulk_create(
         [
             Participant(
                 meeting=meeting,
                 number=number,
                 local_government=governments[r.code],
                 department=r.department,
+                role=r.role,
+                role_from_roster=bool(r.role),
                 position=r.position,
                 name=r.person_name,
                 email=r.email,
@@ -146,6 +155,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
             for number, r in enumerate(rows, start=1)
         ]
     )
+    roles_pending = roles.prepare(meeting, created)
     unknown = sum(r.has_center is None for r in rows) if kind == roster_file.KIND_TOWN else 0
     outcome = RosterImportResult(
         participants=len(rows),
@@ -155,6 +165,8 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
         centers_from_list=filled,
         centers_unknown=unknown,
         encoding=result.encoding,
+        notices=result.notices,
+        roles_pending=roles_pending,
     )
     # No names or addresses in the audit trail (S2): counts only.
     audit_record(
@@ -171,6 +183,7 @@ def roster_import(*, meeting: Meeting, data: bytes, filename: str, acting_user, 
             "groups_removed": groups_removed,
             "centers_from_list": filled,
             "centers_unknown": unknown,
+            "roles_pending": roles_pending,
         },
     )
     return outcome
@@ -197,6 +210,7 @@ def center_list_import(*, data: bytes, filename: str, acting_user, request=None)
         without_center=sum(not e.has_center for e in result.entries),
         replaced=replaced,
         encoding=result.encoding,
+        notices=result.notices,
     )
     audit_record(
         action="meetings.center_list_imported",

@@ -55,7 +55,8 @@ def meetings_admin_patterns() -> list[tuple[str, URLPattern]]:
 
 
 def urls_for(name, pattern, meeting, group) -> list[str]:
-    kwargs_of = {"pk": meeting.pk, "group_pk": group.pk}
+    room = meeting.rooms.get_or_create(number=1, defaults={"name": "会議室1"})[0]
+    kwargs_of = {"pk": meeting.pk, "group_pk": group.pk, "room_pk": room.pk}
     params = list(pattern.pattern.converters)
     if "what" in params:
         from kokasen.meetings.admin_views import DOWNLOADS

@@ -153,10 +153,39 @@ def test_roster_template():
     assert result.ok and result.rows[0].code == KAMIICHI and result.rows[0].has_center is False
 
 
-def test_prefecture_template_suggests_departments():
-    ws = load(exports.roster_template(kind="prefecture"))["名簿"]
-    [departments] = [dv for dv in ws.data_validations.dataValidation if "C2" in str(dv.sqref)]
-    assert "母子保健担当" in departments.formula1 and departments.errorStyle == "warning"
+def test_prefecture_template_has_a_role_drop_down_beside_the_department():
+    """Issue 16: 担当区分 beside the free 部署, an Excel list of the spec's 区分 that refuses other values;
+    filled in, the template reads back with the 区分."""
+    from kokasen.meetings.roles import ROLES
+
+    wb = load(exports.roster_template(kind="prefecture"))
+    ws = wb["名簿"]
+    assert [c.value for c in ws[1]] == [
+        "団体コード",
+        "団体名",
+        "部署",
+        "担当区分",
+        "役職",
+        "氏名",
+        "メールアドレス",
+        "センター設置",
+    ]
+    lists = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    assert set(lists) == {"D2:D1001", "H2:H1001"}
+    roles = lists["D2:D1001"]
+    assert roles.formula1 == '"' + ",".join(ROLES) + '"' and roles.errorStyle in (None, "stop")
+    assert ROLES == ("こども家庭センター担当・児童虐待防止対策担当", "母子保健担当", "市町村支援児童福祉司", "その他")
+    ws["A2"], ws["C2"], ws["D2"], ws["F2"], ws["G2"] = (
+        "160008",
+        "子ども未来課",
+        "母子保健担当",
+        "試験 花子",
+        "h@pref.example.jp",
+    )
+    out = io.BytesIO()
+    wb.save(out)
+    result = parse_roster(out.getvalue(), "filled.xlsx", governments=GOV, kind="prefecture")
+    assert result.ok and (result.rows[0].department, result.rows[0].role) == ("子ども未来課", "母子保健担当")
 
 
 # --- workbooks from a meeting --------------------------------------------------------------------

@@ -219,8 +219,8 @@ def test_prefecture_meetings_are_grouped_per_department(operator):
     add_participants(meeting, prefectures[12:24], per_local_government=1, department="児童虐待防止対策担当")
     services.grouping_propose(meeting=meeting, acting_user=operator)
     for g in Group.objects.filter(meeting=meeting):
-        depts = set(g.participants.values_list("department", flat=True))
-        assert depts == {g.department} and g.name == f"グループ{g.number}（{g.department}）"
+        roles = set(g.participants.values_list("role", flat=True))  # grouped per 担当区分 (issue 16)
+        assert roles == {g.department} and g.name == f"グループ{g.number}（{g.department}）"
     report = services.current_report(meeting)
     assert all(g.mixed is None and g.with_center == g.without_center == 0 for g in report.groups)
     # prefectures differ a lot in population: only the spread rule may fire, never the mixing one

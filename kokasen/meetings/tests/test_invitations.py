@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kokasen.core.models import AuditEvent
 from kokasen.core.refusals import Refused
-from kokasen.meetings.models import CasePresentation, Half, MeetingSession, Participant, Room
+from kokasen.meetings.models import CasePresentation, Half, MeetingSession, MeetingTool, Participant, Room
 from kokasen.meetings.services import invitations, rooms
 from kokasen.meetings.tests.test_rooms import grouped_meeting
 from kokasen.notifications import sender
@@ -57,6 +57,17 @@ def _text(received) -> str:
     return headers + "\n" + received.message.get_content()
 
 
+def test_the_zoom_sign_in_note_is_only_for_zoom_meetings(operator):
+    meeting = ready_meeting(operator)
+    person = Participant.objects.filter(meeting=meeting).select_related("group__room", "local_government").first()
+    session = MeetingSession.objects.get(meeting=meeting, half=Half.FIRST)
+    assert "Zoom にサインイン" in invitations.participant_text(meeting, session, person).body
+    meeting.tool = MeetingTool.TEAMS
+    meeting.save()
+    text = invitations.participant_text(meeting, session, person).body
+    assert "サインイン" not in text and "■ 会議ツール　Microsoft Teams" in text
+
+
 def test_each_participant_gets_one_message_showing_only_themselves(smtp_server, operator):
     meeting = ready_meeting(operator)
     people = list(Participant.objects.filter(meeting=meeting).select_related("group__room", "local_government"))
@@ -82,6 +93,10 @@ def test_each_participant_gets_one_message_showing_only_themselves(smtp_server, 
         assert person.group.room.url in text
         assert "2026年6月10日（水）14:00〜16:00" in text and "課題・取組・目標" in text
         assert "センター設置までの1年" in text
+        # Zoom pre-assigns by address and only for people signed in with it (issue 16, item 5)
+        assert f"このメールを受け取ったアドレス（{person.email}）に事前に割り当てています" in text
+        assert "このアドレスで Zoom にサインインして参加した方にだけ働きます" in text
+        assert f"表示名を「団体名　氏名」（例：{person.local_government.name} {person.name}）にしてください" in text
         for other in people:
             if other.pk != person.pk:
                 assert other.email not in text and other.name not in text, (person.number, other.number)

@@ -105,7 +105,7 @@ def test_prefecture_roster_is_grouped_per_department(tmp_path):
     wb.save(roster)
     out = tmp_path / "groups.xlsx"
     stdout, _ = run(roster, "--meeting-kind", "prefecture", "--out", out)
-    assert "部署ごとに分けています（2部署：市町村支援児童福祉司、母子保健担当）。" in stdout
+    assert "担当区分ごとに分けています（2区分：市町村支援児童福祉司、母子保健担当）。" in stdout
     groups = list(openpyxl.load_workbook(out)["グループ一覧"].iter_rows(values_only=True))
     assert "混在" not in groups[0]
     names = [g[0] for g in groups[1:]]
@@ -116,6 +116,16 @@ def test_prefecture_roster_is_grouped_per_department(tmp_path):
         "グループ4（母子保健担当）",
     ]
     assert [g[1] for g in groups[1:]] == ["市町村支援児童福祉司"] * 2 + ["母子保健担当"] * 2
+
+
+def test_a_prefecture_department_without_a_role_is_refused(tmp_path):
+    roster = write_roster(
+        tmp_path / "pref.csv", [["010006", "", "子ども未来課", "", "未来 一郎", "m@pref.example.lg.jp", ""]]
+    )
+    with pytest.raises(CommandError) as error:
+        run(roster, "--meeting-kind", "prefecture", "--out", tmp_path / "groups.xlsx")
+    assert "担当区分が分からない部署が1件あります（北海道「子ども未来課」）。" in str(error.value)
+    assert not (tmp_path / "groups.xlsx").exists()
 
 
 def test_an_impossible_roster_exits_with_a_japanese_reason_and_writes_nothing(tmp_path):

@@ -4,6 +4,7 @@ and the admin screens. No participant's name or address may appear anywhere in e
 import datetime as dt
 import io
 import re
+import subprocess
 import zipfile
 
 import docx
@@ -27,6 +28,7 @@ from kokasen.meetings.models import (
 )
 from kokasen.meetings.report_docx import render_docx
 from kokasen.meetings.report_pdf import render_pdf
+from kokasen.meetings.roles import ROLE_CENTER
 from kokasen.meetings.services import survey as survey_service
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.testing import login_staff
@@ -75,7 +77,16 @@ def town_meeting(operator):
         facilitator_email="facilitator@example.co.jp",
     )
     g1 = Group.objects.create(meeting=meeting, number=1, name="グループ1", room=room)
-    g2 = Group.objects.create(meeting=meeting, number=2, name="グループ2", room=room)
+    g2 = Group.objects.create(
+        meeting=meeting,
+        number=2,
+        name="グループ2",
+        room=room,
+        summary_second="人材確保について意見交換した。",
+    )
+    # 協議の概要 as a facilitator writes it: a participant's name and address (issue 16, item 7)
+    g1.summary_first = "試験 太郎4さんから設置までの体制づくりの説明があった。\n連絡先 p4.163228@example.lg.jp"
+    g1.save()
     by_code = {}
     for p in people:
         by_code.setdefault(p.local_government.code, []).append(p)
@@ -153,7 +164,8 @@ def test_report_data(town_meeting):
     (result,) = m.surveys
     assert (result.half, result.respondents, result.local_governments) == (Half.FIRST, 4, 3)
     satisfaction, again, comments = result.questions
-    assert [(c.answer, c.count) for c in satisfaction.counts] == [("満足", 2), ("とても満足", 1), ("普通", 1)]
+    # the scale's order, not by count (issue 16)
+    assert [(c.answer, c.count) for c in satisfaction.counts] == [("とても満足", 1), ("満足", 2), ("普通", 1)]
     assert [(c.answer, c.count) for c in again.counts] == [("はい", 3), ("いいえ", 1)]
     assert comments.kind == "text" and comments.counts == ()
     assert comments.texts == (
@@ -184,26 +196,28 @@ def test_redactor():
 
 def test_prefecture_meeting_attendance_by_department(operator):
     meeting = make_meeting(MeetingKind.PREFECTURE, title="都道府県職員の情報交換会")
-    add_participants(meeting, ["160008", "170003"], per_local_government=2, department="母子保健担当")
-    add_participants(meeting, ["160008"], per_local_government=1, department="児童虐待防止対策担当")
-    Participant.objects.filter(meeting=meeting, department="母子保健担当").update(attended_first=True)
+    # grouped per 担当区分, whatever the prefecture calls its department (issue 16)
+    add_participants(meeting, ["160008"], per_local_government=2, department="健康課", role="母子保健担当")
+    add_participants(meeting, ["170003"], per_local_government=2, department="子育て支援課", role="母子保健担当")
+    add_participants(meeting, ["160008"], per_local_government=1, department="こども家庭課", role=ROLE_CENTER)
+    Participant.objects.filter(meeting=meeting, role="母子保健担当").update(attended_first=True)
     data = report.report_data([meeting], created_on=CREATED)
     first = data.meetings[0].sessions[0]
-    assert first.breakdown_label == "部署"
+    assert first.breakdown_label == "担当区分"
     assert [(c.label, c.invited, c.attended, c.unrecorded) for c in first.breakdown] == [
         ("母子保健担当", 4, 4, 0),
-        ("児童虐待防止対策担当", 1, 0, 1),
+        (ROLE_CENTER, 1, 0, 1),
     ]
     assert data.meetings[0].category == "都道府県"
     group = Group.objects.create(meeting=meeting, number=1, name="母子保健1", department="母子保健担当")
-    Participant.objects.filter(meeting=meeting, department="母子保健担当").update(group=group)
+    Participant.objects.filter(meeting=meeting, role="母子保健担当").update(group=group)
     document = docx.Document(io.BytesIO(render_docx(report.report_data([meeting], created_on=CREATED))))
     groups = next(t for t in document.tables if t.rows[0].cells[0].text == "グループ")
-    assert [c.text for c in groups.rows[0].cells][:2] == ["グループ", "部署"]
+    assert [c.text for c in groups.rows[0].cells][:2] == ["グループ", "担当区分"]
     assert [c.text for c in groups.rows[1].cells][:2] == ["母子保健1", "母子保健担当"]
     assert "富山県（1,034,814人）：参加者001、参加者002" in groups.rows[1].cells[3].text
     _, text = _pdf_text(render_pdf(report.report_data([meeting], created_on=CREATED)))
-    assert "部署別" in text and "児童虐待防止対策担当" in text
+    assert "担当区分別" in text and "児童虐待防止対策担当" in text
 
 
 def test_an_empty_meeting_still_renders(db):
@@ -237,7 +251,8 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     assert ("Heading 1", "2. 西日本エリア 町村職員の情報交換会") in headings
     assert ("Heading 2", "2.2 上半期（令和7年7月10日（木）14:00〜16:00）") in headings
     assert ("Heading 2", "2.4 グループ構成") in headings
-    assert ("Heading 2", "2.5 目標と進捗") in headings
+    assert ("Heading 2", "2.5 グループの協議の概要") in headings
+    assert ("Heading 2", "2.6 目標と進捗") in headings
     assert ("Heading 3", "上半期のアンケート（回答 4件）") in headings
     title = [p for p in document.paragraphs if p.style.name == "Title"]
     assert title and title[0].text == "情報交換会実施報告書"
@@ -269,10 +284,21 @@ def test_docx_read_back(town_meeting, artifacts_dir):
     ]
     assert [c.text for c in goals.rows[2].cells][2] == "（未記入）"
     answers = [t for t in document.tables if t.rows[0].cells[0].text == "回答"]
-    assert [[c.text for c in r.cells] for r in answers[0].rows[1:]] == [
-        ["満足", "2", "50.0%"],
+    assert [[c.text for c in r.cells] for r in answers[0].rows[1:]] == [  # the scale's order (issue 16)
         ["とても満足", "1", "25.0%"],
+        ["満足", "2", "50.0%"],
         ["普通", "1", "25.0%"],
+    ]
+    discussed = next(
+        t for t in document.tables if [c.text for c in t.rows[0].cells] == ["グループ", "上半期", "下半期"]
+    )
+    assert [[c.text for c in r.cells] for r in discussed.rows[1:]] == [
+        [
+            "グループ1",
+            "参加者004さんから設置までの体制づくりの説明があった。\n連絡先 参加者004",
+            "（記録なし）",
+        ],
+        ["グループ2", "（記録なし）", "人材確保について意見交換した。"],
     ]
 
     text = _docx_text(document)
@@ -316,7 +342,9 @@ def test_pdf_read_back(town_meeting, artifacts_dir):
         "1.実施の概要",
         "2.西日本エリア町村職員の情報交換会",
         "2.4グループ構成",
-        "2.5目標と進捗",
+        "2.5グループの協議の概要",
+        "参加者004さんから設置までの体制づくりの説明があった。",
+        "2.6目標と進捗",
         "上半期のアンケート（回答4件）",
         "富山県上市町（19,351人・設置済）：参加者004、参加者005、参加者006",
         "令和7年度中にセンターを設置する（担当：参加者003）",
@@ -334,10 +362,22 @@ def test_pdf_read_back(town_meeting, artifacts_dir):
     assert "参加者002さんの説明" not in flat  # free text stays in the Word file
     for value in _personal(town_meeting):
         assert value.replace(" ", "") not in flat, value
-    fonts = {
-        str(font.get_object()["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()
-    }
-    assert "/HeiseiKakuGo-W5" in fonts or any("HeiseiKakuGo-W5" in f for f in fonts)
+    # issue 16: the Japanese font is embedded (a subset of IPAex Gothic), not left to the viewer
+    fonts = [font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()]
+    japanese = [f for f in fonts if "IPAexGothic" in str(f["/BaseFont"])]
+    assert japanese and len(fonts) == len(japanese)  # no other font (no built-in CID font left)
+    for font in japanese:
+        descriptor = (
+            font["/FontDescriptor"]
+            if "/FontDescriptor" in font
+            else font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        )
+        assert "/FontFile2" in descriptor.get_object()  # TrueType font program in the file
+    pdffonts = subprocess.run(
+        ["pdffonts", str(artifacts_dir / "meetings-report-sample.pdf")], capture_output=True, check=True
+    )
+    listed = [line.split() for line in pdffonts.stdout.decode().splitlines()[2:]]
+    assert listed and all("IPAexGothic" in cols[0] and cols[-5] == "yes" for cols in listed), pdffonts.stdout
     assert len(reader.pages) >= 3
     assert "–2–" in flat  # page numbers from page 2 on
 

@@ -159,21 +159,38 @@ def test_an_ambiguous_name_asks_for_the_code():
     assert parse(as_csv([row(code="", name="広島県府中市")])).rows[0].code == "342084"
 
 
-def test_wrong_header_says_which_columns_differ():
-    header = ["団体コード", "団体名", "所属", "役職", "氏名", "メール", "センター設置", "備考"]
-    result = parse(as_csv([row() + ["x"]], header=header))
-    text = "\n".join(messages(result))
-    assert "1行目：見出しが名簿の様式と違います" in text
-    assert "3列目は「部署」のはずですが、「所属」になっています。" in text
-    assert "6列目は「メールアドレス」のはずですが、「メール」になっています。" in text
-    assert "8列目の「備考」は様式にない列です。" in text
-    assert "見つからない列：「部署」、「メールアドレス」。" in text
+def test_columns_are_read_by_header_name_in_any_order():
+    """Issue 16: people rearrange columns; 部署名 and 所属 are read as 部署, an unknown column is a notice."""
+    header = ["メールアドレス", "氏名", "センター設置", "備考", "部署名", "役職", "団体名", "団体コード"]
+    cells = row()
+    reordered = [cells[5], cells[4], cells[6], "メモ", cells[2], cells[3], cells[1], cells[0]]
+    result = parse(as_csv([reordered], header=header))
+    assert result.ok, messages(result)
+    assert result.rows[0] == parse(as_csv([row()])).rows[0]
+    assert [(p.row, p.column, p.message) for p in result.notices] == [
+        (1, "4列目", "「備考」は名簿の様式にない列のため、読み込みませんでした。")
+    ]
+
+
+def test_missing_required_columns_are_named():
+    header = ["団体コード", "団体名", "部署", "役職", "センター設置"]
+    result = parse(as_csv([["163228", "上市町", "こども課", "係長", "設置済"]], header=header))
+    assert messages(result) == [
+        "1行目：必要な列がありません：「氏名」、「メールアドレス」。1行目の見出しに入れてください"
+        "（名簿の様式のファイルを使うと確実です。列の順番は自由です）。"
+    ]
     assert result.rows == []
+
+
+def test_a_column_named_twice_is_refused():
+    header = list(ROSTER_HEADER) + ["部署名"]
+    result = parse(as_csv([row() + ["x"]], header=header))
+    assert messages(result) == ["1行目：列「部署」が3列目と8列目の2つあります。1つにしてください。"]
 
 
 def test_missing_last_column_is_a_header_error():
     result = parse(as_csv([row()[:6]], header=ROSTER_HEADER[:6]))
-    assert "7列目は「センター設置」のはずですが、空欄です。" in "\n".join(messages(result))
+    assert "必要な列がありません：「センター設置」" in "\n".join(messages(result))
 
 
 def test_header_spaces_are_ignored_but_nothing_else():
@@ -382,8 +399,17 @@ def test_center_list_parser():
         "4行目（団体コード）：東京都は都道府県です。一覧には市区町村だけを入れてください。",
         "5行目（センター設置）：センター設置がありません。「設置済」か「未設置」を入力してください。",
     ]
-    wrong = parse_center_list(as_csv([row()]), "c.csv", governments=GOV)
-    assert "センター設置状況の一覧の様式と違います" in str(wrong.errors[0])
+    # by header names in any order; columns the list does not use are notices
+    roster_shaped = parse_center_list(as_csv([row()]), "c.csv", governments=GOV)
+    assert [(e.code, e.has_center) for e in roster_shaped.entries] == [(KAMIICHI, True)]
+    assert [p.column for p in roster_shaped.notices] == ["3列目", "4列目", "5列目", "6列目"]
+    missing = parse_center_list(
+        as_csv([["設置済", KAMIICHI]], header=["センター", "団体コード"]), "c.csv", governments=GOV
+    )
+    assert [str(p) for p in missing.errors] == [
+        "1行目：必要な列がありません：「団体名」、「センター設置」。1行目の見出しに入れてください"
+        "（センター設置状況の一覧の様式のファイルを使うと確実です。列の順番は自由です）。"
+    ]
 
 
 # --- importing into a meeting (database) ---------------------------------------------------------

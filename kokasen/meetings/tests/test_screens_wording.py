@@ -34,7 +34,7 @@ def prefecture_meeting():
 def test_a_prefecture_meeting_shows_no_center_figures(staff_client, prefecture_meeting):
     detail = page(staff_client, "detail", prefecture_meeting)
     assert "3団体</td>" in detail and "センター設置済" not in detail and "センター設置状況の一覧" not in detail
-    assert "部署欄は必ず記入" in detail
+    assert "部署名ではなく担当区分ごとに作ります" in detail and "担当区分の確認" in detail
     participants = page(staff_client, "participants", prefecture_meeting)
     assert participants.count('name="shown"') == 6
     assert '<th scope="col">センター</th>' not in participants and "不明" not in participants

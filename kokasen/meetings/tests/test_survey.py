@@ -137,6 +137,18 @@ def test_classification_and_counting():
         ("普通", 2),
         ("不満", 1),
     ]
+    # a Likert scale in its own order, most positive first, whatever the counts (issue 16)
+    answers = ["不満", "不満", "不満", "とても 満足", "どちらともいえない", "満足", "不満", "満足"]
+    assert survey.count_choices(answers) == [("とても 満足", 1), ("満足", 2), ("どちらともいえない", 1), ("不満", 4)]
+    assert [
+        a for a, _ in survey.count_choices(["参考にならなかった"] * 3 + ["とても参考になった", "参考になった"])
+    ] == [
+        "とても参考になった",
+        "参考になった",
+        "参考にならなかった",
+    ]
+    # one answer outside the scale: by count again
+    assert survey.count_choices(["不満", "不満", "満足", "その他"]) == [("不満", 2), ("満足", 1), ("その他", 1)]
     assert survey.question_of("感想［選択］") == survey.Question("感想", survey.CHOICE)
     assert survey.question_of("①満足度") == survey.Question("①満足度", None)  # no NFKC on the text shown
 

@@ -5,12 +5,14 @@ The roster is read and checked like an import (``kokasen/meetings/roster_file.py
 populations come from the master data (LocalGovernment), blank センター設置 from the agency's list
 (CenterStatus). Participants are numbered as ``roster_import`` would number them. The engine is
 ``kokasen.meetings.grouping.propose_groups``. Group names: 「グループ1」…, and for prefecture
-meetings 「グループ1（母子保健担当）」 (the names the admin's grouping gives). On any problem the
+meetings 「グループ1（母子保健担当）」 (the names the admin's grouping gives); prefecture meetings are
+grouped per 担当区分, the roster's or a department named as one (decision 0037). On any problem the
 Japanese reasons go to stderr, the exit status is 1 and no file is written.
 """
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +21,7 @@ from kokasen.core import refusals
 from kokasen.core.refusals import Refused
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings import exports, grouping, roster_file
+from kokasen.meetings.roles import role_of
 from kokasen.meetings.services import roster as service
 
 TARGET_SIZE = 6  # the spec's 「６名程度」
@@ -32,10 +35,26 @@ def group_name(number: int, department: str = "") -> str:
     return name[:60]
 
 
+def _with_roles(rows):
+    """Prefecture rosters are grouped per 担当区分: the file's, or a department named as a 区分.
+    There is no confirmation step here (the admin's import suggests and staff confirm), so any
+    other blank 区分 refuses the roster."""
+    rows = [replace(r, role=r.role or role_of(r.department) or "") for r in rows]
+    unknown = sorted({(r.name, r.department) for r in rows if not r.role})
+    if unknown:
+        shown = "、".join(f"{name}「{department}」" for name, department in unknown[:10])
+        raise CommandError(
+            f"担当区分が分からない部署が{len(unknown)}件あります（{shown}{'ほか' if len(unknown) > 10 else ''}）。"
+            "名簿の担当区分欄に記入してください（管理画面で取り込む場合は、部署名から提案した区分を確認できます）。"
+            + NOTHING_WRITTEN
+        )
+    return rows
+
+
 class Command(BaseCommand):
     help = (
         "Propose groups for an exchange meeting from a roster file (XLSX or CSV with the header "
-        "団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置) and write them to an XLSX file "
+        "団体コード,団体名,部署,役職,氏名,メールアドレス,センター設置 in any order, 担当区分 optional) and write them to an XLSX file "
         "(and optionally Zoom's breakout pre-assignment CSV). Nothing is saved in the database."
     )
 
@@ -80,17 +99,19 @@ class Command(BaseCommand):
             summary = f"{roster.name}：名簿に問題が {len(result.errors)} 件あります。グループ分けをしていません。"
             raise refusals.command_error(self, Refused(*result.errors), summary + NOTHING_WRITTEN)
         rows = sorted(result.rows, key=roster_file.participant_order)
+        prefecture = meeting_kind == "prefecture"
+        if prefecture:
+            rows = _with_roles(rows)
         numbered = dict(enumerate(rows, start=1))
         population = dict(
             LocalGovernment.objects.filter(code__in={r.code for r in rows}).values_list("code", "population")
         )
-        prefecture = meeting_kind == "prefecture"
         people = [
             grouping.Participant(
                 id=number,
                 code=r.code,
                 name=r.name,
-                department=r.department if prefecture else "",
+                department=r.role if prefecture else "",
                 has_center=None if prefecture else r.has_center,
                 population=population.get(r.code),
             )
@@ -157,8 +178,8 @@ class Command(BaseCommand):
             f"1グループ{params.min_size}〜{params.max_size}人）。"
         ]
         if prefecture:
-            departments = sorted({r.department for r in rows})
-            lines.append(f"部署ごとに分けています（{len(departments)}部署：" + "、".join(departments) + "）。")
+            roles = sorted({r.role for r in rows})
+            lines.append(f"担当区分ごとに分けています（{len(roles)}区分：" + "、".join(roles) + "）。")
         else:
             state = (
                 "この名簿で混在させられる最大数に達しています"

@@ -1,0 +1,91 @@
+"""The meetings admin screens changed by issue 16 in headless Debian Chromium: axe-core finds no
+violation, and screenshots at 375 and 1280 px go to the artifacts for a person to look at.
+
+A prefecture meeting whose roster left 担当区分 blank, confirmed on the 担当区分の確認 screen, grouped
+per 区分 (the grouping screen), with a room (the room sheet, the download list, the summaries).
+Rows are made before the browser starts and deleted at the end (conftest's ``live_site``)."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS
+from kokasen.testing.browser import chromium
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def prefecture_site(live_site, django_db_blocker):
+    from kokasen.accounts import roles
+    from kokasen.meetings.models import DepartmentRole, Meeting
+    from kokasen.meetings.services import grouping, rooms
+    from kokasen.meetings.services import roles as department_roles
+    from kokasen.meetings.services.roster import roster_import
+    from kokasen.testing import login_staff, make_staff
+
+    from .test_roster_roles import departments, prefecture_meeting, roster
+
+    with django_db_blocker.unblock():
+        staff = make_staff(roles.OPERATOR, username="meetings-browser")
+        grouped = prefecture_meeting()
+        roster_import(meeting=grouped, data=roster(with_roles=False), filename="名簿.csv", acting_user=staff)
+        truth = {dept: role for i in range(12) for dept, role in departments(i)}
+        choices = {r.pk: truth[r.department] for r in DepartmentRole.objects.filter(meeting=grouped)}
+        department_roles.confirm(meeting=grouped, choices=choices, acting_user=staff)
+        grouping.grouping_propose(meeting=grouped, acting_user=staff)
+        rooms.rooms_assign(meeting=grouped, acting_user=staff)
+        room = grouped.rooms.first()
+        room.url = "https://example.zoom.us/j/1234567890"
+        room.facilitator_name = "進行 太郎"
+        room.save()
+        client = Client()
+        login_staff(client, staff)
+        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+        facts = {"base": live_site, "cookie": {**cookie, "url": live_site}, "grouped": grouped.pk, "room": room.pk}
+    try:
+        yield facts
+    finally:
+        with django_db_blocker.unblock():
+            Meeting.objects.filter(pk=grouped.pk).delete()
+            staff.delete()
+
+
+def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifacts_dir):
+    shots = artifacts_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    base = prefecture_site["base"]
+    pages = {
+        "meetings-roles": f"/admin/meetings/{prefecture_site['grouped']}/roles/",
+        "meetings-grouping-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/grouping/",
+        "meetings-detail-prefecture": f"/admin/meetings/{prefecture_site['grouped']}/",
+        "meetings-summaries": f"/admin/meetings/{prefecture_site['grouped']}/summaries/",
+        "meetings-room-sheet": f"/admin/meetings/{prefecture_site['grouped']}/rooms/{prefecture_site['room']}/sheet/",
+    }
+    found = {}
+    cookies = [prefecture_site["cookie"]]
+    with chromium() as browser:
+        narrow = browser.new_context(locale="ja-JP", viewport={"width": 375, "height": 900})
+        narrow.add_cookies(cookies)
+        phone = narrow.new_page()
+        # 1280 px: the screenshot, then axe-core on the same page (CSP bypassed only to inject axe)
+        wide = browser.new_context(bypass_csp=True, locale="ja-JP", viewport={"width": 1280, "height": 900})
+        wide.add_cookies(cookies)
+        desk = wide.new_page()
+        for name, path in pages.items():
+            assert phone.goto(base + path).status == 200, path
+            phone.screenshot(path=str(shots / f"{name}-375.png"), full_page=True)
+            assert desk.goto(base + path).status == 200, path
+            desk.screenshot(path=str(shots / f"{name}-1280.png"), full_page=True)
+            if name == "meetings-detail-prefecture":  # the download list with the Zoom note, below the fold
+                for page, width in ((phone, 375), (desk, 1280)):
+                    page.get_by_text("Zoom の事前割り当てについて").scroll_into_view_if_needed()
+                    page.screenshot(path=str(shots / f"meetings-downloads-{width}.png"))
+            if name == "meetings-room-sheet":  # what the facilitator prints
+                desk.pdf(path=str(artifacts_dir / "meetings-room-sheet.pdf"), format="A4")
+            desk.add_script_tag(path=str(AXE_JS))
+            result = desk.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+            found[name] = [f"{v['id']}: {[n['html'][:120] for n in v['nodes']]}" for v in result["violations"]]
+        narrow.close()
+        wide.close()
+    assert found == {name: [] for name in pages}
