@@ -47,7 +47,14 @@ MODELS = [
         "同上",
         "meeting, contract-end",
     ),
-    Entry("meetings.Group", ("department",), "グループの部署", "meeting__created_at", "同上", "meeting, contract-end"),
+    Entry(
+        "meetings.Group",
+        ("department", "summary_first", "summary_second"),
+        "グループの部署・協議の概要（自由記述）",
+        "meeting__created_at",
+        "同上",
+        "meeting, contract-end",
+    ),
     Entry(
         "meetings.SurveyResponse",
         ("answers",),
@@ -194,6 +201,7 @@ NOT_PERSONAL = {
     "meetings.Group.name": "グループの名称",
     "meetings.GroupingApproval.snapshot": "承認時のグループ分け（参加者番号と団体のみ、氏名なし）",
     "meetings.Goal.department": "団体の部署名",
+    "meetings.DepartmentRole.department": "団体の部署名（担当区分の対応表）",
     "meetings.Goal.goal": "団体の目標（報告書に載る）",
     "meetings.Goal.progress": "団体の進捗（報告書に載る）",
     "ops.Alert.summary": "検知ルールの要約（IPアドレスは evidence に）",

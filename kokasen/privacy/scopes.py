@@ -94,7 +94,13 @@ def _meeting_steps(meetings: QuerySet) -> list[Step]:
         invitations |= Q(dedupe_key__startswith=f"meeting-facilitator:{pk}:")
     return [
         Step("参加者名簿（氏名・メールアドレス・部署・役職）", Participant.objects.filter(meeting__in=ids)),
-        _blank("グループの部署", Group.objects.filter(meeting__in=ids), department=""),
+        _blank(
+            "グループの部署・協議の概要",
+            Group.objects.filter(meeting__in=ids),
+            department="",
+            summary_first="",
+            summary_second="",
+        ),
         _blank(
             "会議室のファシリテーター（氏名・メールアドレス）",
             Room.objects.filter(meeting__in=ids),
