@@ -58,19 +58,29 @@ class Command(BaseCommand):
             f"{data['from']}〜{data['to']}: ログイン {totals['logins']:,}、会員ページの閲覧 {totals['page_views']:,}、"
             f"資料の閲覧 {totals['downloads']:,}、小ネタの投稿 {totals['posts']:,}、意見 {totals['opinions']:,}"
         )
+        self.stdout.write("段階別の自治体数（かっこ内は前の段階もすべて満たす自治体と、全団体に占める割合）:")
         for step in data["funnel"]:
-            self.stdout.write(f"  {step['label']}: {step['reached']:,} 団体（{step['share']}%）")
+            self.stdout.write(
+                f"  {step['label']}: {step['count']:,} 団体（{step['reached']:,} 団体、{step['share']}%）"
+            )
+        labels = dict(selectors.DIMENSIONS)
         for name, rows in data["coverage"].items():
-            self.stdout.write(f"{name}:")
+            self.stdout.write(f"{labels[name]}別（期間内にログインした団体／全団体）:")
             for row in rows:
                 self.stdout.write(
                     f"  {row['label']}: {row['active']:,}/{row['local_governments']:,} 団体（{row['active_share']}%）"
                 )
         self.stdout.write(f"一度もログインしていない自治体: {data['never_logged_in']:,}")
         for row in never:
-            self.stdout.write(
-                f"  {row['code']} {row['prefecture']}{'' if row['name'] == row['prefecture'] else row['name']}"
+            name = row["prefecture"] + ("" if row["name"] == row["prefecture"] else row["name"])
+            state = (
+                "通知メール送信済み"
+                if row["mail_delivered"]
+                else "アカウント発行済み"
+                if row["account_issued"]
+                else "アカウント未発行"
             )
+            self.stdout.write(f"  {row['code']} {name}（{state}、センター設置状況：{row['center']}）")
 
 
 def _dumps(data) -> str:
