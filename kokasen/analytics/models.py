@@ -148,3 +148,60 @@ class LoginDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.local_government_id}"
+
+
+class ActivityDay(models.Model):
+    """One local government's members' page views (counted as they happen, by
+    ``middleware.ParticipationMiddleware``: an upsert per local government, day and kind), 小ネタ
+    posts and 意見箱 opinions (counted again from their own tables by ``count_participation``)
+    on one day (decision 0050). Staff accounts have no local government and are never counted."""
+
+    PAGE_VIEW, POST, OPINION = "page_view", "post", "opinion"
+    KINDS = [(PAGE_VIEW, "会員ページの閲覧"), (POST, "小ネタの投稿"), (OPINION, "意見箱への意見")]
+    day = models.DateField("日付")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField("種類", max_length=10, choices=KINDS)
+    count = models.PositiveIntegerField("件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・日別の利用"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "local_government", "kind"], name="analytics_activityday_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.local_government_id} {self.kind}"
+
+
+class DocumentOpen(models.Model):
+    """A local government's account opened a document (PDF, Office file, video …) on that day:
+    one row however many requests (a video's range requests, a reload, a 304), so it is both a
+    download of that day and the reach of the document (decision 0050). The document may be
+    deleted later; its rows stay, without it, and still count as downloads."""
+
+    day = models.DateField("日付")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name="文書",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・日別に開いた文書"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "local_government", "document"], name="analytics_documentopen_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["document", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.local_government_id} {self.document_id}"

@@ -51,6 +51,14 @@ def center_by_local_government(meeting: Meeting) -> dict[int, bool | None]:
     return status
 
 
+def center_statuses() -> dict[int, bool]:
+    """Whether each local government on the agency's center list (CenterStatus) has a center,
+    outside any meeting: the portal-wide status (the analytics' coverage, decision 0050). A
+    local government not on the list is unknown (absent). Within a meeting the roster's
+    センター設置 comes first: :func:`center_by_local_government`."""
+    return dict(CenterStatus.objects.values_list("local_government_id", "has_center"))
+
+
 def meeting_summary(meeting: Meeting) -> dict:
     people = Participant.objects.filter(meeting=meeting)
     centers = list(center_by_local_government(meeting).values())

@@ -87,6 +87,9 @@ MIDDLEWARE = [
     # The Japanese page for empty 405 responses (inside CSRF and X-Frame-Options, which then apply to it).
     "kokasen.core.middleware.MethodNotAllowedPageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A local government's members' page views and opened documents: one upsert after the
+    # response, for a local government's account only (kokasen/analytics/middleware.py, decision 0050).
+    "kokasen.analytics.middleware.ParticipationMiddleware",
 ]
 
 ROOT_URLCONF = "kokasen.urls"

@@ -1,5 +1,7 @@
-"""Participation counts from the application (issue 15 item 4; decision 0041): the logins per
-local government and day, counted again from the login audit events.
+"""Participation counts from the application (issue 15 item 4; decisions 0041, 0050): the
+logins per local government and day, counted again from the login audit events, and the 小ネタ
+posts and 意見箱 opinions, counted again from their tables. (Members' page views and opened
+documents are counted as they happen, by the middleware.)
 
     kokasen-manage count_participation                       # everything (the back-fill)
     kokasen-manage count_participation --from 2026-11-01     # from that day on
@@ -26,7 +28,10 @@ def _day(value: str | None) -> date | None:
 
 
 class Command(BaseCommand):
-    help = "監査ログのログイン記録から、自治体別・日別のログイン数を数え直します（職員は含みません）。"
+    help = (
+        "監査ログのログイン記録と小ネタ・意見箱の投稿から、自治体別・日別のログイン数・投稿数・意見数を"
+        "数え直します（職員は含みません）。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="start", help="開始日 YYYY-MM-DD（省略時は最初の記録から）")
@@ -39,6 +44,10 @@ class Command(BaseCommand):
             if days < 1:
                 raise CommandError("--days は 1 以上で指定してください。")
             start = timezone.localdate() - timedelta(days=days - 1)
-        logins = participation.count_logins(start=start, end=_day(end))
+        end = _day(end)
+        logins = participation.count_logins(start=start, end=end)
+        posts, opinions = participation.count_contributions(start=start, end=end)
         if verbosity >= 1:
-            self.stdout.write(f"自治体のログイン {logins:,} 件を数えました。")
+            self.stdout.write(
+                f"自治体のログイン {logins:,} 件、小ネタの投稿 {posts:,} 件、意見箱の意見 {opinions:,} 件を数えました。"
+            )
