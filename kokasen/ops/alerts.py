@@ -35,7 +35,14 @@ from .models import Alert
 
 logger = logging.getLogger("kokasen.ops")
 
-STATE_RULES = ("export_tampered", "certificate_expiry", "backup_overdue", "virus_signatures", "log_source")
+STATE_RULES = (
+    "export_tampered",
+    "certificate_expiry",
+    "backup_overdue",
+    "backup_drill",
+    "virus_signatures",
+    "log_source",
+)
 NOTE_MAX_CHARS = 2000
 
 

@@ -6,6 +6,7 @@ the answer is good again (decision 0030).
 | export_tampered | the export folder | a file differs from the hash the export wrote, or was added or removed; or the list of hashes differs from the digest in the audit trail |
 | certificate_expiry | the certificate file | it expires within OPS_CERTIFICATE_WARNING_DAYS (warning) or _CRITICAL_DAYS (critical), or cannot be read |
 | backup_overdue | the backup record | the last good backup is older than OPS_BACKUP_MAX_AGE_HOURS, or none is recorded |
+| backup_drill | the drill record | the last restore drill failed (critical), or the last one is older than OPS_BACKUP_DRILL_MAX_AGE_DAYS, or none is recorded (warning) |
 | virus_signatures | clamd | clamd does not answer (critical), or its signatures are older than CLAMD_SIGNATURES_MAX_AGE_HOURS (/readyz's check) |
 """
 
@@ -217,6 +218,54 @@ def backup(path: str, now: datetime) -> list[StateResult]:
     ]
 
 
+def backup_drill(path: str, now: datetime) -> list[StateResult]:
+    """The weekly restore drill writes ``path`` (BACKUP_DRILL_STATUS_FILE) after each run, passed
+    or not (backups.restore_drill): JSON with ``ok``, ``finished_at`` and the error or the
+    number of differences."""
+    if not path:
+        return []
+    limit = timedelta(days=settings.OPS_BACKUP_DRILL_MAX_AGE_DAYS)
+
+    def found(severity, summary, **evidence):
+        return [_found("backup_drill", path, severity, summary, now, {"path": path, **evidence})]
+
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        finished = datetime.fromisoformat(record.get("finished_at") or record["started_at"])
+        if finished.tzinfo is None:
+            raise ValueError("no time zone")
+    except FileNotFoundError:
+        return found(
+            WARNING,
+            "復元訓練の記録がありません（まだ一度も実行されていないか、記録の場所が違います）",
+            problem="no record",
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return found(WARNING, f"復元訓練の記録 {path} を読めません", problem=str(error)[:200])
+    age = now - finished
+    evidence = {
+        "finished_at": finished.isoformat(),
+        "age_days": round(age.total_seconds() / 86400, 1),
+        "max_age_days": settings.OPS_BACKUP_DRILL_MAX_AGE_DAYS,
+        "ok": record.get("ok") is True,
+    }
+    if record.get("ok") is not True:
+        reason = record.get("error") or f"{record.get('difference_count', '?')} 件の不一致"
+        return found(
+            CRITICAL,
+            f"バックアップの復元訓練が失敗しました（{finished:%Y-%m-%d %H:%M} UTC）：{str(reason)[:200]}",
+            **evidence,
+            snapshot=str(record.get("snapshot", ""))[:16],
+        )
+    if age > limit:
+        return found(
+            WARNING,
+            f"最後の復元訓練から {age.days} 日経っています（上限 {settings.OPS_BACKUP_DRILL_MAX_AGE_DAYS} 日）",
+            **evidence,
+        )
+    return [StateResult("backup_drill", path, None)]
+
+
 def virus_signatures(now: datetime) -> list[StateResult]:
     """/readyz's antivirus check (ops.readiness), within its timeout."""
     check = check_named("antivirus")
@@ -247,5 +296,6 @@ def all_checks(now: datetime) -> list[StateResult]:
         static_export(settings.OPS_STATIC_EXPORT_DIR, now)
         + certificate(settings.OPS_TLS_CERTIFICATE, now)
         + backup(settings.OPS_BACKUP_STATUS_FILE, now)
+        + backup_drill(settings.BACKUP_DRILL_STATUS_FILE, now)
         + virus_signatures(now)
     )

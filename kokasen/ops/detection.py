@@ -46,6 +46,7 @@ RULES = {
     "export_tampered": "静的サイトの改ざん",
     "certificate_expiry": "TLS 証明書の期限",
     "backup_overdue": "バックアップの遅れ",
+    "backup_drill": "バックアップの復元訓練（失敗・未実施）",
     "virus_signatures": "ウイルス検査（定義ファイル・clamd）",
     "log_source": "アクセスログを読めない",
     "database_unreachable": "データベースに接続できない",

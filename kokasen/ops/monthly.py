@@ -15,6 +15,7 @@ attachment).
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -63,6 +65,9 @@ class MonthData:
     logins: Counter = field(default_factory=Counter)
     weekly_failures: list[tuple[str, int, int]] = field(default_factory=list)  # label, failures, refused
     backup: list[tuple[str, str]] = field(default_factory=list)
+    drill: list[tuple[str, str]] = field(default_factory=list)
+    virus: list[tuple[str, str]] = field(default_factory=list)
+    patches: list[tuple[str, str]] = field(default_factory=list)
     certificate: list[tuple[str, str]] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
 
@@ -137,6 +142,9 @@ def collect(year: int, month: int, *, now: datetime | None = None) -> MonthData:
         )
         week_start = week_end
     data.backup = backup_rows(now)
+    data.drill = drill_rows(now)
+    data.virus = virus_rows(start, end, now)
+    data.patches = patch_rows()
     data.certificate = certificate_rows(now)
     data.incidents = list(
         Incident.objects.filter(
@@ -162,6 +170,169 @@ def backup_rows(now: datetime) -> list[tuple[str, str]]:
         for key, value in list(record.items())[:12]:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             rows.append((f"記録：{key}", str(text)[:200]))
+    return rows
+
+
+def drill_rows(now: datetime) -> list[tuple[str, str]]:
+    """The last restore drill as ops_scan's backup_drill rule sees it, and what it recorded."""
+    path = settings.BACKUP_DRILL_STATUS_FILE
+    if not path:
+        return [("状態", "このサーバーでは確認していません（BACKUP_DRILL_STATUS_FILE が off）")]
+    [result] = checks.backup_drill(path, now)
+    rows = [
+        (
+            "状態",
+            "正常（直近の復元訓練で件数とチェックサムが一致しました）"
+            if result.finding is None
+            else result.finding.summary,
+        )
+    ]
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return rows
+    if not isinstance(record, dict):
+        return rows
+    labels = (
+        ("finished_at", "実施日時"),
+        ("snapshot", "復元したスナップショット"),
+        ("tables", "テーブル数"),
+        ("rows", "行数"),
+        ("media_files", "ファイル数"),
+        ("difference_count", "不一致"),
+        ("seconds", "所要時間（秒）"),
+        ("error", "エラー"),
+    )
+    for key, label in labels:
+        if record.get(key) not in (None, ""):
+            value = record[key]
+            if key == "finished_at":
+                try:
+                    value = _when(datetime.fromisoformat(value))
+                except (TypeError, ValueError):
+                    pass
+            rows.append((label, f"{value:,}" if isinstance(value, int) else str(value)[:300]))
+    return rows
+
+
+VIRUS_REFUSED = "antivirus.upload_refused"  # kokasen/core/upload_scan.py
+VIRUS_FILE_SCANNED = "antivirus.file_scanned"  # manage.py scan_file
+
+
+def virus_rows(start: datetime, end: datetime, now: datetime) -> list[tuple[str, str]]:
+    """The month's refused uploads and infected files from the audit trail, and clamd's
+    signatures now (ops_scan's virus_signatures check)."""
+    month = AuditEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+    refused = month.filter(action=VIRUS_REFUSED)
+    infected_uploads = refused.filter(detail__result="infected").count()
+    infected_files = month.filter(action=VIRUS_FILE_SCANNED, detail__result="infected").count()
+    rows = [
+        (
+            "受け付けなかったアップロード",
+            f"{refused.count():,}件（うちウイルス検出 {infected_uploads:,}件、検査できず {refused.count() - infected_uploads:,}件）",
+        ),
+        ("ファイル検査（scan_file）でのウイルス検出", f"{infected_files:,}件"),
+    ]
+    results = checks.virus_signatures(now)
+    if not results:
+        rows.append(("ウイルス定義ファイル", "このサーバーでは確認していません（CLAMD_ADDRESS が未設定）"))
+    elif results[0].finding is None:
+        rows.append(("ウイルス定義ファイル", "正常（更新の上限時間内です）"))
+    else:
+        rows.append(("ウイルス定義ファイル", results[0].finding.summary))
+    latest = (
+        AuditEvent.objects.filter(action__in=(VIRUS_REFUSED, VIRUS_FILE_SCANNED), created_at__lt=end)
+        .exclude(detail__signature_date=None)
+        .order_by("-created_at")
+        .values_list("detail", flat=True)
+        .first()
+    )
+    if latest and latest.get("signature_date"):
+        rows.append(
+            ("最後の検査時の定義ファイル", f"{latest.get('signature_version', '')}（{latest['signature_date'][:16]}）")
+        )
+    return rows
+
+
+APT_TIMEOUT = 60  # apt-get -s took 20 s on a loaded 2-core machine
+APT_CACHE_KEY = "ops:monthly:apt-simulate"
+
+
+def _apt_simulate() -> str | None:
+    """``apt-get -s upgrade``'s output (a simulation: nothing is installed, no root needed), None
+    when it cannot run; kept an hour in the cache (the screen, Word and PDF of one report)."""
+    cached = cache.get(APT_CACHE_KEY)
+    if cached is not None:
+        return cached or None
+    output = _run_apt()
+    cache.set(APT_CACHE_KEY, output or "", 3600 if output else 300)
+    return output
+
+
+def _run_apt() -> str | None:
+    try:
+        done = subprocess.run(
+            ["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"],
+            capture_output=True,
+            text=True,
+            timeout=APT_TIMEOUT,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def patch_rows() -> list[tuple[str, str]]:
+    """Debian's pending updates (security ones apart) at report time, and the last ``make audit``
+    result (pip-audit's JSON at OPS_DEPENDENCY_AUDIT_FILE; docs/decisions/0031)."""
+    rows = []
+    output = _apt_simulate()
+    if output is None:
+        rows.append(("OS の更新（Debian）", "不明（apt-get -s upgrade を実行できませんでした）"))
+    else:
+        pending = [line for line in output.splitlines() if line.startswith("Inst ")]
+        security = [line for line in pending if "-security" in line]
+        rows.append(
+            (
+                "OS の更新（Debian）",
+                f"未適用のセキュリティ更新 {len(security):,}件（更新全体 {len(pending):,}件、報告書の作成時）",
+            )
+        )
+        if security:
+            names = "、".join(line.split()[1] for line in security[:20])
+            rows.append(("未適用のセキュリティ更新", names + ("ほか" if len(security) > 20 else "")))
+    path = settings.OPS_DEPENDENCY_AUDIT_FILE
+    if not path:
+        rows.append(
+            (
+                "依存ライブラリの監査（make audit）",
+                "このサーバーでは確認していません（OPS_DEPENDENCY_AUDIT_FILE が off）",
+            )
+        )
+        return rows
+    try:
+        stat = Path(path).stat()
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+        dependencies = result["dependencies"]
+    except FileNotFoundError:
+        rows.append(
+            ("依存ライブラリの監査（make audit）", f"実行結果がありません（{path}）。今月は監査を実行できていません")
+        )
+        return rows
+    except (OSError, ValueError, KeyError, TypeError):
+        rows.append(("依存ライブラリの監査（make audit）", f"実行結果 {path} を読めません"))
+        return rows
+    found = [(d.get("name", "?"), v.get("id", "?")) for d in dependencies for v in d.get("vulns") or []]
+    when = _when(datetime.fromtimestamp(stat.st_mtime, tz=timezone.get_current_timezone()))
+    rows.append(
+        (
+            "依存ライブラリの監査（make audit）",
+            f"{when} 実行：{len(dependencies):,}パッケージ、既知の脆弱性 {len(found):,}件",
+        )
+    )
+    if found:
+        rows.append(("見つかった脆弱性", "、".join(f"{name} {vuln}" for name, vuln in found[:20])))
     return rows
 
 
@@ -326,9 +497,14 @@ def report_blocks(data: MonthData) -> list:
     blocks += [
         Heading(1, "5. バックアップ"),
         table("バックアップの状態（報告書の作成時）", ("項目", "内容"), data.backup, (1, 3), align_numbers=False),
+        table("復元訓練の結果（報告書の作成時）", ("項目", "内容"), data.drill, (1, 3), align_numbers=False),
         Heading(1, "6. TLS 証明書"),
         table("証明書の有効期限（報告書の作成時）", ("項目", "内容"), data.certificate, (1, 3), align_numbers=False),
-        Heading(1, "7. 事故"),
+        Heading(1, "7. ウイルス検査"),
+        table("ウイルス検査の結果（今月、監査ログ）", ("項目", "内容"), data.virus, (1, 3), align_numbers=False),
+        Heading(1, "8. 修正プログラムと依存ライブラリの監査"),
+        table("更新と監査の状況（報告書の作成時）", ("項目", "内容"), data.patches, (1, 3), align_numbers=False),
+        Heading(1, "9. 事故"),
     ]
     if data.incidents:
         blocks.append(
@@ -352,14 +528,6 @@ def report_blocks(data: MonthData) -> list:
         )
     else:
         blocks.append(Para("今月の事故はありませんでした。"))
-    blocks += [
-        Heading(1, "8. この報告に含まれないもの"),
-        Para(
-            "修正プログラムと依存ライブラリの監査（make audit）、ウイルス検査の結果、リストア訓練の結果は、"
-            "この版の報告ではまだ集計していません。",
-            "note",
-        ),
-    ]
     return blocks
 
 

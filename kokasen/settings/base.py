@@ -362,6 +362,11 @@ BACKUP_WORK_DIR = env_str("BACKUP_WORK_DIR", "/var/lib/kokasen/backup/work")
 # The restore drill's scratch database (emptied after each drill); empty: "<database>_drill".
 BACKUP_DRILL_DATABASE = env_str("BACKUP_DRILL_DATABASE", "")
 BACKUP_DRILL_STATUS_FILE = _path_or_off("BACKUP_DRILL_STATUS_FILE", "/var/lib/kokasen/backup/last-drill.json")
+# The last `make audit` result as pip-audit's JSON (pip-audit -f json -o FILE), read by the monthly
+# 運用・セキュリティ報告; off: not reported.
+OPS_DEPENDENCY_AUDIT_FILE = _path_or_off("OPS_DEPENDENCY_AUDIT_FILE", "/var/lib/kokasen/audit/pip-audit.json")
+# ops_scan's backup_drill rule: the weekly drill's record older than this many days is an alert.
+OPS_BACKUP_DRILL_MAX_AGE_DAYS = env_int("OPS_BACKUP_DRILL_MAX_AGE_DAYS", 8)
 # The folder nginx serves the static export from, checked against the hashes written at export time.
 OPS_STATIC_EXPORT_DIR = _path_or_off("OPS_STATIC_EXPORT_DIR", "/srv/kokasen-static")
 

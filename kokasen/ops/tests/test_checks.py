@@ -17,6 +17,7 @@ import pytest
 from kokasen.accounts import roles
 from kokasen.core import file_hashes
 from kokasen.core.models import AuditEvent
+from kokasen.notifications.models import OutboxMessage
 from kokasen.ops import certificates, checks, scan
 from kokasen.ops.models import Alert
 from kokasen.static_export import builder
@@ -219,6 +220,46 @@ def test_backup_at_the_edges(tmp_path):
     [result] = checks.backup(str(record), NOW)
     assert result.finding.evidence["age_hours"] == 30.0
     assert checks.backup("", NOW) == []
+
+
+def test_backup_drill_at_the_edges(tmp_path, settings):
+    settings.OPS_BACKUP_DRILL_MAX_AGE_DAYS = 8
+    record = tmp_path / "last-drill.json"
+    [result] = checks.backup_drill(str(record), NOW)
+    assert result.finding.severity == "warning" and "復元訓練の記録がありません" in result.finding.summary
+    record.write_text("not json")
+    assert findings(checks.backup_drill(str(record), NOW))[0][2] == "warning"
+    for age, severity in ((timedelta(days=8), None), (timedelta(days=8, seconds=1), "warning")):
+        record.write_text(json.dumps({"ok": True, "finished_at": (NOW - age).isoformat(), "difference_count": 0}))
+        assert findings(checks.backup_drill(str(record), NOW))[0][2] == severity, age
+    # A failed drill is 重大 however recent, with its reason.
+    failed = {"ok": False, "finished_at": (NOW - timedelta(hours=1)).isoformat(), "difference_count": 3}
+    record.write_text(json.dumps(failed))
+    [result] = checks.backup_drill(str(record), NOW)
+    assert result.finding.severity == "critical" and "復元訓練が失敗しました" in result.finding.summary
+    assert "3 件の不一致" in result.finding.summary and result.finding.evidence["ok"] is False
+    record.write_text(json.dumps({**failed, "error": "バックアップの鍵が違います（…）"}))
+    [result] = checks.backup_drill(str(record), NOW)
+    assert "バックアップの鍵が違います" in result.finding.summary
+    assert checks.backup_drill("", NOW) == []
+
+
+def test_a_failed_drill_alerts_once_and_recovers_when_a_drill_passes(tmp_path, settings):
+    settings.BACKUP_DRILL_STATUS_FILE = str(tmp_path / "last-drill.json")
+    settings.OPS_ALERT_EMAILS = ["ops@example.jp"]
+    record = Path(settings.BACKUP_DRILL_STATUS_FILE)
+    record.write_text(json.dumps({"ok": False, "finished_at": NOW.isoformat(), "error": "pg_restore が失敗しました"}))
+    scan.ops_scan(now=NOW)
+    scan.ops_scan(now=NOW + timedelta(minutes=5))
+    alert = Alert.objects.get(rule="backup_drill")
+    assert alert.severity == "critical" and alert.resolved_at is None and alert.key == str(record)
+    [mail] = OutboxMessage.objects.all()  # one mail for the incident, not one per scan
+    assert "復元訓練" in mail.body
+    record.write_text(json.dumps({"ok": True, "finished_at": (NOW + timedelta(minutes=8)).isoformat()}))
+    scan.ops_scan(now=NOW + timedelta(minutes=10))
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None and Alert.objects.filter(rule="backup_drill").count() == 1
+    assert OutboxMessage.objects.count() == 2  # the recovery notice
 
 
 # --- clamd -----------------------------------------------------------------------------------------

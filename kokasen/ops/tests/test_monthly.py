@@ -9,6 +9,7 @@ import io
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 
 import docx
 import pypdf
@@ -29,8 +30,46 @@ def at(day, hour=10, minute=0, month=11):
     return timezone.make_aware(datetime(2026, month, day, hour, minute))
 
 
+APT_OUTPUT = """NOTE: This is only a simulation!
+Reading package lists...
+Inst libssl3 [3.0.15-1~deb12u1] (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
+Inst openssl [3.0.15-1~deb12u1] (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
+Inst tzdata [2024b-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable [all])
+Conf libssl3 (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
+"""
+
+
 @pytest.fixture
-def november(settings, tmp_path):
+def november(settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(monthly, "_apt_simulate", lambda: APT_OUTPUT)
+    drill = tmp_path / "last-drill.json"
+    drill.write_text(
+        json.dumps(
+            {
+                "ok": True,
+                "finished_at": "2026-11-29T04:12:00+09:00",
+                "snapshot": "4f2a9c1e",
+                "tables": 212,
+                "rows": 48_213,
+                "media_files": 37,
+                "difference_count": 0,
+                "seconds": 95.2,
+            }
+        )
+    )
+    settings.BACKUP_DRILL_STATUS_FILE = str(drill)
+    dependency_audit = tmp_path / "pip-audit.json"
+    dependency_audit.write_text(
+        json.dumps(
+            {
+                "dependencies": [
+                    {"name": "django", "version": "5.2.8", "vulns": []},
+                    {"name": "pillow", "version": "11.0.0", "vulns": [{"id": "GHSA-xxxx-yyyy-zzzz"}]},
+                ]
+            }
+        )
+    )
+    settings.OPS_DEPENDENCY_AUDIT_FILE = str(dependency_audit)
     record = tmp_path / "last-success.json"
     record.write_text(json.dumps({"finished_at": "2026-12-01T03:10:00+09:00", "repository": "restic", "snapshots": 31}))
     settings.OPS_BACKUP_STATUS_FILE = str(record)
@@ -79,6 +118,16 @@ def november(settings, tmp_path):
     ):
         event = audit_record(action=action, target_label=f"01{n:04d}")
         AuditEvent.objects.filter(pk=event.pk).update(created_at=at(day))
+    version = {"engine": "1.0.7", "signature_version": "27832", "signature_date": "2026-11-27T08:30:00+00:00"}
+    for day, result, action in (
+        (4, "infected", "antivirus.upload_refused"),
+        (12, "unavailable", "antivirus.upload_refused"),
+        (13, "infected", "antivirus.file_scanned"),
+        (14, "clean", "antivirus.file_scanned"),
+        (5, "infected", "antivirus.upload_refused"),  # October: not counted
+    ):
+        event = audit_record(action=action, target_label="f.pdf", detail={"result": result, **version})
+        AuditEvent.objects.filter(pk=event.pk).update(created_at=at(day, month=10 if day == 5 else 11))
     Incident.objects.create(
         title="夜間のデータベース停止",
         kind="outage",
@@ -101,6 +150,32 @@ def test_the_month_is_read_from_the_records(november):
     assert data.backup[0] == ("状態", "正常（上限の時間内に成功しています）")
     assert ("記録：snapshots", "31") in data.backup
     assert [i.title for i in data.incidents] == ["夜間のデータベース停止"]
+    assert data.drill[0] == ("状態", "正常（直近の復元訓練で件数とチェックサムが一致しました）")
+    assert ("行数", "48,213") in data.drill and ("不一致", "0") in data.drill
+    assert data.virus[0] == ("受け付けなかったアップロード", "2件（うちウイルス検出 1件、検査できず 1件）")
+    assert data.virus[1] == ("ファイル検査（scan_file）でのウイルス検出", "1件")
+    assert data.virus[2] == ("ウイルス定義ファイル", "このサーバーでは確認していません（CLAMD_ADDRESS が未設定）")
+    assert data.virus[3] == ("最後の検査時の定義ファイル", "27832（2026-11-27T08:30）")
+    assert data.patches[0] == ("OS の更新（Debian）", "未適用のセキュリティ更新 2件（更新全体 3件、報告書の作成時）")
+    assert data.patches[1] == ("未適用のセキュリティ更新", "libssl3、openssl")
+    assert data.patches[2][1].endswith("実行：2パッケージ、既知の脆弱性 1件")
+    assert data.patches[3] == ("見つかった脆弱性", "pillow GHSA-xxxx-yyyy-zzzz")
+
+
+def test_what_could_not_be_checked_is_said(november, settings, monkeypatch):
+    monkeypatch.setattr(monthly, "_apt_simulate", lambda: None)
+    Path(settings.OPS_DEPENDENCY_AUDIT_FILE).unlink()
+    Path(settings.BACKUP_DRILL_STATUS_FILE).write_text(
+        json.dumps({"ok": False, "finished_at": "2026-11-29T04:12:00+09:00", "error": "バックアップの鍵が違います"})
+    )
+    data = monthly.collect(2026, 11, now=at(1, 7, month=12))
+    assert data.patches[0] == ("OS の更新（Debian）", "不明（apt-get -s upgrade を実行できませんでした）")
+    assert "実行結果がありません" in data.patches[1][1] and "今月は監査を実行できていません" in data.patches[1][1]
+    assert "復元訓練が失敗しました" in data.drill[0][1] and ("エラー", "バックアップの鍵が違います") in data.drill
+    settings.BACKUP_DRILL_STATUS_FILE = settings.OPS_DEPENDENCY_AUDIT_FILE = ""
+    data = monthly.collect(2026, 11, now=at(1, 7, month=12))
+    assert "BACKUP_DRILL_STATUS_FILE が off" in data.drill[0][1]
+    assert "OPS_DEPENDENCY_AUDIT_FILE が off" in data.patches[1][1]
 
 
 def test_the_report_in_word_and_pdf(november, artifacts_dir):
@@ -109,14 +184,16 @@ def test_the_report_in_word_and_pdf(november, artifacts_dir):
     (artifacts_dir / "ops-monthly-report.docx").write_bytes(body)
     document = docx.Document(io.BytesIO(body))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:7] == [
+    assert headings[:9] == [
         "1. 概要",
         "2. 可用性",
         "3. アラートと対応の結果",
         "4. ログイン失敗・ロック・拒否",
         "5. バックアップ",
         "6. TLS 証明書",
-        "7. 事故",
+        "7. ウイルス検査",
+        "8. 修正プログラムと依存ライブラリの監査",
+        "9. 事故",
     ]
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert (
@@ -124,6 +201,9 @@ def test_the_report_in_word_and_pdf(november, artifacts_dir):
         and "解消（確認済み）" in cells
         and "夜間のデータベース停止" in cells
     )
+    assert "2件（うちウイルス検出 1件、検査できず 1件）" in cells and "48,213" in cells
+    assert "未適用のセキュリティ更新 2件（更新全体 3件、報告書の作成時）" in cells
+    assert "pillow GHSA-xxxx-yyyy-zzzz" in cells
     assert len(document.inline_shapes) == 2  # alerts per rule, logins per week
     assert "週ごとのログイン失敗と拒否・制限" in document.inline_shapes[1]._inline.docPr.get("descr")
     pdf = monthly.render_pdf(data)
@@ -138,6 +218,11 @@ def test_the_report_in_word_and_pdf(november, artifacts_dir):
         "図2週ごとのログイン失敗と拒否・制限",
         "11/1〜11/7",
         "記録：repository",
+        "復元訓練の結果（報告書の作成時）",
+        "7.ウイルス検査",
+        "8.修正プログラムと依存ライブラリの監査",
+        "未適用のセキュリティ更新2件",
+        "既知の脆弱性1件",
     ):
         assert expected in flat, expected
 
@@ -162,6 +247,8 @@ def test_the_screens(november, staff_client):
     assert "月次報告" in page
     page = staff_client.get("/admin/ops/reports/2026/11/").content.decode()
     assert "99.91%" in page and "記録：snapshots：31" in page
+    assert "行数：48,213" in page and "ファイル検査（scan_file）でのウイルス検出：1件" in page
+    assert "未適用のセキュリティ更新：libssl3、openssl" in page
     response = staff_client.get("/admin/ops/reports/2026/11/report.docx")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert staff_client.get("/admin/ops/reports/2026/13/").status_code == 404
