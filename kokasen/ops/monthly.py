@@ -15,6 +15,7 @@ attachment).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -255,18 +255,47 @@ def virus_rows(start: datetime, end: datetime, now: datetime) -> list[tuple[str,
 
 
 APT_TIMEOUT = 60  # apt-get -s took 20 s on a loaded 2-core machine
-APT_CACHE_KEY = "ops:monthly:apt-simulate"
+APT_STATE_NAME = "apt-simulate.txt"
+APT_REFRESH_AFTER = timedelta(hours=24)
+APT_MAX_AGE = timedelta(hours=48)
+
+
+def _apt_file() -> Path:
+    return Path(settings.OPS_STATE_DIR) / APT_STATE_NAME
+
+
+def refresh_apt_simulation(*, force: bool = False) -> bool:
+    """Run ``apt-get -s upgrade`` (a simulation: nothing is installed, no root needed) when its
+    saved output is older than a day, and save it in OPS_STATE_DIR; True when it ran. Called by
+    ops_scan and ops_monthly_report (timers), never by a screen: it takes tens of seconds."""
+    if not settings.OPS_APT_CHECK:
+        return False
+    path = _apt_file()
+    try:
+        age = timezone.now().timestamp() - path.stat().st_mtime
+    except FileNotFoundError:
+        age = None
+    if not force and age is not None and age < APT_REFRESH_AFTER.total_seconds():
+        return False
+    output = _run_apt()
+    if output is None:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(output)
+    os.replace(temporary, path)
+    return True
 
 
 def _apt_simulate() -> str | None:
-    """``apt-get -s upgrade``'s output (a simulation: nothing is installed, no root needed), None
-    when it cannot run; kept an hour in the cache (the screen, Word and PDF of one report)."""
-    cached = cache.get(APT_CACHE_KEY)
-    if cached is not None:
-        return cached or None
-    output = _run_apt()
-    cache.set(APT_CACHE_KEY, output or "", 3600 if output else 300)
-    return output
+    """The saved ``apt-get -s upgrade`` output, None when there is none younger than two days."""
+    path = _apt_file()
+    try:
+        if timezone.now().timestamp() - path.stat().st_mtime > APT_MAX_AGE.total_seconds():
+            return None
+        return path.read_text()
+    except (FileNotFoundError, OSError):
+        return None
 
 
 def _run_apt() -> str | None:

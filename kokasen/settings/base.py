@@ -365,6 +365,9 @@ BACKUP_DRILL_STATUS_FILE = _path_or_off("BACKUP_DRILL_STATUS_FILE", "/var/lib/ko
 # The last `make audit` result as pip-audit's JSON (pip-audit -f json -o FILE), read by the monthly
 # 運用・セキュリティ報告; off: not reported.
 OPS_DEPENDENCY_AUDIT_FILE = _path_or_off("OPS_DEPENDENCY_AUDIT_FILE", "/var/lib/kokasen/audit/pip-audit.json")
+# Debian's pending updates for the monthly report: `apt-get -s upgrade` once a day from ops_scan
+# (saved in OPS_STATE_DIR; decision 0048). Off in tests (it takes tens of seconds).
+OPS_APT_CHECK = env_bool("OPS_APT_CHECK", True)
 # ops_scan's backup_drill rule: the weekly drill's record older than this many days is an alert.
 OPS_BACKUP_DRILL_MAX_AGE_DAYS = env_int("OPS_BACKUP_DRILL_MAX_AGE_DAYS", 8)
 # The folder nginx serves the static export from, checked against the hashes written at export time.

@@ -32,6 +32,7 @@ OPS_TLS_CERTIFICATE = ""
 OPS_BACKUP_STATUS_FILE = ""
 BACKUP_DRILL_STATUS_FILE = ""
 OPS_DEPENDENCY_AUDIT_FILE = ""
+OPS_APT_CHECK = False  # apt-get -s takes tens of seconds; test_monthly injects its output
 # No backup repository here: a disposal says the backups were not handled (decision 0033).
 PRIVACY_BACKUP_DISPOSER = ""
 OPS_STATIC_EXPORT_DIR = ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -252,3 +253,24 @@ def test_the_screens(november, staff_client):
     response = staff_client.get("/admin/ops/reports/2026/11/report.docx")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert staff_client.get("/admin/ops/reports/2026/13/").status_code == 404
+
+
+def test_debian_updates_are_checked_by_the_timers_and_only_read_by_the_screens(settings, tmp_path, monkeypatch):
+    settings.OPS_STATE_DIR = tmp_path
+    settings.OPS_APT_CHECK = True
+    runs = []
+    monkeypatch.setattr(monthly, "_run_apt", lambda: runs.append(1) or APT_OUTPUT)
+    assert monthly._apt_simulate() is None  # nothing saved yet: the report says 不明
+    assert monthly.refresh_apt_simulation()
+    assert monthly._apt_simulate() == APT_OUTPUT
+    assert not monthly.refresh_apt_simulation()  # checked today: apt-get does not run again
+    assert len(runs) == 1
+    saved = tmp_path / monthly.APT_STATE_NAME
+    three_days_ago = saved.stat().st_mtime - 3 * 86400
+    os.utime(saved, (three_days_ago, three_days_ago))
+    assert monthly._apt_simulate() is None  # too old to report
+    assert monthly.refresh_apt_simulation()
+    assert len(runs) == 2
+    settings.OPS_APT_CHECK = False
+    os.utime(saved, (three_days_ago, three_days_ago))
+    assert not monthly.refresh_apt_simulation()

@@ -33,6 +33,7 @@ class Command(BaseCommand):
             year, number = int(match[1]), int(match[2])
         else:
             year, number = monthly.previous_month(timezone.localdate())
+        monthly.refresh_apt_simulation()  # Debian's pending updates, if not checked today
         data = monthly.collect(year, number)
         monthly.render_pdf(data)  # the report can be made (a failure here is the unit's failure)
         with transaction.atomic():

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kokasen.ops import fallback, scan
+from kokasen.ops import fallback, monthly, scan
 from kokasen.ops.detection import SEVERITY_LABELS
 
 
@@ -44,6 +44,8 @@ class Command(BaseCommand):
             report = scan.ops_scan(outage=outage)
             if outage:
                 fallback.outage_recorded()
+            # Debian's pending updates for the monthly report, at most once a day (slow).
+            monthly.refresh_apt_simulation()
         if verbosity >= 1:
             outcome = report.outcome
             self.stdout.write(
