@@ -43,7 +43,16 @@ def site(live_site, django_db_blocker):
         topic = Topic.objects.create(
             title=PAST_TOPIC, opens_at=now - timedelta(days=40), closes_at=now - timedelta(days=10)
         )
-        facts = {"base": live_site, "password": password, "government": str(government), "topic": topic.pk}
+        from kokasen.pages.models import PolicyPage
+
+        privacy = PolicyPage.objects.get(kind="privacy").url
+        facts = {
+            "privacy": privacy,
+            "base": live_site,
+            "password": password,
+            "government": str(government),
+            "topic": topic.pk,
+        }
     try:
         yield facts
     finally:
@@ -137,7 +146,11 @@ def test_a_member_finds_the_opinion_box_past_topics_and_password_change(site, ar
         phone.goto(base + "/members/")
         phone.screenshot(path=str(shots / "day-one-members-home-320.png"), full_page=True)
         narrow.close()
-        for path in urls:
+        page = browser.new_page(viewport={"width": 375, "height": 800}, locale="ja-JP")
+        page.goto(base + site["privacy"])
+        page.screenshot(path=str(shots / "day-one-privacy-375.png"), full_page=True)
+        page.close()
+        for path in [*urls, site["privacy"]]:
             for width in (375, 1280):
                 violations = axe_violations(browser, base + path, cookies, width=width)
                 assert not violations, (path, width, violations)
