@@ -17,7 +17,7 @@ from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 
-CODE = "012025"  # 北海道函館市
+CODE = "012033"  # 北海道小樽市
 PAST_TOPIC = "申請書の「ふりがな」欄、どう案内していますか（終了）"
 
 
@@ -117,7 +117,7 @@ def test_a_member_finds_the_opinion_box_past_topics_and_password_change(site, ar
         with page.expect_navigation():
             page.locator(".app-password-prompt").get_by_role("link", name="パスワードを変更する").click()
         assert page.url.startswith(base + "/account/")
-        new_password = "Hakodate-" + secrets.token_urlsafe(12)
+        new_password = "Otaru-" + secrets.token_urlsafe(12)
         page.fill("input[name=old_password]", site["password"])
         page.fill("input[name=new_password1]", new_password)
         page.fill("input[name=new_password2]", new_password)
