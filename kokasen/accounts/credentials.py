@@ -71,4 +71,5 @@ def password_issue(user) -> str:
     """Give ``user`` a new generated password (hash only, not saved); return its nonce."""
     nonce = new_nonce()
     user.password = make_password(derive_password(nonce), hasher=GeneratedPasswordHasher())
+    user.password_issued = True
     return nonce

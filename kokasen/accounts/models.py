@@ -19,6 +19,10 @@ class User(AbstractUser):
         blank=True,
         related_name="account",
     )
+    # True while the account still has the password the portal generated and mailed (import,
+    # reissue); False once someone of the local government chose their own (account page or
+    # reset by e-mail). The members area shows a prompt to change it (decision 0043).
+    password_issued = models.BooleanField("発行したパスワードのまま", default=False, editable=False)
 
     class Meta:
         verbose_name = "ユーザー"

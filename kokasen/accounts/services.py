@@ -170,7 +170,7 @@ def account_reissue_password(*, user, acting_user, request=None):
     _require_member(user)
     cancelled = notices.credentials_cancel_unsent(local_government=user.local_government)
     nonce = credentials.password_issue(user)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password", "password_issued"])
     message = notices.credentials_queue(user=user, secret_nonce=nonce, reissued=True)
     audit_record(
         action="account.password_reissued",
@@ -224,7 +224,9 @@ def password_reset_request(*, user, request=None):
 
 @transaction.atomic
 def account_password_set(*, form, acting_user=None, request=None, action: str):
-    """Save a Django SetPasswordForm / PasswordChangeForm (Argon2) and audit it."""
+    """Save a Django SetPasswordForm / PasswordChangeForm (Argon2) and audit it. The account
+    no longer has the mailed password (``User.password_issued``)."""
+    form.user.password_issued = False
     user = form.save()
     audit_record(action=action, acting_user=acting_user, target=user, request=request)
     return user

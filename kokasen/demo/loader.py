@@ -29,6 +29,7 @@ from kokasen.pages.models import (
     SectionPage,
     SitemapPage,
 )
+from kokasen.pages.policies import ensure_policy_pages
 
 from . import content, members
 from .pdf import make_pdf
@@ -78,6 +79,7 @@ class DemoLoader:
             {"title": "サイトマップ", "slug": "sitemap", "summary": "このサイトのすべてのページの一覧です。"},
             show_in_menus=False,
         )
+        self.created += ensure_policy_pages(home, publish=self.publish)  # footer: お問い合わせ, policies
         PortalSettings.for_site(Site.objects.get(is_default_site=True)).save()
         # The locked members area (/members/) and its private files: members.py.
         self.created += members.load(home, publish=self.publish, log=lambda *args: None)

@@ -118,7 +118,7 @@ def _local(value: datetime.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def _meeting_create(*, kind: str, title: str, area: str, tool: str, acting_user) -> Meeting:
+def _meeting_create(*, kind: str, title: str, area: str, tool: str, acting_user, sessions: str = "") -> Meeting:
     """Through the admin's own forms and ``meeting_save``, as the 「情報交換会の追加」 screen does."""
     form = MeetingForm(
         {
@@ -134,7 +134,7 @@ def _meeting_create(*, kind: str, title: str, area: str, tool: str, acting_user)
     )
     session_forms = {}
     for half in Half.values:
-        starts, ends = SESSIONS[kind][half]
+        starts, ends = SESSIONS[sessions or kind][half]
         session_forms[half] = SessionForm(
             {
                 f"{half}-starts_at": _local(starts),
@@ -209,4 +209,53 @@ def load_meetings_demo(log=print) -> int:
         )
         created += 1
     log(f"情報交換会のサンプル: {created} 件を作成しました（管理画面の「情報交換会」）。")
+    return created
+
+
+DRAFT_TITLE: str = _data["draft"]["title"]
+HELD_TITLE: str = _data["held"]["title"]
+HELD_COUNT: int = _data["held"]["count"]
+
+
+@transaction.atomic
+def load_meeting_states_demo(log=print) -> int:
+    """Two more sample meetings, so that the list shows every state beside the two above (名簿を
+    取り込み済み, グループ分けを提案済み): one just created (no roster yet) and one held in 2026 whose
+    grouping was approved. Idempotent by title; returns how many were created."""
+    existing = set(Meeting.objects.filter(title__in=[DRAFT_TITLE, HELD_TITLE]).values_list("title", flat=True))
+    admin = demo_admin()
+    created = 0
+    if DRAFT_TITLE not in existing:
+        _meeting_create(
+            kind=MeetingKind.TOWN,
+            title=DRAFT_TITLE,
+            area=LocalGovernment.Area.EAST,
+            tool=MeetingTool.ZOOM,
+            acting_user=admin,
+        )
+        created += 1
+    if HELD_TITLE not in existing:
+        meeting = _meeting_create(
+            kind=MeetingKind.PREFECTURE,
+            title=HELD_TITLE,
+            area="",
+            tool=MeetingTool.TEAMS,
+            acting_user=admin,
+            sessions="held",
+        )
+        prefectures = list(LocalGovernment.objects.filter(kind=LocalGovernment.Kind.PREFECTURE).order_by("-code"))
+        people = [(lg, d, "") for lg in _every_nth(prefectures, HELD_COUNT) for d in DEPARTMENTS]
+        roster.roster_import(
+            meeting=meeting,
+            data=roster_csv(_numbered(people, "sample-held")),
+            filename="sample-roster-held.csv",
+            acting_user=admin,
+        )
+        grouping.grouping_propose(meeting=meeting, acting_user=admin)
+        grouping.grouping_approve(meeting=meeting, acting_user=admin, confirm_violations=True)
+        rooms.rooms_assign(meeting=meeting, acting_user=admin)
+        _rooms_fill(meeting, admin)
+        created += 1
+    if created:
+        log(f"情報交換会のサンプル（準備中・開催済み）: {created} 件を作成しました。")
     return created

@@ -107,6 +107,13 @@ class OpinionIndexView(generic.IndexView):
 
     page_title = "意見箱"
     header_icon = "mail"
+
+    @property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return "条件に合うご意見はありません。条件を変えるか、絞り込みを解除してください。"
+        return "ご意見はまだ届いていません。自治体が会員エリアの「意見箱」から送ると、ここに新しい順に表示されます。"
+
     search_fields = ["body", "local_government__name"]
     columns = [
         Column("pk", label="番号", sort_key="pk"),

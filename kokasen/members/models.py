@@ -29,6 +29,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Collection, Orderable, Page
 from wagtail.search import index
 
+from kokasen.accounts import roles
 from kokasen.pages.blocks import RICH_FEATURES, BodyBlock
 
 from . import access, uploads
@@ -168,6 +169,7 @@ class MembersHomePage(MembersPageMixin, Page):
         for hook in hooks.get_hooks(OPEN_TOPICS_HOOK):
             topics.extend(hook(request) or [])
         context["open_topics"] = topics
+        context["is_member"] = roles.is_member(request.user)
         return context
 
 

@@ -99,6 +99,29 @@ class Portal:
         return page.url if page else None
 
     @_shared
+    def policy_links(self):
+        """The footer's お問い合わせ and policy pages, in policies.POLICIES order: (title, url)."""
+        from .models import PolicyPage
+        from .policies import POLICIES
+
+        if not self.root:
+            return []
+        pages = {}
+        for page in PolicyPage.objects.live().public().child_of(self.root).order_by("path"):
+            pages.setdefault(page.kind, page)
+        return [(pages[p.kind].title, pages[p.kind].url) for p in POLICIES if p.kind in pages]
+
+    @_shared
+    def contact_url(self):
+        """The お問い合わせ page (every 「お問い合わせください」 links it), or None."""
+        from .models import PolicyPage
+
+        if not self.root:
+            return None
+        page = PolicyPage.objects.live().public().child_of(self.root).filter(kind="contact").first()
+        return page.url if page else None
+
+    @_shared
     def menu(self):
         if not self.root:
             return []

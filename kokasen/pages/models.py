@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from . import policies
 from .blocks import BodyBlock
 
 
@@ -94,7 +95,13 @@ class HomePage(PortalPage):
     body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("lead"), FieldPanel("summary"), FieldPanel("body")]
-    subpage_types = ["pages.SectionPage", "pages.NewsIndexPage", "pages.SitemapPage", "members.MembersHomePage"]
+    subpage_types = [
+        "pages.SectionPage",
+        "pages.NewsIndexPage",
+        "pages.SitemapPage",
+        "pages.PolicyPage",
+        "members.MembersHomePage",
+    ]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
     template = "pages/home_page.html"
@@ -228,4 +235,35 @@ class SitemapPage(PortalPage):
         tree = navigation.public_tree(self.get_site().root_page)
         context["tree"] = tree
         context["tree_groups"] = navigation.group_nodes(tree)
+        return context
+
+
+class PolicyPage(PortalPage):
+    """お問い合わせ, プライバシーポリシー, サイトポリシー, アクセシビリティ方針: ordinary pages the
+    agency edits, each linked from the footer by its kind (policies.py, decision 0044)."""
+
+    kind = models.CharField(
+        "種類（フッターのリンク）",
+        max_length=20,
+        choices=policies.KINDS,
+        help_text="フッターのどのリンクの行き先になるかを決めます。同じ種類のページは1つだけにしてください。",
+    )
+    body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("kind"), FieldPanel("summary"), FieldPanel("body")]
+    search_fields = PortalPage.search_fields + [index.SearchField("body")]
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = []
+    template = "pages/policy_page.html"
+
+    class Meta:
+        verbose_name = "サイトの方針・お問い合わせ"
+
+    def headings(self):
+        return [child.value for child in self.body if child.block_type == "heading"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        headings = self.headings()
+        context["toc"] = headings if len(headings) >= 3 else []
         return context

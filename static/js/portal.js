@@ -69,3 +69,26 @@
     if (current && !nav.contains(event.target)) closeCurrent(false);
   });
 })();
+
+/*
+ * A dismissible notice (the members' password prompt, decision 0043): its button is shown only
+ * with JS, and a dismissal is remembered in this browser (localStorage), so each colleague
+ * sharing the account decides for themselves. Without JS, or with storage blocked, it stays.
+ */
+(() => {
+  "use strict";
+  for (const notice of document.querySelectorAll("[data-dismiss-key]")) {
+    const key = notice.getAttribute("data-dismiss-key");
+    const button = notice.querySelector("button[hidden]");
+    let stored = null;
+    try { stored = window.localStorage.getItem(key); } catch { /* storage blocked: keep showing */ }
+    if (stored === "dismissed") { notice.hidden = true; continue; }
+    if (!button) continue;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      notice.hidden = true;
+      try { window.localStorage.setItem(key, "dismissed"); } catch { /* shown again next time */ }
+      document.getElementById("main-content")?.focus();
+    });
+  }
+})();

@@ -186,3 +186,32 @@ def test_account_page_is_refused_once_the_local_government_role_is_removed(clien
         ).status_code
         == 403
     )
+
+
+def test_the_mailed_password_is_marked_until_the_local_government_chooses_one(client, accounts, agency_admin):
+    """User.password_issued drives the members' prompt (decision 0043): set by the import and
+    by a reissue, cleared by a change on the account page."""
+    user = accounts[CODE_A]
+    assert user.password_issued
+    user.set_password("mailed-password-sapporo-1")
+    user.save()
+    login_member(client, user)
+    assert (
+        "メールでお届けしたパスワードを、貴団体で決めたものに変更してください"
+        in client.get("/members/tips/").content.decode()
+    )
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "old_password": "mailed-password-sapporo-1",
+            "new_password1": "chosen-password-sapporo-2",
+            "new_password2": "chosen-password-sapporo-2",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert not user.password_issued
+    assert "メールでお届けしたパスワード" not in client.get("/members/tips/").content.decode()
+    services.account_reissue_password(user=user, acting_user=agency_admin)
+    user.refresh_from_db()
+    assert user.password_issued

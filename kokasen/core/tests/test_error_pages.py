@@ -9,6 +9,7 @@ from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
+from kokasen.pages.models import PolicyPage
 from kokasen.testing import login_member, make_member
 
 # What Django's own pages say (django/views/defaults.py, django/views/csrf.py).
@@ -73,7 +74,8 @@ def test_permission_denied_gets_the_japanese_403(client, demo_site):
     user = get_user_model().objects.create_user("no-role-user", password="x" * 16)
     client.force_login(user)
     html = assert_portal_error_page(client.get("/account/"), 403, "このページを表示する権限がありません")
-    assert "ポータル事務局" in html
+    contact = PolicyPage.objects.get(kind="contact").url  # the お問い合わせ page (decision 0044)
+    assert f'<a href="{contact}">こども家庭センターポータル運営事務局</a>にお問い合わせください' in html
 
 
 @pytest.mark.django_db
@@ -152,7 +154,7 @@ def test_the_500_page_renders_without_database_or_cache(broken_database_and_cach
     response = client.get("/")
     html = assert_portal_error_page(response, 500, "ただいまページを表示できません")
     assert 'href="/static/css/portal.css"' in html
-    assert "ポータル事務局" in html
+    assert "運営事務局（このサイトの「お問い合わせ」のページに連絡先があります）" in html  # no database: no link
 
 
 def test_a_404_whose_full_page_cannot_be_rendered_falls_back_to_the_plain_one(broken_database_and_cache):

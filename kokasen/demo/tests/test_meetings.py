@@ -102,3 +102,23 @@ def test_the_number_in_each_sample_name_is_the_participant_number(loaded):
     people = Participant.objects.all()
     assert people.count() > 100
     assert all(p.name == f"サンプル 参加者{p.number:03d}" for p in people)
+
+
+def test_the_list_shows_a_meeting_in_each_state(loaded):
+    """Issue 17, item 9: beside the two above, one just created and one held with its grouping
+    approved; a second run adds nothing."""
+    assert demo.load_meeting_states_demo(log=lambda *a: None) == 2
+    assert demo.load_meeting_states_demo(log=lambda *a: None) == 0
+    draft = Meeting.objects.get(title=demo.DRAFT_TITLE)
+    assert draft.participants.count() == 0 and draft.sessions.count() == 2
+    held = Meeting.objects.get(title=demo.HELD_TITLE)
+    assert held.grouping_approved_at is not None and held.rooms.exists()
+    assert all(s.ends_at.year == 2026 for s in held.sessions.all())
+    assert Participant.objects.filter(meeting=held, group__isnull=True).count() == 0
+    states = {
+        ("no roster" if not m.participants.exists() else "approved" if m.grouping_approved_at else "grouped")
+        if m.groups.exists() or not m.participants.exists()
+        else "roster only"
+        for m in Meeting.objects.all()
+    }
+    assert states == {"no roster", "roster only", "grouped", "approved"}

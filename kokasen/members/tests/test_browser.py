@@ -75,9 +75,10 @@ def problems_of(page):
     return problems
 
 
-def axe_violations(browser, url, cookies):
+def axe_violations(browser, url, cookies, width=None):
     """axe-core on a members page; a separate context with CSP bypassed only to inject axe."""
-    context = browser.new_context(bypass_csp=True, locale="ja-JP")
+    viewport = {"viewport": {"width": width, "height": 900}} if width else {}
+    context = browser.new_context(bypass_csp=True, locale="ja-JP", **viewport)
     context.add_cookies(cookies)
     page = context.new_page()
     page.goto(url)

@@ -115,7 +115,7 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
         # 2. Before approval the other member does not see it.
         reader = new_page(other_cookie)
         reader.goto(topic_url)
-        expect(reader.locator(".app-tips-posts")).to_contain_text("公開されている投稿はまだありません")
+        expect(reader.locator(".app-tips-posts")).to_contain_text("このお題に公開された投稿は、まだありません")
 
         # 3. The agency approves in the admin queue.
         staff = new_page(admin_cookie)

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.demo.board import load_board_demo
 from kokasen.demo.loader import DemoLoader, ensure_demo_admin, ensure_demo_member
-from kokasen.demo.meetings import load_meetings_demo
+from kokasen.demo.meetings import load_meeting_states_demo, load_meetings_demo
 
 
 def refusal() -> str | None:
@@ -44,3 +45,5 @@ class Command(BaseCommand):
             ensure_demo_admin(log=self.stdout.write)
             ensure_demo_member(log=self.stdout.write)
             load_meetings_demo(log=self.stdout.write)  # sample 情報交換会, written as the demo admin
+            load_meeting_states_demo(log=self.stdout.write)  # one just created, one held and approved
+            load_board_demo(log=self.stdout.write)  # sample 小ネタ topics and posts, 意見箱 opinions
