@@ -82,8 +82,8 @@ measure-stack: setup test-tools
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
 
-## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
-lint: setup
+## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, no model change without its migration, and the compat lint: every CSS and JS feature of static/ supported by the browsers of tools/.browserslistrc (decision 0045)
+lint: setup tools/node_modules/.installed
 	$(VENV)/bin/ruff check kokasen
 	$(VENV)/bin/ruff format --check kokasen
 	shellcheck deploy/install.sh deploy/bin/*
@@ -91,6 +91,8 @@ lint: setup
 	$(VENV)/bin/djlint templates --lint
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	tools/node_modules/.bin/stylelint --config tools/stylelint.config.mjs 'static/css/**/*.css'
+	tools/node_modules/.bin/eslint --config tools/eslint.config.mjs 'static/js/**/*.js'
 
 ## audit: pip-audit over the pinned requirements (strict: a package it cannot look up is a failure),
 ## minus the reviewed ids of pip-audit-allowlist.txt. Needs https://pypi.org/pypi/<name>/<version>/json
