@@ -20,8 +20,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # installs on a server is here too, so that its first run finds them (postgresql, rsync for the code, python3-venv
 # for Debian's Python, python3-systemd for fail2ban's sshd jail, clamav-freshclam). shellcheck: `make lint` on deploy/.
 # poppler-utils: pdftoppm, to look at the generated reports' PDF pages as images (no test runs it).
+# firefox-esr (driven over Marionette), webkit2gtk-driver (WebKitWebDriver and MiniBrowser) and xvfb (MiniBrowser's display):
+# the three-engine journeys of kokasen/pages/tests/test_browser_engines.py (decision 0046).
 APT_PACKAGES := chromium fonts-noto-cjk openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
-	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils firefox-esr webkit2gtk-driver xvfb
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
@@ -48,7 +50,7 @@ run: setup
 	@echo "ポータル: http://$(HOST):$(PORT)/   管理画面: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test-tools: Chromium, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
+## test-tools: Chromium, Firefox ESR, WebKitGTK's WebDriver and Xvfb, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
 test-tools: tools/node_modules/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \

@@ -255,7 +255,15 @@ def _firefox() -> Iterator[Marionette]:
         'user_pref("intl.accept_languages", "ja");\n'
     )
     process = subprocess.Popen(
-        [str(FIREFOX), "--headless", "--marionette", "-remote-allow-system-access", "--no-remote", "--profile", str(profile)],
+        [
+            str(FIREFOX),
+            "--headless",
+            "--marionette",
+            "-remote-allow-system-access",
+            "--no-remote",
+            "--profile",
+            str(profile),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -307,8 +315,13 @@ class WebKitDriver(Driver):
 
     def __init__(self, session: WebDriverSession, width: int):
         self.s = session
+        # The window's rect includes its frame: size it so that the page's viewport has the width.
+        self.s("POST", "/url", {"url": "about:blank"})
         rect = self.s("POST", "/window/rect", {"width": width, "height": HEIGHT})
-        self.width = rect["width"]
+        frame = rect["width"] - self.js("window.innerWidth")
+        if frame:
+            self.s("POST", "/window/rect", {"width": width + frame, "height": HEIGHT})
+        self.width = self.js("window.innerWidth")
 
     def open(self, url):
         self.s("POST", "/url", {"url": url})
@@ -321,7 +334,18 @@ class WebKitDriver(Driver):
         return self.s("POST", "/element", {"using": "css selector", "value": selector})[ELEMENT]
 
     def click(self, selector):
-        self.s("POST", f"/element/{self._element(selector)}/click", {})
+        element = self._element(selector)
+        # The site scrolls smoothly (base.css): WebKitWebDriver then clicks mid-scroll and reports the
+        # element not interactable. Centre it at once first, as a user would see it.
+        self.s(
+            "POST",
+            "/execute/sync",
+            {
+                "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                "args": [{ELEMENT: element}],
+            },
+        )
+        self.s("POST", f"/element/{element}/click", {})
 
     def type(self, selector, text):
         element = self._element(selector)
@@ -341,7 +365,9 @@ def _webkit() -> Iterator[WebDriverSession]:
     _require(MINIBROWSER, "webkit2gtk-driver (libwebkit2gtk-4.1's MiniBrowser)")
     _require(XVFB, "xvfb")
     display = f":{_free_port() % 1000 + 100}"
-    xvfb = subprocess.Popen([str(XVFB), display, "-screen", "0", "1600x1200x24", "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        [str(XVFB), display, "-screen", "0", "1600x1200x24", "-nolisten", "tcp"], stderr=subprocess.DEVNULL
+    )
     port = _free_port()
     driver = subprocess.Popen(
         [str(WEBKIT_DRIVER), f"--port={port}"],
