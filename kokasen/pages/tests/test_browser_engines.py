@@ -2,7 +2,7 @@
 Firefox ESR and WebKitGTK, each through ``kokasen.testing.engines`` so every journey is written
 once. At each width: the home page with the navigation (the menu button below 768 px, a
 drop-down at 768 px and up), the FAQ page's accordion, and a search typed into the header's
-search box. Every page: no horizontal overflow, no console error, a full-page screenshot in
+search box; then, once at 375 px, a member logging in through the login form. Every page: no horizontal overflow, no console error, a full-page screenshot in
 ``artifacts/screenshots/engines/<engine>/``.
 
 WebKitGTK's MiniBrowser cannot make its window narrower than its toolbar (447 px): there the
@@ -68,10 +68,40 @@ def search(driver, base):
 
 
 JOURNEYS = {"navigation": navigation, "accordion": accordion, "search": search}
+PASSWORD = "engines-login-pass-2026"
+
+
+def login(driver, base, username):
+    """A member logs in through the login form and lands on the members' home."""
+    driver.open(base + "/members/")
+    driver.wait_for("location.pathname === '/login/'", "the login page")
+    driver.type("input[name=username]", username)
+    driver.type("input[name=password]", PASSWORD)
+    driver.click("main form button[type=submit]")
+    driver.wait_for("location.pathname === '/members/' && document.readyState === 'complete'", "the members' home")
+    assert driver.js("document.querySelector('h1').textContent.trim()") == "会員エリア"
+
+
+@pytest.fixture
+def member(live_site, django_db_blocker):
+    """A member with a known password, made before the browser starts and deleted afterwards
+    (the live server shares the session's database)."""
+    from django.contrib.auth import get_user_model
+
+    from kokasen.testing import CODE_A, make_member
+
+    with django_db_blocker.unblock():
+        get_user_model().objects.filter(username=CODE_A).delete()
+        make_member(CODE_A, password=PASSWORD)
+    try:
+        yield CODE_A
+    finally:
+        with django_db_blocker.unblock():
+            get_user_model().objects.filter(username=CODE_A).delete()
 
 
 @pytest.mark.parametrize("name", ENGINES)
-def test_key_journeys_in_three_engines(name, live_site, artifacts_dir):
+def test_key_journeys_in_three_engines(name, live_site, member, artifacts_dir):
     shots = artifacts_dir / "engines" / name
     shots.mkdir(parents=True, exist_ok=True)
     ran = []
@@ -88,4 +118,9 @@ def test_key_journeys_in_three_engines(name, live_site, artifacts_dir):
                 errors = driver.console_errors()
                 assert errors == [], f"{name} {driver.width}px {label}: console errors {errors}"
             ran.append(driver.width)
+        # Logging in, once, at a phone's width (the last journey: the session then stays).
+        driver = make(375)
+        login(driver, live_site, member)
+        check_page(driver, shots, "login")
+        assert driver.console_errors() == []
     print(f"{name}: widths {ran}, screenshots in {shots}")
