@@ -2,7 +2,7 @@
 Firefox ESR and WebKitGTK, each through ``kokasen.testing.engines`` so every journey is written
 once. At each width: the home page with the navigation (the menu button below 768 px, a
 drop-down at 768 px and up), the FAQ page's accordion, and a search typed into the header's
-search box; then, once at 375 px, a member logging in through the login form. Every page: no horizontal overflow, no console error, a full-page screenshot in
+search box; then, once at 375 px, a member logging in through the login form and sending an\nopinion through the 意見箱. Every page: no horizontal overflow, no console error, a full-page screenshot in
 ``artifacts/screenshots/engines/<engine>/``.
 
 WebKitGTK's MiniBrowser cannot make its window narrower than its toolbar (447 px): there the
@@ -82,6 +82,17 @@ def login(driver, base, username):
     assert driver.js("document.querySelector('h1').textContent.trim()") == "会員エリア"
 
 
+OPINION = "会議資料のページに日付で並べ替える機能がほしいです。"
+
+
+def feedback(driver, base):
+    """The logged-in member sends an opinion through the 意見箱 and sees the thanks page."""
+    driver.open(base + "/members/feedback/")
+    driver.type("textarea[name=body]", OPINION)
+    driver.click("main form button[type=submit]")
+    driver.wait_for("location.pathname === '/members/feedback/thanks/' && document.readyState === 'complete'", "thanks")
+
+
 @pytest.fixture
 def member(live_site, django_db_blocker):
     """A member with a known password, made before the browser starts and deleted afterwards
@@ -97,11 +108,16 @@ def member(live_site, django_db_blocker):
         yield CODE_A
     finally:
         with django_db_blocker.unblock():
+            from kokasen.feedback.models import Opinion
+            from kokasen.notifications.models import OutboxMessage
+
+            Opinion.objects.filter(body=OPINION).delete()
+            OutboxMessage.objects.filter(kind="feedback_received").delete()
             get_user_model().objects.filter(username=CODE_A).delete()
 
 
 @pytest.mark.parametrize("name", ENGINES)
-def test_key_journeys_in_three_engines(name, live_site, member, artifacts_dir):
+def test_key_journeys_in_three_engines(name, live_site, member, artifacts_dir, django_db_blocker):
     shots = artifacts_dir / "engines" / name
     shots.mkdir(parents=True, exist_ok=True)
     ran = []
@@ -123,4 +139,11 @@ def test_key_journeys_in_three_engines(name, live_site, member, artifacts_dir):
         login(driver, live_site, member)
         check_page(driver, shots, "login")
         assert driver.console_errors() == []
+        feedback(driver, live_site)
+        check_page(driver, shots, "feedback")
+        assert driver.console_errors() == []
+    with django_db_blocker.unblock():
+        from kokasen.feedback.models import Opinion
+
+        assert Opinion.objects.filter(body=OPINION).count() == 1
     print(f"{name}: widths {ran}, screenshots in {shots}")
