@@ -24,8 +24,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # monitor, checked with monit -t and run in the foreground in the full-stack test (decision 0040).
 # fonts-ipaexfont-gothic: IPAex Gothic, the TrueType font embedded in the meetings report PDF (decision 0037;
 # a server makes the PDF too, so deploy/install.sh installs it as well).
+# firefox-esr (driven over Marionette), webkit2gtk-driver (WebKitWebDriver and MiniBrowser) and xvfb (MiniBrowser's display):
+# the three-engine journeys of kokasen/pages/tests/test_browser_engines.py (decision 0046).
 APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
-	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit firefox-esr webkit2gtk-driver xvfb
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
@@ -54,7 +56,7 @@ run: setup
 	@echo "ポータル: http://$(HOST):$(PORT)/   管理画面: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test-tools: Chromium, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
+## test-tools: Chromium, Firefox ESR, WebKitGTK's WebDriver and Xvfb, Japanese fonts, Java and nginx (deploy/nginx is tested) from Debian; axe-core and the Nu HTML Checker from npm
 test-tools: tools/node_modules/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
@@ -94,8 +96,8 @@ measure-stack: setup test-tools
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
 
-## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, and no model change without its migration
-lint: setup
+## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, no model change without its migration, and the compat lint: every CSS and JS feature of static/ supported by the browsers of tools/.browserslistrc (decision 0045)
+lint: setup tools/node_modules/.installed
 	$(VENV)/bin/ruff check kokasen
 	$(VENV)/bin/ruff format --check kokasen
 	shellcheck deploy/install.sh deploy/bin/*
@@ -103,6 +105,8 @@ lint: setup
 	$(VENV)/bin/djlint templates --lint
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	tools/node_modules/.bin/stylelint --config tools/stylelint.config.mjs 'static/css/**/*.css'
+	tools/node_modules/.bin/eslint --config tools/eslint.config.mjs 'static/js/**/*.js'
 
 ## audit: pip-audit over the pinned requirements (strict: a package it cannot look up is a failure),
 ## minus the reviewed ids of pip-audit-allowlist.txt. Needs https://pypi.org/pypi/<name>/<version>/json
