@@ -87,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=PEOPLE)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--save", type=Path, help="write the screen's HTML to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kokasen-bench-grouping-screen-") as tmp:
         workdir = Path(tmp)
@@ -117,6 +118,8 @@ def main() -> None:
         times, response = timed(lambda: client.get(url), args.runs)
         assert response.status_code == 200, response.status_code
         body = response.content
+        if args.save:
+            args.save.write_bytes(body)
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         print(f"  GET screen        : {len(body):>9,} bytes, gzip {len(gzip.compress(body, 6)):>8,} bytes")

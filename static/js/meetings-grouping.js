@@ -17,10 +17,12 @@
     var names = [];
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.type === "radio" && el.checked) {
-        names.push((el.name === "participant" ? "参加者：" : "団体：") + el.getAttribute("data-pick"));
+        var what = el.closest("label").querySelector(".w-sr-only").textContent.trim();
+        var heading = el.closest("section").querySelector("h2").textContent.trim();
+        names.push((el.name === "participant" ? "" : "団体 ") + what + "（" + heading + "）");
       }
     });
-    return names.length ? "選択中　" + names.join("　") : hint;
+    return names.length ? "選択中：" + names.join("、") : hint;
   }
 
   function say(text, error) {

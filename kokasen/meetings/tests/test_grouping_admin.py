@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
-from kokasen.meetings import admin_views_grouping
 from kokasen.meetings.models import Group, GroupingApproval, Participant
 from kokasen.meetings.services import grouping as services
 from kokasen.testing import CODE_A, login_member, login_staff, make_member, make_staff
