@@ -67,9 +67,10 @@ def test_the_javascript_move_is_answered_with_the_changed_parts_only(grouped):
     assert response.status_code == 200
     html = response.content.decode()
     assert f'data-grouping-message="success">参加者{person.number}（' in html
-    for part in ("group-1", "group-2", "grouping-summary", "grouping-violations", "grouping-move-count"):
+    parts = ("group-1", "group-2", "grouping-row-1", "grouping-row-2", "grouping-summary", "grouping-violations")
+    for part in (*parts, "grouping-move-count", "grouping-approval"):
         assert f'id="{part}" data-grouping-part' in html, part
-    assert 'id="group-3"' not in html  # untouched groups are not sent again
+    assert 'id="group-3"' not in html and 'id="grouping-row-3"' not in html  # untouched groups are not sent again
     assert "ルール違反 2件" in html  # the split town, next to groups 1 and 2
     assert f'value="{person.pk}" form="grouping-move"' in section(html, 2)
     full = client.get(url("grouping", meeting)).content
@@ -114,3 +115,14 @@ def test_a_prefecture_department_moves_with_the_radio_buttons_pk_and_role(client
     assert client.post(url("grouping_move_local_government", meeting), data).status_code == 302
     roles_in_two = set(meeting.participants.filter(group__number=2).values_list("role", flat=True))
     assert roles_in_two == {ROLES[0]} and meeting.participants.filter(group__number=1).count() == 2
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "9" * 40, "-3", "1/²", "' OR 1=1 --"])
+def test_garbage_in_a_javascript_move_is_a_400_never_a_500(grouped, value):
+    meeting, client = grouped
+    client.raise_request_exception = False
+    for name in ("grouping_move_participant", "grouping_move_local_government"):
+        data = {"participant": value, "local_government": value, "to_group": value, "department": value}
+        response = client.post(url(name, meeting), data, **PARTIAL)
+        assert response.status_code == 400, (name, value)
+        assert 'data-grouping-message="error">' in response.content.decode()
