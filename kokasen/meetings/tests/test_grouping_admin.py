@@ -212,8 +212,6 @@ def test_groups_can_be_added_and_empty_ones_deleted_from_the_screen(staff_client
     assert response.status_code == 400 and "参加者がいるため削除できません" in response.content.decode()
 
 
-
-
 def test_the_screen_is_for_staff_with_totp_only(client, meeting, agency_admin):
     services.grouping_propose(meeting=meeting, acting_user=agency_admin)
     before = stored_groups(meeting)
