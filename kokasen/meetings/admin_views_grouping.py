@@ -4,6 +4,11 @@ or whole local governments between groups, see every rule each group breaks next
 Every change is a plain HTML form posted here (no JavaScript needed); a refusal re-renders the screen
 with its reasons (``admin_shared/refused.html``, status 400), successes redirect back to it. Only 管理者 and 受託者 with a
 verified TOTP session; the services check the role again and write the audit trail.
+
+Moves (decision 0047): the screen has one move form; each participant and local-government row has a
+「選ぶ」 radio button belonging to it. ``static/js/meetings-grouping.js`` sends that form with the
+header ``X-Grouping-Partial: 1``; the move views then answer with ``grouping_partial.html`` (the message
+and only the parts the move changed) instead of a redirect, and a refusal with the same, status 400.
 """
 
 from django.contrib import messages
@@ -23,10 +28,8 @@ from .models import Group, Meeting, MeetingKind, Participant
 from .roles import ROLES
 from .services import grouping as services
 
-# Above this many groups each row offers a number field instead of a list of every group (a list
-# per row would make the page grow with groups × participants).
-SELECT_MAX_GROUPS = 40
 HISTORY_LIMIT = 20
+PARTIAL_HEADER = "X-Grouping-Partial"
 
 
 def _context(meeting: Meeting, /, **extra) -> dict:
@@ -34,19 +37,15 @@ def _context(meeting: Meeting, /, **extra) -> dict:
     return admin_screens.screen_context(title, icon="group", parents=meeting_parents(meeting), **extra)
 
 
-def _screen(request, meeting: Meeting, *, refused: Refused | None = None, lead: str = "", status=200):
-    report = services.current_report(meeting)
+def _screen_context(meeting: Meeting, report, **extra) -> dict:
     approvals = list(meeting.approvals.select_related("approved_by").order_by("-approved_at", "-pk")[:HISTORY_LIMIT])
     context = _context(
         meeting,
         meeting=meeting,
         report=report,
-        refused=refused,
-        lead=lead,
         is_prefecture=meeting.kind == MeetingKind.PREFECTURE,
         roles=ROLES,
         group_numbers=[g.number for g in report.groups],
-        use_select=len(report.groups) <= SELECT_MAX_GROUPS,
         replace_reasons=services.propose_needs_confirmation(meeting),
         confirm_replace_label=services.CONFIRM_REPLACE_LABEL,
         confirm_violations_label=services.CONFIRM_VIOLATIONS_LABEL,
@@ -54,8 +53,38 @@ def _screen(request, meeting: Meeting, *, refused: Refused | None = None, lead: 
         approved_by=meeting.grouping_approved_by,
         last_approval=approvals[0] if approvals else None,
         proposal=report.proposal,
+        **extra,
     )
+    return context
+
+
+def _screen(request, meeting: Meeting, *, refused: Refused | None = None, lead: str = "", status=200):
+    context = _screen_context(meeting, services.current_report(meeting), refused=refused, lead=lead)
     return TemplateResponse(request, "meetings/admin/grouping_screen.html", context, status=status)
+
+
+def _wants_partial(request) -> bool:
+    return request.headers.get(PARTIAL_HEADER) == "1"
+
+
+def _partial(request, meeting: Meeting, *, changed: set[int], message: str = "", refused: Refused | None = None):
+    """The answer to a move sent by the screen's JavaScript: the message and the changed parts
+    (``changed``: numbers of the groups whose members or rule violations may have changed)."""
+    if refused is not None:
+        context = {"meeting": meeting, "refused": refused}
+        return TemplateResponse(request, "meetings/admin/grouping_partial.html", context, status=400)
+    meeting.refresh_from_db()  # the move cleared the approval
+    report = services.current_report(meeting)
+    changed_groups = [g for g in report.groups if g.number in changed]
+    context = _screen_context(meeting, report, message=message, changed_groups=changed_groups)
+    return TemplateResponse(request, "meetings/admin/grouping_partial.html", context)
+
+
+def _groups_of(meeting: Meeting, local_government) -> set[int]:
+    """Numbers of the groups with somebody of this local government (their 「ほかにグループNにも」
+    notes and split violations change when one of them moves)."""
+    people = Participant.objects.filter(meeting=meeting, local_government=local_government, group__isnull=False)
+    return set(people.values_list("group__number", flat=True))
 
 
 def _back(meeting: Meeting, anchor: str = ""):
@@ -77,6 +106,8 @@ def _target_group(request, meeting: Meeting) -> int:
 
 
 def _refused(request, meeting, refused: Refused, lead: str = "") -> TemplateResponse:
+    if _wants_partial(request):
+        return _partial(request, meeting, changed=set(), refused=refused)
     return _screen(request, meeting, refused=refused, lead=lead, status=400)
 
 
@@ -121,14 +152,16 @@ def move_participant(request, pk):
         if participant is None:
             raise Refused("参加者が見つかりません。画面を読み込み直してください。")
         to_number = _target_group(request, meeting)
+        changed = _groups_of(meeting, participant.local_government) | {to_number}
         services.participant_move(
             meeting=meeting, participant=participant, to_group=to_number, acting_user=request.user, request=request
         )
     except Refused as refused:
         return _refused(request, meeting, refused)
-    messages.success(
-        request, f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。"
-    )
+    text = f"参加者{participant.number}（{participant.local_government}）をグループ{to_number}に移動しました。"
+    if _wants_partial(request):
+        return _partial(request, meeting, changed=changed, message=text)
+    messages.success(request, text)
     return _back(meeting, f"group-{to_number}")
 
 
@@ -136,12 +169,18 @@ def move_participant(request, pk):
 @staff_required
 def move_local_government(request, pk):
     meeting = get_object_or_404(Meeting, pk=pk)
-    lg = LocalGovernment.objects.filter(pk=_posted_number(request, "local_government") or 0).first()
-    department = request.POST.get("department") if meeting.kind == MeetingKind.PREFECTURE else None
+    # The screen's radio buttons send 「pk/担当区分」 for prefecture meetings; a separate
+    # ``department`` field is read too.
+    lg_text, slash, posted_department = (request.POST.get("local_government") or "").partition("/")
+    lg = LocalGovernment.objects.filter(pk=as_id(lg_text) or 0).first()
+    department = None
+    if meeting.kind == MeetingKind.PREFECTURE:
+        department = posted_department if slash else request.POST.get("department")
     try:
         if lg is None:
             raise Refused("団体が見つかりません。画面を読み込み直してください。")
         to_number = _target_group(request, meeting)
+        changed = _groups_of(meeting, lg) | {to_number}
         moved = services.local_government_move(
             meeting=meeting,
             local_government=lg,
@@ -152,7 +191,10 @@ def move_local_government(request, pk):
         )
     except Refused as refused:
         return _refused(request, meeting, refused)
-    messages.success(request, f"{lg}の参加者{len(moved)}人をグループ{to_number}に移動しました。")
+    text = f"{lg}の参加者{len(moved)}人をグループ{to_number}に移動しました。"
+    if _wants_partial(request):
+        return _partial(request, meeting, changed=changed, message=text)
+    messages.success(request, text)
     return _back(meeting, f"group-{to_number}")
 
 

@@ -89,3 +89,72 @@ def test_changed_meeting_screens_have_no_axe_violations(prefecture_site, artifac
         narrow.close()
         wide.close()
     assert found == {name: [] for name in pages}
+
+
+@pytest.fixture
+def town_site(live_site, django_db_blocker):
+    from kokasen.accounts import roles
+    from kokasen.meetings.models import Meeting, Participant
+    from kokasen.meetings.services import grouping
+    from kokasen.testing import login_staff, make_staff
+
+    from .test_grouping_service import west_meeting
+
+    with django_db_blocker.unblock():
+        staff = make_staff(roles.OPERATOR, username="meetings-browser-moves")
+        meeting = west_meeting()  # 60 people of 20 towns, 10 groups of 6, no rule broken
+        grouping.grouping_propose(meeting=meeting, acting_user=staff)
+        person = Participant.objects.filter(meeting=meeting, group__number=1).order_by("number").first()
+        client = Client()
+        login_staff(client, staff)
+        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+        facts = {
+            "url": f"{live_site}/admin/meetings/{meeting.pk}/grouping/",
+            "cookie": {**cookie, "url": live_site},
+            "person": person.pk,
+            "number": person.number,
+        }
+    try:
+        yield facts
+    finally:
+        with django_db_blocker.unblock():
+            Meeting.objects.filter(pk=meeting.pk).delete()
+            staff.delete()
+
+
+def test_the_grouping_screen_moves_a_person_without_reloading_and_shows_the_violation(town_site, artifacts_dir):
+    """The screen's JavaScript sends the one move form and replaces groups 1 and 2, the summary and
+    the list of violations in place; then axe-core on the changed screen at 375 and 1280 px."""
+    shots = artifacts_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    number = town_site["number"]
+    found = {}
+    with chromium() as browser:
+        for width in (375, 1280):
+            context = browser.new_context(bypass_csp=True, locale="ja-JP", viewport={"width": width, "height": 900})
+            context.add_cookies([town_site["cookie"]])
+            page = context.new_page()
+            assert page.goto(town_site["url"]).status == 200
+            if width == 375:  # move once; the 1280 px page then shows the moved state
+                assert "ルール違反なし" in page.locator("#grouping-move-count").inner_text()
+                page.evaluate("window.notReloaded = true")
+                page.locator(f'input[name=participant][value="{town_site["person"]}"]').check()
+                assert f"参加者{number}" in page.locator("#grouping-move-picked").inner_text()
+                page.locator("#grouping-move-to").select_option("2")
+                page.get_by_role("button", name="選んだ参加者を移動").click()
+                page.locator("#grouping-move-status").get_by_text("グループ2に移動しました").wait_for()
+                assert page.evaluate("window.notReloaded === true")  # the page was not loaded again
+                assert page.locator(f'#group-2 input[name=participant][value="{town_site["person"]}"]').count() == 1
+                assert page.locator(f'#group-1 input[name=participant][value="{town_site["person"]}"]').count() == 0
+                assert "ルール違反 2件" in page.locator("#grouping-move-count").inner_text()
+                violations = page.locator("#grouping-violations").inner_text()
+                assert "グループ1" in violations and "グループ2" in violations
+                assert "ルール違反" in page.locator("#group-2").inner_text()
+                page.locator("#grouping-move").scroll_into_view_if_needed()
+                page.screenshot(path=str(shots / "meetings-grouping-moved-375.png"))
+            page.screenshot(path=str(shots / f"meetings-grouping-town-{width}.png"), full_page=width == 1280)
+            page.add_script_tag(path=str(AXE_JS))
+            result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+            found[width] = [f"{v['id']}: {[n['html'][:120] for n in v['nodes']]}" for v in result["violations"]]
+            context.close()
+    assert found == {375: [], 1280: []}

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from kokasen.accounts import roles
 from kokasen.core.models import AuditEvent
-from kokasen.meetings import admin_views_grouping
 from kokasen.meetings.models import Group, GroupingApproval, Participant
 from kokasen.meetings.services import grouping as services
 from kokasen.testing import CODE_A, login_member, login_staff, make_member, make_staff
@@ -71,7 +70,10 @@ def test_propose_from_the_screen_shows_every_group_with_members_population_mix_a
     assert "このグループはルールに合っています。" in card and "ルール違反" not in card
     assert "10グループのうち10グループで" in html  # the engine's note on mixing
     assert "可能な最大であることを確認しています" in html
-    assert html.count('name="to_group"') == 60 + 20  # one control per participant and per town
+    # one move form for the screen; a 「選ぶ」 radio button per participant and per town joins it
+    assert html.count('name="to_group"') == 1 and html.count('<option value="') == 10 + 1
+    assert html.count('name="participant"') == 60 and html.count('name="local_government"') == 20
+    assert html.count('form="grouping-move"') == 80
     assert AuditEvent.objects.filter(action="meetings.grouping_proposed", actor__username="agency-admin").count() == 1
 
 
@@ -208,13 +210,6 @@ def test_groups_can_be_added_and_empty_ones_deleted_from_the_screen(staff_client
     busy = Group.objects.get(meeting=meeting, number=1)
     response = staff_client.post(url("grouping_group_delete", meeting, busy.pk))
     assert response.status_code == 400 and "参加者がいるため削除できません" in response.content.decode()
-
-
-def test_many_groups_get_a_number_field_instead_of_a_list(staff_client, meeting, agency_admin, monkeypatch):
-    services.grouping_propose(meeting=meeting, acting_user=agency_admin)
-    monkeypatch.setattr(admin_views_grouping, "SELECT_MAX_GROUPS", 5)
-    html = screen(staff_client, meeting)
-    assert '<select id="move-p-' not in html and 'type="number" name="to_group" min="1" max="10"' in html
 
 
 def test_the_screen_is_for_staff_with_totp_only(client, meeting, agency_admin):
