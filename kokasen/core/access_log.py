@@ -710,7 +710,10 @@ class LogReader:
         self.files_seen = len(order)
         return [chosen[fp] for fp in order]
 
-    def read(self) -> Iterator[Chunk]:
+    def _unread(self) -> Iterator[tuple[_Candidate, Position]]:
+        """Each file of the stream with content not read yet, with its position, for ``read()``
+        and ``spans()``; a file with nothing new is marked seen and passed over, a file given
+        out is marked seen once the caller has taken what it holds."""
         for candidate in self.candidates():
             position = self.positions.get(candidate.fingerprint) or Position(candidate.fingerprint)
             position.last_seen = self.now
@@ -720,19 +723,21 @@ class LogReader:
                 continue
             if candidate.compressed:
                 isize = _gzip_isize(candidate.path)
-                if isize is not None and isize == position.offset % (1 << 32) and position.offset > 0:
-                    self._seen(position, candidate)
-                    continue
-            elif position.offset >= candidate.stat.st_size:
-                # Nothing beyond what was read: a copytruncate copy shorter than the original read
-                # before it was emptied (the lines past its end were read from the original).
-                self._seen(position, candidate)
-                continue
+                nothing_new = isize is not None and isize == position.offset % (1 << 32) and position.offset > 0
+            else:
+                # Nothing beyond what was read: e.g. a copytruncate copy shorter than the original
+                # read before it was emptied (the lines past its end were read from the original).
+                nothing_new = position.offset >= candidate.stat.st_size
+            if not nothing_new:
+                yield candidate, position
+            self._seen(position, candidate)
+
+    def read(self) -> Iterator[Chunk]:
+        for candidate, position in self._unread():
             try:
                 yield from self._read_file(candidate, position)
             except (OSError, EOFError, gzip.BadGzipFile, zlib_error) as error:
                 self.problems.append(f"{candidate.path}: {error}")
-            self._seen(position, candidate)
 
     @staticmethod
     def _seen(position: Position, candidate: _Candidate) -> None:
@@ -755,23 +760,14 @@ class LogReader:
         line breaks, each compressed file one range. Positions move as with ``read()``; the
         consumer gives each span's counts back with ``account()``, then ``commit()``s."""
         out = []
-        for candidate in self.candidates():
-            position = self.positions.get(candidate.fingerprint) or Position(candidate.fingerprint)
-            position.last_seen = self.now
-            self.touched[candidate.fingerprint] = position
-            self.positions[candidate.fingerprint] = position
-            if position.unchanged(candidate.path, candidate.stat):
-                continue
+        for candidate, position in self._unread():
             if candidate.compressed:
-                isize = _gzip_isize(candidate.path)
-                if not (isize is not None and isize == position.offset % (1 << 32) and position.offset > 0):
-                    out.append(Span(candidate.path, candidate.fingerprint, True, position.offset, -1, True))
-            elif position.offset < candidate.stat.st_size:
-                try:
-                    out += _cut(candidate, position, parts, final=self.final)
-                except OSError as error:
-                    self.problems.append(f"{candidate.path}: {error}")
-            self._seen(position, candidate)
+                out.append(Span(candidate.path, candidate.fingerprint, True, position.offset, -1, True))
+                continue
+            try:
+                out += _cut(candidate, position, parts, final=self.final)
+            except OSError as error:
+                self.problems.append(f"{candidate.path}: {error}")
         return out
 
     def account(self, span: Span, *, lines: int, bad: int, end: int) -> None:

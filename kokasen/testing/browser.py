@@ -36,3 +36,15 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def cookie_of(client, url: str) -> dict:
+    """The session of a logged-in Django test ``client`` as a Playwright cookie for ``url``, so
+    that a browser test starts logged in without typing a password (and a TOTP code) itself."""
+    from django.conf import settings
+
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": url,
+    }

@@ -6,11 +6,10 @@ per 区分 (the grouping screen), with a room (the room sheet, the download list
 Rows are made before the browser starts and deleted at the end (conftest's ``live_site``)."""
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS
-from kokasen.testing.browser import chromium
+from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
 
@@ -41,8 +40,7 @@ def prefecture_site(live_site, django_db_blocker):
         room.save()
         client = Client()
         login_staff(client, staff)
-        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
-        facts = {"base": live_site, "cookie": {**cookie, "url": live_site}, "grouped": grouped.pk, "room": room.pk}
+        facts = {"base": live_site, "cookie": cookie_of(client, live_site), "grouped": grouped.pk, "room": room.pk}
     try:
         yield facts
     finally:
@@ -107,10 +105,9 @@ def town_site(live_site, django_db_blocker):
         person = Participant.objects.filter(meeting=meeting, group__number=1).order_by("number").first()
         client = Client()
         login_staff(client, staff)
-        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
         facts = {
             "url": f"{live_site}/admin/meetings/{meeting.pk}/grouping/",
-            "cookie": {**cookie, "url": live_site},
+            "cookie": cookie_of(client, live_site),
             "person": person.pk,
             "number": person.number,
         }

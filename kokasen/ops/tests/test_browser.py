@@ -5,11 +5,10 @@ trail. No console errors (the admin's CSP) along the way. Screenshots in artifac
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from kokasen.testing.browser import chromium
+from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +56,7 @@ def scene(live_site, django_db_blocker):
         ]
         client = Client()
         login_staff(client, operator)
-        cookie = {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_site,
-        }
+        cookie = cookie_of(client, live_site)
     try:
         yield {"base": live_site, "cookie": cookie, "alerts": alerts, "operator": operator}
     finally:

@@ -6,12 +6,11 @@ console error. Screenshots in artifacts/screenshots/."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS, axe_report
-from kokasen.testing.browser import chromium
+from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
 
@@ -60,11 +59,7 @@ def scene(live_site, django_db_blocker):
         )
         client = Client()
         login_staff(client, operator)
-        cookie = {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_site,
-        }
+        cookie = cookie_of(client, live_site)
     try:
         yield {"base": live_site, "cookie": cookie, "incident": incident, "contact": contact}
     finally:

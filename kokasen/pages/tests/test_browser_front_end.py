@@ -22,11 +22,10 @@ in which Django refuses database work) and deleted at the end; the live server i
 import re
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from kokasen.testing.browser import chromium
+from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
 
@@ -77,11 +76,7 @@ def session_cookie(base_url, user) -> dict:
 
     client = Client()
     login_member(client, user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": base_url,
-    }
+    return cookie_of(client, base_url)
 
 
 @pytest.fixture(scope="module")

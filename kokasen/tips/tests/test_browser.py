@@ -10,11 +10,10 @@ which shares the session's database: the rows are made up front and deleted at t
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from kokasen.testing.browser import chromium
+from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +25,7 @@ ADDRESS = "hokenshi@city.sapporo.example.jp"
 def session_cookie(base_url, login) -> dict:
     client = Client()
     login(client)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": base_url,
-    }
+    return cookie_of(client, base_url)
 
 
 @pytest.fixture

@@ -10,21 +10,14 @@ documents are counted as they happen, by the middleware.)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kokasen.analytics import participation
 
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
+from .analytics_summary import _day
 
 
 class Command(BaseCommand):
@@ -39,12 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, help="今日を含む直近の日数だけ数え直す（--from の代わり）")
 
     def handle(self, *args, start=None, end=None, days=None, verbosity=1, **options):
-        start = _day(start)
+        start = _day(start) if start else None
         if days is not None:
             if days < 1:
                 raise CommandError("--days は 1 以上で指定してください。")
             start = timezone.localdate() - timedelta(days=days - 1)
-        end = _day(end)
+        end = _day(end) if end else None
         logins = participation.count_logins(start=start, end=end)
         posts, opinions = participation.count_contributions(start=start, end=end)
         if verbosity >= 1:
