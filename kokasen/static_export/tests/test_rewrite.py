@@ -96,6 +96,14 @@ def test_css_urls_and_imports_resolve_against_the_css_file():
     assert result.references == {"static/css/parts/nav.css", "static/img/logo.svg", "media/images/a.png"}
 
 
+def test_an_empty_css_url_is_left_alone():
+    # "url()" in a comment names no file: when its sheet is inlined it must stay as it is, not
+    # become the sheet's own folder ("/static/css"), which the export then tried to copy as a file.
+    sheets = {"/static/css/base.css": "/* clip-path with url() or shapes */\n.b{background:url(../img/a.png)}"}
+    text = rewrite.inline_css_imports('@import "base.css";', base_url="/static/css/portal.css", load=sheets.get)
+    assert text == "/* clip-path with url() or shapes */\n.b{background:url(/static/img/a.png)}"
+
+
 def test_output_paths_get_index_html_and_never_escape_the_folder():
     assert rewrite.output_path_for("/") == "index.html"
     assert rewrite.output_path_for("/a/b/") == "a/b/index.html"
