@@ -29,9 +29,10 @@ from django.db import transaction
 
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.forms import MeetingForm, RoomFormSet, SessionForm
-from kokasen.meetings.models import DEFAULT_AGENDA, Half, Meeting, MeetingKind, MeetingTool, Room
+from kokasen.meetings.models import DEFAULT_AGENDA, DepartmentRole, Half, Meeting, MeetingKind, MeetingTool, Room
+from kokasen.meetings.roles import ROLE_OTHER
 from kokasen.meetings.roster_file import CENTER_NO, CENTER_YES, ROSTER_HEADER
-from kokasen.meetings.services import grouping, meetings, rooms, roster
+from kokasen.meetings.services import grouping, meetings, roles, rooms, roster
 
 from .content import read
 from .loader import ensure_demo_admin
@@ -251,6 +252,9 @@ def load_meeting_states_demo(log=print) -> int:
             filename="sample-roster-held.csv",
             acting_user=admin,
         )
+        # Staff confirm each department's suggested 担当区分 once, as on 「担当区分の確認」.
+        suggested = DepartmentRole.objects.filter(meeting=meeting).values_list("pk", "suggestion")
+        roles.confirm(meeting=meeting, choices={pk: s or ROLE_OTHER for pk, s in suggested}, acting_user=admin)
         grouping.grouping_propose(meeting=meeting, acting_user=admin)
         grouping.grouping_approve(meeting=meeting, acting_user=admin, confirm_violations=True)
         rooms.rooms_assign(meeting=meeting, acting_user=admin)
