@@ -333,24 +333,36 @@ class WebKitDriver(Driver):
     def _element(self, selector):
         return self.s("POST", "/element", {"using": "css selector", "value": selector})[ELEMENT]
 
+    def _interact(self, selector, *commands):
+        """Centre the element at once, then send it the commands. The site scrolls smoothly
+        (base.css) and opens menus with a transition: WebKitWebDriver then finds the element mid-way
+        and reports it not interactable, so the commands are tried again for a few seconds, as a
+        user would wait for the page to settle."""
+        deadline = time.monotonic() + 5
+        while True:
+            element = self._element(selector)
+            self.s(
+                "POST",
+                "/execute/sync",
+                {
+                    "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                    "args": [{ELEMENT: element}],
+                },
+            )
+            try:
+                for command, body in commands:
+                    self.s("POST", f"/element/{element}/{command}", body)
+                return
+            except RuntimeError as error:
+                if "element not interactable" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def click(self, selector):
-        element = self._element(selector)
-        # The site scrolls smoothly (base.css): WebKitWebDriver then clicks mid-scroll and reports the
-        # element not interactable. Centre it at once first, as a user would see it.
-        self.s(
-            "POST",
-            "/execute/sync",
-            {
-                "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
-                "args": [{ELEMENT: element}],
-            },
-        )
-        self.s("POST", f"/element/{element}/click", {})
+        self._interact(selector, ("click", {}))
 
     def type(self, selector, text):
-        element = self._element(selector)
-        self.s("POST", f"/element/{element}/clear", {})
-        self.s("POST", f"/element/{element}/value", {"text": text})
+        self._interact(selector, ("clear", {}), ("value", {"text": text}))
 
     def screenshot(self, path):
         path.write_bytes(base64.b64decode(self.s("GET", "/screenshot")))
