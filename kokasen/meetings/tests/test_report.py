@@ -32,6 +32,7 @@ from kokasen.meetings.roles import ROLE_CENTER
 from kokasen.meetings.services import survey as survey_service
 from kokasen.meetings.tests.builders import add_participants, make_meeting
 from kokasen.testing import login_staff
+from kokasen.testing.documents import docx_text
 
 # West-area towns of 富山県 and 石川県: 上市町 19,351, 立山町 24,792, 入善町 23,839, 朝日町 11,081, 舟橋村 3,132, 川北町 6,135.
 TOWNS = ["163228", "163236", "163422", "163431", "163210", "173240"]
@@ -223,21 +224,13 @@ def test_prefecture_meeting_attendance_by_department(operator):
 def test_an_empty_meeting_still_renders(db):
     meeting = make_meeting(MeetingKind.TOWN, area="east", title="準備中の情報交換会")
     data = report.report_data([meeting], created_on=CREATED)
-    text = _docx_text(docx.Document(io.BytesIO(render_docx(data))))
+    text = docx_text(docx.Document(io.BytesIO(render_docx(data))))
     assert "グループはまだ作られていません。" in text and "この回の出欠はまだ記録されていません。" in text
     _, pdf = _pdf_text(render_pdf(data))
     assert "アンケートの回答は取り込まれていません。" in pdf
 
 
 # --- the Word file -------------------------------------------------------------------------------
-
-
-def _docx_text(document):
-    texts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            texts += [cell.text for cell in row.cells]
-    return "\n".join(texts)
 
 
 def test_docx_read_back(town_meeting, artifacts_dir):
@@ -301,7 +294,7 @@ def test_docx_read_back(town_meeting, artifacts_dir):
         ["グループ2", "（記録なし）", "人材確保について意見交換した。"],
     ]
 
-    text = _docx_text(document)
+    text = docx_text(document)
     assert "【提出前に確認してください】" in text and "参加者002さんの説明が参考になりました" in text
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
     assert "図1　開催回ごとの名簿の人数と出席者数" in captions
@@ -401,7 +394,7 @@ def test_combined_report_summarises_areas(town_meeting):
         "3. 東日本エリア 町村職員の情報交換会",
     ]
     assert any(t.rows[0].cells[0].text == "区分" for t in document.tables)
-    assert "アンケートの回答は取り込まれていません。" in _docx_text(document)
+    assert "アンケートの回答は取り込まれていません。" in docx_text(document)
 
 
 # --- charts --------------------------------------------------------------------------------------

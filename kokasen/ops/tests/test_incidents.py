@@ -16,6 +16,7 @@ from django.utils import timezone
 from kokasen.core.models import AuditEvent
 from kokasen.ops import incidents
 from kokasen.ops.models import Alert, Incident
+from kokasen.testing.documents import docx_text
 
 pytestmark = pytest.mark.django_db
 
@@ -121,14 +122,6 @@ def test_an_incident_is_recorded_with_its_timeline_and_alerts(staff_client, oper
     assert "ops.incident_changed" in actions
 
 
-def _docx_text(document):
-    texts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            texts += [cell.text for cell in row.cells]
-    return "\n".join(texts)
-
-
 def test_the_report_in_word_and_pdf(staff_client, artifacts_dir):
     incident, alert = recorded_incident(staff_client)
     word = staff_client.get(f"/admin/ops/incidents/{incident.pk}/report.docx")
@@ -139,7 +132,7 @@ def test_the_report_in_word_and_pdf(staff_client, artifacts_dir):
     assert "no-store" in word["Cache-Control"]
     (artifacts_dir / "ops-incident-report.docx").write_bytes(word.content)
     document = docx.Document(io.BytesIO(word.content))
-    text = _docx_text(document)
+    text = docx_text(document)
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [
         "1. 事故の概要",

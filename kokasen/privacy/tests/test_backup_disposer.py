@@ -14,8 +14,6 @@ import pytest
 from kokasen.ops import backups as restic_backups
 from kokasen.privacy.backups import DESTROY_KEY, BackupRequest, restic_disposer
 
-pytestmark = pytest.mark.skipif(shutil.which("restic") is None, reason="restic (Debian) is in APT_PACKAGES")
-
 
 def _restic(env, *args):
     return subprocess.run(["restic", *args], env=env, capture_output=True, text=True, check=False)
@@ -23,6 +21,8 @@ def _restic(env, *args):
 
 @pytest.fixture
 def repository(settings, tmp_path):
+    if shutil.which("restic") is None:
+        pytest.fail("restic is missing: Debian's restic package (in APT_PACKAGES; `make test` installs it)")
     key = tmp_path / "backup_key"
     key.write_text("a test key, not a real one\n")
     key.chmod(0o600)
