@@ -126,7 +126,7 @@ def main(argv=None):
         for jobs in sorted({1, args.jobs}):
             started = time.monotonic()
             result = builder.export_site(out_dir=workdir / f"out-{jobs}", jobs=jobs)  # full: no --incremental
-            zip_bytes = archive.build_zip(result.files)
+            zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
             elapsed = time.monotonic() - started
             print(
                 f"full export, {jobs} process(es): {result.pages} pages in {elapsed:.2f} s "
@@ -154,7 +154,7 @@ def main(argv=None):
             f"re-export after changing one page (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s"
         )
         started = time.monotonic()
-        zip_bytes = archive.build_zip(result.files)
+        zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
         print(f"  ZIP rebuilt in {time.monotonic() - started:.2f} s")
         page.body = article_body(-1)
         page.save_revision().publish()
