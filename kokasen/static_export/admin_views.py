@@ -33,6 +33,9 @@ TITLE = "静的サイトの書き出し"
 COMPARE = "メニュー構成とデザインを見比べる"
 REFRESH_SECONDS = 5
 PREVIEW_PAGES = 60  # pages offered in the compare screen's list (the home page first)
+# How wide the compared pages are drawn: a computer's width shrunk to the pane (CSS scale), or
+# the pane's own width (what a phone shows).
+WIDTHS = [("desktop", "パソコンの幅（縮小して表示）"), ("phone", "スマートフォンの幅")]
 
 
 def _parents():
@@ -126,6 +129,7 @@ def compare(request):
         }
         for side, variant in (("左", left), ("右", right))
     ]
+    width = request.GET.get("width") if request.GET.get("width") in dict(WIDTHS) else WIDTHS[0][0]
     context = screen_context(
         COMPARE,
         icon="view",
@@ -136,6 +140,8 @@ def compare(request):
         pages=pages,
         chosen=chosen,
         panes=panes,
+        widths=WIDTHS,
+        width=width,
     )
     return TemplateResponse(request, "static_export/admin/compare.html", context)
 

@@ -102,7 +102,7 @@ def busy_message(build: ExportBuild) -> str:
     who = build.requested_by.get_username() if build.requested_by else "（削除されたアカウント）"
     when = timezone.localtime(build.created_at).strftime("%H時%M分")
     return (
-        f"ほかの書き出し（{build.variant_label}、{who} さんが {when} に依頼）が終わっていないため、"
+        f"ほかの書き出し（{build.variant_label}、{who} さんが {when}に依頼）が終わっていないため、"
         "新しい書き出しは始められません。終わってから、もう一度ボタンを押してください。"
     )
 

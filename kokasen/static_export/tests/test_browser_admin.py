@@ -95,6 +95,7 @@ def test_the_operator_builds_downloads_and_compares(scene, django_db_blocker, ar
         # One build at a time: a second one is refused, in Japanese, and nothing is queued.
         page.get_by_role("button", name="パターンA × デザイン1 を書き出す").click()
         expect(page.get_by_text("新しい書き出しは始められません")).to_be_visible()
+        page.wait_for_timeout(600)  # Wagtail's message slides in
         page.screenshot(path=str(shots / "export-busy-1280.png"), full_page=True)
 
     # The database only with no browser running (Playwright's loop and the live server's requests).
@@ -146,7 +147,12 @@ def test_the_operator_builds_downloads_and_compares(scene, django_db_blocker, ar
         expect(right.locator("h1")).to_have_text(article.title)
         one, two = frames.nth(0).bounding_box(), frames.nth(1).bounding_box()
         assert one["x"] + one["width"] <= two["x"] and abs(one["y"] - two["y"]) < 2, (one, two)  # side by side
+        assert one["width"] < 600 and article.title in right.locator("h1").inner_text()
         page.screenshot(path=str(shots / "export-compare-1280.png"))
+        page.get_by_label("表示の幅").select_option("phone")
+        page.get_by_role("button", name="並べて表示する").click()
+        expect(page.frame_locator("iframe >> nth=1").locator("h1")).to_have_text(article.title)
+        page.screenshot(path=str(shots / "export-compare-phone-1280.png"))
 
         screens = {"builds": "/admin/static-export/", "compare": f"/admin/static-export/compare/?page={article.pk}"}
         violations = []
