@@ -99,9 +99,12 @@ def download(request, pk):
 
 def preview_pages(request):
     site = Site.find_for_request(request) or Site.objects.get(is_default_site=True)
-    return list(
+    pages = list(
         Page.objects.live().public().descendant_of(site.root_page, inclusive=True).order_by("path")[:PREVIEW_PAGES]
     )
+    for page in pages:  # the list shows the tree by indenting (full-width spaces)
+        page.indent = "\u3000" * (page.depth - site.root_page.depth)
+    return pages
 
 
 def _variant(value: str, default: tuple[str, str]) -> tuple[str, str]:
@@ -135,8 +138,10 @@ def compare(request):
         icon="view",
         parents=_parents(),
         variants=[{"value": f"{s}-{d}", "label": label, "live": (s, d) == live} for s, d, label in builds.variants()],
-        left=f"{left[0]}-{left[1]}",
-        right=f"{right[0]}-{right[1]}",
+        sides=[
+            {"name": "left", "label": "左に表示する組み合わせ", "value": f"{left[0]}-{left[1]}"},
+            {"name": "right", "label": "右に表示する組み合わせ", "value": f"{right[0]}-{right[1]}"},
+        ],
         pages=pages,
         chosen=chosen,
         panes=panes,

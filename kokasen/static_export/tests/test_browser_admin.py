@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from django.test import Client
 
-from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS, axe_report
+from kokasen.static_export.tests.test_browser import axe_problems
 from kokasen.testing.browser import chromium, cookie_of
 
 pytestmark = pytest.mark.browser
@@ -166,13 +166,7 @@ def test_the_operator_builds_downloads_and_compares(scene, django_db_blocker, ar
                 if name == "compare":
                     expect(view.frame_locator("iframe >> nth=1").locator("h1")).to_be_visible()
                 view.screenshot(path=str(shots / f"export-{name}-{width}.png"), full_page=True)
-                view.add_script_tag(path=str(AXE_JS))
-                result = view.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-                if result["violations"]:
-                    violations.append(f"{name} at {width} px:\n{axe_report(result['violations'])}")
-                overflow = view.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    violations.append(f"{name} at {width} px scrolls sideways by {overflow} px")
+                violations += axe_problems(view, name)
         shot.close()
     assert errors == []
     assert violations == [], "\n".join(violations)
