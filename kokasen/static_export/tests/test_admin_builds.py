@@ -4,6 +4,7 @@ STATIC_EXPORT_STALE_MINUTES; old ZIPs pruned; the ZIP read back (UTF-8 name flag
 the preview of a variant framable by the portal only and never cached."""
 
 import io
+import re
 import struct
 import zipfile
 from datetime import timedelta
@@ -158,3 +159,8 @@ def test_the_preview_draws_a_variant_for_the_compare_screen_only(demo_site, staf
     assert f"/admin/static-export/preview/flat/standard/{article.pk}/" in html
     assert f"/admin/static-export/preview/grouped/warm/{article.pk}/" in html
     assert staff_client.get(f"/admin/static-export/preview/grouped/bogus/{home.pk}/").status_code == 404
+    # Every page the compare screen offers draws (news index with its routes, sitemap, policy pages …).
+    offered = re.findall(r'<option value="(\d+)"', html)
+    assert len(offered) > 10
+    for pk in offered:
+        assert staff_client.get(f"/admin/static-export/preview/flat/warm/{pk}/").status_code == 200, pk
