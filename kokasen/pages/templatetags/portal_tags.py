@@ -5,7 +5,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from kokasen.pages import chrome
+from kokasen.pages import chrome, typography
 
 register = template.Library()
 
@@ -15,6 +15,13 @@ def page_trail(context, page):
     """The page's ancestors below the tree root and the page itself (breadcrumbs, and the
     current menu); see Portal.trail."""
     return context["portal"].trail(page)
+
+
+@register.filter
+def phrases(value):
+    """A heading's, tile's or card's title that breaks lines only between phrases (BudouX;
+    kokasen.pages.typography): ``{{ page.title|phrases }}``. Plain text is escaped."""
+    return typography.phrases(value)
 
 
 @register.filter

@@ -1,0 +1,64 @@
+"""Japanese line breaks between phrases (decision 0055).
+
+Browsers break Japanese text between any two characters, so a heading or a narrow card can
+end a line in the middle of a word (「こども家庭セン／ター」). BudouX (Google's small phrase
+model, pure Python, no dictionary) splits a title into phrases at render time; the phrases
+are joined with ``<wbr>`` inside ``<span class="app-u-phrases">``, whose CSS
+(``word-break: keep-all; overflow-wrap: anywhere``) breaks lines only there, or anywhere
+when one phrase alone is wider than the box. Because the markup is in the HTML, every
+browser and the static export get it, without JavaScript.
+
+Escaping: plain text is escaped phrase by phrase; text already marked safe is treated as
+HTML and only its text nodes are split (BudouX's own resolver re-escapes them). Output of
+this module passed through it again is returned unchanged.
+"""
+
+import functools
+
+from django.utils.html import escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
+
+OPEN = '<span class="app-u-phrases">'
+CLOSE = "</span>"
+BREAK = "<wbr>"
+
+
+@functools.cache
+def _parser():
+    import budoux
+
+    return budoux.load_default_japanese_parser()
+
+
+def split(text: str) -> list[str]:
+    """The phrases of a plain text (joined, they give the text back unchanged)."""
+    return _parser().parse(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _from_text(text: str) -> str:
+    return OPEN + BREAK.join(escape(chunk) for chunk in split(text)) + CLOSE
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_html(html: str) -> str:
+    # BudouX's resolve() would add a span with an inline style, which the CSP refuses: its
+    # resolver alone inserts the breaks and re-escapes the text.
+    from budoux.html_processor import HTMLChunkResolver, get_text
+
+    resolver = HTMLChunkResolver(split(get_text(html)), BREAK)
+    resolver.feed(html)
+    resolver.close()
+    return OPEN + resolver.output + CLOSE
+
+
+def phrases(value) -> SafeString:
+    """``value`` as HTML that breaks lines only between phrases (see the module's doc)."""
+    if value is None or value == "":
+        return mark_safe("")
+    if isinstance(value, SafeData):
+        html = str(value)
+        if html.startswith(OPEN) and html.endswith(CLOSE):
+            return mark_safe(html)
+        return mark_safe(_from_html(html))
+    return mark_safe(_from_text(str(value)))
