@@ -402,7 +402,8 @@ class SiteExporter:
         stale = [
             p.pk
             for p in pages
-            if earlier.get(str(p.pk), [None])[0] != p.live_revision_id
+            if str(p.pk) not in earlier
+            or earlier[str(p.pk)][0] != p.live_revision_id
             or earlier[str(p.pk)][3:] != [SEARCH_CACHE_FORMAT]
         ]
         full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
