@@ -12,10 +12,10 @@ Rows are made before the browser starts and deleted at the end (conftest's ``liv
 """
 
 import pytest
-from django.test import Client
 
+from kokasen.pages.tests.test_browser_front_end import session_cookie
 from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS
-from kokasen.testing.browser import chromium, cookie_of
+from kokasen.testing.browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -34,19 +34,34 @@ MEMBERS_PAGES = [
 # A phrase of this many characters or fewer fits any title's box at 320 px: never cut.
 SHORT_PHRASE = 7
 
+# A line break inside a phrase between two letters or digits (a word cut in two). A break next
+# to punctuation inside a phrase (「（第1回）／の」) is an ordinary Japanese break and not counted.
 CUT_PHRASES = """(short) => {
   const cut = [];
+  const letter = /[\\p{L}\\p{N}]/u;
   for (const span of document.querySelectorAll('.app-u-phrases')) {
     for (const node of span.childNodes) {
-      if (node.nodeType !== Node.TEXT_NODE || [...node.data].length > short) continue;
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
-      if (tops.size > 1) cut.push(node.data);
+      const chars = node.nodeType === Node.TEXT_NODE ? [...node.data] : [];
+      if (chars.length < 2 || chars.length > short) continue;
+      let offset = 0, previousTop = null;
+      chars.forEach((char, i) => {
+        const range = document.createRange();
+        range.setStart(node, offset);
+        range.setEnd(node, offset + char.length);
+        offset += char.length;
+        const rect = range.getClientRects()[0];
+        if (!rect) return;
+        const top = Math.round(rect.top);
+        if (previousTop !== null && top > previousTop + 2 && letter.test(chars[i - 1]) && letter.test(char)) {
+          cut.push(chars.slice(0, i).join('') + '／' + chars.slice(i).join(''));
+        }
+        previousTop = top;
+      });
     }
   }
   return cut;
 }"""
+
 
 TABLES = """() => [...document.querySelectorAll('.app-table')].map((box) => {
   const caption = box.querySelector('caption');
@@ -66,17 +81,15 @@ def site(live_site, django_db_blocker):
 
     from kokasen.members.models import FormEntry
     from kokasen.pages.models import ArticlePage
-    from kokasen.testing import login_member, make_member
+    from kokasen.testing import make_member
 
     with django_db_blocker.unblock():
         User = get_user_model()
         User.objects.filter(username=CODE).delete()
         member = make_member(CODE)
-        client = Client()
-        login_member(client, member)
         tables = [p.url for p in ArticlePage.objects.live().public() if "table" in [b.block_type for b in p.body]]
         assert tables and FormEntry.objects.exists(), "the demo has a content table and forms"
-        facts = {"base": live_site, "cookie": cookie_of(client, live_site), "tables": tables}
+        facts = {"base": live_site, "cookie": session_cookie(live_site, member), "tables": tables}
     try:
         yield facts
     finally:
@@ -130,6 +143,7 @@ def test_desktop_tiles_and_tables(browser, site, artifacts_dir):
     page = context.new_page()
     for path in ["/", "/members/forms/", site["tables"][0]]:
         page.goto(site["base"] + path)
+        assert page.locator("h1 .app-u-phrases").count() == 1, path  # the filter is in place
         assert page.evaluate(CUT_PHRASES, SHORT_PHRASE) == [], path
         for table in page.evaluate(TABLES):
             assert table["display"] == "table" and table["labels"] == 0, (path, table)
@@ -173,3 +187,31 @@ def test_the_stacked_tables_html_names_every_cell(client, member_a, demo_site):
     assert FormEntry.objects.exists()
     assert 'data-stack="true"' in html and 'role="table"' in html and 'role="rowheader"' in html
     assert html.count('class="app-table__label" aria-hidden="true"') == 3 * FormEntry.objects.count()
+
+
+def test_the_export_search_marks_the_match_as_written_and_escapes(tmp_path):
+    """site-search.js on a page of its own (the export's search page without the rest): the
+    title and excerpt as written, the match in <mark>, hostile text as text."""
+    import json
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[3] / "static" / "js" / "components" / "site-search.js"
+    entries = [
+        {"u": "a.html", "t": "ＫＯＫＡＳＥＮ研修のご案内", "s": "", "x": "本文 <img src=x onerror=alert(1)> ｶﾞｲﾄﾞ"},
+    ]
+    (tmp_path / "index.js").write_text(f"window.KOKASEN_SEARCH_INDEX={json.dumps(entries, ensure_ascii=False)};")
+    (tmp_path / "search.html").write_text(
+        '<!doctype html><html lang="ja"><meta charset="utf-8"><title>t</title>'
+        '<input id="search-query"><div data-search-results data-count-text="{count}件" data-empty-text="なし"></div>'
+        f'<script src="index.js"></script><script src="{script.as_uri()}"></script></html>',
+        encoding="utf-8",
+    )
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto((tmp_path / "search.html").as_uri() + "?q=kokasen%20ガイド")
+        title = page.locator(".app-search-results__title").inner_html()
+        snippet = page.locator(".app-search-results__snippet").inner_html()
+        images = page.locator("img").count()
+    assert '<mark class="app-search-results__mark">ＫＯＫＡＳＥＮ</mark>研修のご案内' in title
+    assert '&lt;img src=x onerror=alert(1)&gt; <mark class="app-search-results__mark">ｶﾞｲﾄﾞ</mark>' in snippet
+    assert images == 0
