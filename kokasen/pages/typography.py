@@ -14,6 +14,7 @@ this module passed through it again is returned unchanged.
 """
 
 import functools
+import unicodedata
 
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -30,9 +31,29 @@ def _parser():
     return budoux.load_default_japanese_parser()
 
 
+def _opens(char: str) -> bool:
+    return unicodedata.category(char) in ("Ps", "Pi")
+
+
+def _closes(char: str) -> bool:
+    return unicodedata.category(char) in ("Pe", "Pf") or char in "、。，．・：；？！ー"
+
+
 def split(text: str) -> list[str]:
-    """The phrases of a plain text (joined, they give the text back unchanged)."""
-    return _parser().parse(text)
+    """The phrases of a plain text (joined, they give the text back unchanged).
+
+    A ``<wbr>`` allows a break even where Japanese line breaking forbids one, so BudouX's
+    phrases are adjusted: an opening bracket at the end of a phrase moves to the start of the
+    next one (never 「…交換会（／東日本」), and closing punctuation at the start of a phrase
+    moves to the end of the one before (never 「／）の」 or 「／。」)."""
+    chunks = _parser().parse(text)
+    for i in range(len(chunks) - 1):
+        while chunks[i] and _opens(chunks[i][-1]):
+            chunks[i], chunks[i + 1] = chunks[i][:-1], chunks[i][-1] + chunks[i + 1]
+    for i in range(1, len(chunks)):
+        while chunks[i] and _closes(chunks[i][0]):
+            chunks[i - 1], chunks[i] = chunks[i - 1] + chunks[i][0], chunks[i][1:]
+    return [chunk for chunk in chunks if chunk]
 
 
 @functools.lru_cache(maxsize=8192)

@@ -38,6 +38,15 @@ def test_breaks_fall_between_phrases_never_inside_a_word(title, words):
         assert any(word in chunk for chunk in chunks), (word, chunks)
 
 
+def test_no_break_after_an_opening_bracket_or_before_closing_punctuation():
+    # BudouX alone gives 「…交換会／（／東日本エリア）の」: a <wbr> after 「（」 would allow a break
+    # that Japanese line breaking forbids.
+    for title in ["町村向けオンライン情報交換会（東日本エリア）の参加者を募集します", "「研修計画」を掲載しました。"]:
+        chunks = typography.split(title)
+        assert "".join(chunks) == title
+        assert not any(c[-1] in "（「" for c in chunks[:-1]) and not any(c[0] in "）」。" for c in chunks[1:]), chunks
+
+
 def test_hostile_text_is_escaped():
     hostile = '<script>alert("研修")</script><img src=x onerror=alert(1)>「研修の&amp;ご案内」'
     html = render("<h1>{{ title|phrases }}</h1>", title=hostile)
