@@ -31,6 +31,37 @@ def _parser():
     return budoux.load_default_japanese_parser()
 
 
+# Names BudouX cuts at the change from hiragana to kanji (「こども／家庭センター」): never broken,
+# and a word of their own when a noun follows (「こども家庭センター／ポータルサイト」).
+KEEP_WHOLE = ("こども家庭センター", "こども家庭庁", "こども家庭審議会")
+
+
+def _is_hiragana(char: str) -> bool:
+    return "\u3041" <= char <= "\u309f"
+
+
+def _keep_whole(text: str, chunks: list[str]) -> list[str]:
+    """Join the phrases that cut one of KEEP_WHOLE in two; cut after it before a noun."""
+    inside: set[int] = set()
+    after: set[int] = set()
+    for word in KEEP_WHOLE:
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            inside.update(range(at + 1, end))
+            if end < len(text) and not _is_hiragana(text[end]) and not _closes(text[end]):
+                after.add(end)
+            at = text.find(word, end)
+    if not inside:
+        return chunks
+    cuts, position = set(), 0
+    for chunk in chunks[:-1]:
+        position += len(chunk)
+        cuts.add(position)
+    cuts = sorted((cuts - inside) | after)
+    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if i < j]
+
+
 def _opens(char: str) -> bool:
     return unicodedata.category(char) in ("Ps", "Pi")
 
@@ -45,8 +76,9 @@ def split(text: str) -> list[str]:
     A ``<wbr>`` allows a break even where Japanese line breaking forbids one, so BudouX's
     phrases are adjusted: an opening bracket at the end of a phrase moves to the start of the
     next one (never 「…交換会（／東日本」), and closing punctuation at the start of a phrase
-    moves to the end of the one before (never 「／）の」 or 「／。」)."""
-    chunks = _parser().parse(text)
+    moves to the end of the one before (never 「／）の」 or 「／。」). The names of KEEP_WHOLE
+    stay in one phrase."""
+    chunks = _keep_whole(text, _parser().parse(text))
     for i in range(len(chunks) - 1):
         while chunks[i] and _opens(chunks[i][-1]):
             chunks[i], chunks[i + 1] = chunks[i][:-1], chunks[i][-1] + chunks[i + 1]
