@@ -125,6 +125,28 @@ def admin_build(workdir: Path, jobs: int) -> None:
     )
 
 
+def time_phrases() -> list:
+    """Count and time the |phrases filter (BudouX, decision 0055) from now on, in this
+    process: [seconds, calls]. The caches start empty, so the cold cost is included."""
+    from kokasen.pages import typography
+
+    spent = [0.0, 0]
+    original = typography.phrases
+    typography._from_text.cache_clear()
+    typography._from_html.cache_clear()
+
+    def phrases(value):
+        started = time.perf_counter()
+        try:
+            return original(value)
+        finally:
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+
+    typography.phrases = phrases
+    return spent
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=ARTICLES)
@@ -146,6 +168,7 @@ def main(argv=None):
         from kokasen.static_export import archive, builder
 
         for jobs in sorted({1, args.jobs}):
+            phrases = time_phrases() if jobs == 1 else None  # counted in this process only
             started = time.monotonic()
             result = builder.export_site(out_dir=workdir / f"out-{jobs}", jobs=jobs)  # full: no --incremental
             zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
@@ -154,6 +177,13 @@ def main(argv=None):
                 f"full export, {jobs} process(es): {result.pages} pages in {elapsed:.2f} s "
                 f"= {result.pages / elapsed:.0f} pages/s (render {result.seconds:.2f} s)"
             )
+            if phrases is not None:
+                from kokasen.pages import typography
+
+                print(
+                    f"  phrase breaks (BudouX): {phrases[1]} titles, {typography._from_text.cache_info().misses} "
+                    f"distinct, {phrases[0]:.2f} s = {100 * phrases[0] / elapsed:.1f} % of the export"
+                )
         admin_build(workdir, args.jobs)
         size = sum(len(d) for d in result.files.values())
         weights = page_weights(result.files)

@@ -47,6 +47,7 @@ MARKER_FILE = file_hashes.EXPORT_MARKER
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/search/search-index.js"
 FEED_URL = "/feed.atom"
+SEARCH_CACHE_FORMAT = 2  # the manifest's search entries hold the original text (decision 0055)
 NOT_FOUND_URL = "/404.html"  # the portal's 404 page, for the web server (deploy/nginx/static-export.conf)
 TEXT_TYPES = ("text/html", "application/atom+xml", "text/css")
 MEDIA_PREFIXES = ("images/", "original_images/")
@@ -181,7 +182,7 @@ class SiteExporter:
         self._documents: dict[tuple[int, str], str | None] = {}
         self.manifest_routes: dict[str, dict] = {}  # route URL -> key, output, references
         self.reused: set[str] = set()  # outputs kept as they are from the earlier export
-        self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, text]
+        self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, original, format]
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
         self._outputs: set[str] = set()  # every file the routes produce
 
@@ -454,16 +455,31 @@ class SiteExporter:
         """The search documents of every public page; the text of a page whose live revision
         is the one the earlier export indexed is taken from its manifest, not re-extracted."""
         pages = list(page_search.public_pages(self.site.root_page).specific(defer=True))
-        stale = [p.pk for p in pages if str(p.pk) not in earlier or earlier[str(p.pk)][0] != p.live_revision_id]
+        # An entry is [live revision, summary, original text, SEARCH_CACHE_FORMAT]; entries of
+        # another format (before 0055 they held the normalised text) are re-extracted.
+        stale = [
+            p.pk
+            for p in pages
+            if str(p.pk) not in earlier
+            or earlier[str(p.pk)][0] != p.live_revision_id
+            or earlier[str(p.pk)][3:] != [SEARCH_CACHE_FORMAT]
+        ]
         full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
         documents = []
         for page in pages:
             if page.pk in full:
                 document = page_search.page_document(full[page.pk])
             else:
-                _, summary, text = earlier[str(page.pk)]
-                document = textsearch.Document(url=page.url, title=page.title, summary=summary, text=text)
-            self.search_cache[str(page.pk)] = [page.live_revision_id, document.summary, document.text]
+                _, summary, original, _ = earlier[str(page.pk)]
+                document = textsearch.Document.from_original(
+                    url=page.url, title=page.title, summary=summary, original=original
+                )
+            self.search_cache[str(page.pk)] = [
+                page.live_revision_id,
+                document.summary,
+                document.original,
+                SEARCH_CACHE_FORMAT,
+            ]
             documents.append(document)
         return documents
 
@@ -479,7 +495,7 @@ class SiteExporter:
                     "u": posixpath.relpath(target, "search"),
                     "t": document.title,
                     "s": document.summary,
-                    "x": document.text,
+                    "x": document.original,  # as written: the results show it (site-search.js normalises)
                 }
             )
         payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
