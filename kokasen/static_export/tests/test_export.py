@@ -103,7 +103,7 @@ def test_draft_and_private_content_leaks_nowhere(exports, variant):
     for slug in ("draft-secret", "members-only", "private-child", "private-handout"):
         assert slug not in names
     for path in files:
-        data = path.read_bytes()
+        data = path.read_bytes().replace(b"<wbr>", b"")  # a title may carry phrase breaks (decision 0055)
         for secret in SECRETS.values():
             assert secret.encode("utf-8") not in data, f"{secret} leaked into {path.relative_to(folder)}"
         for slug in ("draft-secret", "members-only", "private-child", "private-handout"):
