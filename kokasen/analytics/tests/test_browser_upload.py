@@ -73,5 +73,6 @@ def test_the_operator_uploads_a_log_twice(scene, artifacts_dir):
             else:
                 expect(page.get_by_text("すでにすべて取り込まれています")).to_be_visible()
             page.screenshot(path=str(shots / f"analytics-upload-{width}.png"), full_page=True)
+            page.locator("table.listing").last.screenshot(path=str(shots / f"analytics-upload-recent-{width}.png"))
             context.close()
     assert errors == []
