@@ -12,8 +12,10 @@ this process (no worker processes in a web request), counted, audited and delete
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import tempfile
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,32 @@ from . import ingest
 
 GZIP_MAGIC = b"\x1f\x8b"
 ACTION = "analytics.access_log_imported"
+READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+class TooLarge(Exception):
+    """The file's content (decompressed) is over ANALYTICS_UPLOAD_MAX_CONTENT_SIZE."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _content_over(path: Path, limit: int) -> bool:
+    """Whether a gzip file decompresses to more than ``limit`` bytes, found by decompressing at
+    most ``limit`` + 1 of them (a gzip bomb stops there; a damaged file counts up to the damage
+    and is left to the ingestion, which reports it)."""
+    seen = 0
+    try:
+        with gzip.open(path, "rb") as file:
+            while seen <= limit:
+                block = file.read(1 << 20)
+                if not block:
+                    return False
+                seen += len(block)
+    except READ_ERRORS:
+        return False
+    return True
 
 
 @dataclass
@@ -75,11 +103,15 @@ def _copy(upload, folder: Path) -> tuple[Path, int, str, bool]:
 
 def import_upload(upload, *, acting_user, request=None) -> UploadResult:
     """Add the lines of an uploaded access log to the daily counts and audit it. Raises
-    ``ingest.Busy`` when another ingestion runs (nothing is read then)."""
+    ``ingest.Busy`` when another ingestion runs and ``TooLarge`` when a gzip file decompresses
+    to more than ANALYTICS_UPLOAD_MAX_CONTENT_SIZE (nothing is counted then)."""
     access.require(acting_user, access.STAFF)
     name = Path(upload.name or "").name[:200]
     with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="kokasen-access-log-") as folder:
         path, size, sha256, compressed = _copy(upload, Path(folder))
+        limit = settings.ANALYTICS_UPLOAD_MAX_CONTENT_SIZE
+        if compressed and _content_over(path, limit):
+            raise TooLarge(limit)
         # the counts, the log positions and the audit event: one transaction, all or nothing
         with ingest.one_run(), transaction.atomic():
             report = ingest.ingest([path], processes=1)

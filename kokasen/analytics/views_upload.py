@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from kokasen.accounts.access import staff_required
+from kokasen.core.forms import check_file_size
 
 from . import ingest, uploads
 
@@ -30,16 +31,13 @@ class AccessLogUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (
             "nginx・Apache の combined 形式、またはこのポータルの JSON 形式のアクセスログ。"
-            f"そのままでも gzip 圧縮（.gz）でも読めます。{_megabytes()} MB まで。"
+            f"そのままでも gzip 圧縮（.gz）でも読めます。{_megabytes()} MB まで"
+            f"（gzip 圧縮のものは展開して {settings.ANALYTICS_UPLOAD_MAX_CONTENT_SIZE // 1024 // 1024} MB まで）。"
         )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ANALYTICS_UPLOAD_MAX_SIZE:
-            raise forms.ValidationError(
-                f"ファイルが大きすぎます。{_megabytes()} MB 以下にしてください（gzip で圧縮すると小さくなります）。"
-            )
-        return upload
+        limit = settings.ANALYTICS_UPLOAD_MAX_SIZE
+        return check_file_size(self.cleaned_data["file"], limit, hint="gzip で圧縮すると小さくなります。")
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,6 +63,13 @@ def access_log_upload(request):
             except ingest.Busy:
                 context["busy"] = True
                 status = 409
+            except uploads.TooLarge as too_large:
+                form.add_error(
+                    "file",
+                    f"展開すると {too_large.limit // 1024 // 1024} MB を超えるため、この画面では取り込めません"
+                    "（何も数えていません）。サーバーで kokasen-manage ingest_access_logs を使って取り込んでください。",
+                )
+                status = 400
         else:
             status = 400
     context["recent"] = uploads.recent_imports()

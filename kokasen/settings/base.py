@@ -390,6 +390,9 @@ ANALYTICS_CLIENT_KEY_DAYS = env_int("ANALYTICS_CLIENT_KEY_DAYS", 35)
 # 0057); larger files: `kokasen-manage ingest_access_logs FILE` on the server. With the margin
 # below it must stay within nginx's client_max_body_size of /admin/ (11m).
 ANALYTICS_UPLOAD_MAX_SIZE = env_int("ANALYTICS_UPLOAD_MAX_SIZE", 10 * 1024 * 1024)
+# …and the most its content may be once decompressed (a gzip file; a gzip bomb stops here): about
+# 250,000 lines, read within nginx's 60 s for /admin/ even on a loaded machine.
+ANALYTICS_UPLOAD_MAX_CONTENT_SIZE = env_int("ANALYTICS_UPLOAD_MAX_CONTENT_SIZE", 64 * 1024 * 1024)
 # A staff login from a network none of that account's logins came from in this many days is
 # reported; networks are /24 (IPv4) and /48 (IPv6); the offices' networks are never reported.
 OPS_STAFF_KNOWN_NETWORKS = env_networks("OPS_STAFF_KNOWN_NETWORKS", [])

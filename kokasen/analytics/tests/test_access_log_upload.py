@@ -135,8 +135,22 @@ def test_a_file_over_the_limit_is_refused_before_its_body_is_read(persona, setti
         within = CountingMultipartBody(3 * MB, field="file", filename="access.log")
         refused = post_body(URL, within, session=session)
         assert refused.status_code == 400
-        assert "ファイルが大きすぎます。2 MB 以下にしてください" in refused.content.decode()
+        assert (
+            "ファイルが大きすぎます。2 MB 以下にしてください。gzip で圧縮すると小さくなります。"
+            in refused.content.decode()
+        )
     assert not DayTotal.objects.exists()
+
+
+def test_a_gzip_file_that_decompresses_over_the_content_limit_is_refused_unread(operator, settings):
+    settings.ANALYTICS_UPLOAD_MAX_CONTENT_SIZE = MB
+    bomb = gzip.compress(b"\x00" * (8 * MB))  # 8 MB of nothing in a few kilobytes, no line break
+    response = upload(staff(operator), "access.log.gz", bomb)
+    assert response.status_code == 400
+    assert "展開すると 1 MB を超えるため、この画面では取り込めません" in response.content.decode()
+    assert not DayTotal.objects.exists() and not AuditEvent.objects.filter(action=uploads.ACTION).exists()
+    within = upload(staff(operator), "access.log.gz", gzip.compress(combined()))  # about 6 KB decompressed
+    assert within.context["result"].report.lines == len(requests())
 
 
 def test_an_upload_while_another_ingestion_runs_reads_nothing(operator):
