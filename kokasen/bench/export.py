@@ -103,6 +103,28 @@ def page_weights(files: dict[str, bytes]) -> list[int]:
     return weights
 
 
+def admin_build(workdir: Path, jobs: int) -> None:
+    """A build as the admin's 「静的サイトの書き出し」 runs it (decision 0054): the worker's task body,
+    with its progress written to the row and the ZIP stored."""
+    from django.conf import settings
+
+    from kokasen.static_export import builds
+    from kokasen.static_export.models import ExportBuild
+
+    settings.STATIC_EXPORT_ARCHIVE_DIR = workdir / "zips"
+    settings.STATIC_EXPORT_JOBS = jobs
+    ExportBuild.objects.filter(active=True).delete()
+    build = ExportBuild.objects.create(structure="grouped", design="warm")
+    started = time.monotonic()
+    status = builds.run_build(build.pk)
+    elapsed = time.monotonic() - started
+    build.refresh_from_db()
+    print(
+        f"admin build ({jobs} process(es), progress written, ZIP stored): {status} in {elapsed:.2f} s, "
+        f"ZIP {build.size / 1024 / 1024:.1f} MiB"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=ARTICLES)
@@ -126,12 +148,13 @@ def main(argv=None):
         for jobs in sorted({1, args.jobs}):
             started = time.monotonic()
             result = builder.export_site(out_dir=workdir / f"out-{jobs}", jobs=jobs)  # full: no --incremental
-            zip_bytes = archive.build_zip(result.files)
+            zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
             elapsed = time.monotonic() - started
             print(
                 f"full export, {jobs} process(es): {result.pages} pages in {elapsed:.2f} s "
                 f"= {result.pages / elapsed:.0f} pages/s (render {result.seconds:.2f} s)"
             )
+        admin_build(workdir, args.jobs)
         size = sum(len(d) for d in result.files.values())
         weights = page_weights(result.files)
         print(
@@ -154,7 +177,7 @@ def main(argv=None):
             f"re-export after changing one page (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s"
         )
         started = time.monotonic()
-        zip_bytes = archive.build_zip(result.files)
+        zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
         print(f"  ZIP rebuilt in {time.monotonic() - started:.2f} s")
         page.body = article_body(-1)
         page.save_revision().publish()
