@@ -501,6 +501,11 @@ ROWS: dict[str, list[Case]] = {
     "admin/meetings/<int:pk>/report/report.pdf": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/report.pdf", staff()),
     ],
+    # 「アクセスログの取り込み」 (kokasen/analytics, decision 0057): 管理者 and 受託者; a POST without a file
+    # shows the form again.
+    "admin/analytics/access-logs/": [
+        Case("/admin/analytics/access-logs/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
+    ],
     # --- Wagtail's admin: its routes that answer before its access check ---------------------------
     # Anyone may fetch the icons, the translations and the password-reset pages (a POST to them is
     # refused unread by the body gate, as to every admin URL); an unknown admin URL is a 404.
