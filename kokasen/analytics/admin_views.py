@@ -170,6 +170,8 @@ def workbook(chosen: list[tables.Table], start: date, end: date) -> bytes:
 @staff_required
 def download(request, key, fmt):
     """One table (``key``) or every table (``all``, Excel only) of the period, all rows."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     start, end = period_of(request, report_errors=False)
     if key == "all":
         if fmt != "xlsx":

@@ -1,6 +1,6 @@
 """「アクセス解析」 in Wagtail's admin menu, for 管理者 and 受託者 (decision 0051)."""
 
-from django.urls import include, path, re_path, reverse
+from django.urls import include, path, reverse
 from wagtail import hooks
 
 from kokasen.accounts.admin_menu import StaffMenuItem
@@ -12,7 +12,7 @@ def register_analytics_urls():
 
     urls = [
         path("", views.dashboard_view, name="dashboard"),
-        re_path(r"^download/(?P<key>[a-z_]+)\.(?P<fmt>csv|xlsx)$", views.download, name="download"),
+        path("download/<slug:key>.<str:fmt>", views.download, name="download"),
     ]
     return [path("analytics/", include((urls, "analytics_admin"), namespace="analytics_admin"))]
 
