@@ -37,9 +37,7 @@ def _sql(cursor, statement: str, *params) -> None:
     cursor.execute(statement, params)
 
 
-def generate(
-    *, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15, pages: int = PAGES, log=print
-) -> dict:
+def generate(*, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15, pages: int = PAGES, log=print) -> dict:
     """A year (``days``) of analytics ending on ``end`` in the current (migrated, PostgreSQL)
     database; returns what was made. Deterministic for a seed (``setseed``)."""
     from django.contrib.auth import get_user_model
@@ -65,7 +63,10 @@ def generate(
     collection = Collection.get_first_root_node()
     Document = get_document_model()
     documents = Document.objects.bulk_create(
-        [Document(title=f"資料 {i + 1:02d}", file=f"documents/bench-{i + 1:02d}.pdf", collection=collection) for i in range(DOCUMENTS)]
+        [
+            Document(title=f"資料 {i + 1:02d}", file=f"documents/bench-{i + 1:02d}.pdf", collection=collection)
+            for i in range(DOCUMENTS)
+        ]
     )
     lg_ids = list(LocalGovernment.objects.order_by("code").values_list("pk", flat=True))
     User = get_user_model()
