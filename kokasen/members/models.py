@@ -211,6 +211,19 @@ class RoundtableIndexPage(MembersPageMixin, Page):
         return context
 
 
+def optional_document(verbose_name: str, **options):
+    """A page's optional link to one document (kept empty when the document is deleted)."""
+    return models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **options,
+    )
+
+
 CAPTION_HELP = (
     "動画には、音声を聞けない方のために字幕（WebVTT）か文字起こしを付けてください。"
     "JIS X 8341-3（WCAG 1.2.2・1.2.5）では、収録済みの動画に字幕が求められます。"
@@ -225,21 +238,9 @@ NO_CAPTIONS_WARNING = (
 class RoundtablePage(MembersPageMixin, Page):
     held_on = models.DateField("開催日")
     summary = models.TextField("テーマ・概要", max_length=1000)
-    video = models.ForeignKey(
-        "wagtaildocs.Document",
-        verbose_name="動画（MP4 または WebM）",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    captions = models.ForeignKey(
-        "wagtaildocs.Document",
-        verbose_name="字幕（WebVTT）",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
+    video = optional_document("動画（MP4 または WebM）")
+    captions = optional_document(
+        "字幕（WebVTT）",
         help_text="動画と同じく「会員限定資料」コレクションに登録した .vtt ファイル（UTF-8、1 行目が WEBVTT）を選んでください。",
     )
     transcript = models.TextField(

@@ -25,6 +25,10 @@ WIDTHS = (375, 1280)
 AXE_ON_MAIN = (
     """tags => axe.run({include: [["main"]]}, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})"""
 )
+SMALL_LISTED_LINKS = """() => [...document.querySelectorAll("main .app-admin-links a")]
+  .map(a => [a.textContent.trim(), a.getBoundingClientRect()])
+  .filter(([, box]) => box.width < 24 || box.height < 24)
+  .map(([text, box]) => `${text} ${Math.round(box.width)}×${Math.round(box.height)}`)"""
 # Screens changed for issue 18, kept as screenshots in artifacts/screenshots/admin/.
 SHOTS = {"tips/settings/", "meetings/<int:pk>/", "meetings/<int:pk>/report/"}
 
@@ -211,6 +215,14 @@ def test_every_project_admin_screen_has_no_axe_violation(sample, artifacts_dir):
                     page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
                 page.add_script_tag(path=str(AXE_JS))
                 result = page.evaluate(AXE_ON_MAIN, AXE_TAGS)
+                # axe's target-size passes 16 px links that have room around them; WCAG 2.5.8's
+                # 24 × 24 px is kept here for the listed links (downloads, filters) themselves.
+                small = page.evaluate(SMALL_LISTED_LINKS)
+                if small:
+                    problems.append(f"{path} at {width} px: links under 24 × 24 px: {small}")
+                if route == "meetings/<int:pk>/":
+                    page.locator(".app-admin-links").first.scroll_into_view_if_needed()
+                    page.screenshot(path=str(shots / f"meetings-detail-downloads-{width}.png"))
                 timings.append((time.monotonic() - started, width, path))
                 if result["violations"]:
                     problems.append(f"{path} at {width} px:\n{axe_report(result['violations'])}")
