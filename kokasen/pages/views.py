@@ -18,10 +18,14 @@ def search(request):
         documents = page_search.documents_for(site.root_page) if site else []
         hits = textsearch.search(documents, query, limit=200)
         page = Paginator(hits, 20).get_page(request.GET.get("page"))
+        terms = textsearch.query_terms(query)
         results = {
             "count": len(hits),
             "page": page,
-            "items": [{"doc": d, "snippet": textsearch.snippet(d, query)} for d in page.object_list],
+            "items": [
+                {"doc": d, "title": textsearch.highlight(d.title, terms), "excerpt": textsearch.excerpt(d, query)}
+                for d in page.object_list
+            ],
         }
     return render(request, "pages/search.html", {"query": query, "results": results})
 

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # The static export's background builds (decision 0054): django-tasks' database backend.
+    "django_tasks_db",
     # /healthz and /readyz, and the operator's scan_file command.
     "kokasen.ops",
     "kokasen.analytics",
@@ -516,3 +518,17 @@ PRIVACY_CONTRACTOR_NAME = env_str("PRIVACY_CONTRACTOR_NAME", "")
 # prunes the backup generations, or destroys the repository key; "" when there are no backups.
 # The default handles the portal's own restic repository (BACKUP_*, decision 0035).
 PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "kokasen.privacy.backups.restic_disposer")
+
+# --- Background tasks (decision 0054) -----------------------------------------------------------
+# Wagtail's own tasks stay on the immediate backend (they run inside the request, as before);
+# the static export's builds go to a database queue that `db_worker` drains
+# (deploy/systemd/kokasen-static-export.timer).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "static_export": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["static_export"]},
+}
+# The ZIPs built from the admin (never under MEDIA_ROOT: served only through the staff check).
+STATIC_EXPORT_ARCHIVE_DIR = Path(env_str("STATIC_EXPORT_ARCHIVE_DIR", str(BASE_DIR / "var" / "static-exports")))
+STATIC_EXPORT_KEEP = 10  # the newest ZIPs kept; older ones are deleted after each build
+STATIC_EXPORT_STALE_MINUTES = 30  # a build whose progress stopped this long ago has died
+STATIC_EXPORT_JOBS = 2  # processes that render a build from the admin
