@@ -1,4 +1,4 @@
-"""Every admin screen the project built (ops, accounts, tips, feedback, meetings), with the demo's
+"""Every admin screen the project built (ops, accounts, tips, feedback, meetings, static export), with the demo's
 sample data, at 375 and 1280 px: axe-core with the WCAG 2.0/2.1/2.2 A and AA tags finds no
 violation (issue 18: "an axe run over every project-built admin screen").
 
@@ -64,6 +64,11 @@ NOT_SCREENS = {
     "ops/incidents/<int:pk>/report.pdf": "a PDF download",
     "ops/reports/<int:year>/<int:month>/report.docx": "a Word download",
     "ops/reports/<int:year>/<int:month>/report.pdf": "a PDF download",
+    "static-export/start/": "POST only (starts an export build)",
+    "static-export/builds/<int:pk>/download/": "a ZIP download",
+    "static-export/preview/<str:structure>/<str:design>/<int:page_id>/": (
+        "a public page in another design, for the compare screen's frames (the public pages' axe run covers them)"
+    ),
     "login/": "the login page (checked with the public pages' login journey)",
     "snippets/notifications/messagetemplate/add/": "a redirect (templates are made by the app, not added)",
 }
