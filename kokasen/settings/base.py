@@ -446,7 +446,7 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "mp4", "webm"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "mp4", "webm", "vtt"]
 # Members area (kokasen/members, docs/decisions/0009): uploads are checked by content and
 # size and renamed; documents are served by the app (range requests) or, when the prefix is
 # set, by nginx through X-Accel-Redirect (deploy/nginx/portal.conf).
