@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # staff recovery codes (decision 0053)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
