@@ -113,9 +113,20 @@ def recovery_codes_account_item(request):
     }
 
 
+# --- Wagtail's own menu in the request's language (decision 0053) ----------------------------
+
+
 @hooks.register("construct_main_menu")
-def help_menu_in_japanese(request, menu_items):
-    """Wagtail 8 has no Japanese for its 「Help」 menu (its entries are translated)."""
+def whats_new_in_the_request_language(request, menu_items):
+    """Wagtail 8 formats 「What's new in Wagtail X」 once, in the language of the first request
+    after start-up, and keeps it: formatted again here, from locale/ja's translation."""
+    from django.utils.translation import gettext
+    from wagtail.utils.version import get_main_version
+
     for item in menu_items:
-        if item.name == "help":
-            item.label = "ヘルプ"
+        if item.name != "help":
+            continue
+        for child in item.menu.registered_menu_items:
+            if child.name.startswith("whats-new-in-wagtail-"):
+                version = get_main_version(include_patch=False)
+                child.label = gettext("What's new in Wagtail %(version)s") % {"version": version}

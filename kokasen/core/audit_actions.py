@@ -64,7 +64,7 @@ def group_label(prefix: str) -> str:
 
 
 def registered() -> dict[str, AuditAction]:
-    return dict(_ACTIONS)
+    return _ACTIONS
 
 
 def is_registered(code: str) -> bool:

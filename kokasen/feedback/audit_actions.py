@@ -18,5 +18,8 @@ def _update(detail: dict) -> str:
 register("feedback.opinion_sent", "ご意見の受付", "{by}ご意見「{target}」を送信しました。")
 register("feedback.opinion_updated", "ご意見の対応状況の更新", "{by}ご意見「{target}」を更新しました。", detail=_update)
 register("feedback.exported", "ご意見の書き出し", "{by}ご意見{count}件を{format}形式で書き出しました。")
-register_detail_names({"status": "対応状況", "internal_notes": "内部メモ", "format": "形式", "count": "件数"})
+register_detail_names(
+    {"status": "対応状況", "internal_notes": "内部メモ", "format": "形式", "count": "件数"},
+    values={"internal_notes": {"changed": "変更あり"}},
+)
 register_groups({"feedback": "意見箱"})

@@ -1,6 +1,6 @@
 """Japanese labels and sentences of the 情報交換会's audit actions (kokasen/core/audit_actions.py)."""
 
-from kokasen.core.audit_actions import register, register_groups
+from kokasen.core.audit_actions import register, register_detail_names, register_groups
 
 for code, label, sentence in (
     ("meetings.meeting_created", "情報交換会の作成", "{by}情報交換会「{target}」を作成しました。"),
@@ -44,3 +44,64 @@ for code, label, sentence in (
 ):
     register(code, label, sentence)
 register_groups({"meetings": "情報交換会"})
+
+register_detail_names(
+    {
+        "groups": "グループ数",
+        "half": "前半・後半",
+        "room": "会議室",
+        "people": "人数",
+        "participants": "参加者数",
+        "approval_cleared": "確定の取り消し",
+        "local_governments": "自治体数",
+        "local_government": "自治体",
+        "replaced": "置き換えた件数",
+        "group": "グループ",
+        "filename": "ファイル名",
+        "encoding": "文字コード",
+        "department": "部署",
+        "violations": "条件を満たさない箇所",
+        "violations_confirmed": "条件外の確認",
+        "to_group": "移動先のグループ",
+        "from_group": "移動元のグループ",
+        "from_groups": "移動元のグループ",
+        "moved_groups": "移動したグループ",
+        "title": "名称",
+        "sessions": "回数",
+        "responses": "回答数",
+        "facilitator": "進行役",
+        "facilitators": "進行役",
+        "without_center": "センター未設置",
+        "with_center": "センター設置済み",
+        "tool": "会議ツール",
+        "session": "回",
+        "rooms_cleared": "会議室の割り当ての取り消し",
+        "rooms": "会議室数",
+        "roles_pending": "未確定の役割",
+        "replaced_groups": "置き換えたグループ数",
+        "mixed_upper_bound": "混成の上限",
+        "mixed_groups": "混成のグループ数",
+        "groups_removed": "削除したグループ数",
+        "deleted_rooms": "削除した会議室",
+        "centers_unknown": "設置状況が不明な自治体",
+        "centers_from_list": "一覧から取り込んだ設置状況",
+        "capacity": "定員",
+        "approved_by": "確定した人",
+        "approved_at": "確定日時",
+        "agenda": "議題",
+        "added": "追加",
+        "absent": "欠席",
+        "present": "出席",
+        "corrections": "修正",
+        "ignored_columns": "読み飛ばした列",
+        "questions": "設問数",
+        "file": "ファイル",
+        "entries": "件数",
+        "moved": "移動",
+        "refused": "受け付けなかった件数",
+        "cancelled": "取り消し",
+        "objective": "目標",
+        "number": "番号",
+        "label": "名称",
+    }
+)
