@@ -118,20 +118,26 @@ def _po_entries(path: Path):
 @cache
 def wagtail_english():
     """Every text of Wagtail's interface: the exact ones, and patterns for those with
-    placeholders that have at least two words of their own (「%(count)s page」 would match any
-    English ending in 「page」)."""
+    placeholders. A text with markup (「%(total)s Pages <span …>created in …</span>」) counts
+    piece by piece, as the page shows it. A placeholder stands for anything when the text has
+    two words of its own or more, for a number when it has one (「65 Pages」 but not 「Root page」
+    for 「%(count)s page」)."""
     exact, patterns = set(), []
     for po in Path(wagtail.__file__).parent.rglob("locale/en/LC_MESSAGES/*.po"):
         for entry in _po_entries(po):
-            for text in (entry.get("msgid"), entry.get("msgid_plural")):
-                text = " ".join((text or "").replace('\\"', '"').replace("\\n", " ").split())
-                if not re.search("[A-Za-z]{2}", text):
-                    continue
-                if not PLACEHOLDER.search(text):
-                    exact.add(text)
-                elif len(re.findall("[A-Za-z]{2,}", PLACEHOLDER.sub("", text))) >= 2:
-                    parts = [re.escape(part) for part in PLACEHOLDER.split(text)]
-                    patterns.append((text, re.compile("^" + ".+?".join(parts) + "$")))
+            for source in (entry.get("msgid"), entry.get("msgid_plural")):
+                source = (source or "").replace('\\"', '"').replace("\\n", " ")
+                for piece in re.split(r"<[^>]+>", source):
+                    text = " ".join(piece.split())
+                    words = len(re.findall("[A-Za-z]{2,}", PLACEHOLDER.sub("", text)))
+                    if not words:
+                        continue
+                    if not PLACEHOLDER.search(text):
+                        exact.add(text)
+                    else:
+                        anything = ".+?" if words >= 2 else r"[\d,.]+"
+                        parts = [re.escape(part) for part in PLACEHOLDER.split(text)]
+                        patterns.append((source, re.compile("^" + anything.join(parts) + "$")))
     return exact - ALLOWED, patterns
 
 
@@ -259,9 +265,11 @@ def test_the_finder_finds_wagtails_english_and_ignores_content():
     html = (
         '<nav aria-label="Actions"><a title="Show filters">x</a></nav><p>Toggle breadcrumbs</p>'
         "<p>sample-guidelines.pdf</p><p>What's new in Wagtail 8.0</p><script>Search…</script>"
+        '<a>65 Pages <span class="w-sr-only">created in X</span></a><th>Root page</th>'
     )
     assert set(english_of_wagtail(html).values()) == {
         "Actions",
+        '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',
         "Show filters",
         "Toggle breadcrumbs",
         "What's new in Wagtail %(version)s",
