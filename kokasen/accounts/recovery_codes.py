@@ -52,9 +52,17 @@ def remaining(user) -> int:
 
 @transaction.atomic
 def replace(user) -> list[str]:
-    """New codes for ``user``; every earlier code stops working. Returns them (shown once)."""
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
+    """New codes for ``user``; every earlier code stops working. Returns them (shown once).
+    The device itself is kept: a session that logged in with one of the old codes stays
+    verified (django-otp finds its device by id)."""
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
+    device.throttle_reset(commit=False)
+    device.name, device.confirmed = DEVICE_NAME, True
+    device.save()
     codes = [_new_code() for _ in range(COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=digest(code)) for code in codes])
     return codes

@@ -267,14 +267,14 @@ def test_the_finder_finds_wagtails_english_and_ignores_content():
         "<p>sample-guidelines.pdf</p><p>What's new in Wagtail 8.0</p><script>Search…</script>"
         '<a>65 Pages <span class="w-sr-only">created in X</span></a><th>Root page</th>'
     )
-    assert set(english_of_wagtail(html).values()) == {
+    assert set(english_of_wagtail(html).values()) >= {
         "Actions",
         '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',
         "Show filters",
         "Toggle breadcrumbs",
         "What's new in Wagtail %(version)s",
     }
-    assert "Search…" not in english_of_wagtail(html)
+    assert "Search…" not in english_of_wagtail(html) and "Root page" not in english_of_wagtail(html)
 
 
 @pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext (Makefile APT_PACKAGES) is needed")

@@ -94,26 +94,26 @@ def test_recovery_codes_in_the_browser(scene):
             # bypass_csp only to inject axe into the pages
             context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP", bypass_csp=True)
             page = context.new_page()
-            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda m, p=page: m.type == "error" and errors.append(f"{p.url}: {m.text}"))
+            page.on("pageerror", lambda error, p=page: errors.append(f"{p.url}: {error}"))
             # A colleague without the phone: the recovery step, one code, how many remain.
             _log_in(page, base, "itaku-kaifuku")
             page.get_by_role("link", name="認証アプリを使えないとき（回復コードでログイン）").click()
             expect(page.get_by_role("heading", name="回復コードでログイン")).to_be_visible()
             _check(page, "login-recovery", shots, violations, width)
-            code = codes[0 if width == 375 else 1]
-            page.get_by_role("textbox", name="回復コード").fill(code.upper())
+            page.get_by_role("textbox", name="回復コード").fill(codes[0].upper())
             page.get_by_role("button", name="確認してログイン").click()
-            expect(page.get_by_text(f"使える回復コードは残り{9 if width == 375 else 8}個です。")).to_be_visible()
+            expect(page.get_by_text("使える回復コードは残り9個です。")).to_be_visible()
             _check(page, "admin-after-recovery", shots, violations, width)
             page.goto(f"{base}/admin/account/")
             page.get_by_role("tab", name="他のアクション").click()
             page.get_by_role("link", name="回復コード").click()
-            expect(page.get_by_text(f"残り{9 if width == 375 else 8}個")).to_be_visible()
+            expect(page.get_by_text("残り9個")).to_be_visible()
             _check(page, "admin-recovery-codes", shots, violations, width)
             page.get_by_role("button", name="新しい回復コードを作成する").click()
             expect(page.locator("ul.app-recovery-codes li")).to_have_count(10)
             _check(page, "admin-recovery-codes-new", shots, violations, width)
+            codes = page.locator("ul.app-recovery-codes code").all_inner_texts()  # the old ones are void
             context.close()
 
         # A newcomer enrols with the mailed link and is shown the ten codes once.
@@ -148,6 +148,8 @@ def test_recovery_codes_in_the_browser(scene):
             _check(page, "admin-audit-trail", shots, violations, width)
         context.close()
     assert not violations, "\n".join(violations)
+    # Wagtail's own account screen asks Chromium for time zones its ICU does not know.
+    errors = [error for error in errors if "localizeTimeZoneOptions" not in error]
     assert not errors, errors
 
 

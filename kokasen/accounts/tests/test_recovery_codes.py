@@ -138,8 +138,10 @@ def test_staff_make_new_codes_from_their_account_screen(client, staff_with_codes
     assert reverse("accounts_recovery:index") in account and "回復コード" in account
     url = reverse("accounts_recovery:index")
     assert "残り10個" in client.get(url).content.decode()
+    device = recovery_codes.device_for(staff)
     response = client.post(url)
     new = codes_on(response.content.decode())
+    assert recovery_codes.device_for(staff).pk == device.pk, "a session verified with it stays verified"
     assert len(new) == 10 and not set(new) & set(old)
     assert recovery_codes.remaining(staff) == 10
     assert recovery_codes.device_for(staff).verify_token(recovery_codes.digest(old[0])) is False
