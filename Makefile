@@ -26,8 +26,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # a server makes the PDF too, so deploy/install.sh installs it as well).
 # firefox-esr (driven over Marionette), webkit2gtk-driver (WebKitWebDriver and MiniBrowser) and xvfb (MiniBrowser's display):
 # the three-engine journeys of kokasen/pages/tests/test_browser_engines.py (decision 0046).
+# gettext: msgfmt for make messages and the test that the committed locale/ja .mo is the .po compiled
+# (decision 0053; production needs nothing, the .mo is committed).
 APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx systemd nftables iproute2 fail2ban logrotate clamav-daemon clamav redis-server \
-	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit firefox-esr webkit2gtk-driver xvfb
+	postgresql rsync python3-venv python3-systemd clamav-freshclam shellcheck poppler-utils restic monit firefox-esr webkit2gtk-driver xvfb gettext
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
@@ -36,7 +38,7 @@ BENCH_APT_PACKAGES := goaccess
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench measure-stack export lint audit clean
+.PHONY: setup run test test-tools bench measure-stack export lint audit clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -98,6 +100,10 @@ measure-stack: setup test-tools
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
+
+## messages: compile the project's Japanese catalogue (locale/ja/LC_MESSAGES/django.po → .mo; commit both; decision 0053)
+messages:
+	msgfmt --check -o locale/ja/LC_MESSAGES/django.mo locale/ja/LC_MESSAGES/django.po
 
 ## lint: ruff (checks and formatting), the import layers (decision 0022), the template linter, shellcheck on deploy/'s scripts, Django's system checks, no model change without its migration, and the compat lint: every CSS and JS feature of static/ supported by the browsers of tools/.browserslistrc (decision 0045)
 lint: setup tools/node_modules/.installed

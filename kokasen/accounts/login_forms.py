@@ -63,3 +63,29 @@ class TOTPForm(DescribedFieldsMixin, forms.Form):
         if not re.fullmatch(r"[0-9]{6}", token):
             raise forms.ValidationError("確認コードは半角数字6桁で入力してください。", code="format")
         return token
+
+
+class RecoveryCodeForm(DescribedFieldsMixin, forms.Form):
+    recovery_code = forms.CharField(
+        label="回復コード",
+        help_text="認証アプリの登録時に表示された10個のうち、まだ使っていない1つです（例：abcde-fghjk）。大文字・小文字、ハイフンの有無は問いません。",
+        max_length=40,
+        error_messages={"required": "回復コードを入力してください。"},
+        widget=forms.TextInput(
+            attrs={
+                "class": INPUT_CLASS,
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "size": "14",
+            }
+        ),
+    )
+
+    def clean_recovery_code(self):
+        from .recovery_codes import normalise
+
+        code = normalise(self.cleaned_data["recovery_code"])
+        if not re.fullmatch(r"[a-z0-9]{10}", code):
+            raise forms.ValidationError("回復コードは英数字10文字（ハイフンを除く）で入力してください。", code="format")
+        return code

@@ -117,7 +117,7 @@ def _staff_enrolment_key_prefix(user) -> str:
 
 
 def staff_enrolment_invitation_queue(
-    *, user, link: str, expires_at, issued_by: str, invitation_id: int
+    *, user, link: str, expires_at, issued_by: str, invitation_id: int, after_reset: bool = False
 ) -> OutboxMessage:
     """The invitation to enrol a first TOTP device, to the staff user's own address only.
 
@@ -132,6 +132,7 @@ def staff_enrolment_invitation_queue(
         "link": link,
         "expires_at": expires_at,
         "issued_by": issued_by,
+        "after_reset": after_reset,
     }
     subject, body = emails.render(STAFF_ENROLMENT_INVITATION, context)
     return outbox.message_queue(

@@ -1,6 +1,6 @@
 """Writes to accounts: provisioning of local-government accounts from the address list,
-reissue, disabling, reset and password change; staff two-factor enrolment invitations and
-device resets. Every function is one transaction and audited.
+reissue, disabling, reset and password change; staff two-factor enrolment invitations,
+device resets and recovery codes. Every function is one transaction and audited.
 
 Messages go through the outbox (notices.py); generated passwords are never stored in plain
 text (kokasen/accounts/credentials.py).
@@ -21,7 +21,7 @@ from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Problem, Refused
 from kokasen.localgov.models import LocalGovernment
 
-from . import access, credentials, enrolment, notices, roles
+from . import access, credentials, enrolment, notices, recovery_codes, roles
 from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
@@ -296,7 +296,13 @@ def _locked_user(user):
 
 @transaction.atomic
 def enrolment_invitation_issue(
-    *, user, acting_user=None, request=None, print_link: bool = False, issued_by_label: str = ""
+    *,
+    user,
+    acting_user=None,
+    request=None,
+    print_link: bool = False,
+    issued_by_label: str = "",
+    after_reset: bool = False,
 ) -> IssuedInvitation:
     """A new one-time invitation for ``user`` to enrol a first TOTP device; earlier open
     invitations are revoked and their unsent e-mails cancelled. Mailed to the user's own
@@ -325,7 +331,12 @@ def enrolment_invitation_issue(
     if not print_link:
         issuer = "システム管理者" if acting_user is None else f"管理者の{acting_user.display_name()}さん"
         message = notices.staff_enrolment_invitation_queue(
-            user=user, link=link, expires_at=invitation.expires_at, issued_by=issuer, invitation_id=invitation.pk
+            user=user,
+            link=link,
+            expires_at=invitation.expires_at,
+            issued_by=issuer,
+            invitation_id=invitation.pk,
+            after_reset=after_reset,
         )
     audit_record(
         action="totp.invitation_issued",
@@ -360,6 +371,7 @@ def totp_device_reset(
     _enrolment_check(user, acting_user, "reset")
     devices = list(TOTPDevice.objects.filter(user=user).values_list("name", "confirmed"))
     TOTPDevice.objects.filter(user=user).delete()
+    recovery_removed = recovery_codes.delete_all(user)
     now = timezone.now()
     revoked = _revoke_open_invitations(user, now)
     cancelled = notices.staff_enrolment_cancel_unsent(user=user)
@@ -374,6 +386,7 @@ def totp_device_reset(
             "by": _issuer_label(acting_user, issued_by_label),
             "devices": [name for name, confirmed in devices if confirmed],
             "unconfirmed_devices": sum(1 for _, confirmed in devices if not confirmed),
+            "recovery_codes_removed": recovery_removed,
             "revoked_invitations": revoked,
             "cancelled_unsent": cancelled,
         },
@@ -381,7 +394,12 @@ def totp_device_reset(
     if not print_link and not user.email:
         return None
     return enrolment_invitation_issue(
-        user=user, acting_user=acting_user, request=request, print_link=print_link, issued_by_label=issued_by_label
+        user=user,
+        acting_user=acting_user,
+        request=request,
+        print_link=print_link,
+        issued_by_label=issued_by_label,
+        after_reset=True,
     )
 
 
@@ -428,3 +446,43 @@ def totp_device_enrol(*, device, invitation, request=None) -> bool:
         detail={"username": user.get_username(), "device": device.name, "invitation": invitation.pk},
     )
     return True
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user, request=None, reason: str) -> list[str]:
+    """New one-time recovery codes for ``user`` (a staff user with a confirmed authenticator
+    app), replacing any earlier ones; ``reason`` is ``"enrolment"`` or ``"regenerated"``.
+    Returns the codes, to be shown once (decision 0053)."""
+    user = _locked_user(user)
+    if not roles.requires_two_factor(user) or not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise Refused("回復コードは、認証アプリを登録した職員のアカウントだけが作成できます。")
+    replaced = recovery_codes.remaining(user)
+    codes = recovery_codes.replace(user)
+    audit_record(
+        action="totp.recovery_codes_issued",
+        acting_user=user if reason == "regenerated" else None,
+        target=user,
+        request=request,
+        target_label=user.get_username(),
+        detail={"username": user.get_username(), "reason": reason, "count": len(codes), "replaced_unused": replaced},
+    )
+    return codes
+
+
+@transaction.atomic
+def recovery_code_use(*, user, typed: str, request=None) -> int | None:
+    """Use one recovery code of ``user``: the number of codes left, or None if the code is not
+    (or no longer) valid. The caller counts a failure like a wrong TOTP code (lockout)."""
+    device = recovery_codes.device_for(user)
+    if device is None or not recovery_codes.use(device, typed):
+        return None
+    left = recovery_codes.remaining(user)
+    audit_record(
+        action="totp.recovery_code_used",
+        acting_user=None,
+        target=user,
+        request=request,
+        target_label=user.get_username(),
+        detail={"username": user.get_username(), "remaining": left},
+    )
+    return left

@@ -9,6 +9,8 @@ urlpatterns = [
     path("login/", views_login.LoginView.as_view(), name="login"),
     path("login/totp/", views_login.login_totp, name="login_totp"),
     path("login/totp/setup/", views_login.login_totp_setup, name="login_totp_setup"),
+    # A one-time recovery code instead of the app's code (docs/decisions/0053-japanese-admin-and-recovery-codes.md)
+    path("login/totp/recovery/", views_login.login_totp_recovery, name="login_totp_recovery"),
     # The one-time invitation to enrol (docs/decisions/0020-staff-enrolment-invitations.md)
     path("login/totp/invitation/<str:token>/", views_enrolment.enrolment_invitation, name="enrolment_invitation"),
     path("logout/", views_login.LogoutView.as_view(), name="logout"),

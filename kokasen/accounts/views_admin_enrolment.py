@@ -1,6 +1,7 @@
 """Wagtail admin screen 「職員の二要素認証」 (``/admin/staff-two-factor/``; decision 0020):
 every active staff account with its authenticator-app state and open invitation, the buttons
-「招待を送る」 and 「認証アプリをリセット」 (each a POST after a confirmation page; the services
+「招待を送る」 and 「認証アプリをリセット」 (removes the app and the recovery codes of decision 0053;
+each a POST after a confirmation page; the services
 check who may do what and audit it), and the latest ``totp.*`` events.
 
 Only 管理者 (and superusers) with a verified TOTP session (``access.agency_admin_required``).
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from kokasen.core import refusals
+from kokasen.core import audit_actions, refusals
 from kokasen.core.refusals import Refused
 
 from . import enrolment, roles, selectors, services
@@ -40,21 +41,13 @@ ACTIONS = {
     "reset": {
         "title": "認証アプリのリセット",
         "question": "{who}の認証アプリの登録を削除し、新しい招待を送りますか？",
-        "detail": "スマートフォンの紛失や機種変更のときに使います。これまでの認証アプリの確認コードはすぐに使えなくなり、"
+        "detail": "スマートフォンの紛失や機種変更のときに使います。これまでの認証アプリの確認コードと回復コードはすぐに使えなくなり、"
         "ログイン中の画面も確認コードの入力からやり直しになります。続けて、新しい招待のメールを {email} に送ります"
         "（メールアドレスが登録されていない場合は、リセットだけを行います）。",
         "button": "リセットして招待を送る",
     },
 }
 
-EVENT_LABELS = {
-    "totp.invitation_issued": "招待を発行",
-    "totp.invitation_opened": "招待のURLを開いた",
-    "totp.invitation_used": "招待を使って登録",
-    "totp.device_confirmed": "認証アプリを登録",
-    "totp.device_reset": "認証アプリをリセット",
-    "totp.enrolment_refused": "登録を拒否",
-}
 REASON_LABELS = {
     enrolment.NO_INVITATION: "招待なし",
     enrolment.OTHER_USER: "別のユーザーあての招待",
@@ -100,7 +93,7 @@ def staff_two_factor_index(request):
     rows = [_row(user, request.user) for user in selectors.staff_accounts()]
     events = list(selectors.enrolment_events())
     for event in events:
-        event.label = EVENT_LABELS.get(event.action, event.action)
+        event.label = audit_actions.label(event.action)
         event.reason_label = REASON_LABELS.get(event.detail.get("reason", ""), event.detail.get("reason", ""))
         event.by = event.actor_label or event.detail.get("issued_by") or event.detail.get("by") or ""
     context = screen_context(

@@ -9,6 +9,7 @@ status 429, before any password or code is checked.
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
@@ -22,9 +23,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from . import enrolment, lockout, services, two_factor, views_enrolment
+from . import enrolment, lockout, recovery_codes, services, two_factor, views_enrolment
 from .login_audit import STAGE_TOTP, record_attempt
-from .login_forms import LoginForm, TOTPForm
+from .login_forms import LoginForm, RecoveryCodeForm, TOTPForm
 
 TOO_MANY_STATUS = 429
 
@@ -117,7 +118,7 @@ class _TOTPStep:
         """A response if this attempt must not even be checked (address, place or account)."""
         return _refuse_if_needed(self.request, self.attempt(), user=self.user, stage=STAGE_TOTP)
 
-    def failed(self, form, *, reason: str, message: str):
+    def failed(self, form, *, reason: str, message: str, field: str = "otp_token"):
         """Count a refused code like a wrong password, in the audit trail and the throttles."""
         record_attempt(
             self.request,
@@ -128,14 +129,14 @@ class _TOTPStep:
             reason=reason,
         )
         lockout.record_failure(self.attempt(), self.request)
-        form.add_error("otp_token", message)
+        form.add_error(field, message)
 
-    def complete(self, device):
+    def complete(self, device, *, method: str = "password+totp"):
         request, user = self.request, self.user
         next_url = two_factor.pending_next(request)
         backend = two_factor.pending_backend(request, user)
         two_factor.clear_pending(request)
-        request.kokasen_login_method = "password+totp"
+        request.kokasen_login_method = method
         auth_login(request, user, backend=backend)
         otp_login(request, device)
         response = redirect(next_url)
@@ -222,7 +223,7 @@ def login_totp_setup(request):
                     return views_enrolment.enrolment_refused(
                         request, step.user, reason=enrolment.problem_now(invitation)
                     )
-                return step.complete(device)
+                return _complete_with_recovery_codes(request, step, device)
             else:
                 step.failed(form, reason="wrong_code", message=WRONG_CODE)
     context = {
@@ -233,6 +234,59 @@ def login_totp_setup(request):
         "issuer": settings.OTP_TOTP_ISSUER,
     }
     return render(request, "accounts/login_totp_setup.html", context)
+
+
+def _complete_with_recovery_codes(request, step, device):
+    """The enrolment is done: log in, and show the new recovery codes once, in this response
+    (they are never stored in the session or anywhere else readable; decision 0053)."""
+    user = step.user
+    codes = services.recovery_codes_issue(user=user, request=request, reason="enrolment")
+    next_url = step.complete(device).url
+    response = render(
+        request, "accounts/recovery_codes_shown.html", {"codes": codes, "next_url": next_url, "enrolled": True}
+    )
+    lockout.remember_device(request, response, user.get_username())
+    return response
+
+
+WRONG_RECOVERY_CODE = "回復コードが正しくないか、すでに使われています。登録時に控えた回復コードのうち、まだ使っていないものを入力してください。"
+
+
+@sensitive_post_parameters("recovery_code")
+@csrf_protect
+@never_cache
+def login_totp_recovery(request):
+    """The second step with a one-time recovery code instead of the app's code (decision 0053).
+    Counted by the same defences as a wrong TOTP code (lockout.py), before and after."""
+    step = _TOTPStep(request)
+    if step.user is None:
+        return _restart(request)
+    if not two_factor.confirmed_devices(step.user).exists():
+        return redirect("accounts:login_totp_setup")
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST":
+        refused = step.refusal()
+        if refused is not None:
+            return refused
+        if form.is_valid():
+            device = recovery_codes.device_for(step.user)
+            if device is not None and recovery_codes.throttled(device):
+                step.failed(
+                    form,
+                    reason="device_throttled",
+                    message="回復コードの入力に続けて失敗したため、しばらく入力を受け付けません。時間をおいてから入力してください。",
+                    field="recovery_code",
+                )
+            else:
+                left = services.recovery_code_use(
+                    user=step.user, typed=form.cleaned_data["recovery_code"], request=request
+                )
+                if left is not None:
+                    response = step.complete(device, method="password+recovery_code")
+                    messages.warning(request, recovery_codes.remaining_message(left))
+                    return response
+                step.failed(form, reason="wrong_recovery_code", message=WRONG_RECOVERY_CODE, field="recovery_code")
+    return render(request, "accounts/login_totp_recovery.html", {"form": form, "pending_user": step.user})
 
 
 class LogoutView(auth_views.LogoutView):

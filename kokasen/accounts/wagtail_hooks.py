@@ -88,9 +88,45 @@ def register_enrolment_menu_item():
     )
 
 
+# --- 「回復コード」 (one's own recovery codes; docs/decisions/0053-japanese-admin-and-recovery-codes.md)
+
+
+@hooks.register("register_admin_urls")
+def register_recovery_code_urls():
+    from . import views_admin_recovery as views
+
+    urls = [path("", views.recovery_codes_screen, name="index")]
+    return [path("recovery-codes/", include((urls, "accounts_recovery"), namespace="accounts_recovery"))]
+
+
+@hooks.register("register_account_menu_item")
+def recovery_codes_account_item(request):
+    """A link on Wagtail's account screen (its 「その他の操作」 tab) for staff with an app."""
+    from . import roles, two_factor
+
+    if not roles.is_staff_role(request.user) or not two_factor.confirmed_devices(request.user).exists():
+        return None
+    return {
+        "url": reverse("accounts_recovery:index"),
+        "label": "回復コード",
+        "help_text": "認証アプリを使えないときにログインで使う、1回限りのコードです。残りの数の確認と、新しいコードの作成ができます。",
+    }
+
+
+# --- Wagtail's own menu in the request's language (decision 0053) ----------------------------
+
+
 @hooks.register("construct_main_menu")
-def help_menu_in_japanese(request, menu_items):
-    """Wagtail 8 has no Japanese for its 「Help」 menu (its entries are translated)."""
+def whats_new_in_the_request_language(request, menu_items):
+    """Wagtail 8 formats 「What's new in Wagtail X」 once, in the language of the first request
+    after start-up, and keeps it: formatted again here, from locale/ja's translation."""
+    from django.utils.translation import gettext
+    from wagtail.utils.version import get_main_version
+
     for item in menu_items:
-        if item.name == "help":
-            item.label = "ヘルプ"
+        if item.name != "help":
+            continue
+        for child in item.menu.registered_menu_items:
+            if child.name.startswith("whats-new-in-wagtail-"):
+                version = get_main_version(include_patch=False)
+                child.label = gettext("What's new in Wagtail %(version)s") % {"version": version}

@@ -192,8 +192,6 @@ AUDIT_FILTERS = ("action", "actor", "target", "address", "since", "until")
 def audit_trail(request):
     filters = {name: request.GET.get(name, "").strip()[:150] for name in AUDIT_FILTERS}
     page = Paginator(selectors.audit_events(**filters), PER_PAGE).get_page(request.GET.get("p"))
-    for event in page:
-        event.shown_detail = selectors.shown_detail(event.detail)
     query = urlencode({name: value for name, value in filters.items() if value})
     context = _context(
         "監査ログ",

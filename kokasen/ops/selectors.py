@@ -10,14 +10,11 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from kokasen.accounts import roles
+from kokasen.core import audit_actions
 from kokasen.core.models import AuditEvent
 
 from .detection import SEVERITIES
 from .models import Alert, ScanRun
-
-# Keys of an audit event's detail never shown on the screen: what someone typed as a user ID
-# (it may be a password typed into the wrong box) and anything named like a secret.
-HIDDEN_DETAIL = ("typed", "password", "token", "secret", "nonce")
 
 
 def alert_recipients() -> list[str]:
@@ -84,19 +81,10 @@ def audit_events(
 
 
 def action_choices() -> list[tuple[str, str]]:
-    """The actions recorded so far, grouped by their first word (``login.`` …), for the filter."""
+    """The actions recorded so far, grouped by their first word (``login.`` …), for the filter,
+    with their Japanese names (kokasen/core/audit_actions.py)."""
     actions = sorted(set(AuditEvent.objects.order_by().values_list("action", flat=True).distinct()))
     prefixes = sorted({action.split(".", 1)[0] + "." for action in actions if "." in action})
-    return [(prefix, f"{prefix}*（すべて）") for prefix in prefixes] + [(action, action) for action in actions]
-
-
-def shown_detail(detail: dict) -> list[tuple[str, str]]:
-    if not isinstance(detail, dict):
-        return []
-    rows = []
-    for key, value in detail.items():
-        if any(word in key.lower() for word in HIDDEN_DETAIL):
-            continue
-        text = value if isinstance(value, str) else str(value)
-        rows.append((key, text[:300]))
-    return rows
+    return [(prefix, audit_actions.group_label(prefix)) for prefix in prefixes] + [
+        (action, audit_actions.label(action)) for action in actions
+    ]

@@ -232,6 +232,11 @@ ROWS: dict[str, list[Case]] = {
              data={"otp_token": "000000"}),
     ],
     "login/totp/setup/": [Case("/login/totp/setup/", (to("/login/"),) * 6 + (to("/login/totp/"),))],
+    # A one-time recovery code instead of the app's code (decision 0053): only after the password.
+    "login/totp/recovery/": [
+        Case("/login/totp/recovery/", (to("/login/"),) * 6 + (200,), post=(to("/login/"),) * 6 + (200,),
+             data={"recovery_code": "aaaaa-aaaaa"}),
+    ],
     "login/totp/invitation/<str:token>/": [
         Case(lambda s: s.invitation_path, (to("/login/"),) * 7),
         Case("/login/totp/invitation/not-a-token/", (404,) * 7),
@@ -299,6 +304,13 @@ ROWS: dict[str, list[Case]] = {
     "admin/staff-two-factor/<int:pk>/<str:action>/": [
         Case(lambda s: f"/admin/staff-two-factor/{s.invitee.pk}/invite/", staff(200, H), post=staff_post(DONE, H),
              data={}),
+        # Resetting somebody else's app and recovery codes: 管理者 only (decision 0053).
+        Case(lambda s: f"/admin/staff-two-factor/{s.operator.pk}/reset/", staff(200, H), post=staff_post(DONE, H),
+             data={}),
+    ],
+    # One's own recovery codes (decision 0053): every verified staff member, for themselves.
+    "admin/recovery-codes/": [
+        Case("/admin/recovery-codes/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],
     "admin/snippets/notifications/messagetemplate/": [
         Case("/admin/snippets/notifications/messagetemplate/", staff()),

@@ -112,7 +112,8 @@ def test_the_audit_trail_filters_and_hides_what_was_typed(staff_client, rf, oper
     AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     page = staff_client.get("/admin/ops/audit/").content.decode()
     assert "012025" in page and "013013" in page and "014014" in page
-    assert "MyPassw0rd" not in page and "result：failed" in page
+    assert "MyPassw0rd" not in page and "結果：失敗" in page
+    assert "「012025」のログインに失敗しました" in page and "login.failed" not in page.split("<tbody>")[1]
     page = staff_client.get("/admin/ops/audit/?action=login.").content.decode()
     assert "012025" in page and "013013" not in page and "014014" in page
     page = staff_client.get("/admin/ops/audit/?address=198.51.100").content.decode()

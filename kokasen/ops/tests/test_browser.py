@@ -98,7 +98,9 @@ def test_the_operator_acknowledges_an_alert(scene, django_db_blocker, artifacts_
         expect(page.get_by_text("庁に電話で報告済み")).to_be_visible()
         page.goto(f"{base}/admin/ops/audit/?action=ops.")
         expect(page.locator("table.listing tbody tr")).to_have_count(1)
-        expect(page.locator("table.listing")).to_contain_text("ops.alert_acknowledged")
+        expect(page.locator("table.listing")).to_contain_text(
+            "アラートへの対応"
+        )  # the code's Japanese label (decision 0053)
         page.screenshot(path=str(shots / "ops-audit.png"), full_page=True)
     assert errors == []
     with django_db_blocker.unblock():

@@ -173,6 +173,8 @@ def test_settings_screen_for_the_agency_only(client, agency_admin, operator):
     assert event.detail["changes"]["mode"] == {"old": "pre", "new": "post"}
     assert event.actor == agency_admin
     page = client.get(reverse("tips_admin:settings")).content.decode()
-    assert "pre → post" in page
+    # In Japanese, never the stored codes (decision 0053).
+    assert "受付の方式：事前承認（承認後に公開） → 事後確認（すぐに公開し、あとで確認）" in page
+    assert "pre → post" not in page and "mode：" not in page
     response = client.post(reverse("tips_admin:settings"), {"mode": "chaos", "max_length": "5"})
     assert response.status_code == 200 and BoardSettings.load().mode == ModerationMode.POST

@@ -1,0 +1,138 @@
+"""Japanese labels and sentences of the accounts app's audit actions (kokasen/core/audit_actions.py)."""
+
+from kokasen.core.audit_actions import register, register_detail_names, register_groups
+
+for code, label, sentence in (
+    ("account.created", "自治体アカウントの作成", "{by}自治体アカウント「{target}」を作成しました。"),
+    ("account.addresses_updated", "通知先アドレスの更新", "{by}「{target}」の通知先メールアドレスを更新しました。"),
+    ("account.disabled", "アカウントの利用停止", "{by}アカウント「{target}」を利用停止にしました。"),
+    ("account.enabled", "アカウントの利用再開", "{by}アカウント「{target}」の利用を再開しました。"),
+    ("account.password_reissued", "パスワードの再発行", "{by}「{target}」のパスワードを再発行しました。"),
+    ("account.password_changed", "パスワードの変更", "{by}「{target}」のパスワードを変更しました。"),
+    (
+        "account.password_reset_requested",
+        "パスワード再設定の申請",
+        "「{target}」のパスワード再設定のメールを送信待ちにしました。",
+    ),
+    (
+        "account.password_reset_not_sent",
+        "パスワード再設定の申請（送信なし）",
+        "パスワード再設定が申請されましたが、該当するアカウントがないためメールは送っていません。",
+    ),
+    (
+        "account.password_reset_completed",
+        "パスワードの再設定",
+        "「{target}」のパスワードがメールのURLから再設定されました。",
+    ),
+    ("accounts.address_list_imported", "アドレス一覧の取り込み", "{by}自治体のアドレス一覧を取り込みました。"),
+    ("login.succeeded", "ログイン成功", "「{target}」がログインしました。"),
+    (
+        "login.password_accepted",
+        "パスワード確認（確認コード待ち）",
+        "「{target}」のパスワードを確認しました（確認コードの入力待ち）。",
+    ),
+    ("login.failed", "ログイン失敗", "「{target}」のログインに失敗しました（ユーザーIDまたはパスワードの誤り）。"),
+    ("login.totp_failed", "確認コードの誤り", "「{target}」の確認コード（または回復コード）が正しくありませんでした。"),
+    ("login.locked_out", "ログインの拒否（保護中）", "「{target}」のログインを拒否しました（ユーザーIDの保護中）。"),
+    (
+        "login.throttled",
+        "ログインの拒否（アドレスの制限中）",
+        "「{target}」のログインを拒否しました（接続元アドレスの制限中）。",
+    ),
+    ("logout", "ログアウト", "「{target}」がログアウトしました。"),
+    (
+        "lockout.started",
+        "ユーザーIDの保護",
+        "失敗が続いたため、ユーザーID「{target}」を保護しました（未知の接続元からのログインを拒否）。",
+    ),
+    ("lockout.released", "ユーザーIDの保護の解除", "{by}ユーザーID「{target}」の保護を解除しました。"),
+    (
+        "address.slowed",
+        "接続元アドレスの制限",
+        "失敗が続いたため、接続元アドレス「{target}」からのログインを制限しました。",
+    ),
+    ("throttle.released", "接続元アドレスの制限の解除", "{by}接続元アドレス「{target}」の制限を解除しました。"),
+    ("totp.invitation_issued", "招待を発行", "{by}「{target}」に認証アプリ登録の招待を発行しました。"),
+    ("totp.invitation_opened", "招待のURLを開いた", "「{target}」あての招待のURLが開かれました。"),
+    ("totp.invitation_used", "招待を使って登録", "「{target}」が招待を使って認証アプリを登録しました。"),
+    ("totp.device_confirmed", "認証アプリの登録", "「{target}」の認証アプリを登録しました。"),
+    (
+        "totp.device_reset",
+        "認証アプリをリセット",
+        "{by}「{target}」の認証アプリと回復コードを削除しました（リセット）。",
+    ),
+    ("totp.enrolment_refused", "登録を拒否", "「{target}」の認証アプリの登録を拒否しました。"),
+    ("totp.recovery_codes_issued", "回復コードを作成", "「{target}」の回復コードを{count}個作成しました。"),
+    ("totp.recovery_code_used", "回復コードでログイン", "「{target}」が回復コードを使いました（残り{remaining}個）。"),
+):
+    register(code, label, sentence)
+
+register_detail_names(
+    {
+        "username": "ユーザーID",
+        "reason": "理由",
+        "stage": "段階",
+        "method": "方法",
+        "next_step": "次の手順",
+        "invitation": "招待の番号",
+        "issued_by": "発行者",
+        "delivery": "届け方",
+        "to": "送信先",
+        "outbox_message": "送信メールの番号",
+        "expires_at": "有効期限",
+        "revoked_earlier": "取り消した以前の招待",
+        "cancelled_unsent": "取り消した未送信メール",
+        "by": "操作者",
+        "devices": "削除した認証アプリ",
+        "unconfirmed_devices": "登録途中の認証アプリ",
+        "recovery_codes_removed": "削除した未使用の回復コード",
+        "revoked_invitations": "取り消した招待",
+        "revoked_others": "取り消したほかの招待",
+        "issued_at": "発行日時",
+        "device": "認証アプリ",
+        "count": "個数",
+        "replaced_unused": "置き換えた未使用の回復コード",
+        "remaining": "残り",
+        "window_minutes": "期間（分）",
+    },
+    values={
+        "reason": {
+            "wrong_code": "確認コードの誤り",
+            "wrong_recovery_code": "回復コードの誤り",
+            "device_throttled": "入力の間隔制限中",
+            "pair": "同じ接続元からの失敗",
+            "account": "アカウントへの失敗",
+            "address": "接続元アドレスの制限",
+            "enrolment": "認証アプリの登録時",
+            "regenerated": "本人が作り直し",
+            "no_invitation": "招待なし",
+            "invitation_for_another_user": "別のユーザーあての招待",
+            "invitation_unknown": "正しくないURL",
+            "invitation_used": "使用済みの招待",
+            "invitation_revoked": "取り消された招待",
+            "invitation_expired": "期限切れの招待",
+            "enrolment_conflict": "登録の競合",
+            "password_step_missing": "パスワードの入力なし",
+        },
+        "stage": {"totp": "確認コード", "password": "パスワード", "link": "招待のURL", "setup": "登録画面"},
+        "method": {
+            "password": "パスワード",
+            "password+totp": "パスワードと確認コード",
+            "password+recovery_code": "パスワードと回復コード",
+            "other": "その他",
+        },
+        "next_step": {"totp": "確認コードの入力", "totp_setup": "認証アプリの登録"},
+        "delivery": {"email": "メール", "printed": "画面・コマンドラインに表示"},
+    },
+)
+register_groups(
+    {
+        "account": "アカウント",
+        "accounts": "アドレス一覧",
+        "login": "ログイン",
+        "lockout": "ユーザーIDの保護",
+        "address": "接続元アドレス",
+        "throttle": "接続元アドレスの制限",
+        "totp": "二要素認証",
+    }
+)
