@@ -23,11 +23,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from kokasen.accounts import roles
+from kokasen.accounts.selectors import agency_admin_addresses
 from kokasen.core.models import AuditEvent
 from kokasen.meetings import charts, report_docx, report_pdf
 from kokasen.meetings.report_outline import FigureBlock, Heading, PageBreak, Para, Table
@@ -581,14 +580,7 @@ def report_path(year: int, month: int) -> str:
 def notify(year: int, month: int) -> int:
     """Queue the month's notice to every active 管理者 with an address (Bcc), once per month:
     a second run returns the same message. Returns the number of recipients (0: nobody)."""
-    recipients = sorted(
-        set(
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=roles.AGENCY_ADMIN)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    recipients = agency_admin_addresses()
     if not recipients:
         return 0
     base = emails.absolute(report_path(year, month))

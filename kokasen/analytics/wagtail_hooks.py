@@ -1,0 +1,39 @@
+"""「アクセス解析」 in Wagtail's admin menu, for 管理者 and 受託者: the 効果分析報告書 (decision 0052)."""
+
+from django.urls import include, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import Menu
+
+from kokasen.accounts.admin_menu import StaffMenuItem, StaffSubmenuMenuItem
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    from . import admin_views_report as views
+
+    urls = [
+        path("", views.report_list, name="index"),
+        path("generate/", views.report_generate, name="generate"),
+        path("settings/", views.report_settings, name="settings"),
+        path("<int:pk>/", views.report_detail, name="detail"),
+        path("<int:pk>/report.docx", views.report_download, {"fmt": "docx"}, name="docx"),
+        path("<int:pk>/report.pdf", views.report_download, {"fmt": "pdf"}, name="pdf"),
+        path("<int:pk>/report.xlsx", views.report_download, {"fmt": "xlsx"}, name="xlsx"),
+    ]
+    return [path("analytics/reports/", include((urls, "analytics_report"), namespace="analytics_report"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_analytics_menu_item():
+    menu = Menu(
+        items=[
+            StaffMenuItem(
+                "効果分析報告書", reverse("analytics_report:index"), name="analytics-reports", icon_name="doc-full", order=2
+            ),
+            StaffMenuItem(
+                "報告書の設定", reverse("analytics_report:settings"), name="analytics-report-settings", icon_name="cog",
+                order=3,
+            ),
+        ]
+    )
+    return StaffSubmenuMenuItem("アクセス解析", menu, name="analytics", icon_name="table", order=9040)
