@@ -102,7 +102,7 @@ def document_reach(start: date, end: date) -> list[dict]:
 def _issued() -> set[int]:
     """Local governments with an active account."""
     accounts = get_user_model().objects.filter(local_government__isnull=False, is_active=True)
-    return set(accounts.values_list("local_government_id", flat=True))
+    return _ids(accounts)
 
 
 def _mail_delivered() -> set[int]:
@@ -113,32 +113,34 @@ def _mail_delivered() -> set[int]:
         status=OutboxMessage.Status.SENT,
         local_government__isnull=False,
     )
-    return set(delivered.values_list("local_government_id", flat=True))
+    return _ids(delivered)
 
 
-def _stage_sets(start: date, end: date) -> dict[str, set[int]]:
+def _ids(queryset) -> set[int]:
+    """The distinct local governments of a day table's rows (DISTINCT in SQL: a year of daily
+    rows is hundreds of thousands, the local governments 1,788 at most)."""
+    return set(queryset.order_by().values_list("local_government_id", flat=True).distinct())
+
+
+def stage_sets(start: date, end: date) -> dict[str, set[int]]:
+    """The local governments at each step of ``FUNNEL``; ``funnel`` and ``coverage`` take it
+    (``sets=``) so that a caller showing both reads them once."""
     return {
         "issued": _issued(),
         "mail_delivered": _mail_delivered(),
-        "first_login": set(LoginDay.objects.filter(day__lte=end).values_list("local_government_id", flat=True)),
-        "active": set(LoginDay.objects.filter(day__range=(start, end)).values_list("local_government_id", flat=True)),
-        "downloaded": set(
-            DocumentOpen.objects.filter(day__range=(start, end)).values_list("local_government_id", flat=True)
-        ),
-        "posted": set(
-            ActivityDay.objects.filter(day__range=(start, end), kind=ActivityDay.POST, count__gt=0).values_list(
-                "local_government_id", flat=True
-            )
-        ),
+        "first_login": _ids(LoginDay.objects.filter(day__lte=end)),
+        "active": _ids(LoginDay.objects.filter(day__range=(start, end))),
+        "downloaded": _ids(DocumentOpen.objects.filter(day__range=(start, end))),
+        "posted": _ids(ActivityDay.objects.filter(day__range=(start, end), kind=ActivityDay.POST, count__gt=0)),
     }
 
 
-def funnel(start: date, end: date) -> list[dict]:
+def funnel(start: date, end: date, *, sets: dict[str, set[int]] | None = None) -> list[dict]:
     """The steps account issued → credential mail delivered → first login (by ``end``) → logged
     in in the period → opened a document in the period → posted a 小ネタ in the period.
     ``count``: local governments at that step; ``reached``: those at that step and every step
     before it (the funnel proper, never growing); ``share``: ``reached`` of the 1,788, in %."""
-    sets = _stage_sets(start, end)
+    sets = sets if sets is not None else stage_sets(start, end)
     total = LocalGovernment.objects.count()
     out, reached = [], None
     for key, label in FUNNEL:
@@ -191,12 +193,12 @@ def _attributes() -> list[dict]:
     return out
 
 
-def coverage(start: date, end: date) -> dict[str, list[dict]]:
+def coverage(start: date, end: date, *, sets: dict[str, set[int]] | None = None) -> dict[str, list[dict]]:
     """For each dimension (prefecture, kind, east/west, population band, center status): one row
     per value with ``local_governments`` (all of them: the rows of a dimension add up to the
     1,788), ``issued``, ``logged_in`` (ever, by ``end``), ``active`` (logged in in the period),
     ``downloaded``, ``posted`` (in the period) and ``active_share`` (% of ``local_governments``)."""
-    sets = _stage_sets(start, end)
+    sets = sets if sets is not None else stage_sets(start, end)
     columns = {
         "issued": sets["issued"],
         "logged_in": sets["first_login"],
@@ -236,7 +238,7 @@ def never_logged_in(end: date | None = None) -> list[dict]:
     logins = LoginDay.objects.all()
     if end is not None:
         logins = logins.filter(day__lte=end)
-    logged_in = set(logins.values_list("local_government_id", flat=True))
+    logged_in = _ids(logins)
     issued, delivered = _issued(), _mail_delivered()
     out = []
     for lg in _attributes():
