@@ -75,9 +75,7 @@ def report_detail(request, pk):
     label = report.period_label(stored.start, stored.end)
     titles = dict(_section_titles())
     sections = [titles.get(key, key) for key in stored.sections]
-    context = _context(
-        f"{stored.title}（{label}）", parents=[_index()], stored=stored, label=label, sections=sections
-    )
+    context = _context(f"{stored.title}（{label}）", parents=[_index()], stored=stored, label=label, sections=sections)
     return TemplateResponse(request, "analytics/admin/report_detail.html", context)
 
 
@@ -127,4 +125,6 @@ def report_settings(request):
                 return redirect("analytics_report:settings")
     history = AuditEvent.objects.filter(action="analytics.report_settings_changed").order_by("-created_at")[:20]
     context = _context(SETTINGS_TITLE, parents=[_index()], form=form, history=history)
-    return TemplateResponse(request, "analytics/admin/report_settings.html", context, status=400 if form.errors else 200)
+    return TemplateResponse(
+        request, "analytics/admin/report_settings.html", context, status=400 if form.errors else 200
+    )

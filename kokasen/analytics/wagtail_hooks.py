@@ -28,10 +28,17 @@ def register_analytics_menu_item():
     menu = Menu(
         items=[
             StaffMenuItem(
-                "効果分析報告書", reverse("analytics_report:index"), name="analytics-reports", icon_name="doc-full", order=2
+                "効果分析報告書",
+                reverse("analytics_report:index"),
+                name="analytics-reports",
+                icon_name="doc-full",
+                order=2,
             ),
             StaffMenuItem(
-                "報告書の設定", reverse("analytics_report:settings"), name="analytics-report-settings", icon_name="cog",
+                "報告書の設定",
+                reverse("analytics_report:settings"),
+                name="analytics-report-settings",
+                icon_name="cog",
                 order=3,
             ),
         ]

@@ -10,6 +10,8 @@ the agency's 管理者 with the URLs written out (the outbox's dedupe key is the
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,15 +32,24 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", help="開始日 YYYY-MM-DD")
         parser.add_argument("--to", dest="end", help="終了日 YYYY-MM-DD（この日を含む）")
         parser.add_argument("--monthly", action="store_true", help="前月分を作成し、管理者にお知らせする（タイマー用）")
+        parser.add_argument("--month", default="", help="--monthly で作る月 YYYY-MM（省略時は前月）")
         parser.add_argument("--out", default="", help="3つのファイルをこのフォルダーにも書き出す")
 
-    def handle(self, *args, start=None, end=None, monthly=False, out="", verbosity=1, **options):
+    def handle(self, *args, start=None, end=None, monthly=False, month="", out="", verbosity=1, **options):
         if monthly:
             if start or end:
                 raise CommandError("--monthly と --from/--to は一緒に指定できません。")
-            stored, made = report.monthly_report()
+            today = None
+            if month:
+                match = re.fullmatch(r"(\d{4})-(\d{1,2})", month)
+                if not match or not 1 <= int(match[2]) <= 12:
+                    raise CommandError("--month は YYYY-MM の形で指定してください（例：2026-11）。")
+                today = report.last_day_of_month(date(int(match[1]), int(match[2]), 1)) + timedelta(days=1)
+            stored, made = report.monthly_report(today)
             message = "作成しました" if made else "作成済みでした"
         else:
+            if month:
+                raise CommandError("--month は --monthly と一緒に指定してください。")
             if not (start and end):
                 raise CommandError("--from と --to（YYYY-MM-DD）を指定してください（前月分は --monthly）。")
             start, end = _day(start), _day(end)
