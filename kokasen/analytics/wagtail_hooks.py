@@ -1,10 +1,22 @@
-"""「アクセス解析」 in Wagtail's admin menu, for 管理者 and 受託者: the 効果分析報告書 (decision 0052)."""
+"""「アクセス解析」 in Wagtail's admin menu, for 管理者 and 受託者: the dashboard (decision 0051) and
+the 効果分析報告書 with its settings (decision 0052)."""
 
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import Menu
 
 from kokasen.accounts.admin_menu import StaffMenuItem, StaffSubmenuMenuItem
+
+
+@hooks.register("register_admin_urls")
+def register_analytics_urls():
+    from . import admin_views as views
+
+    urls = [
+        path("", views.dashboard_view, name="dashboard"),
+        path("download/<slug:key>.<str:fmt>", views.download, name="download"),
+    ]
+    return [path("analytics/", include((urls, "analytics_admin"), namespace="analytics_admin"))]
 
 
 @hooks.register("register_admin_urls")
@@ -28,6 +40,13 @@ def register_analytics_menu_item():
     menu = Menu(
         items=[
             StaffMenuItem(
+                "ダッシュボード",
+                reverse("analytics_admin:dashboard"),
+                name="analytics-dashboard",
+                icon_name="view",
+                order=1,
+            ),
+            StaffMenuItem(
                 "効果分析報告書",
                 reverse("analytics_report:index"),
                 name="analytics-reports",
@@ -43,4 +62,4 @@ def register_analytics_menu_item():
             ),
         ]
     )
-    return StaffSubmenuMenuItem("アクセス解析", menu, name="analytics", icon_name="table", order=9040)
+    return StaffSubmenuMenuItem("アクセス解析", menu, name="analytics", icon_name="view", order=9040)

@@ -418,6 +418,13 @@ ROWS: dict[str, list[Case]] = {
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/grouping/withdraw/", staff(405, 405),
              post=staff_post(SHOWN, SHOWN), data={}),
     ],
+    # 「アクセス解析」 (kokasen/analytics, decision 0051): 管理者 and 受託者.
+    "admin/analytics/": [Case("/admin/analytics/?from=2026-11-01&to=2026-11-30", staff())],
+    "admin/analytics/download/<slug:key>.<str:fmt>": [
+        Case("/admin/analytics/download/pages.csv?from=2026-11-01&to=2026-11-30", staff()),
+        Case("/admin/analytics/download/all.xlsx", staff()),
+        Case("/admin/analytics/download/pages.pdf", staff(404, 404)),
+    ],
     # 「運用・セキュリティ」 (kokasen/ops, decision 0030): 管理者 and 受託者.
     "admin/ops/": [Case("/admin/ops/", staff())],
     "admin/ops/alerts/<int:pk>/": [Case(lambda s: f"/admin/ops/alerts/{s.alert.pk}/", staff())],
