@@ -23,12 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.utils import timezone
-from openpyxl import Workbook
 
 from kokasen.accounts.selectors import agency_admin_addresses
 from kokasen.core import spreadsheets
@@ -41,15 +39,17 @@ from kokasen.meetings.report_outline import Table as Block
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue
 
-from . import tables
+from . import admin_views, tables
 from .mail_kinds import ANALYTICS_REPORT
 from .models import Breakdown, GeneratedReport, ReportSettings
+from .templatetags.analytics_tags import cell
 
 MAX_ROWS = 50  # rows of a table in Word and PDF (the dashboard's tables.TOP); the annex has all
 MEETING_DAYS = 7  # the session's day and the 6 after it
 MEETING_VISITS = "meeting_visits"
 MEETING_VISITS_TITLE = "交流会の後のアクセス"
 DEFINITIONS_KEY = "definitions"  # tables' first table: the dashboard's definitions, the report's chapter 1
+DEFINITIONS_TITLE = "この報告書の数え方"
 SUBJECT = "こども家庭センターポータルの利用状況"
 
 # What the report adds to the dashboard's definitions (``tables.DEFINITIONS``, the first table):
@@ -222,20 +222,10 @@ def redact(text: str) -> str:
 
 
 def cell_text(value) -> str:
-    """A value as a report cell shows it: integers with separators, shares with one decimal."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, (float, Decimal)):
-        return f"{value:,.1f}"
-    if isinstance(value, dt.datetime):
-        return f"{timezone.localtime(value) if timezone.is_aware(value) else value:%Y-%m-%d %H:%M}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return redact(str(value))
+    """A value as the dashboard's screen writes it (``analytics_tags.cell``: 1,234 · 12.3 · 11月3日
+    · —), with no address in a text."""
+    text = cell(value)
+    return redact(text) if isinstance(value, str) else text
 
 
 def _widths(columns, rows) -> tuple[float, ...]:
@@ -269,13 +259,13 @@ def blocks(report: Report) -> list:
     out += [Para(_date(report.created_on), "date"), PageBreak()]
     days = (report.end - report.start).days + 1
     out += [
-        Heading(1, "1. この報告書の数え方"),
+        Heading(1, f"1. {DEFINITIONS_TITLE}"),
         Para(
             f"対象期間は{_date(report.start)}から{_date(report.end)}までの{days:,}日間です（日本時間）。"
             "数字は、管理画面の「アクセス解析」と、そこからダウンロードできる CSV・Excel と同じ集計から作っています。"
             "表の「前期間」は、対象期間の直前の同じ日数の期間です。"
         ),
-        Block(caption("用語と数え方"), ("用語", "数え方"), tuple(report.definitions), (1.2, 4), align_numbers=False),
+        Block(caption("用語と数え方"), ("用語", "定義"), tuple(report.definitions), (1.2, 4), align_numbers=False),
     ]
     if not report.tables:
         out.append(Para("報告書の設定で、すべての項目が「載せない」になっています。", "note"))
@@ -319,39 +309,17 @@ def render_pdf(report: Report) -> bytes:
     return report_pdf.render_blocks(blocks(report), title=f"{report.title}（{report.period_label}）", subject=SUBJECT)
 
 
-def _excel_value(value):
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str):
-        return redact(value)
-    return value
+def _redacted(table):
+    """The table with no address in its texts (for the annex; numbers untouched)."""
+    rows = [tuple(redact(v) if isinstance(v, str) else v for v in row) for row in table.rows]
+    return replace(table, rows=rows)
 
 
 def render_xlsx(report: Report) -> bytes:
-    """The annex: the definitions, then every table with all its rows."""
-    workbook = Workbook()
-    used: set[str] = set()
-    sheet = workbook.active
-    sheet.title = spreadsheets.sheet_title("この報告書の数え方", used)
-    top = spreadsheets.write_preface(
-        sheet, [("報告書", report.title), ("期間", f"{_date(report.start)}〜{_date(report.end)}")]
-    )
-    spreadsheets.write_table(sheet, top, ("用語", "数え方"), report.definitions, widths=(28, 100), wrap=(1,))
-    for table in report.tables:
-        sheet = workbook.create_sheet(spreadsheets.sheet_title(table.title, used))
-        preface = [("表", table.title), ("期間", f"{_date(report.start)}〜{_date(report.end)}")]
-        if table.note:
-            preface.append(("注", table.note))
-        top = spreadsheets.write_preface(sheet, preface)
-        spreadsheets.write_table(
-            sheet,
-            top,
-            tuple(str(c) for c in table.columns),
-            ([_excel_value(v) for v in row] for row in table.rows),
-            widths=[max(12, min(40, int(w * 2))) for w in _widths(table.columns, list(table.rows))],
-            thousands=True,
-        )
-    return spreadsheets.xlsx_bytes(workbook)
+    """The annex: the definitions, then every table with all its rows, each on its sheet with its
+    title, period and note above it, as the dashboard's 「すべての表（Excel）」 writes them."""
+    definitions = ReportTable(DEFINITIONS_KEY, DEFINITIONS_TITLE, ("用語", "定義"), report.definitions)
+    return admin_views.workbook([definitions, *map(_redacted, report.tables)], report.start, report.end)
 
 
 # --- generating and storing -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ the monthly timer twice gives one report and one notice; the screens."""
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import re
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import zipfile
 from datetime import date, datetime
+from html.parser import HTMLParser
 
 import docx
 import openpyxl
@@ -100,6 +102,9 @@ def word_rows(data: bytes) -> dict[str, list[list[str]]]:
     }
 
 
+PREFACE = ("表", "期間", "前期間", "注記")  # the lines above a sheet's table (admin_views.workbook)
+
+
 def sheet_rows(data: bytes) -> dict[str, list[list]]:
     """Each sheet of the annex: the rows under the table's header (the header included)."""
     workbook = openpyxl.load_workbook(io.BytesIO(data))
@@ -107,7 +112,7 @@ def sheet_rows(data: bytes) -> dict[str, list[list]]:
     for sheet in workbook.worksheets:
         values = [list(row) for row in sheet.iter_rows(values_only=True)]
         title = values[0][1]
-        header = next(i for i, row in enumerate(values) if i > 0 and row[0] and row[0] not in ("期間", "注"))
+        header = next(i for i, row in enumerate(values) if row[0] and row[0] not in PREFACE)
         out[title] = [row for row in values[header:] if any(v is not None for v in row)]
     return out
 
@@ -132,10 +137,10 @@ def test_the_report_in_word_pdf_and_excel_with_exact_numbers(month, artifacts_di
     words = word_rows(bytes(stored.docx))
     totals = {row[0]: row[1:] for row in words["期間の合計と前期間との比較"][1:]}
     assert totals["アクセス数（人のページビュー）"] == ["80", "20", "60", "300.0"]
-    assert totals["ボットの割合（%）"] == ["20.0", "10.0", "10.0", "–"]
+    assert totals["ボットの割合（%）"] == ["20.0", "10.0", "10.0", "—"]
     assert totals["ログインした自治体数"] == ["2", "1", "1", "100.0"]
     visits = words["交流会の後のアクセス"]
-    assert visits[1] == ["西日本エリア 町村職員の情報交換会", "上半期", "2026-11-10", month["key"], "4", "9"]
+    assert visits[1] == ["西日本エリア 町村職員の情報交換会", "上半期", "11月10日", month["key"], "4", "9"]
     assert len(visits) == 2  # the second half (February) is not in November
     coverage = words["利用状況（都道府県別）"]
     assert sum(int(row[2].replace(",", "")) for row in coverage[1:]) == 1788
@@ -146,12 +151,12 @@ def test_the_report_in_word_pdf_and_excel_with_exact_numbers(month, artifacts_di
         "1.この報告書の数え方",
         "5.交流会の後のアクセス",
         "アクセス数（人のページビュー）8020603",  # 80 20 60 300.0, cells side by side
-        f"2026-11-10{month['key']}49",
+        f"11月10日{month['key']}49",
     ):
         assert expected in flat, expected
 
     sheets = sheet_rows(bytes(stored.xlsx))
-    assert list(sheets)[0] == "効果分析報告書"  # the definitions sheet first
+    assert list(sheets)[0] == "この報告書の数え方"  # the definitions sheet first
     annex = {row[0]: row[1:] for row in sheets["期間の合計と前期間との比較"][1:]}
     assert annex["アクセス数（人のページビュー）"] == [80, 20, 60, 300.0]
     assert sheets["交流会の後のアクセス"][1][4:] == [4, 9]
@@ -165,7 +170,7 @@ def test_the_report_in_word_pdf_and_excel_with_exact_numbers(month, artifacts_di
         assert word[0] == list(table.columns) and list(sheet[0][: len(table.columns)]) == list(table.columns)
         for i, row in enumerate(table.rows[: report.MAX_ROWS], start=1):
             assert word[i] == [report.cell_text(v) for v in row], (table.key, i)
-            expected = [None if v == "" else report._excel_value(v) for v in row]
+            expected = [None if v == "" else report.redact(v) if isinstance(v, str) else v for v in row]
             assert [v.date() if isinstance(v, datetime) else v for v in sheet[i][: len(row)]] == expected, (
                 table.key,
                 i,
@@ -189,6 +194,92 @@ def test_the_report_in_word_pdf_and_excel_with_exact_numbers(month, artifacts_di
             assert canary not in text, (fmt, canary)
         assert report.REDACTED in text or fmt == "pdf", fmt  # the 404 path and the referrers, redacted
     assert "［削除］" in re.sub(r"\s+", "", texts["pdf"])
+
+
+class _ScreenTables(HTMLParser):
+    """The dashboard's tables as rows of cell texts, by table key (``<section aria-labelledby="t-key">``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.key = self.cell = None
+        self.row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and (attrs.get("aria-labelledby") or "").startswith("t-"):
+            self.key = attrs["aria-labelledby"][2:]
+            self.tables[self.key] = []
+        elif self.key and tag == "tr":
+            self.row = []
+        elif self.row is not None and tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.key = None
+        elif tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.tables[self.key].append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def numbers(cells) -> list[float | None]:
+    """The numeric cells of a row as numbers, whatever the format wrote (1,234 · 12.3 · 80)."""
+    out = []
+    for text in cells:
+        text = str(text).strip().lstrip("'")
+        if text in ("", "—", "None"):
+            out.append(None)
+        elif re.fullmatch(r"-?[\d,]+(\.\d+)?", text):
+            out.append(float(text.replace(",", "")))
+    return out
+
+
+COMPARED = ("totals", "daily", "pages", "downloads", "funnel", "coverage_prefecture", "coverage_center", "campaigns")
+
+
+def test_the_same_months_numbers_on_the_dashboard_in_csv_word_pdf_and_excel(month, staff_client, tmp_path):
+    """One month: the dashboard's HTML, its CSV downloads, and the report's Word, PDF and Excel
+    files carry the same numbers, row by row."""
+    period = {"from": START.isoformat(), "to": END.isoformat()}
+    screen = _ScreenTables()
+    screen.feed(staff_client.get("/admin/analytics/", period).content.decode())
+    stored = report.generate(START, END)
+    words = word_rows(bytes(stored.docx))
+    sheets = sheet_rows(bytes(stored.xlsx))
+    lines = [re.sub(r"\s+", " ", line).strip() for line in pdf_text(bytes(stored.pdf), tmp_path).splitlines()]
+    compared = 0
+    for key in COMPARED:
+        table = tables.period_table(key, START, END, limit=None)
+        csv_rows = list(
+            csv.reader(
+                io.StringIO(
+                    staff_client.get(f"/admin/analytics/download/{key}.csv", period).content.decode("utf-8-sig")
+                )
+            )
+        )
+        on_screen = screen.tables[key]
+        caption = next(n for n, line in enumerate(lines) if re.fullmatch(rf"表\d+ {re.escape(table.title)}", line))
+        assert on_screen[0] == csv_rows[0] == words[table.title][0] == list(table.columns), key
+        for i, row in enumerate(table.rows[: report.MAX_ROWS], start=1):
+            expected = numbers(str(v) for v in row if not isinstance(v, date))
+            assert numbers(on_screen[i]) == numbers(csv_rows[i]) == numbers(words[table.title][i]), (key, i)
+            assert numbers(sheets[table.title][i]) == numbers(csv_rows[i]), (key, i)
+            assert [n for n in numbers(csv_rows[i]) if n is not None] == [n for n in expected if n is not None]
+            # The PDF: the row's line (its first cell, then the numbers in the same order).
+            label = report.cell_text(row[0])
+            line = next((line for line in lines[caption:] if line.startswith(label + " ")), None)
+            if line is not None and not isinstance(row[0], int):
+                assert numbers(line.split())[: len(expected)] == expected, (key, line)
+                compared += 1
+    assert compared > 60  # the PDF lines found: totals, days, prefectures …
 
 
 def test_switched_off_sections_are_left_out(month, tmp_path):
@@ -225,7 +316,15 @@ def test_the_invitation_links_to_the_portal_with_the_meetings_key(operator):
     assert line.endswith(f"/?c=m{meeting.pk}")
 
 
+def only_totals():
+    """Most tables switched off: the tests of the timer and the screens need one report, not its size."""
+    ReportSettings.objects.update_or_create(
+        pk=1, defaults={"sections_off": [k for k in tables.KEYS if k not in ("definitions", "totals")]}
+    )
+
+
 def test_the_monthly_timer_twice_makes_one_report_and_one_notice(month, agency_admin, operator):
+    only_totals()
     call_command("analytics_report", monthly=True, month="2026-11", verbosity=0)
     call_command("analytics_report", monthly=True, month="2026-11", verbosity=0)  # the timer ran twice
     stored = GeneratedReport.objects.get()
@@ -246,6 +345,7 @@ def test_the_monthly_timer_twice_makes_one_report_and_one_notice(month, agency_a
 
 
 def test_the_screens(month, staff_client):
+    only_totals()
     page = staff_client.get("/admin/analytics/reports/").content.decode()
     assert "まだ作成した報告書はありません" in page and 'value="2026-' in page
     response = staff_client.post("/admin/analytics/reports/generate/", {"start": "2026-11-30", "end": "2026-11-01"})
@@ -275,4 +375,4 @@ def test_the_screens(month, staff_client):
     assert response.status_code == 302
     assert ReportSettings.load().sections_off == ["pages"]
     change = AuditEvent.objects.get(action="analytics.report_settings_changed")
-    assert change.detail["changes"]["sections_off"] == {"old": [], "new": ["pages"]}
+    assert change.detail["changes"]["sections_off"]["new"] == ["pages"]
