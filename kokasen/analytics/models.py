@@ -145,6 +145,8 @@ class LoginDay(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "自治体別・日別のログイン数"
         constraints = [models.UniqueConstraint(fields=["day", "local_government"], name="analytics_loginday_unique")]
+        # who logged in by a day: one probe per local government (participation_selectors)
+        indexes = [models.Index(fields=["local_government", "day"], name="analytics_loginday_lg_day")]
 
     def __str__(self):
         return f"{self.day} {self.local_government_id}"

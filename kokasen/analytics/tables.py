@@ -20,6 +20,7 @@ histograms are read only for the ranked pages kept). Tested in ``tests/test_tabl
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +33,12 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page
 
 from kokasen.feedback.models import Opinion
-from kokasen.localgov.models import LocalGovernment
 from kokasen.tips.selectors import topics_in_period
 
 from . import participation_selectors as participation
 from .aggregate import percentile
 from .classify import DESKTOP, MOBILE, TABLET, UNKNOWN
-from .models import Breakdown, DayTotal, DownloadDay, LoginDay, NotFoundDay, PageDay
+from .models import ActivityDay, Breakdown, DayTotal, DocumentOpen, DownloadDay, LoginDay, NotFoundDay, PageDay
 
 TOP = 50  # rows of a ranked table on the dashboard
 
@@ -172,12 +172,16 @@ class _Period:
         return participation.stage_sets(self.start, self.end)
 
     @cached_property
+    def attributes(self) -> list[dict]:
+        return participation.lg_attributes()
+
+    @cached_property
     def coverage(self) -> dict[str, list[dict]]:
-        return participation.coverage(self.start, self.end, sets=self.stage_sets)
+        return participation.coverage(self.start, self.end, sets=self.stage_sets, attributes=self.attributes)
 
     @cached_property
     def local_governments(self) -> int:
-        return LocalGovernment.objects.count()
+        return len(self.attributes)
 
 
 # --- the tables ------------------------------------------------------------------------------
@@ -195,34 +199,58 @@ def _definitions(p: _Period) -> Table:
     )
 
 
-def _access_totals(start: date, end: date) -> dict:
-    totals = DayTotal.objects.filter(day__range=(start, end)).aggregate(
-        requests=Sum("requests"), bots=Sum("bot_requests"), views=Sum("page_views"), downloads=Sum("downloads")
-    )
-    return {key: value or 0 for key, value in totals.items()}
-
-
-def _active(start: date, end: date) -> int:
-    return LoginDay.objects.filter(day__range=(start, end)).values("local_government_id").distinct().count()
+def _both(p: _Period, model, **aggregates) -> dict:
+    """One query: each aggregate (name: (function, field, extra Q)) over the period (``name``) and
+    the previous period (``name_before``)."""
+    now, before = Q(day__range=(p.start, p.end)), Q(day__range=p.previous)
+    spec = {}
+    for name, (function, column, extra) in aggregates.items():
+        options = {"distinct": True} if function is Count else {}
+        spec[f"now__{name}"] = function(column, filter=now & extra, **options)
+        spec[f"before__{name}"] = function(column, filter=before & extra, **options)
+    values = model.objects.filter(day__range=(p.previous[0], p.end)).aggregate(**spec)
+    out = {}
+    for alias, value in values.items():
+        when, name = alias.split("__")
+        out[name if when == "now" else f"{name}_before"] = value or 0
+    return out
 
 
 def _totals(p: _Period) -> Table:
-    now, before = _access_totals(p.start, p.end), _access_totals(*p.previous)
-    part_now, part_before = participation.totals(p.start, p.end), participation.totals(*p.previous)
+    every = Q()
+    n = _both(
+        p,
+        DayTotal,
+        views=(Sum, "page_views", every),
+        downloads=(Sum, "downloads", every),
+        requests=(Sum, "requests", every),
+        bots=(Sum, "bot_requests", every),
+    )
+    n |= _both(p, LoginDay, logins=(Sum, "logins", every), active=(Count, "local_government_id", every))
+    n |= _both(
+        p,
+        ActivityDay,
+        page_views=(Sum, "count", Q(kind=ActivityDay.PAGE_VIEW)),
+        posts=(Sum, "count", Q(kind=ActivityDay.POST)),
+        opinions=(Sum, "count", Q(kind=ActivityDay.OPINION)),
+    )
+    n |= _both(p, DocumentOpen, opened=(Count, "id", every))
     counts = [
-        ("アクセス数（人のページビュー）", now["views"], before["views"]),
-        ("ダウンロード数（人）", now["downloads"], before["downloads"]),
-        ("全リクエスト数（ボットを含む）", now["requests"], before["requests"]),
-        ("ボットのリクエスト数", now["bots"], before["bots"]),
-        ("ログイン数（自治体）", part_now["logins"], part_before["logins"]),
-        ("ログインした自治体数", _active(p.start, p.end), _active(*p.previous)),
-        ("会員ページの閲覧数", part_now["page_views"], part_before["page_views"]),
-        ("資料を開いた数（自治体・日）", part_now["downloads"], part_before["downloads"]),
-        ("小ネタの投稿数", part_now["posts"], part_before["posts"]),
-        ("意見箱のご意見数", part_now["opinions"], part_before["opinions"]),
+        ("アクセス数（人のページビュー）", "views"),
+        ("ダウンロード数（人）", "downloads"),
+        ("全リクエスト数（ボットを含む）", "requests"),
+        ("ボットのリクエスト数", "bots"),
+        ("ログイン数（自治体）", "logins"),
+        ("ログインした自治体数", "active"),
+        ("会員ページの閲覧数", "page_views"),
+        ("資料を開いた数（自治体・日）", "opened"),
+        ("小ネタの投稿数", "posts"),
+        ("意見箱のご意見数", "opinions"),
     ]
-    rows = [(label, a, b, a - b, _change(a, b)) for label, a, b in counts]
-    share_now, share_before = _share(now["bots"], now["requests"]), _share(before["bots"], before["requests"])
+    rows = [
+        (label, n[k], n[f"{k}_before"], n[k] - n[f"{k}_before"], _change(n[k], n[f"{k}_before"])) for label, k in counts
+    ]
+    share_now, share_before = _share(n["bots"], n["requests"]), _share(n["bots_before"], n["requests_before"])
     delta = round(share_now - share_before, 1) if share_now is not None and share_before is not None else None
     rows.insert(4, ("ボットの割合（%）", share_now, share_before, delta, None))
     return Table(
@@ -253,40 +281,35 @@ def _daily(p: _Period) -> Table:
     return Table("daily", "日別の推移", ("日付", "アクセス数", "ダウンロード数", "ログイン数（自治体）"), rows)
 
 
-def _page_sums(start: date, end: date, *, pages=None, paths=None) -> dict[tuple, list[int]]:
-    """{("page", id) or ("path", path): [views, bot_views]}; a Wagtail page's rows under any path
-    are one key."""
-    days = PageDay.objects.filter(day__range=(start, end))
-    mapped, unmapped = days.filter(page__isnull=False), days.filter(page__isnull=True)
+def _page_sums(start: date, end: date, *, pages=None, paths=None) -> tuple[dict, dict]:
+    """One grouped query: ``{("page", id) or ("path", path): [views, bot_views]}`` (a Wagtail
+    page's rows under any path are one key) and each Wagtail page's latest path."""
+    rows = PageDay.objects.filter(day__range=(start, end))
     if pages is not None:
-        mapped = mapped.filter(page_id__in=pages)
-    if paths is not None:
-        unmapped = unmapped.filter(path__in=paths)
-    out = {}
-    for row in mapped.values("page_id").annotate(v=Sum("views"), b=Sum("bot_views")).order_by():
-        out[("page", row["page_id"])] = [row["v"], row["b"]]
-    for row in unmapped.values("path").annotate(v=Sum("views"), b=Sum("bot_views")).order_by():
-        out[("path", row["path"])] = [row["v"], row["b"]]
-    return out
+        rows = rows.filter(Q(page_id__in=pages) | Q(page__isnull=True, path__in=paths))
+    sums: dict[tuple, list[int]] = {}
+    latest: dict[int, tuple] = {}
+    grouped = rows.values("page_id", "path").annotate(v=Sum("views"), b=Sum("bot_views"), last=Max("day")).order_by()
+    for row in grouped:
+        page_id, path = row["page_id"], row["path"]
+        key = ("page", page_id) if page_id else ("path", path)
+        total = sums.setdefault(key, [0, 0])
+        total[0] += row["v"]
+        total[1] += row["b"]
+        if page_id and (page_id not in latest or (row["last"], path) > latest[page_id]):
+            latest[page_id] = (row["last"], path)
+    return sums, latest
 
 
 def _pages(p: _Period) -> Table:
-    sums = _page_sums(p.start, p.end)
-    ranked = sorted((k for k, (views, _b) in sums.items() if views), key=lambda k: (-sums[k][0], str(k[1])))
-    kept, total = p.cut(ranked)
+    sums, latest = _page_sums(p.start, p.end)
+    viewed = [k for k, (views, _b) in sums.items() if views]
+    order = lambda k: (-sums[k][0], str(k[1]))  # noqa: E731
+    kept = heapq.nsmallest(p.limit, viewed, key=order) if p.limit is not None else sorted(viewed, key=order)
+    total = len(viewed) if len(kept) < len(viewed) else None
     page_ids = [k[1] for k in kept if k[0] == "page"]
     path_keys = [k[1] for k in kept if k[0] == "path"]
     titles = dict(Page.objects.filter(pk__in=page_ids).values_list("pk", "title"))
-    latest: dict[int, tuple] = {}
-    last_paths = (
-        PageDay.objects.filter(day__range=(p.start, p.end), page_id__in=page_ids)
-        .values("page_id", "path")
-        .annotate(last=Max("day"))
-        .order_by()
-    )
-    for row in last_paths:
-        if row["page_id"] not in latest or (row["last"], row["path"]) > latest[row["page_id"]]:
-            latest[row["page_id"]] = (row["last"], row["path"])
     histograms: dict[tuple, dict] = {}
     rows_with_times = PageDay.objects.filter(day__range=(p.start, p.end)).filter(
         Q(page_id__in=page_ids) | Q(page__isnull=True, path__in=path_keys)
@@ -295,7 +318,7 @@ def _pages(p: _Period) -> Table:
         merged = histograms.setdefault(("page", page_id) if page_id else ("path", path), {})
         for bucket, count in (times or {}).items():
             merged[bucket] = merged.get(bucket, 0) + count
-    before = _page_sums(*p.previous, pages=page_ids, paths=path_keys)
+    before, _latest = _page_sums(*p.previous, pages=page_ids, paths=path_keys)
     rows = []
     for rank, key in enumerate(kept, start=1):
         views, bots = sums[key]
@@ -437,7 +460,7 @@ def _funnel(p: _Period) -> Table:
 
 
 def _never_logged_in(p: _Period) -> Table:
-    never = participation.never_logged_in(p.end)
+    never = participation.never_logged_in(p.end, sets=p.stage_sets, attributes=p.attributes)
     kept, total = p.cut(never)
     yes_no = {True: "はい", False: "いいえ"}
     rows = [
