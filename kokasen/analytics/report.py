@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
@@ -80,18 +81,6 @@ EXCLUSIONS: list[tuple[str, str]] = [
 ]
 
 
-@dataclass(frozen=True)
-class ReportTable:
-    """A table of the report that is not one of ``tables.period_tables`` (the same attributes)."""
-
-    key: str
-    title: str
-    columns: tuple[str, ...]
-    rows: list[tuple] = field(default_factory=list)
-    note: str = ""
-    section: str = MEETING_VISITS
-
-
 @dataclass
 class Report:
     start: dt.date
@@ -136,7 +125,7 @@ def previous_month(today: dt.date) -> tuple[dt.date, dt.date]:
 # --- the content ----------------------------------------------------------------------------------
 
 
-def meeting_visits(start: dt.date, end: dt.date) -> ReportTable:
+def meeting_visits(start: dt.date, end: dt.date) -> tables.Table:
     """Per meeting session held in the period: people's page views that came with the meeting's
     campaign key (``?c=m<id>`` on the portal links of its mails) on the session's day and the
     6 days after it (counted also past the period's end)."""
@@ -161,7 +150,7 @@ def meeting_visits(start: dt.date, end: dt.date) -> ReportTable:
         campaign = meeting_key(session.meeting_id)
         per_day = [counts.get((campaign, day + dt.timedelta(days=n)), 0) for n in range(MEETING_DAYS)]
         out.append((session.meeting.title, session.get_half_display(), day, campaign, per_day[0], sum(per_day)))
-    return ReportTable(
+    return tables.Table(
         MEETING_VISITS,
         MEETING_VISITS_TITLE,
         ("情報交換会", "開催回", "開催日", "キー", "開催日のアクセス数", f"{MEETING_DAYS}日間のアクセス数"),
@@ -170,6 +159,7 @@ def meeting_visits(start: dt.date, end: dt.date) -> ReportTable:
             "案内メールに載せたポータルへのリンク（末尾に「?c=キー」）から開かれたページの数です（ボットを除く）。"
             f"開催日とその後の{MEETING_DAYS - 1}日間を数えます。期間内に開催された回を載せます。"
         ),
+        section=MEETING_VISITS,
     )
 
 
@@ -228,12 +218,19 @@ def cell_text(value) -> str:
     return redact(text) if isinstance(value, str) else text
 
 
+def _display(text: str) -> int:
+    """How wide a text is set: a Japanese (wide) character counts two, others one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _widths(columns, rows) -> tuple[float, ...]:
-    """Relative column widths from the longest text of each column (header included), clamped."""
+    """Relative column widths: the widest cell of each column, or half its header (a header may
+    wrap onto two lines, a number should not), clamped so that no column starves or swallows."""
     widths = []
     for i, column in enumerate(columns):
-        longest = max([len(str(column)) * 0.6] + [len(cell_text(row[i])) for row in rows])
-        widths.append(min(max(longest, 3.0), 24.0))
+        widest = max([_display(str(column)) / 2 + 1] + [_display(cell_text(row[i])) for row in rows])
+        # + 2: the cell's padding; a long text wraps, a code or a number should not.
+        widths.append(min(max(widest, 5.0), 18.0) + 2)
     return tuple(widths)
 
 
@@ -318,7 +315,7 @@ def _redacted(table):
 def render_xlsx(report: Report) -> bytes:
     """The annex: the definitions, then every table with all its rows, each on its sheet with its
     title, period and note above it, as the dashboard's 「すべての表（Excel）」 writes them."""
-    definitions = ReportTable(DEFINITIONS_KEY, DEFINITIONS_TITLE, ("用語", "定義"), report.definitions)
+    definitions = tables.Table(DEFINITIONS_KEY, DEFINITIONS_TITLE, ("用語", "定義"), report.definitions)
     return admin_views.workbook([definitions, *map(_redacted, report.tables)], report.start, report.end)
 
 
