@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from django.db import transaction
 from django.utils import timezone
 
-from kokasen.accounts.selectors import agency_admin_addresses
+from kokasen.accounts.notices import agency_admins_notify
 from kokasen.core import spreadsheets
 from kokasen.core.audit import audit_record
 from kokasen.meetings import report_docx, report_pdf
@@ -38,7 +38,6 @@ from kokasen.meetings.models import MeetingSession
 from kokasen.meetings.report_outline import Heading, PageBreak, Para
 from kokasen.meetings.report_outline import Table as Block
 from kokasen.notifications import emails
-from kokasen.notifications.services import broadcast_queue
 
 from . import admin_views, tables
 from .mail_kinds import ANALYTICS_REPORT
@@ -384,13 +383,10 @@ def monthly_report(today: dt.date | None = None) -> tuple[GeneratedReport, bool]
 def notify(stored: GeneratedReport) -> int:
     """Queue the notice of a monthly report to every active 管理者 (Bcc), once per month.
     Returns the number of recipients (0: nobody with an address)."""
-    recipients = agency_admin_addresses()
-    if not recipients:
-        return 0
     page = emails.absolute(report_path(stored))
-    subject, body = emails.render(
-        ANALYTICS_REPORT,
-        {
+    return agency_admins_notify(
+        kind=ANALYTICS_REPORT,
+        context={
             "title": stored.title,
             "label": period_label(stored.start, stored.end),
             "page_url": page,
@@ -398,12 +394,5 @@ def notify(stored: GeneratedReport) -> int:
             "pdf_url": page + "report.pdf",
             "xlsx_url": page + "report.xlsx",
         },
-    )
-    broadcast_queue(
-        kind=ANALYTICS_REPORT,
-        bcc=recipients,
-        subject=subject,
-        body=body,
         dedupe_key=f"analytics:report:{stored.start:%Y-%m}",
     )
-    return len(recipients)
