@@ -25,6 +25,7 @@ from . import dashboard, tables
 
 TITLE = "アクセス解析"
 MAX_DAYS = 3 * 366
+DASHBOARD_TOP = 20  # rows of a ranked table on the screen; the downloads have all
 WIDE_COLUMNS = {"ページ", "パス", "文書名", "お題", "参照元のページ", "用語", "定義", "参照元", "団体名"}
 
 
@@ -111,7 +112,7 @@ def _charts(by_key: dict[str, tables.Table]) -> dict:
 @staff_required
 def dashboard_view(request):
     start, end = period_of(request)
-    everything = tables.period_tables(start, end)
+    everything = tables.period_tables(start, end, limit=DASHBOARD_TOP)
     by_key = {table.key: table for table in everything}
     today = timezone.localdate()
     sections = [(key, label, [t for t in everything if t.section == key]) for key, label in tables.SECTIONS.items()]
@@ -128,6 +129,7 @@ def dashboard_view(request):
         tiles=dashboard.tiles(by_key["coverage_prefecture"]),
         bands=list(enumerate(dashboard.BANDS)),
         tile_rows=range(11),
+        access_definition=f"アクセス数：{tables.DEFINITIONS[0][1]}",
         period_query=urlencode({"from": start.isoformat(), "to": end.isoformat()}),
     )
     return TemplateResponse(request, "analytics/admin/dashboard.html", context)

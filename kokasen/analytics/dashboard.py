@@ -153,7 +153,7 @@ def horizontal(
     top = maximum if maximum else max([value for _l, value, _t in items] + [0]) or 1
     chart = HorizontalChart(key, title, desc)
     y = 4.0
-    usable = WIDTH - 70  # room for the value written after the longest bar
+    usable = WIDTH - 130  # room for the value written after the longest bar
     for i, (label, value, text) in enumerate(items):
         width = max(usable * (value or 0) / top, 0)
         chart.bars.append(Bar(label, text, round(width, 1), y + 12, y + LABEL_H + 2, round(width + 6, 1), series=i % 2))
@@ -178,7 +178,7 @@ class ColumnChart:
     desc: str
     columns: list[Column]
     ticks: list[tuple[float, str]]  # (y, value) of the horizontal grid lines
-    width: int = WIDTH
+    width: int = 640
     height: int = 180
     plot_top: int = 10
     plot_bottom: int = 150
@@ -191,7 +191,7 @@ def columns(key: str, title: str, desc: str, days: list[tuple], *, value_index: 
     values = [row[value_index] or 0 for row in days]
     top = max(values + [0])
     nice = _nice(top)
-    left, right, plot_top, plot_bottom = 40, WIDTH - 4, 10, 150
+    left, right, plot_top, plot_bottom = 40, 640 - 4, 10, 150
     step = (right - left) / max(len(days), 1)
     bar = max(step * 0.7, 1)
     out = []

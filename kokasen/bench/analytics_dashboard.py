@@ -29,6 +29,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kokasen.bench.grouping_screen import summary
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kokasen_bench_dash"
 DAYS, PATHS, PAGES, FILES, DOCUMENTS, TOPICS = 365, 2000, 200, 300, 50, 20
 
@@ -37,9 +39,7 @@ def _sql(cursor, statement: str, *params) -> None:
     cursor.execute(statement, params)
 
 
-def generate(
-    *, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15, pages: int = PAGES, log=print
-) -> dict:
+def generate(*, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15, pages: int = PAGES, log=print) -> dict:
     """A year (``days``) of analytics ending on ``end`` in the current (migrated, PostgreSQL)
     database; returns what was made. Deterministic for a seed (``setseed``)."""
     from django.contrib.auth import get_user_model
@@ -65,7 +65,10 @@ def generate(
     collection = Collection.get_first_root_node()
     Document = get_document_model()
     documents = Document.objects.bulk_create(
-        [Document(title=f"資料 {i + 1:02d}", file=f"documents/bench-{i + 1:02d}.pdf", collection=collection) for i in range(DOCUMENTS)]
+        [
+            Document(title=f"資料 {i + 1:02d}", file=f"documents/bench-{i + 1:02d}.pdf", collection=collection)
+            for i in range(DOCUMENTS)
+        ]
     )
     lg_ids = list(LocalGovernment.objects.order_by("code").values_list("pk", flat=True))
     User = get_user_model()
@@ -258,12 +261,6 @@ def fresh_database(url: str) -> None:
     _psql(url, f'CREATE DATABASE "{name}"')
 
 
-def summary(times: list[float]) -> str:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {statistics.median(ordered) * 1000:7.1f} ms, p95 {p95 * 1000:7.1f} ms (n={len(ordered)})"
-
-
 def django_on(database_url: str, folder: str) -> None:
     """Django with the production settings on ``database_url`` (migrated), files in ``folder``
     (the report's benchmark starts the same way)."""
@@ -291,6 +288,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--days", type=int, default=DAYS)
     parser.add_argument("--paths", type=int, default=PATHS)
+    parser.add_argument("--quick", action="store_true", help="only this month (no year, no annex)")
     parser.add_argument("--reuse", action="store_true", help="keep the database and its data if it has some")
     args = parser.parse_args()
     if not args.reuse:
@@ -323,18 +321,28 @@ def main() -> None:
             ("last full month", {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}),
             ("the whole year", {"from": (today - timedelta(days=args.days - 1)).isoformat(), "to": today.isoformat()}),
         ]
+        if args.quick:
+            periods = periods[:1]
         print(f"dashboard GET /admin/analytics/ as a 受託者, in-process, {args.runs} requests each:")
         for label, query in periods:
             response = client.get("/admin/analytics/", query)  # warm
             assert response.status_code == 200, response.status_code
-            times = []
+            times, cpu = [], []
             for _ in range(args.runs):
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 client.get("/admin/analytics/", query)
                 times.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - began_cpu)
             with CaptureQueriesContext(connection) as queries:
                 client.get("/admin/analytics/", query)
+            sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
             print(f"  {label:<22}: {summary(times)}, {len(queries)} SQL queries, {len(response.content):,} bytes")
+            print(
+                f"  {'':<22}  Python CPU median {statistics.median(cpu) * 1000:.0f} ms a request; "
+                f"SQL {sql_ms:.0f} ms in one request (the database's share)"
+            )
+        if args.quick:
+            return
         year = (today - timedelta(days=args.days - 1), today)
         times = []
         for _ in range(3):

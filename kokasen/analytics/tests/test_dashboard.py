@@ -26,7 +26,8 @@ def test_the_dashboard_shows_the_tables_numbers(staff_client, scene):  # noqa: F
     assert response.status_code == 200
     html = response.content.decode()
     assert "2026年11月1日〜2026年11月30日" in html and "2026年10月2日〜2026年10月31日" in html
-    assert "アクセス数</dt>" in html  # the definitions come first
+    assert "アクセス数：公開サイトの HTML ページが人に表示された回数" in html  # the definition, first
+    assert "アクセス数</dt>" in html
     for table in tables.period_tables(START, END):
         assert f'id="t-{table.key}"' in html or table.key == "definitions", table.key
     totals = response.context["by_key"]["totals"]
@@ -89,7 +90,8 @@ def test_the_dashboard_asks_the_same_number_of_queries_with_more_data(staff_clie
     _grow(scene, 60)
     with CaptureQueriesContext(connection) as large:
         staff_client.get(URL, PERIOD)
-    assert len(large.captured_queries) == len(small.captured_queries)
+    # the same or fewer (an empty id list asks nothing: no Wagtail page among the first 20)
+    assert len(large.captured_queries) <= len(small.captured_queries)
 
 
 def test_period_helpers():
