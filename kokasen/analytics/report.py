@@ -222,15 +222,29 @@ def _display(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+TEXT_UNITS = 100  # the A4 text width (16 cm) in half-width characters of the tables' 9 pt font
+PADDING_UNITS = 3  # a cell's left and right padding
+
+
 def _widths(columns, rows) -> tuple[float, ...]:
-    """Relative column widths: the widest cell of each column, or half its header (a header may
-    wrap onto two lines, a number should not), clamped so that no column starves or swallows."""
-    widths = []
-    for i, column in enumerate(columns):
-        widest = max([_display(str(column)) / 2 + 1] + [_display(cell_text(row[i])) for row in rows])
-        # + 2: the cell's padding; a long text wraps, a code or a number should not.
-        widths.append(min(max(widest, 5.0), 18.0) + 2)
-    return tuple(widths)
+    """Column widths in half-width characters: a column of numbers or codes (ASCII only) gets at
+    least what its widest cell needs, never wrapped, and room for its header on two lines (up to
+    a limit); the other columns want their widest cell (or half their header), clamped, and give
+    way when the numbers need the room. Widths are relative: a narrow table is spread to the text
+    width as it is."""
+    texts = [[cell_text(row[i]) for row in rows] for i in range(len(columns))]
+    fixed, wanted = {}, {}
+    for i, column in enumerate(texts):
+        header = _display(str(columns[i]))
+        if column and all(t.isascii() or t == "—" for t in column):
+            fixed[i] = max(max(_display(t) for t in column), min(-(-header // 2), 12)) + PADDING_UNITS
+        else:
+            wanted[i] = min(max(max([header / 2 + 1] + [_display(t) for t in column]), 5.0), 18.0) + PADDING_UNITS
+    left = TEXT_UNITS - sum(fixed.values())
+    scale = 1.0
+    if wanted and left < sum(wanted.values()):
+        scale = max(left, 6 * len(wanted)) / sum(wanted.values())
+    return tuple(float(fixed[i]) if i in fixed else wanted[i] * scale for i in range(len(columns)))
 
 
 def _chapters(report: Report) -> list[tuple[str, list]]:
