@@ -25,6 +25,29 @@ STRUCTURES = ("flat", "grouped")
 VARIANTS = list(itertools.product(STRUCTURES, DESIGNS))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use Django's database (.ci/run's PostgreSQL pass: a test that "
+        "never touches the database gives the same result whatever DATABASE_URL says)",
+    )
+
+
+def uses_database(item) -> bool:
+    """Whether a collected test touches Django's test database: marked ``django_db`` or needing
+    ``django_db_setup`` through its fixtures (``db``, the personas, ``demo_site``, ``live_site``…)."""
+    return bool(item.get_closest_marker("django_db")) or "django_db_setup" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if uses_database(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+    items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Each test starts with empty caches: its database rolls back at the end, so cached

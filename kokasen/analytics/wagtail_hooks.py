@@ -1,5 +1,6 @@
-"""「アクセス解析」 in Wagtail's admin menu, for 管理者 and 受託者: the dashboard (decision 0051) and
-the 効果分析報告書 with its settings (decision 0052)."""
+"""Wagtail admin hooks of the analytics app, for 管理者 and 受託者: 「アクセス解析」 (the dashboard,
+decision 0051; the 効果分析報告書 and its settings, decision 0052) and 「アクセスログの取り込み」
+(decision 0057)."""
 
 from django.urls import include, path, reverse
 from wagtail import hooks
@@ -63,3 +64,22 @@ def register_analytics_menu_item():
         ]
     )
     return StaffSubmenuMenuItem("アクセス解析", menu, name="analytics", icon_name="view", order=9040)
+
+
+@hooks.register("register_admin_urls")
+def register_access_log_upload_urls():
+    from . import views_upload
+
+    urls = [path("", views_upload.access_log_upload, name="upload")]
+    return [path("analytics/access-logs/", include((urls, "analytics_logs"), namespace="analytics_logs"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_access_log_upload_menu_item():
+    return StaffMenuItem(
+        "アクセスログの取り込み",
+        reverse("analytics_logs:upload"),
+        name="access-log-upload",
+        icon_name="upload",
+        order=9041,
+    )

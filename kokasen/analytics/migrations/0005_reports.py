@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0003_loginday_local_government_index'),
+        ('analytics', '0004_loginday_local_government_index'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0002_participation_activity'),
+        ('analytics', '0003_zero_result_searches'),
         ('localgov', '0002_load_master_data'),
     ]
 
