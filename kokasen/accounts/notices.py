@@ -13,6 +13,7 @@ from kokasen.notifications import services as outbox
 from kokasen.notifications.models import OutboxMessage
 
 from .mail_kinds import CREDENTIALS, PASSWORD_REISSUED, PASSWORD_RESET, STAFF_ENROLMENT_INVITATION
+from .selectors import agency_admin_addresses
 
 # --- one function per notice to a local government's account --------------------------------
 
@@ -152,3 +153,18 @@ def staff_enrolment_cancel_unsent(*, user) -> int:
         dedupe_key__startswith=_staff_enrolment_key_prefix(user),
         status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.FAILED],
     ).update(status=OutboxMessage.Status.CANCELLED)
+
+
+# --- a report's notice to the agency -------------------------------------------------------------
+
+
+def agency_admins_notify(*, kind: str, context: dict, dedupe_key: str) -> int:
+    """Queue one message of ``kind`` in Bcc to every active 管理者 with an address (the monthly
+    運用・セキュリティ報告, the 効果分析報告書), once per ``dedupe_key``. Returns the number of
+    recipients (0: nobody with an address, nothing queued)."""
+    recipients = agency_admin_addresses()
+    if not recipients:
+        return 0
+    subject, body = emails.render(kind, context)
+    outbox.broadcast_queue(kind=kind, bcc=recipients, subject=subject, body=body, dedupe_key=dedupe_key)
+    return len(recipients)

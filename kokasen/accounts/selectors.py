@@ -24,6 +24,18 @@ def staff_addresses() -> list[str]:
     return sorted(set(users))
 
 
+def agency_admin_addresses() -> list[str]:
+    """The e-mail addresses of every active 管理者 (the agency's: notices of its reports, the
+    monthly 運用・セキュリティ報告 and the 効果分析報告書), sorted, each once."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.AGENCY_ADMIN)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    return sorted(set(users))
+
+
 def address_list_read(*, data: bytes, filename: str) -> AddressListResult:
     """Parse and validate an address list against the master data (nothing is written)."""
     known, prefecture_of = {}, {}

@@ -209,6 +209,88 @@ class DocumentOpen(models.Model):
         return f"{self.day} {self.local_government_id} {self.document_id}"
 
 
+class ReportSettings(models.Model):
+    """The 効果分析報告書's settings (one row, pk=1), edited by 管理者 and 受託者 under アクセス解析 →
+    報告書の設定 (decision 0052): its title, the recipient line of its cover, and the sections the
+    agency switched off (``sections_off``: table keys of ``tables.period_tables`` and the report's
+    own sections; a section added later is on until switched off). Every change is audited."""
+
+    title = models.CharField("報告書の表題", max_length=80, default="効果分析報告書")
+    recipient = models.CharField(
+        "宛先",
+        max_length=120,
+        blank=True,
+        default="こども家庭庁 支援局 虐待防止対策課 御中",
+        help_text="表紙に表示します。空欄なら表示しません。",
+    )
+    issuer = models.CharField(
+        "作成者",
+        max_length=120,
+        blank=True,
+        default="こども家庭センターポータル 運営事務局",
+        help_text="表紙に表示します（団体名・事務局名。個人名は書かないでください）。",
+    )
+    sections_off = models.JSONField("載せない項目", default=list, blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "効果分析報告書の設定"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="analytics_reportsettings_singleton")]
+
+    def __str__(self):
+        return "効果分析報告書の設定"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ReportSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def snapshot(self) -> dict:
+        return {
+            "title": self.title,
+            "recipient": self.recipient,
+            "issuer": self.issuer,
+            "sections_off": sorted(self.sections_off),
+        }
+
+
+class GeneratedReport(models.Model):
+    """One 効果分析報告書 as it was made (decision 0052): the Word file, the PDF and the Excel
+    annex of a period, kept so that what was sent to the agency can be downloaded again as it
+    was. ``monthly``: made by the timer for a calendar month (one per month: the notice's URL
+    points at it); otherwise made on the screen or by ``analytics_report``. Who made it is in
+    the audit trail (``analytics.report_generated``), not here. No personal data: counts only."""
+
+    SCREEN, COMMAND, TIMER = "screen", "command", "timer"
+    ORIGINS = [(SCREEN, "画面から作成"), (COMMAND, "コマンドで作成"), (TIMER, "毎月の自動作成")]
+    start = models.DateField("期間の初日")
+    end = models.DateField("期間の末日")
+    origin = models.CharField("作成の方法", max_length=10, choices=ORIGINS, default=SCREEN)
+    monthly = models.BooleanField("月次", default=False)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    seconds = models.FloatField("作成にかかった秒数", default=0)
+    title = models.CharField("表題", max_length=80)
+    sections = models.JSONField("載せた項目", default=list, blank=True)
+    docx = models.BinaryField("Word")
+    pdf = models.BinaryField("PDF")
+    xlsx = models.BinaryField("Excel（別添）")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "作成した効果分析報告書"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start", "end"], condition=models.Q(monthly=True), name="analytics_report_one_per_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title}（{self.start}〜{self.end}）"
+
+
 class ZeroResultSearchDay(models.Model):
     """How often the live site's search found nothing for one query on one day (issue 15 item
     3; decision 0057): the query normalised as the search does (NFKC, lower case, one space),

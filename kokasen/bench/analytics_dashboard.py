@@ -261,6 +261,27 @@ def fresh_database(url: str) -> None:
     _psql(url, f'CREATE DATABASE "{name}"')
 
 
+def django_on(database_url: str, folder: str) -> None:
+    """Django with the production settings on ``database_url`` (migrated), files in ``folder``
+    (the report's benchmark starts the same way)."""
+    os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="kokasen.settings.base",
+        DATABASE_URL=database_url,
+        MEDIA_ROOT=str(Path(folder) / "media"),
+        STATIC_ROOT=str(Path(folder) / "static"),
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DASH_DATABASE_URL", DEFAULT_URL))
@@ -273,21 +294,8 @@ def main() -> None:
     if not args.reuse:
         fresh_database(args.database_url)
     with tempfile.TemporaryDirectory(prefix="kokasen-bench-dash-") as tmp:
-        os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="kokasen.settings.base",
-            DATABASE_URL=args.database_url,
-            MEDIA_ROOT=str(Path(tmp) / "media"),
-            STATIC_ROOT=str(Path(tmp) / "static"),
-            ALLOWED_HOSTS="127.0.0.1,testserver",
-            SECURE_SSL_REDIRECT="false",
-            LOG_LEVEL="WARNING",
-        )
-        import django
-
-        django.setup()
+        django_on(args.database_url, tmp)
         from django.contrib.auth import get_user_model
-        from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -297,7 +305,6 @@ def main() -> None:
         from kokasen.analytics import tables
         from kokasen.testing import login_staff, make_staff
 
-        call_command("migrate", verbosity=0)
         today = timezone.localdate()
         from kokasen.analytics.models import PageDay
 

@@ -23,16 +23,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from kokasen.accounts import roles
+from kokasen.accounts.notices import agency_admins_notify
 from kokasen.core.models import AuditEvent
 from kokasen.meetings import charts, report_docx, report_pdf
 from kokasen.meetings.report_outline import FigureBlock, Heading, PageBreak, Para, Table
 from kokasen.notifications import emails
-from kokasen.notifications.services import broadcast_queue
 
 from . import certificates, checks
 from .detection import FAILURES, LOCKOUTS, REFUSED, RULES, SEVERITIES, SEVERITY_LABELS
@@ -581,31 +579,14 @@ def report_path(year: int, month: int) -> str:
 def notify(year: int, month: int) -> int:
     """Queue the month's notice to every active 管理者 with an address (Bcc), once per month:
     a second run returns the same message. Returns the number of recipients (0: nobody)."""
-    recipients = sorted(
-        set(
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=roles.AGENCY_ADMIN)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
-    if not recipients:
-        return 0
     base = emails.absolute(report_path(year, month))
-    subject, body = emails.render(
-        OPS_MONTHLY_REPORT,
-        {
+    return agency_admins_notify(
+        kind=OPS_MONTHLY_REPORT,
+        context={
             "label": f"{year}年{month}月",
             "page_url": base,
             "docx_url": base + "report.docx",
             "pdf_url": base + "report.pdf",
         },
-    )
-    broadcast_queue(
-        kind=OPS_MONTHLY_REPORT,
-        bcc=recipients,
-        subject=subject,
-        body=body,
         dedupe_key=f"ops:monthly:{year}-{month:02d}",
     )
-    return len(recipients)

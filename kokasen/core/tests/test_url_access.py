@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +43,7 @@ from wagtail.users.models import UserProfile
 
 from kokasen.accounts import roles
 from kokasen.accounts import services as account_services
+from kokasen.analytics.models import GeneratedReport
 from kokasen.feedback.models import Opinion
 from kokasen.meetings.models import Group, Participant
 from kokasen.meetings.services import rooms
@@ -168,6 +169,9 @@ class Scene:
         )
         self.incident = Incident.objects.create(title="アクセス確認の事故", kind="outage", detected_at=timezone.now())
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)
+        self.analytics_report = GeneratedReport.objects.create(
+            start=date(2026, 11, 1), end=date(2026, 11, 30), title="効果分析報告書", docx=b"w", pdf=b"p", xlsx=b"x"
+        )
         archive_dir().mkdir(parents=True, exist_ok=True)
         (archive_dir() / "kokasen-site-access.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
         self.export_build = ExportBuild.objects.create(
@@ -504,6 +508,27 @@ ROWS: dict[str, list[Case]] = {
     "admin/ops/reports/<int:year>/<int:month>/": [Case("/admin/ops/reports/2026/11/", staff())],
     "admin/ops/reports/<int:year>/<int:month>/report.docx": [Case("/admin/ops/reports/2026/11/report.docx", staff())],
     "admin/ops/reports/<int:year>/<int:month>/report.pdf": [Case("/admin/ops/reports/2026/11/report.pdf", staff())],
+    # The 効果分析報告書 (decision 0052).
+    "admin/analytics/reports/": [Case("/admin/analytics/reports/", staff())],
+    "admin/analytics/reports/generate/": [
+        Case("/admin/analytics/reports/generate/", staff(405, 405), post=staff_post(),
+             data={"start": "2026-11-01", "end": "2026-11-30"}),
+    ],
+    "admin/analytics/reports/settings/": [
+        Case("/admin/analytics/reports/settings/", staff(), post=staff_post(),
+             data={"title": "効果分析報告書", "recipient": "こども家庭庁 御中", "issuer": "運営事務局",
+                   "sections": ["totals", "meeting_visits"]}),
+    ],
+    "admin/analytics/reports/<int:pk>/": [Case(lambda s: f"/admin/analytics/reports/{s.analytics_report.pk}/", staff())],
+    "admin/analytics/reports/<int:pk>/report.docx": [
+        Case(lambda s: f"/admin/analytics/reports/{s.analytics_report.pk}/report.docx", staff()),
+    ],
+    "admin/analytics/reports/<int:pk>/report.pdf": [
+        Case(lambda s: f"/admin/analytics/reports/{s.analytics_report.pk}/report.pdf", staff()),
+    ],
+    "admin/analytics/reports/<int:pk>/report.xlsx": [
+        Case(lambda s: f"/admin/analytics/reports/{s.analytics_report.pk}/report.xlsx", staff()),
+    ],
     "admin/meetings/report/": [Case("/admin/meetings/report/", staff())],
     "admin/meetings/<int:pk>/report/": [Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/", staff())],
     "admin/meetings/<int:pk>/report/survey/": [

@@ -36,6 +36,7 @@ from kokasen.notifications import emails
 from kokasen.notifications.models import OutboxMessage
 from kokasen.notifications.services import message_queue
 
+from .. import campaign
 from ..mail_kinds import KIND_FACILITATOR, KIND_PARTICIPANT
 from ..models import Group, Half, Meeting, MeetingSession, MeetingTool, Participant, Room
 
@@ -100,6 +101,8 @@ def _session_context(meeting: Meeting, session: MeetingSession, room: Room, chan
         "url": room.url,
         "agenda": (agenda or "（追ってお知らせします）").splitlines(),
         "presentations": _presentations(session) if presentations is None else presentations,
+        # The portal's top page with the meeting's campaign key (the 効果分析報告書 counts the visits).
+        "portal_url": campaign.tagged(emails.absolute("/"), meeting.pk),
     }
 
 

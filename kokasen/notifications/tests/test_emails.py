@@ -34,6 +34,7 @@ def test_every_e_mail_the_apps_send_is_a_registered_kind_with_a_label():
         "ops_database_unreachable",
         "ops_escalation",
         "ops_monthly_report",
+        "analytics_report",
     }
     assert set(KINDS) == sent_by_the_apps
     labels = emails.labels()
