@@ -131,8 +131,8 @@ def import_upload(upload, *, acting_user, request=None) -> UploadResult:
                     "bot_requests": report.bot_requests,
                     "page_views": report.page_views,
                     "downloads": report.downloads,
-                    "from": result.first_day.isoformat() if result.first_day else None,
-                    "to": result.last_day.isoformat() if result.last_day else None,
+                    "first_day": result.first_day.isoformat() if result.first_day else None,
+                    "last_day": result.last_day.isoformat() if result.last_day else None,
                     "problems": len(report.problems),
                 },
             )

@@ -64,7 +64,7 @@ def test_operator_uploads_a_combined_log_and_sees_the_counts(operator):
     assert "2026年11月4日〜2026年11月4日" in text
     [event] = AuditEvent.objects.filter(action=uploads.ACTION)
     assert event.actor == operator and event.target_label == "access.log"
-    assert event.detail["lines"] == len(requests()) and event.detail["from"] == "2026-11-04"
+    assert event.detail["lines"] == len(requests()) and event.detail["first_day"] == "2026-11-04"
     assert event.detail["gzip"] is False and len(event.detail["sha256"]) == 64
     assert "203.0.113.10" not in str(event.detail)  # the audit says what was read, not who visited
 
