@@ -29,6 +29,7 @@ COMMON = {
     "ログインURL": "ログイン画面のURL",
     "アカウントURL": "アカウント情報（パスワード変更）画面のURL",
     "再設定申込URL": "パスワードを忘れたときの再設定申込画面のURL",
+    emails.CONTACT_PLACEHOLDER: "運営事務局の「お問い合わせ」ページのURL（送信時に記入）",
 }
 SUBJECT = ("団体名", "ユーザーID")
 PASSWORD = "パスワード"

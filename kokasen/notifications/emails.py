@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.template import Context
 from django.template.loader import get_template
+from django.utils.functional import SimpleLazyObject
 
 SLOT_PREFIX = "[[kokasen:"
 
@@ -182,11 +183,34 @@ def _render_file(name: str, part: str, context: dict) -> str:
     return get_template(template_name(name, part)).template.render(Context(context, autoescape=False))
 
 
+# --- the お問い合わせ page -----------------------------------------------------------------------
+
+CONTACT_PLACEHOLDER = "お問い合わせURL"
+_contact_page: Callable[[], str | None] | None = None
+
+
+def set_contact_page(source: Callable[[], str | None]) -> None:
+    """Where the お問い合わせ page is: registered by the pages app (decision 0044), which owns it;
+    ``source()`` gives its path, or None while there is none."""
+    global _contact_page
+    _contact_page = source
+
+
+def contact_url() -> str:
+    """The お問い合わせ page written out in full, or the portal's top page while there is none.
+    Looked up once a minute at most (a credential run renders 1,788 messages)."""
+    from django.core.cache import cache
+
+    path = cache.get_or_set("emails:contact-path", lambda: (_contact_page() if _contact_page else None) or "/", 60)
+    return absolute(path)
+
+
 def render(name: str, context: dict, *, template: Text | None = None) -> Text:
     """Subject and body of one message of kind ``name``.
 
     ``context``: the template's variables; for an editable kind, the placeholder values
-    ({"団体名": …}) except its secret. ``template`` (editable kinds) saves the look-up of the
+    ({"団体名": …}) except its secret. Every kind also gets the お問い合わせ page's URL
+    (``{{ contact_url }}``, or ``{お問い合わせURL}`` where an editable kind lists it). ``template`` (editable kinds) saves the look-up of the
     current text when many messages of one kind are rendered."""
     kind = get(name)
     marker = ""
@@ -196,8 +220,12 @@ def render(name: str, context: dict, *, template: Text | None = None) -> Text:
         # The secret placeholder becomes a random mark that no value can contain; it survives
         # neutralise() and is then replaced by the slot.
         marker = f"\x00{secrets.token_hex(16)}\x00" if kind.slot else ""
+        if CONTACT_PLACEHOLDER in kind.editable.placeholders:
+            context = {CONTACT_PLACEHOLDER: contact_url(), **context}
         subject, body = message_templates.fill(kind, context, template=template, secret=marker)
     else:
+        # Lazy: looked up only by a template that writes it (the mails of a database outage do not).
+        context = {"contact_url": SimpleLazyObject(contact_url), **context}
         subject, body = _render_file(name, "subject", context), _file_body(_render_file(name, "body", context))
     subject, body = neutralise(one_line(subject)), neutralise(body)
     if marker:

@@ -24,3 +24,9 @@ class PagesConfig(AppConfig):
         page_published.connect(chrome.changed, dispatch_uid="kokasen-chrome-published")
         page_unpublished.connect(chrome.changed, dispatch_uid="kokasen-chrome-unpublished")
         post_page_move.connect(chrome.changed, dispatch_uid="kokasen-chrome-moved")
+
+        from kokasen.notifications import emails
+
+        from .policies import contact_path
+
+        emails.set_contact_page(contact_path)  # every e-mail names the お問い合わせ page (decision 0044)

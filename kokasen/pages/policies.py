@@ -211,3 +211,18 @@ def ensure_policy_pages(home, publish=None) -> int:
             page.save_revision().publish()
         created += 1
     return created
+
+
+def contact_path() -> str | None:
+    """The path of the default site's お問い合わせ page (live and public), or None: the e-mails'
+    「お問い合わせ先」 (notifications.emails.contact_url)."""
+    from wagtail.models import Site
+
+    from .models import PolicyPage
+
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        return None
+    page = PolicyPage.objects.live().public().child_of(site.root_page).filter(kind="contact").first()
+    parts = page.get_url_parts() if page else None
+    return parts[2] if parts else None

@@ -198,3 +198,24 @@ def test_the_queue_keeps_subjects_on_one_line(db):
 
     message = services.message_queue(kind="tips_approved", to=["a@example.jp"], subject="一行目\r\n二行目", body="本文")
     assert message.subject == "一行目 二行目", "a line break in a subject used to fail at send time (BadHeaderError)"
+
+
+def test_every_e_mail_that_says_contact_us_gives_the_contact_page_in_full(demo_site, db, settings):
+    """Decision 0044: 「お問い合わせください」 names the 運営事務局 and, in a mail, its お問い合わせ page
+    written out (the credential kinds through {お問い合わせURL}, template kinds through contact_url)."""
+    from kokasen.pages.models import PolicyPage
+
+    settings.PORTAL_BASE_URL = "https://portal.example.go.jp"
+    page = PolicyPage.objects.get(kind="contact")
+    expected = "お問い合わせ先：https://portal.example.go.jp" + page.get_url_parts()[2] + "\n"
+    values = {
+        name: "x" for name in ("団体名", "ユーザーID", "ログインURL", "アカウントURL", "再設定申込URL", "有効期限")
+    }
+    for kind in ("credentials", "password_reissued", "password_reset"):
+        text = message_templates.render(kind, values)
+        assert "お問い合わせください" in text.body and expected in text.body, kind
+    for path in sorted(Path(settings.BASE_DIR, "templates", "emails").glob("*/body.txt")):
+        if "お問い合わせください" in path.read_text(encoding="utf-8"):
+            assert "{お問い合わせURL}" in path.read_text(encoding="utf-8") or "{{ contact_url }}" in path.read_text(
+                encoding="utf-8"
+            ), path.parent.name
