@@ -169,6 +169,15 @@ POLICIES = (
             _p("利用しにくい点にお気づきの場合は、お問い合わせのページに掲載した運営事務局までお知らせください。"),
         ),
     ),
+    # Written from the data in accessibility/ by publish_accessibility_results (decision 0059),
+    # which also rewrites the 方針 above; this first text stands until it runs.
+    Policy(
+        "a11y_results",
+        "accessibility-results",
+        "ウェブアクセシビリティ試験結果",
+        "JIS X 8341-3:2016 に基づく試験の結果です。",
+        (_p("試験の結果は、まとまり次第このページでお知らせします。"),),
+    ),
 )
 KINDS = tuple((p.kind, p.title) for p in POLICIES)
 
