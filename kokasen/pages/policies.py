@@ -1,12 +1,13 @@
 """The pages every Japanese public site carries (issue 17, item 2): お問い合わせ, プライバシー
-ポリシー, サイトポリシー and アクセシビリティ方針, as ordinary editable pages (PolicyPage) under
+ポリシー, サイトポリシー, アクセシビリティ方針 and its 試験結果, as ordinary editable pages (PolicyPage) under
 the home page, linked from the footer of every live and exported page (footer.html,
 Portal.policy_links).
 
 ``ensure_policy_pages(home)`` creates the missing ones with a first text that is true to the
 code (what the portal stores and why, its two cookies, the access logs' 90 days): called when
 the トップページ is created in the admin (wagtail_hooks) and by the demo loader. Existing pages
-are never touched, so the agency's edits stay. Decision 0044.
+are never touched, so the agency's edits stay. Decision 0044. The アクセシビリティ方針 and 試験結果
+are later rewritten from data by ``accessibility.publish`` (decision 0059).
 """
 
 from dataclasses import dataclass
