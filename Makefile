@@ -85,6 +85,8 @@ bench: setup
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(PY) -m kokasen.bench.analytics_ingest  # ingest_access_logs on ~1,000,000 lines beside GoAccess 1.7: lines/s, peak memory
+	$(PY) -m kokasen.bench.analytics_inputs  # a 10 MB gzip log through the upload screen: s, lines/s; a zero-result search with and without its upsert: ms, statements
+	$(PY) -m kokasen.bench.analytics_dashboard  # the dashboard 「アクセス解析」 on a year of aggregates (PostgreSQL): median/p95 server time
 	$(PY) -m kokasen.bench.backup  # restic backup and restore drill of the demo + 1,788 accounts + 10,000 posts + 200 MB media on PostgreSQL: s, MB
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
 

@@ -11,7 +11,8 @@ TOTP state are known (Session, Authentication, OTP middleware) and before CsrfVi
 view step. Without touching ``wsgi.input`` it answers
 
 - 413 to any request whose Content-Length exceeds the limit of its path: the largest upload
-  the admins take plus ``UPLOAD_BODY_MARGIN`` on admin paths (``ADMIN_PATH_PREFIXES``),
+  the admins take plus ``UPLOAD_BODY_MARGIN`` on admin paths (``ADMIN_PATH_PREFIXES``), or
+  the smaller file limit of a screen named in ``ADMIN_UPLOAD_LIMITS`` plus the margin;
   ``MAX_BODY_SIZE_OUTSIDE_ADMIN`` elsewhere (nothing outside the admins takes a file);
 - 403 to a request with a body (Content-Length above 0, or any Transfer-Encoding) sent to an
   admin path by anyone but a session that may use that admin: Wagtail's (``access_admin``) or
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -53,8 +55,24 @@ def is_admin_path(path: str) -> bool:
     return path.startswith(tuple(settings.ADMIN_PATH_PREFIXES))
 
 
+def screen_upload_limit(path: str) -> int | None:
+    """The file limit of the admin screen at ``path`` when ``ADMIN_UPLOAD_LIMITS`` names it (its
+    URL and below), else None."""
+    for name, limit in getattr(settings, "ADMIN_UPLOAD_LIMITS", {}).items():
+        try:
+            prefix = reverse(name)
+        except NoReverseMatch:
+            continue
+        if path.startswith(prefix):
+            return limit
+    return None
+
+
 def max_body_size(path: str) -> int:
     if is_admin_path(path):
+        screen = screen_upload_limit(path)
+        if screen is not None:
+            return screen + settings.UPLOAD_BODY_MARGIN
         largest = max(
             settings.DOCUMENT_MAX_UPLOAD_SIZE, settings.VIDEO_MAX_UPLOAD_SIZE, settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
         )
@@ -83,8 +101,9 @@ class AdminBodyGateMiddleware:
     def __call__(self, request):
         meta = request.META
         length = _content_length(meta.get("CONTENT_LENGTH"))
-        if length is not None and length > max_body_size(request.path):
-            return _closing(errors.request_too_large(request, limit_bytes=max_body_size(request.path)))
+        if length and length > max_body_size(request.path):
+            said = screen_upload_limit(request.path) if is_admin_path(request.path) else None
+            return _closing(errors.request_too_large(request, limit_bytes=said or max_body_size(request.path)))
         if is_admin_path(request.path) and has_body(meta.get("CONTENT_LENGTH"), meta.get("HTTP_TRANSFER_ENCODING")):
             if not may_send_admin_body(request.user, request.path):
                 return _closing(

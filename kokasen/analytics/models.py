@@ -145,6 +145,8 @@ class LoginDay(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "自治体別・日別のログイン数"
         constraints = [models.UniqueConstraint(fields=["day", "local_government"], name="analytics_loginday_unique")]
+        # who logged in by a day: one probe per local government (participation_selectors)
+        indexes = [models.Index(fields=["local_government", "day"], name="analytics_loginday_lg_day")]
 
     def __str__(self):
         return f"{self.day} {self.local_government_id}"
@@ -205,3 +207,24 @@ class DocumentOpen(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.local_government_id} {self.document_id}"
+
+
+class ZeroResultSearchDay(models.Model):
+    """How often the live site's search found nothing for one query on one day (issue 15 item
+    3; decision 0057): the query normalised as the search does (NFKC, lower case, one space),
+    cut to ``searches.MAX_QUERY`` characters, with e-mail addresses and long numbers masked.
+    No address, user, session or time of day. People's searches only (no bots, no staff).
+    The query may still be a person's name: it is in the privacy inventory and deleted after
+    ``PRIVACY_RETENTION_DAYS["search_queries"]`` days."""
+
+    day = models.DateField("日付")
+    query = models.CharField("検索語", max_length=100)
+    count = models.PositiveIntegerField("回数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "該当なしの検索（日別）"
+        # the unique index (day first) also serves the reads by period
+        constraints = [models.UniqueConstraint(fields=["day", "query"], name="analytics_zeroresultsearchday_unique")]
+
+    def __str__(self):
+        return f"{self.day} {self.query}"

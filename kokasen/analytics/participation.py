@@ -22,6 +22,7 @@ from django.db.models.functions import TruncDate
 
 from kokasen.core.models import AuditEvent
 
+from . import counters
 from .models import ActivityDay, DocumentOpen, LoginDay
 
 LOGIN = "login.succeeded"
@@ -103,13 +104,7 @@ def count_contributions(*, start: date | None = None, end: date | None = None) -
 
 def record_page_view(local_government_id: int, day: date) -> None:
     """One members' page view: a single upsert (insert the day's row or add one to it)."""
-    table = connection.ops.quote_name(ActivityDay._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, local_government_id, kind, count) VALUES (%s, %s, %s, 1) "
-            f'ON CONFLICT (day, local_government_id, kind) DO UPDATE SET "count" = {table}."count" + 1',
-            [day, local_government_id, ActivityDay.PAGE_VIEW],
-        )
+    counters.increment(ActivityDay, day=day, local_government=local_government_id, kind=ActivityDay.PAGE_VIEW)
 
 
 def record_document_open(local_government_id: int, document_id: int, day: date) -> None:

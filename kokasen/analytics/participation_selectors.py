@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from wagtail.documents import get_document_model
 
 from kokasen.accounts import mail_kinds
@@ -102,7 +102,7 @@ def document_reach(start: date, end: date) -> list[dict]:
 def _issued() -> set[int]:
     """Local governments with an active account."""
     accounts = get_user_model().objects.filter(local_government__isnull=False, is_active=True)
-    return set(accounts.values_list("local_government_id", flat=True))
+    return _ids(accounts)
 
 
 def _mail_delivered() -> set[int]:
@@ -113,32 +113,43 @@ def _mail_delivered() -> set[int]:
         status=OutboxMessage.Status.SENT,
         local_government__isnull=False,
     )
-    return set(delivered.values_list("local_government_id", flat=True))
+    return _ids(delivered)
 
 
-def _stage_sets(start: date, end: date) -> dict[str, set[int]]:
+def _ids(queryset) -> set[int]:
+    """The distinct local governments of a day table's rows (DISTINCT in SQL: a year of daily
+    rows is hundreds of thousands, the local governments 1,788 at most)."""
+    return set(queryset.order_by().values_list("local_government_id", flat=True).distinct())
+
+
+def _ever_logged_in(end: date | None) -> set[int]:
+    """Local governments with a login by ``end`` (None: ever): one probe per local government of
+    the index (local_government, day), not a scan of every day's rows."""
+    logins = LoginDay.objects.filter(local_government=OuterRef("pk"))
+    if end is not None:
+        logins = logins.filter(day__lte=end)
+    return set(LocalGovernment.objects.filter(Exists(logins)).values_list("pk", flat=True))
+
+
+def stage_sets(start: date, end: date) -> dict[str, set[int]]:
+    """The local governments at each step of ``FUNNEL``; ``funnel`` and ``coverage`` take it
+    (``sets=``) so that a caller showing both reads them once."""
     return {
         "issued": _issued(),
         "mail_delivered": _mail_delivered(),
-        "first_login": set(LoginDay.objects.filter(day__lte=end).values_list("local_government_id", flat=True)),
-        "active": set(LoginDay.objects.filter(day__range=(start, end)).values_list("local_government_id", flat=True)),
-        "downloaded": set(
-            DocumentOpen.objects.filter(day__range=(start, end)).values_list("local_government_id", flat=True)
-        ),
-        "posted": set(
-            ActivityDay.objects.filter(day__range=(start, end), kind=ActivityDay.POST, count__gt=0).values_list(
-                "local_government_id", flat=True
-            )
-        ),
+        "first_login": _ever_logged_in(end),
+        "active": _ids(LoginDay.objects.filter(day__range=(start, end))),
+        "downloaded": _ids(DocumentOpen.objects.filter(day__range=(start, end))),
+        "posted": _ids(ActivityDay.objects.filter(day__range=(start, end), kind=ActivityDay.POST, count__gt=0)),
     }
 
 
-def funnel(start: date, end: date) -> list[dict]:
+def funnel(start: date, end: date, *, sets: dict[str, set[int]] | None = None) -> list[dict]:
     """The steps account issued → credential mail delivered → first login (by ``end``) → logged
     in in the period → opened a document in the period → posted a 小ネタ in the period.
     ``count``: local governments at that step; ``reached``: those at that step and every step
     before it (the funnel proper, never growing); ``share``: ``reached`` of the 1,788, in %."""
-    sets = _stage_sets(start, end)
+    sets = sets if sets is not None else stage_sets(start, end)
     total = LocalGovernment.objects.count()
     out, reached = [], None
     for key, label in FUNNEL:
@@ -165,7 +176,7 @@ def population_band(population: int | None) -> tuple[str, str]:
     return POPULATION_BANDS[-1][0], POPULATION_BANDS[-1][1]
 
 
-def _attributes() -> list[dict]:
+def lg_attributes() -> list[dict]:
     """Every local government with the values of each coverage dimension."""
     centers = center_statuses()
     kinds = dict(LocalGovernment.Kind.choices)
@@ -191,12 +202,14 @@ def _attributes() -> list[dict]:
     return out
 
 
-def coverage(start: date, end: date) -> dict[str, list[dict]]:
+def coverage(
+    start: date, end: date, *, sets: dict[str, set[int]] | None = None, attributes: list[dict] | None = None
+) -> dict[str, list[dict]]:
     """For each dimension (prefecture, kind, east/west, population band, center status): one row
     per value with ``local_governments`` (all of them: the rows of a dimension add up to the
     1,788), ``issued``, ``logged_in`` (ever, by ``end``), ``active`` (logged in in the period),
     ``downloaded``, ``posted`` (in the period) and ``active_share`` (% of ``local_governments``)."""
-    sets = _stage_sets(start, end)
+    sets = sets if sets is not None else stage_sets(start, end)
     columns = {
         "issued": sets["issued"],
         "logged_in": sets["first_login"],
@@ -205,14 +218,20 @@ def coverage(start: date, end: date) -> dict[str, list[dict]]:
         "posted": sets["posted"],
     }
     tables: dict[str, dict] = {key: {} for key, _ in DIMENSIONS}
-    for lg in _attributes():
+    for lg in attributes if attributes is not None else lg_attributes():
+        reached = [name for name, ids in columns.items() if lg["id"] in ids]
         for dim, (value, label) in lg["dims"].items():
-            row = tables[dim].setdefault(
-                value, {"key": value, "label": label, "local_governments": 0, **dict.fromkeys(columns, 0)}
-            )
+            row = tables[dim].get(value)
+            if row is None:
+                row = tables[dim][value] = {
+                    "key": value,
+                    "label": label,
+                    "local_governments": 0,
+                    **dict.fromkeys(columns, 0),
+                }
             row["local_governments"] += 1
-            for name, ids in columns.items():
-                row[name] += lg["id"] in ids
+            for name in reached:
+                row[name] += 1
     order = {key: i for i, (key, *_rest) in enumerate(POPULATION_BANDS)}
     out = {}
     for dim, rows in tables.items():
@@ -229,17 +248,20 @@ def coverage(start: date, end: date) -> dict[str, list[dict]]:
     return out
 
 
-def never_logged_in(end: date | None = None) -> list[dict]:
+def never_logged_in(
+    end: date | None = None, *, sets: dict[str, set[int]] | None = None, attributes: list[dict] | None = None
+) -> list[dict]:
     """The local governments that have never logged in (by ``end``; None: ever), in code order,
     with whether their account is issued and its credential mail delivered, and the values of
-    the coverage dimensions."""
-    logins = LoginDay.objects.all()
-    if end is not None:
-        logins = logins.filter(day__lte=end)
-    logged_in = set(logins.values_list("local_government_id", flat=True))
-    issued, delivered = _issued(), _mail_delivered()
+    the coverage dimensions. ``sets``: ``stage_sets`` of a period ending on ``end``, if the caller
+    has them."""
+    if sets is not None:
+        logged_in, issued, delivered = sets["first_login"], sets["issued"], sets["mail_delivered"]
+    else:
+        logged_in = _ever_logged_in(end)
+        issued, delivered = _issued(), _mail_delivered()
     out = []
-    for lg in _attributes():
+    for lg in attributes if attributes is not None else lg_attributes():
         if lg["id"] in logged_in:
             continue
         out.append(

@@ -103,6 +103,50 @@ def page_weights(files: dict[str, bytes]) -> list[int]:
     return weights
 
 
+def admin_build(workdir: Path, jobs: int) -> None:
+    """A build as the admin's 「静的サイトの書き出し」 runs it (decision 0054): the worker's task body,
+    with its progress written to the row and the ZIP stored."""
+    from django.conf import settings
+
+    from kokasen.static_export import builds
+    from kokasen.static_export.models import ExportBuild
+
+    settings.STATIC_EXPORT_ARCHIVE_DIR = workdir / "zips"
+    settings.STATIC_EXPORT_JOBS = jobs
+    ExportBuild.objects.filter(active=True).delete()
+    build = ExportBuild.objects.create(structure="grouped", design="warm")
+    started = time.monotonic()
+    status = builds.run_build(build.pk)
+    elapsed = time.monotonic() - started
+    build.refresh_from_db()
+    print(
+        f"admin build ({jobs} process(es), progress written, ZIP stored): {status} in {elapsed:.2f} s, "
+        f"ZIP {build.size / 1024 / 1024:.1f} MiB"
+    )
+
+
+def time_phrases() -> list:
+    """Count and time the |phrases filter (BudouX, decision 0055) from now on, in this
+    process: [seconds, calls]. The caches start empty, so the cold cost is included."""
+    from kokasen.pages import typography
+
+    spent = [0.0, 0]
+    original = typography.phrases
+    typography._from_text.cache_clear()
+    typography._from_html.cache_clear()
+
+    def phrases(value):
+        started = time.perf_counter()
+        try:
+            return original(value)
+        finally:
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+
+    typography.phrases = phrases
+    return spent
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=ARTICLES)
@@ -124,14 +168,23 @@ def main(argv=None):
         from kokasen.static_export import archive, builder
 
         for jobs in sorted({1, args.jobs}):
+            phrases = time_phrases() if jobs == 1 else None  # counted in this process only
             started = time.monotonic()
             result = builder.export_site(out_dir=workdir / f"out-{jobs}", jobs=jobs)  # full: no --incremental
-            zip_bytes = archive.build_zip(result.files)
+            zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
             elapsed = time.monotonic() - started
             print(
                 f"full export, {jobs} process(es): {result.pages} pages in {elapsed:.2f} s "
                 f"= {result.pages / elapsed:.0f} pages/s (render {result.seconds:.2f} s)"
             )
+            if phrases is not None:
+                from kokasen.pages import typography
+
+                print(
+                    f"  phrase breaks (BudouX): {phrases[1]} titles, {typography._from_text.cache_info().misses} "
+                    f"distinct, {phrases[0]:.2f} s = {100 * phrases[0] / elapsed:.1f} % of the export"
+                )
+        admin_build(workdir, args.jobs)
         size = sum(len(d) for d in result.files.values())
         weights = page_weights(result.files)
         print(
@@ -154,7 +207,7 @@ def main(argv=None):
             f"re-export after changing one page (incremental): {result.pages} of {result.routes} pages rendered, {elapsed:.2f} s"
         )
         started = time.monotonic()
-        zip_bytes = archive.build_zip(result.files)
+        zip_bytes = archive.build_zip(result.files, mtimes=result.mtimes)
         print(f"  ZIP rebuilt in {time.monotonic() - started:.2f} s")
         page.body = article_body(-1)
         page.save_revision().publish()

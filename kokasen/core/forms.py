@@ -12,6 +12,16 @@ TEXTAREA_CLASS = "app-form__input app-form__textarea"
 COUNT_TEXT = "{n}／{max}文字"
 
 
+def check_file_size(upload, limit: int, *, hint: str = ""):
+    """The upload when it is at most ``limit`` bytes; otherwise the portal's one message for a
+    file too large (whole megabytes), with ``hint`` after it (a way to make it smaller)."""
+    if upload is not None and upload.size > limit:
+        raise forms.ValidationError(
+            f"ファイルが大きすぎます。{max(1, limit // 1024 // 1024)} MB 以下にしてください。{hint}"
+        )
+    return upload
+
+
 def short_text_field(*, label: str, limit: int, required: bool = True, help_text: str = "", rows: int = 6):
     """A textarea whose limit counts characters as people see them (text.grapheme_count)."""
 

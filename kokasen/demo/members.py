@@ -62,6 +62,8 @@ def _xlsx(title: str) -> bytes:
 def _content(spec) -> bytes:
     if spec["filename"].endswith(".webm"):
         return VIDEO_FILE.read_bytes()
+    if spec["filename"].endswith(".vtt"):
+        return spec["vtt"].encode()
     if spec.get("xlsx"):
         return _xlsx(spec["title"])
     return make_pdf(spec["title"], spec["pages"])
@@ -123,6 +125,7 @@ def load(home, *, publish, log=print) -> int:
             summary=spec["summary"],
             transcript=spec["transcript"],
             video=files[spec["video"]] if spec.get("video") else None,
+            captions=files[spec["captions"]] if spec.get("captions") else None,
         )
         page.tags.add(*spec["tags"])
         for key in spec["handouts"]:

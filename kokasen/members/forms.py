@@ -24,7 +24,8 @@ def help_text() -> str:
     lim = limits()
     return (
         f"PDF・Word・Excel・PowerPoint・CSV・テキスト・ZIP は {uploads.megabytes(lim.document)} まで、"
-        f"動画（MP4・WebM）は {uploads.megabytes(lim.video)} までです。"
+        f"動画（MP4・WebM）は {uploads.megabytes(lim.video)} まで、"
+        f"字幕（WebVTT、UTF-8）は {uploads.megabytes(uploads.CAPTION_MAX_SIZE)} までです。"
         "個人情報を含むファイルは、氏名を番号に置き換えるなどしてから登録してください。"
     )
 

@@ -71,13 +71,15 @@ def is_protected_document(document) -> bool:
     return is_protected_collection(document.collection)
 
 
-def validate_member_document(document, *, video: bool = False):
+def validate_member_document(document, *, video: bool = False, captions: bool = False):
     if document is None:
         return
     if not is_protected_document(document):
         raise ValidationError("会員エリアのファイルは「会員限定資料」コレクションに登録したものを選んでください。")
     if video and uploads.extension_of(document.filename) not in uploads.VIDEO_EXTENSIONS:
         raise ValidationError("動画には MP4 または WebM のファイルを選んでください。")
+    if captions and uploads.extension_of(document.filename) not in uploads.CAPTION_EXTENSIONS:
+        raise ValidationError("字幕には WebVTT 形式（.vtt）のファイルを選んでください。")
 
 
 class MemberDocumentLink(Orderable):
@@ -209,19 +211,42 @@ class RoundtableIndexPage(MembersPageMixin, Page):
         return context
 
 
-class RoundtablePage(MembersPageMixin, Page):
-    held_on = models.DateField("開催日")
-    summary = models.TextField("テーマ・概要", max_length=1000)
-    video = models.ForeignKey(
+def optional_document(verbose_name: str, **options):
+    """A page's optional link to one document (kept empty when the document is deleted)."""
+    return models.ForeignKey(
         "wagtaildocs.Document",
-        verbose_name="動画（MP4 または WebM）",
+        verbose_name=verbose_name,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        **options,
+    )
+
+
+CAPTION_HELP = (
+    "動画には、音声を聞けない方のために字幕（WebVTT）か文字起こしを付けてください。"
+    "JIS X 8341-3（WCAG 1.2.2・1.2.5）では、収録済みの動画に字幕が求められます。"
+)
+NO_CAPTIONS_MARK = "（字幕・文字起こしなし）"
+NO_CAPTIONS_WARNING = (
+    "「{title}」の動画には字幕も文字起こしもありません。"
+    "音声を聞けない方が内容を知ることができないため、字幕（WebVTT）か文字起こしを追加してください。"
+)
+
+
+class RoundtablePage(MembersPageMixin, Page):
+    held_on = models.DateField("開催日")
+    summary = models.TextField("テーマ・概要", max_length=1000)
+    video = optional_document("動画（MP4 または WebM）")
+    captions = optional_document(
+        "字幕（WebVTT）",
+        help_text="動画と同じく「会員限定資料」コレクションに登録した .vtt ファイル（UTF-8、1 行目が WEBVTT）を選んでください。",
     )
     transcript = models.TextField(
-        "動画の文字起こし・要旨", blank=True, help_text="音声を聞けない方のために、話の内容を文章でも掲載してください。"
+        "動画の文字起こし・要旨",
+        blank=True,
+        help_text="音声を聞けない方のために、話の内容を文章でも掲載してください。動画の下に表示されます。",
     )
     body = StreamField(BodyBlock(), verbose_name="本文（プログラム・登壇者など）", blank=True)
     tags = ClusterTaggableManager("タグ", through=RoundtableTag, blank=True)
@@ -230,7 +255,11 @@ class RoundtablePage(MembersPageMixin, Page):
         FieldPanel("held_on"),
         FieldPanel("summary"),
         FieldPanel("tags"),
-        MultiFieldPanel([FieldPanel("video"), FieldPanel("transcript")], heading="動画"),
+        MultiFieldPanel(
+            [FieldPanel("video"), FieldPanel("captions"), FieldPanel("transcript")],
+            heading="動画",
+            help_text=CAPTION_HELP,
+        ),
         InlinePanel("handouts", label="配布資料", heading="配布資料"),
         FieldPanel("body"),
     ]
@@ -244,11 +273,21 @@ class RoundtablePage(MembersPageMixin, Page):
 
     def clean(self):
         super().clean()
-        if self.video_id:
-            try:
-                validate_member_document(self.video, video=True)
-            except ValidationError as error:
-                raise ValidationError({"video": error.messages}) from error
+        for field, kind in (("video", {"video": True}), ("captions", {"captions": True})):
+            if getattr(self, f"{field}_id"):
+                try:
+                    validate_member_document(getattr(self, field), **kind)
+                except ValidationError as error:
+                    raise ValidationError({field: error.messages}) from error
+
+    @property
+    def lacks_captions_and_transcript(self) -> bool:
+        """A video that people who cannot hear it cannot follow (WCAG 1.2.2, 1.2.3/1.2.5)."""
+        return bool(self.video_id) and not self.captions_id and not self.transcript.strip()
+
+    def get_admin_display_title(self):
+        title = super().get_admin_display_title()
+        return f"{title}{NO_CAPTIONS_MARK}" if self.lacks_captions_and_transcript else title
 
 
 class RoundtableHandout(MemberDocumentLink):

@@ -23,7 +23,12 @@ from dataclasses import dataclass
 import filetype
 
 VIDEO_EXTENSIONS = frozenset({"mp4", "webm"})
+CAPTION_EXTENSIONS = frozenset({"vtt"})
 TEXT_EXTENSIONS = frozenset({"csv", "txt"})
+# A caption track is text: an hour of dense Japanese captions is about 150 KB.
+CAPTION_MAX_SIZE = 2 * 1024 * 1024
+# WebVTT (W3C): an optional BOM, "WEBVTT", then a space, a tab or a line end (or nothing).
+WEBVTT_SIGNATURE = re.compile(rb"^(?:\xef\xbb\xbf)?WEBVTT(?:[ \t\r\n]|$)")
 # extension -> what filetype may call its content (None: no binary signature, i.e. text)
 SIGNATURES: dict[str, frozenset] = {
     "pdf": frozenset({"pdf"}),
@@ -36,6 +41,7 @@ SIGNATURES: dict[str, frozenset] = {
     "webm": frozenset({"webm"}),
     "csv": frozenset({None}),
     "txt": frozenset({None}),
+    "vtt": frozenset({None}),
 }
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -47,6 +53,7 @@ CONTENT_TYPES = {
     "webm": "video/webm",
     "csv": "text/csv",
     "txt": "text/plain",
+    "vtt": "text/vtt; charset=utf-8",
 }
 KIND_LABELS = {
     "pdf": "PDF",
@@ -58,6 +65,7 @@ KIND_LABELS = {
     "webm": "WebM 動画",
     "csv": "CSV",
     "txt": "テキスト",
+    "vtt": "WebVTT 字幕",
 }
 HEAD_BYTES = 8192
 MARKUP = re.compile(rb"^\s*<(?:!doctype|html|head|body|script|svg|\?xml|iframe|object)", re.IGNORECASE)
@@ -83,12 +91,12 @@ def megabytes(size: int) -> str:
     return f"{size / 1024**2:,.0f} MB" if size % 1024**2 == 0 else f"{size / 1024**2:,.1f} MB"
 
 
-def _is_text(stream, head: bytes) -> bool:
+def _is_text(stream, head: bytes, encodings=("utf-8-sig", "cp932")) -> bool:
     """No NUL byte, and decodable as UTF-8 (BOM allowed) or, failing that, as CP932 (the
     encoding Excel in Japan writes CSV in)."""
     if b"\x00" in head:
         return False
-    for encoding in ("utf-8-sig", "cp932"):
+    for encoding in encodings:
         decoder = codecs.getincrementaldecoder(encoding)()
         stream.seek(0)
         try:
@@ -112,6 +120,8 @@ def check_upload(name: str, size: int, stream, limits: Limits, allowed: set[str]
         return [f"この形式のファイルは登録できません。登録できる形式: {names}"]
     if size == 0:
         return ["ファイルが空です（0 バイト）。"]
+    if ext in CAPTION_EXTENSIONS:
+        return check_webvtt(size, stream)
     limit = limits.video if ext in VIDEO_EXTENSIONS else limits.document
     if size > limit:
         kind = "動画" if ext in VIDEO_EXTENSIONS else "動画以外のファイル"
@@ -130,6 +140,27 @@ def check_upload(name: str, size: int, stream, limits: Limits, allowed: set[str]
         elif not _is_text(stream, head):
             problems.append(f"「.{ext}」のファイルが文字データ（UTF-8 または Shift_JIS）ではありません。")
         stream.seek(0)
+    return problems
+
+
+def check_webvtt(size: int, stream) -> list[str]:
+    """A caption track (WebVTT, the only caption format browsers read in ``<track>``): at most
+    CAPTION_MAX_SIZE, UTF-8 text (the format allows no other encoding), starting with the
+    ``WEBVTT`` signature line. The stream is left at position 0."""
+    if size > CAPTION_MAX_SIZE:
+        return [f"字幕ファイルが大きすぎます（{megabytes(size)}）。{megabytes(CAPTION_MAX_SIZE)} までです。"]
+    stream.seek(0)
+    head = stream.read(HEAD_BYTES)
+    stream.seek(0)
+    problems = []
+    if not WEBVTT_SIGNATURE.match(head):
+        problems.append(
+            "字幕ファイルは WebVTT 形式（1 行目が「WEBVTT」で始まるテキスト）にしてください。"
+            "SRT などほかの形式の字幕は、字幕編集ソフトで WebVTT（.vtt）に書き出してから登録してください。"
+        )
+    elif not _is_text(stream, head, encodings=("utf-8-sig",)):
+        problems.append("字幕ファイルの文字コードを UTF-8 にしてください（Shift_JIS などは再生時に文字化けします）。")
+    stream.seek(0)
     return problems
 
 

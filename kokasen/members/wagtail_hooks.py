@@ -1,10 +1,13 @@
-"""The members area's check on every document request, after Wagtail's own, and the
-image moves that Wagtail's bulk actions make without saving each image."""
+"""The members area's check on every document request, after Wagtail's own, the image
+moves that Wagtail's bulk actions make without saving each image, and the warning about a
+video without captions or transcript."""
 
+from django.contrib import messages
 from wagtail import hooks
 from wagtail.images import get_image_model
 
 from . import access
+from .models import NO_CAPTIONS_WARNING, RoundtablePage
 
 # After wagtail.documents' check_view_restrictions (order 0), which sends visitors who
 # are not in a restriction's groups to the login page.
@@ -30,3 +33,13 @@ def secure_images_after_bulk_actions(request, action_type, objects, action_class
         from .services import protected_images_secure
 
         protected_images_secure(image_ids=[image.pk for image in images], acting_user=request.user)
+
+
+@hooks.register("after_create_page")
+@hooks.register("after_edit_page")
+def warn_of_a_video_without_captions_or_transcript(request, page):
+    """After saving a 座談会 whose video has neither captions nor a transcript, a warning above
+    Wagtail's own message (the listing also marks the page: RoundtablePage.get_admin_display_title)."""
+    page = page.specific
+    if isinstance(page, RoundtablePage) and page.lacks_captions_and_transcript:
+        messages.warning(request, NO_CAPTIONS_WARNING.format(title=page.title))

@@ -29,6 +29,10 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
+def collapse(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
 def strip_tags(html: str) -> str:
     import html as html_module
 
@@ -47,10 +51,15 @@ class Document:
     title: str
     summary: str
     text: str  # normalised title + summary + body
+    original: str = ""  # summary + body as written, white space collapsed (for the excerpt)
 
     @classmethod
     def build(cls, *, url: str, title: str, summary: str, body: str) -> "Document":
-        return cls(url=url, title=title, summary=summary, text=normalize(f"{title} {summary} {body}"))
+        return cls.from_original(url=url, title=title, summary=summary, original=collapse(f"{summary} {body}"))
+
+    @classmethod
+    def from_original(cls, *, url: str, title: str, summary: str, original: str) -> "Document":
+        return cls(url=url, title=title, summary=summary, text=normalize(f"{title} {original}"), original=original)
 
 
 def score(document: Document, terms: list[str]) -> int:
@@ -75,13 +84,89 @@ def search(documents: list[Document], query: str, limit: int = 50) -> list[Docum
     return [d for _, _, d in hits[:limit]]
 
 
-def snippet(document: Document, query: str, width: int = 60) -> str:
-    """A short excerpt around the first hit, for the result list."""
+# --------------------------------------------------------------------------- highlighting
+# Results show the text as written (not the normalised, lower-cased one) with each match in
+# <mark>. To find a match of a normalised term in the original text, the text is normalised
+# piece by piece, remembering where each piece came from: a piece is one character with the
+# combining marks after it (ｶﾞ is one piece, ガ), or one run of white space.
+
+Part = tuple[str, bool]  # (text as written, is it a match)
+
+
+def _joins(char: str) -> bool:
+    """Does this character belong to the piece before it (a combining mark after NFKC)?"""
+    return unicodedata.category(unicodedata.normalize("NFKC", char)[:1] or char).startswith("M")
+
+
+def fold(text: str) -> tuple[str, list[int], list[int]]:
+    """normalize()'s rules applied piece by piece: the folded text, and for each of its
+    characters the start and end of the piece of ``text`` it came from."""
+    folded: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        if text[i].isspace():
+            while j < n and text[j].isspace():
+                j += 1
+            piece = " "
+        else:
+            while j < n and _joins(text[j]):
+                j += 1
+            piece = unicodedata.normalize("NFKC", text[i:j]).lower()
+        folded.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return "".join(folded), starts, ends
+
+
+def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Where the terms occur in ``text`` (indices into text), overlapping spans merged."""
+    folded, starts, ends = fold(text)
+    found = []
+    for term in terms:
+        at = folded.find(term)
+        while at >= 0:
+            found.append((starts[at], ends[at + len(term) - 1]))
+            at = folded.find(term, at + len(term))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, terms: list[str]) -> list[Part]:
+    """``text`` as written, cut into parts; the matches of the terms are marked."""
+    parts: list[Part] = []
+    at = 0
+    for start, end in _spans(text, terms):
+        if start > at:
+            parts.append((text[at:start], False))
+        parts.append((text[start:end], True))
+        at = end
+    if at < len(text) or not parts:
+        parts.append((text[at:], False))
+    return parts
+
+
+def excerpt(document: Document, query: str, width: int = 60) -> list[Part]:
+    """About ``2 * width`` characters of the original text around the first match, the
+    matches marked; else the summary's start (nothing when there is no summary)."""
     terms = query_terms(query)
-    text = document.text
-    positions = [text.find(t) for t in terms if text.find(t) >= 0]
-    if not positions:
-        return document.summary[: width * 2]
-    start = max(0, min(positions) - width // 2)
-    excerpt = text[start : start + width * 2]
-    return ("…" if start > 0 else "") + excerpt + ("…" if start + width * 2 < len(text) else "")
+    text = document.original
+    spans = _spans(text, terms) if text else []
+    if not spans:
+        return highlight(document.summary[: width * 2], terms) if document.summary else []
+    start = max(0, spans[0][0] - width // 2)
+    end = start + width * 2
+    parts = highlight(text[start:end], terms)
+    if start > 0:
+        parts.insert(0, ("…", False))
+    if end < len(text):
+        parts.append(("…", False))
+    return parts

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
 from wagtail.models import Site
 
-from . import rendering, textsearch
+from . import rendering, signals, textsearch
 from . import search as page_search
 
 MAX_QUERY_LENGTH = 100
@@ -17,11 +17,17 @@ def search(request):
         site = Site.find_for_request(request)
         documents = page_search.documents_for(site.root_page) if site else []
         hits = textsearch.search(documents, query, limit=200)
+        if not hits and request.method == "GET":
+            signals.search_found_nothing.send(sender=search, request=request, query=query)
         page = Paginator(hits, 20).get_page(request.GET.get("page"))
+        terms = textsearch.query_terms(query)
         results = {
             "count": len(hits),
             "page": page,
-            "items": [{"doc": d, "snippet": textsearch.snippet(d, query)} for d in page.object_list],
+            "items": [
+                {"doc": d, "title": textsearch.highlight(d.title, terms), "excerpt": textsearch.excerpt(d, query)}
+                for d in page.object_list
+            ],
         }
     return render(request, "pages/search.html", {"query": query, "results": results})
 

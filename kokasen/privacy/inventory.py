@@ -167,6 +167,14 @@ MODELS = [
         "契約終了まで",
         "contract-end",
     ),
+    Entry(
+        "analytics.ZeroResultSearchDay",
+        ("query",),
+        "該当なしだったサイト内検索の検索語（日別の回数。氏名が入力されることがある）",
+        "day",
+        "search_queries",
+        "search_queries（保存期間）, contract-end",
+    ),
     Entry("sessions.Session", ("session_data",), "セッション", "expire_date", "sessions", "contract-end"),
     Entry(
         "wagtailcore.Revision", ("content",), "ページの版（編集者・内容）", "created_at", "Wagtail の既定（残る）", "—"
@@ -209,7 +217,8 @@ NOT_PERSONAL = {
 
 PERSONAL_LOOKING = re.compile(
     r"name|mail|phone|tel|address|(^|_)ip(_|$)|body|text|note|comment|contact|answer|reason|detail|label|"
-    r"message|content|snapshot|evidence|summary|agenda|goal|progress|position|department|transcript|description|url",
+    r"message|content|snapshot|evidence|summary|agenda|goal|progress|position|department|transcript|description|url|"
+    r"query",
     re.I,
 )
 # Wagtail's page fields every page type inherits: public content, not personal.

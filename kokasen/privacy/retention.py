@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kokasen.accounts.lockout import LOGIN_ACTIONS
+from kokasen.analytics.models import ZeroResultSearchDay
 from kokasen.core.models import AuditEvent
 from kokasen.feedback.models import Opinion
 from kokasen.notifications.models import OutboxMessage
@@ -28,6 +29,7 @@ STORES = {
     "login_attempts": "ログインの記録（IPアドレスを含む）",
     "audit": "その他の監査ログ",
     "sessions": "有効期限の切れたセッション",
+    "search_queries": "該当なしだったサイト内検索の検索語（日別の回数）",
 }
 FINISHED = [OutboxMessage.Status.SENT, OutboxMessage.Status.FAILED, OutboxMessage.Status.CANCELLED]
 
@@ -62,4 +64,6 @@ def apply_retention(now: datetime | None = None) -> dict[str, int]:
     others = AuditEvent.objects.exclude(action__in=LOGIN_ACTIONS)
     done["audit"] = others.filter(created_at__lt=_cutoff("audit", now)).delete()[0]
     done["sessions"] = Session.objects.filter(expire_date__lt=_cutoff("sessions", now)).delete()[0]
+    oldest_kept = timezone.localdate(_cutoff("search_queries", now))  # rows are local days
+    done["search_queries"] = ZeroResultSearchDay.objects.filter(day__lt=oldest_kept).delete()[0]
     return done

@@ -12,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 
 from kokasen.accounts.models import RegisteredAddress, StaffEnrolmentInvitation, User
+from kokasen.analytics.models import ZeroResultSearchDay
 from kokasen.core.models import AuditEvent
 from kokasen.feedback.models import Opinion
 from kokasen.meetings.models import Group, Meeting, Participant, Room, SurveyResponse
@@ -169,6 +170,7 @@ def plan_for(scope: str, *, meeting: int | None = None) -> Plan:
             Step("事故の記録（経過・記録した職員）", Incident.objects.all()),
             Step("緊急連絡先", EmergencyContact.objects.all()),
             Step("セッション", Session.objects.all()),
+            Step("該当なしだったサイト内検索の検索語", ZeroResultSearchDay.objects.all()),
             Step("アカウントの登録メールアドレス", RegisteredAddress.objects.all()),
             Step("職員の登録招待", StaffEnrolmentInvitation.objects.all()),
             _blank("アカウントの氏名・メールアドレス", User.objects.all(), first_name="", last_name="", email=""),

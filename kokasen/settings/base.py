@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "kokasen.feedback",
     "kokasen.meetings",
     "kokasen.static_export",
+    # The static export's background builds (decision 0054): django-tasks' database backend.
+    "django_tasks_db",
     # /healthz and /readyz, and the operator's scan_file command.
     "kokasen.ops",
     "kokasen.analytics",
@@ -386,6 +388,13 @@ ANALYTICS_IGNORE_NETWORKS = env_networks("ANALYTICS_IGNORE_NETWORKS", [])
 ANALYTICS_IGNORE_AGENTS = env_list("ANALYTICS_IGNORE_AGENTS", [])
 # Hashed client keys (one download per client and day, bots across runs) are kept this long.
 ANALYTICS_CLIENT_KEY_DAYS = env_int("ANALYTICS_CLIENT_KEY_DAYS", 35)
+# The largest access log the admin screen 「アクセスログの取り込み」 takes, plain or .gz (decision
+# 0057); larger files: `kokasen-manage ingest_access_logs FILE` on the server. With the margin
+# below it must stay within nginx's client_max_body_size of /admin/ (11m).
+ANALYTICS_UPLOAD_MAX_SIZE = env_int("ANALYTICS_UPLOAD_MAX_SIZE", 10 * 1024 * 1024)
+# …and the most its content may be once decompressed (a gzip file; a gzip bomb stops here): about
+# 250,000 lines, read within nginx's 60 s for /admin/ even on a loaded machine.
+ANALYTICS_UPLOAD_MAX_CONTENT_SIZE = env_int("ANALYTICS_UPLOAD_MAX_CONTENT_SIZE", 64 * 1024 * 1024)
 # A staff login from a network none of that account's logins came from in this many days is
 # reported; networks are /24 (IPv4) and /48 (IPv6); the offices' networks are never reported.
 OPS_STAFF_KNOWN_NETWORKS = env_networks("OPS_STAFF_KNOWN_NETWORKS", [])
@@ -437,7 +446,7 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "mp4", "webm"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "csv", "txt", "zip", "mp4", "webm", "vtt"]
 # Members area (kokasen/members, docs/decisions/0009): uploads are checked by content and
 # size and renamed; documents are served by the app (range requests) or, when the prefix is
 # set, by nginx through X-Accel-Redirect (deploy/nginx/portal.conf).
@@ -472,6 +481,9 @@ SHORT_FORM_URL_NAMES = ["tips:index", "feedback:send"]
 # outside the admins takes a file). nginx has the same limits (deploy/nginx/portal.conf:
 # 2,000 MB + 1 MB = 2001m for /admin/documents/, 11m for /admin/images/, 10m elsewhere).
 UPLOAD_BODY_MARGIN = 1024 * 1024
+# Admin screens that take smaller files than that: URL name → their file limit. A body over it
+# plus the margin is refused unread, with a 413 that names the limit (decision 0057).
+ADMIN_UPLOAD_LIMITS = {"analytics_logs:upload": ANALYTICS_UPLOAD_MAX_SIZE}
 MAX_BODY_SIZE_OUTSIDE_ADMIN = 10 * 1024 * 1024
 
 LOGGING = {
@@ -506,6 +518,9 @@ PRIVACY_RETENTION_DAYS = {
     "audit": env_int("PRIVACY_RETENTION_AUDIT_DAYS", 5 * 366),
     # Sessions past their expiry date.
     "sessions": env_int("PRIVACY_RETENTION_SESSIONS_DAYS", 0),
+    # Zero-result searches of the live site (a query may be a name): rows of days older than this
+    # (13 months: a year's report compares with the same month of the year before).
+    "search_queries": env_int("PRIVACY_RETENTION_SEARCH_QUERIES_DAYS", 400),
 }
 # The files that `dispose_personal_data` removes at contract end besides MEDIA_ROOT: the web
 # server's logs (with visitors' IP addresses) and their rotated copies (glob patterns).
@@ -516,3 +531,17 @@ PRIVACY_CONTRACTOR_NAME = env_str("PRIVACY_CONTRACTOR_NAME", "")
 # prunes the backup generations, or destroys the repository key; "" when there are no backups.
 # The default handles the portal's own restic repository (BACKUP_*, decision 0035).
 PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "kokasen.privacy.backups.restic_disposer")
+
+# --- Background tasks (decision 0054) -----------------------------------------------------------
+# Wagtail's own tasks stay on the immediate backend (they run inside the request, as before);
+# the static export's builds go to a database queue that `db_worker` drains
+# (deploy/systemd/kokasen-static-export.timer).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "static_export": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["static_export"]},
+}
+# The ZIPs built from the admin (never under MEDIA_ROOT: served only through the staff check).
+STATIC_EXPORT_ARCHIVE_DIR = Path(env_str("STATIC_EXPORT_ARCHIVE_DIR", str(BASE_DIR / "var" / "static-exports")))
+STATIC_EXPORT_KEEP = 10  # the newest ZIPs kept; older ones are deleted after each build
+STATIC_EXPORT_STALE_MINUTES = 30  # a build whose progress stopped this long ago has died
+STATIC_EXPORT_JOBS = 2  # processes that render a build from the admin

@@ -36,5 +36,6 @@ OPS_APT_CHECK = False  # apt-get -s takes tens of seconds; test_monthly injects 
 # No backup repository here: a disposal says the backups were not handled (decision 0033).
 PRIVACY_BACKUP_DISPOSER = ""
 OPS_STATIC_EXPORT_DIR = ""
+STATIC_EXPORT_ARCHIVE_DIR = BASE_DIR / "var" / "test-static-exports"  # noqa: F405
 # dispose_personal_data: no server logs here (a test names its own).
 PRIVACY_LOG_FILES = []

@@ -14,7 +14,9 @@ import multiprocessing
 import posixpath
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -45,6 +47,7 @@ MARKER_FILE = file_hashes.EXPORT_MARKER
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/search/search-index.js"
 FEED_URL = "/feed.atom"
+SEARCH_CACHE_FORMAT = 2  # the manifest's search entries hold the original text (decision 0055)
 NOT_FOUND_URL = "/404.html"  # the portal's 404 page, for the web server (deploy/nginx/static-export.conf)
 TEXT_TYPES = ("text/html", "application/atom+xml", "text/css")
 MEDIA_PREFIXES = ("images/", "original_images/")
@@ -81,6 +84,15 @@ class ExportResult:
     unresolved: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
     out_dir: Path | None = None  # where the files were written, if anywhere
+    # output path -> when its content last changed: the page's last publication, the source
+    # file's modification time; files made from every page (search, feed) take the newest.
+    mtimes: dict[str, datetime] = field(default_factory=dict)
+
+
+# progress(phase, done, total), called while an export runs (the admin's builds show it).
+Progress = Callable[[str, int, int], None]
+RENDERING = "ページを描画しています"
+COPYING = "画像・文書・スタイルをまとめています"
 
 
 def _serve_page(route: Route, request) -> HttpResponse:
@@ -113,6 +125,7 @@ def _render_chunk(indexes):
     results = []
     with rendering.rendering(mode):
         for index in indexes:
+            exporter.rendered_one()
             route = _WORK[index]
             expected = 200
             if route.url == NOT_FOUND_URL:
@@ -145,9 +158,19 @@ def _render_chunk(indexes):
 
 class SiteExporter:
     def __init__(
-        self, *, site: Site | None = None, structure: str | None = None, design: str | None = None, jobs: int = 1
+        self,
+        *,
+        site: Site | None = None,
+        structure: str | None = None,
+        design: str | None = None,
+        jobs: int = 1,
+        progress: Progress | None = None,
     ):
         self.site = site or Site.objects.get(is_default_site=True)
+        self.progress = progress
+        self._rendered = None  # a counter shared with the forked workers (multiprocessing.Value)
+        self._to_render = 0
+        self._page_times: dict[int, datetime] = {}  # page id -> last publication
         self.mode_kwargs = {"structure": structure, "design": design}
         self.jobs = max(1, jobs)
         self.host = self.site.hostname if self.site.port in (80, 443) else f"{self.site.hostname}:{self.site.port}"
@@ -159,7 +182,7 @@ class SiteExporter:
         self._documents: dict[tuple[int, str], str | None] = {}
         self.manifest_routes: dict[str, dict] = {}  # route URL -> key, output, references
         self.reused: set[str] = set()  # outputs kept as they are from the earlier export
-        self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, text]
+        self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, original, format]
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
         self._outputs: set[str] = set()  # every file the routes produce
 
@@ -177,9 +200,12 @@ class SiteExporter:
         routes = []
         root_path = self.site.root_page.url_path
         news_indexes = {index.pk: index for index in NewsIndexPage.objects.live().public()}
-        for pk, path, url_path in self.public_pages().values_list("pk", "path", "url_path"):
+        rows = self.public_pages().values_list("pk", "path", "url_path", "last_published_at")
+        for pk, path, url_path, published in rows:
             if not url_path.startswith(root_path):
                 continue
+            if published is not None:
+                self._page_times[pk] = published
             url = reverse("wagtail_serve", args=(url_path[len(root_path) :],))
             routes.append(Route(url, pk, path))
             if pk in news_indexes:
@@ -194,9 +220,22 @@ class SiteExporter:
 
     # --- rendering ---
 
+    def rendered_one(self):
+        """Count one route done (in whichever process rendered it) and tell ``progress``."""
+        if self._rendered is None:
+            return
+        with self._rendered.get_lock():
+            self._rendered.value += 1
+            done = self._rendered.value
+        self.progress(RENDERING, done, self._to_render)
+
     def render(self, routes: list[Route]) -> list[Rendered]:
         _WORK[:] = routes
         _EXPORTER[:] = [self]
+        if self.progress is not None:
+            self._rendered = multiprocessing.get_context("fork").Value("i", 0)
+            self._to_render = len(routes)
+            self.progress(RENDERING, 0, len(routes))
         indexes = list(range(len(routes)))
         try:
             with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
@@ -297,6 +336,8 @@ class SiteExporter:
                 "references": item.references,
             }
         self.files["search/search-index.js"] = self.search_index((previous or {}).get("search"))
+        if self.progress is not None:
+            self.progress(COPYING, len(to_render), len(to_render))
         self._copy_assets()
         return ExportResult(
             files=dict(sorted(self.files.items())),
@@ -304,7 +345,25 @@ class SiteExporter:
             routes=len(routes),
             unresolved=self.unresolved,
             seconds=time.monotonic() - started,
+            mtimes=self.modification_times(routes),
         )
+
+    def modification_times(self, routes: list[Route]) -> dict[str, datetime]:
+        """When each file's content last changed (see ExportResult.mtimes)."""
+        newest = max(self._page_times.values(), default=datetime(2000, 1, 1, tzinfo=UTC))
+        times = {}
+        for route in routes:
+            output = self._page_outputs[unquote(route.url)]
+            times[output] = self._page_times.get(route.page_id, newest) if route.page_id else newest
+        for output, (kind, source) in self._assets.items():
+            try:
+                if kind == "static":
+                    times[output] = datetime.fromtimestamp(Path(source).stat().st_mtime, tz=UTC)
+                else:
+                    times[output] = default_storage.get_modified_time(source)
+            except (OSError, NotImplementedError):
+                times[output] = newest
+        return {name: times.get(name, newest) for name in self.files}
 
     @staticmethod
     def _with_full_pages(routes: list[Route]) -> list[Route]:
@@ -396,16 +455,31 @@ class SiteExporter:
         """The search documents of every public page; the text of a page whose live revision
         is the one the earlier export indexed is taken from its manifest, not re-extracted."""
         pages = list(page_search.public_pages(self.site.root_page).specific(defer=True))
-        stale = [p.pk for p in pages if str(p.pk) not in earlier or earlier[str(p.pk)][0] != p.live_revision_id]
+        # An entry is [live revision, summary, original text, SEARCH_CACHE_FORMAT]; entries of
+        # another format (before 0055 they held the normalised text) are re-extracted.
+        stale = [
+            p.pk
+            for p in pages
+            if str(p.pk) not in earlier
+            or earlier[str(p.pk)][0] != p.live_revision_id
+            or earlier[str(p.pk)][3:] != [SEARCH_CACHE_FORMAT]
+        ]
         full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
         documents = []
         for page in pages:
             if page.pk in full:
                 document = page_search.page_document(full[page.pk])
             else:
-                _, summary, text = earlier[str(page.pk)]
-                document = textsearch.Document(url=page.url, title=page.title, summary=summary, text=text)
-            self.search_cache[str(page.pk)] = [page.live_revision_id, document.summary, document.text]
+                _, summary, original, _ = earlier[str(page.pk)]
+                document = textsearch.Document.from_original(
+                    url=page.url, title=page.title, summary=summary, original=original
+                )
+            self.search_cache[str(page.pk)] = [
+                page.live_revision_id,
+                document.summary,
+                document.original,
+                SEARCH_CACHE_FORMAT,
+            ]
             documents.append(document)
         return documents
 
@@ -421,7 +495,7 @@ class SiteExporter:
                     "u": posixpath.relpath(target, "search"),
                     "t": document.title,
                     "s": document.summary,
-                    "x": document.text,
+                    "x": document.original,  # as written: the results show it (site-search.js normalises)
                 }
             )
         payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -113,7 +113,7 @@ def topic_detail(request, pk):
                     messages.success(
                         request, "投稿を受け付けました。こども家庭庁が承認すると公開されます（現在は承認待ちです）。"
                     )
-                return redirect(reverse("tips:topic", args=[topic.pk]) + "#own-posts")
+                return redirect(reverse("tips:topic", args=[topic.pk]) + "#tips-message")
     form_html = ""
     if form is None and can_post:
         form_html = _blank_form_html(request, board, _initial_contact(user))
@@ -162,7 +162,7 @@ def post_edit(request, pk):
                 refusals.show_on_form(form, refused)
             else:
                 messages.success(request, "投稿を変更しました。")
-                return redirect(reverse("tips:topic", args=[post.topic_id]) + "#own-posts")
+                return redirect(reverse("tips:topic", args=[post.topic_id]) + "#tips-message")
     else:
         form = _form(
             request,

@@ -96,7 +96,7 @@ def test_reset_link_sets_a_new_password_once(client, accounts, smtp_server):
     assert user.check_password("sapporo-kodomo-2026!")
     assert AuditEvent.objects.filter(action="account.password_reset_completed", target_id=str(user.pk)).exists()
     again = client.get(link, follow=True).content.decode()
-    assert "このURLは使えません" in again
+    assert "このリンク（URL）は使えません" in again
 
 
 def test_reset_requests_are_throttled_per_code_and_per_address(client, accounts):

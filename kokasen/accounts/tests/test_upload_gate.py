@@ -119,6 +119,7 @@ def upload_paths() -> list[str]:
         reverse("meetings_admin:center_list"),
         reverse("meetings_admin:roster", args=[1]),
         reverse("meetings_admin:report_survey", args=[1]),
+        reverse("analytics_logs:upload"),
     ]
 
 

@@ -160,6 +160,17 @@ def center_list():
     return f"団体コード,団体名,センター設置\r\n{lg.code},{lg.name},設置済\r\n".encode()
 
 
+def access_log():
+    """Two requests of a person in the combined format (the agency's own server's log)."""
+    agent = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    )
+    return "".join(
+        f'203.0.113.10 - - [04/Nov/2026:09:00:0{n} +0900] "GET {uri} HTTP/1.1" 200 1000 "-" "{agent}"\n'
+        for n, uri in enumerate(["/", "/news/"])
+    ).encode()
+
+
 @dataclass
 class UploadPath:
     """``post(scene, name, data)`` sends the file the way the screen does; ``clean`` is a file the
@@ -330,6 +341,14 @@ PATHS = [
         lambda r, s: r.status_code == 200 and SurveyResponse.objects.filter(meeting=s.meeting).count() == 1,
     ),
 ]
+PATHS.append(
+    UploadPath(
+        "access-log",
+        lambda s, n, d: s.client.post(reverse("analytics_logs:upload"), {"file": _file(n, d)}),
+        lambda: ("access.log", access_log()),
+        lambda r, s: r.status_code == 200 and "取り込みました" in r.content.decode(),
+    )
+)
 BY_ID = {path.id: path for path in PATHS}
 
 # Form classes whose own fields take a file (not built from a model's FileField) -> their paths.
@@ -337,6 +356,7 @@ FORMS = {
     "kokasen.accounts.forms_provisioning.AddressListUploadForm": ["address-list"],
     "kokasen.meetings.forms.UploadForm": ["roster", "center-list"],
     "kokasen.meetings.admin_views_report.SurveyUploadForm": ["survey"],
+    "kokasen.analytics.views_upload.AccessLogUploadForm": ["access-log"],
     "wagtail.contrib.redirects.forms.ImportForm": ["redirects-import"],
 }
 # Every FileField of every model -> the paths that fill it ([]: never from an upload).

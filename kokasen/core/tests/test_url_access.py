@@ -53,6 +53,9 @@ from kokasen.members.tests.imaging import make_image
 from kokasen.notifications import message_templates
 from kokasen.notifications.models import MessageTemplate
 from kokasen.ops.models import Alert, EmergencyContact, Incident
+from kokasen.pages.models import HomePage
+from kokasen.static_export.builds import archive_dir
+from kokasen.static_export.models import ExportBuild
 from kokasen.testing import CODE_A, CODE_B, login_member, login_staff, make_member, make_staff
 from kokasen.tips import services as tips_services
 from kokasen.tips.models import Topic
@@ -165,6 +168,11 @@ class Scene:
         )
         self.incident = Incident.objects.create(title="アクセス確認の事故", kind="outage", detected_at=timezone.now())
         self.members_restriction = PageViewRestriction.objects.get(page=self.members_home)
+        archive_dir().mkdir(parents=True, exist_ok=True)
+        (archive_dir() / "kokasen-site-access.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
+        self.export_build = ExportBuild.objects.create(
+            structure="flat", design="standard", status="done", active=None, zip_file="kokasen-site-access.zip"
+        )
 
 
 # --- the matrix --------------------------------------------------------------------------------------
@@ -414,6 +422,13 @@ ROWS: dict[str, list[Case]] = {
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/grouping/withdraw/", staff(405, 405),
              post=staff_post(SHOWN, SHOWN), data={}),
     ],
+    # 「アクセス解析」 (kokasen/analytics, decision 0051): 管理者 and 受託者.
+    "admin/analytics/": [Case("/admin/analytics/?from=2026-11-01&to=2026-11-30", staff())],
+    "admin/analytics/download/<slug:key>.<str:fmt>": [
+        Case("/admin/analytics/download/pages.csv?from=2026-11-01&to=2026-11-30", staff()),
+        Case("/admin/analytics/download/all.xlsx", staff()),
+        Case("/admin/analytics/download/pages.pdf", staff(404, 404)),
+    ],
     # 「運用・セキュリティ」 (kokasen/ops, decision 0030): 管理者 and 受託者.
     "admin/ops/": [Case("/admin/ops/", staff())],
     "admin/ops/alerts/<int:pk>/": [Case(lambda s: f"/admin/ops/alerts/{s.alert.pk}/", staff())],
@@ -458,6 +473,20 @@ ROWS: dict[str, list[Case]] = {
     "admin/ops/incidents/<int:pk>/report.pdf": [
         Case(lambda s: f"/admin/ops/incidents/{s.incident.pk}/report.pdf", staff()),
     ],
+    # 「静的サイトの書き出し」 (kokasen/static_export, decision 0054): 管理者 and 受託者.
+    "admin/static-export/": [Case("/admin/static-export/", staff())],
+    "admin/static-export/start/": [
+        Case("/admin/static-export/start/", staff(405, 405), post=staff_post(),
+             data={"structure": "grouped", "design": "warm"}),
+    ],
+    "admin/static-export/builds/<int:pk>/download/": [
+        Case(lambda s: f"/admin/static-export/builds/{s.export_build.pk}/download/", staff()),
+    ],
+    "admin/static-export/compare/": [Case("/admin/static-export/compare/?left=flat-standard&right=grouped-warm", staff())],
+    "admin/static-export/preview/<str:structure>/<str:design>/<int:page_id>/": [
+        Case(lambda s: f"/admin/static-export/preview/grouped/warm/{HomePage.objects.get().pk}/", staff()),
+        Case(lambda s: f"/admin/static-export/preview/grouped/warm/{s.members_home.pk}/", staff(404, 404)),
+    ],
     # The monthly report (decision 0039).
     "admin/ops/reports/": [Case("/admin/ops/reports/", staff())],
     "admin/ops/reports/<int:year>/<int:month>/": [Case("/admin/ops/reports/2026/11/", staff())],
@@ -478,6 +507,11 @@ ROWS: dict[str, list[Case]] = {
     ],
     "admin/meetings/<int:pk>/report/report.pdf": [
         Case(lambda s: f"/admin/meetings/{s.meeting.pk}/report/report.pdf", staff()),
+    ],
+    # 「アクセスログの取り込み」 (kokasen/analytics, decision 0057): 管理者 and 受託者; a POST without a file
+    # shows the form again.
+    "admin/analytics/access-logs/": [
+        Case("/admin/analytics/access-logs/", staff(), post=staff_post(SHOWN, SHOWN), data={}),
     ],
     # --- Wagtail's admin: its routes that answer before its access check ---------------------------
     # Anyone may fetch the icons, the translations and the password-reset pages (a POST to them is

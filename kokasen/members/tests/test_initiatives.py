@@ -11,6 +11,7 @@ from kokasen.localgov.models import LocalGovernment
 from kokasen.members.models import PER_PAGE, InitiativeIndexPage, InitiativePage
 from kokasen.members.selectors import band_q
 from kokasen.testing import CODE_A, login_member, make_member
+from kokasen.testing.html import page_html
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +47,11 @@ def member(client):
 def titles(client, index, **params):
     response = client.get(index.url + ("?" + urlencode(params) if params else ""))
     assert response.status_code == 200
-    html = response.content.decode()
-    return re.findall(r'class="app-card__title"><a class="app-card__link" href="[^"]+">([^<]+)</a>', html), html
+    html = page_html(response)
+    pattern = (
+        r'class="app-card__title"><a class="app-card__link" href="[^"]+">(?:<span class="app-u-phrases">)?([^<]+)<'
+    )
+    return re.findall(pattern, html), html
 
 
 def test_no_filter_lists_everything_newest_first(member, index):

@@ -74,6 +74,10 @@ MATRIX = [
     ("restricted_document_media_dotdot",               404, 404, 404, 404, 404, 404, 404),
     ("restricted_document_x_accel_path",               404, 404, 404, 404, 404, 404, 404),
     ("public_document_view",                           200, 200, 200, 200, 200, 200, 200),
+    # A video's caption track (WebVTT, issue 18): the video's own rule.
+    ("roundtable_video_view",                          L,   200, 200, 200, L,   L,   L),
+    ("roundtable_captions_view",                       L,   200, 200, 200, L,   L,   L),
+    ("roundtable_captions_media",                      404, 404, 404, 404, 404, 404, 404),
     ("public_document_media",                          404, 404, 404, 404, 404, 404, 404),
     # Wagtail's password form for collection restrictions: the area never uses password
     # restrictions, so the form does not exist (kokasen/urls.py).
@@ -97,7 +101,9 @@ class World:
             "公開の図（テスト）", Collection.get_first_root_node(), "public-chart.png", colour=(30, 30, 200)
         )
         self.public_rendition = self.public_image.get_rendition("width-20")
-        self.restricted_document = RoundtablePage.objects.get(slug="roundtable-01").handouts.first().document
+        roundtable = RoundtablePage.objects.get(slug="roundtable-01")
+        self.restricted_document = roundtable.handouts.first().document
+        self.video, self.captions = roundtable.video, roundtable.captions
         restricted = CollectionViewRestriction.objects.values_list("collection", flat=True)
         self.public_document = (
             get_document_model()
@@ -148,6 +154,9 @@ TARGETS = {
     "restricted_document_x_accel_path": lambda w: "/protected-media/" + w.restricted_document.file.name,
     "public_document_view": lambda w: w.public_document.url,
     "public_document_media": lambda w: "/media/" + w.public_document.file.name,
+    "roundtable_video_view": lambda w: w.video.url,
+    "roundtable_captions_view": lambda w: w.captions.url,
+    "roundtable_captions_media": lambda w: "/media/" + w.captions.file.name,
     "document_password_form": lambda w: f"/documents/authenticate_with_password/{w.members_restriction.pk}/",
 }
 HEAD_FORMS = {"restricted_image_view_head"}
@@ -159,6 +168,7 @@ BODIES = {
     "public_image_media_rendition": lambda w: w.public_rendition.file,
     "restricted_document_view": lambda w: w.restricted_document.file,
     "public_document_view": lambda w: w.public_document.file,
+    "roundtable_captions_view": lambda w: w.captions.file,
 }
 
 
@@ -211,7 +221,8 @@ def test_every_media_and_document_url_form(client, world, form, persona, expecte
     elif expected == 200 and form.endswith("_admin_preview"):
         assert data.startswith(b"\x89PNG") and response["Content-Type"] == "image/png"  # made on the fly
     else:
-        for source in (world.restricted_image.file, world.restricted_rendition.file, world.restricted_document.file):
+        restricted = (world.restricted_image, world.restricted_rendition, world.restricted_document, world.captions)
+        for source in (item.file for item in restricted):
             assert stored_bytes(source) not in data, f"{url}: the bytes of {source.name}"
         return
     if form.startswith("restricted_"):

@@ -5,7 +5,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from kokasen.pages import chrome
+from kokasen.pages import chrome, typography
 
 register = template.Library()
 
@@ -15,6 +15,13 @@ def page_trail(context, page):
     """The page's ancestors below the tree root and the page itself (breadcrumbs, and the
     current menu); see Portal.trail."""
     return context["portal"].trail(page)
+
+
+@register.filter
+def phrases(value):
+    """A heading's, tile's or card's title that breaks lines only between phrases (BudouX;
+    kokasen.pages.typography): ``{{ page.title|phrases }}``. Plain text is escaped."""
+    return typography.phrases(value)
 
 
 @register.filter
@@ -43,10 +50,17 @@ def file_size_ja(document) -> str:
 
 @register.filter
 def table_rows(value):
-    """Rows of a TableBlock value as (is_header_row, cells) pairs."""
+    """Rows of a TableBlock value as (is_header_row, [(cell, column name)]) pairs: the
+    column name is the header row's cell above (empty without a header row); phones show it
+    above each cell when the rows stack (table.css)."""
     data = (value or {}).get("data") or []
-    header = bool((value or {}).get("first_row_is_table_header"))
-    return [(header and i == 0, [c or "" for c in row]) for i, row in enumerate(data)]
+    header = bool((value or {}).get("first_row_is_table_header")) and bool(data)
+    names = [c or "" for c in data[0]] if header else []
+    rows = []
+    for i, row in enumerate(data):
+        cells = [c or "" for c in row]
+        rows.append((header and i == 0, [(c, names[j] if j < len(names) else "") for j, c in enumerate(cells)]))
+    return rows
 
 
 def _render_shared(context, template_name: str, key) -> str:

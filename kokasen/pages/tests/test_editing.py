@@ -16,6 +16,7 @@ from wagtail.test.utils.timestamps import submittable_timestamp
 from kokasen.accounts import roles
 from kokasen.pages.models import SectionPage
 from kokasen.testing import login_staff
+from kokasen.testing.html import page_html
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def test_an_agency_admin_saves_a_draft_as_a_revision_without_changing_the_live_p
     assert section.revisions.count() == revisions + 1
     assert section.has_unpublished_changes
     assert section.title == "研修・人材育成"
-    assert "研修（改訂案）" not in client.get(section.url).content.decode()
+    assert "研修（改訂案）" not in page_html(client.get(section.url))
 
 
 def test_an_agency_admin_previews_before_publishing(client, section):
@@ -63,7 +64,7 @@ def test_an_agency_admin_publishes(client, section):
     login_staff(client, staff(roles.AGENCY_ADMIN))
     data = form(section, title="研修・人材育成（更新）", **{"action-publish": "action-publish"})
     client.post(reverse("wagtailadmin_pages:edit", args=[section.pk]), data)
-    assert "研修・人材育成（更新）" in client.get(section.url).content.decode()
+    assert "研修・人材育成（更新）" in page_html(client.get(section.url))
 
 
 def test_scheduled_publishing_goes_live_on_time_without_anyone_at_the_keyboard(client, section):
@@ -78,20 +79,20 @@ def test_scheduled_publishing_goes_live_on_time_without_anyone_at_the_keyboard(c
     client.post(reverse("wagtailadmin_pages:edit", args=[section.pk]), data)
     section.refresh_from_db()
     assert section.scheduled_revision is not None
-    assert "予約公開のタイトル" not in client.get(section.url).content.decode()
+    assert "予約公開のタイトル" not in page_html(client.get(section.url))
     call_command("publish_scheduled", verbosity=0)  # too early: nothing happens
-    assert "予約公開のタイトル" not in client.get(section.url).content.decode()
+    assert "予約公開のタイトル" not in page_html(client.get(section.url))
     later = go_live + datetime.timedelta(minutes=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
         call_command("publish_scheduled", verbosity=0)  # the systemd timer, an hour later
-    assert "予約公開のタイトル" in client.get(section.url).content.decode()
+    assert "予約公開のタイトル" in page_html(client.get(section.url))
 
 
 def test_an_operator_may_draft_but_not_publish(client, section):
     login_staff(client, staff(roles.OPERATOR))
     data = form(section, title="受託者による公開の試み", **{"action-publish": "action-publish"})
     client.post(reverse("wagtailadmin_pages:edit", args=[section.pk]), data)
-    assert "受託者による公開の試み" not in client.get(section.url).content.decode()
+    assert "受託者による公開の試み" not in page_html(client.get(section.url))
     section.refresh_from_db()
     assert not section.permissions_for_user(
         staff_user := get_user_model().objects.get(username="staff-受託者")

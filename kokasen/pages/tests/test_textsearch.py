@@ -44,8 +44,8 @@ def test_an_empty_or_blank_query_finds_nothing():
     assert textsearch.search(DOCS, " 　 ") == []
 
 
-def test_snippet_shows_the_context_of_the_first_hit():
-    assert "統括支援員の研修" in textsearch.snippet(DOCS[0], "統括")
+def test_the_excerpt_shows_the_context_of_the_first_hit():
+    assert "統括支援員の研修" in "".join(text for text, _ in textsearch.excerpt(DOCS[0], "統括"))
 
 
 def test_the_javascript_search_behaves_like_the_python_one():
@@ -71,8 +71,20 @@ def test_the_javascript_search_behaves_like_the_python_one():
         "ＫＯＫＡＳＥＮ",
         "a b a",
     ]
-    entries = [{"u": d.url, "t": d.title, "s": d.summary, "x": d.text} for d in DOCS]
-    queries = ["研修", "研修　統括", "abc", "サポートプランの作成", "存在しない", "ＡＢＣ", ""]
+    entries = [{"u": d.url, "t": d.title, "s": d.summary, "x": d.original} for d in DOCS]
+    queries = [
+        "研修",
+        "研修　統括",
+        "abc",
+        "サポートプランの作成",
+        "存在しない",
+        "ＡＢＣ",
+        "",
+        "ぱぱ",
+        "a",
+        "平成",
+        "ｶﾀｶﾅ",
+    ]
     script = f"""
 globalThis.window = globalThis;
 globalThis.document = {{ readyState: "complete", querySelector: () => null, getElementById: () => null }};
@@ -85,6 +97,9 @@ console.log(JSON.stringify({{
   normalized: samples.map(s.normalize),
   terms: samples.map(s.queryTerms),
   results: queries.map((q) => s.search(entries, q).map((e) => e.u)),
+  folded: samples.map((t) => s.fold(t).text.join("")),
+  highlighted: samples.map((t) => queries.map((q) => s.highlight(t, s.queryTerms(q)))),
+  excerpts: entries.map((e) => queries.map((q) => s.excerpt(e, q, 8))),
 }}));
 """
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True, timeout=30)
@@ -92,3 +107,9 @@ console.log(JSON.stringify({{
     assert js["normalized"] == [textsearch.normalize(s) for s in samples]
     assert js["terms"] == [textsearch.query_terms(s) for s in samples]
     assert js["results"] == [[d.url for d in textsearch.search(DOCS, q)] for q in queries]
+    assert js["folded"] == [textsearch.fold(t)[0] for t in samples]
+    as_lists = lambda parts: [[text, match] for text, match in parts]  # noqa: E731
+    assert js["highlighted"] == [
+        [as_lists(textsearch.highlight(t, textsearch.query_terms(q))) for q in queries] for t in samples
+    ]
+    assert js["excerpts"] == [[as_lists(textsearch.excerpt(d, q, 8)) for q in queries] for d in DOCS]

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from kokasen.analytics.models import ZeroResultSearchDay
 from kokasen.core.models import AuditEvent
 from kokasen.feedback.models import Opinion
 from kokasen.notifications.models import OutboxMessage
@@ -24,6 +25,7 @@ PERIODS = {
     "login_attempts": 300,
     "audit": 1000,
     "sessions": 0,
+    "search_queries": 50,
 }
 
 
@@ -82,6 +84,9 @@ def test_each_store_loses_exactly_its_period(member_a):
     Session.objects.create(session_key="a" * 32, session_data="x", expire_date=_ago(0, 1))
     Session.objects.create(session_key="b" * 32, session_data="x", expire_date=NOW + timedelta(hours=1))
     audit_before = AuditEvent.objects.exclude(pk__in=events.values()).count()
+    today = timezone.localdate(NOW)
+    for days, query in ((51, "山田花子"), (50, "山田太郎"), (0, "今日の検索語")):  # local days
+        ZeroResultSearchDay.objects.create(day=today - timedelta(days=days), query=query, count=2)
 
     done = apply_retention(now=NOW)
 
@@ -92,6 +97,7 @@ def test_each_store_loses_exactly_its_period(member_a):
         "login_attempts": 2,
         "audit": 1,
         "sessions": 1,
+        "search_queries": 1,
     }
     erased = OutboxMessage.objects.get(pk=old_sent)
     assert (erased.subject, erased.body, erased.to, erased.bcc) == ("", "", [], [])
@@ -112,6 +118,7 @@ def test_each_store_loses_exactly_its_period(member_a):
     assert left == {events["young_login"], events["young_other"]}
     assert AuditEvent.objects.exclude(pk__in=events.values()).count() == audit_before
     assert list(Session.objects.values_list("session_key", flat=True)) == ["b" * 32]
+    assert sorted(ZeroResultSearchDay.objects.values_list("query", flat=True)) == ["今日の検索語", "山田太郎"]
     # A second run finds nothing more.
     assert set(apply_retention(now=NOW).values()) == {0}
 

@@ -321,6 +321,19 @@ def axe_report(violations) -> str:
     return "\n".join(lines)
 
 
+def axe_problems(page, name: str) -> list[str]:
+    """axe-core's WCAG 2.x A/AA violations on ``page`` (its context must bypass the CSP to take the
+    script), and any sideways scrolling, as lines naming ``name`` and the width."""
+    width = page.viewport_size["width"]
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    problems = [f"{name} at {width} px:\n{axe_report(result['violations'])}"] if result["violations"] else []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        problems.append(f"{name} at {width} px scrolls sideways by {overflow} px")
+    return problems
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", list(PAGES))
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)

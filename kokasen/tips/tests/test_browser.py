@@ -80,8 +80,8 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
 
     with chromium() as browser:
 
-        def new_page(cookie=None):
-            context = browser.new_context(locale="ja-JP")
+        def new_page(cookie=None, width=1280):
+            context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": 720})
             if cookie:
                 context.add_cookies([cookie])
             page = context.new_page()
@@ -89,8 +89,8 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
             page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
             return page
 
-        # 1. The member logs in through the login page, posts, and sees 承認待ち.
-        poster = new_page()
+        # 1. The member logs in through the login page on a phone, posts, and sees 承認待ち.
+        poster = new_page(width=375)
         poster.goto(topic_url)
         assert "/login/" in poster.url
         poster.fill("input[name=username]", CODE_A)
@@ -101,6 +101,12 @@ def test_member_posts_agency_approves_other_member_contacts(board, django_db_blo
         expect(poster.locator(".app-tips-count")).to_contain_text(f"{len(BODY)}／400文字")
         poster.get_by_label("連絡先メールアドレス").fill(ADDRESS)
         poster.get_by_role("button", name="投稿する").click()
+        # The success message is in view and has the focus (issue 18: it was far above, out of view).
+        message = poster.locator("#tips-message")
+        expect(message).to_contain_text("投稿を受け付けました")
+        expect(message).to_be_focused()
+        expect(message).to_be_in_viewport()
+        poster.screenshot(path=str(artifacts_dir / "tips-posted-375.png"))
         own = poster.locator("#own-posts")
         expect(own).to_contain_text("承認待ち")
         expect(own).to_contain_text(BODY)

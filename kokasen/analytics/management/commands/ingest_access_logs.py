@@ -11,7 +11,6 @@ time (the lock OPS_STATE_DIR/ingest_access_logs.lock).
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
 from django.conf import settings
@@ -36,14 +35,11 @@ class Command(BaseCommand):
         missing = [path for path in paths if not Path(path).exists()]
         if missing and len(missing) == len(paths):
             raise CommandError("ファイルが見つかりません: " + ", ".join(missing))
-        lock_path = Path(settings.OPS_STATE_DIR) / "ingest_access_logs.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise CommandError("別の ingest_access_logs が実行中です。") from None
-            report = ingest.ingest(paths, processes=processes)
+        try:
+            with ingest.one_run():
+                report = ingest.ingest(paths, processes=processes)
+        except ingest.Busy:
+            raise CommandError("別の ingest_access_logs が実行中です。") from None
         for path in missing:
             self.stderr.write(f"ファイルが見つかりません: {path}")
         for problem in report.problems:

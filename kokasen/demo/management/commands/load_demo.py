@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.demo.analytics import load_analytics_demo
 from kokasen.demo.board import load_board_demo
 from kokasen.demo.loader import DemoLoader, ensure_demo_admin, ensure_demo_member
 from kokasen.demo.meetings import load_meeting_states_demo, load_meetings_demo
@@ -47,3 +48,4 @@ class Command(BaseCommand):
             load_meetings_demo(log=self.stdout.write)  # sample 情報交換会, written as the demo admin
             load_meeting_states_demo(log=self.stdout.write)  # one just created, one held and approved
             load_board_demo(log=self.stdout.write)  # sample 小ネタ topics and posts, 意見箱 opinions
+            load_analytics_demo(log=self.stdout.write)  # 120 days of access and participation counts

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if zip is not None:
             zip.parent.mkdir(parents=True, exist_ok=True)
-            zip.write_bytes(archive.build_zip(result.files))
+            zip.write_bytes(archive.build_zip(result.files, mtimes=result.mtimes))
         for output, urls in sorted(result.unresolved.items()):
             self.stderr.write(f"警告: {output} の書き出し対象外へのリンクを外しました: {', '.join(sorted(urls))}")
         size = sum(len(data) for data in result.files.values())
