@@ -35,13 +35,15 @@ WCAG20_A_AA = {
     "4.1.1": "A", "4.1.2": "A",
 }  # fmt: skip
 TAGS = re.compile(r"<[^>]+>")
+# A stacked table's cell labels (shown on phones, hidden from screen readers; decision 0055).
+CELL_LABELS = re.compile(r'<span class="app-table__label" aria-hidden="true">[^<]*</span>')
 UNQUALIFIED_CLAIM = re.compile(r"(?<!一部)準拠しています")
 
 
 def text_of(response) -> str:
     assert response.status_code == 200
     main = page_html(response).split('id="main-content"', 1)[1].split("</main>", 1)[0]
-    return unescape(TAGS.sub(" ", main))
+    return unescape(TAGS.sub(" ", CELL_LABELS.sub("", main)))
 
 
 def pages_by_kind():
