@@ -19,6 +19,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
 from kokasen.accounts import roles
+from kokasen.pages import accessibility
 from kokasen.pages.models import (
     ArticlePage,
     HomePage,
@@ -80,6 +81,7 @@ class DemoLoader:
             show_in_menus=False,
         )
         self.created += ensure_policy_pages(home, publish=self.publish)  # footer: お問い合わせ, policies
+        accessibility.publish(home, publish=self.publish)  # 方針 and 試験結果 from the data (decision 0059)
         PortalSettings.for_site(Site.objects.get(is_default_site=True)).save()
         # The locked members area (/members/) and its private files: members.py.
         self.created += members.load(home, publish=self.publish, log=lambda *args: None)

@@ -1,12 +1,13 @@
 """The pages every Japanese public site carries (issue 17, item 2): お問い合わせ, プライバシー
-ポリシー, サイトポリシー and アクセシビリティ方針, as ordinary editable pages (PolicyPage) under
+ポリシー, サイトポリシー, アクセシビリティ方針 and its 試験結果, as ordinary editable pages (PolicyPage) under
 the home page, linked from the footer of every live and exported page (footer.html,
 Portal.policy_links).
 
 ``ensure_policy_pages(home)`` creates the missing ones with a first text that is true to the
 code (what the portal stores and why, its two cookies, the access logs' 90 days): called when
 the トップページ is created in the admin (wagtail_hooks) and by the demo loader. Existing pages
-are never touched, so the agency's edits stay. Decision 0044.
+are never touched, so the agency's edits stay. Decision 0044. The アクセシビリティ方針 and 試験結果
+are later rewritten from data by ``accessibility.publish`` (decision 0059).
 """
 
 from dataclasses import dataclass
@@ -168,6 +169,15 @@ POLICIES = (
             _h("お気づきの点", "feedback"),
             _p("利用しにくい点にお気づきの場合は、お問い合わせのページに掲載した運営事務局までお知らせください。"),
         ),
+    ),
+    # Written from the data in accessibility/ by publish_accessibility_results (decision 0059),
+    # which also rewrites the 方針 above; this first text stands until it runs.
+    Policy(
+        "a11y_results",
+        "accessibility-results",
+        "ウェブアクセシビリティ試験結果",
+        "JIS X 8341-3:2016 に基づく試験の結果です。",
+        (_p("試験の結果は、まとまり次第このページでお知らせします。"),),
     ),
 )
 KINDS = tuple((p.kind, p.title) for p in POLICIES)

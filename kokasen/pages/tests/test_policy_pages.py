@@ -1,6 +1,6 @@
 """お問い合わせ and the policy pages (issue 17, item 2; decision 0044): they exist on the demo
 site and in the static export, and the footer of every live page and every exported page
-links to all four."""
+links to all of them, the ウェブアクセシビリティ方針 and the generated 試験結果 (decision 0059) included."""
 
 import posixpath
 import re
@@ -72,6 +72,9 @@ def test_every_exported_page_links_the_four_and_they_are_exported(exports, varia
         assert target.is_file(), f"{page.url} is not in the export"
         assert page.title in target.read_text(encoding="utf-8")
         targets[kind] = target.resolve()
+    # The generated JIS X 8341-3 pages are exported with their tables (decision 0059).
+    assert "達成基準チェックリスト" in targets["a11y_results"].read_text(encoding="utf-8")
+    assert "目標とする適合レベルと対応度" in targets["accessibility"].read_text(encoding="utf-8")
     checked = 0
     for path in sorted(folder.rglob("*.html")):
         hrefs = footer_hrefs(path.read_text(encoding="utf-8"))
