@@ -68,6 +68,10 @@ NGINX = {
     "public_document_view": APP,
     "public_document_media": 404,
     "document_password_form": APP,
+    # a roundtable's video and its WebVTT captions (decision 0056): served by the document view only
+    "roundtable_video_view": APP,
+    "roundtable_captions_view": APP,
+    "roundtable_captions_media": 404,
 }
 DISK_FILES = {
     "public_image_media_original": lambda w: w.public_image.file,
