@@ -16,13 +16,11 @@ transaction, so a run that fails part way changes nothing and the next reads the
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import multiprocessing
 import os
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from kokasen.core import run_lock
 from kokasen.core.access_log import READ_ERRORS, DatabaseStore, LogReader, Span, read_span
 
 from . import aggregate, bots
@@ -56,22 +55,13 @@ class Report:
     days: list[date] = field(default_factory=list)
 
 
-class Busy(Exception):
-    """Another ingestion (the timer's, a command, an upload) is running."""
+Busy = run_lock.Busy  # another ingestion (the timer's, a command, an upload) is running
 
 
-@contextmanager
 def one_run():
-    """Hold the lock OPS_STATE_DIR/ingest_access_logs.lock for a run, or raise ``Busy`` at once:
-    one ingestion at a time, whoever starts it."""
-    lock_path = Path(settings.OPS_STATE_DIR) / "ingest_access_logs.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy from None
-        yield
+    """The lock OPS_STATE_DIR/ingest_access_logs.lock for a run, or ``Busy`` at once: one
+    ingestion at a time, whoever starts it."""
+    return run_lock.one_run("ingest_access_logs")
 
 
 def rules_from_settings() -> bots.Rules:

@@ -11,12 +11,9 @@ directly (at most every OPS_FALLBACK_REPEAT_MINUTES) and exits with status 1. On
 
 from __future__ import annotations
 
-import fcntl
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.core import run_lock
 from kokasen.ops import fallback, monthly, scan
 from kokasen.ops.detection import SEVERITY_LABELS
 
@@ -26,26 +23,11 @@ class Command(BaseCommand):
     requires_system_checks = []  # also when the database is down
 
     def handle(self, *args, verbosity=1, **options):
-        lock_path = Path(settings.OPS_STATE_DIR) / "ops_scan.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise CommandError("別の ops_scan が実行中です。") from None
-            problem = fallback.database_problem()
-            if problem is not None:
-                mailed = fallback.database_down(problem)
-                raise CommandError(
-                    f"データベースに接続できません（{problem}）。"
-                    + ("OPS_ALERT_EMAILS に直接知らせました。" if mailed else "")
-                )
-            outage = fallback.pending_outage()
-            report = scan.ops_scan(outage=outage)
-            if outage:
-                fallback.outage_recorded()
-            # Debian's pending updates for the monthly report, at most once a day (slow).
-            monthly.refresh_apt_simulation()
+        try:
+            with run_lock.one_run("ops_scan"):
+                report = self.run_once()
+        except run_lock.Busy:
+            raise CommandError("別の ops_scan が実行中です。") from None
         if verbosity >= 1:
             outcome = report.outcome
             self.stdout.write(
@@ -57,3 +39,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"  [{SEVERITY_LABELS[alert.severity]}] {alert.summary}")
             for problem in report.problems:
                 self.stderr.write(f"  問題: {problem}")
+
+    def run_once(self):
+        """One run under the lock: the database first (mail straight over SMTP when it is down)."""
+        problem = fallback.database_problem()
+        if problem is not None:
+            mailed = fallback.database_down(problem)
+            raise CommandError(
+                f"データベースに接続できません（{problem}）。"
+                + ("OPS_ALERT_EMAILS に直接知らせました。" if mailed else "")
+            )
+        outage = fallback.pending_outage()
+        report = scan.ops_scan(outage=outage)
+        if outage:
+            fallback.outage_recorded()
+        # Debian's pending updates for the monthly report, at most once a day (slow).
+        monthly.refresh_apt_simulation()
+        return report
