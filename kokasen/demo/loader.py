@@ -33,7 +33,7 @@ from kokasen.pages.models import (
 from kokasen.pages.policies import ensure_policy_pages
 
 from . import content, members
-from .pdf import make_pdf
+from .sample_pdfs import read_pdf
 
 MENU_GROUPS = [
     ("about", "こども家庭センターを知る"),
@@ -162,7 +162,7 @@ class DemoLoader:
             document = Document.objects.filter(title=spec["title"]).first()
             if document is None:
                 document = Document(title=spec["title"])
-                document.file.save(spec["filename"], ContentFile(make_pdf(spec["title"], spec["pages"])), save=False)
+                document.file.save(spec["filename"], ContentFile(read_pdf(spec["filename"])), save=False)
                 document.save()
             self.documents[key] = document
         for key, spec in content.IMAGES.items():

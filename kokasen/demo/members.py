@@ -28,7 +28,7 @@ from kokasen.members.models import (
 from kokasen.members.services import members_area_secure, members_collection
 
 from .content import DATA, read
-from .pdf import make_pdf
+from .sample_pdfs import read_pdf
 
 VIDEO_FILE = DATA / "sample-roundtable.webm"
 
@@ -66,7 +66,7 @@ def _content(spec) -> bytes:
         return spec["vtt"].encode()
     if spec.get("xlsx"):
         return _xlsx(spec["title"])
-    return make_pdf(spec["title"], spec["pages"])
+    return read_pdf(spec["filename"])
 
 
 def _files(collection) -> dict:

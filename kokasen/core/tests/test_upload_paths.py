@@ -48,7 +48,7 @@ from kokasen.core.antivirus import Status
 from kokasen.core.models import AuditEvent
 from kokasen.core.virus_scan import MESSAGES
 from kokasen.demo.members import VIDEO_FILE
-from kokasen.demo.pdf import make_pdf
+from kokasen.demo.sample_pdfs import read_pdf
 from kokasen.localgov.models import LocalGovernment
 from kokasen.meetings.models import CenterStatus, Participant, SurveyResponse
 from kokasen.meetings.tests.builders import make_meeting
@@ -60,8 +60,8 @@ pytestmark = pytest.mark.django_db
 
 INFECTED_MESSAGE = MESSAGES[Status.INFECTED].format(signature=TEST_SIGNATURE_NAME)
 UNAVAILABLE_MESSAGE = MESSAGES[None]
-PDF = make_pdf("ウイルス検査の確認", [{"heading": "見出し", "paragraphs": ["本文です。"]}])
-BEFORE_PDF = make_pdf("差し替え前の資料", [{"heading": "見出し", "paragraphs": ["差し替え前です。"]}])
+PDF = read_pdf("roundtable-01-handout-1.pdf")  # any valid PDF: a committed demo sample
+BEFORE_PDF = read_pdf("assessment-sheet-sample.pdf")
 
 
 # --- the scene: a verified staff session and what the paths need -----------------------------------------

@@ -8,7 +8,6 @@ import re
 import xml.etree.ElementTree as ET
 
 from kokasen.demo import content
-from kokasen.demo.pdf import make_pdf
 
 SPEC_MENU_ORDER = [
     "概要",  # ① こども家庭センターの概要及び概念図
@@ -200,21 +199,6 @@ def test_japanese_slug_exists_once():
     assert slugs.count("はたらく魅力") == 1
     owner = next(s for s, a in content.all_articles() if a["slug"] == "はたらく魅力")
     assert owner["slug"] in {"careers", "practice"}
-
-
-def test_make_pdf_is_deterministic():
-    doc = content.DOCUMENTS["training-plan"]
-    first = make_pdf(doc["title"], doc["pages"])
-    second = make_pdf(doc["title"], doc["pages"])
-    assert first == second
-    assert first.startswith(b"%PDF")
-    assert len(first) > 1024
-
-
-def test_make_pdf_for_every_document():
-    for key, doc in content.DOCUMENTS.items():
-        data = make_pdf(doc["title"], doc["pages"])
-        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"), key
 
 
 def test_values_fit_the_streamfield_limits():

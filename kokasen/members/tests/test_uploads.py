@@ -14,11 +14,11 @@ from wagtail.models import Collection
 
 from kokasen.accounts import roles
 from kokasen.demo.members import VIDEO_FILE, _xlsx
-from kokasen.demo.pdf import make_pdf
+from kokasen.demo.sample_pdfs import read_pdf
 from kokasen.members import uploads
 from kokasen.testing import login_staff, make_staff
 
-PDF = make_pdf("テスト資料", [{"heading": "見出し", "paragraphs": ["本文です。"]}])
+PDF = read_pdf("support-plan-example.pdf")  # any valid PDF: a committed demo sample
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 400
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 LIMITS = uploads.Limits(document=50 * 1024 * 1024, video=2000 * 1024 * 1024)
