@@ -284,3 +284,31 @@ def test_the_committed_catalogue_is_compiled_from_the_po_file(tmp_path):
     fresh = GNUTranslations(compiled.open("rb"))._catalog
     committed = GNUTranslations((catalogue / "django.mo").open("rb"))._catalog
     assert committed == fresh, "run make messages and commit locale/ja/LC_MESSAGES/django.mo"
+
+
+def test_the_overrides_of_wagtails_none_and_page_are_japanese():
+    """The three overrides in templates/ (decision 0053): no user reads 「システム」 (Wagtail's own
+    text, as the site history says it), the status panel's hidden counter 0, the group's page row
+    「ページ」; a deleted publisher still shows Wagtail's own fallback."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from wagtail.admin.ui.side_panels import StatusSidePanel
+    from wagtail.models import Page
+    from wagtail.users.forms import PagePermissionsForm
+
+    def visible(html):
+        parser = VisibleText()
+        parser.feed(html)
+        return " ".join(" ".join(parser.parts).split())
+
+    with translation.override("ja"):
+        avatar = "wagtailadmin/shared/user_avatar.html"
+        assert visible(render_to_string(avatar, {"user": None, "username": ""})) == "システム"
+        assert visible(render_to_string(avatar, {"user": 7, "username": "kanri-taro"})) == "kanri-taro"
+        panel = StatusSidePanel(Page.objects.get(depth=1), request=None)
+        toggle = panel.toggle.render_html({})  # no form: Wagtail's count is None
+        assert "None" not in toggle and "hidden>0</div>" in "".join(toggle.split())
+        row = render_to_string(
+            "wagtailusers/groups/includes/page_permissions_form.html", {"form": PagePermissionsForm(prefix="p-0")}
+        )
+        assert "ページ" in visible(row) and "Page" not in visible(row)
