@@ -33,10 +33,8 @@ pytestmark = pytest.mark.django_db
 # Visible English that is not Wagtail's interface text: product names, and data Wagtail's own
 # migrations create (the tree's root page, the default groups and workflow), kept as they are.
 ALLOWED = {"Wagtail", "Excel", "PDF", "ZIP", "CSV", "URL", "ID", "Root", "Editors", "Moderators", "Moderators approval"}
-# Known and left (decision 0053): Wagtail 8 prints Python's 「None」 for a page last published by
-# nobody (the demo's pages are published by the loader) and in the user and group forms, and
-# 「Page」 for the page content type in the group's permission table; neither goes through gettext.
-ALLOWED |= {"None", "Page"}
+# Wagtail 8's 「None」 (a page published by no user; the status panel's hidden counter) and the
+# group's page chooser label 「Page」 bypass gettext: fixed by template overrides (decision 0053).
 
 # The screens staff use daily (decision 0053 lists them); the admin menu's items are added.
 SCREENS = [
@@ -286,3 +284,31 @@ def test_the_committed_catalogue_is_compiled_from_the_po_file(tmp_path):
     fresh = GNUTranslations(compiled.open("rb"))._catalog
     committed = GNUTranslations((catalogue / "django.mo").open("rb"))._catalog
     assert committed == fresh, "run make messages and commit locale/ja/LC_MESSAGES/django.mo"
+
+
+def test_the_overrides_of_wagtails_none_and_page_are_japanese():
+    """The three overrides in templates/ (decision 0053): no user reads 「システム」 (Wagtail's own
+    text, as the site history says it), the status panel's hidden counter 0, the group's page row
+    「ページ」; a deleted publisher still shows Wagtail's own fallback."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from wagtail.admin.ui.side_panels import StatusSidePanel
+    from wagtail.models import Page
+    from wagtail.users.forms import PagePermissionsForm
+
+    def visible(html):
+        parser = VisibleText()
+        parser.feed(html)
+        return " ".join(" ".join(parser.parts).split())
+
+    with translation.override("ja"):
+        avatar = "wagtailadmin/shared/user_avatar.html"
+        assert visible(render_to_string(avatar, {"user": None, "username": ""})) == "システム"
+        assert visible(render_to_string(avatar, {"user": 7, "username": "kanri-taro"})) == "kanri-taro"
+        panel = StatusSidePanel(Page.objects.get(depth=1), request=None)
+        toggle = panel.toggle.render_html({})  # no form: Wagtail's count is None
+        assert "None" not in toggle and "hidden>0</div>" in "".join(toggle.split())
+        row = render_to_string(
+            "wagtailusers/groups/includes/page_permissions_form.html", {"form": PagePermissionsForm(prefix="p-0")}
+        )
+        assert "ページ" in visible(row) and "Page" not in visible(row)
