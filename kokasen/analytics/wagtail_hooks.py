@@ -41,7 +41,7 @@ def register_analytics_menu_item():
     menu = Menu(
         items=[
             StaffMenuItem(
-                "ダッシュボード",
+                "アクセスの集計",
                 reverse("analytics_admin:dashboard"),
                 name="analytics-dashboard",
                 icon_name="view",
@@ -61,6 +61,13 @@ def register_analytics_menu_item():
                 icon_name="cog",
                 order=3,
             ),
+            StaffMenuItem(
+                "アクセスログの取り込み",
+                reverse("analytics_logs:upload"),
+                name="access-log-upload",
+                icon_name="upload",
+                order=4,
+            ),
         ]
     )
     return StaffSubmenuMenuItem("アクセス解析", menu, name="analytics", icon_name="view", order=9040)
@@ -72,14 +79,3 @@ def register_access_log_upload_urls():
 
     urls = [path("", views_upload.access_log_upload, name="upload")]
     return [path("analytics/access-logs/", include((urls, "analytics_logs"), namespace="analytics_logs"))]
-
-
-@hooks.register("register_admin_menu_item")
-def register_access_log_upload_menu_item():
-    return StaffMenuItem(
-        "アクセスログの取り込み",
-        reverse("analytics_logs:upload"),
-        name="access-log-upload",
-        icon_name="upload",
-        order=9041,
-    )

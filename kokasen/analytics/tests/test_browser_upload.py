@@ -60,6 +60,7 @@ def test_the_operator_uploads_a_log_twice(scene, artifacts_dir):
             page.on("pageerror", lambda error: errors.append(str(error)))
             if width == 1280:
                 page.goto(f"{scene['base']}/admin/")
+                page.get_by_role("button", name="アクセス解析").click()
                 page.get_by_role("link", name="アクセスログの取り込み").click()
             else:
                 page.goto(f"{scene['base']}/admin/analytics/access-logs/")

@@ -69,6 +69,14 @@ NOT_SCREENS = {
     "static-export/preview/<str:structure>/<str:design>/<int:page_id>/": (
         "a public page in another design, for the compare screen's frames (the public pages' axe run covers them)"
     ),
+    "analytics/download/<slug:key>.<str:fmt>": "a CSV or Excel download of one table",
+    "analytics/reports/generate/": "POST only (makes a report)",
+    "analytics/reports/<int:pk>/": (
+        "one generated report (needs a report made first: analytics/tests/test_browser_report.py runs axe on it)"
+    ),
+    "analytics/reports/<int:pk>/report.docx": "a Word download",
+    "analytics/reports/<int:pk>/report.pdf": "a PDF download",
+    "analytics/reports/<int:pk>/report.xlsx": "an Excel download",
     "login/": "the login page (checked with the public pages' login journey)",
     "snippets/notifications/messagetemplate/add/": "a redirect (templates are made by the app, not added)",
 }

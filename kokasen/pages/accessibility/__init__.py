@@ -32,8 +32,11 @@ METHODS = {
     "code": "目視（コードの確認）",
     "manual": "目視",
 }
-AREAS = {"public": "公開ページ", "login": "ログイン等の画面", "error": "エラーページ", "members": "会員エリア"}
+AREAS = {"public": "公開ページ", "login": "ログイン等の画面", "error": "エラーページ", "members": "会員ページ"}
 SELECTIONS = {"representative": "代表", "random": "ランダム"}
+# The areas whose sample pages are listed with their URL on the public 試験結果 page: a members' page's
+# title and URL are members-only, and the static export carries no link to an account screen.
+PUBLISHED_URLS = ("public", "error")
 POLICY_KIND = "accessibility"
 RESULTS_KIND = "a11y_results"
 
@@ -208,14 +211,18 @@ def results_stream(policy_pk: int) -> list:
         _p(s["technologies_note"]),
         _h("試験対象となるウェブページの一覧", "pages"),
         _p(sample_method()),
+        _p(
+            "会員ページの題名と URL、ログイン等の画面の URL は、この一覧では省略しています"
+            "（会員ページの内容は会員以外に公開していないためです）。"
+        ),
         _table(
             f"試験対象のウェブページ（{len(pages)}ページ）",
             ("番号", "ページ", "URL", "種類", "区分", "選択"),
             [
                 (
                     str(i),
-                    p.title,
-                    unquote(p.url),
+                    f"会員ページ（{p.kind}）" if p.area == "members" else p.title,
+                    unquote(p.url) if p.area in PUBLISHED_URLS else "（省略）",
                     p.kind,
                     AREAS[p.area] + ("（静的出力を含む）" if p.export else ""),
                     SELECTIONS[p.selection],
