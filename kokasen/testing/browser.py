@@ -48,3 +48,18 @@ def cookie_of(client, url: str) -> dict:
         "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
         "url": url,
     }
+
+
+# Short CSS animations and transitions still running (a message fading in, a panel sliding):
+# axe measures colours as they are painted, so a check made mid-fade reports a contrast that
+# nobody sees once the page has settled. Long or endless ones (Wagtail's help badge pings five
+# times over 25 s) are decoration, not a change of state, and are not waited for.
+_MOVING = """() => document.getAnimations().filter(a => {
+    const timing = a.effect && a.effect.getComputedTiming();
+    return timing && timing.activeDuration <= 2000 && a.playState === "running";
+}).length === 0"""
+
+
+def settled(page, timeout_ms: int = 5000) -> None:
+    """Wait until the page's short animations and transitions have finished."""
+    page.wait_for_function(_MOVING, timeout=timeout_ms)

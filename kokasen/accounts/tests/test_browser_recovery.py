@@ -14,7 +14,7 @@ from django.test import Client
 from django_otp.oath import TOTP
 
 from kokasen.static_export.tests.test_browser import AXE_JS, AXE_TAGS, axe_report
-from kokasen.testing.browser import chromium, cookie_of
+from kokasen.testing.browser import chromium, cookie_of, settled
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +69,12 @@ def _shots() -> Path:
 
 
 def _check(page, name: str, shots: Path, violations: list, width: int):
+    # Wagtail's messages fade in (opacity .5 s, once its script marks the page ready): measure the
+    # colours they end with, not a frame of the fade.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.messages > ul')].every(u => getComputedStyle(u).opacity === '1')"
+    )
+    settled(page)
     page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
     page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
