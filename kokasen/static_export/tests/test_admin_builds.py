@@ -8,6 +8,7 @@ import re
 import struct
 import zipfile
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -32,9 +33,14 @@ def archive_dir(settings, tmp_path):
 
 
 def run_worker():
-    call_command(
-        "db_worker", "--backend", "static_export", "--queue-name", "static_export", "--batch", "--no-startup-delay"
-    )
+    """django-tasks-db's worker, in this test's transaction. The worker recycles the database
+    connection between tasks (close_old_connections), which inside a test's atomic block closes it
+    on PostgreSQL (SQLite's in-memory test database is never closed): as for the test client's
+    requests (Django's tests disconnect it from the request signals), it is left out here."""
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command(
+            "db_worker", "--backend", "static_export", "--queue-name", "static_export", "--batch", "--no-startup-delay"
+        )
 
 
 def extended_time(info: zipfile.ZipInfo) -> int | None:
