@@ -136,6 +136,7 @@ readonly SRV=$ROOT/srv/kokasen
 readonly APP=$SRV/app
 readonly MEDIA=$SRV/media
 readonly STATIC=$SRV/static
+readonly PUBLIC_PAGES=$SRV/public-pages   # PUBLISHED_PAGES_ROOT (decision 0061)
 readonly ERRORS=$SRV/errors
 readonly CONF_DIR=$ETC/kokasen
 readonly ENV_FILE=$CONF_DIR/kokasen.env
@@ -430,6 +431,7 @@ ensure_dir "$APP" 0755
 ensure_dir "$APP/var" 0750 "$SYSTEM_USER" "$SYSTEM_USER"
 ensure_dir "$MEDIA" 2750 "$SYSTEM_USER" "$WEB_GROUP"
 ensure_dir "$STATIC" 2750 "$SYSTEM_USER" "$WEB_GROUP"
+ensure_dir "$PUBLIC_PAGES" 2750 "$SYSTEM_USER" "$WEB_GROUP"
 ensure_dir "$ERRORS" 0755
 ensure_dir "$CONF_DIR" 0750 root "$SYSTEM_USER"
 ensure_dir "$NGINX_LOGS" 0755
@@ -587,6 +589,7 @@ if [[ ! -f $ENV_FILE ]]; then
         printf 'DEFAULT_FROM_EMAIL="%s"\n' "$MAIL_FROM"
         printf 'STATIC_ROOT=%s\n' "$STATIC"
         printf 'MEDIA_ROOT=%s\n' "$MEDIA"
+        printf 'PUBLISHED_PAGES_ROOT=%s\n' "$PUBLIC_PAGES"
         printf 'PROTECTED_FILES_X_ACCEL_PREFIX=/protected-media\n'
         printf 'HEALTH_ALLOWED_NETWORKS=%s\n' "$HEALTH_NETS"
         printf '# Alerts (ops_scan and monit) go to these addresses, also when the database is down.\n'
@@ -680,6 +683,10 @@ if [[ -n ${TOUCHED[アプリケーション]:-}${TOUCHED[データベースと�
     if grep -q '件' "$WORK/members"; then
         changed "会員エリアの閲覧制限: $(tr '\n' ' ' <"$WORK/members")"
     fi
+    # The public pages nginx sends anonymous visitors, written again with the new code and
+    # templates; files of pages no longer public are removed (decision 0061).
+    manage write_published_pages >"$WORK/published" 2>>"$INSTALL_LOG" || { cat "$WORK/published" >&2; die "write_published_pages が失敗しました。"; }
+    changed "$(cat "$WORK/published")"
 fi
 for page in "$SOURCE_DIR"/deploy/nginx/errors/*.html; do
     put_file "$page" "$ERRORS/$(basename "$page")" 0644

@@ -42,7 +42,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
@@ -159,6 +159,14 @@ def _get_handler() -> BaseHandler:
 
 
 def host_of(site) -> str:
+    """The host the anonymous request names: the portal's own (PORTAL_BASE_URL, the name nginx
+    serves and ALLOWED_HOSTS allows; Wagtail then answers from the default site), else the
+    default site's hostname."""
+    from django.http.request import split_domain_port, validate_host
+
+    netloc = urlsplit(getattr(settings, "PORTAL_BASE_URL", "") or "").netloc
+    if netloc and validate_host(split_domain_port(netloc)[0], settings.ALLOWED_HOSTS):
+        return netloc
     return site.hostname if site.port in (80, 443) else f"{site.hostname}:{site.port}"
 
 
