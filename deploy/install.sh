@@ -415,7 +415,7 @@ if ! getent passwd "$SYSTEM_USER" >/dev/null; then
         --comment "kokasen portal" "$SYSTEM_USER"
     changed "ユーザー $SYSTEM_USER"
 fi
-# The app stores files that nginx sends (MEDIA_ROOT, STATIC_ROOT): their folders belong to the group
+# The app stores files that nginx sends (MEDIA_ROOT, STATIC_ROOT, PUBLISHED_PAGES_ROOT): their folders belong to the group
 # www-data with the setgid bit, so every file is created in that group, and a file moved in from
 # a temporary folder is given the folder's group by Django, which needs this membership. nginx is
 # not in the group kokasen, so it can never read the environment file or the secrets.
@@ -438,7 +438,7 @@ ensure_dir "$NGINX_LOGS" 0755
 ensure_dir "$ROOT/var/lib/kokasen" 0755
 ensure_dir "$BACKUP_DIR" 0700 "$SYSTEM_USER" "$SYSTEM_USER"
 # Files stored before (an older layout, a restored backup): the group www-data and setgid folders.
-for folder in "$MEDIA" "$STATIC"; do
+for folder in "$MEDIA" "$STATIC" "$PUBLIC_PAGES"; do
     wrong=$(find "$folder" \( ! -group "$WEB_GROUP" -o \( -type d ! -perm -2050 \) -o \( -type f ! -perm -0040 \) \) -print | wc -l)
     if ((wrong)); then
         find "$folder" ! -group "$WEB_GROUP" -exec chgrp -h "$WEB_GROUP" {} +

@@ -547,6 +547,15 @@ def test_an_anonymous_visitor_gets_the_public_page_from_its_file(stack):
         == PUBLIC_ABOUT
     )
     assert stack.app_seen == [], "the app was not asked"
+    # The analytics count page views from this log (kokasen/analytics): file answers are in it.
+    deadline = time.monotonic() + 15
+    while True:
+        stack.flush_logs()
+        entries = [json.loads(line) for line in stack.log_lines("access.json")]
+        mine = [e for e in entries if e["client"] == "127.0.0.7" and e["uri"] == "/about/" and e["method"] == "GET"]
+        if mine or time.monotonic() > deadline:
+            break
+    assert mine and all(e["status"] == 200 and e["upstream_time"] in ("", "-") for e in mine), mine
 
 
 def test_the_file_is_sent_precompressed_to_a_browser_that_accepts_gzip(stack):
