@@ -13,9 +13,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         base = published_files.root()
         if base is None:
-            self.stdout.write("PUBLISHED_PAGES_ROOT が off のため、何も書きません。")
+            if options["verbosity"]:
+                self.stdout.write("PUBLISHED_PAGES_ROOT が off のため、何も書きません。")
             return
         result = published_files.write_all()
-        self.stdout.write(
-            f"公開ページのファイル: {result['written']} 件を書き、{result['removed']} 件を削除しました（{base}）。"
-        )
+        if options["verbosity"]:
+            self.stdout.write(
+                f"公開ページのファイル: {result['written']} 件を書き、{result['removed']} 件を削除しました（{base}）。"
+            )
