@@ -209,7 +209,9 @@ def write_page(page) -> Path | None:
     if reason is not None:
         if address is not None:
             remove_page(address)
-        log.info("published page %s is not a file: %s", page.pk, reason)
+        # An error answer for a public page (a DisallowedHost, a broken template) is worth a warning.
+        level = logging.WARNING if reason.startswith(("status 4", "status 5")) else logging.INFO
+        log.log(level, "published page %s is not a file: %s", page.pk, reason)
         return None
     content = response.content
     folder = folder_for(base, address)

@@ -226,3 +226,19 @@ def test_nginx_asks_the_app_whenever_the_session_or_messages_cookie_is_sent():
     from django.contrib.messages.storage.cookie import CookieStorage
 
     assert CookieStorage.cookie_name == "messages"
+
+
+def test_a_moved_page_loses_its_old_files_at_once_and_is_queued_at_its_new_address(
+    folder, django_capture_on_commit_callbacks
+):
+    sections = list(SectionPage.objects.live().public().order_by("path")[:2])
+    article = sections[0].get_children().live().specific().first()
+    published_files.write_page(article)
+    old = file_of(folder, article)
+    with django_capture_on_commit_callbacks(execute=True):
+        article.move(sections[1], pos="last-child")
+        assert not old.exists()  # before the commit: in the request that moves it
+    article.refresh_from_db()
+    assert any(ids is None or article.pk in ids for ids in queued())
+    refresh_published_pages.call(page_ids=[article.pk])
+    assert file_of(folder, article).exists() and file_of(folder, article) != old
