@@ -41,7 +41,6 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,11 +178,21 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
     }
 
 
-def measure(row: Row, url: str, args, headers: dict[str, str]) -> Row:
+def drained(url: str, headers: dict[str, str]) -> None:
+    """Wait for one answer from ``url``: gunicorn still works through the requests that wrk left
+    queued when it stopped (closing their connections), and the next run must not wait behind them."""
+    http_ok(url, headers, timeout=300)
+
+
+def measure(row: Row, url: str, args, headers: dict[str, str], drain: tuple | None = None) -> Row:
     wrk(url, args.warmup, args.connections, headers)  # warm: every worker's connections, templates, caches
+    if drain:
+        drained(*drain)
     result = wrk(url, args.seconds, args.connections, headers)
-    if result["rps"] is None:
-        row.note = "wrk failed: " + result["raw"].strip()[-200:]
+    if drain:
+        drained(*drain)
+    if not result["rps"]:
+        row.note = "wrk: " + " ".join(result["raw"].split())[-300:]
         return row
     row.rps, row.p50, row.p99, row.bad = result["rps"], result["p50"], result["p99"], result["bad"]
     return row
@@ -390,6 +399,13 @@ class Site:
                 process.kill()
                 process.wait(timeout=30)
 
+    def server_errors(self) -> None:
+        """The end of a gunicorn log that holds errors (a row that failed says why)."""
+        for log in sorted(self.folder.glob("gunicorn-*.log")):
+            text = log.read_text(errors="replace")
+            if re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]", text):
+                print(f"  {log.name} has errors; its end:\n" + text[-2500:])
+
     def close(self) -> None:
         for process in reversed(self.processes):
             self.stop(process)
@@ -414,8 +430,8 @@ def wait_for(probe, timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
-def http_ok(url: str, headers: dict[str, str]) -> bool:
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+def http_ok(url: str, headers: dict[str, str], timeout: float = 5) -> bool:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
         return response.status == 200
 
 
@@ -447,7 +463,7 @@ def row_hello(site: Site, args) -> Row:
     master = site.gunicorn("kokasen.bench.hello:application", port)
     url = f"http://127.0.0.1:{port}/"
     wait_for(lambda: http_ok(url, {}))
-    row = measure(Row("hello", "bare Django view, same gunicorn"), url, args, {})
+    row = measure(Row("hello", "bare Django view, same gunicorn"), url, args, {}, drain=(url, {}))
     row.queries = "0"
     site.hello_workers = [memory(pid) for pid in children(master.pid)]
     site.stop(master)
@@ -461,6 +477,10 @@ def app_headers(site: Site, cookie: bool) -> dict[str, str]:
     return headers
 
 
+def portal_drain(site: Site) -> tuple:
+    return f"http://127.0.0.1:{site.gunicorn_port}/healthz", app_headers(site, False)
+
+
 def start_portal(site: Site) -> None:
     site.portal = site.gunicorn(None, site.gunicorn_port)
     url = f"http://127.0.0.1:{site.gunicorn_port}/healthz"
@@ -471,13 +491,15 @@ def row_tips(site: Site, args) -> Row:
     path = f"/members/tips/{site.topic.pk}/"
     row = Row("tips", f"小ネタ topic, 1,000 posts, member ({path})")
     row.queries = queries(path, site.member)
-    return measure(row, f"http://127.0.0.1:{site.gunicorn_port}{path}", args, app_headers(site, True))
+    url = f"http://127.0.0.1:{site.gunicorn_port}{path}"
+    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site))
 
 
 def row_members(site: Site, args) -> Row:
     row = Row("members", "members' home /members/, member")
     row.queries = queries("/members/", site.member)
-    return measure(row, f"http://127.0.0.1:{site.gunicorn_port}/members/", args, app_headers(site, True))
+    url = f"http://127.0.0.1:{site.gunicorn_port}/members/"
+    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site))
 
 
 def app_answered(site: Site, path: str) -> tuple[int, int]:
@@ -507,7 +529,7 @@ def row_public(site: Site, args) -> Row:
     row = Row("public", "public home /, anonymous, nginx portal.conf (HTTPS)")
     row.queries = queries("/")
     app_answered(site, "/")
-    row = measure(row, f"https://{HOST}:{site.ports['https']}/", args, {})
+    row = measure(row, f"https://{HOST}:{site.ports['https']}/", args, {}, drain=portal_drain(site))
     total, upstream = app_answered(site, "/")
     if total:
         row.note = "served by the app" if upstream == total else f"app answered {upstream} of {total}"
@@ -622,7 +644,12 @@ def memory_section(site: Site) -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
-        env={**site.process_env(), "PROBE_HOST": HOST, "PROBE_MEMBER": site.member.username, "PROBE_HEAVY": json.dumps(HEAVY)},
+        env={
+            **site.process_env(),
+            "PROBE_HOST": HOST,
+            "PROBE_MEMBER": site.member.username,
+            "PROBE_HEAVY": json.dumps(HEAVY),
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -674,6 +701,7 @@ def main(argv=None) -> int:
             start_portal(site)
             rows += [row_tips(site, args), row_members(site, args), row_public(site, args), row_static(site, args)]
             print_table(rows, args)
+            site.server_errors()
             memory_section(site)  # the portal's workers right after the traffic
             row_export_vs_hugo(site)
             row_publish_to_file()
