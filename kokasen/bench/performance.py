@@ -379,6 +379,8 @@ class Site:
         command = gunicorn_command(port)
         if app:
             command[command.index("kokasen.wsgi")] = app
+        elif self.args.preload:
+            command.append("--preload")  # an experiment (decision 0063): not the unit's command line
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -682,6 +684,11 @@ def main(argv=None) -> int:
         default=None,
         help="DATABASE_CONN_MAX_AGE for the app (default: unset, as deploy/kokasen.env.example: 0)",
     )
+    parser.add_argument(
+        "--preload",
+        action="store_true",
+        help="start the portal's gunicorn with --preload (an experiment: memory shared copy-on-write)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench-performance` installs Debian's wrk (BENCH_APT_PACKAGES)")
@@ -696,6 +703,7 @@ def main(argv=None) -> int:
                 f"PostgreSQL {DATABASE}, Redis db {REDIS_DB} {'(flushed)' if site.redis else '(NOT running: local memory)'}, "
                 f"production settings (DEBUG off), DATABASE_CONN_MAX_AGE {args.conn_max_age or 0}, "
                 f"gunicorn: {' '.join(gunicorn_command(0)[1:]).replace('127.0.0.1:0', '…')}"
+                + (" --preload (experiment)" if args.preload else "")
             )
             rows = [row_hello(site, args)]
             start_portal(site)
