@@ -150,6 +150,7 @@ class Row:
     p99: str = "-"
     bad: str = ""
     queries: str = "-"
+    cpu: str = "-"
     note: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -161,6 +162,7 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
     out = done.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    requests = re.search(r"(\d+) requests in", out)
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -171,6 +173,7 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
         bad.append(f"timeouts {errors[4]}")
     return {
         "rps": float(rps[1]) if rps else None,
+        "requests": int(requests[1]) if requests else 0,
         "p50": latency.get("50", "-"),
         "p99": latency.get("99", "-"),
         "bad": ", ".join(bad),
@@ -184,13 +187,30 @@ def drained(url: str, headers: dict[str, str]) -> None:
     http_ok(url, headers, timeout=300)
 
 
-def measure(row: Row, url: str, args, headers: dict[str, str], drain: tuple | None = None) -> Row:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (/proc/<pid>/stat), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def measure(
+    row: Row, url: str, args, headers: dict[str, str], drain: tuple | None = None, master: int | None = None
+) -> Row:
     wrk(url, args.warmup, args.connections, headers)  # warm: every worker's connections, templates, caches
     if drain:
         drained(*drain)
+    workers = children(master) if master else []
+    before = cpu_seconds(workers)
     result = wrk(url, args.seconds, args.connections, headers)
+    spent = cpu_seconds(workers) - before
     if drain:
         drained(*drain)
+    if workers and result["requests"]:
+        row.cpu = f"{1000 * spent / result['requests']:.2f}"
     if not result["rps"]:
         row.note = "wrk: " + " ".join(result["raw"].split())[-300:]
         return row
@@ -465,7 +485,7 @@ def row_hello(site: Site, args) -> Row:
     master = site.gunicorn("kokasen.bench.hello:application", port)
     url = f"http://127.0.0.1:{port}/"
     wait_for(lambda: http_ok(url, {}))
-    row = measure(Row("hello", "bare Django view, same gunicorn"), url, args, {}, drain=(url, {}))
+    row = measure(Row("hello", "bare Django view, same gunicorn"), url, args, {}, drain=(url, {}), master=master.pid)
     row.queries = "0"
     site.hello_workers = [memory(pid) for pid in children(master.pid)]
     site.stop(master)
@@ -494,14 +514,14 @@ def row_tips(site: Site, args) -> Row:
     row = Row("tips", f"小ネタ topic, 1,000 posts, member ({path})")
     row.queries = queries(path, site.member)
     url = f"http://127.0.0.1:{site.gunicorn_port}{path}"
-    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site))
+    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site), master=site.portal.pid)
 
 
 def row_members(site: Site, args) -> Row:
     row = Row("members", "members' home /members/, member")
     row.queries = queries("/members/", site.member)
     url = f"http://127.0.0.1:{site.gunicorn_port}/members/"
-    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site))
+    return measure(row, url, args, app_headers(site, True), drain=portal_drain(site), master=site.portal.pid)
 
 
 def app_answered(site: Site, path: str) -> tuple[int, int]:
@@ -531,7 +551,9 @@ def row_public(site: Site, args) -> Row:
     row = Row("public", "public home /, anonymous, nginx portal.conf (HTTPS)")
     row.queries = queries("/")
     app_answered(site, "/")
-    row = measure(row, f"https://{HOST}:{site.ports['https']}/", args, {}, drain=portal_drain(site))
+    row = measure(
+        row, f"https://{HOST}:{site.ports['https']}/", args, {}, drain=portal_drain(site), master=site.portal.pid
+    )
     total, upstream = app_answered(site, "/")
     if total:
         row.note = "served by the app" if upstream == total else f"app answered {upstream} of {total}"
@@ -544,19 +566,21 @@ def row_static(site: Site, args) -> Row:
     row = Row("static", "nginx, the static export's index.html (HTTPS)")
     row.queries = "0"
     url = f"https://{HOST}:{site.ports['export']}/"
-    return measure(row, url, args, {"Host": EXPORT_HOST})
+    return measure(row, url, args, {"Host": EXPORT_HOST}, master=site.nginx.pid)  # CPU: nginx's workers
 
 
 def print_table(rows: list[Row], args) -> None:
     print(
         f"\nrequests: wrk -t2 -c{args.connections}, {args.warmup} s warm-up then {args.seconds} s; "
-        "queries: in-process, one request after three (CaptureQueriesContext)"
+        "queries: in-process, one request after three (CaptureQueriesContext); "
+        "CPU ms: the serving workers' CPU time per request during the run (/proc/<pid>/stat; "
+        "gunicorn's, nginx's for static)"
     )
-    print(f"  {'row':<8} {'what':<52} {'req/s':>8} {'p50':>9} {'p99':>9} {'queries':>8}  notes")
+    print(f"  {'row':<8} {'what':<52} {'req/s':>8} {'p50':>9} {'p99':>9} {'queries':>8} {'CPU ms':>7}  notes")
     for row in rows:
         rps = f"{row.rps:8.0f}" if row.rps is not None else f"{'-':>8}"
         notes = "; ".join(part for part in (row.bad, row.note) if part)
-        print(f"  {row.name:<8} {row.what:<52} {rps} {row.p50:>9} {row.p99:>9} {row.queries:>8}  {notes}")
+        print(f"  {row.name:<8} {row.what:<52} {rps} {row.p50:>9} {row.p99:>9} {row.queries:>8} {row.cpu:>7}  {notes}")
     floor = next((r.rps for r in rows if r.name == "hello" and r.rps), None)
     static = next((r.rps for r in rows if r.name == "static" and r.rps), None)
     for row in rows:
