@@ -71,6 +71,7 @@ print(json.dumps({"statuses": statuses, "at_start": at_start,
                   "heavy": {n: first_importer.get(n) for n in HEAVY if n in sys.modules}}))
 """
 
+
 def test_serving_pages_loads_no_report_or_spreadsheet_library(tmp_path):
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
