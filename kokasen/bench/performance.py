@@ -555,10 +555,12 @@ def row_public(site: Site, args) -> Row:
         row, f"https://{HOST}:{site.ports['https']}/", args, {}, drain=portal_drain(site), master=site.portal.pid
     )
     total, upstream = app_answered(site, "/")
-    if total:
-        row.note = "served by the app" if upstream == total else f"app answered {upstream} of {total}"
-        if upstream == 0:
-            row.note = "served by nginx (no upstream)"
+    if total and upstream == 0:
+        # Files written on publish: the in-process count is what the app would have cost.
+        row.note = f"served by nginx alone (no upstream; the app's page: {row.queries} queries)"
+        row.queries = "0"
+    elif total:
+        row.note = "served by the app" if upstream == total else f"the app answered {upstream} of {total}"
     return row
 
 
