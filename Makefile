@@ -39,7 +39,7 @@ BENCH_APT_PACKAGES := goaccess wrk
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench bench-performance bench-apt measure-stack export lint audit clean messages
+.PHONY: setup run test test-tools bench bench-performance bench-apt measure-stack export lint audit clean messages css
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -111,6 +111,10 @@ measure-stack: setup test-tools
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
+
+## css: join the stylesheets listed in static/css/portal-sources.css into static/css/portal.css, the one file pages link (commit both; decision 0065)
+css:
+	$(PY) -m kokasen.core.css_bundle
 
 ## messages: compile the project's Japanese catalogue (locale/ja/LC_MESSAGES/django.po → .mo; commit both; decision 0053)
 messages:
