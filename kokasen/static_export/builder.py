@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import posixpath
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ def _render_chunk(indexes):
     exporter = _EXPORTER[0]
     site = exporter.site
     client, factory = Client(), RequestFactory()
-    mode = rendering.RenderMode(static_export=True, **exporter.mode_kwargs)
+    mode = exporter.render_mode()
     results = []
     with rendering.rendering(mode):
         for index in indexes:
@@ -147,8 +148,8 @@ def _render_chunk(indexes):
                 raise ExportError(f"{route.url} を表示できませんでした（HTTP {response.status_code}）。")
             url = unquote(route.url)
             output = exporter._page_outputs[url]
-            result = exporter.rewrite_text(
-                output, url, response.content.decode("utf-8"), response.get("Content-Type", "")
+            result = exporter.rewrite_page(
+                output, url, response.content.decode("utf-8"), response.get("Content-Type", ""), mode
             )
             results.append(
                 Rendered(route.url, output, result.text.encode("utf-8"), sorted(result.references), result.unresolved)
@@ -165,8 +166,14 @@ class SiteExporter:
         design: str | None = None,
         jobs: int = 1,
         progress: Progress | None = None,
+        precomputed: bool = True,
     ):
         self.site = site or Site.objects.get(is_default_site=True)
+        # False: every page asks the database for its children and rewrites its own header
+        # and footer (the slow path, kept for the test that both give the same files).
+        self.precomputed = precomputed
+        self._children: dict[int, list[Page]] = {}  # page id -> live, public children (specific)
+        self._fragments: dict[str, dict] = {}  # shared-slot token -> index -> SharedFragment
         self.progress = progress
         self._rendered = None  # a counter shared with the forked workers (multiprocessing.Value)
         self._to_render = 0
@@ -325,7 +332,7 @@ class SiteExporter:
             if entry and entry["key"] == keys[route.url] and self._reuse(route, entry, previous_dir):
                 continue
             to_render.append(route)
-        to_render = self._with_full_pages(to_render)
+        to_render = self._with_full_pages(to_render, routes)
         for item in self.render(to_render):
             self.files[item.output] = item.body
             if item.unresolved:
@@ -365,10 +372,35 @@ class SiteExporter:
                 times[output] = newest
         return {name: times.get(name, newest) for name in self.files}
 
-    @staticmethod
-    def _with_full_pages(routes: list[Route]) -> list[Route]:
+    def _with_full_pages(self, routes: list[Route], every_route: list[Route]) -> list[Route]:
+        """The routes to render, each with its specific page. With ``precomputed``, the same
+        one query also loads their children and parents (all of them are public pages of the
+        export): each page's list of children is known (pages.models.public_children) and
+        ``get_parent()`` asks nothing, instead of a restriction and a children query per page."""
         ids = {route.page_id for route in routes if route.page_id is not None}
-        pages = {page.pk: page for page in Page.objects.filter(pk__in=ids).specific()}
+        wanted = set(ids)
+        by_path, children = {}, {}
+        if self.precomputed:
+            for route in every_route:
+                if route.page_id is not None and route.path not in by_path:
+                    by_path[route.path] = route.page_id
+                    children.setdefault(route.path[: -Page.steplen], []).append(route)
+            for route in routes:
+                if route.page_id is not None:
+                    wanted.update(child.page_id for child in children.get(route.path, []))
+                    if route.path[: -Page.steplen] in by_path:
+                        wanted.add(by_path[route.path[: -Page.steplen]])
+        pages = {page.pk: page for page in Page.objects.filter(pk__in=wanted).specific()}
+        if self.precomputed:
+            for route in routes:
+                page = pages.get(route.page_id)
+                if page is None or page.pk in self._children:
+                    continue
+                # In tree order, as get_children() gives them (every_route is ordered by path).
+                self._children[page.pk] = [pages[child.page_id] for child in children.get(route.path, [])]
+                parent = by_path.get(route.path[: -Page.steplen])
+                if parent is not None:
+                    page._cached_parent_obj = pages[parent]  # treebeard's cache of get_parent()
         return [
             Route(route.url, route.page_id, route.path, route.components, pages[route.page_id])
             if route.page_id is not None
@@ -404,6 +436,45 @@ class SiteExporter:
         if result.unresolved:
             self.unresolved[output] = result.unresolved
         self.files[output] = result.text.encode("utf-8")
+
+    def render_mode(self) -> rendering.RenderMode:
+        """The render mode of one rendering process. With ``precomputed`` (the default) it
+        carries what the export computed once for all pages: each page's live, public
+        children (pages.models.public_children), and markers for the shared header and footer,
+        which rewrite_page puts back rewritten once per folder depth."""
+        mode = rendering.RenderMode(static_export=True, **self.mode_kwargs)
+        if self.precomputed:
+            mode.shared["public_children"] = self._children
+            mode.shared["shared_slots"] = rewrite.SharedSlots(secrets.token_hex(8))
+        return mode
+
+    def rewrite_page(
+        self, output: str, base_url: str, text: str, content_type: str, mode: rendering.RenderMode
+    ) -> rewrite.Rewrite:
+        """rewrite_text, with the shared fragments that the templates left as markers put
+        back, each rewritten once (rewrite.SharedFragment): the same text as rewriting them in
+        every page, for a fraction of the work."""
+        slots = mode.shared.get("shared_slots")
+        if slots is None or not slots.texts or not content_type.startswith("text/html"):
+            return self.rewrite_text(output, base_url, text, content_type)
+        fragments = self._fragments.setdefault(slots.token, {})
+        used = {}
+        for match in slots.pattern.finditer(text):
+            index = int(match.group(1))
+            if index not in fragments:
+                fragments[index] = rewrite.SharedFragment.compile(
+                    slots.texts[index], resolve=self.resolve, internal_hosts=self.internal_hosts, memo=self._memo
+                )
+            used[match.group(0)] = (index, fragments[index])
+        if any(fragment is None for _, fragment in used.values()):  # links that depend on the page
+            text = slots.pattern.sub(lambda m: slots.texts[int(m.group(1))], text)
+            return self.rewrite_text(output, base_url, text, content_type)
+        result = self.rewrite_text(output, base_url, text, content_type)
+        for _, fragment in used.values():
+            result.references |= fragment.references
+            result.unresolved |= fragment.unresolved
+        result.text = slots.pattern.sub(lambda m: used[m.group(0)][1].place(output), result.text)
+        return result
 
     def rewrite_text(self, output: str, base_url: str, text: str, content_type: str) -> rewrite.Rewrite:
         rewriter = rewrite.rewrite_css if content_type.startswith("text/css") else rewrite.rewrite_html
