@@ -12,6 +12,7 @@ reported, so that nothing in the export points at the live server or at content 
 was not exported.
 """
 
+import hashlib
 import html
 import posixpath
 import re
@@ -34,6 +35,9 @@ class Rewrite:
     text: str
     references: set[str] = field(default_factory=set)  # output files this file points at
     unresolved: set[str] = field(default_factory=set)  # internal URLs that were dropped
+    # Shared fragments placed in the file (their id -> the files they point at), kept apart
+    # from ``references`` so that the manifest lists each fragment's references once.
+    shared: dict[str, set[str]] = field(default_factory=dict)
 
 
 class UrlMapper:
@@ -310,6 +314,7 @@ class SharedFragment:
         self.unresolved = unresolved
         self._prefixes = {tuple(t.split("/")[:-1][:n]) for t in targets for n in range(1, t.count("/") + 1)}
         self._placed: dict[tuple, str] = {}
+        self.id = hashlib.sha256("\n".join(sorted(references)).encode()).hexdigest()[:16]
 
     @classmethod
     def compile(
