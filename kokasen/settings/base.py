@@ -538,8 +538,8 @@ PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "kokasen.privacy.ba
 
 # --- Background tasks (decision 0054) -----------------------------------------------------------
 # Wagtail's own tasks stay on the immediate backend (they run inside the request, as before);
-# the static export's builds go to a database queue that `db_worker` drains
-# (deploy/systemd/kokasen-static-export.timer).
+# the static export's builds and publish updates go to a database queue that the long-lived
+# `db_worker` drains (deploy/systemd/kokasen-static-export.service).
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
     "static_export": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["static_export"]},
@@ -549,3 +549,11 @@ STATIC_EXPORT_ARCHIVE_DIR = Path(env_str("STATIC_EXPORT_ARCHIVE_DIR", str(BASE_D
 STATIC_EXPORT_KEEP = 10  # the newest ZIPs kept; older ones are deleted after each build
 STATIC_EXPORT_STALE_MINUTES = 30  # a build whose progress stopped this long ago has died
 STATIC_EXPORT_JOBS = 2  # processes that render a build from the admin
+# The published static site kept current on publish (decision 0062): each page published or
+# unpublished queues an incremental export into this folder (the one nginx serves); "" or "off":
+# none. Its ZIP is rebuilt STATIC_EXPORT_PUBLISH_ZIP_DELAY seconds later by a second task.
+STATIC_EXPORT_PUBLISH_DIR = _path_or_off("STATIC_EXPORT_PUBLISH_DIR", "")
+STATIC_EXPORT_PUBLISH_ZIP = Path(
+    env_str("STATIC_EXPORT_PUBLISH_ZIP", str(STATIC_EXPORT_ARCHIVE_DIR / "kokasen-site-published.zip"))
+)
+STATIC_EXPORT_PUBLISH_ZIP_DELAY = 60

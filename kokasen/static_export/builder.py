@@ -211,6 +211,7 @@ class SiteExporter:
         self.read_reused = read_reused
         self.shared_references: dict[str, list[str]] = {}  # shared fragment id -> its references
         self._previous_shared: dict[str, list[str]] = {}
+        self._shared_ok: set[str] = set()
         self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, original, format]
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
         self.fingerprint = ""  # the code's (incremental.code_fingerprint), set by build()
@@ -449,9 +450,11 @@ class SiteExporter:
         shared = {shared_id: self._previous_shared.get(shared_id) for shared_id in entry.get("shared", [])}
         if any(references is None for references in shared.values()):
             return False
-        for reference in itertools.chain(entry["references"], *shared.values()):
+        unchecked = [references for shared_id, references in shared.items() if shared_id not in self._shared_ok]
+        for reference in itertools.chain(entry["references"], *unchecked):
             if reference not in self._outputs and self.resolve("/" + reference) != reference:
                 return False
+        self._shared_ok.update(shared)  # a fragment's links are checked once per export
         if self.read_reused:
             self.files[entry["output"]] = path.read_bytes()
         self.reused.add(entry["output"])
