@@ -131,7 +131,7 @@ def _render_chunk(indexes):
     exporter = _EXPORTER[0]
     site = exporter.site
     client, factory = Client(), RequestFactory()
-    mode = exporter.render_mode()
+    mode = exporter._mode
     results = []
     with rendering.rendering(mode):
         for index in indexes:
@@ -191,6 +191,7 @@ class SiteExporter:
         self.precomputed = precomputed
         self._children: dict[int, list[Page]] = {}  # page id -> live, public children (specific)
         self._fragments: dict[str, dict] = {}  # shared-slot token -> index -> SharedFragment
+        self._mode: rendering.RenderMode | None = None  # of this export's renders (render())
         self.progress = progress
         self._rendered = None  # a counter shared with the forked workers (multiprocessing.Value)
         self._to_render = 0
@@ -271,11 +272,17 @@ class SiteExporter:
         try:
             with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
                 jobs = min(self.jobs, len(routes)) if self._can_fork() else 1
+                self._mode = self.render_mode()
                 if jobs <= 1:
                     return _render_chunk(indexes)[0]
+                # The first route is rendered here: what every page shares (menus, the trail
+                # index, the header and footer and their rewritten links) is then computed once
+                # and inherited by the forked processes instead of being computed in each.
+                parts = [_render_chunk(indexes[:1])]
+                rest = indexes[1:]
                 connections.close_all()
                 with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                    parts = pool.map(_render_chunk, [indexes[i::jobs] for i in range(jobs)])
+                    parts += pool.map(_render_chunk, [rest[i::jobs] for i in range(jobs)])
                 for _, assets in parts:
                     for output, source in assets.items():
                         self._assets.setdefault(output, source)
