@@ -39,7 +39,7 @@ def test_the_header_markers_never_reach_a_file(exports):
 
 
 def add_pages(articles: int, news: int):
-    sections = list(SectionPage.objects.live().order_by("path"))
+    sections = list(SectionPage.objects.live().public().order_by("path"))
     parent = None
     for n in range(articles):
         page = ArticlePage(title=f"追加記事{n}", slug=f"added-{n}", body=[("paragraph", f"<p>本文{n}</p>")])
