@@ -7,7 +7,6 @@ images and public documents that the rendered pages point at are copied. The res
 a folder that works from file:// and a deterministic ZIP (archive.py).
 """
 
-import functools
 import itertools
 import json
 import logging
@@ -192,6 +191,7 @@ class SiteExporter:
         self._children: dict[int, list[Page]] = {}  # page id -> live, public children (specific)
         self._fragments: dict[str, dict] = {}  # shared-slot token -> index -> SharedFragment
         self._mode: rendering.RenderMode | None = None  # of this export's renders (render())
+        self._static_found: dict[str, str | None] = {}
         self.progress = progress
         self._rendered = None  # a counter shared with the forked workers (multiprocessing.Value)
         self._to_render = 0
@@ -559,9 +559,12 @@ class SiteExporter:
                 else:
                     self.files[output] = data
 
-    @functools.cache  # noqa: B019 (one exporter per export)
     def _find_static(self, name: str) -> str | None:
-        return finders.find(name)
+        # Per exporter, not functools.cache: a cache on the method would keep every exporter
+        # (and the pages and fragments it holds) alive for the life of the long-lived worker.
+        if name not in self._static_found:
+            self._static_found[name] = finders.find(name)
+        return self._static_found[name]
 
     @staticmethod
     def _static_text(url: str) -> str | None:
