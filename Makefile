@@ -34,8 +34,9 @@ APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx sys
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
 # make bench only: GoAccess (Debian's 1.7) measured beside the analytics' ingestion on the same log;
-# wrk, the load of make bench-performance (issue 19's table).
-BENCH_APT_PACKAGES := goaccess wrk
+# wrk, the load of make bench-performance (issue 19's table); Hugo (Debian's 0.111) building the same
+# corpus as the static export (kokasen/bench/export.py, decision 0062).
+BENCH_APT_PACKAGES := goaccess wrk hugo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -77,7 +78,7 @@ test: setup test-tools
 
 ## bench: the benchmarks of kokasen/bench/, each printing its figures (nothing asserted)
 bench: setup
-	$(PY) -m kokasen.bench.export  # static export (1,000 articles + 200 news): pages/s, sizes, re-export time
+	$(PY) -m kokasen.bench.export  # static export (1,000 articles + 200 news) beside Hugo on the same corpus, peak RSS, one page republished (task, publish → file)
 	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PY) -m kokasen.bench.public_files  # publish → file updated (median of 20); wrk: anonymous page from its file, through the app, nginx static

@@ -878,7 +878,7 @@ if [[ $ONLINE == 1 && -n ${TOUCHED[systemd]:-} ]]; then
 fi
 enable=()
 for name in "${units[@]}"; do
-    [[ $name == *.timer || $name == *.path || $name == kokasen-web.service ]] && enable+=("$name")
+    [[ $name == *.timer || $name == *.path || $name == kokasen-web.service || $name == kokasen-static-export.service ]] && enable+=("$name")
 done
 unit_enable "${enable[@]}"
 app_changed=""
@@ -888,6 +888,10 @@ done
 if [[ $ONLINE == 1 && -n $app_changed ]] && systemctl is-active --quiet kokasen-web.service; then
     logged systemctl restart kokasen-web.service
     note "kokasen-web: restart"
+fi
+if [[ $ONLINE == 1 && -n $app_changed ]] && systemctl is-active --quiet kokasen-static-export.service; then
+    logged systemctl restart kokasen-static-export.service  # the long-lived worker runs the new code
+    note "kokasen-static-export: restart"
 fi
 unit_start "${enable[@]}"
 # /readyz names "backup" until the first good backup: take it now instead of at 02:30.

@@ -12,7 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
-from . import policies
+from . import policies, rendering
 from .blocks import BodyBlock
 
 
@@ -121,6 +121,18 @@ class HomePage(PortalPage):
         return context
 
 
+def public_children(page):
+    """The page's live, public children (specific), in tree order, for its list of pages.
+    During a static export they come from the export's own load of its pages
+    (RenderMode.shared["public_children"]) instead of a restriction and a children query per
+    page (kokasen.static_export.builder)."""
+    mode = rendering.current()
+    known = mode.shared.get("public_children") if mode.static_export else None
+    if known is not None and page.pk in known:
+        return known[page.pk]
+    return page.get_children().live().public().specific()
+
+
 class SectionPage(MenuPageMixin, PortalPage):
     body = StreamField(BodyBlock(), verbose_name="本文", blank=True)
 
@@ -136,7 +148,7 @@ class SectionPage(MenuPageMixin, PortalPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["children"] = self.get_children().live().public().specific()
+        context["children"] = public_children(self)
         return context
 
 
@@ -159,7 +171,7 @@ class ArticlePage(PortalPage):
         context = super().get_context(request, *args, **kwargs)
         headings = self.headings()
         context["toc"] = headings if len(headings) >= 3 else []
-        context["children"] = self.get_children().live().public().specific()
+        context["children"] = public_children(self)
         return context
 
 
@@ -177,6 +189,11 @@ class NewsIndexPage(RoutablePageMixin, MenuPageMixin, PortalPage):
         verbose_name = "お知らせ一覧"
 
     def news(self):
+        mode = rendering.current()
+        known = mode.shared.get("public_children") if mode.static_export else None
+        if known is not None and self.pk in known:  # the export's pages, as the query would give them
+            news = [page for page in known[self.pk] if isinstance(page, NewsPage)]
+            return sorted(news, key=lambda page: (page.date, page.pk), reverse=True)
         return NewsPage.objects.live().public().child_of(self).order_by("-date", "-pk")
 
     @path("")

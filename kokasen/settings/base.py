@@ -538,8 +538,8 @@ PRIVACY_BACKUP_DISPOSER = env_str("PRIVACY_BACKUP_DISPOSER", "kokasen.privacy.ba
 
 # --- Background tasks (decision 0054) -----------------------------------------------------------
 # Wagtail's own tasks stay on the immediate backend (they run inside the request, as before);
-# the static export's builds go to a database queue that `db_worker` drains
-# (deploy/systemd/kokasen-static-export.timer).
+# the static export's builds and publish updates go to a database queue that the long-lived
+# `db_worker` drains (deploy/systemd/kokasen-static-export.service).
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
     "static_export": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["static_export"]},
@@ -553,3 +553,11 @@ STATIC_EXPORT_JOBS = 2  # processes that render a build from the admin
 # deploy/nginx/portal.conf's `location /`): written on publish, removed on unpublish or restriction;
 # `write_published_pages` rebuilds them. "off": none written (then none may be left in the folder).
 PUBLISHED_PAGES_ROOT = _path_or_off("PUBLISHED_PAGES_ROOT", "/srv/kokasen/public-pages")
+# The published static site kept current on publish (decision 0062): each page published or
+# unpublished queues an incremental export into this folder (the one nginx serves); "" or "off":
+# none. Its ZIP is rebuilt STATIC_EXPORT_PUBLISH_ZIP_DELAY seconds later by a second task.
+STATIC_EXPORT_PUBLISH_DIR = _path_or_off("STATIC_EXPORT_PUBLISH_DIR", "")
+STATIC_EXPORT_PUBLISH_ZIP = Path(
+    env_str("STATIC_EXPORT_PUBLISH_ZIP", str(STATIC_EXPORT_ARCHIVE_DIR / "kokasen-site-published.zip"))
+)
+STATIC_EXPORT_PUBLISH_ZIP_DELAY = 60

@@ -7,12 +7,14 @@ images and public documents that the rendered pages point at are copied. The res
 a folder that works from file:// and a deterministic ZIP (archive.py).
 """
 
-import functools
+import itertools
 import json
 import logging
 import multiprocessing
+import os
 import posixpath
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from wagtail.models import Page, Site
 
 from kokasen.core import errors, file_hashes
 from kokasen.core.audit import audit_record
-from kokasen.pages import rendering, textsearch
+from kokasen.pages import rendering
 from kokasen.pages import search as page_search
 from kokasen.pages.models import NewsIndexPage
 
@@ -47,7 +49,11 @@ MARKER_FILE = file_hashes.EXPORT_MARKER
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/search/search-index.js"
 FEED_URL = "/feed.atom"
-SEARCH_CACHE_FORMAT = 2  # the manifest's search entries hold the original text (decision 0055)
+# The manifest's search entries: [live revision, url_path, title, code, format]; the entry
+# itself is read back from the earlier search-index.js (issue 19; format 2 held the text).
+SEARCH_CACHE_FORMAT = 3
+SEARCH_INDEX_PREFIX = "window.KOKASEN_SEARCH_INDEX="
+SEARCH_INDEX_SUFFIX = ";\n"
 NOT_FOUND_URL = "/404.html"  # the portal's 404 page, for the web server (deploy/nginx/static-export.conf)
 TEXT_TYPES = ("text/html", "application/atom+xml", "text/css")
 MEDIA_PREFIXES = ("images/", "original_images/")
@@ -74,6 +80,7 @@ class Rendered:
     body: bytes  # already rewritten
     references: list[str]
     unresolved: set[str]
+    shared: dict[str, set[str]] = field(default_factory=dict)  # shared fragment id -> its references
 
 
 @dataclass
@@ -87,6 +94,8 @@ class ExportResult:
     # output path -> when its content last changed: the page's last publication, the source
     # file's modification time; files made from every page (search, feed) take the newest.
     mtimes: dict[str, datetime] = field(default_factory=dict)
+    # Files kept from the earlier export; with read_reused=False they are not in ``files``.
+    reused: set[str] = field(default_factory=set)
 
 
 # progress(phase, done, total), called while an export runs (the admin's builds show it).
@@ -121,7 +130,7 @@ def _render_chunk(indexes):
     exporter = _EXPORTER[0]
     site = exporter.site
     client, factory = Client(), RequestFactory()
-    mode = rendering.RenderMode(static_export=True, **exporter.mode_kwargs)
+    mode = exporter._mode
     results = []
     with rendering.rendering(mode):
         for index in indexes:
@@ -147,11 +156,18 @@ def _render_chunk(indexes):
                 raise ExportError(f"{route.url} を表示できませんでした（HTTP {response.status_code}）。")
             url = unquote(route.url)
             output = exporter._page_outputs[url]
-            result = exporter.rewrite_text(
-                output, url, response.content.decode("utf-8"), response.get("Content-Type", "")
+            result = exporter.rewrite_page(
+                output, url, response.content.decode("utf-8"), response.get("Content-Type", ""), mode
             )
             results.append(
-                Rendered(route.url, output, result.text.encode("utf-8"), sorted(result.references), result.unresolved)
+                Rendered(
+                    route.url,
+                    output,
+                    result.text.encode("utf-8"),
+                    sorted(result.references),
+                    result.unresolved,
+                    result.shared,
+                )
             )
     return results, exporter._assets
 
@@ -165,8 +181,17 @@ class SiteExporter:
         design: str | None = None,
         jobs: int = 1,
         progress: Progress | None = None,
+        precomputed: bool = True,
+        read_reused: bool = True,
     ):
         self.site = site or Site.objects.get(is_default_site=True)
+        # False: every page asks the database for its children and rewrites its own header
+        # and footer (the slow path, kept for the test that both give the same files).
+        self.precomputed = precomputed
+        self._children: dict[int, list[Page]] = {}  # page id -> live, public children (specific)
+        self._fragments: dict[str, dict] = {}  # shared-slot token -> index -> SharedFragment
+        self._mode: rendering.RenderMode | None = None  # of this export's renders (render())
+        self._static_found: dict[str, str | None] = {}
         self.progress = progress
         self._rendered = None  # a counter shared with the forked workers (multiprocessing.Value)
         self._to_render = 0
@@ -182,8 +207,15 @@ class SiteExporter:
         self._documents: dict[tuple[int, str], str | None] = {}
         self.manifest_routes: dict[str, dict] = {}  # route URL -> key, output, references
         self.reused: set[str] = set()  # outputs kept as they are from the earlier export
+        # False: reused files stay on disk, unread (ExportResult.files holds what changed
+        # only): the publish task, which leaves the ZIP to a later task.
+        self.read_reused = read_reused
+        self.shared_references: dict[str, list[str]] = {}  # shared fragment id -> its references
+        self._previous_shared: dict[str, list[str]] = {}
+        self._shared_ok: set[str] = set()
         self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, original, format]
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
+        self.fingerprint = ""  # the code's (incremental.code_fingerprint), set by build()
         self._outputs: set[str] = set()  # every file the routes produce
 
     # --- what to render ---
@@ -240,11 +272,17 @@ class SiteExporter:
         try:
             with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, self.site.hostname, "testserver"]):
                 jobs = min(self.jobs, len(routes)) if self._can_fork() else 1
+                self._mode = self.render_mode()
                 if jobs <= 1:
                     return _render_chunk(indexes)[0]
+                # The first route is rendered here: what every page shares (menus, the trail
+                # index, the header and footer and their rewritten links) is then computed once
+                # and inherited by the forked processes instead of being computed in each.
+                parts = [_render_chunk(indexes[:1])]
+                rest = indexes[1:]
                 connections.close_all()
                 with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                    parts = pool.map(_render_chunk, [indexes[i::jobs] for i in range(jobs)])
+                    parts += pool.map(_render_chunk, [rest[i::jobs] for i in range(jobs)])
                 for _, assets in parts:
                     for output, source in assets.items():
                         self._assets.setdefault(output, source)
@@ -316,16 +354,18 @@ class SiteExporter:
                 raise ExportError(f"{route.url} を書き出し先のファイル名に変換できません。")
             self._page_outputs[unquote(route.url)] = output
         self._page_outputs[SEARCH_INDEX_URL] = "search/search-index.js"
+        self.fingerprint = incremental.code_fingerprint()
         keys = incremental.route_keys(self, routes)
         self._outputs = set(self._page_outputs.values())
         earlier = (previous or {}).get("routes", {})
+        self._previous_shared = (previous or {}).get("shared", {})
         to_render = []
         for route in routes:
             entry = earlier.get(route.url)
             if entry and entry["key"] == keys[route.url] and self._reuse(route, entry, previous_dir):
                 continue
             to_render.append(route)
-        to_render = self._with_full_pages(to_render)
+        to_render = self._with_full_pages(to_render, routes)
         for item in self.render(to_render):
             self.files[item.output] = item.body
             if item.unresolved:
@@ -335,7 +375,13 @@ class SiteExporter:
                 "output": item.output,
                 "references": item.references,
             }
-        self.files["search/search-index.js"] = self.search_index((previous or {}).get("search"))
+            if item.shared:
+                self.manifest_routes[item.url]["shared"] = sorted(item.shared)
+                for shared_id, shared_references in item.shared.items():
+                    self.shared_references[shared_id] = sorted(shared_references)
+        self.files["search/search-index.js"] = self.search_index(
+            (previous or {}).get("search"), previous_dir / "search/search-index.js" if previous_dir else None
+        )
         if self.progress is not None:
             self.progress(COPYING, len(to_render), len(to_render))
         self._copy_assets()
@@ -346,6 +392,7 @@ class SiteExporter:
             unresolved=self.unresolved,
             seconds=time.monotonic() - started,
             mtimes=self.modification_times(routes),
+            reused=set(self.reused),
         )
 
     def modification_times(self, routes: list[Route]) -> dict[str, datetime]:
@@ -363,12 +410,37 @@ class SiteExporter:
                     times[output] = default_storage.get_modified_time(source)
             except (OSError, NotImplementedError):
                 times[output] = newest
-        return {name: times.get(name, newest) for name in self.files}
+        return {name: times.get(name, newest) for name in sorted(self.files.keys() | self.reused)}
 
-    @staticmethod
-    def _with_full_pages(routes: list[Route]) -> list[Route]:
+    def _with_full_pages(self, routes: list[Route], every_route: list[Route]) -> list[Route]:
+        """The routes to render, each with its specific page. With ``precomputed``, the same
+        one query also loads their children and parents (all of them are public pages of the
+        export): each page's list of children is known (pages.models.public_children) and
+        ``get_parent()`` asks nothing, instead of a restriction and a children query per page."""
         ids = {route.page_id for route in routes if route.page_id is not None}
-        pages = {page.pk: page for page in Page.objects.filter(pk__in=ids).specific()}
+        wanted = set(ids)
+        by_path, children = {}, {}
+        if self.precomputed:
+            for route in every_route:
+                if route.page_id is not None and route.path not in by_path:
+                    by_path[route.path] = route.page_id
+                    children.setdefault(route.path[: -Page.steplen], []).append(route)
+            for route in routes:
+                if route.page_id is not None:
+                    wanted.update(child.page_id for child in children.get(route.path, []))
+                    if route.path[: -Page.steplen] in by_path:
+                        wanted.add(by_path[route.path[: -Page.steplen]])
+        pages = {page.pk: page for page in Page.objects.filter(pk__in=wanted).specific()}
+        if self.precomputed:
+            for route in routes:
+                page = pages.get(route.page_id)
+                if page is None or page.pk in self._children:
+                    continue
+                # In tree order, as get_children() gives them (every_route is ordered by path).
+                self._children[page.pk] = [pages[child.page_id] for child in children.get(route.path, [])]
+                parent = by_path.get(route.path[: -Page.steplen])
+                if parent is not None:
+                    page._cached_parent_obj = pages[parent]  # treebeard's cache of get_parent()
         return [
             Route(route.url, route.page_id, route.path, route.components, pages[route.page_id])
             if route.page_id is not None
@@ -382,12 +454,19 @@ class SiteExporter:
         path = previous_dir / entry["output"] if previous_dir else None
         if path is None or entry["output"] != self._page_outputs[unquote(route.url)] or not path.is_file():
             return False
-        for reference in entry["references"]:
+        shared = {shared_id: self._previous_shared.get(shared_id) for shared_id in entry.get("shared", [])}
+        if any(references is None for references in shared.values()):
+            return False
+        unchecked = [references for shared_id, references in shared.items() if shared_id not in self._shared_ok]
+        for reference in itertools.chain(entry["references"], *unchecked):
             if reference not in self._outputs and self.resolve("/" + reference) != reference:
                 return False
-        self.files[entry["output"]] = path.read_bytes()
+        self._shared_ok.update(shared)  # a fragment's links are checked once per export
+        if self.read_reused:
+            self.files[entry["output"]] = path.read_bytes()
         self.reused.add(entry["output"])
         self.manifest_routes[route.url] = entry
+        self.shared_references.update(shared)
         return True
 
     def manifest(self) -> dict:
@@ -396,6 +475,7 @@ class SiteExporter:
         return {
             "version": incremental.MANIFEST_VERSION,
             "routes": dict(sorted(self.manifest_routes.items())),
+            "shared": dict(sorted(self.shared_references.items())),
             "search": dict(sorted(self.search_cache.items())),
         }
 
@@ -404,6 +484,45 @@ class SiteExporter:
         if result.unresolved:
             self.unresolved[output] = result.unresolved
         self.files[output] = result.text.encode("utf-8")
+
+    def render_mode(self) -> rendering.RenderMode:
+        """The render mode of one rendering process. With ``precomputed`` (the default) it
+        carries what the export computed once for all pages: each page's live, public
+        children (pages.models.public_children), and markers for the shared header and footer,
+        which rewrite_page puts back rewritten once per folder depth."""
+        mode = rendering.RenderMode(static_export=True, **self.mode_kwargs)
+        if self.precomputed:
+            mode.shared["public_children"] = self._children
+            mode.shared["shared_slots"] = rewrite.SharedSlots(secrets.token_hex(8))
+        return mode
+
+    def rewrite_page(
+        self, output: str, base_url: str, text: str, content_type: str, mode: rendering.RenderMode
+    ) -> rewrite.Rewrite:
+        """rewrite_text, with the shared fragments that the templates left as markers put
+        back, each rewritten once (rewrite.SharedFragment): the same text as rewriting them in
+        every page, for a fraction of the work."""
+        slots = mode.shared.get("shared_slots")
+        if slots is None or not slots.texts or not content_type.startswith("text/html"):
+            return self.rewrite_text(output, base_url, text, content_type)
+        fragments = self._fragments.setdefault(slots.token, {})
+        used = {}
+        for match in slots.pattern.finditer(text):
+            index = int(match.group(1))
+            if index not in fragments:
+                fragments[index] = rewrite.SharedFragment.compile(
+                    slots.texts[index], resolve=self.resolve, internal_hosts=self.internal_hosts, memo=self._memo
+                )
+            used[match.group(0)] = (index, fragments[index])
+        if any(fragment is None for _, fragment in used.values()):  # links that depend on the page
+            text = slots.pattern.sub(lambda m: slots.texts[int(m.group(1))], text)
+            return self.rewrite_text(output, base_url, text, content_type)
+        result = self.rewrite_text(output, base_url, text, content_type)
+        for _, fragment in used.values():
+            result.shared[fragment.id] = fragment.references
+            result.unresolved |= fragment.unresolved
+        result.text = slots.pattern.sub(lambda m: used[m.group(0)][1].place(output), result.text)
+        return result
 
     def rewrite_text(self, output: str, base_url: str, text: str, content_type: str) -> rewrite.Rewrite:
         rewriter = rewrite.rewrite_css if content_type.startswith("text/css") else rewrite.rewrite_html
@@ -440,9 +559,12 @@ class SiteExporter:
                 else:
                     self.files[output] = data
 
-    @functools.cache  # noqa: B019 (one exporter per export)
     def _find_static(self, name: str) -> str | None:
-        return finders.find(name)
+        # Per exporter, not functools.cache: a cache on the method would keep every exporter
+        # (and the pages and fragments it holds) alive for the life of the long-lived worker.
+        if name not in self._static_found:
+            self._static_found[name] = finders.find(name)
+        return self._static_found[name]
 
     @staticmethod
     def _static_text(url: str) -> str | None:
@@ -451,55 +573,60 @@ class SiteExporter:
         source = finders.find(url[len(settings.STATIC_URL) :])
         return Path(source).read_text(encoding="utf-8") if source else None
 
-    def search_documents(self, earlier: dict) -> list[textsearch.Document]:
-        """The search documents of every public page; the text of a page whose live revision
-        is the one the earlier export indexed is taken from its manifest, not re-extracted."""
-        pages = list(page_search.public_pages(self.site.root_page).specific(defer=True))
-        # An entry is [live revision, summary, original text, SEARCH_CACHE_FORMAT]; entries of
-        # another format (before 0055 they held the normalised text) are re-extracted.
-        stale = [
-            p.pk
-            for p in pages
-            if str(p.pk) not in earlier
-            or earlier[str(p.pk)][0] != p.live_revision_id
-            or earlier[str(p.pk)][3:] != [SEARCH_CACHE_FORMAT]
-        ]
-        full = {p.pk: p for p in Page.objects.filter(pk__in=stale).specific()}
-        documents = []
-        for page in pages:
-            if page.pk in full:
-                document = page_search.page_document(full[page.pk])
-            else:
-                _, summary, original, _ = earlier[str(page.pk)]
-                document = textsearch.Document.from_original(
-                    url=page.url, title=page.title, summary=summary, original=original
-                )
-            self.search_cache[str(page.pk)] = [
-                page.live_revision_id,
-                document.summary,
-                document.original,
-                SEARCH_CACHE_FORMAT,
-            ]
-            documents.append(document)
-        return documents
+    def search_index(self, earlier: dict | None = None, earlier_index: Path | None = None) -> bytes:
+        """The search index as a script (a <script> tag loads it: no fetch, works from file://).
 
-    def search_index(self, earlier: dict | None = None) -> bytes:
-        """The search index as a script (a <script> tag loads it: no fetch, works from file://)."""
+        One entry per public page, kept per page: a page whose live revision, address and title
+        are those the earlier export indexed (its manifest's ``search``, written by this same
+        code) keeps its entry from the earlier index file; only the others are loaded and
+        their text extracted again."""
+        earlier = earlier or {}
+        kept = self._earlier_entries(earlier_index) if earlier else {}
+        root = self.site.root_page
+        rows = list(page_search.public_pages(root).values_list("pk", "live_revision_id", "url_path", "title"))
+        plan = []
+        for pk, revision, url_path, title in rows:
+            stamp = [revision, url_path, title, self.fingerprint[:16], SEARCH_CACHE_FORMAT]
+            target = self._output_of_url_path(url_path)
+            entry = kept.get(posixpath.relpath(target, "search")) if target is not None else None
+            plan.append((pk, stamp, entry if earlier.get(str(pk)) == stamp else None))
+        stale = [pk for pk, _, entry in plan if entry is None]
+        full = {page.pk: page for page in Page.objects.filter(pk__in=stale).specific()} if stale else {}
         entries = []
-        for document in self.search_documents(earlier or {}):
-            target = self.resolve(unquote(document.url.split("#")[0])) if document.url else None
-            if target is None:
-                continue
-            entries.append(
-                {
+        for pk, stamp, entry in plan:
+            if entry is None:
+                document = page_search.page_document(full[pk])
+                target = self.resolve(unquote(document.url.split("#")[0])) if document.url else None
+                if target is None:
+                    continue
+                entry = {
                     "u": posixpath.relpath(target, "search"),
                     "t": document.title,
                     "s": document.summary,
                     "x": document.original,  # as written: the results show it (site-search.js normalises)
                 }
-            )
+            self.search_cache[str(pk)] = stamp
+            entries.append(entry)
         payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        return f"window.KOKASEN_SEARCH_INDEX={payload};\n".encode()
+        return f"{SEARCH_INDEX_PREFIX}{payload}{SEARCH_INDEX_SUFFIX}".encode()
+
+    def _output_of_url_path(self, url_path: str) -> str | None:
+        root_path = self.site.root_page.url_path
+        if not url_path.startswith(root_path):
+            return None
+        return self._page_outputs.get(unquote(reverse("wagtail_serve", args=(url_path[len(root_path) :],))))
+
+    @staticmethod
+    def _earlier_entries(path: Path | None) -> dict[str, dict]:
+        """The entries of an earlier export's search index, by their "u"; {} if unreadable."""
+        try:
+            text = path.read_text(encoding="utf-8")
+            if not text.startswith(SEARCH_INDEX_PREFIX) or not text.endswith(SEARCH_INDEX_SUFFIX):
+                return {}
+            entries = json.loads(text[len(SEARCH_INDEX_PREFIX) : -len(SEARCH_INDEX_SUFFIX)])
+            return {entry["u"]: entry for entry in entries}
+        except (AttributeError, OSError, ValueError, KeyError, TypeError):
+            return {}
 
 
 def write_tree(
@@ -518,7 +645,7 @@ def write_tree(
         raise ExportError(f"{out_dir} は空でなく、以前の書き出し先でもないため、上書きしません。")
     out_dir.mkdir(parents=True, exist_ok=True)
     if previous and "files" in previous:  # the earlier export's own list: no need to walk the tree
-        for name in sorted(set(previous["files"]) - set(files)):
+        for name in sorted(set(previous["files"]) - set(files) - set(unchanged)):
             target = out_dir / name
             target.unlink(missing_ok=True)
             for parent in target.parents:
@@ -528,7 +655,7 @@ def write_tree(
     else:
         for path in sorted(out_dir.rglob("*"), reverse=True):
             relative = path.relative_to(out_dir).as_posix()
-            if path.is_file() and relative not in files and relative != MARKER_FILE:
+            if path.is_file() and relative not in files and relative not in unchanged and relative != MARKER_FILE:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
@@ -540,7 +667,10 @@ def write_tree(
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    (out_dir / MARKER_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=0), encoding="utf-8")
+    marker = out_dir / MARKER_FILE
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    os.replace(partial, marker)
 
 
 def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwargs) -> ExportResult:
@@ -554,8 +684,20 @@ def export_site(*, out_dir: Path | None = None, incremental: bool = False, **kwa
     if out_dir is not None:
         # The hash of every file written, checked later by ops_scan (改ざん, decision 0030); the
         # digest of the list goes into the audit trail, so that a rewritten list shows too.
-        hashes = file_hashes.hashes_of(result.files)
-        manifest = {**exporter.manifest(), "files": sorted(result.files), file_hashes.HASHES_KEY: hashes}
+        earlier_hashes = (previous or {}).get(file_hashes.HASHES_KEY, {})
+        # Files kept unread keep the hash the earlier export recorded (a file changed on disk
+        # behind the exporter's back stays a difference for ops_scan).
+        hashes = {name: earlier_hashes.get(name) for name in result.reused - result.files.keys()}
+        unknown = [name for name, digest in hashes.items() if digest is None]
+        if unknown:  # an earlier manifest without them
+            hashes.update(file_hashes.hashes_of({name: (Path(out_dir) / name).read_bytes() for name in unknown}))
+        hashes = dict(sorted({**hashes, **file_hashes.hashes_of(result.files)}.items()))
+        manifest = {
+            **exporter.manifest(),
+            "files": sorted(hashes),
+            file_hashes.HASHES_KEY: hashes,
+            "mtimes": {name: moment.isoformat() for name, moment in sorted(result.mtimes.items())},
+        }
         write_tree(result.files, out_dir, manifest, unchanged=exporter.reused, previous=previous)
         result.out_dir = Path(out_dir)
         audit_record(

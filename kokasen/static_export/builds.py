@@ -1,8 +1,8 @@
 """Builds of the static export started from the admin (decision 0054).
 
 ``request_build`` writes an ``ExportBuild`` row and queues ``tasks.build_static_export`` on
-django-tasks' database backend, in one transaction; ``db_worker`` (run every 30 seconds by
-deploy/systemd/kokasen-static-export.timer) takes it and calls ``run_build``, which renders the
+django-tasks' database backend, in one transaction; ``db_worker`` (long-lived,
+deploy/systemd/kokasen-static-export.service) takes it and calls ``run_build``, which renders the
 site with ``builder.export_site``, writes the ZIP to ``STATIC_EXPORT_ARCHIVE_DIR`` (never under
 MEDIA_ROOT) and keeps the newest ``STATIC_EXPORT_KEEP``.
 

@@ -71,7 +71,7 @@ def route_keys(exporter, routes) -> dict[str, str]:
     common = _digest(
         [
             MANIFEST_VERSION,
-            code_fingerprint(),
+            getattr(exporter, "fingerprint", "") or code_fingerprint(),
             exporter.mode_kwargs,
             [portal_settings.structure, portal_settings.design, portal_settings.footer_text],
             list(MenuGroup.objects.values_list("pk", "title", "slug", "sort_order")),

@@ -1,5 +1,6 @@
-"""The static export's background task (decision 0054), on the ``static_export`` backend of
-``TASKS`` (django-tasks' database backend; ``db_worker`` runs it)."""
+"""The static export's background tasks, on the ``static_export`` backend of ``TASKS``
+(django-tasks' database backend; the long-lived ``db_worker`` runs them): builds queued from
+the admin (decision 0054), and the published folder kept current on publish (decision 0062)."""
 
 from django_tasks import task
 
@@ -11,3 +12,17 @@ def build_static_export(build_id: int) -> str:
     from . import builds
 
     return builds.run_build(build_id)
+
+
+@task(backend="static_export", queue_name=QUEUE)
+def update_published_export() -> dict:
+    from . import publishing
+
+    return publishing.update()
+
+
+@task(backend="static_export", queue_name=QUEUE)
+def zip_published_export() -> dict:
+    from . import publishing
+
+    return publishing.write_zip()

@@ -356,7 +356,8 @@ def test_the_units_are_the_repositorys_verified_and_enabled_offline(installation
     )
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
     wanted = {p.name for p in unit_dir.glob("*.target.wants/*")}
-    assert wanted == {u.name for u in repository if u.suffix in (".timer", ".path")} | {"kokasen-web.service"}
+    long_lived = {"kokasen-web.service", "kokasen-static-export.service"}
+    assert wanted == {u.name for u in repository if u.suffix in (".timer", ".path")} | long_lived
     listing = subprocess.run(
         ["systemctl", f"--root={installation.root}", "is-enabled", *sorted(wanted)], capture_output=True, text=True
     )

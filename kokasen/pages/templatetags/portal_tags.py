@@ -78,6 +78,11 @@ def _render_shared(context, template_name: str, key) -> str:
     full_key = (template_name, key)
     if full_key not in store:
         store[full_key] = mark_safe(render())
+    slots = portal.mode.shared.get("shared_slots")
+    if slots is not None:
+        # The exporter rewrites each distinct fragment's links once per folder depth and puts
+        # it where this marker stands (kokasen.static_export.rewrite.SharedFragment).
+        return mark_safe(slots.marker(store[full_key]))
     return store[full_key]
 
 
