@@ -1,8 +1,8 @@
 """The published pages' background task (decision 0061): rewriting the files of the pages that
 show a published page, or every file when the menus, footer or settings changed. It runs on the
 ``static_export`` database backend of ``TASKS`` (django-tasks' database backend, decision 0054),
-in the queue the static export's worker already drains (``db_worker``, started every 30 s by
-kokasen-static-export.timer), never inside the publishing request."""
+in the queue the static export's long-lived worker drains (``db_worker`` of
+kokasen-static-export.service, decision 0062), never inside the publishing request."""
 
 from django_tasks import task
 
