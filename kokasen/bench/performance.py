@@ -12,9 +12,9 @@ a warm-up of the same kind) and SQL queries per request (in-process, CaptureQuer
   "served by" column says whether the app answered (nginx's access.json upstream time);
 - ``static``: nginx serving the static export (deploy/nginx/static-export.conf, HTTPS).
 
-then the full export against Hugo and the time from publishing a page to its file (from
-kokasen.bench.export / kokasen.bench.public_files when they provide them, else "not available"),
-and memory: peak RSS, RSS, PSS and USS (/proc/<pid>/status and smaps_rollup) of a gunicorn worker
+then the full export against Hugo on the same corpus (kokasen.bench.export), the time from
+publishing a page to its files (the live public page's, decision 0061; the published static
+site's, through the long-lived worker, decision 0062), and memory: peak RSS, RSS, PSS and USS (/proc/<pid>/status and smaps_rollup) of a gunicorn worker
 after the traffic, of a bare Django hello worker, of the export process (peak RSS, wait4), and
 which heavy libraries a fresh worker has imported after serving the pages.
 
@@ -259,6 +259,11 @@ class Site:
             "PROTECTED_FILES_X_ACCEL_PREFIX": "/protected-media",
             "OPS_BACKUP_STATUS_FILE": backup,
             "LOG_LEVEL": "WARNING",
+            # Decision 0061: the public pages' files nginx sends to anonymous visitors (/srv/kokasen/
+            # is srv/ in the rendered nginx configuration).
+            "PUBLISHED_PAGES_ROOT": self.srv / "public-pages",
+            # Decision 0062: the published static site, updated by the worker on each publish.
+            "STATIC_EXPORT_PUBLISH_DIR": self.folder / "published",
         }
         if self.args.conn_max_age is not None:
             values["DATABASE_CONN_MAX_AGE"] = self.args.conn_max_age
@@ -311,14 +316,19 @@ class Site:
 
     def content(self) -> None:
         from django.conf import settings
-        from django.test import Client
+        from django.core.management import call_command
+        from django.test import Client, override_settings
 
         from kokasen.bench import export as export_bench
         from kokasen.bench.tips_board import make_data
 
         assert settings.KOKASEN_PRODUCTION and not settings.DEBUG
-        # The demo site plus generated articles and news (the export benchmark's corpus).
-        export_bench.generate(self.args.articles, self.args.news)
+        # The demo site plus generated articles and news (the export benchmark's corpus), then
+        # every public page's file at once, as the installer does after a deploy (one file per
+        # publish while generating would only slow the setup down).
+        with override_settings(PUBLISHED_PAGES_ROOT=None, STATIC_EXPORT_PUBLISH_DIR=None):
+            export_bench.generate(self.args.articles, self.args.news)
+        call_command("write_published_pages", verbosity=0)
         self.member, topics = make_data()
         self.topic = topics[1000]
         client = Client(HTTP_HOST=HOST)
@@ -596,21 +606,27 @@ def print_table(rows: list[Row], args) -> None:
 
 
 def row_export_vs_hugo(site: Site) -> None:
-    print("\nfull export against Hugo (same corpus):")
-    # WIRED AT MERGE: kokasen.bench.export.measure_export / measure_hugo (the export helper's).
-    # Expected: each returns a dict with at least "seconds" and "pages" (printed as given).
-    try:
-        from kokasen.bench.export import measure_export, measure_hugo
-    except ImportError:
-        print("  not available (kokasen.bench.export has no measure_export / measure_hugo yet)")
+    """The full export in this process (best of 3 after a warm-up, 1 and 2 processes) beside Hugo
+    building the same corpus (kokasen.bench.export, decision 0062)."""
+    from kokasen.bench.export import measure_export, measure_hugo
+
+    print("\nfull export against Hugo (same corpus, best of 3 after a warm-up):")
+    workdir = site.folder / "export-bench"
+    ours = measure_export(workdir, (1, 2), 3)
+    ours.pop("result")
+    hugo = measure_hugo(workdir, 3)
+    for n in (1, 2):
+        line = f"  kokasen, {n} process(es): {ours['pages']} pages in {ours[f'export_{n}_s']:.2f} s"
+        if hugo:
+            line += f" = {ours[f'export_{n}_s'] / hugo['hugo_s']:.1f}× Hugo (aim: within 5×)"
+        print(line)
+    if hugo:
+        print(f"  Hugo {hugo['version']}: {hugo['pages']} pages in {hugo['hugo_s']:.2f} s")
     else:
-        try:
-            ours, hugo = measure_export(), measure_hugo()
-            print(f"  kokasen: {ours}\n  Hugo:    {hugo}")
-            if ours.get("seconds") and hugo.get("seconds"):
-                print(f"  ratio: {ours['seconds'] / hugo['seconds']:.1f}× Hugo (aim: within 5×)")
-        except Exception as exc:  # noqa: BLE001 - a row that fails must not lose the others
-            print(f"  failed: {exc!r}")
+        print("  Hugo: not installed (Debian package hugo, BENCH_APT_PACKAGES)")
+    print(
+        f"  ZIP of the export: {ours['zip_s']:.2f} s, {ours['zip_bytes'] / MIB:.1f} MiB; peak RSS of this process {ours['peak']:.0f} MiB"
+    )
     figures = site.export_figures
     print(
         f"  this site's full export (manage.py export_static_site, own process): {figures['pages']} HTML files "
@@ -618,19 +634,25 @@ def row_export_vs_hugo(site: Site) -> None:
     )
 
 
-def row_publish_to_file() -> None:
+def row_publish_to_file(site: Site) -> None:
+    """Publishing a page → its files updated: the public page's file nginx sends to visitors
+    (written in the publishing request, decision 0061) and the published static site (the
+    long-lived worker's incremental export, decision 0062)."""
+    from kokasen.bench.export import measure_republish
+    from kokasen.bench.public_files import publish_to_file
+
     print("\npublish → file updated:")
-    # WIRED AT MERGE: kokasen.bench.public_files.measure_publish_to_file (the public-files helper's).
-    # Expected: a dict of figures (printed as given).
-    try:
-        from kokasen.bench.public_files import measure_publish_to_file
-    except ImportError:
-        print("  not available (kokasen.bench.public_files has no measure_publish_to_file yet)")
-        return
-    try:
-        print(f"  {measure_publish_to_file()}")
-    except Exception as exc:  # noqa: BLE001
-        print(f"  failed: {exc!r}")
+    live = publish_to_file(20)
+    print(
+        f"  the live site's public page file (in the publishing request, {live['publishes']} publishes): "
+        f"median {live['median_s'] * 1000:.0f} ms, p90 {live['p90_s'] * 1000:.0f} ms, max {live['max_s'] * 1000:.0f} ms"
+    )
+    export = measure_republish(site.folder / "export-bench")
+    print(
+        f"  the published static site (db_worker polling every 0.1 s): best {export['publish_to_file_s']} s of "
+        f"{export['publish_to_file_all_s']} s; the task alone in-process {export['task_in_process_s']:.2f} s "
+        f"({export['task_rendered']} page(s) rendered); its ZIP {export['zip_task_s']:.2f} s, later"
+    )
 
 
 # --- memory ---------------------------------------------------------------------------------------------
@@ -738,7 +760,7 @@ def main(argv=None) -> int:
             site.server_errors()
             memory_section(site)  # the portal's workers right after the traffic
             row_export_vs_hugo(site)
-            row_publish_to_file()
+            row_publish_to_file(site)
         finally:
             site.close()
     print(f"\nload after: {uptime()}  ({time.monotonic() - started:.0f} s in all)")
