@@ -66,7 +66,9 @@ def _read(user_id, local_government_id=None) -> Facts:
 
     names = frozenset(Group.objects.filter(user__id=user_id).values_list("name", flat=True))
     admin = Permission.objects.filter(
-        Q(user__id=user_id) | Q(group__user__id=user_id), codename="access_admin", content_type__app_label="wagtailadmin"
+        Q(user__id=user_id) | Q(group__user__id=user_id),
+        codename="access_admin",
+        content_type__app_label="wagtailadmin",
     ).exists()
     government = LocalGovernment.objects.filter(pk=local_government_id).first() if local_government_id else None
     return Facts(group_names=names, admin_permission=admin, local_government=government)

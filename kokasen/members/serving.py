@@ -74,9 +74,7 @@ def _read_area(request) -> Area:
             if not page.url_path.startswith(root.url_path):
                 continue
             url = "/" + page.url_path[len(root.url_path) :]
-            found = tuple(
-                (kind, groups) for path, kind, groups in restrictions if page.path.startswith(path)
-            )
+            found = tuple((kind, groups) for path, kind, groups in restrictions if page.path.startswith(path))
             routes[url] = Route(page.pk, found)
     return Area(site, routes)
 

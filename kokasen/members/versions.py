@@ -85,7 +85,9 @@ def connect() -> None:
         post_save.connect(changed, sender=model, dispatch_uid=f"members-version-{model.__name__}-save")
         post_delete.connect(changed, sender=model, dispatch_uid=f"members-version-{model.__name__}-delete")
     for model in (PageViewRestriction, CollectionViewRestriction):
-        m2m_changed.connect(changed, sender=model.groups.through, dispatch_uid=f"members-version-{model.__name__}-groups")
+        m2m_changed.connect(
+            changed, sender=model.groups.through, dispatch_uid=f"members-version-{model.__name__}-groups"
+        )
     page_published.connect(changed, dispatch_uid="members-version-published")
     page_unpublished.connect(changed, dispatch_uid="members-version-unpublished")
     post_page_move.connect(changed, dispatch_uid="members-version-moved")

@@ -183,7 +183,9 @@ def test_members_pages_queries_do_not_grow_with_users(demo_site):
     member = make_member(CODE_A)
     client = _client_for(member)
     urls = ("/members/", RoundtablePage.objects.get(slug="roundtable-01").url, f"/members/tips/{_topic(5, member).pk}/")
-    codes = list(LocalGovernment.objects.exclude(code__in=(CODE_A, CODE_B)).order_by("code").values_list("code", flat=True))
+    codes = list(
+        LocalGovernment.objects.exclude(code__in=(CODE_A, CODE_B)).order_by("code").values_list("code", flat=True)
+    )
     make_member(codes[0])
     few = {url: _counts(client, url) for url in urls}
     for code in codes[1:39]:
