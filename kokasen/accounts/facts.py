@@ -57,6 +57,7 @@ class Facts:
     group_names: frozenset[str]
     admin_permission: bool  # holds wagtailadmin.access_admin through a group or directly
     local_government: object = None  # the LocalGovernment row of the user's local_government_id
+    first_address: str = ""  # the first of a local government's registered addresses (a form's default)
 
 
 def _read(user_id, local_government_id=None) -> Facts:
@@ -70,8 +71,13 @@ def _read(user_id, local_government_id=None) -> Facts:
         codename="access_admin",
         content_type__app_label="wagtailadmin",
     ).exists()
+    from .models import RegisteredAddress
+
     government = LocalGovernment.objects.filter(pk=local_government_id).first() if local_government_id else None
-    return Facts(group_names=names, admin_permission=admin, local_government=government)
+    first = (
+        RegisteredAddress.objects.filter(user_id=user_id).order_by("position").values_list("address", flat=True).first()
+    )
+    return Facts(group_names=names, admin_permission=admin, local_government=government, first_address=first or "")
 
 
 def _generations(user_id) -> tuple[str, str]:
@@ -133,6 +139,10 @@ def on_user_saved_or_deleted(sender, instance, **kwargs):
         user_changed(instance.pk)
 
 
+def on_address_saved_or_deleted(sender, instance, **kwargs):
+    user_changed(instance.user_id)
+
+
 def on_user_m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
     """``user.groups`` / ``user.user_permissions`` changed, from either side."""
     if not action.startswith("post_"):
@@ -160,7 +170,13 @@ def connect() -> None:
     from django.contrib.auth.models import Group, Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
+    from .models import RegisteredAddress
+
     User = get_user_model()
+    for signal, name in ((post_save, "save"), (post_delete, "delete")):
+        signal.connect(
+            on_address_saved_or_deleted, sender=RegisteredAddress, dispatch_uid=f"kokasen-facts-address-{name}"
+        )
     post_save.connect(on_user_saved_or_deleted, sender=User, dispatch_uid="kokasen-facts-user-save")
     post_delete.connect(on_user_saved_or_deleted, sender=User, dispatch_uid="kokasen-facts-user-delete")
     m2m_changed.connect(on_user_m2m_changed, sender=User.groups.through, dispatch_uid="kokasen-facts-groups")

@@ -122,6 +122,13 @@ def _facts(user):
     return cached
 
 
+def first_registered_address(user) -> str:
+    """The first of the account's registered addresses ("" for none), from the cached facts."""
+    if not getattr(user, "pk", None) or not getattr(user, "is_authenticated", False):
+        return ""
+    return _facts(user).first_address
+
+
 def group_names(user) -> frozenset[str]:
     """The user's group names (cached: see ``facts.py``; a group change shows on the next request)."""
     if not getattr(user, "pk", None) or not getattr(user, "is_authenticated", False):

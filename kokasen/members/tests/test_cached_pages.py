@@ -134,6 +134,20 @@ def test_a_role_granted_counts_on_the_next_request(demo_site):
     assert client.get("/members/").status_code == 302
 
 
+def test_a_new_registered_address_is_the_forms_default_on_the_next_request(demo_site):
+    from kokasen.accounts.models import RegisteredAddress
+
+    member = make_member(CODE_A)
+    address = RegisteredAddress.objects.create(user=member, address="first@city.example.lg.jp")
+    client = _client_for(member)
+    url = f"/members/tips/{_topic(1, member).pk}/"
+    assert "first@city.example.lg.jp" in client.get(url).content.decode()
+    address.address = "second@city.example.lg.jp"
+    address.save()
+    html = client.get(url).content.decode()
+    assert "second@city.example.lg.jp" in html and "first@city.example.lg.jp" not in html
+
+
 # --- queries do not grow -----------------------------------------------------------------------
 
 
