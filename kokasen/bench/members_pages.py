@@ -18,6 +18,7 @@ Nothing is asserted: the figures are for people to read (decision 0011).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -36,10 +37,11 @@ class MembersSite:
     member: object
 
 
-def build(workdir: Path) -> MembersSite:
-    """Django on a throw-away SQLite database in ``workdir`` (Redis when it runs, see
-    ``tips_board.setup_django``), the demo site, a topic with 1,000 posts; a member's session."""
-    tips_board.setup_django(workdir)
+def build(workdir: Path, database_url: str | None = None) -> MembersSite:
+    """Django on a throw-away SQLite database in ``workdir`` or on ``database_url`` (an empty
+    PostgreSQL database), Redis when it runs (see ``tips_board.setup_django``), the demo site, a
+    topic with 1,000 posts; a member's session."""
+    tips_board.setup_django(workdir, database_url)
     member, topics = tips_board.make_data()
     urls = {
         f"小ネタ topic, {tips_board.POSTS} posts": f"/members/tips/{topics[tips_board.POSTS].pk}/",
@@ -115,13 +117,20 @@ def main():
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one request per page")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("KOKASEN_BENCH_DATABASE_URL"),
+        help="an empty PostgreSQL database to use instead of SQLite (as in production)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kokasen-members-bench-") as tmp:
         workdir = Path(tmp)
         started = time.perf_counter()
-        site = build(workdir)
+        site = build(workdir, args.database_url)
         print(f"setup: {time.perf_counter() - started:.1f} s")
-        print(f"cache and sessions: {tips_board.cache_description()}")
+        print(
+            f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; cache and sessions: {tips_board.cache_description()}"
+        )
         results = measure_in_process(site, args.rounds)
         print_in_process(results, args.rounds)
         if args.show_queries:

@@ -51,7 +51,9 @@ def redis_running() -> bool:
         return False
 
 
-def setup_django(workdir: Path):
+def setup_django(workdir: Path, database_url: str | None = None):
+    """Production settings on a throw-away SQLite database in ``workdir``, or on ``database_url``
+    (an empty PostgreSQL database, as in production), migrated, with the demo site."""
     os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
     environment = {
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
@@ -63,6 +65,8 @@ def setup_django(workdir: Path):
     # database of its own, emptied first), else every worker has its own memory cache.
     if redis_running():
         environment["REDIS_URL"] = BENCH_REDIS
+    if database_url:
+        environment["DATABASE_URL"] = database_url
     scratch.setup_django(workdir, "kokasen.settings.base", **environment)
     from kokasen.demo.loader import DemoLoader
 
@@ -246,7 +250,11 @@ def under_load(
             python_load(url, header, seconds, connections)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # workers still busy with queued requests
+            server.kill()
+            server.wait()
 
 
 def main():
