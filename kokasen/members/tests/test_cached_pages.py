@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import Page, PageViewRestriction
@@ -239,6 +240,9 @@ def test_cached_bodies_never_leak_between_local_governments(demo_site):
                 assert f"ログイン中の団体：</span>{other}" not in html, (persona, url)
             if own:
                 assert f"ログイン中の団体：</span>{own}" in html, (persona, url)
+            # the members' menu is cached per kind of reader: only members have 「アカウント情報」 there
+            menu_link = f'class="app-members-nav__link" href="{reverse("accounts:profile")}"'
+            assert (menu_link in html) == (persona != "staff"), (persona, url)
             if url.startswith("/members/tips/"):
                 assert ("Aの承認待ちの投稿" in html) == (persona == "a"), (persona, url)
                 assert ("Bの承認待ちの投稿" in html) == (persona == "b"), (persona, url)
