@@ -9,6 +9,9 @@ for the topic page and the members' home ``/members/`` as that member sees them:
 2. under load: gunicorn (3 sync workers) driven by wrk (requests/s, p50, p99), or a Python load
    generator when wrk is missing (it says so).
 
+``--database-url`` (or ``KOKASEN_BENCH_DATABASE_URL``) runs it on an empty PostgreSQL database, as
+in production; ``KOKASEN_BENCH_REDIS_DB`` picks the Redis database (emptied first; default 15).
+
 ``build(workdir)`` and ``measure_in_process(...)`` are importable, for the combined harness
 (``kokasen.bench.performance``): ``build`` returns the URLs and the session cookie.
 
