@@ -33,12 +33,13 @@ APT_PACKAGES := chromium fonts-noto-cjk fonts-ipaexfont-gothic openssl nginx sys
 # make measure-stack only (never make test): testssl.sh (TLS protocols and suites), wapiti (web
 # vulnerability scanner), wrk (the flood). The MDN HTTP Observatory comes from tools/package.json.
 MEASURE_APT_PACKAGES := testssl.sh wapiti wrk
-# make bench only: GoAccess (Debian's 1.7) measured beside the analytics' ingestion on the same log.
-BENCH_APT_PACKAGES := goaccess
+# make bench only: GoAccess (Debian's 1.7) measured beside the analytics' ingestion on the same log;
+# wrk, the load of make bench-performance (issue 19's table).
+BENCH_APT_PACKAGES := goaccess wrk
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-tools bench measure-stack export lint audit clean messages
+.PHONY: setup run test test-tools bench bench-performance bench-apt measure-stack export lint audit clean messages css
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "kokasen needs Python 3.11")'
@@ -80,19 +81,28 @@ bench: setup
 	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
 	$(PY) -m kokasen.bench.members_pages  # the 小ネタ topic page and /members/: server time, CPU ms and queries per request; gunicorn + wrk req/s, p50, p99
+	$(PY) -m kokasen.bench.public_files  # publish → file updated (median of 20); wrk: anonymous page from its file, through the app, nginx static
 	$(PY) -m kokasen.bench.grouping_screen  # grouping screen at 1,000 participants: bytes (and gzip), median/p95 server time, a move with and without JS
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)
 	$(PY) -m kokasen.bench.ops_scan  # ops_scan on ~1,000,000 lines of municipal traffic: lines/s of the reader and the scan
-	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	$(MAKE) --no-print-directory bench-apt
+	$(PY) -m kokasen.bench.performance  # issue 19 side by side: hello floor, 小ネタ, /members/, public page via nginx, static export; export vs Hugo, publish→file, memory
 	$(PY) -m kokasen.bench.analytics_ingest  # ingest_access_logs on ~1,000,000 lines beside GoAccess 1.7: lines/s, peak memory
 	$(PY) -m kokasen.bench.analytics_inputs  # a 10 MB gzip log through the upload screen: s, lines/s; a zero-result search with and without its upsert: ms, statements
 	$(PY) -m kokasen.bench.analytics_dashboard  # the dashboard 「アクセス解析」 on a year of aggregates (PostgreSQL): median/p95 server time
 	$(PY) -m kokasen.bench.analytics_report  # 効果分析報告書 (Word, PDF, Excel annex) on a year of aggregates on PostgreSQL: s per step, sizes, pages
 	$(PY) -m kokasen.bench.backup  # restic backup and restore drill of the demo + 1,788 accounts + 10,000 posts + 200 MB media on PostgreSQL: s, MB
 	$(PIP) install --quiet -r requirements-bench.txt && $(PY) -m kokasen.bench.grouping  # grouping vs. sort-and-cut and HiGHS
+
+bench-apt:
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## bench-performance: only the side-by-side table of issue 19 (PostgreSQL kokasen_bench, Redis db 13, nginx, gunicorn, wrk; docs/operations.md)
+bench-performance: setup bench-apt
+	$(PY) -m kokasen.bench.performance
 
 ## measure-stack: the production stack on loopback (nginx on 127.0.0.1:80/443, as root) measured by the
 ## MDN HTTP Observatory, testssl.sh, wapiti and a wrk flood; prints each figure with its command (docs/operations.md)
@@ -102,6 +112,10 @@ measure-stack: setup test-tools
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(SUDO) $(PY) -m kokasen.bench.stack
+
+## css: join the stylesheets listed in static/css/portal-sources.css into static/css/portal.css, the one file pages link (commit both; decision 0065)
+css:
+	$(PY) -m kokasen.core.css_bundle
 
 ## messages: compile the project's Japanese catalogue (locale/ja/LC_MESSAGES/django.po → .mo; commit both; decision 0053)
 messages:

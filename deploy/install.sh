@@ -136,6 +136,7 @@ readonly SRV=$ROOT/srv/kokasen
 readonly APP=$SRV/app
 readonly MEDIA=$SRV/media
 readonly STATIC=$SRV/static
+readonly PUBLIC_PAGES=$SRV/public-pages   # PUBLISHED_PAGES_ROOT (decision 0061)
 readonly ERRORS=$SRV/errors
 readonly CONF_DIR=$ETC/kokasen
 readonly ENV_FILE=$CONF_DIR/kokasen.env
@@ -414,7 +415,7 @@ if ! getent passwd "$SYSTEM_USER" >/dev/null; then
         --comment "kokasen portal" "$SYSTEM_USER"
     changed "ユーザー $SYSTEM_USER"
 fi
-# The app stores files that nginx sends (MEDIA_ROOT, STATIC_ROOT): their folders belong to the group
+# The app stores files that nginx sends (MEDIA_ROOT, STATIC_ROOT, PUBLISHED_PAGES_ROOT): their folders belong to the group
 # www-data with the setgid bit, so every file is created in that group, and a file moved in from
 # a temporary folder is given the folder's group by Django, which needs this membership. nginx is
 # not in the group kokasen, so it can never read the environment file or the secrets.
@@ -430,13 +431,14 @@ ensure_dir "$APP" 0755
 ensure_dir "$APP/var" 0750 "$SYSTEM_USER" "$SYSTEM_USER"
 ensure_dir "$MEDIA" 2750 "$SYSTEM_USER" "$WEB_GROUP"
 ensure_dir "$STATIC" 2750 "$SYSTEM_USER" "$WEB_GROUP"
+ensure_dir "$PUBLIC_PAGES" 2750 "$SYSTEM_USER" "$WEB_GROUP"
 ensure_dir "$ERRORS" 0755
 ensure_dir "$CONF_DIR" 0750 root "$SYSTEM_USER"
 ensure_dir "$NGINX_LOGS" 0755
 ensure_dir "$ROOT/var/lib/kokasen" 0755
 ensure_dir "$BACKUP_DIR" 0700 "$SYSTEM_USER" "$SYSTEM_USER"
 # Files stored before (an older layout, a restored backup): the group www-data and setgid folders.
-for folder in "$MEDIA" "$STATIC"; do
+for folder in "$MEDIA" "$STATIC" "$PUBLIC_PAGES"; do
     wrong=$(find "$folder" \( ! -group "$WEB_GROUP" -o \( -type d ! -perm -2050 \) -o \( -type f ! -perm -0040 \) \) -print | wc -l)
     if ((wrong)); then
         find "$folder" ! -group "$WEB_GROUP" -exec chgrp -h "$WEB_GROUP" {} +
@@ -587,6 +589,7 @@ if [[ ! -f $ENV_FILE ]]; then
         printf 'DEFAULT_FROM_EMAIL="%s"\n' "$MAIL_FROM"
         printf 'STATIC_ROOT=%s\n' "$STATIC"
         printf 'MEDIA_ROOT=%s\n' "$MEDIA"
+        printf 'PUBLISHED_PAGES_ROOT=%s\n' "$PUBLIC_PAGES"
         printf 'PROTECTED_FILES_X_ACCEL_PREFIX=/protected-media\n'
         printf 'HEALTH_ALLOWED_NETWORKS=%s\n' "$HEALTH_NETS"
         printf '# Alerts (ops_scan and monit) go to these addresses, also when the database is down.\n'
@@ -680,6 +683,10 @@ if [[ -n ${TOUCHED[アプリケーション]:-}${TOUCHED[データベースと�
     if grep -q '件' "$WORK/members"; then
         changed "会員エリアの閲覧制限: $(tr '\n' ' ' <"$WORK/members")"
     fi
+    # The public pages nginx sends anonymous visitors, written again with the new code and
+    # templates; files of pages no longer public are removed (decision 0061).
+    manage write_published_pages >"$WORK/published" 2>>"$INSTALL_LOG" || { cat "$WORK/published" >&2; die "write_published_pages が失敗しました。"; }
+    changed "$(cat "$WORK/published")"
 fi
 for page in "$SOURCE_DIR"/deploy/nginx/errors/*.html; do
     put_file "$page" "$ERRORS/$(basename "$page")" 0644

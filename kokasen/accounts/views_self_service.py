@@ -33,6 +33,8 @@ NEW_PASSWORD_HINT = (
     "12文字以上にしてください。団体コードや団体名に似たもの、よく使われるもの、数字だけのものは使えません。"
 )
 
+PASSWORD_MISMATCH = "確認用のパスワードが新しいパスワードと一致しません。同じパスワードをもう一度入力してください。"
+
 
 def _password_fields(form):
     """Autocomplete hints, and a plain-text hint instead of Django's HTML list. No autofocus
@@ -42,6 +44,9 @@ def _password_fields(form):
         field.widget.attrs["autocomplete"] = "current-password" if name == "old_password" else "new-password"
         field.widget.attrs.pop("autofocus", None)
     form.fields["new_password1"].help_text = NEW_PASSWORD_HINT
+    form.fields["new_password2"].label = "新しいパスワード（確認用）"
+    # Django's 「確認用パスワードが一致しません。」 names the error but not the fix (JIS X 8341-3 3.3.3).
+    form.error_messages = {**form.error_messages, "password_mismatch": PASSWORD_MISMATCH}
     return form
 
 

@@ -15,7 +15,6 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
 
 from kokasen.accounts.access import staff_required
 from kokasen.accounts.admin_screens import screen_context
@@ -157,7 +156,7 @@ def _preface(table: tables.Table, start: date, end: date) -> list[tuple[str, str
 
 def workbook(chosen: list[tables.Table], start: date, end: date) -> bytes:
     """An Excel file with one sheet per table, its title, period and note above it."""
-    book = Workbook()
+    book = spreadsheets.new_workbook()
     book.remove(book.active)
     used: set[str] = set()
     for table in chosen:

@@ -32,7 +32,6 @@ from django.utils import timezone
 from kokasen.accounts.notices import agency_admins_notify
 from kokasen.core import spreadsheets
 from kokasen.core.audit import audit_record
-from kokasen.meetings import report_docx, report_pdf
 from kokasen.meetings.campaign import key as meeting_key
 from kokasen.meetings.models import MeetingSession
 from kokasen.meetings.report_outline import Heading, PageBreak, Para
@@ -310,12 +309,16 @@ def blocks(report: Report) -> list:
 
 
 def render_word(report: Report) -> bytes:
+    from kokasen.meetings import report_docx  # python-docx on first use (decision 0063)
+
     return report_docx.render_blocks(
         blocks(report), title=f"{report.title}（{report.period_label}）", subject=SUBJECT, created_on=report.created_on
     )
 
 
 def render_pdf(report: Report) -> bytes:
+    from kokasen.meetings import report_pdf  # ReportLab on first use (decision 0063)
+
     return report_pdf.render_blocks(blocks(report), title=f"{report.title}（{report.period_label}）", subject=SUBJECT)
 
 

@@ -12,6 +12,9 @@ prints figures for people to read (on the Django of ``scratch.py``); nothing is 
   (``build`` and ``measure_in_process`` are importable for a combined harness).
 - ``python -m kokasen.bench.virus_scan`` and ``ops_scan``: clamd streaming the largest upload; ``ops_scan``
   over a generated month of municipal traffic.
+- ``python -m kokasen.bench.performance`` (``make bench-performance``): issue 19 side by side: the
+  hello floor (``hello.py``), the 小ネタ page, ``/members/``, a public page through nginx, nginx
+  serving the export (requests/s, p50, p99, queries, CPU per request), then memory (decision 0063).
 - ``python -m kokasen.bench.grouping``: the meeting grouping engine against sort-and-cut and the
   HiGHS solver (requirements-bench.txt).
 """

@@ -33,11 +33,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 __all__ = [
     "CSV_CONTENT_TYPE",
@@ -45,6 +46,7 @@ __all__ = [
     "csv_bytes",
     "csv_cell",
     "is_formula_like",
+    "new_workbook",
     "put",
     "sheet_title",
     "write_preface",
@@ -61,10 +63,27 @@ _LEADING_CONTROLS = frozenset("\t\r\n")
 _MINUS_SIGN = "\u2212"  # −: what Japanese input methods type for "minus" (and NFKC of ⁻ ₋); NFKC keeps it
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _DATE_FORMAT = "yyyy-mm-dd"
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
+
+
+@cache
+def _xl() -> SimpleNamespace:
+    """openpyxl and the styles of every sheet, imported on the first spreadsheet written: the
+    library (~20 MiB) stays out of the web workers, which import this module for its CSV half
+    and write a workbook only on an export (decision 0063)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    return SimpleNamespace(
+        Workbook=Workbook,
+        illegal=ILLEGAL_CHARACTERS_RE,
+        column_letter=get_column_letter,
+        header_font=Font(bold=True),
+        header_fill=PatternFill("solid", fgColor="DDEBF7"),
+        wrap=Alignment(wrap_text=True, vertical="top"),
+        top=Alignment(vertical="top"),
+    )
 
 
 def is_formula_like(text: str) -> bool:
@@ -120,6 +139,7 @@ def csv_bytes(header: Sequence, rows: Iterable[Sequence], *, bom: bool = True) -
 
 def put(ws, row: int, column: int, value, *, wrap: bool = False, number_format: str | None = None):
     """Write one cell of an openpyxl worksheet (the only way this project writes one) and return it."""
+    xl = _xl()
     cell = ws.cell(row=row, column=column)
     if isinstance(value, dt.datetime):
         _check_datetime(value)
@@ -131,14 +151,14 @@ def put(ws, row: int, column: int, value, *, wrap: bool = False, number_format: 
     elif value is None or isinstance(value, (bool, int, float, Decimal)):
         cell.value = value
     else:
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))  # control characters XML cannot hold
+        text = xl.illegal.sub("", str(value))  # control characters XML cannot hold
         cell.value = text
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
         if is_formula_like(text):
             cell.quotePrefix = True  # stays text when edited in Excel; not part of the value
     if number_format:
         cell.number_format = number_format
-    cell.alignment = _WRAP if wrap else _TOP
+    cell.alignment = xl.wrap if wrap else xl.top
     return cell
 
 
@@ -155,12 +175,13 @@ def write_table(
     """A bold header row at ``top`` (frozen), the rows under it; ``widths`` of the columns,
     ``wrap``: 0-based columns whose text wraps; ``thousands``: integers of 1,000 and more shown
     with separators. Returns the next free row."""
+    xl = _xl()
     wrap = set(wrap)
     for col, title in enumerate(headers, start=1):
         cell = put(ws, top, col, title)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.font, cell.fill = xl.header_font, xl.header_fill
     for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+        ws.column_dimensions[xl.column_letter(col)].width = width
     r = top + 1
     for values in rows:
         for col, value in enumerate(values, start=1):
@@ -174,7 +195,7 @@ def write_table(
 def write_preface(ws, lines: Sequence[tuple[str, str]]) -> int:
     """Label/value lines above a table; returns the row for the table's header."""
     for i, (label, value) in enumerate(lines, start=1):
-        put(ws, i, 1, label).font = _HEADER_FONT
+        put(ws, i, 1, label).font = _xl().header_font
         put(ws, i, 2, value)
     return len(lines) + 2 if lines else 1
 
@@ -192,6 +213,11 @@ def sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
+def new_workbook() -> Workbook:
+    """An empty openpyxl workbook (openpyxl imported on first use, :func:`_xl`)."""
+    return _xl().Workbook()
+
+
 def xlsx_bytes(workbook: Workbook) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
@@ -207,7 +233,7 @@ def xlsx_table(
     wrap: Iterable[int] = (),
 ) -> bytes:
     """A workbook of one sheet holding one table (:func:`write_table`)."""
-    workbook = Workbook()
+    workbook = new_workbook()
     ws = workbook.active
     ws.title = sheet_title(sheet, set())
     write_table(ws, 1, headers, rows, widths=widths, wrap=wrap)

@@ -29,8 +29,6 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 
-import openpyxl
-
 from .refusals import Problem, Refused
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -76,6 +74,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
                 raise file_error("Excel ファイルの中身が大きすぎます。不要なシートや書式を削除してください。")
+        # Imported here, on the first .xlsx read: openpyxl (~20 MiB) stays out of the web workers,
+        # which import this module through the accounts' selectors (decision 0063).
+        import openpyxl
+
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Refused:
         raise

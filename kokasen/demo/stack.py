@@ -44,6 +44,7 @@ def seed() -> None:
     step("demo", DemoLoader(log=lambda *args: None).run)
     step("members", members)
     step("collectstatic", lambda: call_command("collectstatic", interactive=False, link=True, verbosity=0))
+    step("published pages", lambda: call_command("write_published_pages", verbosity=0))  # as the installer does
     step("export", lambda: call_command("export_static_site", out=str(export), verbosity=0))
 
     video = get_document_model().objects.filter(file__endswith=".webm").order_by("pk").first()

@@ -30,9 +30,22 @@ from . import charts, report, survey_file
 from .admin_views import meeting_parents
 from .ids import as_ids
 from .models import Half, Meeting, SurveyResponse
-from .report_docx import render_docx
-from .report_pdf import render_pdf
 from .services import survey as survey_service
+
+
+# python-docx and ReportLab (~30 MiB together) are imported on the first report, not with the
+# admin's URLs that every web worker loads (decision 0063).
+def render_docx(data) -> bytes:
+    from .report_docx import render_docx
+
+    return render_docx(data)
+
+
+def render_pdf(data) -> bytes:
+    from .report_pdf import render_pdf
+
+    return render_pdf(data)
+
 
 FORMATS = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", render_docx),

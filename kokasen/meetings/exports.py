@@ -43,10 +43,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from kokasen.core import spreadsheets
 from kokasen.core.refusals import Refused
 
@@ -145,7 +141,7 @@ def roster_template(kind: str | None = None) -> bytes:
     ``kind="prefecture"`` adds 担当区分 beside the free 部署 (:data:`PREFECTURE_ROSTER_HEADER`), with
     the spec's 区分 as a drop-down list that refuses other values (prefecture meetings are grouped
     per 区分; a blank 区分 is suggested from the department's name and confirmed by staff)."""
-    wb = openpyxl.Workbook()
+    wb = spreadsheets.new_workbook()
     ws = wb.active
     ws.title = "名簿"
     last = TEMPLATE_ROWS + 1
@@ -155,6 +151,10 @@ def roster_template(kind: str | None = None) -> bytes:
     for r in range(2, last + 1):
         ws.cell(row=r, column=1).number_format = "@"  # Excel keeps 011002 as typed
     ws.column_dimensions["A"].number_format = "@"
+
+    # openpyxl is imported on first use (decision 0063: it stays out of the web workers).
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     def column(name: str) -> str:
         return get_column_letter(header.index(name) + 1)
@@ -361,7 +361,7 @@ def proposal_workbook(groups: Sequence[ExportGroup], notes: Sequence[str], *, ki
     population, centers, mixing, rule violations and notes), 「メンバー」 (one row per person) and
     「全体の説明」 (``notes``: the summary and the engine's notes for the whole grouping)."""
     town = kind == "town"
-    wb = openpyxl.Workbook()
+    wb = spreadsheets.new_workbook()
     ws = wb.active
     ws.title = "グループ一覧"
     headers = ["グループ", "部署", "人数", "団体数", "団体（人口の少ない順）", "人口（最小〜最大）", "人口の差（倍）"]
@@ -397,7 +397,7 @@ def proposal_workbook(groups: Sequence[ExportGroup], notes: Sequence[str], *, ki
 def rooms_workbook(rooms: Sequence[ExportRoom], *, title: str = "", kind: str = "town") -> bytes:
     """Group lists per room (URL): one sheet per room, with the URL and the facilitator on top,
     then every group's members (staff use: addresses included; センター設置 for town meetings)."""
-    wb = openpyxl.Workbook()
+    wb = spreadsheets.new_workbook()
     wb.remove(wb.active)
     used: set[str] = set()
     for room in rooms or [ExportRoom(UNASSIGNED_ROOM, (), sheet_name="グループ一覧")]:
@@ -424,7 +424,7 @@ def facilitator_workbook(
     center (town meetings); no addresses) and 「上半期の目標」 (each local government's goal per
     group; at prefecture meetings one row and goal per prefecture and department)."""
     town = kind == "town"
-    wb = openpyxl.Workbook()
+    wb = spreadsheets.new_workbook()
     ws = wb.active
     ws.title = "メンバー"
     lines = [
@@ -487,7 +487,7 @@ def second_half_workbook(
     recorded), for the second-half discussion. The fifth column is センター設置 at town meetings,
     部署 at prefecture meetings, where each prefecture and department has its own row and goal."""
     town = kind == "town"
-    wb = openpyxl.Workbook()
+    wb = spreadsheets.new_workbook()
     ws = wb.active
     ws.title = "下半期の進捗確認"
     top = _preface(ws, [("情報交換会", title), ("使い方", "上半期に立てた目標の横に、下半期までの進捗を記入します。")])

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kokasen.accounts import access
 from kokasen.core.audit import audit_record
-from kokasen.meetings import charts, report_docx, report_pdf
+from kokasen.meetings import charts
 from kokasen.meetings.report_outline import FigureBlock, Heading, PageBreak, Para, Table
 
 from .detection import RULES, SEVERITY_LABELS
@@ -234,6 +234,8 @@ def _paras(text: str) -> list[Para]:
 
 def render_word(incident: Incident, *, created_on=None) -> bytes:
     """The 事故報告書 as .docx bytes (charts.ChartFontMissing without a Japanese font)."""
+    from kokasen.meetings import report_docx  # python-docx on first use (decision 0063)
+
     created_on = created_on or timezone.localdate()
     return report_docx.render_blocks(
         report_blocks(incident, created_on=created_on),
@@ -244,6 +246,8 @@ def render_word(incident: Incident, *, created_on=None) -> bytes:
 
 
 def render_pdf(incident: Incident, *, created_on=None) -> bytes:
+    from kokasen.meetings import report_pdf  # ReportLab on first use (decision 0063)
+
     created_on = created_on or timezone.localdate()
     return report_pdf.render_blocks(
         report_blocks(incident, created_on=created_on),

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from kokasen.accounts.notices import agency_admins_notify
 from kokasen.core.models import AuditEvent
-from kokasen.meetings import charts, report_docx, report_pdf
+from kokasen.meetings import charts
 from kokasen.meetings.report_outline import FigureBlock, Heading, PageBreak, Para, Table
 from kokasen.notifications import emails
 
@@ -559,12 +559,16 @@ def report_blocks(data: MonthData) -> list:
 
 
 def render_word(data: MonthData) -> bytes:
+    from kokasen.meetings import report_docx  # python-docx on first use (decision 0063)
+
     return report_docx.render_blocks(
         report_blocks(data), title=f"{TITLE}（{data.label}）", subject=TITLE, created_on=data.created_on
     )
 
 
 def render_pdf(data: MonthData) -> bytes:
+    from kokasen.meetings import report_pdf  # ReportLab on first use (decision 0063)
+
     return report_pdf.render_blocks(report_blocks(data), title=f"{TITLE}（{data.label}）", subject=TITLE)
 
 

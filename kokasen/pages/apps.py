@@ -25,6 +25,10 @@ class PagesConfig(AppConfig):
         page_unpublished.connect(chrome.changed, dispatch_uid="kokasen-chrome-unpublished")
         post_page_move.connect(chrome.changed, dispatch_uid="kokasen-chrome-moved")
 
+        from . import published_files
+
+        published_files.connect()  # anonymous visitors' files (decision 0061)
+
         from kokasen.notifications import emails
 
         from .policies import contact_path

@@ -8,9 +8,8 @@ import datetime as dt
 import json
 
 from django.utils import timezone
-from openpyxl import Workbook
 
-from kokasen.core.spreadsheets import sheet_title, write_preface, write_table, xlsx_bytes
+from kokasen.core.spreadsheets import new_workbook, sheet_title, write_preface, write_table, xlsx_bytes
 
 from .scopes import Plan
 
@@ -26,7 +25,7 @@ def _cell(value):
 
 
 def export_bytes(plan: Plan) -> bytes:
-    workbook = Workbook()
+    workbook = new_workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()
     for step in plan.steps:

@@ -549,3 +549,7 @@ STATIC_EXPORT_ARCHIVE_DIR = Path(env_str("STATIC_EXPORT_ARCHIVE_DIR", str(BASE_D
 STATIC_EXPORT_KEEP = 10  # the newest ZIPs kept; older ones are deleted after each build
 STATIC_EXPORT_STALE_MINUTES = 30  # a build whose progress stopped this long ago has died
 STATIC_EXPORT_JOBS = 2  # processes that render a build from the admin
+# The live site's public pages as files that nginx serves to anonymous visitors (decision 0061;
+# deploy/nginx/portal.conf's `location /`): written on publish, removed on unpublish or restriction;
+# `write_published_pages` rebuilds them. "off": none written (then none may be left in the folder).
+PUBLISHED_PAGES_ROOT = _path_or_off("PUBLISHED_PAGES_ROOT", "/srv/kokasen/public-pages")

@@ -43,3 +43,4 @@ BACKUP_DRILL_STATUS_FILE = ""
 # No backup repository here: a disposal says the backups were not handled (decision 0033).
 PRIVACY_BACKUP_DISPOSER = ""
 OPS_STATIC_EXPORT_DIR = ""
+PUBLISHED_PAGES_ROOT = ""  # no files for nginx here (a test names its own folder)

@@ -37,5 +37,6 @@ OPS_APT_CHECK = False  # apt-get -s takes tens of seconds; test_monthly injects 
 PRIVACY_BACKUP_DISPOSER = ""
 OPS_STATIC_EXPORT_DIR = ""
 STATIC_EXPORT_ARCHIVE_DIR = BASE_DIR / "var" / "test-static-exports"  # noqa: F405
+PUBLISHED_PAGES_ROOT = ""  # no files for nginx here (a test names its own folder)
 # dispose_personal_data: no server logs here (a test names its own).
 PRIVACY_LOG_FILES = []

@@ -629,6 +629,7 @@ class Stack:
             "WAGTAILADMIN_BASE_URL": f"https://{HOST}{https}",
             "STATIC_ROOT": self.srv / "static",
             "MEDIA_ROOT": self.srv / "media",
+            "PUBLISHED_PAGES_ROOT": self.srv / "public-pages",
             "PROTECTED_FILES_X_ACCEL_PREFIX": "/protected-media",
             "CLAMD_ADDRESS": self.clamd.socket_path,
             # The stack shows the wiring, not this machine's free space (production: 4096).

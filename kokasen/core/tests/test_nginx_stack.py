@@ -12,6 +12,7 @@ lines, and the admin networks setting. Several tests connect from their own loop
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -42,6 +43,10 @@ from kokasen.testing.smtp import free_port, self_signed_certificate
 HOST = "portal.example.go.jp"
 EXPORT_HOST = "www.example.go.jp"
 HSTS = "max-age=31536000; includeSubDomains"
+PUBLIC_HOME = '<!DOCTYPE html><html lang="ja"><title>file: home</title><a href="/login/">ログイン</a>'.encode()
+PUBLIC_ABOUT = (
+    '<!DOCTYPE html><html lang="ja"><title>file: about</title><a href="/login/">ログイン</a>' + "本文" * 400
+).encode()
 JSON_FIELDS = {
     "time",
     "client",
@@ -189,6 +194,14 @@ def stack(tmp_path_factory):
     (srv / "media" / "images" / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\nstand-in")
     (srv / "media" / "documents").mkdir()
     (srv / "media" / "documents" / "handout.pdf").write_bytes(b"%PDF-1.4 stand-in")
+    # Public pages as the app writes them (kokasen/pages/published_files.py, decision 0061).
+    pages = srv / "public-pages"
+    (pages / "about").mkdir(parents=True)
+    (pages / "index.html").write_bytes(PUBLIC_HOME)
+    (pages / "about" / "index.html").write_bytes(PUBLIC_ABOUT)
+    (pages / "about" / "index.html.gz").write_bytes(gzip.compress(PUBLIC_ABOUT, mtime=0))
+    (pages / "members").mkdir()  # never written by the app; nginx must not serve it either
+    (pages / "members" / "index.html").write_bytes(b"<!DOCTYPE html><title>stale</title>")
     export = folder / "export"
     (export / "static" / "css").mkdir(parents=True)
     (export / "static" / "css" / "portal.css").write_text("body { margin: 0; }\n")
@@ -313,6 +326,7 @@ RESPONSES = [
     # (what, port, method, path, extra headers, status)
     ("app page", "https", "GET", "/members/", {}, 200),
     ("static file", "https", "GET", "/static/css/portal.css", {}, 200),
+    ("public page file", "https", "GET", "/about/", {}, 200),
     ("public media file", "https", "GET", "/media/images/pic.png", {}, 200),
     ("protected file (X-Accel-Redirect)", "https", "GET", "/documents/1/handout.pdf", {}, 200),
     ("nginx's 404 page", "https", "GET", "/media/documents/handout.pdf", {}, 404),
@@ -510,3 +524,67 @@ def test_the_admins_only_from_the_configured_networks(stack):
     assert [path for path, _ in stack.app_seen] == ["/_auth/staff-upload", "/admin/"]
     # Everything else stays open to everyone: the login page serves the local governments too.
     assert fetch(stack.ports["https"], "/members/", source="127.0.0.1")[0] == 200
+
+
+# --- Public pages from files (decision 0061) ---------------------------------------------------
+
+
+def test_an_anonymous_visitor_gets_the_public_page_from_its_file(stack):
+    stack.app_seen.clear()
+    for path, body in (("/", PUBLIC_HOME), ("/about/", PUBLIC_ABOUT)):
+        for method in ("GET", "HEAD"):
+            status, headers, got = fetch(stack.ports["https"], path, method=method, source="127.0.0.7")
+            assert status == 200, (path, method)
+            assert got == (body if method == "GET" else b"")
+            assert header_values(headers, "Strict-Transport-Security") == [HSTS]
+            assert len(header_values(headers, "Content-Security-Policy")) == 1
+            assert header_values(headers, "X-Frame-Options") == ["DENY"]
+            assert header_values(headers, "Cache-Control") == ["no-cache"]
+            assert "Cookie" in header_values(headers, "Vary")
+    # A csrftoken alone (the visitor opened the login page) changes nothing on a public page.
+    assert (
+        fetch(stack.ports["https"], "/about/", source="127.0.0.7", headers={"Cookie": "csrftoken=abc"})[2]
+        == PUBLIC_ABOUT
+    )
+    assert stack.app_seen == [], "the app was not asked"
+    # The analytics count page views from this log (kokasen/analytics): file answers are in it.
+    deadline = time.monotonic() + 15
+    while True:
+        stack.flush_logs()
+        entries = [json.loads(line) for line in stack.log_lines("access.json")]
+        mine = [e for e in entries if e["client"] == "127.0.0.7" and e["uri"] == "/about/" and e["method"] == "GET"]
+        if mine or time.monotonic() > deadline:
+            break
+    assert mine and all(e["status"] == 200 and e["upstream_time"] in ("", "-") for e in mine), mine
+
+
+def test_the_file_is_sent_precompressed_to_a_browser_that_accepts_gzip(stack):
+    status, headers, got = fetch(
+        stack.ports["https"], "/about/", source="127.0.0.7", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200 and header_values(headers, "Content-Encoding") == ["gzip"]
+    assert gzip.decompress(got) == PUBLIC_ABOUT
+
+
+@pytest.mark.parametrize(
+    "method,path,headers",
+    [
+        ("GET", "/about/", {"Cookie": "sessionid=member"}),  # a logged-in member or staff member
+        ("GET", "/about/", {"Cookie": "csrftoken=a; sessionid=staff"}),
+        ("GET", "/about/", {"Cookie": "messages=notice"}),  # a notice waits to be shown
+        ("GET", "/about/?q=1", {}),  # a query string: the app decides
+        ("POST", "/about/", {"Content-Length": "0"}),
+        ("GET", "/about", {}),  # the app redirects to the address with "/"
+        ("GET", "/about/index.html", {}),
+        ("GET", "/members/", {}),  # a file there (it never should be) is not served
+        ("GET", "/no-file-here/", {}),  # no file: the app answers (its 404 or its page)
+    ],
+)
+def test_everything_else_reaches_the_app(stack, method, path, headers):
+    stack.app_seen.clear()
+    status, _, body = fetch(stack.ports["https"], path, method=method, source="127.0.0.7", headers=headers)
+    assert status == 200 and body == b"<!DOCTYPE html><title>app</title><p>app page</p>"
+    [(seen, received)] = stack.app_seen
+    assert seen == path
+    if "Cookie" in headers:
+        assert received["Cookie"] == headers["Cookie"]

@@ -57,10 +57,12 @@ def stack(tmp_path_factory):
 
 
 def nginx_permissions_policy() -> str:
-    """The one Permissions-Policy value that deploy/nginx/ sends itself."""
+    """The one Permissions-Policy value that deploy/nginx/ sends itself (besides the app's own
+    value, which portal.conf repeats on the public pages it sends from files: decision 0061)."""
     values = set()
     for path in NGINX_DIR.glob("*.conf"):
         values.update(re.findall(r'add_header Permissions-Policy "([^"]+)" always;', path.read_text(encoding="utf-8")))
+    values.discard(settings.PERMISSIONS_POLICY)
     assert len(values) == 1, values
     return values.pop()
 
@@ -137,11 +139,27 @@ def test_every_security_header_once_on_the_apps_pages_and_nginxs_own(stack):
 
 
 def test_the_apps_pages_are_not_compressed(stack):
-    """BREACH: no compressed page shows a secret next to what the visitor typed (portal.conf)."""
+    """BREACH: no compressed page shows a secret next to what the visitor typed (portal.conf).
+    The public pages nginx sends anonymous visitors from files (decision 0061) may be: the same
+    bytes for everyone, nothing secret, nothing typed."""
     browser = stack.browser()
-    for path in ("/", "/login/?next=/members/"):
-        response = browser.get(path, {"Accept-Encoding": "gzip, deflate, br"})
-        assert response.status == 200 and response.values("Content-Encoding") == [], path
+    response = browser.get("/login/?next=/members/", {"Accept-Encoding": "gzip, deflate, br"})
+    assert response.status == 200 and response.values("Content-Encoding") == []
+    member = logged_in(stack, MEMBER_CODES[1], "127.0.0.6")
+    response = member.get("/", {"Accept-Encoding": "gzip, deflate, br"})
+    assert response.status == 200 and response.values("Content-Encoding") == []
+
+
+def test_anonymous_public_pages_come_from_files_and_a_member_always_from_the_app(stack):
+    """Decision 0061: nginx answers the anonymous home page from the file the app wrote (nginx's
+    ETag; the app sends none), with the login link; a member's session reaches the app."""
+    anonymous = stack.browser().get("/")
+    assert anonymous.status == 200 and anonymous.values("ETag"), anonymous.headers
+    assert "ログイン</a>" in anonymous.text and "ログアウト" not in anonymous.text
+    check_security_headers(anonymous, "home page from its file", document=True, from_app=True)
+    member = logged_in(stack, MEMBER_CODES[1], "127.0.0.6")
+    page = member.get("/")
+    assert page.status == 200 and page.values("ETag") == [] and "ログアウト" in page.text
 
 
 def test_nginx_staples_the_cas_ocsp_answer(stack):
