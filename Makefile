@@ -81,6 +81,7 @@ bench: setup
 	$(PY) -m kokasen.bench.export  # static export (1,000 articles + 200 news) beside Hugo on the same corpus, peak RSS, one page republished (task, publish → file)
 	$(PY) -m kokasen.bench.provisioning  # import + queue for 1,788 local governments, send rate over STARTTLS
 	$(PY) -m kokasen.bench.tips_board  # topic page with 1,000 posts, in-process and under gunicorn + wrk
+	$(PY) -m kokasen.bench.members_pages  # the 小ネタ topic page and /members/: server time, CPU ms and queries per request; gunicorn + wrk req/s, p50, p99
 	$(PY) -m kokasen.bench.public_files  # publish → file updated (median of 20); wrk: anonymous page from its file, through the app, nginx static
 	$(PY) -m kokasen.bench.grouping_screen  # grouping screen at 1,000 participants: bytes (and gzip), median/p95 server time, a move with and without JS
 	$(PY) -m kokasen.bench.virus_scan  # clamd streaming a 2,000 MB upload: s, MB/s (clean, infected at the end, over the limit)

@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kokasen.accounts import views_login as account_login_views
+from kokasen.members import serving as member_serving
 from kokasen.members import views as member_views
 from kokasen.ops import views as ops_views
 from kokasen.pages import views as page_views
@@ -46,7 +47,12 @@ if settings.DEBUG:
 
     urlpatterns += dev_media_urlpatterns()
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    # The members area's pages, served from the cached routes and restrictions of the area
+    # (members/serving.py); anything it does not know goes on to Wagtail's own serve.
+    re_path(r"^(members/(?:[\w\-]+/)*)$", member_serving.serve, name="members_page_serve"),
+    path("", include(wagtail_urls)),
+]
 
 # The portal's Japanese error pages (docs/decisions/0018-error-pages.md).
 handler400 = "kokasen.core.errors.bad_request"

@@ -14,4 +14,8 @@ class AccountsConfig(AppConfig):
 
         from . import login_audit
 
-        login_audit.connect()  # audit every login attempt (docs/decisions/0007-login-security.md)
+        login_audit.connect()
+
+        from . import facts
+
+        facts.connect()  # a group, permission or user change replaces the cached access facts  # audit every login attempt (docs/decisions/0007-login-security.md)

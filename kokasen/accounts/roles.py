@@ -10,7 +10,6 @@ docs/security.md has the full permission matrix.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
 
 MEMBER = "自治体"
 AGENCY_ADMIN = "管理者"
@@ -110,13 +109,31 @@ def ensure_role_groups_after_migrate(sender, **kwargs):
 STAFF_GROUPS = (AGENCY_ADMIN, OPERATOR)
 
 
-def group_names(user) -> set[str]:
-    """The user's group names, read once per request (cached on the user object)."""
-    cached = getattr(user, "_kokasen_group_names", None)
+def _facts(user):
+    """The user's access facts (groups, admin permission): once per request on the user object,
+    from the versioned cache of ``facts.py`` (no query while they are current)."""
+    cached = getattr(user, "_kokasen_facts", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) if getattr(user, "pk", None) else set()
-        user._kokasen_group_names = cached
+        from .facts import attach_local_government, facts_for
+
+        cached = facts_for(user)
+        user._kokasen_facts = cached
+        attach_local_government(user, cached)
     return cached
+
+
+def first_registered_address(user) -> str:
+    """The first of the account's registered addresses ("" for none), from the cached facts."""
+    if not getattr(user, "pk", None) or not getattr(user, "is_authenticated", False):
+        return ""
+    return _facts(user).first_address
+
+
+def group_names(user) -> frozenset[str]:
+    """The user's group names (cached: see ``facts.py``; a group change shows on the next request)."""
+    if not getattr(user, "pk", None) or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return _facts(user).group_names
 
 
 def is_verified(user) -> bool:
@@ -136,19 +153,11 @@ def requires_two_factor(user) -> bool:
 
 
 def _holds_admin_access(user) -> bool:
-    """user.has_perm("wagtailadmin.access_admin") for an active user, in one query instead
-    of loading all of the user's permissions (two queries) on every members-area request;
-    ModelBackend is the only backend that grants permissions here."""
-    cached = getattr(user, "_kokasen_admin_access", None)
-    if cached is None:
-        cached = (
-            user.is_active
-            and Permission.objects.filter(
-                Q(user=user) | Q(group__user=user), codename="access_admin", content_type__app_label="wagtailadmin"
-            ).exists()
-        )
-        user._kokasen_admin_access = cached
-    return cached
+    """user.has_perm("wagtailadmin.access_admin") for an active user, from the cached facts
+    instead of loading all of the user's permissions (two queries) on every members-area
+    request; ModelBackend is the only backend that grants permissions here. ``is_active``
+    comes from the user row, fetched on every request."""
+    return bool(user.is_active and _facts(user).admin_permission)
 
 
 def is_member(user) -> bool:

@@ -21,7 +21,7 @@ from kokasen.core.audit import audit_record
 from kokasen.core.refusals import Problem, Refused
 from kokasen.localgov.models import LocalGovernment
 
-from . import access, credentials, enrolment, notices, recovery_codes, roles
+from . import access, credentials, enrolment, facts, notices, recovery_codes, roles
 from .address_list import AddressListResult
 from .models import RegisteredAddress, StaffEnrolmentInvitation
 
@@ -116,6 +116,8 @@ def address_list_import(*, result: AddressListResult, acting_user=None, request=
             for i, address in enumerate(entries[u.local_government.code].addresses)
         ]
     )
+    for user in changed:  # bulk writes send no signals: the cached access facts (facts.py) start again
+        facts.user_changed(user.pk)
 
     plan.queued = len(
         notices.credentials_queue_new_accounts(

@@ -7,6 +7,9 @@ prints figures for people to read (on the Django of ``scratch.py``); nothing is 
   send rate over STARTTLS to a loopback SMTP server.
 - ``python -m kokasen.bench.tips_board``: the 小ネタ topic page with 1,000 posts, in-process and
   under gunicorn.
+- ``python -m kokasen.bench.members_pages``: the 小ネタ topic page and the members' home (and the
+  area's index pages): server time, CPU and queries per request, then gunicorn + wrk
+  (``build`` and ``measure_in_process`` are importable for a combined harness).
 - ``python -m kokasen.bench.virus_scan`` and ``ops_scan``: clamd streaming the largest upload; ``ops_scan``
   over a generated month of municipal traffic.
 - ``python -m kokasen.bench.performance`` (``make bench-performance``): issue 19 side by side: the

@@ -31,19 +31,29 @@ from pathlib import Path
 from kokasen.bench import scratch
 
 POSTS = 1000
-BENCH_REDIS = "redis://127.0.0.1:6379/15"
+# A Redis database of the benchmark's own (emptied first); KOKASEN_BENCH_REDIS_DB picks another.
+BENCH_REDIS_DB = int(os.environ.get("KOKASEN_BENCH_REDIS_DB", "15"))
+BENCH_REDIS = f"redis://127.0.0.1:6379/{BENCH_REDIS_DB}"
+
+
+def cache_description() -> str:
+    if os.environ.get("REDIS_URL"):
+        return f"Redis {BENCH_REDIS}"
+    return "local memory per process (Redis not running)"
 
 
 def redis_running() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as conn:
-            conn.sendall(b"SELECT 15\r\nFLUSHDB\r\n")
+            conn.sendall(f"SELECT {BENCH_REDIS_DB}\r\nFLUSHDB\r\n".encode())
             return conn.recv(64).startswith(b"+OK")
     except OSError:
         return False
 
 
-def setup_django(workdir: Path):
+def setup_django(workdir: Path, database_url: str | None = None):
+    """Production settings on a throw-away SQLite database in ``workdir``, or on ``database_url``
+    (an empty PostgreSQL database, as in production), migrated, with the demo site."""
     os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
     environment = {
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
@@ -55,6 +65,8 @@ def setup_django(workdir: Path):
     # database of its own, emptied first), else every worker has its own memory cache.
     if redis_running():
         environment["REDIS_URL"] = BENCH_REDIS
+    if database_url:
+        environment["DATABASE_URL"] = database_url
     scratch.setup_django(workdir, "kokasen.settings.base", **environment)
     from kokasen.demo.loader import DemoLoader
 
@@ -181,13 +193,15 @@ def python_load(url: str, cookie: str, seconds: float, concurrency: int):
 
 def under_load(
     workdir: Path,
-    topic,
+    path: str,
     cookie: tuple[str, str],
     seconds: int,
     workers: int,
     connections: int,
     app: str = "kokasen.wsgi",
+    label: str = f"topic with {POSTS} posts, page 1",
 ):
+    """gunicorn on ``workdir``'s site, ``path`` requested with the session ``cookie`` by wrk."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -196,7 +210,7 @@ def under_load(
         env=env,
         cwd=workdir,
     )
-    url = f"http://127.0.0.1:{port}/members/tips/{topic.pk}/"
+    url = f"http://127.0.0.1:{port}{path}"
     header = f"{cookie[0]}={cookie[1]}"
     try:
         for _ in range(100):
@@ -214,7 +228,7 @@ def under_load(
                 response.read()
         print(
             f"under load ({app}): gunicorn {workers} sync workers on 127.0.0.1, {seconds} s, "
-            f"{connections} connections, topic with {POSTS} posts, page 1:"
+            f"{connections} connections, {label}:"
         )
         wrk = shutil.which("wrk")
         if wrk:
@@ -236,7 +250,11 @@ def under_load(
             python_load(url, header, seconds, connections)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # workers still busy with queued requests
+            server.kill()
+            server.wait()
 
 
 def main():
@@ -253,14 +271,12 @@ def main():
         member, topics = make_data()
         cookie = session_cookie(member)
         print(f"setup: {time.perf_counter() - started:.1f} s (migrate, demo site, {POSTS} + 10 approved posts)")
-        print(
-            f"cache and sessions: {'Redis ' + BENCH_REDIS if os.environ.get('REDIS_URL') else 'local memory per process (Redis not running)'}"
-        )
+        print(f"cache and sessions: {cache_description()}")
         in_process(member, topics, args.rounds)
         from django.db import connections
 
         connections.close_all()
-        under_load(workdir, topics[POSTS], cookie, args.seconds, args.workers, args.connections)
+        under_load(workdir, f"/members/tips/{topics[POSTS].pk}/", cookie, args.seconds, args.workers, args.connections)
 
 
 if __name__ == "__main__":

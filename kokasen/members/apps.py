@@ -6,6 +6,7 @@ class MembersConfig(AppConfig):
     verbose_name = "会員エリア"
 
     def ready(self):
-        from . import signals
+        from . import signals, versions
 
         signals.connect()
+        versions.connect()  # cached routes and bodies of the area: a new version on every change

@@ -108,16 +108,65 @@ class MemberDocumentLink(Orderable):
                 raise ValidationError({"document": error.messages}) from error
 
 
+PROMPT_SLOT = "<!--kokasen:members-password-prompt-->"
+TOPICS_SLOT = "<!--kokasen:members-open-topics-->"
+BODY_SECONDS = 60
+
+
 class MembersPageMixin:
-    """serve() of every members page: readers only, never stored by shared caches."""
+    """serve() of every members page: readers only, never stored by shared caches.
+
+    Served through ``serving.serve`` (a live page of the area, GET), the page's body (the
+    breadcrumbs, the members' menu and the content) is rendered once per area version, page,
+    query string and kind of reader (member or staff) and cached: it holds nothing of the
+    visitor's own. What is (the password prompt of a member's account, the open 小ネタ topics,
+    which open and close by the clock) fills the body's slots on every request, and
+    ``members/_shell.html`` puts the body into ``base.html`` with this visitor's header.
+    Previews and everything Wagtail serves itself render as before, uncached."""
 
     def serve(self, request, *args, **kwargs):
         if not access.can_read_members_area(request.user):
             return access.refuse(request)
-        response = super().serve(request, *args, **kwargs)
+        key = getattr(request, "_kokasen_members_body_key", None)
+        if key is not None and not getattr(request, "is_preview", False):
+            response = self._serve_cached_body(request, key, args, kwargs)
+        else:
+            response = super().serve(request, *args, **kwargs)
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
         return response
+
+    def _serve_cached_body(self, request, key, args, kwargs):
+        from django.template.loader import render_to_string
+        from django.template.response import TemplateResponse
+        from django.utils.safestring import mark_safe
+
+        from kokasen.core import caching
+
+        def render():
+            context = self.get_context(request, *args, **kwargs)
+            context.update(
+                members_frame="members/_body_frame.html",
+                members_body_pass=True,
+                members_prompt_slot=mark_safe(PROMPT_SLOT),
+                members_topics_slot=mark_safe(TOPICS_SLOT),
+            )
+            html = render_to_string(self.get_template(request, *args, **kwargs), context, request=request)
+            if "csrfmiddlewaretoken" in html:  # a form of one visitor's must never be shared
+                raise RuntimeError(f"{type(self).__name__}: a cached members body holds a CSRF token")
+            return html
+
+        request.is_preview = False
+        body = caching.versioned(key, render, BODY_SECONDS)
+        body = body.replace(PROMPT_SLOT, render_to_string("members/_password_prompt.html", request=request), 1)
+        if TOPICS_SLOT in body:
+            topics = render_to_string(
+                "members/_open_topics.html", {"open_topics": open_topics(request)}, request=request
+            )
+            body = body.replace(TOPICS_SLOT, topics, 1)
+        return TemplateResponse(
+            request, "members/_shell.html", {"page": self, "self": self, "members_body": mark_safe(body)}
+        )
 
 
 class MembersNoticeBlock(blocks.StructBlock):
@@ -167,12 +216,18 @@ class MembersHomePage(MembersPageMixin, Page):
             .select_related("local_government", "document", "page")
             .order_by("-published_on", "-pk")[:5]
         )
-        topics = []
-        for hook in hooks.get_hooks(OPEN_TOPICS_HOOK):
-            topics.extend(hook(request) or [])
-        context["open_topics"] = topics
+        context["open_topics"] = [] if getattr(request, "_kokasen_members_body_key", None) else open_topics(request)
         context["is_member"] = roles.is_member(request.user)
         return context
+
+
+def open_topics(request) -> list:
+    """The open 小ネタ topics (from the tips app's hook): read on every request, not cached with
+    the page, since topics open and close by the clock."""
+    topics = []
+    for hook in hooks.get_hooks(OPEN_TOPICS_HOOK):
+        topics.extend(hook(request) or [])
+    return topics
 
 
 class RoundtableTag(TaggedItemBase):

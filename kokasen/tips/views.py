@@ -82,8 +82,7 @@ def _form(request, board, data=None, initial=None):
 
 
 def _initial_contact(user) -> dict:
-    first = user.registered_addresses.order_by("position").values_list("address", flat=True).first()
-    return {"contact_email": first or "", "show_local_government": True}
+    return {"contact_email": roles.first_registered_address(user), "show_local_government": True}
 
 
 @members_area_required

@@ -184,12 +184,17 @@ class Scene:
 #        persona:  anonymous member_a member_b 管理者 受託者 disabled unverified
 # fmt: off
 ROWS: dict[str, list[Case]] = {
-    # Public pages (and the members area's pages: Wagtail serves them, members.access checks them).
+    # Public pages (Wagtail serves them).
     r"^((?:[\w\-]+/)*)$": [
         Case("/", EVERYONE),
+        Case("/no-such-page/", (404,) * 7),
+    ],
+    # The members area's pages, from its cached routes (members/serving.py; members.access checks
+    # them too); what it does not know goes on to Wagtail's serve (404, the login page).
+    r"^(members/(?:[\w\-]+/)*)$": [
         Case(lambda s: MembersHomePage.objects.get().url, MEMBERS_AREA),
         Case(lambda s: RoundtablePage.objects.get(slug="roundtable-01").url, MEMBERS_AREA),
-        Case("/no-such-page/", (404,) * 7),
+        Case("/members/no-such-page/", (404,) * 7),
     ],
     "search/": [Case("/search/?q=研修", EVERYONE)],
     # The monitor's (kokasen/ops): by network, not by persona — the test client is on loopback.

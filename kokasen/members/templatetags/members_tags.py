@@ -1,5 +1,7 @@
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -45,14 +47,38 @@ VIEW_LINKS = (
 
 
 @register.simple_tag(takes_context=True)
-def members_view_links(context):
+def members_menu(context, page):
+    """The members' menu (members/_nav_menu.html), rendered once per members-area version
+    (members/versions.py), page or view, and kind of reader (members see アカウント情報):
+    it names nothing of the visitor's own."""
     from kokasen.accounts import roles
+    from kokasen.core import caching
+
+    from .. import versions
 
     request = context.get("request")
-    user = getattr(request, "user", None)
+    here = _here(request)
+    is_member = bool(roles.is_member(getattr(request, "user", None)))
+
+    def render():
+        return render_to_string(
+            "members/_nav_menu.html",
+            {"sections": members_sections(page), "view_links": _view_links(here, is_member)},
+        )
+
+    generation = versions.generation(request)
+    if not generation:
+        return mark_safe(render())
+    key = f"members:nav:{generation}:{getattr(page, 'pk', None)}:{here}:{int(is_member)}"
+    return mark_safe(caching.versioned(key, render, versions.SECONDS))
+
+
+def _here(request) -> str:
     match = getattr(request, "resolver_match", None)
-    here = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
-    is_member = roles.is_member(user)
+    return f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
+
+
+def _view_links(here: str, is_member: bool) -> list:
     links = []
     for name, label, members_only in VIEW_LINKS:
         if members_only and not is_member:
