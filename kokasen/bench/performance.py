@@ -625,7 +625,7 @@ def row_export_vs_hugo(site: Site) -> None:
     else:
         print("  Hugo: not installed (Debian package hugo, BENCH_APT_PACKAGES)")
     print(
-        f"  ZIP of the export: {ours['zip_s']:.2f} s, {ours['zip_bytes'] / MIB:.1f} MiB; peak RSS of this process {ours['peak']:.0f} MiB"
+        f"  ZIP of the export: {ours['zip_s']:.2f} s, {ours['zip_bytes'] / MIB:.1f} MiB; peak RSS of this process {ours['peak']['self_mib']:.0f} MiB, of its forked renderers {ours['peak']['children_mib']:.0f} MiB"
     )
     figures = site.export_figures
     print(
