@@ -647,7 +647,7 @@ def row_publish_to_file(site: Site) -> None:
         f"  the live site's public page file (in the publishing request, {live['publishes']} publishes): "
         f"median {live['median_s'] * 1000:.0f} ms, p90 {live['p90_s'] * 1000:.0f} ms, max {live['max_s'] * 1000:.0f} ms"
     )
-    export = measure_republish(site.folder / "export-bench")
+    export = measure_republish(site.folder / "export-bench", slug=f"bench-{site.args.articles // 2:04d}")
     print(
         f"  the published static site (db_worker polling every 0.1 s): best {export['publish_to_file_s']} s of "
         f"{export['publish_to_file_all_s']} s; the task alone in-process {export['task_in_process_s']:.2f} s "
