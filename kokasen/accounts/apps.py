@@ -16,6 +16,9 @@ class AccountsConfig(AppConfig):
 
         login_audit.connect()
 
+        from kokasen.core import request_cache
+
         from . import facts
 
+        request_cache.register(facts.prefetch_keys)  # one round trip for the request's generations
         facts.connect()  # a group, permission or user change replaces the cached access facts  # audit every login attempt (docs/decisions/0007-login-security.md)

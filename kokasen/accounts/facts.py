@@ -40,7 +40,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
-from kokasen.core import caching
+from kokasen.core import caching, request_cache
 
 FACTS_SECONDS = 300
 GLOBAL_KEY = "accounts:facts-generation"
@@ -82,10 +82,11 @@ def _read(user_id, local_government_id=None) -> Facts:
 
 def _generations(user_id) -> tuple[str, str]:
     keys = (GLOBAL_KEY, _user_key(user_id))
-    found = cache.get_many(keys)
+    found = request_cache.get_many(keys)  # prefetched with the request's other keys
     missing = [key for key in keys if key not in found]
     for key in missing:  # first use, the cache was flushed or evicted the key: a new token, never an old one
         cache.add(key, secrets.token_hex(6), None)
+        request_cache.forget(key)
     if missing:
         found = cache.get_many(keys)
     return found.get(GLOBAL_KEY) or "", found.get(_user_key(user_id)) or ""
@@ -116,6 +117,12 @@ def attach_local_government(user, facts: Facts) -> None:
 
 def _replace(key: str) -> None:
     cache.set(key, secrets.token_hex(6), None)
+    request_cache.forget(key)
+
+
+def prefetch_keys(request, user_id) -> list[str]:
+    """The generations a request of this session reads (``core.request_cache``)."""
+    return [GLOBAL_KEY, _user_key(user_id)] if user_id is not None else []
 
 
 def _replace_now_and_on_commit(key: str) -> None:

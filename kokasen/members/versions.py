@@ -22,6 +22,8 @@ import secrets
 from django.core.cache import cache
 from django.db import transaction
 
+from kokasen.core import request_cache
+
 KEY = "members:generation"
 SECONDS = 60
 
@@ -33,9 +35,10 @@ def generation(request=None) -> str:
         known = getattr(request, "_kokasen_members_generation", None)
         if known is not None:
             return known
-    value = cache.get(KEY)
+    value = request_cache.get(KEY)  # prefetched with the request's other keys
     if value is None:  # first use, or the cache was flushed: a new token, never an old one
         cache.add(KEY, secrets.token_hex(6), None)
+        request_cache.forget(KEY)
         value = cache.get(KEY)
     value = value or ""
     if request is not None:
@@ -45,6 +48,12 @@ def generation(request=None) -> str:
 
 def _replace() -> None:
     cache.set(KEY, secrets.token_hex(6), None)
+    request_cache.forget(KEY)
+
+
+def prefetch_keys(request, user_id) -> list[str]:
+    """The members area's pages read the generation (``core.request_cache``)."""
+    return [KEY] if request.path.startswith("/members/") else []
 
 
 def changed(*args, **kwargs) -> None:

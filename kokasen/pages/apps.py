@@ -25,6 +25,10 @@ class PagesConfig(AppConfig):
         page_unpublished.connect(chrome.changed, dispatch_uid="kokasen-chrome-unpublished")
         post_page_move.connect(chrome.changed, dispatch_uid="kokasen-chrome-moved")
 
+        from kokasen.core import request_cache
+
+        request_cache.register(chrome.prefetch_keys)  # one round trip for the request's generations
+
         from . import published_files
 
         published_files.connect()  # anonymous visitors' files (decision 0061)

@@ -20,7 +20,7 @@ import secrets
 
 from django.core.cache import cache
 
-from kokasen.core import caching
+from kokasen.core import caching, request_cache
 
 GENERATION_KEY = "portal:chrome-generation"
 CHROME_SECONDS = 60
@@ -28,9 +28,10 @@ ACCOUNT_SLOT = "<!--kokasen:account-links-->"
 
 
 def generation() -> str:
-    value = cache.get(GENERATION_KEY)
+    value = request_cache.get(GENERATION_KEY)  # prefetched with the request's other keys
     if value is None:  # first use, or the cache was flushed
         cache.add(GENERATION_KEY, secrets.token_hex(6), None)
+        request_cache.forget(GENERATION_KEY)
         value = cache.get(GENERATION_KEY) or "none"
     return value
 
@@ -38,6 +39,12 @@ def generation() -> str:
 def changed(**_ignored) -> None:
     """A signal receiver: start a new generation, so no cached chrome is used again."""
     cache.set(GENERATION_KEY, secrets.token_hex(6), None)
+    request_cache.forget(GENERATION_KEY)
+
+
+def prefetch_keys(request, user_id) -> list[str]:
+    """Every rendered page reads the chrome's generation (``core.request_cache``)."""
+    return [GENERATION_KEY]
 
 
 def cached(current_generation: str, key: str, compute):

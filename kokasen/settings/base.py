@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The small cache keys a GET will read (the access facts' generations, the members area's and
+    # the chrome's, the 小ネタ settings) in one round trip to Redis (kokasen/core/request_cache.py).
+    "kokasen.core.request_cache.PrefetchMiddleware",
     # A Japanese 413 page for oversized bodies sent to the 小ネタ and 意見箱 forms (before CSRF reads them).
     "kokasen.core.middleware.ShortFormBodyLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from kokasen.core import request_cache
 from kokasen.core.refusals import Refused
 
 
@@ -77,6 +78,7 @@ class BoardSettings(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(SETTINGS_CACHE_KEY)
+        request_cache.forget(SETTINGS_CACHE_KEY)
 
     @classmethod
     def load(cls) -> "BoardSettings":
@@ -87,7 +89,7 @@ class BoardSettings(models.Model):
     def load_for_display(cls) -> "BoardSettings":
         """For showing a page only (mode notice, form fields): from the cache, dropped on
         every save and after a minute at most. Decisions use load()."""
-        board = cache.get(SETTINGS_CACHE_KEY)
+        board = request_cache.get(SETTINGS_CACHE_KEY)  # prefetched with the request's other keys
         if board is None:
             board = cls.load()
             cache.set(SETTINGS_CACHE_KEY, board, 60)

@@ -1,0 +1,85 @@
+"""The small shared-cache keys a request reads, fetched in one round trip (issue 19).
+
+A members' page used to ask Redis five times before its body: the session, the access facts'
+generations, the members area's generation, the chrome's generation and the 小ネタ settings.
+Each is a few bytes, but each round trip is a system call and a wait for a sync worker. Here
+the apps name, per request, the keys they will read (``register``: a function of the request and
+the session's user id returning keys), and ``PrefetchMiddleware`` (right after Django's
+``AuthenticationMiddleware``) reads them all with one ``get_many`` at the start of a GET or HEAD.
+The readers then call ``get``/``get_many`` here instead of the cache's: a key that was read
+comes from that answer, anything else (not prefetched, missing in Redis, another method, code
+outside a request) from the cache as before.
+
+Nothing becomes staler than before: the values are those of the request's own start, as every
+reader already took them once per request; a key replaced or deleted during the request
+(``forget``, called by every writer of these keys) is read again. The cache's own rules apply
+unchanged (``core.resilient_cache``: when Redis is down ``get_many`` answers nothing and each
+reader falls back to its own handling, as without this module).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
+
+_found: ContextVar[dict | None] = ContextVar("kokasen_request_cache", default=None)
+_providers: list = []
+
+
+def register(provider) -> None:
+    """provider(request, user_id) → the keys this request will read (user_id: the session's, or None)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def get(key: str):
+    found = _found.get()
+    if found is not None and key in found:
+        return found[key]
+    return cache.get(key)
+
+
+def get_many(keys) -> dict:
+    keys = list(keys)
+    found = _found.get()
+    if found is None:
+        return cache.get_many(keys)
+    result = {key: found[key] for key in keys if key in found}
+    missing = [key for key in keys if key not in result]
+    if missing:
+        result.update(cache.get_many(missing))
+    return result
+
+
+def forget(key: str) -> None:
+    """The key was written or deleted: read it again if this request asks for it."""
+    found = _found.get()
+    if found is not None:
+        found.pop(key, None)
+
+
+def _keys(request) -> list[str]:
+    user_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    keys: list[str] = []
+    for provider in _providers:
+        keys.extend(provider(request, user_id))
+    return list(dict.fromkeys(keys))
+
+
+class PrefetchMiddleware:
+    """One ``get_many`` of the registered keys for a GET or HEAD (see the module's text)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or not _providers:
+            return self.get_response(request)
+        keys = _keys(request)
+        token = _found.set(dict(cache.get_many(keys)) if keys else {})
+        try:
+            return self.get_response(request)
+        finally:
+            _found.reset(token)
