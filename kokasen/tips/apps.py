@@ -6,9 +6,15 @@ class TipsConfig(AppConfig):
     verbose_name = "小ネタ"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from kokasen.core import request_cache
 
-        from .models import SETTINGS_CACHE_KEY
+        from . import services
+        from .models import SETTINGS_CACHE_KEY, Post
+
+        post_save.connect(services.on_post_written, sender=Post, dispatch_uid="tips-post-saved")
+        post_delete.connect(services.on_post_written, sender=Post, dispatch_uid="tips-post-deleted")
 
         def prefetch_keys(request, user_id):  # the topic pages show the settings (load_for_display)
             return [SETTINGS_CACHE_KEY] if request.path.startswith("/members/tips/") else []

@@ -51,6 +51,13 @@ def _touch(topic_id: int) -> None:
     Topic.objects.filter(pk=topic_id).update(posts_version=F("posts_version") + 1)
 
 
+def on_post_written(sender, instance, **kwargs) -> None:
+    """A post saved or deleted by any path (the admin, a script, a cascade): the services above
+    bump the version themselves, this catches the rest, so the topic page's cached list of posts
+    (views._render_posts) and the poster's own list never outlive the change."""
+    _touch(instance.topic_id)
+
+
 # --- e-mails (kinds in mail_kinds.py, texts in templates/emails/tips_*/) ----------------------
 
 
