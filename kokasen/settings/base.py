@@ -80,7 +80,8 @@ MIDDLEWARE = [
     "kokasen.core.request_cache.PrefetchMiddleware",
     # A Japanese 413 page for oversized bodies sent to the 小ネタ and 意見箱 forms (before CSRF reads them).
     "kokasen.core.middleware.ShortFormBodyLimitMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, with one lazy layer around request.user instead of two (kokasen/accounts/otp_middleware.py).
+    "kokasen.accounts.otp_middleware.OTPMiddleware",
     "kokasen.accounts.middleware.StaffTwoFactorMiddleware",
     # Refuses, before CsrfViewMiddleware's view step reads request.POST, a body sent to an admin
     # by anyone but a TOTP-verified staff session (403) and any body over the limits (413).
