@@ -12,6 +12,8 @@ Work: the new content is cut into spans (``LogReader.spans``) read by ``processe
 processes (parse, classify, gather per client and day: aggregate.py); the parent adds the
 partials up, judges the bots and writes the counts, the keys and the log positions in one
 transaction, so a run that fails part way changes nothing and the next reads the same lines.
+In the same transaction, the closed months whose days it changed are rolled up again and any
+closed month not rolled up yet is rolled up (``rollup.days_changed``, decision 0064).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from django.db.models import F
 from kokasen.core import run_lock
 from kokasen.core.access_log import READ_ERRORS, DatabaseStore, LogReader, Span, read_span
 
-from . import aggregate, bots
+from . import aggregate, bots, rollup
 from .models import Breakdown, ClientKey, DayTotal, DownloadDay, NotFoundDay, PageDay
 
 CONSUMER = "analytics"
@@ -201,6 +203,7 @@ def ingest(paths, *, processes: int | None = None, now: datetime | None = None) 
             fallback_day=now.astimezone(aggregate.ZoneInfo(zone)).date(),
         )
         _write(totals, keys, known)
+        rollup.days_changed(totals.days)  # a late line of a closed month: that month again (decision 0064)
         _forget_keys(now)
         for reader in readers:
             reader.commit()
