@@ -93,6 +93,10 @@ def refresh(months: Iterable[date]) -> list[date]:
 
 
 def _roll_up(month: date) -> None:
+    # The month's row first, locked: two runs rolling the same month up (the timer's recount
+    # and an upload's ingestion) take turns instead of both inserting its rows.
+    RolledUpMonth.objects.bulk_create([RolledUpMonth(month=month)], ignore_conflicts=True)
+    list(RolledUpMonth.objects.select_for_update().filter(month=month))
     days = (month, month_end(month))
     for model in MONTH_MODELS:
         model.objects.filter(month=month).delete()
@@ -140,7 +144,7 @@ def _roll_up(month: date) -> None:
         ],
         batch_size=1000,
     )
-    RolledUpMonth.objects.update_or_create(month=month)
+    RolledUpMonth.objects.filter(month=month).update(built_at=timezone.now())
 
 
 def first_day() -> date | None:
