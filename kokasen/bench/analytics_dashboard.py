@@ -292,6 +292,7 @@ def django_on(database_url: str, folder: str) -> None:
         ALLOWED_HOSTS="127.0.0.1,testserver",
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
+        PUBLISHED_PAGES_ROOT="off",  # never the server's folder of public pages (decision 0061)
     )
     import django
 
