@@ -25,6 +25,9 @@ def render_session_timeout(request, *, admin: bool = False) -> str:
 
 @register.simple_tag(takes_context=True)
 def session_timeout(context):
+    """Nothing in a static-export rendering either (``portal.static_export``): the files have no login."""
+    if getattr(context.get("portal"), "static_export", False):
+        return ""
     return render_session_timeout(context.get("request"))
 
 
