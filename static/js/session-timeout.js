@@ -68,8 +68,12 @@
   const ask = (method) => {
     const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
     if (method === "POST") options.body = new FormData(form);
+    // A refusal that is not ours (a CSRF or proxy error page) reads as "no time left".
     return fetch(data.stateUrl, options).then((response) =>
-      response.json().then((answer) => ({ ok: response.ok, status: response.status, answer })),
+      response
+        .json()
+        .catch(() => ({ seconds_left: 0, extensions_left: 0 }))
+        .then((answer) => ({ ok: response.ok, status: response.status, answer })),
     );
   };
 
@@ -113,8 +117,12 @@
       .then(({ ok, status, answer }) => {
         button.disabled = false;
         if (status === 403) return showExpired();
+        if (!ok && status !== 409) {
+          text.textContent = data.failedText; // a server error: the login may well still run
+          return undefined;
+        }
         update(answer);
-        if (!ok) return showWarning();
+        if (!ok) return showWarning(); // 409: no extension left
         state = "quiet";
         close();
         return schedule();
