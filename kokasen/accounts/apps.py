@@ -16,6 +16,10 @@ class AccountsConfig(AppConfig):
 
         login_audit.connect()
 
+        from . import session_expiry
+
+        session_expiry.connect()  # a login's expiry is a fixed date, extended on request (decision 0066)
+
         from . import facts
 
         facts.connect()  # a group, permission or user change replaces the cached access facts  # audit every login attempt (docs/decisions/0007-login-security.md)
