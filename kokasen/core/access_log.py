@@ -105,6 +105,7 @@ class Record(msgspec.Struct, gc=False, eq=False):
 _iso_cache: dict[str, int] = {}
 _minute_cache: dict[str, int] = {}  # 2026-12-07T09:00:+09:00 → epoch seconds of its start
 _local_cache: dict[str, int] = {}
+_local_minute_cache: dict[str, int] = {}  # 07/Dec/2026:09:00 +0900 → epoch seconds of its start
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -118,7 +119,7 @@ def _iso_ts(value: str) -> int:
     lines, and a minute's seconds share its start, kept under the time without its seconds)."""
     ts = _iso_cache.get(value)
     if ts is None:
-        if len(value) == 25 and value[16] == ":" and value[19] in "+-" and value[17:19] in _SECONDS:
+        if len(value) == 25 and value[16] == ":" and value[19] in "+-" and value[17:19].isdigit():
             key = value[:17] + value[19:]
             base = _minute_cache.get(key)
             if base is None:
@@ -126,7 +127,7 @@ def _iso_ts(value: str) -> int:
                 if len(_minute_cache) > 100_000:
                     _minute_cache.clear()
                 _minute_cache[key] = base
-            ts = base + _SECONDS[value[17:19]]
+            ts = base + int(value[17:19])  # as before: :60 is the next minute's start
         else:
             ts = _iso_parse(value)
         if len(_iso_cache) > 100_000:
@@ -143,26 +144,42 @@ def _iso_parse(value: str) -> int:
 
 
 def _local_ts(value: str) -> int:
-    """``$time_local`` (07/Dec/2026:09:00:01 +0900) as epoch seconds."""
+    """``$time_local`` (07/Dec/2026:09:00:01 +0900) as epoch seconds (cached per second, and
+    a minute's start kept under the time without its seconds)."""
     ts = _local_cache.get(value)
     if ts is None:
         if len(value) != 26 or value[21] not in "+-":
             raise ValueError(value)
-        offset = int(value[22:24]) * 3600 + int(value[24:26]) * 60
-        moment = datetime(
-            int(value[7:11]),
-            _MONTHS[value[3:6]],
-            int(value[0:2]),
-            int(value[12:14]),
-            int(value[15:17]),
-            int(value[18:20]),
-            tzinfo=UTC,
-        )
-        ts = int(moment.timestamp()) - (offset if value[21] == "+" else -offset)
+        second = _SECONDS.get(value[18:20])
+        if second is not None and value[17] == ":":
+            key = value[:17] + value[20:]
+            base = _local_minute_cache.get(key)
+            if base is None:
+                base = _local_parse(value[:18] + "00" + value[20:])
+                if len(_local_minute_cache) > 100_000:
+                    _local_minute_cache.clear()
+                _local_minute_cache[key] = base
+            ts = base + second
+        else:
+            ts = _local_parse(value)
         if len(_local_cache) > 100_000:
             _local_cache.clear()
         _local_cache[value] = ts
     return ts
+
+
+def _local_parse(value: str) -> int:
+    offset = int(value[22:24]) * 3600 + int(value[24:26]) * 60
+    moment = datetime(
+        int(value[7:11]),
+        _MONTHS[value[3:6]],
+        int(value[0:2]),
+        int(value[12:14]),
+        int(value[15:17]),
+        int(value[18:20]),
+        tzinfo=UTC,
+    )
+    return int(moment.timestamp()) - (offset if value[21] == "+" else -offset)
 
 
 def _split_uri(uri: str) -> tuple[str, str]:
