@@ -16,6 +16,10 @@ class AccountsConfig(AppConfig):
 
         login_audit.connect()
 
+        from . import session_expiry
+
+        session_expiry.connect()  # a login's expiry is a fixed date, extended on request (decision 0066)
+
         from kokasen.core import request_cache
 
         from . import facts

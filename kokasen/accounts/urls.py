@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from . import upload_gate, views_enrolment, views_login, views_self_service
+from . import upload_gate, views_enrolment, views_login, views_self_service, views_session
 
 app_name = "accounts"
 
@@ -24,6 +24,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("account/", views_self_service.profile, name="profile"),
+    # The login's time left and its extension, for static/js/session-timeout.js (decision 0066)
+    path("session/", views_session.session_state, name="session"),
     # nginx's auth_request for bodies sent to the admins (deploy/nginx/portal.conf, decision 0021)
     path("_auth/staff-upload", upload_gate.staff_upload_auth, name="staff_upload_auth"),
 ]

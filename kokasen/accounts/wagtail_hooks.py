@@ -1,7 +1,9 @@
 """Wagtail admin hooks of the accounts app. Each feature registers its own URLs and menu
 items in its own functions below."""
 
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu
 
@@ -130,3 +132,12 @@ def whats_new_in_the_request_language(request, menu_items):
             if child.name.startswith("whats-new-in-wagtail-"):
                 version = get_main_version(include_patch=False)
                 child.label = gettext("What's new in Wagtail %(version)s") % {"version": version}
+
+
+# --- The login's end, warned before it comes (JIS X 8341-3 2.2.1, decision 0066) -----------------
+# The dialog itself comes from templates/wagtailadmin/admin_base.html (this hook has no request).
+
+
+@hooks.register("insert_global_admin_css")
+def session_timeout_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/components/session-timeout.css"))

@@ -12,10 +12,13 @@ Work: the new content is cut into spans (``LogReader.spans``) read by ``processe
 processes (parse, classify, gather per client and day: aggregate.py); the parent adds the
 partials up, judges the bots and writes the counts, the keys and the log positions in one
 transaction, so a run that fails part way changes nothing and the next reads the same lines.
+In the same transaction, the closed months whose days it changed are rolled up again and any
+closed month not rolled up yet is rolled up (``rollup.days_changed``, decision 0064).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import multiprocessing
@@ -26,13 +29,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 
 from kokasen.core import run_lock
 from kokasen.core.access_log import READ_ERRORS, DatabaseStore, LogReader, Span, read_span
 
-from . import aggregate, bots
+from . import aggregate, bots, rollup
 from .models import Breakdown, ClientKey, DayTotal, DownloadDay, NotFoundDay, PageDay
 
 CONSUMER = "analytics"
@@ -104,15 +107,25 @@ def _read(item: tuple[int, Span]) -> tuple[int, aggregate.Partial, int, int, int
 
 
 def read_spans(spans: list[Span], *, zone: str, rules: bots.Rules, processes: int):
-    """What ``_read`` returns for each span, in worker processes if ``processes`` > 1."""
+    """What ``_read`` returns for each span, in worker processes if ``processes`` > 1.
+
+    The objects that exist before (Django, the patterns …) are moved out of the cyclic
+    collector's sight while the spans are read (``gc.freeze``): reading makes millions of
+    short-lived objects, and each full collection walked that whole heap again, in a forked
+    worker also copying every page it shares with the parent (a third of the workers' CPU time
+    on a million lines)."""
     items = list(enumerate(spans))
-    if processes <= 1 or len(spans) <= 1:
-        _init_worker(zone, rules)
-        yield from map(_read, items)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(min(processes, len(spans)), initializer=_init_worker, initargs=(zone, rules)) as pool:
-        yield from pool.imap_unordered(_read, items)
+    gc.freeze()
+    try:
+        if processes <= 1 or len(spans) <= 1:
+            _init_worker(zone, rules)
+            yield from map(_read, items)
+            return
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(processes, len(spans)), initializer=_init_worker, initargs=(zone, rules)) as pool:
+            yield from pool.imap_unordered(_read, items)
+    finally:
+        gc.unfreeze()
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -201,6 +214,7 @@ def ingest(paths, *, processes: int | None = None, now: datetime | None = None) 
             fallback_day=now.astimezone(aggregate.ZoneInfo(zone)).date(),
         )
         _write(totals, keys, known)
+        rollup.days_changed(totals.days)  # a late line of a closed month: that month again (decision 0064)
         _forget_keys(now)
         for reader in readers:
             reader.commit()
@@ -220,29 +234,56 @@ def _forget_keys(now: datetime) -> None:
     ClientKey.objects.filter(day__lt=(now - timedelta(days=keep)).date()).delete()
 
 
-def _add(model, rows: dict, unique: tuple[str, ...], fields: tuple[str, ...], *, extra=None) -> None:
-    """Add ``rows`` ({unique values: field values}) to ``model``'s rows: new rows created, the
-    counts of existing ones raised (by SQL, F())."""
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """New rows as multi-row INSERTs, without model instances (a large import makes tens of
+    thousands of rows: Django's ``bulk_create`` spent most of the write in building and preparing
+    them). ``columns``: field names; JSON values are prepared by their field."""
     if not rows:
         return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    if json_at:
+        prepare = {i: fields[i].get_db_prep_save for i in json_at}
+        rows = [
+            tuple(prepare[i](value, connection) if i in prepare else value for i, value in enumerate(row))
+            for row in rows
+        ]
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = max(1, min(1000, connection.ops.bulk_batch_size(fields, rows)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            cursor.execute(head + ", ".join([one] * len(part)), [value for row in part for value in row])
+
+
+def _add(model, rows: dict, unique: tuple[str, ...], fields: tuple[str, ...], *, extra=None) -> set:
+    """Add ``rows`` ({unique values: field values}) to ``model``'s rows: new rows inserted, the
+    counts of existing ones raised (by SQL, F()). ``extra``: {column: function(key)} of new rows.
+    Returns the keys of the rows that existed."""
+    if not rows:
+        return set()
     by_day = defaultdict(list)
     for key in rows:
         by_day[key[0]].append(key)
     existing = {}
     for day in by_day:
-        for obj in model.objects.filter(day=day).only("pk", *unique):
-            existing[tuple(getattr(obj, name) for name in unique)] = obj.pk
+        for row in model.objects.filter(day=day).values_list("pk", *unique):
+            existing[tuple(row[1:])] = row[0]
+    extra = extra or {}
     new = []
     for key, values in rows.items():
         pk = existing.get(key)
         if pk is None:
-            obj = model(**dict(zip(unique, key)), **dict(zip(fields, values)), **(extra(key) if extra else {}))
-            new.append(obj)
+            new.append((*key, *values, *(make(key) for make in extra.values())))
         elif any(values):
             model.objects.filter(pk=pk).update(
                 **{name: F(name) + value for name, value in zip(fields, values) if value}
             )
-    model.objects.bulk_create(new, batch_size=1000)
+    _insert(model, (*unique, *fields, *extra), new)
+    return set(existing)
 
 
 def _write(totals: aggregate.Totals, keys: _Keys, known: set) -> None:
@@ -255,9 +296,19 @@ def _write(totals: aggregate.Totals, keys: _Keys, known: set) -> None:
     )
     page_ids = _page_ids({path for _, path in totals.pages})
     pages = {(day, path[:MAX_PATH]): tuple(counts) for (day, path), counts in totals.pages.items()}
-    _add(PageDay, pages, ("day", "path"), ("views", "bot_views"), extra=lambda key: {"page_id": page_ids.get(key[1])})
-    if totals.times:
-        _add_times(totals.times)
+    times = defaultdict(dict)  # (day, path cut) → histogram (two long paths cut alike add up)
+    for (day, path), histogram in totals.times.items():
+        target = times[(day, path[:MAX_PATH])]
+        for bucket, count in histogram.items():
+            target[str(bucket)] = target.get(str(bucket), 0) + count
+    existed = _add(
+        PageDay,
+        pages,
+        ("day", "path"),
+        ("views", "bot_views"),
+        extra={"page_id": lambda key: page_ids.get(key[1]), "times": lambda key: times.get(key, {})},
+    )
+    _add_times({key: histogram for key, histogram in times.items() if key in existed})
     downloads = {(day, path[:MAX_PATH]): tuple(counts) for (day, path), counts in totals.downloads.items()}
     _add(DownloadDay, downloads, ("day", "path"), ("downloads", "requests", "bot_requests"))
     breakdown = {(day, dimension, value[:200]): (count,) for (day, dimension, value), count in totals.breakdown.items()}
@@ -266,32 +317,30 @@ def _write(totals: aggregate.Totals, keys: _Keys, known: set) -> None:
     for (day, path, referrer), count in totals.not_found.items():
         key = hashlib.sha256(f"{path}\x00{referrer}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
         not_found[(day, key)] = (count, path[:MAX_PATH], referrer[:MAX_PATH])
-    existing = {(row.day, row.key): row for row in NotFoundDay.objects.filter(day__in={k[0] for k in not_found})}
+    existing = {
+        (day, key): pk
+        for pk, day, key in NotFoundDay.objects.filter(day__in={k[0] for k in not_found}).values_list(
+            "pk", "day", "key"
+        )
+    }
     new = []
     for (day, key), (count, path, referrer) in not_found.items():
-        row = existing.get((day, key))
-        if row is None:
-            new.append(NotFoundDay(day=day, key=key, path=path, referrer=referrer, count=count))
+        pk = existing.get((day, key))
+        if pk is None:
+            new.append((day, key, path, referrer, count))
         else:
-            NotFoundDay.objects.filter(pk=row.pk).update(count=F("count") + count)
-    NotFoundDay.objects.bulk_create(new, batch_size=1000)
+            NotFoundDay.objects.filter(pk=pk).update(count=F("count") + count)
+    _insert(NotFoundDay, ("day", "key", "path", "referrer", "count"), new)
     marks = set()
     for day, address, agent in totals.bot_clients:
         marks.add((day, ClientKey.BOT, keys(day, address, agent)))
     for day, address, agent, path in totals.download_keys:
         marks.add((day, ClientKey.DOWNLOAD, keys(day, address, agent, path)))
-    ClientKey.objects.bulk_create(
-        [ClientKey(day=day, kind=kind, key=key) for day, kind, key in marks - known], batch_size=1000
-    )
+    _insert(ClientKey, ("day", "kind", "key"), sorted(marks - known))
 
 
-def _add_times(times: dict) -> None:
-    rows = {}
-    for (day, path), histogram in times.items():
-        rows.setdefault((day, path[:MAX_PATH]), {})
-        target = rows[(day, path[:MAX_PATH])]
-        for bucket, count in histogram.items():
-            target[str(bucket)] = target.get(str(bucket), 0) + count
+def _add_times(rows: dict) -> None:
+    """Add histograms ({(day, path): {bucket: n}}) to the existing rows' ``times``."""
     changed = []
     for day in {key[0] for key in rows}:
         for row in PageDay.objects.filter(day=day, path__in=[path for d, path in rows if d == day]):

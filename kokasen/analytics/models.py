@@ -310,3 +310,103 @@ class ZeroResultSearchDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.query}"
+
+
+# --- the monthly roll-up (decision 0064) ----------------------------------------------------------
+
+
+class RolledUpMonth(models.Model):
+    """A calendar month whose day rows are summed into the ``…Month`` tables below (``month``:
+    its first day). Only closed months are rolled up (``rollup.closed_before``); a month without
+    this row is read from the day tables, so a missing or pending roll-up is slower, never
+    wrong. Whoever changes day rows of a rolled-up month rolls it up again in the same
+    transaction (``rollup.refresh``)."""
+
+    month = models.DateField("月", unique=True)
+    built_at = models.DateTimeField("集計日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "月別に集計済みの月"
+        ordering = ["month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class PageMonth(models.Model):
+    """``PageDay`` summed over a month per (path, page): views, bot views, the last day the path
+    was seen with that page (for a page's latest path) and the response-time histograms added
+    bucket by bucket (so the percentiles of a period are those of its days' histograms)."""
+
+    month = models.DateField("月")
+    path = models.CharField("パス", max_length=500)
+    page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name="ページ", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    views = models.PositiveBigIntegerField("閲覧数", default=0)
+    bot_views = models.PositiveBigIntegerField("ボットの閲覧数", default=0)
+    last_day = models.DateField("最後に閲覧された日")
+    times = models.JSONField("応答時間の分布", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ページ別・月別の閲覧数"
+        indexes = [models.Index(fields=["month", "path"]), models.Index(fields=["page", "month"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.path}"
+
+
+class DownloadMonth(models.Model):
+    """``DownloadDay`` summed over a month per file."""
+
+    month = models.DateField("月")
+    path = models.CharField("パス", max_length=500)
+    downloads = models.PositiveBigIntegerField("ダウンロード数", default=0)
+    requests = models.PositiveBigIntegerField("リクエスト数", default=0)
+    bot_requests = models.PositiveBigIntegerField("ボットのリクエスト数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ファイル別・月別のダウンロード数"
+        constraints = [models.UniqueConstraint(fields=["month", "path"], name="analytics_downloadmonth_unique")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.path}"
+
+
+class LoginMonth(models.Model):
+    """``LoginDay`` summed over a month per local government."""
+
+    month = models.DateField("月")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    logins = models.PositiveIntegerField("ログイン数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・月別のログイン数"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "local_government"], name="analytics_loginmonth_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.local_government_id}"
+
+
+class ActivityMonth(models.Model):
+    """``ActivityDay`` summed over a month per local government and kind."""
+
+    month = models.DateField("月")
+    local_government = models.ForeignKey(
+        "localgov.LocalGovernment", verbose_name="地方公共団体", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField("種類", max_length=10, choices=ActivityDay.KINDS)
+    count = models.PositiveIntegerField("件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自治体別・月別の利用"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "local_government", "kind"], name="analytics_activitymonth_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.local_government_id} {self.kind}"

@@ -8,7 +8,9 @@ item 4; decisions 0041, 0050). Written here, read in ``participation_selectors``
 - members' page views and opened documents, recorded as they happen by the middleware
   (``record_page_view``, ``record_document_open``): one statement each, an upsert.
 
-Staff are excluded everywhere: their accounts have no local government."""
+Staff are excluded everywhere: their accounts have no local government. A recount of days of
+a closed month rolls that month up again in its transaction (``rollup.range_changed``, decision
+0064); the middleware counts today only, never a closed month."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from django.db.models.functions import TruncDate
 
 from kokasen.core.models import AuditEvent
 
-from . import counters
+from . import counters, rollup
 from .models import ActivityDay, DocumentOpen, LoginDay
 
 LOGIN = "login.succeeded"
@@ -55,6 +57,7 @@ def count_logins(*, start: date | None = None, end: date | None = None) -> int:
             existing = existing.filter(day__lte=end)
         existing.delete()
         LoginDay.objects.bulk_create(new, batch_size=1000)
+        rollup.range_changed(start, end)
     return sum(row.logins for row in new)
 
 
@@ -99,6 +102,7 @@ def count_contributions(*, start: date | None = None, end: date | None = None) -
     with transaction.atomic():
         posts = _recount(ActivityDay.POST, Post.objects.all(), "submitted_at", start, end)
         opinions = _recount(ActivityDay.OPINION, Opinion.objects.all(), "created_at", start, end)
+        rollup.range_changed(start, end)
     return posts, opinions
 
 

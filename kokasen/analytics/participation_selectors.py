@@ -22,7 +22,8 @@ from kokasen.meetings.selectors import center_statuses
 from kokasen.members.selectors import POPULATION_BANDS
 from kokasen.notifications.models import OutboxMessage
 
-from .models import ActivityDay, DocumentOpen, LoginDay
+from . import rollup
+from .models import ActivityDay, ActivityMonth, DocumentOpen, LoginDay, LoginMonth
 
 COUNTS = ("logins", "page_views", "downloads", "posts", "opinions")
 _KIND_COUNT = {ActivityDay.PAGE_VIEW: "page_views", ActivityDay.POST: "posts", ActivityDay.OPINION: "opinions"}
@@ -131,16 +132,27 @@ def _ever_logged_in(end: date | None) -> set[int]:
     return set(LocalGovernment.objects.filter(Exists(logins)).values_list("pk", flat=True))
 
 
-def stage_sets(start: date, end: date) -> dict[str, set[int]]:
+def _rolled_ids(split: rollup.Split, day_model, month_model, **where) -> set[int]:
+    """The distinct local governments of a period's rows: of the month rows of its rolled-up
+    months and of the day rows of its other days (decision 0064)."""
+    return _ids(month_model.objects.filter(split.month_q(), **where)) | _ids(
+        day_model.objects.filter(split.day_q(), **where)
+    )
+
+
+def stage_sets(start: date, end: date, *, split: rollup.Split | None = None) -> dict[str, set[int]]:
     """The local governments at each step of ``FUNNEL``; ``funnel`` and ``coverage`` take it
-    (``sets=``) so that a caller showing both reads them once."""
+    (``sets=``) so that a caller showing both reads them once. ``split``: the period as
+    ``rollup.split`` cut it, if the caller has it."""
+    split = split if split is not None else rollup.split(start, end)
+    post = {"kind": ActivityDay.POST, "count__gt": 0}
     return {
         "issued": _issued(),
         "mail_delivered": _mail_delivered(),
         "first_login": _ever_logged_in(end),
-        "active": _ids(LoginDay.objects.filter(day__range=(start, end))),
+        "active": _rolled_ids(split, LoginDay, LoginMonth),
         "downloaded": _ids(DocumentOpen.objects.filter(day__range=(start, end))),
-        "posted": _ids(ActivityDay.objects.filter(day__range=(start, end), kind=ActivityDay.POST, count__gt=0)),
+        "posted": _rolled_ids(split, ActivityDay, ActivityMonth, **post),
     }
 
 

@@ -16,6 +16,11 @@ the same rows their own way, so a number cannot differ between them.
 
 Queries: a constant number per table, whatever the data (aggregated in SQL; the response-time
 histograms are read only for the ranked pages kept). Tested in ``tests/test_tables.py``.
+
+Pages, downloads, logins and the members' activity are read from the monthly roll-up
+(``rollup.py``, decision 0064) for the whole rolled-up months of a period and from the day rows
+for the rest (the partial months at both ends), and added: the same numbers as the day rows
+alone (tested in ``tests/test_rollup.py``), a year in about a thirtieth of the rows.
 """
 
 from __future__ import annotations
@@ -36,9 +41,23 @@ from kokasen.feedback.models import Opinion
 from kokasen.tips.selectors import topics_in_period
 
 from . import participation_selectors as participation
+from . import rollup
 from .aggregate import percentile
 from .classify import DESKTOP, MOBILE, TABLET, UNKNOWN
-from .models import ActivityDay, Breakdown, DayTotal, DocumentOpen, DownloadDay, LoginDay, NotFoundDay, PageDay
+from .models import (
+    ActivityDay,
+    ActivityMonth,
+    Breakdown,
+    DayTotal,
+    DocumentOpen,
+    DownloadDay,
+    DownloadMonth,
+    LoginDay,
+    LoginMonth,
+    NotFoundDay,
+    PageDay,
+    PageMonth,
+)
 
 TOP = 50  # rows of a ranked table on the dashboard
 
@@ -168,8 +187,21 @@ class _Period:
         return rows[: self.limit], len(rows)
 
     @cached_property
+    def rolled_up(self) -> frozenset[date]:
+        """The rolled-up months of the period and the previous one (one query)."""
+        return rollup.built(self.previous[0], self.end)
+
+    @cached_property
+    def now(self) -> rollup.Split:
+        return rollup.split(self.start, self.end, self.rolled_up)
+
+    @cached_property
+    def before(self) -> rollup.Split:
+        return rollup.split(*self.previous, self.rolled_up)
+
+    @cached_property
     def stage_sets(self) -> dict[str, set[int]]:
-        return participation.stage_sets(self.start, self.end)
+        return participation.stage_sets(self.start, self.end, split=self.now)
 
     @cached_property
     def attributes(self) -> list[dict]:
@@ -216,6 +248,54 @@ def _both(p: _Period, model, **aggregates) -> dict:
     return out
 
 
+def _rolled_sums(p: _Period, day_model, month_model, **sums) -> dict:
+    """Each sum (name: (field, extra Q)) over the period (``name``) and the previous period
+    (``name_before``): one query on the month rows of their rolled-up months, one on the day rows
+    of the other days, added."""
+    out = dict.fromkeys([*sums, *(f"{name}_before" for name in sums)], 0)
+    for model, q in ((month_model, rollup.Split.month_q), (day_model, rollup.Split.day_q)):
+        now, before = q(p.now), q(p.before)
+        spec = {}
+        for name, (column, extra) in sums.items():
+            spec[name] = Sum(column, filter=now & extra)
+            spec[f"{name}_before"] = Sum(column, filter=before & extra)
+        for name, value in model.objects.filter(now | before).aggregate(**spec).items():
+            out[name] += value or 0
+    return out
+
+
+def _logins(p: _Period) -> dict:
+    """Logins and local governments that logged in, in the period and the previous one: per
+    local government from the month rows and from the day rows (a local government counted once
+    however many rows it has)."""
+    logins = {"now": 0, "before": 0}
+    active: dict[str, set[int]] = {"now": set(), "before": set()}
+    for model, q in ((LoginMonth, rollup.Split.month_q), (LoginDay, rollup.Split.day_q)):
+        now, before = q(p.now), q(p.before)
+        grouped = (
+            model.objects.filter(now | before)
+            .values("local_government_id")
+            .annotate(
+                now=Sum("logins", filter=now),
+                now_rows=Count("id", filter=now),
+                before=Sum("logins", filter=before),
+                before_rows=Count("id", filter=before),
+            )
+            .order_by()
+        )
+        for row in grouped:
+            for when in ("now", "before"):
+                logins[when] += row[when] or 0
+                if row[f"{when}_rows"]:
+                    active[when].add(row["local_government_id"])
+    return {
+        "logins": logins["now"],
+        "logins_before": logins["before"],
+        "active": len(active["now"]),
+        "active_before": len(active["before"]),
+    }
+
+
 def _totals(p: _Period) -> Table:
     every = Q()
     n = _both(
@@ -226,13 +306,14 @@ def _totals(p: _Period) -> Table:
         requests=(Sum, "requests", every),
         bots=(Sum, "bot_requests", every),
     )
-    n |= _both(p, LoginDay, logins=(Sum, "logins", every), active=(Count, "local_government_id", every))
-    n |= _both(
+    n |= _logins(p)
+    n |= _rolled_sums(
         p,
         ActivityDay,
-        page_views=(Sum, "count", Q(kind=ActivityDay.PAGE_VIEW)),
-        posts=(Sum, "count", Q(kind=ActivityDay.POST)),
-        opinions=(Sum, "count", Q(kind=ActivityDay.OPINION)),
+        ActivityMonth,
+        page_views=("count", Q(kind=ActivityDay.PAGE_VIEW)),
+        posts=("count", Q(kind=ActivityDay.POST)),
+        opinions=("count", Q(kind=ActivityDay.OPINION)),
     )
     n |= _both(p, DocumentOpen, opened=(Count, "id", every))
     counts = [
@@ -281,28 +362,30 @@ def _daily(p: _Period) -> Table:
     return Table("daily", "日別の推移", ("日付", "アクセス数", "ダウンロード数", "ログイン数（自治体）"), rows)
 
 
-def _page_sums(start: date, end: date, *, pages=None, paths=None) -> tuple[dict, dict]:
-    """One grouped query: ``{("page", id) or ("path", path): [views, bot_views]}`` (a Wagtail
-    page's rows under any path are one key) and each Wagtail page's latest path."""
-    rows = PageDay.objects.filter(day__range=(start, end))
-    if pages is not None:
-        rows = rows.filter(Q(page_id__in=pages) | Q(page__isnull=True, path__in=paths))
+def _page_sums(split: rollup.Split, *, pages=None, paths=None) -> tuple[dict, dict]:
+    """Two grouped queries (the month rows of the rolled-up months, the day rows of the other
+    days): ``{("page", id) or ("path", path): [views, bot_views]}`` (a Wagtail page's rows under
+    any path are one key) and each Wagtail page's latest path."""
     sums: dict[tuple, list[int]] = {}
     latest: dict[int, tuple] = {}
-    grouped = rows.values("page_id", "path").annotate(v=Sum("views"), b=Sum("bot_views"), last=Max("day")).order_by()
-    for row in grouped:
-        page_id, path = row["page_id"], row["path"]
-        key = ("page", page_id) if page_id else ("path", path)
-        total = sums.setdefault(key, [0, 0])
-        total[0] += row["v"]
-        total[1] += row["b"]
-        if page_id and (page_id not in latest or (row["last"], path) > latest[page_id]):
-            latest[page_id] = (row["last"], path)
+    for model, q, last in ((PageMonth, split.month_q(), "last_day"), (PageDay, split.day_q(), "day")):
+        rows = model.objects.filter(q)
+        if pages is not None:
+            rows = rows.filter(Q(page_id__in=pages) | Q(page__isnull=True, path__in=paths))
+        grouped = rows.values("page_id", "path").annotate(v=Sum("views"), b=Sum("bot_views"), last=Max(last)).order_by()
+        for row in grouped:
+            page_id, path = row["page_id"], row["path"]
+            key = ("page", page_id) if page_id else ("path", path)
+            total = sums.setdefault(key, [0, 0])
+            total[0] += row["v"]
+            total[1] += row["b"]
+            if page_id and (page_id not in latest or (row["last"], path) > latest[page_id]):
+                latest[page_id] = (row["last"], path)
     return sums, latest
 
 
 def _pages(p: _Period) -> Table:
-    sums, latest = _page_sums(p.start, p.end)
+    sums, latest = _page_sums(p.now)
     viewed = [k for k, (views, _b) in sums.items() if views]
     order = lambda k: (-sums[k][0], str(k[1]))  # noqa: E731
     kept = heapq.nsmallest(p.limit, viewed, key=order) if p.limit is not None else sorted(viewed, key=order)
@@ -312,15 +395,15 @@ def _pages(p: _Period) -> Table:
     titles = dict(Page.objects.filter(pk__in=page_ids).values_list("pk", "title"))
     histograms: dict[tuple, dict] = {}
     timed = kept[:TOP]  # response times for the first TOP pages only: a year of all pages' histograms is slow
-    rows_with_times = PageDay.objects.filter(day__range=(p.start, p.end)).filter(
-        Q(page_id__in=[k[1] for k in timed if k[0] == "page"])
-        | Q(page__isnull=True, path__in=[k[1] for k in timed if k[0] == "path"])
+    shown = Q(page_id__in=[k[1] for k in timed if k[0] == "page"]) | Q(
+        page__isnull=True, path__in=[k[1] for k in timed if k[0] == "path"]
     )
-    for page_id, path, times in rows_with_times.values_list("page_id", "path", "times"):
-        merged = histograms.setdefault(("page", page_id) if page_id else ("path", path), {})
-        for bucket, count in (times or {}).items():
-            merged[bucket] = merged.get(bucket, 0) + count
-    before, _latest = _page_sums(*p.previous, pages=page_ids, paths=path_keys)
+    for model, q in ((PageMonth, p.now.month_q()), (PageDay, p.now.day_q())):
+        for page_id, path, times in model.objects.filter(q).filter(shown).values_list("page_id", "path", "times"):
+            merged = histograms.setdefault(("page", page_id) if page_id else ("path", path), {})
+            for bucket, count in (times or {}).items():
+                merged[bucket] = merged.get(bucket, 0) + count
+    before, _latest = _page_sums(p.before, pages=page_ids, paths=path_keys)
     rows = []
     for rank, key in enumerate(kept, start=1):
         views, bots = sums[key]
@@ -364,25 +447,31 @@ def _document_titles(ids) -> dict[int, str]:
     return dict(get_document_model().objects.filter(pk__in=list(ids)).values_list("pk", "title"))
 
 
+def _download_sums(split: rollup.Split, paths=None) -> dict[str, list[int]]:
+    """``{path: [downloads, requests]}``: the month rows and the day rows, grouped, added."""
+    sums: dict[str, list[int]] = {}
+    for model, q in ((DownloadMonth, split.month_q()), (DownloadDay, split.day_q())):
+        rows = model.objects.filter(q)
+        if paths is not None:
+            rows = rows.filter(path__in=paths)
+        for path, n, r in (
+            rows.values("path").annotate(n=Sum("downloads"), r=Sum("requests")).order_by().values_list("path", "n", "r")
+        ):
+            total = sums.setdefault(path, [0, 0])
+            total[0] += n
+            total[1] += r
+    return sums
+
+
 def _downloads(p: _Period) -> Table:
-    grouped = (
-        DownloadDay.objects.filter(day__range=(p.start, p.end))
-        .values("path")
-        .annotate(n=Sum("downloads"), r=Sum("requests"))
-        .filter(n__gt=0)
-    )
-    total = grouped.count() if p.limit is not None else None
-    ranked = list(grouped.order_by("-n", "path")[: p.limit] if p.limit is not None else grouped.order_by("-n", "path"))
-    if total is not None and total <= len(ranked):
-        total = None
+    sums = _download_sums(p.now)
+    downloaded = [path for path, (n, _r) in sums.items() if n > 0]
+    order = lambda path: (-sums[path][0], path)  # noqa: E731
+    kept = heapq.nsmallest(p.limit, downloaded, key=order) if p.limit is not None else sorted(downloaded, key=order)
+    total = len(downloaded) if len(kept) < len(downloaded) else None
+    ranked = [{"path": path, "n": sums[path][0], "r": sums[path][1]} for path in kept]
     paths = [row["path"] for row in ranked]
-    before = dict(
-        DownloadDay.objects.filter(day__range=p.previous, path__in=paths)
-        .values("path")
-        .annotate(n=Sum("downloads"))
-        .order_by()
-        .values_list("path", "n")
-    )
+    before = {path: n for path, (n, _r) in _download_sums(p.before, paths).items()}
     doc_ids = {m.group(1): int(m.group(1)) for m in (_DOCUMENT_PATH.match(path) for path in paths) if m}
     titles = _document_titles(doc_ids.values())
     rows = []

@@ -10,7 +10,8 @@ accounts, credential mails, center statuses, logins, members' page views, opened
 dashboard with the Django test client in-process (DEBUG off) and the script prints the server
 time, median and p95 over ``--runs`` requests, and its SQL queries, for: this month (the
 default), the last full month, and the whole year; and the time of ``tables.period_tables`` for
-the year with every row (what a report's Excel annex reads).
+the year with every row (what a report's Excel annex reads). The closed months are rolled up
+(``rollup.catch_up``, timed, decision 0064) unless ``--no-rollup`` (the figures before it).
 
 :func:`generate` is the data of the report's benchmark too (``generate(end=...)`` on a migrated
 database; PostgreSQL only: it writes with ``generate_series``). Nothing is asserted.
@@ -39,9 +40,20 @@ def _sql(cursor, statement: str, *params) -> None:
     cursor.execute(statement, params)
 
 
-def generate(*, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15, pages: int = PAGES, log=print) -> dict:
+def generate(
+    *,
+    end: date,
+    days: int = DAYS,
+    paths: int = PATHS,
+    seed: int = 15,
+    pages: int = PAGES,
+    rollup: bool = True,
+    log=print,
+) -> dict:
     """A year (``days``) of analytics ending on ``end`` in the current (migrated, PostgreSQL)
-    database; returns what was made. Deterministic for a seed (``setseed``)."""
+    database; returns what was made. Deterministic for a seed (``setseed``). ``rollup``: then
+    roll up the closed months as ``analytics_rollup`` does (decision 0064; timed); without it,
+    every period is read from the day rows, as before the roll-up."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.utils import timezone
@@ -238,6 +250,13 @@ def generate(*, end: date, days: int = DAYS, paths: int = PATHS, seed: int = 15,
             c.execute(f"SELECT count(*) FROM analytics_{table}")
             counts[table] = c.fetchone()[0]
     counts["seconds"] = round(time.monotonic() - started, 1)
+    if rollup:
+        from kokasen.analytics import rollup as monthly
+
+        began = time.monotonic()
+        months = monthly.catch_up()
+        counts["rolled_up_months"] = len(months)
+        counts["rollup_seconds"] = round(time.monotonic() - began, 1)
     log(
         f"data: {days} days ending {end}, {paths:,} paths ({len(page_ids)} Wagtail pages), {len(lg_ids):,} local governments; "
         + ", ".join(f"{k} {v:,}" for k, v in counts.items())
@@ -273,6 +292,7 @@ def django_on(database_url: str, folder: str) -> None:
         ALLOWED_HOSTS="127.0.0.1,testserver",
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
+        PUBLISHED_PAGES_ROOT="off",  # never the server's folder of public pages (decision 0061)
     )
     import django
 
@@ -290,6 +310,7 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=PATHS)
     parser.add_argument("--quick", action="store_true", help="only this month (no year, no annex)")
     parser.add_argument("--reuse", action="store_true", help="keep the database and its data if it has some")
+    parser.add_argument("--no-rollup", action="store_true", help="no monthly roll-up: every period from the day rows")
     args = parser.parse_args()
     if not args.reuse:
         fresh_database(args.database_url)
@@ -309,7 +330,7 @@ def main() -> None:
         from kokasen.analytics.models import PageDay
 
         if not PageDay.objects.exists():
-            generate(end=today, days=args.days, paths=args.paths)
+            generate(end=today, days=args.days, paths=args.paths, rollup=not args.no_rollup)
         staff = get_user_model().objects.filter(username="bench-dash").first() or make_staff(
             roles.OPERATOR, username="bench-dash"
         )

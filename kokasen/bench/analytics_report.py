@@ -7,8 +7,8 @@ governments' participation …); 12 meetings get a session each month with visit
 campaign keys. Then ``report.generate`` makes the Word file, the PDF and the Excel annex with
 every table switched on, for the last full month and for the whole year (``--runs`` times each),
 and the script prints the time of each step (the tables, Word, PDF, Excel), the sizes and the
-PDF's pages. ``--out DIR`` keeps the year's three files (to look at the PDF's pages). Nothing is
-asserted.
+PDF's pages. The closed months are rolled up first unless ``--no-rollup`` (decision 0064).
+``--out DIR`` keeps the year's three files (to look at the PDF's pages). Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=2000)
     parser.add_argument("--reuse", action="store_true", help="keep the database and its data if it has some")
     parser.add_argument("--out", default="", help="write the year's Word, PDF and Excel files here")
+    parser.add_argument("--no-rollup", action="store_true", help="no monthly roll-up: every period from the day rows")
     args = parser.parse_args()
     if not args.reuse:
         fresh_database(args.database_url)
@@ -103,7 +104,7 @@ def main() -> None:
         yesterday = timezone.localdate() - timedelta(days=1)
         year = (yesterday - timedelta(days=args.days - 1), yesterday)
         if not PageDay.objects.exists():
-            generate(end=yesterday, days=args.days, paths=args.paths)
+            generate(end=yesterday, days=args.days, paths=args.paths, rollup=not args.no_rollup)
             print(f"meetings: {MEETINGS}, campaign rows {meetings(*year):,}")
         month = report.previous_month(timezone.localdate())
         for label, period in (("last full month", month), ("the whole year", year)):

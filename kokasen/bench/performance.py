@@ -730,7 +730,7 @@ def main(argv=None) -> int:
         "--conn-max-age",
         type=int,
         default=None,
-        help="DATABASE_CONN_MAX_AGE for the app (default: unset, as deploy/kokasen.env.example: 0)",
+        help="DATABASE_CONN_MAX_AGE for the app (default: unset: the production settings' 60)",
     )
     parser.add_argument(
         "--preload",
@@ -749,7 +749,7 @@ def main(argv=None) -> int:
             site.setup()
             print(
                 f"PostgreSQL {DATABASE}, Redis db {REDIS_DB} {'(flushed)' if site.redis else '(NOT running: local memory)'}, "
-                f"production settings (DEBUG off), DATABASE_CONN_MAX_AGE {args.conn_max_age or 0}, "
+                f"production settings (DEBUG off), DATABASE_CONN_MAX_AGE {60 if args.conn_max_age is None else args.conn_max_age}, "
                 f"gunicorn: {' '.join(gunicorn_command(0)[1:]).replace('127.0.0.1:0', '…')}"
                 + (" --preload (experiment)" if args.preload else "")
             )

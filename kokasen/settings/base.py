@@ -252,7 +252,13 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A login lasts this long from logging in (a fixed date in the session), extended by a new full
+# age when the member asks, at most SESSION_EXTENSIONS_MAX times; logged-in pages warn
+# SESSION_WARNING_SECONDS before the end (JIS X 8341-3 2.2.1, kokasen/accounts/session_expiry.py,
+# decision 0066).
 SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", 5 * 60)
+SESSION_EXTENSIONS_MAX = env_int("SESSION_EXTENSIONS_MAX", 10)
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

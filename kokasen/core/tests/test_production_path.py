@@ -225,3 +225,16 @@ def test_mail_to_the_relay_is_encrypted_in_production(tmp_path, values, starts):
     assert (result.returncode == 0) is starts, result.stderr
     if not starts:
         assert "EMAIL_USE_TLS=true（STARTTLS、通常ポート 587）" in result.stderr
+
+
+DATABASE_SCRIPT = "from django.conf import settings; d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "60 True"), ("0", "0 True")])
+def test_web_workers_keep_their_database_connection_in_production(tmp_path, value, expected):
+    """Issue 19: a persistent, health-checked connection per worker unless the file says otherwise."""
+    environment = clean_environment(KOKASEN_ENV_FILE=str(production_env_file(tmp_path, DATABASE_CONN_MAX_AGE=value)))
+    environment.pop("DATABASE_CONN_MAX_AGE", None)
+    result = run([str(WRAPPER), "shell", "-v0", "-c", DATABASE_SCRIPT], environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()

@@ -261,6 +261,8 @@ ROWS: dict[str, list[Case]] = {
         Case("/account/", (L, 200, 200, 403, 403, L, 403), post=(L, SHOWN, SHOWN, 403, 403, L, 403),
              data={"old_password": "x", "new_password1": "new-password-12345", "new_password2": "new-password-12345"}),
     ],
+    # The login's time left and its extension (decision 0066): members and verified staff only.
+    "session/": [Case("/session/", (403, 200, 200, 200, 200, 403, 403), post=(403, 200, 200, 200, 200, 403, 403))],
     # nginx's auth_request for bodies sent to the admins (decision 0021).
     "_auth/staff-upload": [
         Case("/_auth/staff-upload", (204,) * 7),
