@@ -77,21 +77,28 @@ class UrlMapper:
 
     def map(self, url: str) -> str | None:
         """The replacement for url; None means 'drop it'. External URLs come back unchanged."""
+        kind, value, fragment = self._located(url)
+        if kind == "keep":
+            return value
+        if kind == "drop":
+            return None
+        return quote(relative_path(value, posixpath.dirname(self.file_path)), safe="/._-~") + (
+            f"#{fragment}" if fragment else ""
+        )
+
+    def _located(self, url: str) -> tuple[str, str, str]:
+        """(kind, value, fragment) of url, noted among the unresolved or the references."""
         # Where a URL points depends on the URL (and, if relative, on the address the file
         # was served from), not on the file: resolve each once per export.
         key = url if url.startswith("/") or "://" in url else (self.base_url, url)
         if key not in self.memo:
             self.memo[key] = self._locate(url)
         kind, value, fragment = self.memo[key]
-        if kind == "keep":
-            return value
         if kind == "drop":
             self.unresolved.add(value)
-            return None
-        self.references.add(value)
-        return quote(relative_path(value, posixpath.dirname(self.file_path)), safe="/._-~") + (
-            f"#{fragment}" if fragment else ""
-        )
+        elif kind != "keep":
+            self.references.add(value)
+        return kind, value, fragment
 
     def _locate(self, url: str) -> tuple[str, str, str]:
         """("keep", url, "") for an external URL, ("drop", path, "") for an internal one that
@@ -282,16 +289,11 @@ class _SlotMapper(UrlMapper):
     def map(self, url: str) -> str | None:
         if _depends_on_file(url):
             self.file_dependent = True
-        key = url if url.startswith("/") or "://" in url else (self.base_url, url)
-        if key not in self.memo:
-            self.memo[key] = self._locate(url)
-        kind, value, fragment = self.memo[key]
+        kind, value, fragment = self._located(url)
         if kind == "keep":
             return value
         if kind == "drop":
-            self.unresolved.add(value)
             return None
-        self.references.add(value)
         self.targets.append(value)
         # The quoted path holds only [A-Za-z0-9/._~%-], which no escaping changes, so the slot
         # can be filled after the attribute was escaped; the fragment is escaped here as before.
