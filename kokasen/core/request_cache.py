@@ -5,7 +5,8 @@ generations, the members area's generation, the chrome's generation and the å°ã
 Each is a few bytes, but each round trip is a system call and a wait for a sync worker. Here
 the apps name, per request, the keys they will read (``register``: a function of the request and
 the session's user id returning keys), and ``PrefetchMiddleware`` (right after Django's
-``AuthenticationMiddleware``) reads them all with one ``get_many`` at the start of a GET or HEAD.
+``AuthenticationMiddleware``) reads them all with one ``get_many`` when a GET or HEAD reads the
+first of them (a request that reads none, such as ``/healthz``, asks Redis nothing).
 The readers then call ``get``/``get_many`` here instead of the cache's: a key that was read
 comes from that answer, anything else (not prefetched, missing in Redis, another method, code
 outside a request) from the cache as before.
@@ -34,8 +35,20 @@ def register(provider) -> None:
         _providers.append(provider)
 
 
+def _prefetched() -> dict | None:
+    """This request's answer, fetched at the first read (None outside a GET or HEAD): a request
+    that reads none of the keys (``/healthz``, a static redirect) asks Redis nothing at all."""
+    state = _found.get()
+    if state is None:
+        return None
+    if state["values"] is None:
+        keys = _keys(state["request"])
+        state["values"] = dict(cache.get_many(keys)) if keys else {}
+    return state["values"]
+
+
 def get(key: str):
-    found = _found.get()
+    found = _prefetched()
     if found is not None and key in found:
         return found[key]
     return cache.get(key)
@@ -43,7 +56,7 @@ def get(key: str):
 
 def get_many(keys) -> dict:
     keys = list(keys)
-    found = _found.get()
+    found = _prefetched()
     if found is None:
         return cache.get_many(keys)
     result = {key: found[key] for key in keys if key in found}
@@ -55,9 +68,9 @@ def get_many(keys) -> dict:
 
 def forget(key: str) -> None:
     """The key was written or deleted: read it again if this request asks for it."""
-    found = _found.get()
-    if found is not None:
-        found.pop(key, None)
+    state = _found.get()
+    if state is not None and state["values"] is not None:
+        state["values"].pop(key, None)
 
 
 def _keys(request) -> list[str]:
@@ -69,7 +82,8 @@ def _keys(request) -> list[str]:
 
 
 class PrefetchMiddleware:
-    """One ``get_many`` of the registered keys for a GET or HEAD (see the module's text)."""
+    """For a GET or HEAD, the registered keys in one ``get_many`` when the first of them is read
+    (see the module's text)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -77,8 +91,7 @@ class PrefetchMiddleware:
     def __call__(self, request):
         if request.method not in ("GET", "HEAD") or not _providers:
             return self.get_response(request)
-        keys = _keys(request)
-        token = _found.set(dict(cache.get_many(keys)) if keys else {})
+        token = _found.set({"request": request, "values": None})
         try:
             return self.get_response(request)
         finally:
