@@ -116,6 +116,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "kokasen.pages.context_processors.portal",
+                # After Django's built-in one: one masked CSRF token per request (issue 19).
+                "kokasen.core.context_processors.csrf",
             ],
         },
     },
@@ -221,7 +223,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # its files' URLs are the app's image view (kokasen/members/storage.py, docs/decisions/0019).
 STORAGES = {
     "default": {"BACKEND": "kokasen.members.storage.MediaStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "kokasen.core.static_storage.StaticFilesStorage"},  # each URL once per process
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Django's two upload handlers, each scanning every file with clamd as soon as it has arrived,

@@ -5,6 +5,8 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from kokasen.core.context_processors import csrf_token
+from kokasen.core.slots import Fragment
 from kokasen.pages import chrome, typography
 
 register = template.Library()
@@ -99,10 +101,23 @@ def site_header(context):
     # Live: one entry per page (the marking follows from the page and the tree, and any tree
     # change starts a new chrome generation); pages outside the tree share one.
     header = _render_shared(context, "navigation/header.html", getattr(page, "pk", None))
-    account = render_to_string(
-        "navigation/account_links.html", {"user": context.get("user"), "csrf_token": context.get("csrf_token")}
-    )
-    return mark_safe(header.replace(chrome.ACCOUNT_SLOT, account, 1))
+    if context.get("page_holes"):  # a page cached with holes fills the slot per request (page_cache)
+        return header
+    return mark_safe(header.replace(chrome.ACCOUNT_SLOT, account_links(context.get("request"), context.get("user")), 1))
+
+
+ACCOUNT_LINKS = Fragment("navigation/account_links.html", ("csrf_token",))
+
+
+def account_links(request, user) -> str:
+    """Login, or the members' area, the account and logout with the local government's name:
+    rendered once per name (``core.slots``), the logout form's CSRF token per request. Anonymous
+    visitors get no token (no CSRF cookie on the public pages, decision 0061)."""
+    signed_in = bool(user is not None and user.is_authenticated)
+    government_id = getattr(user, "local_government_id", None) if signed_in else None
+    name = str(user.local_government) if government_id else ""
+    token = csrf_token(request) if signed_in and request is not None else ""
+    return ACCOUNT_LINKS.fill((signed_in, government_id, name), {"user": user}, {"csrf_token": token})
 
 
 @register.simple_tag(takes_context=True)
