@@ -15,11 +15,13 @@ page attaches must be in a protected collection (「会員限定資料」).
 """
 
 import datetime
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
@@ -30,6 +32,8 @@ from wagtail.models import Collection, Orderable, Page
 from wagtail.search import index
 
 from kokasen.accounts import roles
+from kokasen.core import caching, slots
+from kokasen.pages import page_cache
 from kokasen.pages.blocks import RICH_FEATURES, BodyBlock
 
 from . import access, uploads
@@ -119,10 +123,11 @@ class MembersPageMixin:
     Served through ``serving.serve`` (a live page of the area, GET), the page's body (the
     breadcrumbs, the members' menu and the content) is rendered once per area version, page,
     query string and kind of reader (member or staff) and cached: it holds nothing of the
-    visitor's own. What is (the password prompt of a member's account, the open 小ネタ topics,
-    which open and close by the clock) fills the body's slots on every request, and
-    ``members/_shell.html`` puts the body into ``base.html`` with this visitor's header.
-    Previews and everything Wagtail serves itself render as before, uncached."""
+    visitor's own. ``members/_shell.html`` puts the body into ``base.html``, cached in turn with
+    holes (``pages.page_cache``): what is the visitor's own (the header's account links, the
+    login's end warning, the password prompt of a member's account) and the open 小ネタ topics,
+    which open and close by the clock, are filled in on every request. Previews and everything
+    Wagtail serves itself render as before, uncached."""
 
     def serve(self, request, *args, **kwargs):
         if not access.can_read_members_area(request.user):
@@ -138,10 +143,6 @@ class MembersPageMixin:
 
     def _serve_cached_body(self, request, key, args, kwargs):
         from django.template.loader import render_to_string
-        from django.template.response import TemplateResponse
-        from django.utils.safestring import mark_safe
-
-        from kokasen.core import caching
 
         def render():
             context = self.get_context(request, *args, **kwargs)
@@ -158,15 +159,42 @@ class MembersPageMixin:
 
         request.is_preview = False
         body = caching.versioned(key, render, BODY_SECONDS)
-        body = body.replace(PROMPT_SLOT, render_to_string("members/_password_prompt.html", request=request), 1)
-        if TOPICS_SLOT in body:
-            topics = render_to_string(
-                "members/_open_topics.html", {"open_topics": open_topics(request)}, request=request
-            )
-            body = body.replace(TOPICS_SLOT, topics, 1)
-        return TemplateResponse(
-            request, "members/_shell.html", {"page": self, "self": self, "members_body": mark_safe(body)}
+        return page_cache.render(
+            request,
+            "members/_shell.html",
+            {"page": self, "self": self, "members_body": mark_safe(body)},
+            key=f"members:shell:{key}",
+            holes={PROMPT_SLOT: lambda: password_prompt_html(request), TOPICS_SLOT: lambda: open_topics_html(request)},
         )
+
+
+PASSWORD_PROMPT = slots.Fragment("members/_password_prompt.html", ())
+OPEN_TOPICS_SECONDS = 600
+
+
+def password_prompt_html(request) -> str:
+    """The request to change the mailed password (decision 0043), or nothing: the same words
+    for every account that still has it, rendered once per process."""
+    if not (roles.is_member(request.user) and getattr(request.user, "password_issued", False)):
+        return ""
+    return PASSWORD_PROMPT.fill((), {"request": request}, {})
+
+
+def open_topics_html(request) -> str:
+    """The open 小ネタ topics' section, rendered once per list of topics (the key is what it
+    shows, so it cannot be stale)."""
+    from django.template.loader import render_to_string
+
+    topics = open_topics(request)
+
+    def field(topic, name):  # what the section shows of a topic (an object or, from a hook, a dict)
+        return topic.get(name) if isinstance(topic, dict) else getattr(topic, name, None)
+
+    shown = repr([tuple(field(t, name) for name in ("title", "url", "closes_at")) for t in topics])
+    key = "members:open-topics:" + hashlib.sha256(shown.encode()).hexdigest()[:32]
+    return caching.versioned(
+        key, lambda: render_to_string("members/_open_topics.html", {"open_topics": topics}), OPEN_TOPICS_SECONDS
+    )
 
 
 class MembersNoticeBlock(blocks.StructBlock):

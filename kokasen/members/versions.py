@@ -17,15 +17,11 @@ script) shows within that time anyway. Reading the token is one round trip to th
 per request; when the cache is down, ``generation()`` is empty and nothing is cached.
 """
 
-import secrets
-
-from django.core.cache import cache
-from django.db import transaction
-
-from kokasen.core import request_cache
+from kokasen.core.generations import Generation
 
 KEY = "members:generation"
 SECONDS = 60
+_generation = Generation(KEY)
 
 
 def generation(request=None) -> str:
@@ -35,20 +31,10 @@ def generation(request=None) -> str:
         known = getattr(request, "_kokasen_members_generation", None)
         if known is not None:
             return known
-    value = request_cache.get(KEY)  # prefetched with the request's other keys
-    if value is None:  # first use, or the cache was flushed: a new token, never an old one
-        cache.add(KEY, secrets.token_hex(6), None)
-        request_cache.forget(KEY)
-        value = cache.get(KEY)
-    value = value or ""
+    value = _generation.current()  # prefetched with the request's other keys
     if request is not None:
         request._kokasen_members_generation = value
     return value
-
-
-def _replace() -> None:
-    cache.set(KEY, secrets.token_hex(6), None)
-    request_cache.forget(KEY)
 
 
 def prefetch_keys(request, user_id) -> list[str]:
@@ -61,8 +47,7 @@ def changed(*args, **kwargs) -> None:
     action = kwargs.get("action")
     if action is not None and not action.startswith("post_"):
         return
-    _replace()
-    transaction.on_commit(_replace)
+    _generation.changed()
 
 
 def connect() -> None:

@@ -10,13 +10,17 @@ class TipsConfig(AppConfig):
 
         from kokasen.core import request_cache
 
-        from . import services
-        from .models import SETTINGS_CACHE_KEY, Post
+        from . import services, topic_cache
+        from .models import SETTINGS_CACHE_KEY, Post, Topic
 
         post_save.connect(services.on_post_written, sender=Post, dispatch_uid="tips-post-saved")
         post_delete.connect(services.on_post_written, sender=Post, dispatch_uid="tips-post-deleted")
+        changed = topic_cache.GENERATION.changed
+        post_save.connect(changed, sender=Topic, weak=False, dispatch_uid="tips-topic-saved")
+        post_delete.connect(changed, sender=Topic, weak=False, dispatch_uid="tips-topic-deleted")
 
         def prefetch_keys(request, user_id):  # the topic pages show the settings (load_for_display)
             return [SETTINGS_CACHE_KEY] if request.path.startswith("/members/tips/") else []
 
         request_cache.register(prefetch_keys)
+        request_cache.register(topic_cache.prefetch_keys)

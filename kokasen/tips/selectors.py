@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
+from . import topic_cache
 from .models import QUEUE_STATES, VISIBLE_STATES, Post, PostState, Topic
 
 
@@ -29,10 +30,16 @@ def topic_list_past(*, now=None):
     return Topic.objects.filter(opens_at__lte=now).exclude(_open_q(now)).order_by("-opens_at", "-pk")
 
 
-def topic_for_reader(*, pk: int, now=None) -> Topic:
-    """A topic members may open (it has opened); scheduled topics do not exist for them."""
+def topic_for_reader(*, pk: int, now=None, cached: bool = False) -> Topic:
+    """A topic members may open (it has opened); scheduled topics do not exist for them.
+    ``cached``: from ``topic_cache`` (a shared object, for reading only: GET)."""
     now = now or timezone.now()
-    topic = Topic.objects.filter(pk=pk, opens_at__lte=now).first()
+    if cached:
+        topic = topic_cache.topic(pk)
+        if topic is not None and topic.opens_at > now:
+            topic = None
+    else:
+        topic = Topic.objects.filter(pk=pk, opens_at__lte=now).first()
     if topic is None:
         raise Http404("お題が見つかりません。")
     return topic

@@ -26,6 +26,7 @@ from kokasen.core.throttle import Limit
 from kokasen.notifications import emails
 from kokasen.notifications.services import broadcast_queue, message_queue
 
+from . import topic_cache
 from .models import (
     CONTACT_FIELDS,
     QUEUE_STATES,
@@ -47,8 +48,10 @@ REASON_MAX = 1000
 
 
 def _touch(topic_id: int) -> None:
-    """The topic's visible list may have changed: cached renderings become stale."""
+    """The topic's visible list may have changed: cached renderings become stale (the cached
+    topic rows too, since they carry the version: ``topic_cache``)."""
     Topic.objects.filter(pk=topic_id).update(posts_version=F("posts_version") + 1)
+    topic_cache.GENERATION.changed()
 
 
 def on_post_written(sender, instance, **kwargs) -> None:

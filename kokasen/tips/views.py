@@ -9,18 +9,23 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from kokasen.accounts import roles
 from kokasen.core import caching, refusals
 from kokasen.core.refusals import Refused
+from kokasen.members import versions as members_versions
 from kokasen.members.access import members_area_required
+from kokasen.pages import page_cache
 
-from . import selectors, services
+from . import selectors, services, topic_cache
 from .forms import PostForm
 from .models import BoardSettings, ModerationMode
 
 PER_PAGE = 20
+FORM_HOLE = "<!--kokasen:tips-form-->"  # the post form's fields (their labels name the local government)
+OWN_POSTS_HOLE = "<!--kokasen:tips-own-posts-->"  # the poster's own waiting, rejected and hidden posts
 # The rendered list of visible posts (the same for every reader) is cached per topic, page
 # and Topic.posts_version, which every post write bumps; the timeout only frees memory.
 POSTS_CACHE_SECONDS = 600
@@ -88,7 +93,7 @@ def _initial_contact(user) -> dict:
 @members_area_required
 @require_http_methods(["GET", "POST"])
 def topic_detail(request, pk):
-    topic = selectors.topic_for_reader(pk=pk)
+    topic = selectors.topic_for_reader(pk=pk, cached=request.method != "POST")
     board = BoardSettings.load() if request.method == "POST" else BoardSettings.load_for_display()
     user = request.user
     can_post = roles.is_member(user) and topic.is_open and board.mode != ModerationMode.CLOSED
@@ -124,18 +129,43 @@ def topic_detail(request, pk):
         lambda: _render_posts(request, topic, page_number),
         POSTS_CACHE_SECONDS,
     )
+    is_member = roles.is_member(user)
     context = {
         "topic": topic,
         "posts_html": posts_html,
         "board": board,
         "form": form,
         "can_post": can_post,
-        "form_html": form_html,
-        "own_posts_html": _own_posts_html(topic, user) if roles.is_member(user) else "",
+        "form_html": mark_safe(FORM_HOLE),
+        "own_posts_html": mark_safe(OWN_POSTS_HOLE),
         "mode_closed": board.mode == ModerationMode.CLOSED,
-        "is_member": roles.is_member(user),
+        "is_member": is_member,
     }
-    return TemplateResponse(request, "tips/topic_detail.html", context, status=400 if form and form.errors else 200)
+    holes = {FORM_HOLE: lambda: form_html, OWN_POSTS_HOLE: lambda: _own_posts_html(topic, user) if is_member else ""}
+    key = None
+    generations = (topic_cache.GENERATION.current(), members_versions.generation(request))  # topics, menu
+    if form is None and all(generations):  # the page as every reader of this kind sees it, but the holes
+        key = ":".join(
+            map(
+                str,
+                (
+                    "tips:topic",
+                    *generations,
+                    topic.pk,
+                    topic.created_at.timestamp(),
+                    topic.posts_version,
+                    page_number,
+                    topic.status,
+                    board.updated_at.timestamp(),
+                    board.mode,
+                    can_post,
+                    is_member,
+                ),
+            )
+        )
+    return page_cache.render(
+        request, "tips/topic_detail.html", context, key=key, holes=holes, status=400 if form and form.errors else 200
+    )
 
 
 @members_area_required

@@ -7,7 +7,7 @@ from wagtail.permissions import register_permission_policy
 
 from kokasen.accounts.admin_menu import AgencyAdminMenuItem, StaffMenuItem, StaffSubmenuMenuItem
 
-from . import admin_views, selectors
+from . import admin_views, topic_cache
 from .models import Topic
 
 # Before anything asks Wagtail for Topic's policy (it would create a default one).
@@ -45,4 +45,4 @@ def register_tips_menu():
 @hooks.register("members_open_topics")  # kokasen.members.models.OPEN_TOPICS_HOOK: the members home
 def open_topics_for_members_home(request):
     """Topics taking posts now (each has .title, .url, .closes_at)."""
-    return list(selectors.topic_list_open()[:10])
+    return topic_cache.open_topics()[:10]

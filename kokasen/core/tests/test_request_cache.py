@@ -16,6 +16,7 @@ from kokasen.core import request_cache
 from kokasen.members import versions
 from kokasen.pages import chrome
 from kokasen.testing import CODE_A, login_member, make_member
+from kokasen.tips import topic_cache
 from kokasen.tips.models import SETTINGS_CACHE_KEY, BoardSettings, ModerationMode, Topic
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_a_members_page_reads_its_generations_in_one_round_trip(demo_site, which
     url = "/members/" if which == "home" else f"/members/tips/{topic.pk}/"
     client.get(url)  # warm
     seen = _calls(client, url)
-    small = {facts.GLOBAL_KEY, facts._user_key(member.pk), versions.KEY, chrome.GENERATION_KEY}
+    small = {facts.GLOBAL_KEY, facts._user_key(member.pk), versions.KEY, chrome.GENERATION_KEY, topic_cache.KEY}
     if which == "topic":
         small.add(SETTINGS_CACHE_KEY)
     assert len(seen["get_many"]) == 1 and set(seen["get_many"][0]) == small

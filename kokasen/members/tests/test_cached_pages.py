@@ -8,6 +8,7 @@ restrictions and bodies, and what must hold whatever is cached.
   caches), and a publish, an unpublish or a restriction change shows at once.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -287,3 +288,19 @@ def test_a_saved_draft_does_not_reach_the_cached_body(demo_site):
     home.lead = "下書きのリード文"
     home.save_revision()  # a draft, not published
     assert "下書きのリード文" not in client.get("/members/").content.decode()
+
+
+def test_the_password_prompt_and_the_warning_are_each_visitors_own(demo_site):
+    """The page around the body is cached too (pages/page_cache.py): the password prompt (an
+    account with the mailed password), the login's end warning and the CSRF token are filled in
+    per request, alternating on warm caches."""
+    member_a, member_b = make_member(CODE_A), make_member(CODE_B)
+    type(member_a).objects.filter(pk=member_a.pk).update(password_issued=True)
+    clients = {"a": _client_for(member_a), "b": _client_for(member_b)}
+    tokens = {}
+    for persona in ("a", "b", "a", "b"):
+        html = clients[persona].get("/members/").content.decode()
+        assert ("貴団体で決めたものに変更してください" in html) == (persona == "a"), persona
+        assert 'id="session-timeout"' in html and 'data-state-url="/session/"' in html
+        tokens.setdefault(persona, set()).update(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+    assert tokens["a"] and tokens["b"] and not tokens["a"] & tokens["b"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kokasen.accounts import roles
 from kokasen.testing import CODE_A, CODE_B, login_member, make_member, make_staff
-from kokasen.tips import services
+from kokasen.tips import services, topic_cache
 from kokasen.tips.models import BoardSettings, FieldUse, ModerationMode, Post, PostState, Topic
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,86 @@ def test_a_settings_change_shows_on_the_next_request(setting):
     html = _html(clients["a"], topic)
     assert "このお題に投稿する" not in html and "投稿の受付を停止しています" in html
     assert "公開済みの投稿24" in html
+
+
+# The whole page is cached with holes (kokasen/pages/page_cache.py) and the topic row under the
+# topics' generation (kokasen/tips/topic_cache.py): a change to the topic itself, its end by the
+# clock and a message to show must all reach the next request.
+
+
+def test_a_topic_edited_or_closed_shows_on_the_next_request(setting):
+    topic, member_a, member_b, clients = setting
+    assert "このお題に投稿する" in _html(clients["a"], topic)
+    topic.title = "書き直したお題"
+    topic.save()
+    html = _html(clients["a"], topic)
+    assert "書き直したお題" in html and "キャッシュのお題" not in html
+    services.topic_close(topic=topic, acting_user=make_staff(roles.AGENCY_ADMIN))
+    html = _html(clients["a"], topic)
+    assert "このお題に投稿する" not in html and "このお題の受付は終了しました。" in html
+
+
+@pytest.mark.parametrize("board_open", [True, False])
+def test_a_topic_ends_by_the_clock_without_any_write(setting, board_open):
+    """With the board open the form goes; with it closed only the topic's status shows the end."""
+    from unittest import mock
+
+    topic, member_a, member_b, clients = setting
+    if not board_open:
+        board = BoardSettings.load()
+        board.mode = ModerationMode.CLOSED
+        board.save()
+    Topic.objects.filter(pk=topic.pk).update(closes_at=timezone.now() + timedelta(hours=1))  # no signal
+    topic_cache.GENERATION.replace()
+    html = _html(clients["a"], topic)
+    assert 'data-status="open"' in html and ("このお題に投稿する" in html) == board_open
+    later = timezone.now() + timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        html = _html(clients["a"], topic)
+        assert 'data-status="closed"' in html and "このお題に投稿する" not in html
+        members_home = clients["a"].get("/members/").content.decode()
+        assert "現在、受付中のお題はありません。" in members_home
+
+
+def test_a_message_is_shown_once_and_never_cached(setting):
+    topic, member_a, member_b, clients = setting
+    _html(clients["a"], topic), _html(clients["b"], topic)  # warm
+    response = clients["a"].post(
+        f"/members/tips/{topic.pk}/",
+        {
+            "body": "キャッシュの試験の投稿",
+            "contact_email": "a@example.jp",
+            "csrfmiddlewaretoken": _csrf(_html(clients["a"], topic)),
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "投稿を受け付けました" in html or "投稿を公開しました" in html
+    assert "投稿を受け付けました" not in _html(clients["a"], topic)  # shown once
+    assert "投稿を受け付けました" not in _html(clients["b"], topic)  # never another's
+
+
+def test_one_token_per_response_that_a_form_accepts(setting):
+    """One masked CSRF token per response (core.context_processors.csrf): the same in the post
+    form, the logout form and the login's end warning, filled into the cached page and valid."""
+    topic, member_a, member_b, clients = setting
+    clients["a"].handler.enforce_csrf_checks = True
+    _html(clients["a"], topic)  # warm
+    html = _html(clients["a"], topic)
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+    assert html.count('name="csrfmiddlewaretoken"') >= 3 and len(tokens) == 1
+    response = clients["a"].post("/session/", {"csrfmiddlewaretoken": tokens.pop()})
+    assert response.status_code == 200
+
+
+def test_the_cached_page_holds_nothing_of_a_visitor(setting):
+    from kokasen.core import caching
+
+    topic, member_a, member_b, clients = setting
+    _post(topic, member_a, "Aの承認待ち", PostState.PENDING)
+    html = _html(clients["a"], topic)
+    cached = [value for key, (_, value) in caching._local.items() if key.startswith("page:")]
+    assert cached, "the topic page was not cached"
+    for page in cached:
+        assert str(member_a.local_government) not in page  # header and form labels are holes
+        assert "Aの承認待ち" not in page and _csrf(html) not in page
