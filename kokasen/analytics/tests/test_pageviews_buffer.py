@@ -6,7 +6,8 @@ outage tests do: kokasen/testing/redis_server.py; a missing binary fails, nothin
 - a flush stopped after its rename, or after its commit, is completed by the next one without
   counting anything twice; a late flush into a closed month rolls that month up again;
 - Redis down: the middleware writes the view to the database at once, and logs it;
-- Redis up: the middleware asks the database nothing for a page view.
+- Redis up: the middleware asks the database nothing for a page view, and a members' page
+  through the whole middleware chain writes no analytics row until the flush.
 """
 
 from __future__ import annotations
@@ -213,3 +214,14 @@ def test_without_redis_the_view_is_written_at_once_and_there_is_nothing_to_flush
     out = io.StringIO()
     call_command("analytics_flush_pageviews", stdout=out)
     assert "加える閲覧数はありません" in out.getvalue()
+
+
+def test_a_members_page_through_the_whole_stack_writes_no_analytics_row(redis_cache, member_client):
+    """The real middleware chain on a members' page, with the sessions and caches in Redis: none
+    of the page's statements is the analytics'; the flush adds the view."""
+    with CaptureQueriesContext(connection) as queries:
+        assert member_client.get("/members/").status_code == 200
+    assert [q["sql"] for q in queries if "analytics_" in q["sql"]] == []
+    assert _views() == {}
+    assert pageviews.flush().views == 1
+    assert sum(_views().values()) == 1
