@@ -87,7 +87,7 @@ def _call(backend: RedisCache, operation) -> tuple[bool, object]:
     try:
         return True, operation(backend._cache.get_client(write=True))
     except RedisError:
-        log.warning("page views: Redis did not answer", exc_info=True)
+        log.debug("page views: Redis did not answer", exc_info=True)  # the caller logs, once a minute
         return False, None
 
 
