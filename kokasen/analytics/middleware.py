@@ -1,6 +1,8 @@
 """Members' page views and opened documents, counted as they happen (issue 15 item 4; decision
 0050). The access log cannot say which local government read a page (it has no account), the
-application can: after the response, for a local government's account only, one statement.
+application can: after the response, for a local government's account only, one Redis
+command for a page view (``pageviews.buffer``; the flush adds the counts to the database,
+decision 0067) or, without Redis, one statement; one statement for an opened document.
 
 - A members' page view: a ``GET`` under ``/members/`` (the Wagtail pages of the members area,
   the 小ネタ board and the 意見箱) answered 200 with an HTML page.
@@ -11,7 +13,8 @@ application can: after the response, for a local government's account only, one 
 No cookie, no script, nothing about the person: the day, the local government, the kind or the
 document. Anything else (the public site, staff, anonymous visitors, images, forms sent,
 errors) is passed through without touching the session or the database. A failed write is
-logged and never changes the response.
+logged and never changes the response; a page view that Redis did not take is written to the
+database instead.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from . import participation
+from . import pageviews, participation
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ class ParticipationMiddleware:
         if lg_id is None:
             return response
         kind, document_id = what
+        if kind == "page" and pageviews.buffer(lg_id, timezone.localdate()):
+            return response
         try:
             with transaction.atomic():
                 if kind == "page":

@@ -154,7 +154,8 @@ class LoginDay(models.Model):
 
 class ActivityDay(models.Model):
     """One local government's members' page views (counted as they happen, by
-    ``middleware.ParticipationMiddleware``: an upsert per local government, day and kind), 小ネタ
+    ``middleware.ParticipationMiddleware``: in Redis and added by ``pageviews.flush``, or an
+    upsert per local government, day and kind without Redis; decision 0067), 小ネタ
     posts and 意見箱 opinions (counted again from their own tables by ``count_participation``)
     on one day (decision 0050). Staff accounts have no local government and are never counted."""
 
@@ -175,6 +176,22 @@ class ActivityDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.local_government_id} {self.kind}"
+
+
+class PageViewBatch(models.Model):
+    """A batch of members' page views counted in Redis that a flush added to ``ActivityDay``
+    (``pageviews.flush``, decision 0067): its Redis key, written in the transaction that added
+    its counts, so that a batch found again (a flush stopped after its commit, two flushes at
+    once, a Redis restored from an earlier snapshot) is never added twice. Kept 30 days."""
+
+    key = models.CharField("Redis のキー", max_length=200, unique=True)
+    applied_at = models.DateTimeField("加算日時", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "加算済みの閲覧数のまとまり"
+
+    def __str__(self):
+        return self.key
 
 
 class DocumentOpen(models.Model):

@@ -6,11 +6,14 @@ item 4; decisions 0041, 0050). Written here, read in ``participation_selectors``
 - 小ネタ posts and 意見箱 opinions per local government and day, counted again from their own
   tables (``count_contributions``);
 - members' page views and opened documents, recorded as they happen by the middleware
-  (``record_page_view``, ``record_document_open``): one statement each, an upsert.
+  (``record_page_view``, ``record_document_open``): one statement each, an upsert; a page view
+  is counted in Redis instead when the cache is Redis, and added by ``pageviews.flush``
+  (decision 0067).
 
 Staff are excluded everywhere: their accounts have no local government. A recount of days of
 a closed month rolls that month up again in its transaction (``rollup.range_changed``, decision
-0064); the middleware counts today only, never a closed month."""
+0064); the middleware counts today only, never a closed month (a late flush of the page views in
+Redis rolls up a closed month it touches, ``pageviews.flush``)."""
 
 from __future__ import annotations
 
@@ -107,7 +110,8 @@ def count_contributions(*, start: date | None = None, end: date | None = None) -
 
 
 def record_page_view(local_government_id: int, day: date) -> None:
-    """One members' page view: a single upsert (insert the day's row or add one to it)."""
+    """One members' page view: a single upsert (insert the day's row or add one to it). Used
+    when the view is not counted in Redis (``pageviews.buffer`` said no)."""
     counters.increment(ActivityDay, day=day, local_government=local_government_id, kind=ActivityDay.PAGE_VIEW)
 
 

@@ -10,7 +10,8 @@ instead of 365 days of them.
   so the middleware's live counts of today never land in a rolled-up month.
 - A month is always rolled up again from its day rows as a whole (``refresh``), never patched, in
   the transaction that changed those day rows: the ingestion (a late line of an old day, a file
-  imported again that adds nothing or adds lines), the participation recount of a range. A month
+  imported again that adds nothing or adds lines), the participation recount of a range, a late
+  flush of the page views counted in Redis (``pageviews.flush``, decision 0067). A month
   that closed since the last run, or was never rolled up, is rolled up by ``catch_up``, which the
   ingestion and ``count_participation`` (the timer) call; ``analytics_rollup`` does it by hand
   (``--rebuild``: every month again, the back-fill after upgrading).

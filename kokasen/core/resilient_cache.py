@@ -165,6 +165,13 @@ class ResilientRedisCache(RedisCache):
             self._failed(error)
             return False, None
 
+    def redis_call(self, operation):
+        """``(True, operation(client))`` with the backend's own ``redis.Redis`` client, or ``(False,
+        None)`` when Redis is away: the same pause after a failure, logging and recovery as the
+        cache calls. For the few writers that need a Redis command the cache API lacks (the
+        analytics' page-view buffer, decision 0067); their keys are theirs to name."""
+        return self._call(lambda: operation(self._cache.get_client(write=True)))
+
     def _made(self, key, version):
         return self.make_and_validate_key(key, version=version)
 

@@ -13,6 +13,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kokasen.analytics import pageviews
 from kokasen.analytics import participation_selectors as selectors
 
 from .analytics_summary import _day
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         start, end = _day(start), _day(end)
         if end < start:
             raise CommandError("終了日が開始日より前です。")
+        pageviews.flush_before_reading()  # the page views still in Redis (decision 0067)
         never = selectors.never_logged_in(end)
         data = {
             "from": start.isoformat(),

@@ -1,7 +1,8 @@
 """Participation counts from the application (issue 15 item 4; decisions 0041, 0050): the
 logins per local government and day, counted again from the login audit events, and the 小ネタ
 posts and 意見箱 opinions, counted again from their tables. (Members' page views and opened
-documents are counted as they happen, by the middleware.)
+documents are counted as they happen, by the middleware; the page views still counted in Redis
+are added first, ``pageviews.flush``, decision 0067.)
 
     kokasen-manage count_participation                       # everything (the back-fill)
     kokasen-manage count_participation --from 2026-11-01     # from that day on
@@ -15,7 +16,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kokasen.analytics import participation
+from kokasen.analytics import pageviews, participation
 
 from .analytics_summary import _day
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 raise CommandError("--days は 1 以上で指定してください。")
             start = timezone.localdate() - timedelta(days=days - 1)
         end = _day(end) if end else None
+        pageviews.flush_before_reading()
         logins = participation.count_logins(start=start, end=end)
         posts, opinions = participation.count_contributions(start=start, end=end)
         if verbosity >= 1:
