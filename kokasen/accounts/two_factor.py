@@ -75,7 +75,7 @@ def pending_backend(request, user) -> str:
     return (
         request.session.get(PENDING_BACKEND)
         or request.session.get(BACKEND_SESSION_KEY)
-        or ("django.contrib.auth.backends.ModelBackend")
+        or settings.AUTHENTICATION_BACKENDS[0]
     )
 
 
