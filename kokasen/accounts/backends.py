@@ -29,8 +29,10 @@ def _statement(model, using):
         query = model._default_manager.db_manager(using).filter(pk=0).query
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        if len(params) != 1 or compiler.annotation_col_map or len(compiler.klass_info["select_fields"]) != len(
-            compiler.select
+        if (
+            len(params) != 1
+            or compiler.annotation_col_map
+            or len(compiler.klass_info["select_fields"]) != len(compiler.select)
         ):
             found = (None, None, None, None)
         else:
