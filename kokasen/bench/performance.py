@@ -333,7 +333,10 @@ class Site:
         self.topic = topics[1000]
         client = Client(HTTP_HOST=HOST)
         client.force_login(self.member)
-        self.cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        client.get("/members/", secure=True)  # a browser keeps the CSRF cookie of its first page and sends it back
+        self.cookie = "; ".join(
+            f"{name}={client.cookies[name].value}" for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+        )
         from django.db import connections
 
         connections.close_all()
