@@ -22,7 +22,8 @@ class AccountsConfig(AppConfig):
 
         from kokasen.core import request_cache
 
-        from . import facts
+        from . import facts, sessions
 
-        request_cache.register(facts.prefetch_keys)  # one round trip for the request's generations
+        request_cache.register(sessions.prefetch_keys)  # the session and the generations in one round trip
+        request_cache.register(facts.prefetch_keys)
         facts.connect()  # a group, permission or user change replaces the cached access facts  # audit every login attempt (docs/decisions/0007-login-security.md)

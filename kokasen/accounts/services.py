@@ -116,8 +116,8 @@ def address_list_import(*, result: AddressListResult, acting_user=None, request=
             for i, address in enumerate(entries[u.local_government.code].addresses)
         ]
     )
-    for user in changed:  # bulk writes send no signals: the cached access facts (facts.py) start again
-        facts.user_changed(user.pk)
+    if changed:  # bulk writes send no signals: the cached access facts (facts.py) start again
+        facts.all_changed()
 
     plan.queued = len(
         notices.credentials_queue_new_accounts(

@@ -3,10 +3,13 @@
 A members' page used to ask Redis five times before its body: the session, the access facts'
 generations, the members area's generation, the chrome's generation and the 小ネタ settings.
 Each is a few bytes, but each round trip is a system call and a wait for a sync worker. Here
-the apps name, per request, the keys they will read (``register``: a function of the request and
-the session's user id returning keys), and ``PrefetchMiddleware`` (right after Django's
-``AuthenticationMiddleware``) reads them all with one ``get_many`` when a GET or HEAD reads the
-first of them (a request that reads none, such as ``/healthz``, asks Redis nothing).
+the apps name, per request, the keys they will read (``register``: a function of the request
+returning keys; it may look at the path and the cookies, not at the session), and
+``PrefetchMiddleware`` (right after Django's ``AuthenticationMiddleware``) reads them all with
+one ``get_many`` when a GET or HEAD reads the first of them (a request that reads none, such as
+``/healthz``, asks Redis nothing). The session is one of them (``accounts/sessions.py``: its
+key comes from the cookie), so a members' page reads its session and every generation in one
+round trip (decision 0068).
 The readers then call ``get``/``get_many`` here instead of the cache's: a key that was read
 comes from that answer, anything else (not prefetched, missing in Redis, another method, code
 outside a request) from the cache as before.
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from django.contrib.auth import SESSION_KEY
+from django.conf import settings
 from django.core.cache import cache
 
 _found: ContextVar[dict | None] = ContextVar("kokasen_request_cache", default=None)
@@ -30,9 +33,14 @@ _providers: list = []
 
 
 def register(provider) -> None:
-    """provider(request, user_id) → the keys this request will read (user_id: the session's, or None)."""
+    """provider(request) → the keys this request will read. It must not read the session: the
+    session itself is read in the same round trip (``accounts/sessions.py``)."""
     if provider not in _providers:
         _providers.append(provider)
+
+
+def has_session_cookie(request) -> bool:
+    return bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
 
 
 def _prefetched() -> dict | None:
@@ -74,10 +82,9 @@ def forget(key: str) -> None:
 
 
 def _keys(request) -> list[str]:
-    user_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     keys: list[str] = []
     for provider in _providers:
-        keys.extend(provider(request, user_id))
+        keys.extend(provider(request))
     return list(dict.fromkeys(keys))
 
 

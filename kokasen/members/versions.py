@@ -37,7 +37,7 @@ def generation(request=None) -> str:
     return value
 
 
-def prefetch_keys(request, user_id) -> list[str]:
+def prefetch_keys(request) -> list[str]:
     """The members area's pages read the generation (``core.request_cache``)."""
     return [KEY] if request.path.startswith("/members/") else []
 

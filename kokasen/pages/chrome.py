@@ -42,7 +42,7 @@ def changed(**_ignored) -> None:
     request_cache.forget(GENERATION_KEY)
 
 
-def prefetch_keys(request, user_id) -> list[str]:
+def prefetch_keys(request) -> list[str]:
     """Every rendered page reads the chrome's generation (``core.request_cache``)."""
     return [GENERATION_KEY]
 

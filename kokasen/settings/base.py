@@ -250,7 +250,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Sessions are read from the cache (Redis in production) and written through to the
 # database, so a members-area request does not query the session table.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "kokasen.accounts.sessions"  # cached_db, read with the request's other small keys (decision 0068)
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

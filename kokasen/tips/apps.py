@@ -19,7 +19,7 @@ class TipsConfig(AppConfig):
         post_save.connect(changed, sender=Topic, weak=False, dispatch_uid="tips-topic-saved")
         post_delete.connect(changed, sender=Topic, weak=False, dispatch_uid="tips-topic-deleted")
 
-        def prefetch_keys(request, user_id):  # the topic pages show the settings (load_for_display)
+        def prefetch_keys(request):  # the topic pages show the settings (load_for_display)
             return [SETTINGS_CACHE_KEY] if request.path.startswith("/members/tips/") else []
 
         request_cache.register(prefetch_keys)

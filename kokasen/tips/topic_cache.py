@@ -57,6 +57,6 @@ def open_topics(now=None) -> list[Topic]:
     return [t for t in candidates if t.opens_at <= now and (t.closes_at is None or t.closes_at > now)]
 
 
-def prefetch_keys(request, user_id) -> list[str]:
+def prefetch_keys(request) -> list[str]:
     """The members' home and the topic pages read the generation (``core.request_cache``)."""
     return [KEY] if request.path.startswith("/members/") else []
