@@ -2,7 +2,8 @@
 
 When ``STATIC_EXPORT_PUBLISH_DIR`` names a folder (the one nginx serves, /srv/kokasen-static),
 every page published or unpublished in Wagtail queues ``tasks.update_published_export`` on the
-``static_export`` backend (django-tasks-db), after the transaction commits. The long-lived
+``static_export`` backend (django-tasks-db), in the publishing transaction (the worker sees it at
+the commit, woken by NOTIFY: wakeup.py). The long-lived
 worker (``db_worker``, deploy/systemd/kokasen-static-export.service) runs it: an incremental
 export into that folder (only the pages whose inputs changed are rendered; the other files stay
 on disk unread, the search index keeps every other page's entry). The ZIP of the folder
@@ -22,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -54,12 +54,17 @@ def enqueue_once(task, *, delay_seconds: float = 0):
 
 def page_changed(**_ignored) -> None:
     """Receiver of Wagtail's page_published and page_unpublished: the published folder is
-    brought up to date by the worker once this transaction has committed."""
+    brought up to date by the worker once this transaction has committed.
+
+    The task's row is written in the publishing transaction itself (not in an on-commit step):
+    it becomes visible, and its NOTIFY wakes the worker (wakeup.py), at the commit, before the
+    publishing request's own on-commit steps (the live page's file, decision 0061) have run;
+    a publish that rolls back queues nothing."""
     if publish_dir() is None:
         return
     from . import tasks
 
-    transaction.on_commit(lambda: enqueue_once(tasks.update_published_export))
+    enqueue_once(tasks.update_published_export)
 
 
 def update() -> dict:
