@@ -1,5 +1,5 @@
 """The static export's background tasks, on the ``static_export`` backend of ``TASKS``
-(django-tasks' database backend; the long-lived ``db_worker`` runs them): builds queued from
+(django-tasks' database backend; the long-lived worker ``static_export_worker`` runs them): builds queued from
 the admin (decision 0054), and the published folder kept current on publish (decision 0062)."""
 
 from django_tasks import task
