@@ -2,9 +2,9 @@
 
 When ``STATIC_EXPORT_PUBLISH_DIR`` names a folder (the one nginx serves, /srv/kokasen-static),
 every page published or unpublished in Wagtail queues ``tasks.update_published_export`` on the
-``static_export`` backend (django-tasks-db), in the publishing transaction (the worker sees it at
-the commit, woken by NOTIFY: wakeup.py). The long-lived
-worker (``db_worker``, deploy/systemd/kokasen-static-export.service) runs it: an incremental
+``static_export`` backend (django-tasks-db), from the signal (the worker sees it at the commit,
+woken by NOTIFY: wakeup.py). The long-lived
+worker (``static_export_worker``, deploy/systemd/kokasen-static-export.service) runs it: an incremental
 export into that folder (only the pages whose inputs changed are rendered; the other files stay
 on disk unread, the search index keeps every other page's entry). The ZIP of the folder
 (``STATIC_EXPORT_PUBLISH_ZIP``) is rebuilt by a second task queued STATIC_EXPORT_PUBLISH_ZIP_DELAY
@@ -56,10 +56,10 @@ def page_changed(**_ignored) -> None:
     """Receiver of Wagtail's page_published and page_unpublished: the published folder is
     brought up to date by the worker once this transaction has committed.
 
-    The task's row is written in the publishing transaction itself (not in an on-commit step):
-    it becomes visible, and its NOTIFY wakes the worker (wakeup.py), at the commit, before the
-    publishing request's own on-commit steps (the live page's file, decision 0061) have run;
-    a publish that rolls back queues nothing."""
+    The task's row is written by the signal itself (not in an on-commit step): inside a
+    transaction it becomes visible, and its NOTIFY wakes the worker (wakeup.py), with the commit,
+    and a publish that rolls back queues nothing; Wagtail's admin publishes in autocommit, where
+    it is queued at once."""
     if publish_dir() is None:
         return
     from . import tasks
