@@ -307,8 +307,9 @@ class Site:
         step("migrate", lambda: call_command("migrate", verbosity=0))
         step("content", self.content)
         step("collectstatic", lambda: call_command("collectstatic", interactive=False, link=True, verbosity=0))
-        step("export", self.export)
-        step("nginx", self.start_nginx)
+        if self.args.only != "publish":  # publish → file needs neither the full export nor nginx
+            step("export", self.export)
+            step("nginx", self.start_nginx)
         print(
             f"setup {time.monotonic() - started:.0f} s: "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
@@ -650,11 +651,19 @@ def row_publish_to_file(site: Site) -> None:
         f"  the live site's public page file (in the publishing request, {live['publishes']} publishes): "
         f"median {live['median_s'] * 1000:.0f} ms, p90 {live['p90_s'] * 1000:.0f} ms, max {live['max_s'] * 1000:.0f} ms"
     )
-    export = measure_republish(site.folder / "export-bench", slug=f"bench-{site.args.articles // 2:04d}")
+    export = measure_republish(
+        site.folder / "export-bench",
+        slug=f"bench-{site.args.articles // 2:04d}",
+        repeat=site.args.publishes,
+        worker=site.args.worker.split() if site.args.worker else None,
+        timeline=print if site.args.only == "publish" else None,
+    )
     print(
-        f"  the published static site (db_worker polling every 0.1 s): best {export['publish_to_file_s']} s of "
-        f"{export['publish_to_file_all_s']} s; the task alone in-process {export['task_in_process_s']:.2f} s "
-        f"({export['task_rendered']} page(s) rendered); its ZIP {export['zip_task_s']:.2f} s, later"
+        f"  the published static site (worker: {export['worker']}): median {export['publish_to_file_median_s']} s, best {export['publish_to_file_s']} s "
+        f"of {export['publish_to_file_all_s']} s (load {uptime().split('load average:')[-1].strip()}); of which "
+        f"Wagtail's publish and its on-commit steps {export['publish_call_median_s']} s; the task alone in-process "
+        f"{export['task_in_process_s']:.2f} s ({export['task_rendered']} page(s) rendered); its ZIP "
+        f"{export['zip_task_s']:.2f} s, later"
     )
 
 
@@ -723,6 +732,7 @@ def memory_section(site: Site) -> None:
 
 
 def main(argv=None) -> int:
+    global DATABASE, REDIS_DB
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per row")
     parser.add_argument("--warmup", type=int, default=3, help="wrk warm-up per row")
@@ -736,12 +746,24 @@ def main(argv=None) -> int:
         help="DATABASE_CONN_MAX_AGE for the app (default: unset: the production settings' 60)",
     )
     parser.add_argument(
+        "--only",
+        choices=["publish"],
+        help="publish: only the publish → file row (no wrk, nginx, full export or memory section)",
+    )
+    parser.add_argument("--publishes", type=int, default=5, help="publishes timed through the worker")
+    parser.add_argument(
+        "--worker", help="the worker's command line after manage.py (default: kokasen-static-export.service's)"
+    )
+    parser.add_argument("--database", default=DATABASE, help="the PostgreSQL database (created, then dropped)")
+    parser.add_argument("--redis-db", type=int, default=REDIS_DB, help="the Redis database number (flushed)")
+    parser.add_argument(
         "--preload",
         action="store_true",
         help="start the portal's gunicorn with --preload (an experiment: memory shared copy-on-write)",
     )
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
+    DATABASE, REDIS_DB = args.database, args.redis_db
+    if shutil.which("wrk") is None and args.only is None:
         raise SystemExit("wrk is missing: `make bench-performance` installs Debian's wrk (BENCH_APT_PACKAGES)")
     print(f"kokasen performance, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {os.cpu_count()} cores")
     print(f"load before: {uptime()}")
@@ -756,13 +778,14 @@ def main(argv=None) -> int:
                 f"gunicorn: {' '.join(gunicorn_command(0)[1:]).replace('127.0.0.1:0', '…')}"
                 + (" --preload (experiment)" if args.preload else "")
             )
-            rows = [row_hello(site, args)]
-            start_portal(site)
-            rows += [row_tips(site, args), row_members(site, args), row_public(site, args), row_static(site, args)]
-            print_table(rows, args)
-            site.server_errors()
-            memory_section(site)  # the portal's workers right after the traffic
-            row_export_vs_hugo(site)
+            if args.only != "publish":
+                rows = [row_hello(site, args)]
+                start_portal(site)
+                rows += [row_tips(site, args), row_members(site, args), row_public(site, args), row_static(site, args)]
+                print_table(rows, args)
+                site.server_errors()
+                memory_section(site)  # the portal's workers right after the traffic
+                row_export_vs_hugo(site)
             row_publish_to_file(site)
         finally:
             site.close()

@@ -2,8 +2,9 @@
 
 When ``STATIC_EXPORT_PUBLISH_DIR`` names a folder (the one nginx serves, /srv/kokasen-static),
 every page published or unpublished in Wagtail queues ``tasks.update_published_export`` on the
-``static_export`` backend (django-tasks-db), after the transaction commits. The long-lived
-worker (``db_worker``, deploy/systemd/kokasen-static-export.service) runs it: an incremental
+``static_export`` backend (django-tasks-db), from the signal (the worker sees it at the commit,
+woken by NOTIFY: wakeup.py). The long-lived
+worker (``static_export_worker``, deploy/systemd/kokasen-static-export.service) runs it: an incremental
 export into that folder (only the pages whose inputs changed are rendered; the other files stay
 on disk unread, the search index keeps every other page's entry). The ZIP of the folder
 (``STATIC_EXPORT_PUBLISH_ZIP``) is rebuilt by a second task queued STATIC_EXPORT_PUBLISH_ZIP_DELAY
@@ -22,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -54,12 +54,17 @@ def enqueue_once(task, *, delay_seconds: float = 0):
 
 def page_changed(**_ignored) -> None:
     """Receiver of Wagtail's page_published and page_unpublished: the published folder is
-    brought up to date by the worker once this transaction has committed."""
+    brought up to date by the worker once this transaction has committed.
+
+    The task's row is written by the signal itself (not in an on-commit step): inside a
+    transaction it becomes visible, and its NOTIFY wakes the worker (wakeup.py), with the commit,
+    and a publish that rolls back queues nothing; Wagtail's admin publishes in autocommit, where
+    it is queued at once."""
     if publish_dir() is None:
         return
     from . import tasks
 
-    transaction.on_commit(lambda: enqueue_once(tasks.update_published_export))
+    enqueue_once(tasks.update_published_export)
 
 
 def update() -> dict:

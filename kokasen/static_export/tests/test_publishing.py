@@ -112,3 +112,32 @@ def test_nothing_is_queued_without_a_published_folder(demo_site, settings, djang
     settings.STATIC_EXPORT_PUBLISH_DIR = ""
     publish(ArticlePage.objects.get(slug=ARTICLE[1]), django_capture_on_commit_callbacks)
     assert not DBTaskResult.objects.exists()
+
+
+def test_the_update_goes_before_the_other_tasks_a_publish_queued(published, django_capture_on_commit_callbacks):
+    """The rewrite of the live site's dependent pages (decision 0061) is queued first by the same
+    publish; the worker takes the published folder's update before it (decision 0062, addendum)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from kokasen.pages.tasks import refresh_published_pages
+
+    refresh_published_pages.enqueue(page_ids=[])
+    article = ArticlePage.objects.get(slug=ARTICLE[1])
+    article.body = [("paragraph", "<p>先に書き出される本文です。</p>")]
+    publish(article, django_capture_on_commit_callbacks)
+    worker = Worker(
+        queue_names=["static_export"],
+        interval=0,
+        batch=True,
+        backend_name="static_export",
+        startup_delay=False,
+        max_tasks=1,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        worker.run()
+    done = DBTaskResult.objects.get(status="SUCCESSFUL")
+    assert done.task_path == tasks.update_published_export.module_path
+    assert "先に書き出される本文です。" in published.joinpath(*ARTICLE, "index.html").read_text(encoding="utf-8")
+    assert waiting(refresh_published_pages) >= 1
