@@ -17,23 +17,31 @@ who may edit), anything but GET or HEAD, and any request when the shared cache i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils.crypto import salted_hmac
 
 from kokasen.accounts import roles
 from kokasen.accounts.templatetags.session_timeout import SESSION_SLOT, render_session_timeout
-from kokasen.core import caching, slots
+from kokasen.core import caching
 from kokasen.core.context_processors import csrf_token
 
 from . import chrome
 from .templatetags.portal_tags import account_links
 
 SECONDS = 60
-CSRF_MARKER = slots.marker("csrf")
+
+
+@functools.cache
+def csrf_marker() -> str:
+    """What the cached copy carries in place of the CSRF token: the same in every worker (the copy
+    is shared through Redis) and unknown to visitors (derived from the secret key)."""
+    return "kokasen-csrf-" + salted_hmac("kokasen.pages.page_cache", "csrf marker").hexdigest()[:24]
 
 
 def cacheable(request) -> bool:
@@ -59,16 +67,15 @@ def render(
     holes = holes or {}
     generation = chrome.generation() if key else ""
     if not key or not generation or generation == "none" or not cacheable(request):
-        filled = {name: value for name, value in context.items()}
         html_holes = {marker: fill() for marker, fill in holes.items()}
-        response = TemplateResponse(request, template_name, filled, status=status)
+        response = TemplateResponse(request, template_name, context, status=status)
         if html_holes:
             response.add_post_render_callback(lambda r: _fill(r, html_holes))
         return response
 
     def compute():
         return render_to_string(
-            template_name, {**context, "page_holes": True, "csrf_token": CSRF_MARKER}, request=request
+            template_name, {**context, "page_holes": True, "csrf_token": csrf_marker()}, request=request
         )
 
     html = caching.versioned(f"page:{generation}:{request.get_host()}:{key}", compute, SECONDS)
@@ -78,8 +85,8 @@ def render(
     for marker, fill in holes.items():
         if marker in html:
             html = html.replace(marker, fill())
-    if CSRF_MARKER in html:
-        html = html.replace(CSRF_MARKER, csrf_token(request))
+    if csrf_marker() in html:
+        html = html.replace(csrf_marker(), csrf_token(request))
     return HttpResponse(html, status=status)
 
 

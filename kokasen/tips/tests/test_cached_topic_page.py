@@ -205,3 +205,39 @@ def test_the_cached_page_holds_nothing_of_a_visitor(setting):
     for page in cached:
         assert str(member_a.local_government) not in page  # header and form labels are holes
         assert "Aの承認待ち" not in page and _csrf(html) not in page
+
+
+def test_the_shared_copy_carries_a_csrf_marker_every_worker_knows(setting):
+    """The cached copy goes through Redis to the other gunicorn workers: its CSRF marker must be
+    the one another process fills in (the same secret key), or their forms would post a marker."""
+    import os
+    import subprocess
+    import sys
+
+    from django.core.cache import cache
+
+    from kokasen.core import caching
+    from kokasen.pages import page_cache
+
+    topic, member_a, member_b, clients = setting
+    _html(clients["a"], topic)
+    keys = [key for key in caching._local if key.startswith("page:")]
+    assert keys and all(page_cache.csrf_marker() in cache.get(key) for key in keys)
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from kokasen.pages import page_cache as p; print(p.csrf_marker())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "kokasen.settings.test"},
+    )
+    assert other.stdout.strip() == page_cache.csrf_marker()
+    caching.clear_local()  # this worker forgets its copy: the next answer comes from the shared one
+    html = _html(clients["a"], topic)
+    assert (
+        page_cache.csrf_marker() not in html
+        and len(set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))) == 1
+    )
