@@ -138,6 +138,23 @@ def test_every_security_header_once_on_the_apps_pages_and_nginxs_own(stack):
         check_security_headers(response, what, document=document, from_app=from_app)
 
 
+def test_every_worker_fills_the_shared_cached_page_with_this_sessions_token(stack):
+    """The members' pages are cached whole and shared by gunicorn's workers through Redis
+    (decision 0068): whichever worker answers, each page carries this session's masked token in
+    every form (never the cached copy's marker), and a post with it is accepted."""
+    member = logged_in(stack, MEMBER_CODES[1], "127.0.0.6")
+    tokens = set()
+    for _ in range(9):  # three workers: the copy one renders, the others take from Redis
+        response = member.get("/members/")
+        assert response.status == 200
+        found = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text))
+        assert len(found) == 1 and re.fullmatch(r"[A-Za-z0-9]{64}", next(iter(found))), found
+        tokens |= found
+    for token in tokens:
+        answer = member.post("/session/", {"csrfmiddlewaretoken": token})
+        assert answer.status == 200, answer.text[:300]
+
+
 def test_the_apps_pages_are_not_compressed(stack):
     """BREACH: no compressed page shows a secret next to what the visitor typed (portal.conf).
     The public pages nginx sends anonymous visitors from files (decision 0061) may be: the same
