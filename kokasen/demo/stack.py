@@ -43,6 +43,13 @@ def seed() -> None:
     step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
     step("demo", DemoLoader(log=lambda *args: None).run)
     step("members", members)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kokasen.tips.models import Topic
+
+    topic = Topic.objects.create(title="全体の試験のお題", opens_at=timezone.now() - timedelta(days=1))
     step("collectstatic", lambda: call_command("collectstatic", interactive=False, link=True, verbosity=0))
     step("published pages", lambda: call_command("write_published_pages", verbosity=0))  # as the installer does
     step("export", lambda: call_command("export_static_site", out=str(export), verbosity=0))
@@ -55,6 +62,7 @@ def seed() -> None:
         "video": {"url": video.url, "path": str(Path(settings.MEDIA_ROOT) / video.file.name), "size": video.file.size},
         "public_image": image.file.url,
         "members_page": "/members/roundtables/",
+        "topic_page": f"/members/tips/{topic.pk}/",  # an open 小ネタ topic: its page has the post form
         "export_file": "/" + exported[0].relative_to(export).as_posix(),
         "seconds": timings,
     }
