@@ -105,13 +105,9 @@ def prefetch_keys(request) -> list[str]:
     return [GLOBAL_KEY] if request_cache.has_session_cookie(request) else []
 
 
-def user_changed(user_id=None) -> None:
-    """An account's facts may have changed (its groups, permissions, addresses): since there is
-    one generation for all (see the module's text), it is replaced."""
-    GENERATION.changed()
-
-
 def all_changed() -> None:
+    """Any account's facts may have changed (its groups, permissions, addresses): there is one
+    generation for all (see the module's text), replaced now and on commit."""
     GENERATION.changed()
 
 
@@ -122,11 +118,11 @@ def on_user_deleted(sender, instance, **kwargs):
     """A deleted user's facts must not serve a new user given the same id (SQLite reuses ids).
     Saving a user changes nothing here (the facts come from other rows; the local government's
     id is in the key), so a login's ``last_login`` write leaves every cached fact in place."""
-    user_changed(instance.pk)
+    all_changed()
 
 
 def on_address_saved_or_deleted(sender, instance, **kwargs):
-    user_changed(instance.user_id)
+    all_changed()
 
 
 def on_user_m2m_changed(sender, instance, action, **kwargs):

@@ -106,6 +106,15 @@ _iso_cache: dict[str, int] = {}
 _minute_cache: dict[str, int] = {}  # 2026-12-07T09:00:+09:00 → epoch seconds of its start
 _local_cache: dict[str, int] = {}
 _local_minute_cache: dict[str, int] = {}  # 07/Dec/2026:09:00 +0900 → epoch seconds of its start
+CACHE_LIMIT = 100_000  # entries per cache; all dropped when full (cheap to refill)
+
+
+def _remember(cache: dict, key: str, value: int) -> None:
+    if len(cache) > CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -124,15 +133,11 @@ def _iso_ts(value: str) -> int:
             base = _minute_cache.get(key)
             if base is None:
                 base = _iso_parse(value[:17] + "00" + value[19:])
-                if len(_minute_cache) > 100_000:
-                    _minute_cache.clear()
-                _minute_cache[key] = base
+                _remember(_minute_cache, key, base)
             ts = base + int(value[17:19])  # as before: :60 is the next minute's start
         else:
             ts = _iso_parse(value)
-        if len(_iso_cache) > 100_000:
-            _iso_cache.clear()
-        _iso_cache[value] = ts
+        _remember(_iso_cache, value, ts)
     return ts
 
 
@@ -156,15 +161,11 @@ def _local_ts(value: str) -> int:
             base = _local_minute_cache.get(key)
             if base is None:
                 base = _local_parse(value[:18] + "00" + value[20:])
-                if len(_local_minute_cache) > 100_000:
-                    _local_minute_cache.clear()
-                _local_minute_cache[key] = base
+                _remember(_local_minute_cache, key, base)
             ts = base + second
         else:
             ts = _local_parse(value)
-        if len(_local_cache) > 100_000:
-            _local_cache.clear()
-        _local_cache[value] = ts
+        _remember(_local_cache, value, ts)
     return ts
 
 

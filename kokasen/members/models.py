@@ -20,6 +20,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -142,8 +143,6 @@ class MembersPageMixin:
         return response
 
     def _serve_cached_body(self, request, key, args, kwargs):
-        from django.template.loader import render_to_string
-
         def render():
             context = self.get_context(request, *args, **kwargs)
             context.update(
@@ -183,8 +182,6 @@ def password_prompt_html(request) -> str:
 def open_topics_html(request) -> str:
     """The open 小ネタ topics' section, rendered once per list of topics (the key is what it
     shows, so it cannot be stale)."""
-    from django.template.loader import render_to_string
-
     topics = open_topics(request)
 
     def field(topic, name):  # what the section shows of a topic (an object or, from a hook, a dict)

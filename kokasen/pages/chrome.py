@@ -16,30 +16,24 @@ so the cached header holds a slot for them, filled on every request. The static 
 not use this module (it has its own once-per-export sharing, see context_processors).
 """
 
-import secrets
-
-from django.core.cache import cache
-
-from kokasen.core import caching, request_cache
+from kokasen.core import caching
+from kokasen.core.generations import Generation
 
 GENERATION_KEY = "portal:chrome-generation"
 CHROME_SECONDS = 60
 ACCOUNT_SLOT = "<!--kokasen:account-links-->"
+_generation = Generation(GENERATION_KEY)
 
 
 def generation() -> str:
-    value = request_cache.get(GENERATION_KEY)  # prefetched with the request's other keys
-    if value is None:  # first use, or the cache was flushed
-        cache.add(GENERATION_KEY, secrets.token_hex(6), None)
-        request_cache.forget(GENERATION_KEY)
-        value = cache.get(GENERATION_KEY) or "none"
-    return value
+    """The current token ("none" when the shared cache is down), prefetched with the request's
+    other keys."""
+    return _generation.current() or "none"
 
 
 def changed(**_ignored) -> None:
     """A signal receiver: start a new generation, so no cached chrome is used again."""
-    cache.set(GENERATION_KEY, secrets.token_hex(6), None)
-    request_cache.forget(GENERATION_KEY)
+    _generation.replace()
 
 
 def prefetch_keys(request) -> list[str]:
