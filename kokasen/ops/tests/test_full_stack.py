@@ -212,7 +212,13 @@ def test_anonymous_public_pages_come_from_files_and_a_member_always_from_the_app
 def test_nginx_staples_the_cas_ocsp_answer(stack):
     """ssl_stapling with the CA's responder (each nginx worker asks it on its first handshake)."""
     assert stack.prime_ocsp_stapling(), "nginx staples no good OCSP answer"
-    done = stack.s_client("-status")
+    # A handshake may still reach an nginx worker that is fetching its answer again (seen once in
+    # CI after priming): the stapled answer must come within a few handshakes, chain verified.
+    for _ in range(5):
+        done = stack.s_client("-status")
+        if "Cert Status: good" in done.stdout:
+            break
+        time.sleep(0.3)
     assert "Cert Status: good" in done.stdout and "Verify return code: 0 (ok)" in done.stdout, done.stdout
     assert stack.ocsp.answered >= 1
 
