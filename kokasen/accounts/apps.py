@@ -22,8 +22,10 @@ class AccountsConfig(AppConfig):
 
         from kokasen.core import request_cache
 
-        from . import facts, sessions
+        from . import facts, sessions, user_rows
 
         request_cache.register(sessions.prefetch_keys)  # the session and the generations in one round trip
         request_cache.register(facts.prefetch_keys)
+        request_cache.register(user_rows.prefetch_keys)  # the session's user row, kept beside it (decision 0069)
+        user_rows.connect()  # any write to a user row replaces the kept rows' generation
         facts.connect()  # a group, permission or user change replaces the cached access facts  # audit every login attempt (docs/decisions/0007-login-security.md)

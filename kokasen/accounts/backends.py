@@ -1,14 +1,14 @@
-"""Django's ``ModelBackend`` with the session's user row read by a statement compiled once per
-database connection (issue 19).
+"""Django's ``ModelBackend`` with the session's user row kept beside the session, or read by a
+statement compiled once per database connection (issue 19).
 
-Every request of a logged-in user reads their row by primary key (``get_user``): on a members'
-page whose body comes from the cache, building that one query through the ORM (a QuerySet, a
-WHERE clause, the SQL compiler) was a fifth of the worker's CPU. The row is still read from the
-database on every request (a disabled account or a changed password counts at once, whatever
-wrote it: ``accounts/facts.py`` says why it is not cached); only the SQL text, the columns and
-the value converters are kept, exactly as the ORM made them for ``filter(pk=…)``, and the user
-object is built as the ORM builds it (``Model.from_db``). Anything unusual (a query the ORM
-compiles with more than the one parameter) takes Django's own path.
+Every request of a logged-in user needs their row (``get_user``). A GET or HEAD takes it from the
+shared cache in the same round trip as its session when it is current (``accounts/user_rows.py``,
+decision 0069: every write to a user row the application makes replaces it); otherwise it is
+read from the database. That read was a fifth of the worker's CPU when built through the ORM (a
+QuerySet, a WHERE clause, the SQL compiler): only the SQL text, the columns and the value
+converters are kept, exactly as the ORM made them for ``filter(pk=…)``, and the user object is
+built as the ORM builds it (``Model.from_db``). Anything unusual (a query the ORM compiles with
+more than the one parameter) takes Django's own path.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ import weakref
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db import connections, router
+
+from kokasen.core import request_cache
+
+from . import user_rows
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection → (sql, fields, compiler, converters)
 
@@ -64,7 +68,15 @@ def user_by_pk(user_id):
 
 class ModelBackend(DjangoModelBackend):
     def get_user(self, user_id):
-        user = user_by_pk(user_id)
-        if user is NotImplemented:
-            return super().get_user(user_id)
+        request = request_cache.current_request()
+        if request is None:
+            user = self._read(user_id)
+        else:
+            user = user_rows.for_request(request, user_id, self._read)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    def _read(self, user_id):
+        user = user_by_pk(user_id)
+        if user is NotImplemented:  # Django's own read (it checks nothing more than the row)
+            return DjangoModelBackend.get_user(self, user_id)
+        return user

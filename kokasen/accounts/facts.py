@@ -21,11 +21,10 @@ the transaction commits, so a request that read the old rows during the transact
 them under the new token.
 
 What the user row itself says (``is_active``, ``is_superuser``, ``is_staff``, the password,
-``local_government_id``) is not cached here: the row is read on every request
-(``accounts/backends.py``), and the session hash check logs out a session whose password
-changed. (Caching the user object itself would save that one query too, but then a disabled
-account or a changed password would depend on every write path sending a signal, and Wagtail's
-bulk 利用停止 is a queryset update; the row read by primary key is the floor we keep.) The local
+``local_government_id``) is not cached here: it comes with the session, under a generation of
+its own that every write to a user row replaces, a queryset update included
+(``accounts/user_rows.py``, decision 0069), and the session hash check logs out a session whose
+password changed. The local
 government's row (its name is in the header) comes with the facts, for the user's current
 ``local_government_id`` only (it is in the key). A disabled account is therefore refused on its
 next request. Entries also expire after ``FACTS_SECONDS``, so a change that sends no signal (a

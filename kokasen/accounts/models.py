@@ -1,6 +1,14 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils import timezone
+
+from .user_rows import UserQuerySet
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    """Django's, whose querysets' ``update()`` makes the session rows kept in the cache be read
+    again (accounts/user_rows.py: Wagtail's bulk 利用停止 is such an update)."""
 
 
 class User(AbstractUser):
@@ -23,6 +31,8 @@ class User(AbstractUser):
     # reissue); False once someone of the local government chose their own (account page or
     # reset by e-mail). The members area shows a prompt to change it (decision 0043).
     password_issued = models.BooleanField("発行したパスワードのまま", default=False, editable=False)
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = "ユーザー"

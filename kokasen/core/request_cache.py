@@ -55,6 +55,13 @@ def _prefetched() -> dict | None:
     return state["values"]
 
 
+def current_request():
+    """The GET or HEAD request being answered (None outside one): for readers whose keys come
+    from the request's own cookies (``accounts/user_rows.py``)."""
+    state = _found.get()
+    return state["request"] if state is not None else None
+
+
 def get(key: str):
     found = _prefetched()
     if found is not None and key in found:

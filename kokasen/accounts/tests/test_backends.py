@@ -1,5 +1,6 @@
 """The session's user row read by a statement compiled once (accounts/backends.py): the same
-user as the ORM gives, field by field, on SQLite and PostgreSQL, and still read every time."""
+user as the ORM gives, field by field, on SQLite and PostgreSQL, and read every time outside a
+GET (a GET keeps it beside the session: test_user_rows.py)."""
 
 import pytest
 from django.contrib.auth import get_user_model
