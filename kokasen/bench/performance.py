@@ -307,8 +307,9 @@ class Site:
         step("migrate", lambda: call_command("migrate", verbosity=0))
         step("content", self.content)
         step("collectstatic", lambda: call_command("collectstatic", interactive=False, link=True, verbosity=0))
-        if self.args.only != "publish":  # publish → file needs neither the full export nor nginx
+        if self.args.only is None:  # publish → file and the dynamic rows need no full export
             step("export", self.export)
+        if self.args.only != "publish":  # publish → file needs no nginx
             step("nginx", self.start_nginx)
         print(
             f"setup {time.monotonic() - started:.0f} s: "
@@ -702,7 +703,8 @@ def memory_section(site: Site) -> None:
         print(show_memory("bare Django hello worker after its traffic", hello))
         if workers:
             print(f"  portal worker / hello worker (peak RSS): {biggest['peak'] / hello['peak']:.1f}×")
-    print(f"  {'export process (export_static_site)':<44} peak RSS {site.export_figures['peak']:6.1f} MiB")
+    if hasattr(site, "export_figures"):  # not with --only dynamic
+        print(f"  {'export process (export_static_site)':<44} peak RSS {site.export_figures['peak']:6.1f} MiB")
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
@@ -747,8 +749,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["publish"],
-        help="publish: only the publish → file row (no wrk, nginx, full export or memory section)",
+        choices=["publish", "dynamic"],
+        help="publish: only the publish → file row (no wrk, nginx, full export or memory section); "
+        "dynamic: only the hello, 小ネタ and /members/ rows and the workers' memory",
     )
     parser.add_argument("--publishes", type=int, default=5, help="publishes timed through the worker")
     parser.add_argument(
@@ -781,12 +784,16 @@ def main(argv=None) -> int:
             if args.only != "publish":
                 rows = [row_hello(site, args)]
                 start_portal(site)
-                rows += [row_tips(site, args), row_members(site, args), row_public(site, args), row_static(site, args)]
+                rows += [row_tips(site, args), row_members(site, args)]
+                if args.only != "dynamic":
+                    rows += [row_public(site, args), row_static(site, args)]
                 print_table(rows, args)
                 site.server_errors()
                 memory_section(site)  # the portal's workers right after the traffic
-                row_export_vs_hugo(site)
-            row_publish_to_file(site)
+                if args.only != "dynamic":
+                    row_export_vs_hugo(site)
+            if args.only != "dynamic":
+                row_publish_to_file(site)
         finally:
             site.close()
     print(f"\nload after: {uptime()}  ({time.monotonic() - started:.0f} s in all)")
