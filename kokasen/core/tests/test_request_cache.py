@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from kokasen.accounts import facts
+from kokasen.accounts import facts, user_rows
 from kokasen.accounts.sessions import KEY_PREFIX
 from kokasen.core import request_cache
 from kokasen.members import versions
@@ -61,8 +61,10 @@ def test_a_members_page_reads_its_session_and_generations_in_one_round_trip(demo
     url = "/members/" if which == "home" else f"/members/tips/{topic.pk}/"
     client.get(url)  # warm
     seen = _calls(client, url)
-    session = KEY_PREFIX + client.cookies[settings.SESSION_COOKIE_NAME].value
-    small = {session, facts.GLOBAL_KEY, versions.KEY, chrome.GENERATION_KEY, topic_cache.KEY}
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    user_row = user_rows._key(session_key)  # the session's user row and its generation (decision 0069)
+    small = {KEY_PREFIX + session_key, user_row, user_rows.GENERATION_KEY, facts.GLOBAL_KEY, versions.KEY}
+    small |= {chrome.GENERATION_KEY, topic_cache.KEY}
     if which == "topic":
         small.add(SETTINGS_CACHE_KEY)
     assert len(seen["get_many"]) == 1 and set(seen["get_many"][0]) == small
