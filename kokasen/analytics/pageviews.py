@@ -2,11 +2,16 @@
 decision 0067).
 
 A members' page view used to be three statements on the request path (BEGIN, the upsert,
-COMMIT): a WAL commit per page. When the shared cache is Redis (production) it is one Redis
-command instead, ``HINCRBY`` on one hash (``LIVE``), field ``"<local day>:<local government
-id>"``. When the cache is not Redis (dev and tests: local memory) or Redis does not answer, the
-middleware writes the view to the database as before (``participation.record_page_view``) and
-this says so in the log (``buffer`` returns False); nothing is lost.
+COMMIT): a WAL commit per page. When the shared cache is Redis (production) it is counted in
+the worker's memory instead (``buffer``: no round trip on the request path) and a thread of the
+worker sends the counts every second (``ANALYTICS_PAGEVIEW_SEND_SECONDS``), one ``HINCRBY`` per
+day and local government in one pipeline, on one hash (``LIVE``), field ``"<local day>:<local
+government id>"``; a worker that exits sends what it holds (``atexit``: a reload, a shutdown,
+gunicorn's timeout). When the cache is not Redis (dev and tests: local memory) or the worker
+knows Redis is away, the middleware writes the view to the database as before
+(``participation.record_page_view``); views the thread could not send are added to the database
+by the thread; both say so in the log. Nothing is lost but what a worker killed outright
+(SIGKILL, the kernel's OOM killer) held: at most its last second of views.
 
 ``flush`` moves the buffered counts into ``ActivityDay``, exactly once:
 
@@ -33,16 +38,19 @@ a ``HINCRBY`` that timed out after Redis had counted it is counted again in the 
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -106,12 +114,12 @@ _fallback_lock = threading.Lock()
 _fallback = {"count": 0, "logged_at": None}
 
 
-def _log_fallback() -> None:
+def _log_fallback(views: int = 1) -> None:
     """One WARNING at the first view written to the database instead, then at most one per
     ``LOG_SECONDS`` per process with the number since."""
     now = time.monotonic()
     with _fallback_lock:
-        _fallback["count"] += 1
+        _fallback["count"] += views
         logged_at = _fallback["logged_at"]
         if logged_at is not None and now - logged_at < LOG_SECONDS:
             return
@@ -119,17 +127,102 @@ def _log_fallback() -> None:
     log.warning("page views: Redis unavailable, %d view(s) counted in the database directly instead", count)
 
 
+class _Waiting:
+    """This process's views not yet sent to Redis (field → views), sent by a thread of its own
+    every ``settings.ANALYTICS_PAGEVIEW_SEND_SECONDS`` (none when it is None: the tests send
+    them by ``send_waiting``), by ``flush`` and when the process exits (``atexit``)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.thread: threading.Thread | None = None
+        self.pid: int | None = None
+
+    def add(self, field: str, views: int = 1) -> None:
+        with self.lock:
+            self.counts[field] = self.counts.get(field, 0) + views
+            self._sender()
+
+    def take(self) -> dict[str, int]:
+        with self.lock:
+            counts, self.counts = self.counts, {}
+        return counts
+
+    def _sender(self) -> None:
+        """Start the sending thread, once per process (a forked worker starts its own)."""
+        if self.thread is not None and self.pid == os.getpid() and self.thread.is_alive():
+            return
+        seconds = getattr(settings, "ANALYTICS_PAGEVIEW_SEND_SECONDS", None)
+        if not seconds:
+            return
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=_send_every, args=(seconds,), name="kokasen-pageviews", daemon=True)
+        self.thread.start()
+
+
+_waiting = _Waiting()
+
+
 def buffer(local_government_id: int, day: date) -> bool:
-    """Count one members' page view in Redis. False: not counted there (the cache is not Redis,
-    or Redis did not answer); the caller writes it to the database."""
+    """Count one members' page view: kept in this process and sent to Redis within a second
+    (``send_waiting``). False: not counted there (the cache is not Redis, or this worker found
+    Redis away and has not reached it since); the caller writes it to the database."""
     backend = _backend()
-    if backend is None:
+    if backend is None or (isinstance(backend, ResilientRedisCache) and backend.is_down):
+        if backend is not None:
+            _log_fallback()
         return False
-    field = f"{day.isoformat()}:{local_government_id}"
-    reached, _ = _call(backend, lambda client: client.hincrby(_key(backend, LIVE), field, 1))
-    if not reached:
-        _log_fallback()
-    return reached
+    _waiting.add(f"{day.isoformat()}:{local_government_id}")
+    return True
+
+
+def send_waiting() -> int:
+    """Send this process's waiting views to Redis, one ``HINCRBY`` per day and local government
+    in one pipeline. If Redis does not answer, they are added to the database instead (logged);
+    if that fails too, they wait for the next send. Returns the views sent or written."""
+    counts = _waiting.take()
+    if not counts:
+        return 0
+    views = sum(counts.values())
+    backend = _backend()
+    if backend is not None:
+
+        def send(client):
+            pipeline = client.pipeline(transaction=False)
+            live = _key(backend, LIVE)
+            for field, n in counts.items():
+                pipeline.hincrby(live, field, n)
+            return pipeline.execute()
+
+        reached, _ = _call(backend, send)
+        if reached:
+            return views
+    try:
+        with transaction.atomic():
+            _add(_parse({field.encode(): n for field, n in counts.items()}))
+    except Exception:  # noqa: BLE001 - kept for the next send, never lost here
+        log.exception("page views: neither Redis nor the database took %d view(s); they wait in this process", views)
+        for field, n in counts.items():
+            _waiting.add(field, n)
+        return 0
+    _log_fallback(views)
+    return views
+
+
+def _send_every(seconds: float) -> None:
+    """The sending thread: ``send_waiting`` every ``seconds``; its own database connection, used
+    only when Redis is away, is closed after each round."""
+    while True:
+        time.sleep(seconds)
+        try:
+            send_waiting()
+        except Exception:  # noqa: BLE001 - the thread must go on
+            log.exception("page views: sending failed")
+        finally:
+            connections.close_all()
+
+
+atexit.register(send_waiting)  # a worker that stops (reload, shutdown, timeout) sends what it holds
 
 
 # --- the flush -----------------------------------------------------------------------------------
@@ -207,6 +300,7 @@ def flush() -> Flushed:
     backend = _backend()
     if backend is None:
         return done
+    send_waiting()  # this process's own views first
     live, pending = _key(backend, LIVE), _key(backend, PENDING)
     batch = _key(backend, f"{BATCH}{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}")
     reached, _ = _call(backend, lambda client: client.eval(_RENAME, 3, live, batch, pending))

@@ -402,6 +402,9 @@ ANALYTICS_ACCESS_LOGS = [
 # agent containing one of these texts are not counted as people's (our own checks, load tests).
 ANALYTICS_IGNORE_NETWORKS = env_networks("ANALYTICS_IGNORE_NETWORKS", [])
 ANALYTICS_IGNORE_AGENTS = env_list("ANALYTICS_IGNORE_AGENTS", [])
+# A members' page view is kept in the worker and sent to Redis by a thread of the worker this
+# often, all of its views in one round trip (kokasen/analytics/pageviews.py, decision 0067 addendum).
+ANALYTICS_PAGEVIEW_SEND_SECONDS = 1.0
 # Hashed client keys (one download per client and day, bots across runs) are kept this long.
 ANALYTICS_CLIENT_KEY_DAYS = env_int("ANALYTICS_CLIENT_KEY_DAYS", 35)
 # The largest access log the admin screen 「アクセスログの取り込み」 takes, plain or .gz (decision

@@ -26,6 +26,9 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # real clamd): uploads pass unscanned here only (VIRUS_SCAN_REQUIRED is True everywhere else).
 CLAMD_ADDRESS = ""
 VIRUS_SCAN_REQUIRED = False
+# Page views waiting in the process are sent by the tests (pageviews.send_waiting, flush), not by
+# a thread running beside them.
+ANALYTICS_PAGEVIEW_SEND_SECONDS = None
 # ops_scan: no server logs, certificate, backup record or static export here (a test names its own).
 OPS_ACCESS_LOGS = []
 OPS_TLS_CERTIFICATE = ""

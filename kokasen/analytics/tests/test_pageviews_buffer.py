@@ -5,18 +5,27 @@ outage tests do: kokasen/testing/redis_server.py; a missing binary fails, nothin
 - N views of two local governments over two days are added once, to the rows already there;
 - a flush stopped after its rename, or after its commit, is completed by the next one without
   counting anything twice; a late flush into a closed month rolls that month up again;
-- Redis down: the middleware writes the view to the database at once, and logs it;
-- Redis up: the middleware asks the database nothing for a page view, and a members' page
-  through the whole middleware chain writes no analytics row until the flush.
+- Redis down: the views waiting in the worker are added to the database by the next send, and
+  once the worker knows, the middleware writes each view to the database at once; both logged;
+- Redis up: the middleware asks the database and Redis nothing for a page view, and a members'
+  page through the whole middleware chain writes no analytics row until the flush;
+- the worker's thread sends the waiting views on its own, in one round trip, and a process that
+  exits sends what it holds (decision 0067 addendum).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
@@ -59,6 +68,7 @@ def redis_cache(redis_server, settings):
     cache = caches["default"]
     cache.clear()
     yield cache
+    pageviews._waiting.take()  # nothing of this test's left for the next one
     cache.clear()
 
 
@@ -76,10 +86,14 @@ def _two() -> tuple[int, int]:
     return a, b
 
 
-def _count(plan: dict[tuple[date, int], int]) -> None:
+def _count(plan: dict[tuple[date, int], int], send: bool = True) -> None:
+    """Count the views as the middleware does and, with ``send``, send them to Redis as the
+    worker's thread does."""
     for (day, lg), n in plan.items():
         for _ in range(n):
             assert pageviews.buffer(lg, day) is True
+    if send:
+        pageviews.send_waiting()
 
 
 def test_views_of_two_local_governments_over_two_days_are_added_once(redis_cache):
@@ -178,29 +192,38 @@ def _html(request):
     return HttpResponse("<p>会員ページ</p>", content_type="text/html; charset=utf-8")
 
 
-def test_the_middleware_asks_the_database_nothing_for_a_page_view(redis_cache):
+def test_the_middleware_asks_the_database_nothing_for_a_page_view(redis_cache, monkeypatch):
     member = make_member(CODE_A)
     middleware = ParticipationMiddleware(_html)
     request = _members_request(member)
-    with CaptureQueriesContext(connection) as queries:
-        for _ in range(3):
-            assert middleware(request).status_code == 200
-    assert [q["sql"] for q in queries] == []
+    calls = []
+    with monkeypatch.context() as patched:
+        patched.setattr(pageviews, "_call", lambda *args: calls.append(args))
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(3):
+                assert middleware(request).status_code == 200
+    assert [q["sql"] for q in queries] == [] and calls == []  # nor Redis: the views wait in the worker
     pageviews.flush()
     assert _views() == {(timezone.localdate(), member.local_government_id): 3}
 
 
-def test_redis_down_the_view_is_written_to_the_database_at_once(settings, caplog, monkeypatch):
+def test_redis_down_the_views_are_written_to_the_database(settings, caplog, monkeypatch):
     monkeypatch.setitem(pageviews._fallback, "logged_at", None)  # this process's first fallback
-    settings.CACHES = _caches(f"redis://127.0.0.1:{free_port()}/0")
     member = make_member(CODE_A)
+    settings.CACHES = _caches(f"redis://127.0.0.1:{free_port()}/0")
     middleware = ParticipationMiddleware(_html)
+    today = (timezone.localdate(), member.local_government_id)
     with caplog.at_level(logging.WARNING):
-        for _ in range(2):
+        for _ in range(2):  # the worker does not know yet: they wait in it
             assert middleware(_members_request(member)).status_code == 200
-    assert _views() == {(timezone.localdate(), member.local_government_id): 2}
+        assert _views() == {}
+        assert pageviews.send_waiting() == 2  # the thread's next round: Redis refuses, the database takes them
+        assert _views() == {today: 2}
+        assert middleware(_members_request(member)).status_code == 200  # now it knows: at once
+    assert _views() == {today: 3}
+    assert pageviews._waiting.take() == {}
     warnings = [r.getMessage() for r in caplog.records if r.name == "kokasen.analytics.pageviews"]
-    assert warnings and "counted in the database directly" in warnings[0]
+    assert warnings and "2 view(s) counted in the database directly" in warnings[0]
     assert pageviews.flush().reached is False  # the flush says so; nothing was buffered
     with pytest.raises(Exception, match="Redis に接続できません"):
         call_command("analytics_flush_pageviews", stdout=io.StringIO())
@@ -225,3 +248,58 @@ def test_a_members_page_through_the_whole_stack_writes_no_analytics_row(redis_ca
     assert _views() == {}
     assert pageviews.flush().views == 1
     assert sum(_views().values()) == 1
+
+
+def test_the_workers_thread_sends_the_waiting_views_in_one_round_trip(redis_cache, settings, monkeypatch):
+    a, b = _two()
+    today = timezone.localdate()
+    monkeypatch.setattr(pageviews, "_waiting", pageviews._Waiting())  # a process of its own
+    _count({(today, a): 4, (today, b): 2}, send=False)  # no thread: the tests' settings start none
+    redis = _client(redis_cache)
+    live = redis_cache.make_key(pageviews.LIVE)
+    assert redis.exists(live) == 0
+    pipelines = []
+    real_pipeline = type(redis).pipeline
+
+    def pipeline(client, *args, **kwargs):
+        made = real_pipeline(client, *args, **kwargs)
+        pipelines.append(made)
+        return made
+
+    monkeypatch.setattr(type(redis), "pipeline", pipeline)
+    settings.ANALYTICS_PAGEVIEW_SEND_SECONDS = 0.05
+    _count({(today, a): 1}, send=False)  # starts the thread
+    deadline = time.monotonic() + 20
+    while redis.hgetall(live) != {f"{today}:{a}".encode(): b"5", f"{today}:{b}".encode(): b"2"}:
+        assert time.monotonic() < deadline, redis.hgetall(live)
+        time.sleep(0.05)
+    assert len(pipelines) == 1  # one round trip for the three fields' seven views
+    assert pageviews._waiting.thread.name == "kokasen-pageviews" and pageviews._waiting.thread.daemon
+
+
+def test_a_process_that_exits_sends_the_views_it_holds(redis_server, tmp_path):
+    """A real process (gunicorn's worker stops the same way: sys.exit, then atexit): it counts
+    views with no thread and exits; they are in Redis."""
+    url = redis_server.url(12)
+    script = (
+        "import datetime, django; django.setup()\n"
+        "from kokasen.analytics import pageviews\n"
+        "assert pageviews.buffered()\n"
+        "for _ in range(3): assert pageviews.buffer(7, datetime.date(2026, 12, 7))\n"
+        "assert pageviews._waiting.thread is None\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kokasen.settings.test",
+        "REDIS_URL": url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=django_settings.BASE_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    client = redis.Redis.from_url(url)
+    try:
+        fields = {key: client.hgetall(key) for key in client.keys("*analytics:pageviews")}
+        assert list(fields.values()) == [{b"2026-12-07:7": b"3"}], fields
+    finally:
+        client.flushdb()
+        client.close()
