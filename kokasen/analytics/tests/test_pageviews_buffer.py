@@ -294,7 +294,9 @@ def test_a_process_that_exits_sends_the_views_it_holds(redis_server, tmp_path):
         "REDIS_URL": url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
     }
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=django_settings.BASE_DIR, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=django_settings.BASE_DIR, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     client = redis.Redis.from_url(url)
     try:
