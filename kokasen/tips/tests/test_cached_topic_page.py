@@ -196,11 +196,12 @@ def test_one_token_per_response_that_a_form_accepts(setting):
 
 def test_the_cached_page_holds_nothing_of_a_visitor(setting):
     from kokasen.core import caching
+    from kokasen.pages import page_cache
 
     topic, member_a, member_b, clients = setting
     _post(topic, member_a, "Aの承認待ち", PostState.PENDING)
     html = _html(clients["a"], topic)
-    cached = [value for key, (_, value) in caching._local.items() if key.startswith("page:")]
+    cached = [value.decode() for key, (_, value) in caching._local.items() if key.startswith(page_cache.KEY_PREFIX)]
     assert cached, "the topic page was not cached"
     for page in cached:
         assert str(member_a.local_government) not in page  # header and form labels are holes
@@ -221,8 +222,8 @@ def test_the_shared_copy_carries_a_csrf_marker_every_worker_knows(setting):
 
     topic, member_a, member_b, clients = setting
     _html(clients["a"], topic)
-    keys = [key for key in caching._local if key.startswith("page:")]
-    assert keys and all(page_cache.csrf_marker() in cache.get(key) for key in keys)
+    keys = [key for key in caching._local if key.startswith(page_cache.KEY_PREFIX)]
+    assert keys and all(page_cache.csrf_marker().encode() in cache.get(key) for key in keys)
     other = subprocess.run(
         [
             sys.executable,
