@@ -3,8 +3,8 @@
 Every request of a logged-in user needs their row (``is_active``, the password hash the session
 is checked against, ``local_government_id``…). Read from PostgreSQL it was the one statement left
 on a members' page served from the page cache, and with it the only round trip to the database
-(and the connection's health check): measured under load, 35 % of the page's cost. Here a GET or
-HEAD takes it from the same ``get_many`` as its session and the generations
+(and the connection's health check): about 30 % of the page's throughput under load (decision
+0069). Here a GET or HEAD takes it from the same ``get_many`` as its session and the generations
 (``core.request_cache``), under a key named by the session's cookie:
 
     accounts:user-row:<field names' digest>:<session key> → (generation, user id, field values)
@@ -76,7 +76,7 @@ def prefetch_keys(request) -> list[str]:
 
 def for_request(request, user_id, read):
     """The user ``user_id`` of ``request``'s session: the kept row when it is current, else
-    ``read(user_id)`` (a user, None or NotImplemented), kept for the session's next request."""
+    ``read(user_id)`` (a user or None), kept for the session's next request."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if not _usable(session_key):
         return read(user_id)
