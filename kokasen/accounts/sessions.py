@@ -24,10 +24,15 @@ from kokasen.core import request_cache
 KEY_LIMIT = 64  # Django's session keys are 32 characters; a longer cookie is not looked up in advance
 
 
+def looks_like_a_key(key) -> bool:
+    """Whether a cookie's value is worth looking up in advance as a session key."""
+    return bool(key) and len(key) <= KEY_LIMIT
+
+
 def prefetch_keys(request) -> list[str]:
     """The session's cache key, from the cookie (``core.request_cache``)."""
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    if not key or len(key) > KEY_LIMIT or settings.SESSION_CACHE_ALIAS != DEFAULT_CACHE_ALIAS:
+    if not looks_like_a_key(key) or settings.SESSION_CACHE_ALIAS != DEFAULT_CACHE_ALIAS:
         return []
     return [KEY_PREFIX + key]
 

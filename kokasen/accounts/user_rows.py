@@ -41,8 +41,9 @@ from django.db import models
 from kokasen.core import request_cache
 from kokasen.core.generations import Generation
 
+from .sessions import looks_like_a_key
+
 ROW_SECONDS = 60
-KEY_LIMIT = 64  # as accounts/sessions.py: a longer cookie is not a session key
 GENERATION_KEY = "accounts:user-rows-generation"
 GENERATION = Generation(GENERATION_KEY)
 
@@ -64,21 +65,17 @@ def _key(session_key: str) -> str:
     return f"accounts:user-row:{_fields(get_user_model())[1]}:{session_key}"
 
 
-def _usable(session_key) -> bool:
-    return bool(session_key) and len(session_key) <= KEY_LIMIT
-
-
 def prefetch_keys(request) -> list[str]:
     """The generation and the row of the cookie's session (``core.request_cache``)."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    return [GENERATION_KEY, _key(session_key)] if _usable(session_key) else []
+    return [GENERATION_KEY, _key(session_key)] if looks_like_a_key(session_key) else []
 
 
 def for_request(request, user_id, read):
     """The user ``user_id`` of ``request``'s session: the kept row when it is current, else
     ``read(user_id)`` (a user or None), kept for the session's next request."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if not _usable(session_key):
+    if not looks_like_a_key(session_key):
         return read(user_id)
     generation = GENERATION.current()
     if not generation:  # the shared cache is down: keep nothing
