@@ -31,10 +31,13 @@ def body_text(page) -> str:
     return " ".join(p for p in parts if p.strip())
 
 
+def page_parts(page) -> dict[str, str]:
+    """What a page's search document is made of (textsearch.Document.build's arguments)."""
+    return {"url": page.url, "title": page.title, "summary": getattr(page, "summary", ""), "body": body_text(page)}
+
+
 def page_document(page) -> textsearch.Document:
-    return textsearch.Document.build(
-        url=page.url, title=page.title, summary=getattr(page, "summary", ""), body=body_text(page)
-    )
+    return textsearch.Document.build(**page_parts(page))
 
 
 def public_pages(root: Page):

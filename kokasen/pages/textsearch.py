@@ -33,6 +33,11 @@ def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def original_text(summary: str, body: str) -> str:
+    """A document's summary and body as written, white space collapsed (Document.original)."""
+    return collapse(f"{summary} {body}")
+
+
 def strip_tags(html: str) -> str:
     import html as html_module
 
@@ -55,7 +60,7 @@ class Document:
 
     @classmethod
     def build(cls, *, url: str, title: str, summary: str, body: str) -> "Document":
-        return cls.from_original(url=url, title=title, summary=summary, original=collapse(f"{summary} {body}"))
+        return cls.from_original(url=url, title=title, summary=summary, original=original_text(summary, body))
 
     @classmethod
     def from_original(cls, *, url: str, title: str, summary: str, original: str) -> "Document":

@@ -7,6 +7,7 @@ images and public documents that the rendered pages point at are copied. The res
 a folder that works from file:// and a deterministic ZIP (archive.py).
 """
 
+import gc
 import itertools
 import json
 import logging
@@ -37,7 +38,7 @@ from wagtail.models import Page, Site
 
 from kokasen.core import errors, file_hashes
 from kokasen.core.audit import audit_record
-from kokasen.pages import rendering
+from kokasen.pages import rendering, textsearch
 from kokasen.pages import search as page_search
 from kokasen.pages.models import NewsIndexPage
 
@@ -81,6 +82,7 @@ class Rendered:
     references: list[str]
     unresolved: set[str]
     shared: dict[str, set[str]] = field(default_factory=dict)  # shared fragment id -> its references
+    search: tuple[int, dict | None] | None = None  # (page id, its search index entry), if it was wanted
 
 
 @dataclass
@@ -136,6 +138,9 @@ def _render_chunk(indexes):
         for index in indexes:
             exporter.rendered_one()
             route = _WORK[index]
+            # Before rendering: a rendered StreamField holds its blocks' full values (a table's
+            # settings, say), and the entry is made from the data as stored, as the live site's.
+            search = exporter.search_of(route)
             expected = 200
             if route.url == NOT_FOUND_URL:
                 request = factory.get(route.url, secure=True, HTTP_HOST=exporter.host)
@@ -167,6 +172,7 @@ def _render_chunk(indexes):
                     sorted(result.references),
                     result.unresolved,
                     result.shared,
+                    search,
                 )
             )
     return results, exporter._assets
@@ -214,6 +220,9 @@ class SiteExporter:
         self._previous_shared: dict[str, list[str]] = {}
         self._shared_ok: set[str] = set()
         self.search_cache: dict[str, list] = {}  # page id -> [live revision, summary, original, format]
+        self._search_plan: list[tuple[int, list, dict | None]] = []  # (page id, stamp, entry kept or None)
+        self._search_entries: dict[int, dict | None] = {}  # page id -> entry made while rendering
+        self._search_wanted: set[int] = set()  # pages whose entry is to be made again
         self._memo: dict = {}  # URL rewriting results, shared by all files of this export
         self.fingerprint = ""  # the code's (incremental.code_fingerprint), set by build()
         self._outputs: set[str] = set()  # every file the routes produce
@@ -281,8 +290,15 @@ class SiteExporter:
                 parts = [_render_chunk(indexes[:1])]
                 rest = indexes[1:]
                 connections.close_all()
-                with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                    parts += pool.map(_render_chunk, [rest[i::jobs] for i in range(jobs)])
+                # What the parent holds goes out of the collector's sight before the fork: a
+                # collection in a child would otherwise write to every object it inherited and
+                # make the kernel copy their memory pages (a sixth of the children's time).
+                gc.freeze()
+                try:
+                    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                        parts += pool.map(_render_chunk, [rest[i::jobs] for i in range(jobs)])
+                finally:
+                    gc.unfreeze()
                 for _, assets in parts:
                     for output, source in assets.items():
                         self._assets.setdefault(output, source)
@@ -366,8 +382,13 @@ class SiteExporter:
                 continue
             to_render.append(route)
         to_render = self._with_full_pages(to_render, routes)
+        self.plan_search_index(
+            (previous or {}).get("search"), previous_dir / "search/search-index.js" if previous_dir else None
+        )
         for item in self.render(to_render):
             self.files[item.output] = item.body
+            if item.search is not None:
+                self._search_entries[item.search[0]] = item.search[1]
             if item.unresolved:
                 self.unresolved[item.output] = item.unresolved
             self.manifest_routes[item.url] = {
@@ -379,9 +400,7 @@ class SiteExporter:
                 self.manifest_routes[item.url]["shared"] = sorted(item.shared)
                 for shared_id, shared_references in item.shared.items():
                     self.shared_references[shared_id] = sorted(shared_references)
-        self.files["search/search-index.js"] = self.search_index(
-            (previous or {}).get("search"), previous_dir / "search/search-index.js" if previous_dir else None
-        )
+        self.files["search/search-index.js"] = self.search_index()
         if self.progress is not None:
             self.progress(COPYING, len(to_render), len(to_render))
         self._copy_assets()
@@ -573,38 +592,58 @@ class SiteExporter:
         source = finders.find(url[len(settings.STATIC_URL) :])
         return Path(source).read_text(encoding="utf-8") if source else None
 
-    def search_index(self, earlier: dict | None = None, earlier_index: Path | None = None) -> bytes:
-        """The search index as a script (a <script> tag loads it: no fetch, works from file://).
+    def plan_search_index(self, earlier: dict | None = None, earlier_index: Path | None = None) -> None:
+        """Which pages need their search index entry made again (before rendering: the
+        processes that render a page make its entry from the page they already hold).
 
         One entry per public page, kept per page: a page whose live revision, address and title
         are those the earlier export indexed (its manifest's ``search``, written by this same
-        code) keeps its entry from the earlier index file; only the others are loaded and
-        their text extracted again."""
+        code) keeps its entry from the earlier index file; only the others are made again."""
         earlier = earlier or {}
         kept = self._earlier_entries(earlier_index) if earlier else {}
         root = self.site.root_page
         rows = list(page_search.public_pages(root).values_list("pk", "live_revision_id", "url_path", "title"))
-        plan = []
+        self._search_plan = []
         for pk, revision, url_path, title in rows:
             stamp = [revision, url_path, title, self.fingerprint[:16], SEARCH_CACHE_FORMAT]
             target = self._output_of_url_path(url_path)
             entry = kept.get(posixpath.relpath(target, "search")) if target is not None else None
-            plan.append((pk, stamp, entry if earlier.get(str(pk)) == stamp else None))
-        stale = [pk for pk, _, entry in plan if entry is None]
-        full = {page.pk: page for page in Page.objects.filter(pk__in=stale).specific()} if stale else {}
+            self._search_plan.append((pk, stamp, entry if earlier.get(str(pk)) == stamp else None))
+        self._search_wanted = {pk for pk, _, entry in self._search_plan if entry is None}
+        self._search_entries = {}
+
+    def search_of(self, route: Route) -> tuple[int, dict | None] | None:
+        """(page id, entry) for a rendered route whose page's entry is to be made again."""
+        if route.page is None or route.components or route.page_id not in self._search_wanted:
+            return None
+        return route.page_id, self.search_entry(route.page)
+
+    def search_entry(self, page) -> dict | None:
+        """A page's entry: address, title, summary and text as written (site-search.js
+        normalises); None if its address is not one of the export's."""
+        parts = page_search.page_parts(page)
+        target = self.resolve(unquote(parts["url"].split("#")[0])) if parts["url"] else None
+        if target is None:
+            return None
+        return {
+            "u": posixpath.relpath(target, "search"),
+            "t": parts["title"],
+            "s": parts["summary"],
+            "x": textsearch.original_text(parts["summary"], parts["body"]),
+        }
+
+    def search_index(self) -> bytes:
+        """The search index as a script (a <script> tag loads it: no fetch, works from file://),
+        from plan_search_index's plan and the entries made while rendering; pages that were not
+        rendered this time and changed since are loaded here."""
+        missing = self._search_wanted - self._search_entries.keys()
+        for page in Page.objects.filter(pk__in=missing).specific() if missing else ():
+            self._search_entries[page.pk] = self.search_entry(page)
         entries = []
-        for pk, stamp, entry in plan:
+        for pk, stamp, entry in self._search_plan:
+            entry = entry or self._search_entries[pk]
             if entry is None:
-                document = page_search.page_document(full[pk])
-                target = self.resolve(unquote(document.url.split("#")[0])) if document.url else None
-                if target is None:
-                    continue
-                entry = {
-                    "u": posixpath.relpath(target, "search"),
-                    "t": document.title,
-                    "s": document.summary,
-                    "x": document.original,  # as written: the results show it (site-search.js normalises)
-                }
+                continue
             self.search_cache[str(pk)] = stamp
             entries.append(entry)
         payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page
 
 from kokasen.pages.models import ArticlePage, NewsIndexPage, NewsPage, SectionPage
 from kokasen.static_export import builder, rewrite
@@ -58,6 +59,20 @@ def add_pages(articles: int, news: int):
                 date=datetime.date(2025, 1, 1) + datetime.timedelta(days=n),
             )
         )
+
+
+def test_the_search_entries_made_while_rendering_are_those_of_the_pages_as_stored(exports):
+    """Each page's search index entry is made by the process that renders it, before the
+    render: a rendered StreamField holds its blocks' full values (a table's settings, which
+    would add words such as "row"), so the entries must equal those of freshly loaded pages."""
+    exporter = builder.SiteExporter()
+    exporter.build()
+    made = exporter._search_entries
+    assert len(made) > 50 and set(made) == exporter._search_wanted
+    fresh = {page.pk: exporter.search_entry(page) for page in Page.objects.filter(pk__in=made).specific()}
+    assert made == fresh
+    bodies = [getattr(page, "body", None) for page in Page.objects.filter(pk__in=made).specific()]
+    assert any(block["type"] == "table" for body in bodies if body is not None for block in body.raw_data)
 
 
 def export_queries() -> tuple[int, int]:
