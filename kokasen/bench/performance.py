@@ -346,6 +346,8 @@ class Site:
     def export(self) -> None:
         """The full static export in a process of its own (deploy/bin/kokasen-manage's path:
         production settings, the environment file), its peak RSS taken by wait4."""
+        from django.conf import settings
+
         out = self.folder / "export"
         started = time.monotonic()
         process = subprocess.Popen(
@@ -365,7 +367,8 @@ class Site:
         self.export_figures = {
             "seconds": time.monotonic() - started,
             "pages": pages,
-            "peak": usage.ru_maxrss / 1024,  # KiB on Linux
+            "peak": usage.ru_maxrss / 1024,  # KiB on Linux; the largest process of its tree
+            "jobs": settings.STATIC_EXPORT_JOBS,  # the command's default
         }
 
     def start_nginx(self) -> None:
@@ -634,7 +637,7 @@ def row_export_vs_hugo(site: Site) -> None:
     )
     figures = site.export_figures
     print(
-        f"  this site's full export (manage.py export_static_site, own process): {figures['pages']} HTML files "
+        f"  this site's full export (manage.py export_static_site, own process, {figures['jobs']} renderers): {figures['pages']} HTML files "
         f"in {figures['seconds']:.1f} s including Django start-up"
     )
 
@@ -704,7 +707,10 @@ def memory_section(site: Site) -> None:
         if workers:
             print(f"  portal worker / hello worker (peak RSS): {biggest['peak'] / hello['peak']:.1f}×")
     if hasattr(site, "export_figures"):  # not with --only dynamic
-        print(f"  {'export process (export_static_site)':<44} peak RSS {site.export_figures['peak']:6.1f} MiB")
+        print(
+            f"  {'export process (export_static_site)':<44} peak RSS {site.export_figures['peak']:6.1f} MiB "
+            f"(the largest of it and its {site.export_figures['jobs']} forked renderers)"
+        )
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,

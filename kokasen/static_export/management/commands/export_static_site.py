@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kokasen.pages.models import PortalSettings
@@ -23,7 +24,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--design", choices=PortalSettings.Design.values, help="design (default: the portal setting)"
         )
-        parser.add_argument("--jobs", type=int, default=1, help="render in this many processes")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=settings.STATIC_EXPORT_JOBS,
+            help="render in this many processes (default: STATIC_EXPORT_JOBS, as the admin's builds)",
+        )
         parser.add_argument(
             "--incremental",
             action="store_true",
