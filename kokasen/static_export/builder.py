@@ -310,7 +310,13 @@ class SiteExporter:
 
     @staticmethod
     def _can_fork() -> bool:
-        db = connections["default"].settings_dict
+        """Whether forked renderers could read what this process sees: not inside a transaction
+        (they would not see its rows, and closing the connection before the fork would end it),
+        not on an in-memory SQLite database. Otherwise the export renders in this process."""
+        connection = connections["default"]
+        if connection.in_atomic_block:
+            return False
+        db = connection.settings_dict
         name = str(db.get("NAME", ""))
         return not (db["ENGINE"].endswith("sqlite3") and (":memory:" in name or "mode=memory" in name))
 

@@ -194,6 +194,9 @@ def test_the_zip_round_trips_with_utf8_names_and_is_deterministic(demo_site, tmp
 
 
 def test_the_command_writes_folder_and_zip(demo_site, tmp_path):
+    """With its default --jobs (STATIC_EXPORT_JOBS, 2) inside the test's transaction: on
+    PostgreSQL the exporter must see that forked renderers could not read the transaction's rows
+    and render in this process (SiteExporter._can_fork)."""
     from django.core.management import call_command
 
     out, zip_path = tmp_path / "site", tmp_path / "site.zip"
